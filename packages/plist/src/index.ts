@@ -1,0 +1,1 @@
+export { isMdmkitError, PlistParseError, type PlistErrorCode } from './errors';

@@ -1,0 +1,2 @@
+export { peerAvailable, requirePeer, type Peer } from './peers';
+export { mysqlTestUrl, postgresTestUrl, uniqueName } from './databases';
