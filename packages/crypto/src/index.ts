@@ -1,0 +1,1 @@
+export { CryptoError, type CryptoErrorCode, isMdmkitError } from './errors';
