@@ -1,0 +1,251 @@
+import {
+  type DerElement,
+  derIa5String,
+  derOid,
+  derPrintableString,
+  derSequence,
+  derSet,
+  derUtf8String,
+  isPrintableString,
+  parseDer,
+  readOid,
+  readString,
+  Tag,
+} from './der';
+import { CryptoError } from './errors';
+
+/** One attribute of a distinguished name. */
+export interface NameAttribute {
+  oid: string;
+  /** Conventional short name (`CN`, `O`, `UID`, …) when known. */
+  shortName?: string;
+  value: string;
+}
+
+/**
+ * An X.501 distinguished name. `attributes` lists every attribute in encoding order (multi-valued
+ * RDNs flattened); `toString()` joins them in that same order as `CN=x,O=y` with RFC 4514 escaping.
+ */
+export interface DistinguishedName {
+  readonly attributes: readonly NameAttribute[];
+  /** The encoded Name (SEQUENCE OF RDN), for exact issuer/subject matching. */
+  readonly der: Uint8Array;
+  toString(): string;
+  /** The first value of the attribute with this short name or OID (`get('CN')`, `get('2.5.4.3')`). */
+  get(name: string): string | undefined;
+}
+
+/**
+ * A name to encode: `"CN=device,O=Example"` (written order is kept), a list of `{ oid, value }`
+ * (oid may also be a short name), or a record `{ CN: 'device', O: 'Example' }`.
+ */
+export type NameInput = string | readonly { oid: string; value: string }[] | Readonly<Record<string, string>>;
+
+const SHORT_TO_OID: Record<string, string> = {
+  CN: '2.5.4.3',
+  SN: '2.5.4.4',
+  SERIALNUMBER: '2.5.4.5',
+  C: '2.5.4.6',
+  L: '2.5.4.7',
+  ST: '2.5.4.8',
+  STREET: '2.5.4.9',
+  O: '2.5.4.10',
+  OU: '2.5.4.11',
+  TITLE: '2.5.4.12',
+  GN: '2.5.4.42',
+  GIVENNAME: '2.5.4.42',
+  INITIALS: '2.5.4.43',
+  DNQUALIFIER: '2.5.4.46',
+  PSEUDONYM: '2.5.4.65',
+  DC: '0.9.2342.19200300.100.1.25',
+  UID: '0.9.2342.19200300.100.1.1',
+  E: '1.2.840.113549.1.9.1',
+  EMAILADDRESS: '1.2.840.113549.1.9.1',
+};
+
+const OID_TO_SHORT: Record<string, string> = {
+  '2.5.4.3': 'CN',
+  '2.5.4.4': 'SN',
+  '2.5.4.5': 'serialNumber',
+  '2.5.4.6': 'C',
+  '2.5.4.7': 'L',
+  '2.5.4.8': 'ST',
+  '2.5.4.9': 'street',
+  '2.5.4.10': 'O',
+  '2.5.4.11': 'OU',
+  '2.5.4.12': 'title',
+  '2.5.4.42': 'GN',
+  '2.5.4.43': 'initials',
+  '2.5.4.46': 'dnQualifier',
+  '2.5.4.65': 'pseudonym',
+  '0.9.2342.19200300.100.1.25': 'DC',
+  '0.9.2342.19200300.100.1.1': 'UID',
+  '1.2.840.113549.1.9.1': 'emailAddress',
+};
+
+/** Resolves a short name (case-insensitive) or dotted OID to an OID. */
+export function attributeOid(name: string): string {
+  if (/^\d+(\.\d+)+$/.test(name)) return name;
+  const oid = SHORT_TO_OID[name.toUpperCase()];
+  if (!oid) throw new CryptoError('INVALID_CERTIFICATE', `unknown name attribute "${name.slice(0, 40)}"`);
+  return oid;
+}
+
+function escapeValue(v: string): string {
+  let s = v.replace(/[\\,+"<>;=]/g, (c) => `\\${c}`);
+  if (s.startsWith('#') || s.startsWith(' ')) s = `\\${s}`;
+  if (s.endsWith(' ') && s.length > 0) s = `${s.slice(0, -1)}\\ `;
+  return s;
+}
+
+class DName implements DistinguishedName {
+  constructor(
+    readonly attributes: readonly NameAttribute[],
+    readonly der: Uint8Array,
+  ) {
+    Object.freeze(this.attributes);
+  }
+  toString(): string {
+    return this.attributes.map((a) => `${a.shortName ?? a.oid}=${escapeValue(a.value)}`).join(',');
+  }
+  get(name: string): string | undefined {
+    let oid: string;
+    try {
+      oid = attributeOid(name);
+    } catch {
+      return undefined;
+    }
+    return this.attributes.find((a) => a.oid === oid)?.value;
+  }
+}
+
+/** Decodes a Name element. @internal */
+export function decodeName(el: DerElement): DistinguishedName {
+  if (el.tag !== Tag.SEQUENCE) throw new CryptoError('INVALID_DER', 'Name is not a SEQUENCE');
+  const attrs: NameAttribute[] = [];
+  for (const rdn of el.children()) {
+    if (rdn.tag !== Tag.SET) throw new CryptoError('INVALID_DER', 'RDN is not a SET');
+    for (const atv of rdn.children()) {
+      const it = atv.iterate();
+      const oid = readOid(it.next(Tag.OID, 'attribute type'));
+      const valueEl = it.next(undefined, 'attribute value');
+      it.end();
+      let value: string;
+      try {
+        value = readString(valueEl);
+      } catch {
+        // Non-string values are kept visible as #hex, the RFC 4514 form.
+        value = `#${Buffer.from(valueEl.raw).toString('hex')}`;
+      }
+      const shortName = OID_TO_SHORT[oid];
+      attrs.push(shortName ? { oid, shortName, value } : { oid, value });
+    }
+  }
+  return new DName(attrs, Uint8Array.from(el.raw));
+}
+
+/** Splits an RFC 4514-style string into RDNs of [type, value] pairs, honouring backslash escapes. */
+function parseNameString(s: string): [string, string][][] {
+  const rdns: [string, string][][] = [];
+  let cur: [string, string][] = [];
+  let buf = '';
+  let type: string | undefined;
+  const flush = (end: 'rdn' | 'multi') => {
+    if (type === undefined) throw new CryptoError('INVALID_CERTIFICATE', `bad name "${s.slice(0, 80)}"`);
+    cur.push([type.trim(), buf.trim()]);
+    type = undefined;
+    buf = '';
+    if (end === 'rdn') {
+      rdns.push(cur);
+      cur = [];
+    }
+  };
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (c === '\\' && i + 1 < s.length) {
+      const hex = s.slice(i + 1, i + 3);
+      if (/^[0-9a-fA-F]{2}$/.test(hex)) {
+        buf += String.fromCharCode(Number.parseInt(hex, 16));
+        i += 2;
+      } else {
+        buf += s[++i];
+      }
+      continue;
+    }
+    if (c === '=' && type === undefined) {
+      type = buf;
+      buf = '';
+    } else if (c === ',' || c === ';') {
+      flush('rdn');
+    } else if (c === '+') {
+      flush('multi');
+    } else {
+      buf += c;
+    }
+  }
+  if (type !== undefined || buf.trim() !== '') flush('rdn');
+  return rdns;
+}
+
+const PRINTABLE_OIDS = new Set(['2.5.4.6', '2.5.4.5', '2.5.4.46']);
+const IA5_OIDS = new Set(['1.2.840.113549.1.9.1', '0.9.2342.19200300.100.1.25']);
+
+function encodeValue(oid: string, value: string): Uint8Array {
+  if (PRINTABLE_OIDS.has(oid) && isPrintableString(value)) return derPrintableString(value);
+  if (IA5_OIDS.has(oid)) return derIa5String(value);
+  return derUtf8String(value);
+}
+
+/**
+ * DER Name for a {@link NameInput}. Countries and serial numbers are PrintableString, e-mail and
+ * DC are IA5String, everything else UTF8String.
+ *
+ * @example
+ * ```ts
+ * encodeName('CN=device-1,O=Example');
+ * encodeName([{ oid: '0.9.2342.19200300.100.1.1', value: 'com.apple.mgmt.External.1234' }]);
+ * ```
+ */
+export function encodeName(input: NameInput): Uint8Array {
+  let rdns: [string, string][][];
+  if (typeof input === 'string') rdns = parseNameString(input);
+  else if (Array.isArray(input))
+    rdns = (input as { oid: string; value: string }[]).map((a) => [[a.oid, a.value]]);
+  else rdns = Object.entries(input as Record<string, string>).map(([k, v]) => [[k, v]]);
+  return derSequence(
+    rdns.map((rdn) =>
+      derSet(
+        rdn.map(([t, v]) => {
+          if (typeof v !== 'string')
+            throw new CryptoError('INVALID_CERTIFICATE', 'name value must be a string');
+          const oid = attributeOid(t);
+          return derSequence([derOid(oid), encodeValue(oid, v)]);
+        }),
+      ),
+    ),
+  );
+}
+
+/** Parses a {@link NameInput} into a {@link DistinguishedName}. */
+export function toDistinguishedName(input: NameInput): DistinguishedName {
+  return nameFromDer(encodeName(input));
+}
+
+/** Decodes DER Name bytes. @internal */
+export function nameFromDer(der: Uint8Array): DistinguishedName {
+  return decodeName(parseDer(der));
+}
+
+/** Whether two names are equal: identical encodings, or equal attribute lists ignoring case. */
+export function namesEqual(a: DistinguishedName, b: DistinguishedName): boolean {
+  if (Buffer.compare(Buffer.from(a.der), Buffer.from(b.der)) === 0) return true;
+  if (a.attributes.length !== b.attributes.length) return false;
+  return a.attributes.every((x, i) => {
+    const y = b.attributes[i]!;
+    return x.oid === y.oid && normalize(x.value) === normalize(y.value);
+  });
+}
+
+function normalize(v: string): string {
+  return v.trim().replace(/\s+/g, ' ').toLowerCase();
+}
