@@ -1,0 +1,2 @@
+export { isMdmkitError, TestkitError, type TestkitErrorCode } from './errors';
+export * from './mock-apns';
