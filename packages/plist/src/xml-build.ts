@@ -1,0 +1,213 @@
+import { PlistParseError } from './errors';
+import { type PlistDict, PlistReal, PlistUid, type PlistValue, isIntegral } from './value';
+
+/** Options of {@link buildXml}. */
+export interface BuildXmlOptions {
+  /** One level of indentation. Default `'\t'` (as Apple's tools write); `''` writes no newlines at all. */
+  indent?: string;
+  /** Write dictionary keys in code-unit order instead of insertion order. Default false. */
+  sortKeys?: boolean;
+}
+
+const HEADER =
+  '<?xml version="1.0" encoding="UTF-8"?>\n' +
+  '<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">\n' +
+  '<plist version="1.0">\n';
+
+// Characters that must be escaped in text. Control characters other than TAB/LF cannot appear raw in
+// XML 1.0; they are written as character references so that this package reads them back exactly
+// (other XML 1.0 readers reject them: use the binary format for such strings).
+const NEEDS_ESCAPE = /[&<>\x00-\x08\x0b-\x1f\x7f]/;
+const ESCAPE_ALL = /[&<>\x00-\x08\x0b-\x1f\x7f]/g;
+
+function escapeChar(c: string): string {
+  switch (c) {
+    case '&':
+      return '&amp;';
+    case '<':
+      return '&lt;';
+    case '>':
+      return '&gt;';
+    default:
+      return `&#${c.charCodeAt(0)};`;
+  }
+}
+
+function escapeText(s: string): string {
+  return NEEDS_ESCAPE.test(s) ? s.replace(ESCAPE_ALL, escapeChar) : s;
+}
+
+const MAX_BUILD_DEPTH = 2048;
+
+/**
+ * Writes a value as an XML property list (UTF-8 text with XML declaration and DOCTYPE), in a form
+ * Apple's tools and python's `plistlib` read.
+ *
+ * Numbers follow one rule: a safe integer other than `-0` is an `<integer>`, any other number (and a
+ * {@link PlistReal}) a `<real>`; a `bigint` is an `<integer>` (−2^63 … 2^64−1). Dates are written to
+ * the second (milliseconds are dropped, rounding down). A {@link PlistUid} becomes a `CF$UID` dict.
+ *
+ * @throws {@link PlistParseError} `INVALID_VALUE` for values no plist can hold (`null`, `undefined`,
+ *   functions, invalid dates, out-of-range bigints), `CYCLE` for a container that contains itself.
+ * @example
+ * ```ts
+ * import { buildXml } from '@mdmkit/plist';
+ * const xml = buildXml({ Command: { RequestType: 'DeviceInformation' }, CommandUUID: 'abc' }, { sortKeys: true });
+ * ```
+ */
+export function buildXml(value: PlistValue, options?: BuildXmlOptions): string {
+  const indent = options?.indent ?? '\t';
+  const w = new XmlWriter(indent, options?.sortKeys === true);
+  w.value(value, 0);
+  const out = w.out;
+  out.push('</plist>\n');
+  return HEADER + out.join('');
+}
+
+class XmlWriter {
+  readonly out: string[] = [];
+  private readonly pads: string[] = [''];
+  private readonly nl: string;
+  private readonly path: (PlistValue[] | PlistDict)[] = [];
+
+  constructor(
+    private readonly indent: string,
+    private readonly sortKeys: boolean,
+  ) {
+    this.nl = indent === '' ? '' : '\n';
+  }
+
+  private pad(level: number): string {
+    const pads = this.pads;
+    while (pads.length <= level) pads.push(pads[pads.length - 1] + this.indent);
+    return pads[level]!;
+  }
+
+  value(v: PlistValue, level: number): void {
+    const out = this.out;
+    const pad = this.pad(level);
+    switch (typeof v) {
+      case 'string':
+        out.push(pad, '<string>', escapeText(v), '</string>', this.nl);
+        return;
+      case 'number':
+        if (isIntegral(v)) out.push(pad, '<integer>', String(v), '</integer>', this.nl);
+        else out.push(pad, '<real>', formatReal(v), '</real>', this.nl);
+        return;
+      case 'boolean':
+        out.push(pad, v ? '<true/>' : '<false/>', this.nl);
+        return;
+      case 'bigint':
+        checkBigInt(v);
+        out.push(pad, '<integer>', v.toString(), '</integer>', this.nl);
+        return;
+      case 'object':
+        break;
+      default:
+        throw invalid(`cannot write a ${typeof v}`);
+    }
+    if (v === null) throw invalid('cannot write null');
+    if (Array.isArray(v)) {
+      if (v.length === 0) {
+        out.push(pad, '<array/>', this.nl);
+        return;
+      }
+      this.enter(v);
+      out.push(pad, '<array>', this.nl);
+      for (let i = 0; i < v.length; i++) {
+        const item = v[i];
+        if (item === undefined) throw invalid(`array hole or undefined at index ${i}`);
+        this.value(item, level + 1);
+      }
+      out.push(pad, '</array>', this.nl);
+      this.path.pop();
+      return;
+    }
+    if (v instanceof Uint8Array) {
+      out.push(
+        pad,
+        '<data>',
+        Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64'),
+        '</data>',
+        this.nl,
+      );
+      return;
+    }
+    if (v instanceof Date) {
+      out.push(pad, '<date>', formatDate(v), '</date>', this.nl);
+      return;
+    }
+    if (v instanceof PlistReal) {
+      out.push(pad, '<real>', formatReal(v.value), '</real>', this.nl);
+      return;
+    }
+    if (v instanceof PlistUid) {
+      const p1 = this.pad(level + 1);
+      out.push(pad, '<dict>', this.nl, p1, '<key>CF$UID</key>', this.nl, p1, '<integer>', String(v.value));
+      out.push('</integer>', this.nl, pad, '</dict>', this.nl);
+      return;
+    }
+    if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof Map || v instanceof Set) {
+      throw invalid(
+        `cannot write a ${Object.prototype.toString.call(v)}; use Uint8Array for data and objects for dicts`,
+      );
+    }
+    const dict = v as PlistDict;
+    let keys = Object.keys(dict);
+    if (keys.length === 0) {
+      out.push(pad, '<dict/>', this.nl);
+      return;
+    }
+    if (this.sortKeys) keys = keys.sort();
+    this.enter(dict);
+    out.push(pad, '<dict>', this.nl);
+    const p1 = this.pad(level + 1);
+    for (const k of keys) {
+      const item = dict[k];
+      // Like JSON.stringify, undefined members are left out so that optional fields need no cleanup.
+      if (item === undefined) continue;
+      out.push(p1, '<key>', escapeText(k), '</key>', this.nl);
+      this.value(item, level + 1);
+    }
+    out.push(pad, '</dict>', this.nl);
+    this.path.pop();
+  }
+
+  private enter(c: PlistValue[] | PlistDict): void {
+    if (this.path.length >= MAX_BUILD_DEPTH) {
+      if (this.path.includes(c)) throw new PlistParseError('CYCLE', 'a container contains itself');
+      throw invalid(`nesting deeper than ${MAX_BUILD_DEPTH}`);
+    }
+    // Cycles show up as unbounded depth; checking only deep paths keeps the common case free.
+    if (this.path.length >= 64 && this.path.includes(c)) {
+      throw new PlistParseError('CYCLE', 'a container contains itself');
+    }
+    this.path.push(c);
+  }
+}
+
+function invalid(message: string): PlistParseError {
+  return new PlistParseError('INVALID_VALUE', message);
+}
+
+const MIN_INT = -(2n ** 63n);
+const MAX_INT = 2n ** 64n - 1n;
+
+export function checkBigInt(v: bigint): void {
+  if (v < MIN_INT || v > MAX_INT) throw invalid(`integer ${v} outside -2^63 … 2^64-1`);
+}
+
+/** Shortest text that reads back to the same double; special values in the spelling Apple writes. */
+export function formatReal(n: number): string {
+  if (Number.isFinite(n)) return Object.is(n, -0) ? '-0.0' : String(n);
+  if (Number.isNaN(n)) return 'nan';
+  return n > 0 ? '+infinity' : '-infinity';
+}
+
+export function formatDate(d: Date): string {
+  const t = d.getTime();
+  if (Number.isNaN(t)) throw invalid('invalid Date');
+  const s = new Date(Math.floor(t / 1000) * 1000).toISOString();
+  if (s.length !== 24) throw invalid(`date ${s} outside years 0000-9999`);
+  return `${s.slice(0, 19)}Z`;
+}
