@@ -1,0 +1,214 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decryptCms } from '../src/enveloped-decrypt';
+import { encryptCms } from '../src/enveloped-encrypt';
+import { CryptoError } from '../src/errors';
+import { makeIdentity, openssl, opensslAvailable, TempDir, type TestIdentity } from './support/openssl';
+
+const ok = opensslAvailable('EnvelopedData behaviour tests (certificates made by openssl)');
+
+async function failure(p: Promise<unknown>): Promise<CryptoError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(CryptoError);
+    return e as CryptoError;
+  }
+  throw new Error('expected a rejection');
+}
+
+/** Offset of the first occurrence of `needle` in `hay`. */
+function indexOf(hay: Uint8Array, needle: Uint8Array): number {
+  return Buffer.from(hay).indexOf(Buffer.from(needle));
+}
+
+describe.skipIf(!ok)('decryptCms behaviour', () => {
+  let dir: TempDir;
+  let alice: TestIdentity;
+  let bob: TestIdentity;
+  let aliceAgain: TestIdentity; // same subject, new key and serial: a rotated certificate
+  beforeAll(() => {
+    dir = new TempDir();
+    alice = makeIdentity(dir, 'alice');
+    bob = makeIdentity(dir, 'bob');
+    aliceAgain = makeIdentity(dir, 'alice');
+  });
+  afterAll(() => dir.remove());
+
+  const mine = () => [{ certificate: alice.certificate, privateKey: alice.privateKey }];
+
+  it('round-trips every cipher through our own encryptor, picking the right candidate', async () => {
+    for (const cipher of [
+      'aes-128-cbc',
+      'aes-192-cbc',
+      'aes-256-cbc',
+      'aes-128-gcm',
+      'aes-256-gcm',
+      'des-ede3-cbc',
+    ] as const) {
+      for (const keyTransport of ['rsa-pkcs1', 'rsa-oaep'] as const) {
+        const content = randomBytes(100);
+        const der = await encryptCms({ content, recipients: [alice.certificate], cipher, keyTransport });
+        const r = await decryptCms(der, {
+          recipients: [
+            { certificate: aliceAgain.certificate, privateKey: aliceAgain.privateKey },
+            { certificate: bob.certificate, privateKey: bob.privateKey },
+            { certificate: alice.certificate, privateKey: alice.privateKey },
+          ],
+        });
+        expect(Buffer.from(r.content)).toEqual(content);
+        expect(r.cipher).toBe(cipher);
+        expect(r.recipient).toBe(alice.certificate);
+      }
+    }
+  });
+
+  it('handles empty content and a certificate without publicKey given', async () => {
+    const der = await encryptCms({
+      content: new Uint8Array(0),
+      recipients: [{ der: alice.certificate.der }],
+    });
+    const r = await decryptCms(der, { recipients: mine() });
+    expect(r.content.length).toBe(0);
+  });
+
+  it('NO_MATCHING_RECIPIENT only when no candidate is named', async () => {
+    const der = await encryptCms({ content: randomBytes(10), recipients: [alice.certificate] });
+    const e = await failure(
+      decryptCms(der, {
+        recipients: [
+          { certificate: bob.certificate, privateKey: bob.privateKey },
+          { certificate: aliceAgain.certificate, privateKey: aliceAgain.privateKey },
+        ],
+      }),
+    );
+    expect(e.code).toBe('NO_MATCHING_RECIPIENT');
+    expect((await failure(decryptCms(der, { recipients: [] }))).code).toBe('NO_MATCHING_RECIPIENT');
+  });
+
+  it('every decryption failure is DECRYPT_FAILED with one message', async () => {
+    const content = randomBytes(200);
+    const cbc = await encryptCms({ content, recipients: [alice.certificate], cipher: 'aes-256-cbc' });
+    const gcm = await encryptCms({ content, recipients: [alice.certificate], cipher: 'aes-256-gcm' });
+    const failures: CryptoError[] = [];
+    // Wrong key for the named certificate.
+    failures.push(
+      await failure(
+        decryptCms(cbc, { recipients: [{ certificate: alice.certificate, privateKey: bob.privateKey }] }),
+      ),
+    );
+    // Tampered encrypted key (bad PKCS#1 padding after RSA).
+    const badKey = Uint8Array.from(cbc);
+    const keyAt = indexOf(cbc, Uint8Array.of(0x04, 0x82, 0x01, 0x00)) + 4;
+    expect(keyAt).toBeGreaterThan(4);
+    badKey[keyAt + 10] = (badKey[keyAt + 10] as number) ^ 1;
+    failures.push(await failure(decryptCms(badKey, { recipients: mine() })));
+    // Tampered last ciphertext block (CBC padding).
+    const badCt = Uint8Array.from(cbc);
+    badCt[badCt.length - 1] = (badCt[badCt.length - 1] as number) ^ 0x55;
+    failures.push(await failure(decryptCms(badCt, { recipients: mine() })));
+    // Tampered GCM tag.
+    const badTag = Uint8Array.from(gcm);
+    badTag[badTag.length - 1] = (badTag[badTag.length - 1] as number) ^ 1;
+    failures.push(await failure(decryptCms(badTag, { recipients: mine() })));
+    // Tampered GCM ciphertext.
+    const badGcm = Uint8Array.from(gcm);
+    badGcm[badGcm.length - 40] = (badGcm[badGcm.length - 40] as number) ^ 1;
+    failures.push(await failure(decryptCms(badGcm, { recipients: mine() })));
+    for (const f of failures) {
+      expect(f.code).toBe('DECRYPT_FAILED');
+      expect(f.message).toBe(failures[0]?.message);
+      expect(f.cause).toBeUndefined();
+    }
+  });
+
+  it('bad padding yields the same content-layer failure as a wrong key (no early error)', async () => {
+    // With implicit rejection the bad-padding case reaches the content cipher; with AES-GCM that
+    // always fails the tag check, so both paths end identically.
+    const gcm = await encryptCms({
+      content: randomBytes(50),
+      recipients: [alice.certificate],
+      cipher: 'aes-128-gcm',
+    });
+    const t = Uint8Array.from(gcm);
+    const keyAt = indexOf(gcm, Uint8Array.of(0x04, 0x82, 0x01, 0x00)) + 4;
+    t[keyAt] = (t[keyAt] as number) ^ 0x80;
+    const a = await failure(decryptCms(t, { recipients: mine() }));
+    const b = await failure(
+      decryptCms(gcm, { recipients: [{ certificate: alice.certificate, privateKey: bob.privateKey }] }),
+    );
+    expect([a.code, a.message]).toEqual([b.code, b.message]);
+  });
+
+  it('typed errors for malformed input and unsupported algorithms', async () => {
+    expect((await failure(decryptCms(Uint8Array.of(1, 2, 3), { recipients: mine() }))).code).toBe(
+      'INVALID_CMS',
+    );
+    expect((await failure(decryptCms('not pem', { recipients: mine() }))).code).toBe('INVALID_PEM');
+    const signed = openssl(
+      ['cms', '-sign', '-binary', '-outform', 'DER', '-signer', alice.certPath, '-inkey', alice.keyPath],
+      'x',
+    );
+    expect((await failure(decryptCms(signed, { recipients: mine() }))).code).toBe('INVALID_CMS');
+    await expect(
+      encryptCms({ content: new Uint8Array(1), recipients: [alice.certificate], cipher: 'des-cbc' }),
+    ).rejects.toMatchObject({
+      code: 'UNSUPPORTED_ALGORITHM',
+    });
+  });
+});
+
+describe.skipIf(!ok)('decryptCms fuzz (mutated inputs)', () => {
+  let dir: TempDir;
+  let alice: TestIdentity;
+  beforeAll(() => {
+    dir = new TempDir();
+    alice = makeIdentity(dir, 'fuzz');
+  });
+  afterAll(() => dir.remove());
+
+  it('only CryptoError escapes', async () => {
+    const runs = Number(process.env.MDMKIT_FUZZ_RUNS ?? 3000);
+    const seeds = [
+      await encryptCms({ content: randomBytes(40), recipients: [alice.certificate] }),
+      await encryptCms({
+        content: randomBytes(40),
+        recipients: [alice.certificate],
+        cipher: 'aes-128-gcm',
+        keyTransport: 'rsa-oaep',
+      }),
+      await encryptCms({
+        content: randomBytes(40),
+        recipients: [alice.certificate],
+        recipientIdentifier: 'subjectKeyIdentifier',
+      }),
+    ];
+    const recipients = [{ certificate: alice.certificate, privateKey: alice.privateKey }];
+    const counts: Record<string, number> = {};
+    for (let i = 0; i < runs; i++) {
+      const seed = seeds[i % seeds.length] as Uint8Array;
+      let input = Uint8Array.from(seed);
+      const mode = i % 4;
+      if (mode === 0) {
+        for (let j = 0; j < 1 + (i % 4); j++)
+          input[(Math.random() * input.length) | 0] = (Math.random() * 256) | 0;
+      } else if (mode === 1) {
+        input = input.subarray(0, (Math.random() * input.length) | 0);
+      } else if (mode === 2) {
+        // Header bytes (tags and lengths) matter most: mutate within the first 64 bytes.
+        input[(Math.random() * Math.min(64, input.length)) | 0] = (Math.random() * 256) | 0;
+      } else {
+        const at = (Math.random() * input.length) | 0;
+        input = Buffer.concat([input.subarray(0, at), randomBytes(1 + (i % 8)), input.subarray(at)]);
+      }
+      try {
+        await decryptCms(input, { recipients });
+        counts.ok = (counts.ok ?? 0) + 1;
+      } catch (e) {
+        if (!(e instanceof CryptoError)) throw new Error(`non-CryptoError escaped: ${String(e)}`);
+        counts[e.code] = (counts[e.code] ?? 0) + 1;
+      }
+    }
+    expect(Object.keys(counts).length).toBeGreaterThan(1);
+  });
+});
