@@ -106,16 +106,14 @@ class BinaryParser {
         this.onPath[f.ref] = 0;
         continue;
       }
+      const i = f.i++;
       if (f.dict) {
-        const keyRef = this.readUInt(f.refs + f.i * refSize, refSize);
-        f.key = this.readKey(keyRef);
-        const value = this.readObject(this.readUInt(f.refs + (f.n + f.i) * refSize, refSize));
-        f.i++;
-        setKey(f.container as PlistDict, f.key, value);
         f.key = undefined;
+        f.key = this.readKey(this.readUInt(f.refs + i * refSize, refSize));
+        const value = this.readObject(this.readUInt(f.refs + (f.n + i) * refSize, refSize));
+        setKey(f.container as PlistDict, f.key, value);
       } else {
-        const value = this.readObject(this.readUInt(f.refs + f.i * refSize, refSize));
-        f.i++;
+        const value = this.readObject(this.readUInt(f.refs + i * refSize, refSize));
         (f.container as PlistValue[]).push(value);
       }
     }
@@ -329,7 +327,7 @@ class BinaryParser {
     for (const f of this.stack) {
       if (f.dict) {
         if (f.key !== undefined) keyPath.push(f.key);
-      } else keyPath.push(f.i);
+      } else keyPath.push(f.i - 1);
     }
     throw new PlistParseError(code, message, offset === undefined ? { keyPath } : { offset, keyPath });
   }
