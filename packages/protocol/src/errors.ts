@@ -1,0 +1,58 @@
+const brand = Symbol.for('mdmkit.error');
+
+/** Stable codes of {@link ProtocolError}. */
+export type ProtocolErrorCode =
+  /** The body is not a property list (or not a dictionary). */
+  | 'INVALID_PLIST'
+  /** A check-in message or report is missing a required key or has a wrong type. */
+  | 'INVALID_MESSAGE'
+  /** A message carries none of the keys that identify an enrollment. */
+  | 'MISSING_IDENTITY'
+  /** A command payload does not match its schema. */
+  | 'INVALID_COMMAND'
+  /** A RequestType that no schema describes. */
+  | 'UNKNOWN_COMMAND'
+  /** A certificate, signature or proxy header that identifies a device could not be used. */
+  | 'INVALID_IDENTITY';
+
+/** One problem found while validating, with the path of keys that leads to it. */
+export interface ProtocolIssue {
+  path: (string | number)[];
+  message: string;
+}
+
+/**
+ * A device message, report or command that does not follow the protocol. `keyPath` points at the
+ * first problem (e.g. `['QueryResponses', 'BatteryLevel']`); `issues` lists all of them.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   decodeCheckin(body);
+ * } catch (e) {
+ *   if (e instanceof ProtocolError) console.log(e.code, e.keyPath.join('.'));
+ * }
+ * ```
+ */
+export class ProtocolError extends Error {
+  readonly [brand] = true;
+  override readonly name = 'ProtocolError';
+  readonly code: ProtocolErrorCode;
+  readonly keyPath: (string | number)[];
+  readonly issues: ProtocolIssue[];
+  constructor(
+    code: ProtocolErrorCode,
+    message: string,
+    options?: { cause?: unknown; keyPath?: (string | number)[]; issues?: ProtocolIssue[] },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.keyPath = options?.keyPath ?? [];
+    this.issues = options?.issues ?? [];
+  }
+}
+
+/** True for an error thrown by any mdmkit package, across duplicate installs. */
+export function isMdmkitError(e: unknown): e is Error & { code: string } {
+  return typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[brand] === true;
+}

@@ -1,0 +1,56 @@
+export { isPlistDict, parseBody } from './body';
+export {
+  type DecodedCheckin,
+  decodeCheckin,
+  decodeCheckinDict,
+  type CheckinMessages,
+  type KnownCheckin,
+  type UnknownCheckin,
+} from './checkin';
+export {
+  type BuildOptions,
+  type Command,
+  commandResponse,
+  decodeCommand,
+  encodeCommand,
+  rawCommand,
+} from './command';
+export {
+  type EnrollmentType,
+  type ResolvedEnrollment,
+  resolveEnrollmentId,
+  SHARED_IPAD_USER_ID,
+} from './enrollment-id';
+export {
+  type ErrorDocumentOptions,
+  softwareUpdateRequired,
+  unrecognizedDevice,
+  watchPairingTokenMissing,
+  wellKnownFailed,
+} from './error-documents';
+export { isMdmkitError, ProtocolError, type ProtocolErrorCode, type ProtocolIssue } from './errors';
+export * from './generated/checkin';
+export * from './generated/errors';
+export { type IdentityBlock, IdentityBlockSchema, identityShape } from './identity';
+export {
+  type DecodedReport,
+  decodeReport,
+  decodeReportDict,
+  type ErrorChainItem,
+  ErrorChainItemSchema,
+  type ReportEnvelope,
+  ReportEnvelopeSchema,
+  type ReportStatus,
+} from './report';
+export {
+  declarativeManagementResponse,
+  declineUserChannel,
+  getBootstrapTokenResponse,
+  getTokenResponse,
+  unauthorizedResponse,
+  userAuthenticateChallenge,
+  userAuthenticateToken,
+} from './responses';
+export { plistData, plistDate } from './schema-helpers';
+export { validate } from './validate';
+export { emptyResponse, plistBytes, plistResponse, toPlistValue, type WireResponse } from './wire';

@@ -1,0 +1,3 @@
+export { camel, generate, IDENTITY_KEYS, readRelease, sourceUrl, type Output } from './generate';
+export { Emitter, type Mode } from './emit';
+export { existingGeneratedFiles, repoRoot, schemasDir } from './paths';
