@@ -1,0 +1,83 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { type PlistDict, PlistReal, PlistUid, type PlistValue } from '@mdmkit/plist';
+
+/** A plist value with its type spelled out, as exchanged with plistlib_peer.py. */
+export type Tagged =
+  | { t: 'i'; v: string }
+  | { t: 'r'; v: string }
+  | { t: 's'; v: string }
+  | { t: 'b'; v: boolean }
+  | { t: 'd'; v: number }
+  | { t: 'D'; v: string }
+  | { t: 'u'; v: number }
+  | { t: 'a'; v: Tagged[] }
+  | { t: 'o'; v: [string, Tagged][] };
+
+function realBits(n: number): string {
+  const b = Buffer.alloc(8);
+  b.writeDoubleBE(n);
+  return b.toString('hex');
+}
+
+/** Tags a JS value by the package's number rule; dates in microseconds. */
+export function tag(v: PlistValue): Tagged {
+  switch (typeof v) {
+    case 'string':
+      return { t: 's', v };
+    case 'boolean':
+      return { t: 'b', v };
+    case 'bigint':
+      return { t: 'i', v: v.toString() };
+    case 'number':
+      return Number.isSafeInteger(v) && !Object.is(v, -0)
+        ? { t: 'i', v: String(v) }
+        : { t: 'r', v: realBits(v) };
+  }
+  if (v instanceof PlistReal) return { t: 'r', v: realBits(v.value) };
+  if (v instanceof PlistUid) return { t: 'u', v: v.value };
+  if (v instanceof Date) return { t: 'd', v: v.getTime() * 1000 };
+  if (v instanceof Uint8Array) return { t: 'D', v: Buffer.from(v).toString('base64') };
+  if (Array.isArray(v)) return { t: 'a', v: v.map(tag) };
+  return { t: 'o', v: Object.keys(v).map((k) => [k, tag((v as PlistDict)[k]!)] as [string, Tagged]) };
+}
+
+/** Makes two tagged values comparable: dict entries sorted by key, dates rounded to the millisecond. */
+export function normalise(t: Tagged): Tagged {
+  switch (t.t) {
+    case 'd':
+      return { t: 'd', v: Math.round(t.v / 1000) };
+    case 'a':
+      return { t: 'a', v: t.v.map(normalise) };
+    case 'o': {
+      // Duplicate keys keep the last value, as both implementations do.
+      const m = new Map<string, Tagged>();
+      for (const [k, x] of t.v) m.set(k, normalise(x));
+      return { t: 'o', v: [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) };
+    }
+    default:
+      return t;
+  }
+}
+
+export type PeerRequest =
+  | { op: 'read'; data: Uint8Array }
+  | { op: 'write'; fmt: 'xml' | 'binary'; value: Tagged };
+export type PeerAnswer = { ok: true; value?: Tagged; data?: string } | { ok: false; error: string };
+
+const script = fileURLToPath(new URL('./plistlib_peer.py', import.meta.url));
+
+/** Runs a whole batch through one python process. */
+export function plistlib(requests: PeerRequest[]): PeerAnswer[] {
+  const input = requests
+    .map((r) =>
+      JSON.stringify(r.op === 'read' ? { op: 'read', data: Buffer.from(r.data).toString('base64') } : r),
+    )
+    .join('\n');
+  const res = spawnSync('python3', [script], { input: `${input}\n`, maxBuffer: 1 << 30, timeout: 60_000 });
+  if (res.status !== 0) throw new Error(`plistlib peer failed: ${res.stderr?.toString()}`);
+  const lines = res.stdout.toString().trim().split('\n');
+  if (lines.length !== requests.length)
+    throw new Error(`plistlib peer answered ${lines.length} of ${requests.length}`);
+  return lines.map((l) => JSON.parse(l) as PeerAnswer);
+}
