@@ -1,0 +1,230 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { openFileDepot } from './depot';
+import { ScepError } from './errors';
+import { toNodeListener } from './node';
+import { createScepPolicy, staticChallenge } from './policy';
+import { createScepServer } from './server';
+
+/** Parsed `mdmkit-scep serve` arguments. */
+export interface ServeConfig {
+  host: string;
+  port: number;
+  caDir: string;
+  challenge: string;
+  validityDays: number;
+  keySizes: number[];
+  caKeyBits: 2048 | 3072 | 4096;
+  caSubject?: string;
+  passphrase?: string;
+}
+
+export const USAGE = `usage: mdmkit-scep serve --ca-dir DIR (--challenge SECRET | --challenge-file FILE) [options]
+
+Serves SCEP at /scep, issuing from the CA in DIR (created on first run).
+
+  --listen HOST:PORT        address to listen on (default 127.0.0.1:8080)
+  --ca-dir DIR              CA depot: ca.pem, ca.key (0600), certs/<serial>.pem
+  --challenge SECRET        static challenge password (or env MDMKIT_SCEP_CHALLENGE)
+  --challenge-file FILE     read the challenge from a file (first line)
+  --validity-days N         validity of issued certificates (default 365)
+  --key-sizes LIST          allowed RSA key sizes, comma-separated (default 2048,3072,4096)
+  --ca-key-size N           RSA size of a new CA key (default 2048)
+  --ca-subject DN           subject of a new CA (default "CN=mdmkit SCEP CA")
+  --ca-passphrase-file FILE passphrase protecting ca.key (or env MDMKIT_SCEP_CA_PASSPHRASE)
+`;
+
+function bad(message: string): ScepError {
+  return new ScepError('INVALID_OPTIONS', message);
+}
+
+/** Splits `host:port`, `[v6]:port` or a bare port. */
+export function parseListen(value: string): { host: string; port: number } {
+  let host = '127.0.0.1';
+  let portText = value;
+  const v6 = /^\[([^\]]+)\]:(\d+)$/.exec(value);
+  if (v6) {
+    host = v6[1]!;
+    portText = v6[2]!;
+  } else if (value.includes(':')) {
+    const i = value.lastIndexOf(':');
+    host = value.slice(0, i);
+    portText = value.slice(i + 1);
+  }
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535 || host === '') throw bad(`invalid --listen ${value}`);
+  return { host, port };
+}
+
+/** Parses the arguments after `serve`. */
+export function parseServeArgs(args: readonly string[], env: NodeJS.ProcessEnv = process.env): ServeConfig {
+  const values = new Map<string, string>();
+  const known = new Set([
+    'listen',
+    'ca-dir',
+    'challenge',
+    'challenge-file',
+    'validity-days',
+    'key-sizes',
+    'ca-key-size',
+    'ca-subject',
+    'ca-passphrase-file',
+  ]);
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (!arg.startsWith('--')) throw bad(`unexpected argument ${arg}`);
+    const eq = arg.indexOf('=');
+    const name = arg.slice(2, eq === -1 ? undefined : eq);
+    if (!known.has(name)) throw bad(`unknown option --${name}`);
+    let value: string | undefined;
+    if (eq !== -1) value = arg.slice(eq + 1);
+    else {
+      value = args[i + 1];
+      i++;
+    }
+    if (value === undefined) throw bad(`--${name} needs a value`);
+    values.set(name, value);
+  }
+  const { host, port } = parseListen(values.get('listen') ?? '127.0.0.1:8080');
+  const caDir = values.get('ca-dir');
+  if (!caDir) throw bad('--ca-dir is required');
+  let challenge = values.get('challenge') ?? env.MDMKIT_SCEP_CHALLENGE;
+  const challengeFile = values.get('challenge-file');
+  if (challengeFile !== undefined) challenge = readFirstLine(challengeFile);
+  if (!challenge)
+    throw bad('a challenge is required (--challenge, --challenge-file or MDMKIT_SCEP_CHALLENGE)');
+  const validityDays = Number(values.get('validity-days') ?? '365');
+  if (!Number.isInteger(validityDays) || validityDays < 1 || validityDays > 36500) {
+    throw bad('--validity-days must be an integer between 1 and 36500');
+  }
+  const keySizes = (values.get('key-sizes') ?? '2048,3072,4096').split(',').map((s) => Number(s.trim()));
+  if (keySizes.length === 0 || keySizes.some((n) => !Number.isInteger(n) || n < 1024 || n > 16384)) {
+    throw bad('--key-sizes must be a comma-separated list of RSA sizes');
+  }
+  const caKeyBits = Number(values.get('ca-key-size') ?? '2048');
+  if (caKeyBits !== 2048 && caKeyBits !== 3072 && caKeyBits !== 4096)
+    throw bad('--ca-key-size must be 2048, 3072 or 4096');
+  const passFile = values.get('ca-passphrase-file');
+  const passphrase = passFile !== undefined ? readFirstLine(passFile) : env.MDMKIT_SCEP_CA_PASSPHRASE;
+  const caSubject = values.get('ca-subject');
+  return {
+    host,
+    port,
+    caDir,
+    challenge,
+    validityDays,
+    keySizes,
+    caKeyBits,
+    ...(caSubject !== undefined ? { caSubject } : {}),
+    ...(passphrase ? { passphrase } : {}),
+  };
+}
+
+function readFirstLine(path: string): string {
+  try {
+    return (readFileSync(path, 'utf8').split(/\r?\n/)[0] ?? '').trim();
+  } catch (cause) {
+    throw new ScepError('INVALID_OPTIONS', `cannot read ${path}`, { cause });
+  }
+}
+
+/** A running standalone server. */
+export interface RunningScepServer {
+  /** Base URL of the SCEP endpoint, e.g. `http://127.0.0.1:8080/scep`. */
+  readonly url: string;
+  readonly server: Server;
+  /** Stops accepting connections, closes idle ones and waits for requests in flight. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the standalone server (what `mdmkit-scep serve` runs).
+ *
+ * @example
+ * ```ts
+ * import { serve } from '@mdmkit/scep';
+ * const running = await serve({ host: '127.0.0.1', port: 8080, caDir: './ca', challenge: 'secret',
+ *   validityDays: 365, keySizes: [2048, 3072, 4096], caKeyBits: 2048 });
+ * console.log(running.url); // http://127.0.0.1:8080/scep
+ * await running.close();
+ * ```
+ */
+export async function serve(config: ServeConfig): Promise<RunningScepServer> {
+  const depot = await openFileDepot({
+    dir: config.caDir,
+    caKeyBits: config.caKeyBits,
+    ...(config.caSubject !== undefined ? { caSubject: config.caSubject } : {}),
+    ...(config.passphrase !== undefined ? { passphrase: config.passphrase } : {}),
+  });
+  const scep = createScepServer({
+    ca: { certificate: depot.certificate, signer: depot.privateKey },
+    store: depot,
+    policy: createScepPolicy({
+      challenge: staticChallenge(config.challenge),
+      keys: [{ type: 'rsa', sizes: config.keySizes }],
+      validityDays: config.validityDays,
+    }),
+  });
+  const server = createServer({ keepAliveTimeout: 5_000 }, toNodeListener(scep, { path: '/scep' }));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  const hostText = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return {
+    url: `http://${hostText}:${addr.port}/scep`,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}
+
+/** Runs the command line; resolves with the process exit code once the server has stopped. */
+export async function main(
+  argv: readonly string[],
+  io: { out: (s: string) => void; err: (s: string) => void },
+) {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    io.out(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  if (command !== 'serve') {
+    io.err(`unknown command ${command}\n${USAGE}`);
+    return 2;
+  }
+  let config: ServeConfig;
+  try {
+    config = parseServeArgs(rest);
+  } catch (e) {
+    io.err(`${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  let running: RunningScepServer;
+  try {
+    running = await serve(config);
+  } catch (e) {
+    io.err(`mdmkit-scep: ${(e as Error).message}\n`);
+    return 1;
+  }
+  io.out(`mdmkit-scep: serving SCEP at ${running.url} (CA ${config.caDir})\n`);
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      running.close().then(resolve, resolve);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  io.out('mdmkit-scep: stopped\n');
+  return 0;
+}

@@ -1,0 +1,245 @@
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  type Certificate,
+  createSelfSignedCa,
+  generateKeyPair,
+  type NameInput,
+  parseCertificate,
+} from '@mdmkit/crypto';
+import { ScepError } from './errors';
+import type { IssuedCertificateRecord, ScepStore } from './store';
+
+/** Options of {@link openFileDepot}. */
+export interface FileDepotOptions {
+  /** The directory; created when missing. */
+  dir: string;
+  /** Encrypts the CA key file (PKCS#8, AES-256-CBC) with this passphrase. */
+  passphrase?: string;
+  /** For a new CA: its subject. Default `CN=mdmkit SCEP CA`. */
+  caSubject?: NameInput;
+  /** For a new CA: RSA modulus size. Default 2048. */
+  caKeyBits?: 2048 | 3072 | 4096;
+  /** For a new CA: validity in days. Default 3650. */
+  caValidityDays?: number;
+}
+
+/** A file-backed CA depot: the CA certificate and key, and a {@link ScepStore} whose certificates are kept by serial. */
+export interface FileDepot extends ScepStore {
+  readonly dir: string;
+  readonly certificate: Certificate;
+  readonly privateKey: KeyObject;
+  /** Whether this call created the CA. */
+  readonly created: boolean;
+}
+
+const SERIAL = /^[0-9a-f]{1,64}$/;
+
+async function writeAtomic(path: string, data: string | Uint8Array, mode: number): Promise<void> {
+  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
+  const fh = await open(tmp, 'wx', mode);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, path);
+}
+
+async function readIfExists(path: string): Promise<Buffer | undefined> {
+  try {
+    return await readFile(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+/**
+ * Opens (or, on first use, creates) a CA depot in a directory: `ca.pem`, `ca.key` (mode 0600, optionally
+ * passphrase-protected), `certs/<serial>.pem` with `certs/<serial>.json` metadata, and `challenges.json`
+ * (hashes of one-time challenges). Seen nonces are kept in memory. One process per depot.
+ *
+ * @example
+ * ```ts
+ * import { createScepPolicy, createScepServer, openFileDepot, staticChallenge } from '@mdmkit/scep';
+ * const depot = await openFileDepot({ dir: './ca' });
+ * const scep = createScepServer({
+ *   ca: { certificate: depot.certificate, signer: depot.privateKey },
+ *   store: depot,
+ *   policy: createScepPolicy({ challenge: staticChallenge('secret') }),
+ * });
+ * ```
+ */
+export async function openFileDepot(options: FileDepotOptions): Promise<FileDepot> {
+  const dir = options.dir;
+  try {
+    await mkdir(join(dir, 'certs'), { recursive: true, mode: 0o700 });
+  } catch (cause) {
+    throw new ScepError('DEPOT_ERROR', `cannot create the CA directory ${dir}`, { cause });
+  }
+  const certPath = join(dir, 'ca.pem');
+  const keyPath = join(dir, 'ca.key');
+  let certificate: Certificate;
+  let privateKey: KeyObject;
+  let created = false;
+  const certPem = await readIfExists(certPath);
+  const keyPem = await readIfExists(keyPath);
+  if (certPem && keyPem) {
+    try {
+      certificate = parseCertificate(certPem.toString('utf8'));
+    } catch (cause) {
+      throw new ScepError('DEPOT_ERROR', `${certPath} is not a certificate`, { cause });
+    }
+    try {
+      privateKey = createPrivateKey({
+        key: keyPem,
+        format: 'pem',
+        ...(options.passphrase !== undefined ? { passphrase: options.passphrase } : {}),
+      });
+    } catch (cause) {
+      throw new ScepError('DEPOT_ERROR', `cannot read ${keyPath} (wrong or missing passphrase?)`, { cause });
+    }
+  } else if (certPem || keyPem) {
+    throw new ScepError('DEPOT_ERROR', `${dir} has only one of ca.pem and ca.key`);
+  } else {
+    const key = await generateKeyPair({ type: 'rsa', bits: options.caKeyBits ?? 2048 });
+    const ca = await createSelfSignedCa({
+      subject: options.caSubject ?? 'CN=mdmkit SCEP CA',
+      key,
+      validityDays: options.caValidityDays ?? 3650,
+    });
+    certificate = ca.certificate;
+    privateKey = ca.privateKey;
+    const pem = privateKey.export(
+      options.passphrase !== undefined
+        ? { type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: options.passphrase }
+        : { type: 'pkcs8', format: 'pem' },
+    );
+    await writeAtomic(keyPath, pem, 0o600);
+    await writeAtomic(certPath, certificate.pem, 0o644);
+    created = true;
+  }
+
+  const bySubject = new Map<string, string[]>();
+  for (const name of await readdir(join(dir, 'certs'))) {
+    if (!name.endsWith('.json')) continue;
+    try {
+      const meta = JSON.parse(await readFile(join(dir, 'certs', name), 'utf8')) as {
+        serial: string;
+        subject: string;
+      };
+      const list = bySubject.get(meta.subject) ?? [];
+      list.push(meta.serial);
+      bySubject.set(meta.subject, list);
+    } catch {
+      // A damaged metadata file hides one record; it must not stop the server.
+    }
+  }
+
+  const challengesPath = join(dir, 'challenges.json');
+  const challenges = new Map<string, number>();
+  const stored = await readIfExists(challengesPath);
+  if (stored) {
+    try {
+      for (const [k, v] of Object.entries(JSON.parse(stored.toString('utf8')) as Record<string, number>)) {
+        if (typeof v === 'number') challenges.set(k, v);
+      }
+    } catch {
+      // Unreadable challenge file: start with none (fails closed).
+    }
+  }
+  let challengeWrite: Promise<void> = Promise.resolve();
+  const saveChallenges = () => {
+    const t = Date.now();
+    for (const [k, v] of challenges) if (v <= t) challenges.delete(k);
+    const body = JSON.stringify(Object.fromEntries(challenges));
+    challengeWrite = challengeWrite.then(() => writeAtomic(challengesPath, body, 0o600));
+    return challengeWrite;
+  };
+
+  const nonces = new Map<string, number>();
+  let lastSweep = Date.now();
+
+  const getIssuedCertificate = async (serialHex: string): Promise<IssuedCertificateRecord | undefined> => {
+    const serial = serialHex.toLowerCase().replace(/^(00)+/, '');
+    if (!SERIAL.test(serial)) return undefined;
+    const meta = await readIfExists(join(dir, 'certs', `${serial}.json`));
+    const pem = await readIfExists(join(dir, 'certs', `${serial}.pem`));
+    if (!meta || !pem) return undefined;
+    const m = JSON.parse(meta.toString('utf8')) as {
+      serial: string;
+      subject: string;
+      notBefore: string;
+      notAfter: string;
+      requester?: string;
+      issuedAt: string;
+    };
+    return {
+      serial: m.serial,
+      subject: m.subject,
+      notBefore: new Date(m.notBefore),
+      notAfter: new Date(m.notAfter),
+      ...(m.requester !== undefined ? { requester: m.requester } : {}),
+      certificateDer: parseCertificate(pem.toString('utf8')).der,
+      issuedAt: new Date(m.issuedAt),
+    };
+  };
+
+  return {
+    dir,
+    certificate,
+    privateKey,
+    created,
+    async putChallenge(hash, expiresAt) {
+      challenges.set(hash, expiresAt.getTime());
+      await saveChallenges();
+    },
+    async consumeChallenge(hash, now = new Date()) {
+      const exp = challenges.get(hash);
+      if (exp === undefined) return false;
+      challenges.delete(hash);
+      await saveChallenges();
+      return exp > now.getTime();
+    },
+    async recordSenderNonce(nonceHex, expiresAt) {
+      const t = Date.now();
+      if (t - lastSweep > 60_000 || nonces.size > 1_000_000) {
+        for (const [k, v] of nonces) if (v <= t) nonces.delete(k);
+        lastSweep = t;
+      }
+      const seen = nonces.get(nonceHex);
+      if (seen !== undefined && seen > t) return false;
+      nonces.set(nonceHex, expiresAt.getTime());
+      return true;
+    },
+    async putIssuedCertificate(rec) {
+      if (!SERIAL.test(rec.serial)) throw new ScepError('DEPOT_ERROR', 'invalid serial number');
+      const cert = parseCertificate(rec.certificateDer);
+      await writeFile(join(dir, 'certs', `${rec.serial}.pem`), cert.pem, { mode: 0o644 });
+      const meta = {
+        serial: rec.serial,
+        subject: rec.subject,
+        notBefore: rec.notBefore.toISOString(),
+        notAfter: rec.notAfter.toISOString(),
+        ...(rec.requester !== undefined ? { requester: rec.requester } : {}),
+        issuedAt: rec.issuedAt.toISOString(),
+      };
+      await writeFile(join(dir, 'certs', `${rec.serial}.json`), `${JSON.stringify(meta)}\n`, { mode: 0o644 });
+      const list = bySubject.get(rec.subject) ?? [];
+      if (!list.includes(rec.serial)) list.push(rec.serial);
+      bySubject.set(rec.subject, list);
+    },
+    getIssuedCertificate,
+    async findIssuedCertificatesBySubject(subject) {
+      const out: IssuedCertificateRecord[] = [];
+      for (const serial of bySubject.get(subject) ?? []) {
+        const rec = await getIssuedCertificate(serial);
+        if (rec) out.push(rec);
+      }
+      return out;
+    },
+  };
+}

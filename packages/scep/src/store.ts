@@ -1,0 +1,1 @@
+export type { IssuedCertificateRecord, ScepStore } from '@mdmkit/storage';
