@@ -99,14 +99,17 @@ function escapeValue(v: string): string {
 }
 
 class DName implements DistinguishedName {
+  readonly attributes: readonly NameAttribute[];
   constructor(
-    readonly attributes: readonly NameAttribute[],
+    private readonly rdns: readonly (readonly NameAttribute[])[],
     readonly der: Uint8Array,
   ) {
-    Object.freeze(this.attributes);
+    this.attributes = Object.freeze(rdns.flat());
   }
   toString(): string {
-    return this.attributes.map((a) => `${a.shortName ?? a.oid}=${escapeValue(a.value)}`).join(',');
+    return this.rdns
+      .map((rdn) => rdn.map((a) => `${a.shortName ?? a.oid}=${escapeValue(a.value)}`).join('+'))
+      .join(',');
   }
   get(name: string): string | undefined {
     let oid: string;
@@ -122,9 +125,11 @@ class DName implements DistinguishedName {
 /** Decodes a Name element. @internal */
 export function decodeName(el: DerElement): DistinguishedName {
   if (el.tag !== Tag.SEQUENCE) throw new CryptoError('INVALID_DER', 'Name is not a SEQUENCE');
-  const attrs: NameAttribute[] = [];
+  const rdns: NameAttribute[][] = [];
   for (const rdn of el.children()) {
     if (rdn.tag !== Tag.SET) throw new CryptoError('INVALID_DER', 'RDN is not a SET');
+    const attrs: NameAttribute[] = [];
+    rdns.push(attrs);
     for (const atv of rdn.children()) {
       const it = atv.iterate();
       const oid = readOid(it.next(Tag.OID, 'attribute type'));
@@ -141,7 +146,7 @@ export function decodeName(el: DerElement): DistinguishedName {
       attrs.push(shortName ? { oid, shortName, value } : { oid, value });
     }
   }
-  return new DName(attrs, Uint8Array.from(el.raw));
+  return new DName(rdns, Uint8Array.from(el.raw));
 }
 
 /** Splits an RFC 4514-style string into RDNs of [type, value] pairs, honouring backslash escapes. */
