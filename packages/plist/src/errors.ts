@@ -18,7 +18,8 @@ const brand = Symbol.for('mdmkit.error');
  *   that contains itself; `UNSUPPORTED_TYPE`: binary `null`/`set`/fill objects; `INVALID_KEY`: a non-string
  *   dictionary key.
  * - `LIMIT_EXCEEDED`: one of the {@link PlistLimits} was hit.
- * - `INVALID_VALUE`: a value given to a builder that no property list can hold (thrown by the builders).
+ * - `INVALID_VALUE`: a value given to a builder that no property list (or, for {@link convert}, no JSON) can hold.
+ * - `INVALID_JSON`: JSON given to {@link convert} that does not parse.
  */
 export type PlistErrorCode =
   | 'INVALID_XML'
@@ -42,7 +43,8 @@ export type PlistErrorCode =
   | 'UNSUPPORTED_TYPE'
   | 'INVALID_KEY'
   | 'LIMIT_EXCEEDED'
-  | 'INVALID_VALUE';
+  | 'INVALID_VALUE'
+  | 'INVALID_JSON';
 
 /** Where in the input (or in the value, for builders) an error was found. */
 export interface PlistErrorLocation {

@@ -12,3 +12,4 @@ export { parseXml } from './xml-parse';
 export { buildXml, type BuildXmlOptions } from './xml-build';
 export { parseBinary } from './binary-parse';
 export { buildBinary } from './binary-build';
+export { convert, detectFormat, type ConvertFormat, type ConvertOptions } from './convert';

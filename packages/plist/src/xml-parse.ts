@@ -487,7 +487,8 @@ class XmlParser {
         cp = cp * (hex ? 16 : 10) + d;
         if (cp > 0x10ffff) this.fail('INVALID_ENTITY', 'character reference out of range', start - 1);
       }
-      if (cp === 0) this.fail('INVALID_ENTITY', 'character reference to NUL', start - 1);
+      // Any code point is accepted (XML 1.0 would refuse controls): the builder writes control
+      // characters, which strings from binary plists may hold, as references, and must read them back.
       return String.fromCodePoint(cp);
     }
     const name = String.fromCharCode(...b.subarray(start, end));

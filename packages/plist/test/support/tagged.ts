@@ -47,6 +47,9 @@ export function normalise(t: Tagged): Tagged {
   switch (t.t) {
     case 'd':
       return { t: 'd', v: Math.round(t.v / 1000) };
+    case 'r':
+      // NaN payloads are not part of the value (V8 canonicalises them on write).
+      return Number.isNaN(Buffer.from(t.v, 'hex').readDoubleBE(0)) ? { t: 'r', v: '7ff8000000000000' } : t;
     case 'a':
       return { t: 'a', v: t.v.map(normalise) };
     case 'o': {
