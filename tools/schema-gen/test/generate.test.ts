@@ -1,0 +1,140 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Emitter } from '../src/emit';
+import { camel, generate } from '../src/generate';
+import type { SchemaKey } from '../src/model';
+import { existingGeneratedFiles, repoRoot, schemasDir } from '../src/paths';
+
+const dir = schemasDir();
+if (!dir) {
+  console.log(
+    'SKIPPED schema-gen staleness check: Apple schemas absent (set MDMKIT_SCHEMAS_DIR or place them at ../shared/apple-device-management)',
+  );
+}
+
+describe.skipIf(!dir)('generated code is up to date with the schemas', () => {
+  it('pnpm run generate reproduces the committed files byte for byte', () => {
+    const files = generate(dir!);
+    expect(files.size).toBe(70);
+    const stale = [...files].filter(([path, code]) => {
+      try {
+        return readFileSync(join(repoRoot, path), 'utf8') !== code;
+      } catch {
+        return true;
+      }
+    });
+    expect(stale.map(([p]) => p)).toEqual([]);
+    const extra = existingGeneratedFiles().filter((p) => !files.has(p));
+    expect(extra).toEqual([]);
+  });
+
+  it('is deterministic and carries no schema prose', () => {
+    const a = generate(dir!);
+    const b = generate(dir!);
+    expect([...a]).toEqual([...b]);
+    const lock = a.get('packages/commands/src/generated/commands/device-lock.ts')!;
+    // A sentence from the schema's description must not be copied.
+    expect(lock).not.toContain('immediately lock the device');
+    expect(lock).toMatch(
+      /github\.com\/apple\/device-management\/blob\/[0-9a-f]{40}\/mdm\/commands\/device\.lock\.yaml/,
+    );
+  });
+});
+
+function emit(keys: SchemaKey[], mode: 'request' | 'response' = 'request'): string {
+  const e = new Emitter('T', mode, [keys]);
+  e.object('Root', keys, '');
+  return e.decls.join('\n');
+}
+
+describe('emitter', () => {
+  it('rangelists become enums or literal unions; single values literals', () => {
+    const out = emit([
+      { key: 'Kind', type: '<string>', presence: 'required', rangelist: ['a', 'b'] },
+      { key: 'Level', type: '<integer>', presence: 'optional', rangelist: [0, 1, 2] },
+      { key: 'Fixed', type: '<string>', presence: 'required', rangelist: ['only'] },
+    ]);
+    expect(out).toContain("Kind: 'a' | 'b';");
+    expect(out).toContain("Kind: z.enum(['a', 'b']),");
+    expect(out).toContain('Level: z.literal([0, 1, 2]).optional(),');
+    expect(out).toContain("Fixed: z.literal('only'),");
+  });
+
+  it('key ANY becomes a record; loose objects keep unknown keys', () => {
+    const out = emit([
+      {
+        key: 'Config',
+        type: '<dictionary>',
+        presence: 'optional',
+        subkeys: [{ key: 'ANY', type: '<any>', presence: 'optional' }],
+      },
+    ]);
+    expect(out).toContain('Config?: Record<string, unknown>;');
+    expect(out).toContain('Config: z.record(z.string(), z.unknown()).optional(),');
+    expect(out).toContain('z.looseObject({');
+  });
+
+  it('recursive anchors become named declarations referenced through z.lazy', () => {
+    const icon: SchemaKey[] = [];
+    const pagesItem: SchemaKey[] = [
+      { key: 'PagesItem', type: '<array>', subkeytype: 'IconItem', subkeys: icon },
+    ];
+    icon.push({
+      key: 'IconItem',
+      type: '<dictionary>',
+      subkeys: [
+        { key: 'Type', type: '<string>', presence: 'required', rangelist: ['Application', 'Folder'] },
+        { key: 'Pages', type: '<array>', presence: 'optional', subkeys: pagesItem },
+      ],
+    });
+    const keys: SchemaKey[] = [
+      { key: 'Dock', type: '<array>', presence: 'optional', subkeytype: 'IconItem', subkeys: icon },
+      { key: 'Pages', type: '<array>', presence: 'required', subkeys: pagesItem },
+    ];
+    const out = emit(keys);
+    expect(out).toContain('z.lazy(() => TIconItemItemSchema)');
+    expect(out).toMatch(/export const TIconItemItemSchema: z\.ZodType<TIconItemItem> =/);
+  });
+
+  it('arrays of dictionaries pinned by one key become discriminated unions', () => {
+    const out = emit([
+      {
+        key: 'Settings',
+        type: '<array>',
+        presence: 'required',
+        subkeys: [
+          {
+            key: 'A',
+            type: '<dictionary>',
+            subkeys: [{ key: 'Item', type: '<string>', presence: 'required', rangelist: ['A'] }],
+          },
+          {
+            key: 'B',
+            type: '<dictionary>',
+            subkeys: [
+              { key: 'Item', type: '<string>', presence: 'required', rangelist: ['B'] },
+              { key: 'On', type: '<boolean>', presence: 'required' },
+            ],
+          },
+        ],
+      },
+    ]);
+    expect(out).toContain("z.discriminatedUnion('Item', [");
+  });
+
+  it('integers are checked as integers in requests only', () => {
+    const keys: SchemaKey[] = [
+      { key: 'N', type: '<integer>', presence: 'required', range: { min: 1, max: 9 } },
+    ];
+    expect(emit(keys, 'request')).toContain('N: z.number().int().min(1).max(9),');
+    expect(emit(keys, 'response')).toContain('N: z.number(),');
+  });
+
+  it('camel-cases RequestTypes with leading acronyms', () => {
+    expect(camel('DeviceLock')).toBe('deviceLock');
+    expect(camel('OSUpdateStatus')).toBe('osUpdateStatus');
+    expect(camel('LOMSetupRequest')).toBe('lomSetupRequest');
+    expect(camel('NSExtensionMappings')).toBe('nsExtensionMappings');
+  });
+});
