@@ -1,0 +1,2 @@
+export { createSqliteStorage, SqliteStorage, type SqliteStorageOptions } from './sqlite';
+export { sqliteMigrations } from './schema';
