@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseCertificate } from '../src/certificate';
 import { decryptCms } from '../src/enveloped-decrypt';
 import { encryptCms } from '../src/enveloped-encrypt';
 import { CryptoError } from '../src/errors';
@@ -60,6 +61,24 @@ describe.skipIf(!ok)('decryptCms behaviour', () => {
         expect(r.cipher).toBe(cipher);
         expect(r.recipient).toBe(alice.certificate);
       }
+    }
+  });
+
+  it('works with Certificate objects from parseCertificate, by issuer+serial and by SKI', async () => {
+    const cert = parseCertificate(alice.certificate.pem);
+    const other = parseCertificate(bob.certificate.pem);
+    for (const recipientIdentifier of ['issuerAndSerialNumber', 'subjectKeyIdentifier'] as const) {
+      const content = randomBytes(33);
+      const der = await encryptCms({ content, recipients: [cert], recipientIdentifier });
+      const r = await decryptCms(der, {
+        recipients: [
+          { certificate: other, privateKey: bob.privateKey },
+          { certificate: cert, privateKey: alice.privateKey },
+        ],
+      });
+      expect(r.recipient).toBe(cert);
+      expect(r.recipient.subject.get('CN')).toBe('alice');
+      expect(Buffer.from(r.content)).toEqual(content);
     }
   });
 

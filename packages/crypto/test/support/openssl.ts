@@ -54,10 +54,12 @@ export function opensslStatus(
 }
 
 /** A self-signed RSA certificate with a subject key identifier. */
-export function makeIdentity(dir: TempDir, name: string, bits = 2048): TestIdentity {
+export function makeIdentity(dir: TempDir, name: string, bits: number | 'ec' = 2048): TestIdentity {
   const keyPath = dir.file(`${name}.key`);
   const certPath = dir.file(`${name}.crt`);
-  openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', `rsa_keygen_bits:${bits}`, '-out', keyPath]);
+  if (bits === 'ec')
+    openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', keyPath]);
+  else openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', `rsa_keygen_bits:${bits}`, '-out', keyPath]);
   openssl([
     'req',
     '-new',
