@@ -33,6 +33,7 @@ interface ConnState {
   goawayLastStreamId: number | undefined;
   inflight: Map<number, { stream: ServerHttp2Stream; record: MockApnsRequest }>;
   clientTopic: string | undefined;
+  clientSerial: string | undefined;
   hasClientCert: boolean;
 }
 
@@ -118,6 +119,7 @@ export async function startMockApns(options: MockApnsOptions): Promise<MockApns>
   const onSession = (session: ServerHttp2Session): void => {
     const socket = session.socket as TLSSocket;
     let clientTopic: string | undefined;
+    let clientSerial: string | undefined;
     let hasClientCert = false;
     try {
       const peer = socket.getPeerCertificate?.();
@@ -126,6 +128,7 @@ export async function startMockApns(options: MockApnsOptions): Promise<MockApns>
         hasClientCert = authorized;
         const uid = (peer.subject as unknown as Record<string, string | string[]> | undefined)?.UID;
         clientTopic = Array.isArray(uid) ? uid[0] : uid;
+        clientSerial = peer.serialNumber;
       }
     } catch {
       hasClientCert = false;
@@ -139,6 +142,7 @@ export async function startMockApns(options: MockApnsOptions): Promise<MockApns>
       goawayLastStreamId: undefined,
       inflight: new Map(),
       clientTopic,
+      clientSerial,
       hasClientCert,
     };
     conns.add(state);
@@ -269,6 +273,7 @@ export async function startMockApns(options: MockApnsOptions): Promise<MockApns>
       headers,
       body: '',
       clientTopic: state.clientTopic,
+      clientSerial: state.clientSerial,
       outcome: 'pending',
     };
     stats.received++;

@@ -34,6 +34,8 @@ export interface MockApnsRequest {
   body: string;
   /** The subject UID (APNs topic) of the client certificate, when one was presented. */
   clientTopic: string | undefined;
+  /** Serial number (uppercase hex, as node prints it) of the client certificate, when one was presented. */
+  clientSerial: string | undefined;
   /**
    * How the request ended: `answered` with `status`, `refused` (after a GOAWAY), `dropped` (its
    * connection was destroyed) or `pending` (not answered yet, or hanging).
