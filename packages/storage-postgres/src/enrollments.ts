@@ -1,0 +1,402 @@
+import {
+  type AuthenticateInput,
+  type ChannelType,
+  checkBytes,
+  checkKey,
+  type EnrollmentExport,
+  type EnrollmentRecord,
+  type Page,
+  type PageOptions,
+  StorageError,
+  type TokenUpdateInput,
+  type UserAuthenticateInput,
+} from '@mdmkit/storage';
+import { bytes, type Ctx, date, optionalText, pageLimit } from './context';
+import { query, transaction } from './pool';
+
+/** Columns of `enrollments` that make an {@link EnrollmentRecord}. */
+export const enrollmentColumns =
+  'id, channel, device_id, serial_number, user_id, user_short_name, user_long_name, topic, push_token, push_magic, unlock_token, enabled, token_update_tally, last_seen_at, created_at, updated_at';
+
+export interface EnrollmentRow {
+  id: string;
+  channel: ChannelType;
+  device_id: string;
+  serial_number: string | null;
+  user_id: string | null;
+  user_short_name: string | null;
+  user_long_name: string | null;
+  topic: string | null;
+  push_token: string | null;
+  push_magic: string | null;
+  unlock_token: Uint8Array | null;
+  enabled: boolean;
+  token_update_tally: number;
+  last_seen_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export function toEnrollment(r: EnrollmentRow): EnrollmentRecord {
+  const e: EnrollmentRecord = {
+    id: r.id,
+    channel: r.channel,
+    deviceId: r.device_id,
+    enabled: r.enabled,
+    tokenUpdateTally: r.token_update_tally,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+  if (r.serial_number !== null) e.serialNumber = r.serial_number;
+  if (r.user_id !== null) e.userId = r.user_id;
+  if (r.user_short_name !== null) e.userShortName = r.user_short_name;
+  if (r.user_long_name !== null) e.userLongName = r.user_long_name;
+  if (r.topic !== null) e.topic = r.topic;
+  if (r.push_token !== null) e.pushToken = r.push_token;
+  if (r.push_magic !== null) e.pushMagic = r.push_magic;
+  if (r.unlock_token !== null) e.unlockToken = bytes(r.unlock_token);
+  if (r.last_seen_at !== null) e.lastSeenAt = r.last_seen_at;
+  return e;
+}
+
+function raw(ctx: Ctx, b: Uint8Array | undefined): Uint8Array | null {
+  checkBytes('raw check-in message', b, ctx.limits.maxBlobBytes);
+  return b ?? null;
+}
+
+export async function authenticate(ctx: Ctx, input: AuthenticateInput): Promise<void> {
+  checkKey('enrollment id', input?.id, ctx.limits.maxKeyLength);
+  const serial = optionalText(ctx, 'serialNumber', input.serialNumber);
+  const topic = optionalText(ctx, 'topic', input.topic);
+  const message = raw(ctx, input.raw);
+  const now = new Date();
+  // Device row first, then its user rows: the same lock order as every other multi-row write.
+  await transaction(ctx.db, 'authenticate', async (tx) => {
+    await tx.query(
+      `INSERT INTO enrollments (id, channel, device_id, serial_number, topic, enabled, token_update_tally,
+                                last_checkin_raw, created_at, updated_at)
+       VALUES ($1, 'device', $1, $2, $3, false, 0, $4, $5, $5)
+       ON CONFLICT (id) DO UPDATE SET
+         channel = 'device', device_id = EXCLUDED.device_id,
+         serial_number = COALESCE(EXCLUDED.serial_number, enrollments.serial_number),
+         topic = COALESCE(EXCLUDED.topic, enrollments.topic),
+         enabled = false, token_update_tally = 0,
+         last_checkin_raw = COALESCE(EXCLUDED.last_checkin_raw, enrollments.last_checkin_raw),
+         updated_at = EXCLUDED.updated_at`,
+      [input.id, serial, topic, message, now],
+    );
+    await tx.query(
+      `UPDATE enrollments SET enabled = false, token_update_tally = 0, updated_at = $2
+       WHERE device_id = $1 AND channel = 'user' AND (enabled OR token_update_tally <> 0)`,
+      [input.id, now],
+    );
+  });
+  ctx.lastSeenWritten.delete(input.id);
+}
+
+export async function tokenUpdate(ctx: Ctx, input: TokenUpdateInput): Promise<number> {
+  checkKey('enrollment id', input?.id, ctx.limits.maxKeyLength);
+  if (input.channel !== 'device' && input.channel !== 'user') {
+    throw new StorageError('INVALID_INPUT', `channel must be 'device' or 'user'`);
+  }
+  let deviceId = input.id;
+  if (input.channel === 'user') {
+    checkKey('deviceId', input.deviceId, ctx.limits.maxKeyLength);
+    deviceId = input.deviceId;
+  } else if (input.deviceId !== undefined) {
+    checkKey('deviceId', input.deviceId, ctx.limits.maxKeyLength);
+    deviceId = input.deviceId;
+  }
+  checkKey('topic', input.topic, ctx.limits.maxKeyLength);
+  checkKey('pushToken', input.pushToken, ctx.limits.maxKeyLength);
+  checkKey('pushMagic', input.pushMagic, ctx.limits.maxKeyLength);
+  checkBytes('unlockToken', input.unlockToken, ctx.limits.maxBlobBytes);
+  const values = [
+    input.id,
+    input.channel,
+    deviceId,
+    optionalText(ctx, 'userId', input.userId),
+    optionalText(ctx, 'userShortName', input.userShortName),
+    optionalText(ctx, 'userLongName', input.userLongName),
+    input.topic,
+    input.pushToken,
+    input.pushMagic,
+    input.unlockToken ?? null,
+    raw(ctx, input.raw),
+    new Date(),
+  ];
+  const { rows } = await query<{ token_update_tally: number }>(
+    ctx.db,
+    'tokenUpdate',
+    `INSERT INTO enrollments (id, channel, device_id, user_id, user_short_name, user_long_name, topic,
+                              push_token, push_magic, unlock_token, enabled, token_update_tally,
+                              last_checkin_raw, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, true, 1, $11, $12, $12)
+     ON CONFLICT (id) DO UPDATE SET
+       channel = EXCLUDED.channel, device_id = EXCLUDED.device_id,
+       user_id = COALESCE(EXCLUDED.user_id, enrollments.user_id),
+       user_short_name = COALESCE(EXCLUDED.user_short_name, enrollments.user_short_name),
+       user_long_name = COALESCE(EXCLUDED.user_long_name, enrollments.user_long_name),
+       topic = EXCLUDED.topic, push_token = EXCLUDED.push_token, push_magic = EXCLUDED.push_magic,
+       unlock_token = COALESCE(EXCLUDED.unlock_token, enrollments.unlock_token),
+       enabled = true, token_update_tally = enrollments.token_update_tally + 1,
+       last_checkin_raw = COALESCE(EXCLUDED.last_checkin_raw, enrollments.last_checkin_raw),
+       updated_at = EXCLUDED.updated_at
+     RETURNING token_update_tally`,
+    values,
+  );
+  return rows[0]!.token_update_tally;
+}
+
+export async function userAuthenticate(ctx: Ctx, input: UserAuthenticateInput): Promise<void> {
+  checkKey('enrollment id', input?.id, ctx.limits.maxKeyLength);
+  checkKey('deviceId', input.deviceId, ctx.limits.maxKeyLength);
+  await query(
+    ctx.db,
+    'userAuthenticate',
+    `INSERT INTO enrollments (id, channel, device_id, user_id, user_short_name, user_long_name, enabled,
+                              token_update_tally, last_checkin_raw, created_at, updated_at)
+     VALUES ($1, 'user', $2, $3, $4, $5, false, 0, $6, $7, $7)
+     ON CONFLICT (id) DO UPDATE SET
+       channel = 'user', device_id = EXCLUDED.device_id,
+       user_id = COALESCE(EXCLUDED.user_id, enrollments.user_id),
+       user_short_name = COALESCE(EXCLUDED.user_short_name, enrollments.user_short_name),
+       user_long_name = COALESCE(EXCLUDED.user_long_name, enrollments.user_long_name),
+       last_checkin_raw = COALESCE(EXCLUDED.last_checkin_raw, enrollments.last_checkin_raw),
+       updated_at = EXCLUDED.updated_at`,
+    [
+      input.id,
+      input.deviceId,
+      optionalText(ctx, 'userId', input.userId),
+      optionalText(ctx, 'userShortName', input.userShortName),
+      optionalText(ctx, 'userLongName', input.userLongName),
+      raw(ctx, input.raw),
+      new Date(),
+    ],
+  );
+}
+
+export async function checkOut(ctx: Ctx, id: string): Promise<void> {
+  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
+  // Lock the channel itself before its user channels, matching authenticate().
+  await transaction(ctx.db, 'checkOut', async (tx) => {
+    const now = new Date();
+    const { rows } = await tx.query<{ channel: ChannelType }>(
+      'UPDATE enrollments SET enabled = false, updated_at = $2 WHERE id = $1 RETURNING channel',
+      [id, now],
+    );
+    if (rows[0]?.channel === 'device') {
+      await tx.query(
+        `UPDATE enrollments SET enabled = false, updated_at = $2
+         WHERE device_id = $1 AND channel = 'user' AND enabled`,
+        [id, now],
+      );
+    }
+  });
+}
+
+export async function getEnrollment(ctx: Ctx, id: string): Promise<EnrollmentRecord | undefined> {
+  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
+  const { rows } = await query<EnrollmentRow>(
+    ctx.db,
+    'getEnrollment',
+    `SELECT ${enrollmentColumns} FROM enrollments WHERE id = $1`,
+    [id],
+  );
+  return rows[0] ? toEnrollment(rows[0]) : undefined;
+}
+
+export async function putBootstrapToken(ctx: Ctx, id: string, token: Uint8Array): Promise<void> {
+  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
+  if (!(token instanceof Uint8Array))
+    throw new StorageError('INVALID_INPUT', 'bootstrap token must be bytes');
+  checkBytes('bootstrap token', token, ctx.limits.maxBlobBytes);
+  const r = await query(
+    ctx.db,
+    'putBootstrapToken',
+    'UPDATE enrollments SET bootstrap_token = $2, updated_at = $3 WHERE id = $1',
+    [id, token, new Date()],
+  );
+  if (r.rowCount === 0) throw new StorageError('NOT_FOUND', `no enrollment ${JSON.stringify(id)}`);
+}
+
+export async function getBootstrapToken(ctx: Ctx, id: string): Promise<Uint8Array | undefined> {
+  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
+  const { rows } = await query<{ bootstrap_token: Uint8Array | null }>(
+    ctx.db,
+    'getBootstrapToken',
+    'SELECT bootstrap_token FROM enrollments WHERE id = $1',
+    [id],
+  );
+  return bytes(rows[0]?.bootstrap_token);
+}
+
+const maxRemembered = 200_000;
+
+/**
+ * Coalesced last-seen write. Two filters keep the write rate at one per enrollment per interval:
+ * this process skips ids it wrote recently without asking the server, and the UPDATE only fires when
+ * the stored time is older than the interval. `SKIP LOCKED` makes a concurrent touch of the same row
+ * give way instead of queueing behind it, so hammering one enrollment never builds a lock queue.
+ */
+export async function touchLastSeen(ctx: Ctx, id: string, at: Date = new Date()): Promise<boolean> {
+  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
+  date('at', at);
+  const t = at.getTime();
+  const written = ctx.lastSeenWritten.get(id);
+  if (written !== undefined && t - written < ctx.lastSeenIntervalMs && t >= written) return false;
+  const r = await query(
+    ctx.db,
+    'touchLastSeen',
+    `UPDATE enrollments SET last_seen_at = $2
+     WHERE id = (SELECT id FROM enrollments
+                 WHERE id = $1 AND (last_seen_at IS NULL OR last_seen_at <= $3)
+                 FOR UPDATE SKIP LOCKED)`,
+    [id, at, new Date(t - ctx.lastSeenIntervalMs)],
+  );
+  const wrote = (r.rowCount ?? 0) > 0;
+  if (wrote) {
+    ctx.lastSeenWritten.delete(id);
+    if (ctx.lastSeenWritten.size >= maxRemembered) {
+      // Forget the oldest half; the server-side condition still coalesces those ids.
+      let n = maxRemembered / 2;
+      for (const key of ctx.lastSeenWritten.keys()) {
+        ctx.lastSeenWritten.delete(key);
+        if (--n === 0) break;
+      }
+    }
+    ctx.lastSeenWritten.set(id, t);
+  }
+  return wrote;
+}
+
+export async function associateCertificate(ctx: Ctx, id: string, certHash: string): Promise<void> {
+  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
+  checkKey('certificate hash', certHash, ctx.limits.maxKeyLength);
+  const r = await query(
+    ctx.db,
+    'associateCertificate',
+    `INSERT INTO certificate_associations (cert_hash, enrollment_id, created_at) VALUES ($1, $2, $3)
+     ON CONFLICT (cert_hash) DO NOTHING`,
+    [certHash, id, new Date()],
+  );
+  if (r.rowCount === 1) return;
+  const owner = await enrollmentForCertificate(ctx, certHash);
+  if (owner !== id) {
+    throw new StorageError('CONFLICT', 'certificate is already associated with another enrollment');
+  }
+}
+
+export async function enrollmentForCertificate(ctx: Ctx, certHash: string): Promise<string | undefined> {
+  checkKey('certificate hash', certHash, ctx.limits.maxKeyLength);
+  const { rows } = await query<{ enrollment_id: string }>(
+    ctx.db,
+    'enrollmentForCertificate',
+    'SELECT enrollment_id FROM certificate_associations WHERE cert_hash = $1',
+    [certHash],
+  );
+  return rows[0]?.enrollment_id;
+}
+
+export async function isCertificateAssociated(ctx: Ctx, id: string, certHash: string): Promise<boolean> {
+  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
+  return (await enrollmentForCertificate(ctx, certHash)) === id;
+}
+
+export async function exportEnrollments(
+  ctx: Ctx,
+  options: PageOptions = {},
+): Promise<Page<EnrollmentExport>> {
+  const limit = pageLimit(options.limit);
+  const after = options.after ?? null;
+  if (after !== null && typeof after !== 'string')
+    throw new StorageError('INVALID_INPUT', 'after must be a string');
+  const { rows } = await query<EnrollmentRow & { bootstrap_token: Uint8Array | null; hashes: string[] }>(
+    ctx.db,
+    'exportEnrollments',
+    `SELECT ${enrollmentColumns}, bootstrap_token,
+            ARRAY(SELECT cert_hash FROM certificate_associations a WHERE a.enrollment_id = e.id ORDER BY cert_hash) AS hashes
+     FROM enrollments e WHERE ($1::text IS NULL OR id > $1) ORDER BY id LIMIT $2`,
+    [after, limit + 1],
+  );
+  const items = rows.slice(0, limit).map((r) => {
+    const item: EnrollmentExport = { enrollment: toEnrollment(r), certificateHashes: r.hashes };
+    if (r.bootstrap_token !== null) item.bootstrapToken = bytes(r.bootstrap_token);
+    return item;
+  });
+  const page: Page<EnrollmentExport> = { items };
+  if (rows.length > limit) page.next = items[items.length - 1]!.enrollment.id;
+  return page;
+}
+
+export async function importEnrollments(ctx: Ctx, items: EnrollmentExport[]): Promise<number> {
+  if (!Array.isArray(items)) throw new StorageError('INVALID_INPUT', 'items must be an array');
+  for (const item of items) {
+    const e = item?.enrollment;
+    checkKey('enrollment id', e?.id, ctx.limits.maxKeyLength);
+    checkKey('deviceId', e.deviceId, ctx.limits.maxKeyLength);
+    if (e.channel !== 'device' && e.channel !== 'user') {
+      throw new StorageError('INVALID_INPUT', `channel must be 'device' or 'user'`);
+    }
+    checkBytes('bootstrap token', item.bootstrapToken, ctx.limits.maxBlobBytes);
+    checkBytes('unlockToken', e.unlockToken, ctx.limits.maxBlobBytes);
+    date('createdAt', e.createdAt);
+    date('updatedAt', e.updatedAt);
+    if (!Array.isArray(item.certificateHashes)) {
+      throw new StorageError('INVALID_INPUT', 'certificateHashes must be an array');
+    }
+    for (const h of item.certificateHashes) checkKey('certificate hash', h, ctx.limits.maxKeyLength);
+  }
+  // Sorted by id so concurrent imports lock rows in the same order.
+  const sorted = [...items].sort((a, b) => (a.enrollment.id < b.enrollment.id ? -1 : 1));
+  await transaction(ctx.db, 'importEnrollments', async (tx) => {
+    for (const { enrollment: e, bootstrapToken, certificateHashes } of sorted) {
+      await tx.query(
+        `INSERT INTO enrollments (id, channel, device_id, serial_number, user_id, user_short_name, user_long_name,
+                                  topic, push_token, push_magic, unlock_token, enabled, token_update_tally,
+                                  bootstrap_token, last_seen_at, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+         ON CONFLICT (id) DO UPDATE SET
+           channel = EXCLUDED.channel, device_id = EXCLUDED.device_id, serial_number = EXCLUDED.serial_number,
+           user_id = EXCLUDED.user_id, user_short_name = EXCLUDED.user_short_name,
+           user_long_name = EXCLUDED.user_long_name, topic = EXCLUDED.topic, push_token = EXCLUDED.push_token,
+           push_magic = EXCLUDED.push_magic, unlock_token = EXCLUDED.unlock_token, enabled = EXCLUDED.enabled,
+           token_update_tally = EXCLUDED.token_update_tally, bootstrap_token = EXCLUDED.bootstrap_token,
+           last_seen_at = EXCLUDED.last_seen_at, created_at = EXCLUDED.created_at,
+           updated_at = EXCLUDED.updated_at`,
+        [
+          e.id,
+          e.channel,
+          e.deviceId,
+          optionalText(ctx, 'serialNumber', e.serialNumber),
+          optionalText(ctx, 'userId', e.userId),
+          optionalText(ctx, 'userShortName', e.userShortName),
+          optionalText(ctx, 'userLongName', e.userLongName),
+          optionalText(ctx, 'topic', e.topic),
+          optionalText(ctx, 'pushToken', e.pushToken),
+          optionalText(ctx, 'pushMagic', e.pushMagic),
+          e.unlockToken ?? null,
+          Boolean(e.enabled),
+          Number.isInteger(e.tokenUpdateTally) ? e.tokenUpdateTally : 0,
+          bootstrapToken ?? null,
+          e.lastSeenAt ?? null,
+          e.createdAt,
+          e.updatedAt,
+        ],
+      );
+      for (const hash of [...certificateHashes].sort()) {
+        const r = await tx.query(
+          `INSERT INTO certificate_associations (cert_hash, enrollment_id, created_at) VALUES ($1, $2, $3)
+           ON CONFLICT (cert_hash) DO UPDATE SET cert_hash = EXCLUDED.cert_hash
+           RETURNING enrollment_id`,
+          [hash, e.id, new Date()],
+        );
+        if ((r.rows[0] as { enrollment_id: string } | undefined)?.enrollment_id !== e.id) {
+          throw new StorageError('CONFLICT', 'certificate is already associated with another enrollment');
+        }
+      }
+    }
+  });
+  for (const item of items) ctx.lastSeenWritten.delete(item.enrollment.id);
+  return items.length;
+}

@@ -1,0 +1,4 @@
+export { createPostgresStorage, PostgresStorage, type PostgresStorageOptions } from './postgres-storage';
+export type { PgDatabase, PostgresConnectionOptions } from './pool';
+export { postgresMigrations } from './schema';
+export { redactUrl } from './url';

@@ -1,0 +1,370 @@
+import {
+  checkBytes,
+  checkKey,
+  type CommandInput,
+  type CommandReport,
+  type CommandResult,
+  type FinalStatus,
+  type NextCommandOptions,
+  type Page,
+  type PageOptions,
+  type QueuedCommand,
+  type QueueEntry,
+  type RecordResultResponse,
+  StorageError,
+} from '@mdmkit/storage';
+import { bytes, type Ctx, date, optionalDate, pageLimit } from './context';
+import { inLane } from './lanes';
+import { query, transaction } from './pool';
+
+interface CommandRow {
+  command_uuid: string;
+  request_type: string;
+  payload: Uint8Array;
+  priority: number;
+  not_before: Date | null;
+  expires_at: Date | null;
+  created_at: Date;
+}
+
+function toCommand(r: CommandRow): QueuedCommand {
+  const c: QueuedCommand = {
+    uuid: r.command_uuid,
+    requestType: r.request_type,
+    payload: bytes(r.payload),
+    priority: r.priority,
+    enqueuedAt: r.created_at,
+  };
+  if (r.not_before !== null) c.notBefore = r.not_before;
+  if (r.expires_at !== null) c.expiresAt = r.expires_at;
+  return c;
+}
+
+const finalStatuses: ReadonlySet<string> = new Set<FinalStatus>([
+  'Acknowledged',
+  'Error',
+  'CommandFormatError',
+]);
+
+function checkPriority(p: unknown): number {
+  const v = p ?? 0;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < -(2 ** 31) || v > 2 ** 31 - 1) {
+    throw new StorageError('INVALID_INPUT', 'priority must be a 32-bit integer');
+  }
+  return v;
+}
+
+/** Rows per INSERT of the fan-out; one array parameter each, so the statement stays small. */
+const fanOutBatch = 50_000;
+
+/**
+ * Stores the command once and one small queue row per enrollment, set-based: the ids travel as one
+ * array parameter per batch and are unnested by the server, so 100,000 targets take a few statements.
+ * Ids are sorted so that concurrent fan-outs touch index pages in the same order.
+ */
+export async function enqueueCommand(
+  ctx: Ctx,
+  command: CommandInput,
+  enrollmentIds: string[],
+): Promise<void> {
+  if (typeof command !== 'object' || command === null)
+    throw new StorageError('INVALID_INPUT', 'command must be an object');
+  checkKey('command uuid', command.uuid, ctx.limits.maxKeyLength);
+  checkKey('requestType', command.requestType, ctx.limits.maxKeyLength);
+  if (!(command.payload instanceof Uint8Array)) {
+    throw new StorageError('INVALID_INPUT', 'command payload must be a Uint8Array');
+  }
+  checkBytes('command payload', command.payload, ctx.limits.maxCommandBytes);
+  const priority = checkPriority(command.priority);
+  const notBefore = optionalDate('notBefore', command.notBefore) ?? null;
+  const expiresAt = optionalDate('expiresAt', command.expiresAt) ?? null;
+  if (!Array.isArray(enrollmentIds))
+    throw new StorageError('INVALID_INPUT', 'enrollment ids must be an array');
+  const ids = [...new Set(enrollmentIds)];
+  for (const id of ids) checkKey('enrollment id', id, ctx.limits.maxKeyLength);
+  ids.sort();
+  await transaction(ctx.db, 'enqueueCommand', async (tx) => {
+    const inserted = await tx.query<{ seq: string }>(
+      `INSERT INTO commands (command_uuid, request_type, payload, priority, not_before, expires_at, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (command_uuid) DO NOTHING RETURNING seq`,
+      [command.uuid, command.requestType, command.payload, priority, notBefore, expiresAt, new Date()],
+    );
+    const seq = inserted.rows[0]?.seq;
+    if (seq === undefined) {
+      throw new StorageError('CONFLICT', `command UUID ${JSON.stringify(command.uuid)} is already used`);
+    }
+    for (let i = 0; i < ids.length; i += fanOutBatch) {
+      await tx.query(
+        `INSERT INTO queue (enrollment_id, command_seq, priority)
+         SELECT id, $2, $3 FROM unnest($1::text[]) AS t(id)`,
+        [ids.slice(i, i + fanOutBatch), seq, priority],
+      );
+    }
+  });
+}
+
+// The pick: due, unexpired, optionally not NotNow'd; highest priority first, FIFO by seq within it.
+// $1 enrollment, $2 now, $3 skip NotNow'd.
+const pickWhere = `q.enrollment_id = $1
+  AND (c.not_before IS NULL OR c.not_before <= $2)
+  AND (c.expires_at IS NULL OR c.expires_at > $2)
+  AND (NOT $3::boolean OR q.last_status IS NULL)`;
+const pickColumns =
+  'c.command_uuid, c.request_type, c.payload, c.priority, c.not_before, c.expires_at, c.created_at';
+const pickOrder = 'ORDER BY q.priority DESC, q.command_seq LIMIT 1';
+// Inside recordResult the pick shares the statement's snapshot, taken before any lock wait. A
+// locking read re-checks each candidate's newest version, so a command another connection finished
+// meanwhile is not handed out again; SKIP LOCKED passes over rows that are being finished right now.
+// Shared locks do not conflict with each other, so parallel picks for one enrollment keep FIFO order.
+const pickLock = 'FOR SHARE OF q SKIP LOCKED';
+
+export async function nextCommand(
+  ctx: Ctx,
+  id: string,
+  options: NextCommandOptions = {},
+): Promise<QueuedCommand | undefined> {
+  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
+  const now = options.now === undefined ? new Date() : date('now', options.now);
+  return inLane(laneKey(ctx, id), () => pick(ctx, id, now, Boolean(options.skipNotNow)));
+}
+
+async function pick(
+  ctx: Ctx,
+  id: string,
+  now: Date,
+  skipNotNow: boolean,
+): Promise<QueuedCommand | undefined> {
+  const { rows } = await query<CommandRow>(
+    ctx.db,
+    'nextCommand',
+    `SELECT ${pickColumns} FROM queue q JOIN commands c ON c.seq = q.command_seq WHERE ${pickWhere} ${pickOrder}`,
+    [id, now, skipNotNow],
+  );
+  return rows[0] ? toCommand(rows[0]) : undefined;
+}
+
+function laneKey(ctx: Ctx, id: string): string {
+  return `${ctx.db.safeUrl}\u0000${ctx.db.schema}\u0000${id}`;
+}
+
+type PickRow = { [K in keyof CommandRow]: CommandRow[K] | null } & { changed: number; existed: boolean };
+
+function picked(r: PickRow | undefined): QueuedCommand | undefined {
+  return r && r.command_uuid !== null ? toCommand(r as CommandRow) : undefined;
+}
+
+/**
+ * Records a report and picks the next command in ONE statement (one round trip, one implicit
+ * transaction). The write lives in data-modifying CTEs; the pick runs on the statement's snapshot,
+ * which still shows the row the CTE just finished or NotNow'd, so the pick excludes it by seq.
+ * Concurrent reports for the same command serialise on the queue row: the second finds it gone and
+ * reports `duplicate` without writing. A connection lost mid-statement rolls the whole statement
+ * back, so a result is stored completely (queue row gone, result row present) or not at all.
+ */
+export async function recordResult(
+  ctx: Ctx,
+  report: CommandReport,
+  options: { now?: Date } = {},
+): Promise<RecordResultResponse> {
+  if (typeof report !== 'object' || report === null)
+    throw new StorageError('INVALID_INPUT', 'report must be an object');
+  checkKey('enrollment id', report.enrollmentId, ctx.limits.maxKeyLength);
+  const now = options.now === undefined ? new Date() : date('now', options.now);
+  const status = report.status;
+  if (status === 'Idle') {
+    checkBytes('report payload', report.payload, ctx.limits.maxResultBytes);
+    const next = await inLane(laneKey(ctx, report.enrollmentId), () =>
+      pick(ctx, report.enrollmentId, now, false),
+    );
+    return next ? { outcome: 'idle', next } : { outcome: 'idle' };
+  }
+  if (status !== 'NotNow' && !finalStatuses.has(status)) {
+    throw new StorageError('INVALID_INPUT', `unknown report status ${String(status)}`);
+  }
+  checkKey('command uuid', report.commandUuid, ctx.limits.maxKeyLength);
+  if (report.payload !== undefined && !(report.payload instanceof Uint8Array)) {
+    throw new StorageError('INVALID_INPUT', 'report payload must be a Uint8Array');
+  }
+  checkBytes('report payload', report.payload, ctx.limits.maxResultBytes);
+  const id = report.enrollmentId;
+  const uuid = report.commandUuid;
+  return inLane(laneKey(ctx, id), () => record(ctx, id, uuid, status, report.payload, now));
+}
+
+async function record(
+  ctx: Ctx,
+  id: string,
+  uuid: string,
+  status: 'NotNow' | FinalStatus,
+  payload: Uint8Array | undefined,
+  now: Date,
+): Promise<RecordResultResponse> {
+  let row: PickRow | undefined;
+  if (status === 'NotNow') {
+    ({
+      rows: [row],
+    } = await query<PickRow>(
+      ctx.db,
+      'recordResult',
+      `WITH cmd AS (SELECT seq FROM commands WHERE command_uuid = $4),
+       u AS (UPDATE queue q SET last_status = 'NotNow', not_now_count = q.not_now_count + 1, last_status_at = $2
+             FROM cmd WHERE q.enrollment_id = $1 AND q.command_seq = cmd.seq RETURNING q.command_seq)
+       SELECT (SELECT count(*) FROM u)::int AS changed,
+              EXISTS (SELECT 1 FROM results WHERE enrollment_id = $1 AND command_uuid = $4) AS existed,
+              n.*
+       FROM (SELECT 1) AS one LEFT JOIN LATERAL (
+         SELECT ${pickColumns} FROM queue q JOIN commands c ON c.seq = q.command_seq
+         WHERE ${pickWhere} AND q.command_seq NOT IN (SELECT command_seq FROM u) ${pickOrder} ${pickLock}) n ON true`,
+      [id, now, true, uuid],
+    ));
+  } else {
+    ({
+      rows: [row],
+    } = await query<PickRow>(
+      ctx.db,
+      'recordResult',
+      `WITH cmd AS (SELECT seq, request_type FROM commands WHERE command_uuid = $4),
+       d AS (DELETE FROM queue q USING cmd WHERE q.enrollment_id = $1 AND q.command_seq = cmd.seq
+             RETURNING q.command_seq, cmd.request_type),
+       i AS (INSERT INTO results (enrollment_id, command_uuid, request_type, status, payload, received_at)
+             SELECT $1, $4, d.request_type, $5, $6, $2 FROM d
+             ON CONFLICT (enrollment_id, command_uuid) DO NOTHING RETURNING 1)
+       SELECT (SELECT count(*) FROM i)::int AS changed,
+              EXISTS (SELECT 1 FROM results WHERE enrollment_id = $1 AND command_uuid = $4) AS existed,
+              n.*
+       FROM (SELECT 1) AS one LEFT JOIN LATERAL (
+         SELECT ${pickColumns} FROM queue q JOIN commands c ON c.seq = q.command_seq
+         WHERE ${pickWhere} AND q.command_seq NOT IN (SELECT command_seq FROM d) ${pickOrder} ${pickLock}) n ON true`,
+      [id, now, false, uuid, status, payload ?? new Uint8Array(0)],
+    ));
+  }
+  let outcome: RecordResultResponse['outcome'];
+  if ((row?.changed ?? 0) > 0) outcome = 'stored';
+  else if (row?.existed) outcome = 'duplicate';
+  else {
+    // Nothing changed and no result was visible: either the command is unknown, or a concurrent
+    // report finished it after this statement's snapshot was taken (this statement then waited on
+    // its row lock). Look again with a fresh snapshot, and pick again too, since the first pick is as
+    // old as that snapshot.
+    ({
+      rows: [row],
+    } = await query<PickRow>(
+      ctx.db,
+      'recordResult',
+      `SELECT 0 AS changed,
+              EXISTS (SELECT 1 FROM results WHERE enrollment_id = $1 AND command_uuid = $4) AS existed,
+              n.*
+       FROM (SELECT 1) AS one LEFT JOIN LATERAL (
+         SELECT ${pickColumns} FROM queue q JOIN commands c ON c.seq = q.command_seq
+         WHERE ${pickWhere} ${pickOrder} ${pickLock}) n ON true`,
+      [id, now, status === 'NotNow', uuid],
+    ));
+    outcome = row?.existed ? 'duplicate' : 'unknown';
+  }
+  const next = picked(row);
+  return next ? { outcome, next } : { outcome };
+}
+
+export async function listQueue(ctx: Ctx, id: string): Promise<QueueEntry[]> {
+  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
+  const { rows } = await query<
+    CommandRow & { last_status: string | null; not_now_count: number; last_status_at: Date | null }
+  >(
+    ctx.db,
+    'listQueue',
+    `SELECT ${pickColumns}, q.last_status, q.not_now_count, q.last_status_at
+     FROM queue q JOIN commands c ON c.seq = q.command_seq
+     WHERE q.enrollment_id = $1 ORDER BY q.priority DESC, q.command_seq`,
+    [id],
+  );
+  return rows.map((r) => {
+    const e: QueueEntry = { ...toCommand(r), enrollmentId: id, notNowCount: r.not_now_count };
+    if (r.last_status === 'NotNow') e.lastStatus = 'NotNow';
+    if (r.last_status_at !== null) e.lastStatusAt = r.last_status_at;
+    return e;
+  });
+}
+
+export async function clearQueue(ctx: Ctx, id: string): Promise<number> {
+  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
+  const r = await query(ctx.db, 'clearQueue', 'DELETE FROM queue WHERE enrollment_id = $1', [id]);
+  return r.rowCount ?? 0;
+}
+
+interface ResultRow {
+  id: string;
+  enrollment_id: string;
+  command_uuid: string;
+  request_type: string;
+  status: FinalStatus;
+  payload: Uint8Array;
+  received_at: Date;
+}
+
+function toResult(r: ResultRow): CommandResult {
+  return {
+    enrollmentId: r.enrollment_id,
+    commandUuid: r.command_uuid,
+    requestType: r.request_type,
+    status: r.status,
+    payload: bytes(r.payload),
+    receivedAt: r.received_at,
+  };
+}
+
+const resultColumns = 'id, enrollment_id, command_uuid, request_type, status, payload, received_at';
+
+export async function getResults(ctx: Ctx, commandUuid: string): Promise<CommandResult[]> {
+  checkKey('command uuid', commandUuid, ctx.limits.maxKeyLength);
+  const { rows } = await query<ResultRow>(
+    ctx.db,
+    'getResults',
+    `SELECT ${resultColumns} FROM results WHERE command_uuid = $1 ORDER BY id`,
+    [commandUuid],
+  );
+  return rows.map(toResult);
+}
+
+export async function listHistory(
+  ctx: Ctx,
+  id: string,
+  options: PageOptions = {},
+): Promise<Page<CommandResult>> {
+  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
+  const limit = pageLimit(options.limit);
+  let after: string | null = null;
+  if (options.after !== undefined) {
+    if (typeof options.after !== 'string' || !/^[0-9]{1,19}$/.test(options.after)) {
+      throw new StorageError('INVALID_INPUT', 'after must be a cursor returned as next');
+    }
+    after = options.after;
+  }
+  const { rows } = await query<ResultRow>(
+    ctx.db,
+    'listHistory',
+    `SELECT ${resultColumns} FROM results
+     WHERE enrollment_id = $1 AND ($2::bigint IS NULL OR id < $2::bigint) ORDER BY id DESC LIMIT $3`,
+    [id, after, limit + 1],
+  );
+  const page: Page<CommandResult> = { items: rows.slice(0, limit).map(toResult) };
+  if (rows.length > limit) page.next = rows[limit - 1]!.id;
+  return page;
+}
+
+export async function deleteFinishedCommands(ctx: Ctx, before: Date): Promise<number> {
+  date('before', before);
+  const r = await query(
+    ctx.db,
+    'deleteFinishedCommands',
+    `WITH doomed AS (
+       SELECT c.seq, c.command_uuid FROM commands c
+       WHERE NOT EXISTS (SELECT 1 FROM queue q WHERE q.command_seq = c.seq)
+         AND COALESCE((SELECT max(r.received_at) FROM results r WHERE r.command_uuid = c.command_uuid),
+                      c.created_at) < $1
+       FOR UPDATE OF c SKIP LOCKED),
+     gone AS (DELETE FROM results r USING doomed WHERE r.command_uuid = doomed.command_uuid)
+     DELETE FROM commands c USING doomed WHERE c.seq = doomed.seq`,
+    [before],
+  );
+  return r.rowCount ?? 0;
+}
