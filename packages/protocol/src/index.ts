@@ -54,3 +54,15 @@ export {
 export { plistData, plistDate } from './schema-helpers';
 export { validate } from './validate';
 export { emptyResponse, plistBytes, plistResponse, toPlistValue, type WireResponse } from './wire';
+export {
+  type DeviceIdentity,
+  type DeviceIdentityOptions,
+  deviceIdentity,
+  type IdentityRequest,
+  type IdentitySource,
+  identityFromEscapedPemHeader,
+  identityFromMdmSignature,
+  identityFromPeerCertificate,
+  identityFromRfc9440Header,
+  type PeerCertificateInput,
+} from './device-identity';
