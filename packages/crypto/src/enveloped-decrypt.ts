@@ -261,11 +261,20 @@ export async function decryptCms<C extends RecipientCertificate>(
   return decryptCmsSync(der, opts);
 }
 
-/** Synchronous form of {@link decryptCms} (the work is CPU-bound either way). */
+/**
+ * Synchronous form of {@link decryptCms} (the work is CPU-bound either way), for callers on a hot
+ * path that want to skip the promise.
+ *
+ * @example
+ * ```ts
+ * const { content } = decryptCmsSync(envelope, { recipients: [{ certificate, privateKey }] });
+ * ```
+ */
 export function decryptCmsSync<C extends RecipientCertificate>(
   der: Uint8Array | string,
   opts: DecryptCmsOptions<C>,
 ): DecryptedCms<C> {
+  if (!Array.isArray(opts?.recipients)) throw new TypeError('opts.recipients must be an array');
   let p: Parsed;
   try {
     p = parse(toDer(der, ['CMS', 'PKCS7']));

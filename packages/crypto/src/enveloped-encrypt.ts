@@ -66,7 +66,14 @@ export async function encryptCms(opts: EncryptCmsOptions): Promise<Uint8Array> {
   return encryptCmsSync(opts);
 }
 
-/** Synchronous form of {@link encryptCms}. */
+/**
+ * Synchronous form of {@link encryptCms}.
+ *
+ * @example
+ * ```ts
+ * const der = encryptCmsSync({ content, recipients: [deviceCertificate], cipher: 'aes-128-gcm', keyTransport: 'rsa-oaep' });
+ * ```
+ */
 export function encryptCmsSync(opts: EncryptCmsOptions): Uint8Array {
   const spec = CIPHER_BY_NAME.get(opts.cipher ?? 'aes-256-cbc');
   if (spec === undefined || spec.nodeName === undefined) {
