@@ -12,6 +12,7 @@ import {
   type RecipientCertificate,
   recipientPublicKey,
 } from './enveloped-data';
+import { desCbcEncryptRaw } from './des';
 import { CryptoError } from './errors';
 
 /** Options of {@link encryptCms}. */
@@ -27,6 +28,19 @@ export interface EncryptCmsOptions {
   oaepHash?: 'sha1' | 'sha256' | 'sha384' | 'sha512';
   /** How recipients are named: issuer and serial (default) or subject key identifier. */
   recipientIdentifier?: 'issuerAndSerialNumber' | 'subjectKeyIdentifier';
+  /**
+   * Permits `cipher: 'des-cbc'` (56-bit single DES, broken). Only for tests that must produce what old
+   * clients such as micromdm's SCEP client send; never use it to protect data.
+   */
+  insecureAllowSingleDes?: boolean;
+}
+
+function pkcs7Pad(data: Uint8Array, blockSize: number): Uint8Array {
+  const pad = blockSize - (data.length % blockSize);
+  const out = new Uint8Array(data.length + pad);
+  out.set(data);
+  out.fill(pad, data.length);
+  return out;
 }
 
 function algorithmIdentifier(oid: string, params?: Uint8Array): Uint8Array {
@@ -76,7 +90,8 @@ export async function encryptCms(opts: EncryptCmsOptions): Promise<Uint8Array> {
  */
 export function encryptCmsSync(opts: EncryptCmsOptions): Uint8Array {
   const spec = CIPHER_BY_NAME.get(opts.cipher ?? 'aes-256-cbc');
-  if (spec === undefined || spec.nodeName === undefined) {
+  const singleDes = spec?.name === 'des-cbc' && opts.insecureAllowSingleDes === true;
+  if (spec === undefined || (spec.nodeName === undefined && !singleDes)) {
     throw new CryptoError('UNSUPPORTED_ALGORITHM', `cannot encrypt with ${String(opts.cipher)}`);
   }
   if (opts.recipients.length === 0) throw new CryptoError('NO_MATCHING_RECIPIENT', 'no recipients given');
@@ -130,8 +145,13 @@ export function encryptCmsSync(opts: EncryptCmsOptions): Uint8Array {
     cek.fill(0);
     return derSequence([derOid(OID.authEnvelopedData), derTlv(0xa0, body)]);
   }
-  const c = createCipheriv(spec.nodeName, cek, iv);
-  const ct = Buffer.concat([c.update(opts.content), c.final()]);
+  let ct: Uint8Array;
+  if (spec.nodeName === undefined) {
+    ct = desCbcEncryptRaw(cek, iv, pkcs7Pad(opts.content, 8));
+  } else {
+    const c = createCipheriv(spec.nodeName, cek, iv);
+    ct = Buffer.concat([c.update(opts.content), c.final()]);
+  }
   const body = derSequence([
     derInteger(bySki ? 2 : 0),
     derSet(recipientInfos),

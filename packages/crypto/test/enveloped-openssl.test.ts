@@ -116,6 +116,43 @@ describe.skipIf(!ok)('EnvelopedData interop with openssl cms', () => {
     }
   }
 
+  it('single DES only when explicitly allowed; openssl (legacy provider) opens it', async () => {
+    const plain = randomBytes(301);
+    await expect(
+      encryptCms({ content: plain, recipients: [alice.certificate], cipher: 'des-cbc' }),
+    ).rejects.toMatchObject({
+      code: 'UNSUPPORTED_ALGORITHM',
+    });
+    const der = await encryptCms({
+      content: plain,
+      recipients: [alice.certificate],
+      cipher: 'des-cbc',
+      insecureAllowSingleDes: true,
+    });
+    const ctPath = dir.unique('der');
+    dir.file(ctPath.split('/').pop() as string, der);
+    const out = openssl([
+      'cms',
+      '-decrypt',
+      '-binary',
+      '-inform',
+      'DER',
+      '-in',
+      ctPath,
+      '-recip',
+      alice.certPath,
+      '-inkey',
+      alice.keyPath,
+      ...LEGACY,
+    ]);
+    expect(out).toEqual(plain);
+    const r = await decryptCms(der, {
+      recipients: [{ certificate: alice.certificate, privateKey: alice.privateKey }],
+    });
+    expect(Buffer.from(r.content)).toEqual(plain);
+    expect(r.cipher).toBe('des-cbc');
+  });
+
   it('matches by subject key identifier both ways (-keyid)', async () => {
     const plain = randomBytes(64);
     const inPath = dir.unique('bin');
