@@ -7,14 +7,23 @@ import {
   parsePushCertificate,
 } from './push-certificate';
 
-/** A push certificate with its private key. */
-export interface PushCredentials {
+/** A push certificate with its private key: separate PEM/DER, or one PKCS#12 file. */
+export type PushCredentials = PemPushCredentials | Pkcs12PushCredentials;
+
+/** A push certificate and key as PEM/DER. */
+export interface PemPushCredentials {
   /** The push certificate as PEM (optionally followed by its chain) or DER. */
   certificate: string | Uint8Array;
   /** Its private key: a `KeyObject`, or PEM/DER (PKCS#8, PKCS#1 or SEC1). */
   privateKey: KeyObject | string | Uint8Array;
   /** Passphrase of an encrypted PEM key. */
   passphrase?: string;
+}
+
+/** A push certificate and key in one PKCS#12 (.p12) file. */
+export interface Pkcs12PushCredentials {
+  pkcs12: Uint8Array;
+  password: string;
 }
 
 /** Credentials checked and turned into what TLS needs. */
@@ -52,8 +61,16 @@ export function resolveCredentials(
   creds: PushCredentials,
   options: ParsePushCertificateOptions & { version?: string } = {},
 ): ResolvedCredentials {
-  const info = parsePushCertificate(creds.certificate, options);
-  const privateKey = importKey(creds.privateKey, creds.passphrase);
+  let info: PushCertificateInfo;
+  let privateKey: KeyObject;
+  if ('pkcs12' in creds) {
+    info = parsePushCertificate(creds.pkcs12, { ...options, password: creds.password });
+    if (!info.privateKey) throw new ApnsError('INVALID_ARGUMENT', 'the PKCS#12 file holds no private key');
+    privateKey = info.privateKey;
+  } else {
+    info = parsePushCertificate(creds.certificate, options);
+    privateKey = importKey(creds.privateKey, creds.passphrase);
+  }
   if (!certificateMatchesKey(info.certificate, privateKey)) {
     throw new ApnsError(
       'KEY_MISMATCH',

@@ -16,7 +16,28 @@ export {
   type PushManyOptions,
   type PushSummary,
 } from './client';
-export { type PushCredentials, resolveCredentials, type ResolvedCredentials } from './credentials';
+export {
+  type PemPushCredentials,
+  type Pkcs12PushCredentials,
+  type PushCredentials,
+  resolveCredentials,
+  type ResolvedCredentials,
+} from './credentials';
+export {
+  createPushCertificateRequest,
+  type DecodedPushCertificateRequest,
+  decodePushCertificateRequest,
+  generatePushCsr,
+  type PushCertificateRequestOptions,
+  type PushCsr,
+} from './certificate-request';
+export {
+  type InstalledPushCertificate,
+  type InstallPushCertificateOptions,
+  installPushCertificate,
+  type PushCertWriter,
+  type StoredPushCertRecord,
+} from './renewal';
 export {
   assertCertificateCurrent,
   certificateMatchesKey,

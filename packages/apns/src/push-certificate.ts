@@ -1,5 +1,5 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { type Certificate, parseCertificates } from '@mdmkit/crypto';
+import { type Certificate, importPkcs12, parseCertificates } from '@mdmkit/crypto';
 import { ApnsError } from './errors';
 
 /** Every MDM push topic starts with this; other topics belong to apps, not to MDM. */
@@ -29,11 +29,13 @@ export interface PushCertificateInfo {
 export interface ParsePushCertificateOptions {
   /** Days before expiry from which renewal is due. Default 30. */
   renewalWindowDays?: number;
+  /** Read the input as PKCS#12 (.p12) with this password; the result then carries the private key. */
+  password?: string;
 }
 
 /**
- * Reads an MDM push certificate (PEM, possibly with its chain, or DER) and checks that it is one:
- * its subject UID must be an MDM topic.
+ * Reads an MDM push certificate (PEM, possibly with its chain, DER, or PKCS#12 when `password` is
+ * given) and checks that it is one: its subject UID must be an MDM topic.
  *
  * @example
  * ```ts
@@ -48,6 +50,20 @@ export function parsePushCertificate(
   input: string | Uint8Array,
   options: ParsePushCertificateOptions = {},
 ): PushCertificateInfo {
+  if (options.password !== undefined) {
+    if (typeof input === 'string')
+      throw new ApnsError('INVALID_ARGUMENT', 'a PKCS#12 file must be given as bytes');
+    let p12: ReturnType<typeof importPkcs12>;
+    try {
+      p12 = importPkcs12(input, options.password);
+    } catch (e) {
+      throw new ApnsError('INVALID_CERTIFICATE', 'the PKCS#12 file could not be opened', { cause: e });
+    }
+    if (!p12.certificate) throw new ApnsError('INVALID_CERTIFICATE', 'the PKCS#12 file holds no certificate');
+    const info = describePushCertificate(p12.certificate, p12.chain, options);
+    if (p12.privateKey) info.privateKey = p12.privateKey;
+    return info;
+  }
   let certs: Certificate[];
   try {
     certs = parseCertificates(input);
