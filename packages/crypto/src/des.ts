@@ -57,7 +57,7 @@ for (let box = 0; box < 8; box++) {
 }
 
 /** 64-entry permutation of a block held as two big-endian 32-bit halves; result in `out[0..1]`. */
-function permute64(hi: number, lo: number, table: readonly number[], out: Int32Array): void {
+function permute64Slow(hi: number, lo: number, table: readonly number[], out: Int32Array): void {
   let a = 0;
   let b = 0;
   for (let i = 0; i < 64; i++) {
@@ -65,6 +65,41 @@ function permute64(hi: number, lo: number, table: readonly number[], out: Int32A
     const bit = p <= 32 ? (hi >>> (32 - p)) & 1 : (lo >>> (64 - p)) & 1;
     if (i < 32) a |= bit << (31 - i);
     else b |= bit << (63 - i);
+  }
+  out[0] = a;
+  out[1] = b;
+}
+
+/**
+ * A bit permutation is linear over OR, so it is the OR of the permutations of each input byte:
+ * 8 byte positions x 256 values, two 32-bit halves each, computed once.
+ */
+function byteTables(table: readonly number[]): Int32Array {
+  const t = new Int32Array(8 * 256 * 2);
+  const tmp = new Int32Array(2);
+  for (let pos = 0; pos < 8; pos++) {
+    for (let v = 0; v < 256; v++) {
+      const hi = pos < 4 ? v << (24 - 8 * pos) : 0;
+      const lo = pos >= 4 ? v << (24 - 8 * (pos - 4)) : 0;
+      permute64Slow(hi, lo, table, tmp);
+      t[(pos * 256 + v) * 2] = tmp[0] as number;
+      t[(pos * 256 + v) * 2 + 1] = tmp[1] as number;
+    }
+  }
+  return t;
+}
+
+const IP_T = byteTables(IP);
+const FP_T = byteTables(FP);
+
+function permute64(hi: number, lo: number, t: Int32Array, out: Int32Array): void {
+  let a = 0;
+  let b = 0;
+  for (let pos = 0; pos < 8; pos++) {
+    const v = pos < 4 ? (hi >>> (24 - 8 * pos)) & 0xff : (lo >>> (24 - 8 * (pos - 4))) & 0xff;
+    const i = (pos * 256 + v) * 2;
+    a |= t[i] as number;
+    b |= t[i + 1] as number;
   }
   out[0] = a;
   out[1] = b;
@@ -111,7 +146,7 @@ function desBlock(ks: DesKeySchedule, block: Uint8Array, offset: number, decrypt
     ((block[offset + 5] as number) << 16) |
     ((block[offset + 6] as number) << 8) |
     (block[offset + 7] as number);
-  permute64(hi, lo, IP, scratch);
+  permute64(hi, lo, IP_T, scratch);
   let l = scratch[0] as number;
   let r = scratch[1] as number;
   for (let round = 0; round < 16; round++) {
@@ -132,7 +167,7 @@ function desBlock(ks: DesKeySchedule, block: Uint8Array, offset: number, decrypt
     r = next;
   }
   // The last round is not swapped: the output is R16 || L16.
-  permute64(r, l, FP, scratch);
+  permute64(r, l, FP_T, scratch);
   const a = scratch[0] as number;
   const b = scratch[1] as number;
   block[offset] = a >>> 24;

@@ -213,10 +213,11 @@ function decryptContent(p: Parsed, key: Uint8Array): Uint8Array | undefined {
       const tail = d.final();
       return tail.length === 0 ? head : Buffer.concat([head, tail]);
     }
-    const d = createDecipheriv(spec.nodeName, key, p.iv);
-    const head = d.update(p.ciphertext);
-    const tail = d.final();
-    return tail.length === 0 ? head : Buffer.concat([head, tail]);
+    // Padding is removed by `unpad` so that the whole plaintext comes from one update() call.
+    const blockSize = p.iv.length;
+    if (p.ciphertext.length === 0 || p.ciphertext.length % blockSize !== 0) return undefined;
+    const d = createDecipheriv(spec.nodeName, key, p.iv).setAutoPadding(false);
+    return unpad(d.update(p.ciphertext), blockSize);
   } catch {
     return undefined;
   }
