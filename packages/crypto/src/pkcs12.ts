@@ -75,7 +75,7 @@ const PBES2_CIPHERS: Record<string, { node: string; keyLength: number; ivLength:
 };
 
 /** Iteration counts above this are refused, so a hostile file cannot pin a CPU. */
-const MAX_ITERATIONS = 10_000_000;
+const MAX_ITERATIONS = 1_000_000;
 
 /** The password as the PKCS#12 KDF wants it: UTF-16BE with a two-byte terminator. */
 function bmpPassword(password: string): Buffer {
