@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { type Certificate, certificateFromElement } from './certificate';
+import { hash } from 'node:crypto';
+import { type Certificate, certificateFromElement, parseCertificate } from './certificate';
 import type { DerElement } from './der';
 
 /**
@@ -56,10 +56,20 @@ const cache = new CertificateCache(1024);
 
 /** A parsed certificate for an element, from the cache when seen before. @internal */
 export function cachedCertificate(el: DerElement): Certificate {
-  const key = createHash('sha256').update(el.raw).digest('hex');
+  const key = hash('sha256', el.raw, 'base64');
   const hit = cache.get(key);
   if (hit) return hit;
   const cert = certificateFromElement(el);
+  cache.set(key, cert);
+  return cert;
+}
+
+/** Same for a certificate's DER bytes. @internal */
+export function cachedCertificateFromDer(der: Uint8Array): Certificate {
+  const key = hash('sha256', der, 'base64');
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const cert = parseCertificate(der);
   cache.set(key, cert);
   return cert;
 }

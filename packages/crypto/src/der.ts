@@ -259,7 +259,7 @@ export function readOid(el: DerElement): string {
 export function decodeOidContent(buf: Uint8Array, start: number, end: number): string {
   if (end <= start) throw invalid('empty OBJECT IDENTIFIER');
   if (end - start > 128) throw new CryptoError('LIMIT_EXCEEDED', 'OBJECT IDENTIFIER longer than 128 bytes');
-  const arcs: number[] = [];
+  let out = '';
   let v = 0;
   let fresh = true;
   for (let i = start; i < end; i++) {
@@ -269,15 +269,14 @@ export function decodeOidContent(buf: Uint8Array, start: number, end: number): s
     if (v > Number.MAX_SAFE_INTEGER) throw invalid('OBJECT IDENTIFIER arc too large');
     fresh = false;
     if ((b & 0x80) === 0) {
-      arcs.push(v);
+      if (out === '') out = v < 40 ? `0.${v}` : v < 80 ? `1.${v - 40}` : `2.${v - 80}`;
+      else out += `.${v}`;
       v = 0;
       fresh = true;
     }
   }
   if (!fresh) throw invalid('truncated OBJECT IDENTIFIER');
-  const f = arcs[0]!;
-  const head = f < 40 ? `0.${f}` : f < 80 ? `1.${f - 40}` : `2.${f - 80}`;
-  return arcs.length > 1 ? `${head}.${arcs.slice(1).join('.')}` : head;
+  return out;
 }
 
 /** INTEGER as a bigint (two's complement). */
@@ -293,6 +292,13 @@ export function readInteger(el: DerElement): bigint {
 
 /** Small non-negative INTEGER (versions, path lengths) as a number. */
 export function readSmallInt(el: DerElement): number {
+  const len = el.contentEnd - el.contentStart;
+  if (el.tag === Tag.INTEGER && len >= 1 && len <= 4 && (el.buf[el.contentStart]! & 0x80) === 0) {
+    // Versions and path lengths: skip the bigint detour.
+    let n = 0;
+    for (let i = el.contentStart; i < el.contentEnd; i++) n = n * 256 + el.buf[i]!;
+    return n;
+  }
   const v = readInteger(el);
   if (v < 0n || v > 0xffffffffn) throw invalid('INTEGER out of range');
   return Number(v);

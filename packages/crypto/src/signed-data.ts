@@ -308,7 +308,7 @@ export async function verifyCms(der: string | Uint8Array, opts: VerifyCmsOptions
 }
 
 /** Synchronous core of {@link verifyCms}. @internal */
-export function verifyCmsSync(der: Uint8Array, opts: VerifyCmsOptions): VerifiedCms {
+export function verifyCmsSync(der: Uint8Array, opts: VerifyCmsOptions, signerOnly = false): VerifiedCms {
   const sd = parseSignedData(der);
   const content = sd.eContent ?? opts.detachedContent;
   // A caller that passes the content it received must never get a success for other, attached bytes.
@@ -356,7 +356,7 @@ export function verifyCmsSync(der: Uint8Array, opts: VerifyCmsOptions): Verified
       const ctEl = parseDer(ct.values[0]!);
       if (readOid(ctEl) !== sd.contentType)
         throw new CryptoError('SIGNATURE_INVALID', 'contentType attribute mismatch');
-      const st = signedAttributes.find((a) => a.oid === OID.signingTime);
+      const st = signerOnly ? undefined : signedAttributes.find((a) => a.oid === OID.signingTime);
       if (st?.values[0]) {
         try {
           signingTime = readTimeValue(st.values[0]);

@@ -17,6 +17,7 @@ import {
   verifyCms,
   verifyMdmSignature,
 } from '../src/index';
+import { fastVerifyDetached } from '../src/fast-signed-data';
 import { makePki, type TestPki } from './sign-fixtures';
 
 const RUNS = Number(process.env.MDMKIT_FUZZ_RUNS ?? 200);
@@ -211,6 +212,42 @@ describe('verifyMdmSignature', () => {
     expect(await codeOf(verifyMdmSignature(Buffer.from(attached).toString('base64'), body))).toBe(
       'SIGNATURE_INVALID',
     );
+  });
+
+  it('the fast path accepts exactly what the general verifier accepts and leaves the rest to it', async () => {
+    const ca = (await makePki({ type: 'ec', curve: 'P-256' })).ca;
+    for (const hash of ['sha1', 'sha256', 'sha384', 'sha512'] as const) {
+      const der = await signCms({
+        content: body,
+        certificate: pki.leaf,
+        privateKey: pki.leafKey,
+        detached: true,
+        hash,
+        certificates: [ca],
+      });
+      const copy = Uint8Array.from(der);
+      expect(fastVerifyDetached(copy, body)?.fingerprintSha256).toBe(pki.leaf.fingerprintSha256);
+      expect(copy).toEqual(der); // the temporary tag swap is undone
+      expect(fastVerifyDetached(Uint8Array.from(der), body.subarray(1))).toBeUndefined();
+      const badSig = Uint8Array.from(der);
+      badSig[badSig.length - 3]! ^= 0x40;
+      expect(fastVerifyDetached(badSig, body)).toBeUndefined();
+    }
+    const attached = await signCms({ content: body, certificate: pki.leaf, privateKey: pki.leafKey });
+    expect(fastVerifyDetached(Uint8Array.from(attached), body)).toBeUndefined();
+    const otherType = await signCms({
+      content: body,
+      certificate: pki.leaf,
+      privateKey: pki.leafKey,
+      detached: true,
+      contentType: '1.2.3.4',
+    });
+    expect(fastVerifyDetached(Uint8Array.from(otherType), body)).toBeUndefined();
+    // ...which the general path still verifies.
+    expect((await verifyCms(otherType, { detachedContent: body })).contentType).toBe('1.2.3.4');
+    // Truncations never throw.
+    for (let cut = 0; cut < attached.length; cut += 7)
+      expect(fastVerifyDetached(attached.slice(0, cut), body)).toBeUndefined();
   });
 
   it('the cache is bounded (LRU)', async () => {
