@@ -1,9 +1,13 @@
+import { ByteWriter, latin1Slice, utf8Slice } from './byte-writer';
 import { PlistParseError } from './errors';
 import { type PlistDict, PlistReal, PlistUid, type PlistValue, isIntegral } from './value';
 
 /** Options of {@link buildXml}. */
 export interface BuildXmlOptions {
-  /** One level of indentation. Default `'\t'` (as Apple's tools write); `''` writes no newlines at all. */
+  /**
+   * One level of indentation (spaces and tabs only). Default `'\t'` (as Apple's tools write); `''`
+   * writes no newlines at all.
+   */
   indent?: string;
   /** Write dictionary keys in code-unit order instead of insertion order. Default false. */
   sortKeys?: boolean;
@@ -33,10 +37,6 @@ function escapeChar(c: string): string {
   }
 }
 
-function escapeText(s: string): string {
-  return NEEDS_ESCAPE.test(s) ? s.replace(ESCAPE_ALL, escapeChar) : s;
-}
-
 const MAX_BUILD_DEPTH = 2048;
 
 /**
@@ -46,6 +46,7 @@ const MAX_BUILD_DEPTH = 2048;
  * Numbers follow one rule: a safe integer other than `-0` is an `<integer>`, any other number (and a
  * {@link PlistReal}) a `<real>`; a `bigint` is an `<integer>` (−2^63 … 2^64−1). Dates are written to
  * the second (milliseconds are dropped, rounding down). A {@link PlistUid} becomes a `CF$UID` dict.
+ * Dictionary members whose value is `undefined` are left out, as `JSON.stringify` does.
  *
  * @throws {@link PlistParseError} `INVALID_VALUE` for values no plist can hold (`null`, `undefined`,
  *   functions, invalid dates, out-of-range bigints), `CYCLE` for a container that contains itself.
@@ -56,16 +57,37 @@ const MAX_BUILD_DEPTH = 2048;
  * ```
  */
 export function buildXml(value: PlistValue, options?: BuildXmlOptions): string {
-  const indent = options?.indent ?? '\t';
-  const w = new XmlWriter(indent, options?.sortKeys === true);
-  w.value(value, 0);
+  const w = write(value, options);
   const out = w.out;
-  out.push('</plist>\n');
-  return HEADER + out.join('');
+  return w.nonAscii ? utf8Slice(out.buf, 0, out.pos) : latin1Slice(out.buf, 0, out.pos);
+}
+
+/**
+ * {@link buildXml}, but returns the UTF-8 bytes directly (what an HTTP response body needs), without
+ * making a string first.
+ *
+ * @example
+ * ```ts
+ * import { buildXmlBytes } from '@mdmkit/plist';
+ * const body = buildXmlBytes({ Status: 'Acknowledged' });
+ * // new Response(body, { headers: { 'content-type': 'application/xml' } })
+ * ```
+ */
+export function buildXmlBytes(value: PlistValue, options?: BuildXmlOptions): Uint8Array {
+  return write(value, options).out.result();
+}
+
+function write(value: PlistValue, options: BuildXmlOptions | undefined): XmlWriter {
+  const w = new XmlWriter(options?.indent ?? '\t', options?.sortKeys === true);
+  w.out.ascii(HEADER);
+  w.value(value, 0);
+  w.out.ascii('</plist>\n');
+  return w;
 }
 
 class XmlWriter {
-  readonly out: string[] = [];
+  readonly out = new ByteWriter();
+  nonAscii = false;
   private readonly pads: string[] = [''];
   private readonly nl: string;
   private readonly path: (PlistValue[] | PlistDict)[] = [];
@@ -75,6 +97,7 @@ class XmlWriter {
     private readonly sortKeys: boolean,
   ) {
     this.nl = indent === '' ? '' : '\n';
+    if (/[^\t ]/.test(indent)) throw invalid('indent may only hold spaces and tabs');
   }
 
   private pad(level: number): string {
@@ -83,23 +106,63 @@ class XmlWriter {
     return pads[level]!;
   }
 
+  /** Escaped character data; the common all-ASCII, nothing-to-escape case is written in one pass. */
+  private text(s: string): void {
+    const out = this.out;
+    const n = s.length;
+    out.ensure(n);
+    const b = out.buf;
+    let p = out.pos;
+    let i = 0;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x3f ? c < 0x7f : c >= 0x20 && c !== 0x26 && c !== 0x3c && c !== 0x3e) b[p++] = c;
+      else if (c === 0x0a || c === 0x09) b[p++] = c;
+      else break;
+    }
+    out.pos = p;
+    if (i === n) return;
+    const rest = s.slice(i);
+    if (!this.nonAscii && /[^\x00-\x7f]/.test(rest)) this.nonAscii = true;
+    out.utf8(NEEDS_ESCAPE.test(rest) ? rest.replace(ESCAPE_ALL, escapeChar) : rest);
+  }
+
   value(v: PlistValue, level: number): void {
     const out = this.out;
     const pad = this.pad(level);
     switch (typeof v) {
       case 'string':
-        out.push(pad, '<string>', escapeText(v), '</string>', this.nl);
+        out.ascii(pad);
+        out.ascii('<string>');
+        this.text(v);
+        out.ascii('</string>');
+        out.ascii(this.nl);
         return;
       case 'number':
-        if (isIntegral(v)) out.push(pad, '<integer>', String(v), '</integer>', this.nl);
-        else out.push(pad, '<real>', formatReal(v), '</real>', this.nl);
+        out.ascii(pad);
+        if (isIntegral(v)) {
+          out.ascii('<integer>');
+          out.ascii(String(v));
+          out.ascii('</integer>');
+        } else {
+          out.ascii('<real>');
+          out.ascii(formatReal(v));
+          out.ascii('</real>');
+        }
+        out.ascii(this.nl);
         return;
       case 'boolean':
-        out.push(pad, v ? '<true/>' : '<false/>', this.nl);
+        out.ascii(pad);
+        out.ascii(v ? '<true/>' : '<false/>');
+        out.ascii(this.nl);
         return;
       case 'bigint':
         checkBigInt(v);
-        out.push(pad, '<integer>', v.toString(), '</integer>', this.nl);
+        out.ascii(pad);
+        out.ascii('<integer>');
+        out.ascii(v.toString());
+        out.ascii('</integer>');
+        out.ascii(this.nl);
         return;
       case 'object':
         break;
@@ -108,43 +171,54 @@ class XmlWriter {
     }
     if (v === null) throw invalid('cannot write null');
     if (Array.isArray(v)) {
+      out.ascii(pad);
       if (v.length === 0) {
-        out.push(pad, '<array/>', this.nl);
+        out.ascii('<array/>');
+        out.ascii(this.nl);
         return;
       }
       this.enter(v);
-      out.push(pad, '<array>', this.nl);
+      out.ascii('<array>');
+      out.ascii(this.nl);
       for (let i = 0; i < v.length; i++) {
         const item = v[i];
         if (item === undefined) throw invalid(`array hole or undefined at index ${i}`);
         this.value(item, level + 1);
       }
-      out.push(pad, '</array>', this.nl);
+      out.ascii(pad);
+      out.ascii('</array>');
+      out.ascii(this.nl);
       this.path.pop();
       return;
     }
     if (v instanceof Uint8Array) {
-      out.push(
-        pad,
-        '<data>',
-        Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64'),
-        '</data>',
-        this.nl,
-      );
+      out.ascii(pad);
+      out.ascii('<data>');
+      out.ascii(Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64'));
+      out.ascii('</data>');
+      out.ascii(this.nl);
       return;
     }
     if (v instanceof Date) {
-      out.push(pad, '<date>', formatDate(v), '</date>', this.nl);
+      out.ascii(pad);
+      out.ascii('<date>');
+      out.ascii(formatDate(v));
+      out.ascii('</date>');
+      out.ascii(this.nl);
       return;
     }
     if (v instanceof PlistReal) {
-      out.push(pad, '<real>', formatReal(v.value), '</real>', this.nl);
+      out.ascii(pad);
+      out.ascii('<real>');
+      out.ascii(formatReal(v.value));
+      out.ascii('</real>');
+      out.ascii(this.nl);
       return;
     }
     if (v instanceof PlistUid) {
       const p1 = this.pad(level + 1);
-      out.push(pad, '<dict>', this.nl, p1, '<key>CF$UID</key>', this.nl, p1, '<integer>', String(v.value));
-      out.push('</integer>', this.nl, pad, '</dict>', this.nl);
+      out.ascii(`${pad}<dict>${this.nl}${p1}<key>CF$UID</key>${this.nl}${p1}<integer>${v.value}</integer>`);
+      out.ascii(`${this.nl}${pad}</dict>${this.nl}`);
       return;
     }
     if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof Map || v instanceof Set) {
@@ -154,22 +228,31 @@ class XmlWriter {
     }
     const dict = v as PlistDict;
     let keys = Object.keys(dict);
+    out.ascii(pad);
     if (keys.length === 0) {
-      out.push(pad, '<dict/>', this.nl);
+      out.ascii('<dict/>');
+      out.ascii(this.nl);
       return;
     }
     if (this.sortKeys) keys = keys.sort();
     this.enter(dict);
-    out.push(pad, '<dict>', this.nl);
+    out.ascii('<dict>');
+    out.ascii(this.nl);
     const p1 = this.pad(level + 1);
-    for (const k of keys) {
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
       const item = dict[k];
-      // Like JSON.stringify, undefined members are left out so that optional fields need no cleanup.
       if (item === undefined) continue;
-      out.push(p1, '<key>', escapeText(k), '</key>', this.nl);
+      out.ascii(p1);
+      out.ascii('<key>');
+      this.text(k);
+      out.ascii('</key>');
+      out.ascii(this.nl);
       this.value(item, level + 1);
     }
-    out.push(pad, '</dict>', this.nl);
+    out.ascii(pad);
+    out.ascii('</dict>');
+    out.ascii(this.nl);
     this.path.pop();
   }
 

@@ -1,4 +1,5 @@
 import { decodeBase64 } from './base64';
+import { latin1Slice } from './byte-writer';
 import { PlistParseError, type PlistErrorCode } from './errors';
 import { type ParseOptions, type PlistLimits, resolveLimits } from './limits';
 import { type PlistDict, PlistReal, type PlistValue, isIntegral, setKey } from './value';
@@ -31,6 +32,29 @@ const TAG_NAMES = [
   'date',
   'data',
 ];
+const TAG_BYTES = TAG_NAMES.map((n) => Uint8Array.from(n, (c) => c.charCodeAt(0)));
+
+// Keys and short values repeat a lot (every app in a list has the same keys): a small table of
+// decoded ASCII strings, checked byte by byte, saves both the allocation and V8's later interning
+// of the string as a property name. Module-wide, since strings are immutable.
+const MAX_CACHED = 32;
+const CACHE_MASK = 4095;
+const cache: (string | undefined)[] = new Array(CACHE_MASK + 1).fill(undefined);
+
+function cachedAscii(buf: Buffer, start: number, n: number): string {
+  let h = n;
+  for (let i = start; i < start + n; i++) h = (Math.imul(h, 31) + buf[i]!) | 0;
+  const slot = (h ^ (h >>> 13)) & CACHE_MASK;
+  const hit = cache[slot];
+  if (hit !== undefined && hit.length === n) {
+    let i = 0;
+    while (i < n && hit.charCodeAt(i) === buf[start + i]) i++;
+    if (i === n) return hit;
+  }
+  const s = n === 0 ? '' : latin1Slice(buf, start, start + n);
+  cache[slot] = s;
+  return s;
+}
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const MAX_SAFE_DIGITS = 15;
@@ -109,12 +133,16 @@ class XmlParser {
   // Set by a start tag: whether it ended with "/>".
   private selfClosing = false;
 
+  private readonly buf: Buffer;
+
   constructor(
     private readonly b: Uint8Array,
     private readonly limits: PlistLimits,
     private readonly exactReals: boolean,
     private readonly checkEncoding: boolean,
-  ) {}
+  ) {
+    this.buf = Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  }
 
   parseDocument(): PlistValue {
     this.skipProlog();
@@ -228,7 +256,7 @@ class XmlParser {
           const depth = containers.length;
           const dict = isDict[depth - 1]!;
           if (dict && keys[depth - 1] !== undefined) this.fail('MISSING_VALUE', `no value after <key>`);
-          this.readEndTag(dict ? T_DICT : T_ARRAY);
+          this.endTag(dict ? T_DICT : T_ARRAY);
           value = containers.pop()!;
           isDict.pop();
           keys.pop();
@@ -335,6 +363,23 @@ class XmlParser {
     }
   }
 
+  /** `</name>` exactly (the usual spelling), else the general {@link readEndTag}. */
+  private endTag(expected: number): void {
+    const b = this.b;
+    const p = this.pos;
+    const name = TAG_BYTES[expected]!;
+    const n = name.length;
+    if (b[p] === 0x3c && b[p + 1] === 0x2f && b[p + 2 + n] === 0x3e) {
+      let i = 0;
+      while (i < n && b[p + 2 + i] === name[i]) i++;
+      if (i === n) {
+        this.pos = p + 3 + n;
+        return;
+      }
+    }
+    this.readEndTag(expected);
+  }
+
   /** Reads `</name>` at pos, which must close `expected`. */
   private readEndTag(expected: number): void {
     const b = this.b;
@@ -391,16 +436,13 @@ class XmlParser {
   }
 
   private decode(start: number, end: number, ascii: boolean): string {
-    const b = this.b;
-    const n = end - start;
-    if (ascii && n < 32) {
-      // Short ASCII (most keys): cheaper than a call into the decoder.
-      let s = '';
-      for (let i = start; i < end; i++) s += String.fromCharCode(b[i]!);
-      return s;
+    if (ascii) {
+      const n = end - start;
+      if (n <= MAX_CACHED) return cachedAscii(this.buf, start, n);
+      return latin1Slice(this.buf, start, end);
     }
     try {
-      return utf8.decode(b.subarray(start, end));
+      return utf8.decode(this.b.subarray(start, end));
     } catch (cause) {
       this.fail('INVALID_ENCODING', 'invalid UTF-8', start, cause);
     }
@@ -535,7 +577,7 @@ class XmlParser {
       }
       if (p > digitsStart && p - digitsStart <= MAX_SAFE_DIGITS && b[p] === 0x3c && b[p + 1] === 0x2f) {
         this.pos = p;
-        this.readEndTag(T_INTEGER);
+        this.endTag(T_INTEGER);
         return neg ? 0 - n || 0 : n;
       }
     }

@@ -1,0 +1,11 @@
+import { buildXml, parseXml } from '@mdmkit/plist';
+import { installedApplicationList } from './bench/documents';
+const doc = installedApplicationList(1000);
+const xml = Buffer.from(buildXml(doc));
+const json = JSON.stringify(doc);
+let t = performance.now();
+for (let i = 0; i < 100; i++) parseXml(xml);
+console.log('parse', (performance.now() - t) / 100);
+t = performance.now();
+for (let i = 0; i < 100; i++) JSON.parse(json);
+console.log('json', (performance.now() - t) / 100);
