@@ -47,6 +47,8 @@ type Db = Database.Database;
 type Row = Record<string, unknown>;
 
 const migrationLocks = new WeakMap<Db, Promise<void>>();
+/** Most writes committed together; bounds the time one commit holds the write lock. */
+const MAX_BATCH = 256;
 
 /** Options for {@link createSqliteStorage}. */
 export interface SqliteStorageOptions extends CommonStorageOptions {
@@ -117,6 +119,9 @@ export class SqliteStorage implements MdmStorage {
   readonly #seen = new Map<string, number>();
   #closed = false;
   #housekeeping = 0;
+  readonly #pending: { fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] =
+    [];
+  #flushScheduled = false;
 
   constructor(options: SqliteStorageOptions) {
     this.#limits = resolveLimits(options.limits);
@@ -170,14 +175,59 @@ export class SqliteStorage implements MdmStorage {
     if (this.#closed || !this.#db.open) throw new StorageError('CLOSED', 'storage handle is closed');
   }
 
-  /** Runs `fn` as one immediate (write) transaction, retrying the whole of it on lock contention. */
-  async #write<T>(fn: () => T): Promise<T> {
+  /**
+   * Runs `fn` inside a write transaction. Writes requested in the same event-loop turn share one
+   * `BEGIN IMMEDIATE … COMMIT` (group commit: one fsync for many clients), each in its own savepoint
+   * so one failing write rolls back alone. The promise settles after the commit. Lock contention
+   * retries the whole batch.
+   */
+  #write<T>(fn: () => T): Promise<T> {
     this.#check();
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        setImmediate(() => void this.#flush());
+      }
+    });
+  }
+
+  async #flush(): Promise<void> {
+    const batch = this.#pending.splice(0, MAX_BATCH);
+    if (this.#pending.length > 0) setImmediate(() => void this.#flush());
+    else this.#flushScheduled = false;
+    let outcomes: { ok: boolean; value: unknown }[] = [];
+    const db = this.#db;
+    const single = batch.length === 1;
     try {
-      return await withRetry(() => this.#db.transaction(fn).immediate(), isBusy);
+      if (this.#closed || !db.open) throw new StorageError('CLOSED', 'storage handle is closed');
+      await withRetry(
+        () =>
+          db
+            .transaction(() => {
+              outcomes = [];
+              for (const op of batch) {
+                try {
+                  outcomes.push({ ok: true, value: single ? op.fn() : db.transaction(op.fn)() });
+                } catch (e) {
+                  if (single || isBusy(e)) throw e;
+                  outcomes.push({ ok: false, value: e });
+                }
+              }
+            })
+            .immediate(),
+        isBusy,
+      );
     } catch (e) {
-      throw mapSqliteError(e, this.#path);
+      const err = mapSqliteError(e, this.#path);
+      for (const op of batch) op.reject(err);
+      return;
     }
+    batch.forEach((op, i) => {
+      const o = outcomes[i]!;
+      if (o.ok) op.resolve(o.value);
+      else op.reject(mapSqliteError(o.value, this.#path));
+    });
   }
 
   /** Runs `fn` as one read transaction (a consistent snapshot in WAL mode). */
@@ -272,6 +322,8 @@ export class SqliteStorage implements MdmStorage {
 
   async close(): Promise<void> {
     if (this.#closed) return;
+    // writes already accepted are committed, not dropped
+    while (this.#pending.length > 0) await this.#flush();
     this.#closed = true;
     this.#stmts.clear();
     if (this.#owned && this.#db.open) this.#db.close();
