@@ -1,4 +1,4 @@
-import './support/cjs-pg-pool';
+import './support/cjs-require';
 import { runStorageConformance } from '@mdmkit/storage/conformance';
 import { postgresTestUrl, uniqueName } from '@mdmkit/test-support';
 import pg from 'pg';

@@ -1,0 +1,428 @@
+import {
+  type AuthenticateInput,
+  type ChannelType,
+  checkBytes,
+  checkKey,
+  type EnrollmentExport,
+  type EnrollmentRecord,
+  type Page,
+  type PageOptions,
+  StorageError,
+  type TokenUpdateInput,
+  type UserAuthenticateInput,
+} from '@mdmkit/storage';
+import type mysql from 'mysql2/promise';
+import { bytes, type Ctx, date, optionalText, pageLimit } from './context';
+import { isDuplicateKey, toStorageError } from './errors';
+import { buf, execute, type Header, query, transaction } from './pool';
+
+/** Columns of `enrollments` that make an {@link EnrollmentRecord}. */
+export const enrollmentColumns =
+  'id, channel, device_id, serial_number, user_id, user_short_name, user_long_name, topic, push_token, push_magic, unlock_token, enabled, token_update_tally, last_seen_at, created_at, updated_at';
+
+export type EnrollmentRow = mysql.RowDataPacket & {
+  id: string;
+  channel: ChannelType;
+  device_id: string;
+  serial_number: string | null;
+  user_id: string | null;
+  user_short_name: string | null;
+  user_long_name: string | null;
+  topic: string | null;
+  push_token: string | null;
+  push_magic: string | null;
+  unlock_token: Uint8Array | null;
+  enabled: number;
+  token_update_tally: number;
+  last_seen_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+};
+
+export function toEnrollment(r: EnrollmentRow): EnrollmentRecord {
+  const e: EnrollmentRecord = {
+    id: r.id,
+    channel: r.channel,
+    deviceId: r.device_id,
+    enabled: Number(r.enabled) === 1,
+    tokenUpdateTally: Number(r.token_update_tally),
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+  if (r.serial_number !== null) e.serialNumber = r.serial_number;
+  if (r.user_id !== null) e.userId = r.user_id;
+  if (r.user_short_name !== null) e.userShortName = r.user_short_name;
+  if (r.user_long_name !== null) e.userLongName = r.user_long_name;
+  if (r.topic !== null) e.topic = r.topic;
+  if (r.push_token !== null) e.pushToken = r.push_token;
+  if (r.push_magic !== null) e.pushMagic = r.push_magic;
+  if (r.unlock_token !== null) e.unlockToken = bytes(r.unlock_token);
+  if (r.last_seen_at !== null) e.lastSeenAt = r.last_seen_at;
+  return e;
+}
+
+function raw(ctx: Ctx, b: Uint8Array | undefined): Buffer | null {
+  checkBytes('raw check-in message', b, ctx.limits.maxBlobBytes);
+  return buf(b);
+}
+
+export async function authenticate(ctx: Ctx, input: AuthenticateInput): Promise<void> {
+  checkKey('enrollment id', input?.id, ctx.limits.maxKeyLength);
+  const serial = optionalText(ctx, 'serialNumber', input.serialNumber);
+  const topic = optionalText(ctx, 'topic', input.topic);
+  const message = raw(ctx, input.raw);
+  const now = new Date();
+  // Device row first, then its user rows: the same lock order as every other multi-row write.
+  await transaction(ctx.db, 'authenticate', async (tx) => {
+    await tx.execute(
+      `INSERT INTO enrollments (id, channel, device_id, serial_number, topic, enabled, token_update_tally,
+                                last_checkin_raw, created_at, updated_at)
+       VALUES (?, 'device', ?, ?, ?, 0, 0, ?, ?, ?)
+       ON DUPLICATE KEY UPDATE
+         channel = 'device', device_id = VALUES(device_id),
+         serial_number = COALESCE(VALUES(serial_number), serial_number),
+         topic = COALESCE(VALUES(topic), topic),
+         enabled = 0, token_update_tally = 0,
+         last_checkin_raw = COALESCE(VALUES(last_checkin_raw), last_checkin_raw),
+         updated_at = VALUES(updated_at)`,
+      [input.id, input.id, serial, topic, message, now, now],
+    );
+    await tx.execute(
+      `UPDATE enrollments SET enabled = 0, token_update_tally = 0, updated_at = ?
+       WHERE device_id = ? AND channel = 'user' AND (enabled = 1 OR token_update_tally <> 0)`,
+      [now, input.id],
+    );
+  });
+  ctx.lastSeenWritten.delete(input.id);
+}
+
+export async function tokenUpdate(ctx: Ctx, input: TokenUpdateInput): Promise<number> {
+  checkKey('enrollment id', input?.id, ctx.limits.maxKeyLength);
+  if (input.channel !== 'device' && input.channel !== 'user') {
+    throw new StorageError('INVALID_INPUT', `channel must be 'device' or 'user'`);
+  }
+  let deviceId = input.id;
+  if (input.channel === 'user') {
+    checkKey('deviceId', input.deviceId, ctx.limits.maxKeyLength);
+    deviceId = input.deviceId;
+  } else if (input.deviceId !== undefined) {
+    checkKey('deviceId', input.deviceId, ctx.limits.maxKeyLength);
+    deviceId = input.deviceId;
+  }
+  checkKey('topic', input.topic, ctx.limits.maxKeyLength);
+  checkKey('pushToken', input.pushToken, ctx.limits.maxKeyLength);
+  checkKey('pushMagic', input.pushMagic, ctx.limits.maxKeyLength);
+  checkBytes('unlockToken', input.unlockToken, ctx.limits.maxBlobBytes);
+  const now = new Date();
+  const values = [
+    input.id,
+    input.channel,
+    deviceId,
+    optionalText(ctx, 'userId', input.userId),
+    optionalText(ctx, 'userShortName', input.userShortName),
+    optionalText(ctx, 'userLongName', input.userLongName),
+    input.topic,
+    input.pushToken,
+    input.pushMagic,
+    buf(input.unlockToken),
+    raw(ctx, input.raw),
+    now,
+    now,
+  ];
+  // The upsert keeps the row locked until commit, so the tally read back is this update's own.
+  return transaction(ctx.db, 'tokenUpdate', async (tx) => {
+    await tx.execute(
+      `INSERT INTO enrollments (id, channel, device_id, user_id, user_short_name, user_long_name, topic,
+                                push_token, push_magic, unlock_token, enabled, token_update_tally,
+                                last_checkin_raw, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 1, ?, ?, ?)
+       ON DUPLICATE KEY UPDATE
+         channel = VALUES(channel), device_id = VALUES(device_id),
+         user_id = COALESCE(VALUES(user_id), user_id),
+         user_short_name = COALESCE(VALUES(user_short_name), user_short_name),
+         user_long_name = COALESCE(VALUES(user_long_name), user_long_name),
+         topic = VALUES(topic), push_token = VALUES(push_token), push_magic = VALUES(push_magic),
+         unlock_token = COALESCE(VALUES(unlock_token), unlock_token),
+         enabled = 1, token_update_tally = token_update_tally + 1,
+         last_checkin_raw = COALESCE(VALUES(last_checkin_raw), last_checkin_raw),
+         updated_at = VALUES(updated_at)`,
+      values,
+    );
+    const [rows] = await tx.execute<mysql.RowDataPacket[]>(
+      'SELECT token_update_tally FROM enrollments WHERE id = ?',
+      [input.id],
+    );
+    return Number(rows[0]?.token_update_tally);
+  });
+}
+
+export async function userAuthenticate(ctx: Ctx, input: UserAuthenticateInput): Promise<void> {
+  checkKey('enrollment id', input?.id, ctx.limits.maxKeyLength);
+  checkKey('deviceId', input.deviceId, ctx.limits.maxKeyLength);
+  const now = new Date();
+  await execute(
+    ctx.db,
+    'userAuthenticate',
+    `INSERT INTO enrollments (id, channel, device_id, user_id, user_short_name, user_long_name, enabled,
+                              token_update_tally, last_checkin_raw, created_at, updated_at)
+     VALUES (?, 'user', ?, ?, ?, ?, 0, 0, ?, ?, ?)
+     ON DUPLICATE KEY UPDATE
+       channel = 'user', device_id = VALUES(device_id),
+       user_id = COALESCE(VALUES(user_id), user_id),
+       user_short_name = COALESCE(VALUES(user_short_name), user_short_name),
+       user_long_name = COALESCE(VALUES(user_long_name), user_long_name),
+       last_checkin_raw = COALESCE(VALUES(last_checkin_raw), last_checkin_raw),
+       updated_at = VALUES(updated_at)`,
+    [
+      input.id,
+      input.deviceId,
+      optionalText(ctx, 'userId', input.userId),
+      optionalText(ctx, 'userShortName', input.userShortName),
+      optionalText(ctx, 'userLongName', input.userLongName),
+      raw(ctx, input.raw),
+      now,
+      now,
+    ],
+  );
+}
+
+export async function checkOut(ctx: Ctx, id: string): Promise<void> {
+  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
+  // Lock the channel itself before its user channels, matching authenticate().
+  await transaction(ctx.db, 'checkOut', async (tx) => {
+    const now = new Date();
+    const [rows] = await tx.execute<mysql.RowDataPacket[]>(
+      'SELECT channel FROM enrollments WHERE id = ? FOR UPDATE',
+      [id],
+    );
+    if (!rows[0]) return;
+    await tx.execute('UPDATE enrollments SET enabled = 0, updated_at = ? WHERE id = ?', [now, id]);
+    if (rows[0].channel === 'device') {
+      await tx.execute(
+        `UPDATE enrollments SET enabled = 0, updated_at = ?
+         WHERE device_id = ? AND channel = 'user' AND enabled = 1`,
+        [now, id],
+      );
+    }
+  });
+}
+
+export async function getEnrollment(ctx: Ctx, id: string): Promise<EnrollmentRecord | undefined> {
+  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
+  const rows = await execute<EnrollmentRow[]>(
+    ctx.db,
+    'getEnrollment',
+    `SELECT ${enrollmentColumns} FROM enrollments WHERE id = ?`,
+    [id],
+  );
+  return rows[0] ? toEnrollment(rows[0]) : undefined;
+}
+
+export async function putBootstrapToken(ctx: Ctx, id: string, token: Uint8Array): Promise<void> {
+  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
+  if (!(token instanceof Uint8Array))
+    throw new StorageError('INVALID_INPUT', 'bootstrap token must be bytes');
+  checkBytes('bootstrap token', token, ctx.limits.maxBlobBytes);
+  const r = await execute<Header>(
+    ctx.db,
+    'putBootstrapToken',
+    'UPDATE enrollments SET bootstrap_token = ?, updated_at = ? WHERE id = ?',
+    [buf(token), new Date(), id],
+  );
+  if (r.affectedRows === 0) throw new StorageError('NOT_FOUND', `no enrollment ${JSON.stringify(id)}`);
+}
+
+export async function getBootstrapToken(ctx: Ctx, id: string): Promise<Uint8Array | undefined> {
+  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
+  const rows = await execute<mysql.RowDataPacket[]>(
+    ctx.db,
+    'getBootstrapToken',
+    'SELECT bootstrap_token FROM enrollments WHERE id = ?',
+    [id],
+  );
+  return bytes(rows[0]?.bootstrap_token as Uint8Array | null | undefined);
+}
+
+const maxRemembered = 200_000;
+
+/**
+ * Coalesced last-seen write. This process skips ids it wrote recently without asking the server,
+ * and the single-row UPDATE only fires when the stored time is older than the interval. A lone
+ * primary-key UPDATE holds one row lock and nothing else, so it cannot take part in a deadlock.
+ */
+export async function touchLastSeen(ctx: Ctx, id: string, at: Date = new Date()): Promise<boolean> {
+  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
+  date('at', at);
+  const t = at.getTime();
+  const written = ctx.lastSeenWritten.get(id);
+  if (written !== undefined && t - written < ctx.lastSeenIntervalMs && t >= written) return false;
+  const r = await execute<Header>(
+    ctx.db,
+    'touchLastSeen',
+    `UPDATE enrollments SET last_seen_at = ?
+     WHERE id = ? AND (last_seen_at IS NULL OR last_seen_at <= ?)`,
+    [at, id, new Date(t - ctx.lastSeenIntervalMs)],
+  );
+  const wrote = r.affectedRows > 0;
+  if (wrote) {
+    ctx.lastSeenWritten.delete(id);
+    if (ctx.lastSeenWritten.size >= maxRemembered) {
+      // Forget the oldest half; the server-side condition still coalesces those ids.
+      let n = maxRemembered / 2;
+      for (const k of ctx.lastSeenWritten.keys()) {
+        ctx.lastSeenWritten.delete(k);
+        if (--n === 0) break;
+      }
+    }
+    ctx.lastSeenWritten.set(id, t);
+  }
+  return wrote;
+}
+
+export async function associateCertificate(ctx: Ctx, id: string, certHash: string): Promise<void> {
+  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
+  checkKey('certificate hash', certHash, ctx.limits.maxKeyLength);
+  try {
+    await ctx.db.pool.execute(
+      'INSERT INTO certificate_associations (cert_hash, enrollment_id, created_at) VALUES (?, ?, ?)',
+      [certHash, id, new Date()],
+    );
+    return;
+  } catch (e) {
+    if (!isDuplicateKey(e)) throw toStorageError(e, 'associateCertificate');
+  }
+  const owner = await enrollmentForCertificate(ctx, certHash);
+  if (owner !== id) {
+    throw new StorageError('CONFLICT', 'certificate is already associated with another enrollment');
+  }
+}
+
+export async function enrollmentForCertificate(ctx: Ctx, certHash: string): Promise<string | undefined> {
+  checkKey('certificate hash', certHash, ctx.limits.maxKeyLength);
+  const rows = await execute<mysql.RowDataPacket[]>(
+    ctx.db,
+    'enrollmentForCertificate',
+    'SELECT enrollment_id FROM certificate_associations WHERE cert_hash = ?',
+    [certHash],
+  );
+  return rows[0]?.enrollment_id as string | undefined;
+}
+
+export async function isCertificateAssociated(ctx: Ctx, id: string, certHash: string): Promise<boolean> {
+  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
+  return (await enrollmentForCertificate(ctx, certHash)) === id;
+}
+
+export async function exportEnrollments(
+  ctx: Ctx,
+  options: PageOptions = {},
+): Promise<Page<EnrollmentExport>> {
+  const limit = pageLimit(options.limit);
+  const after = options.after ?? null;
+  if (after !== null && typeof after !== 'string')
+    throw new StorageError('INVALID_INPUT', 'after must be a string');
+  const rows = await execute<(EnrollmentRow & { bootstrap_token: Uint8Array | null })[]>(
+    ctx.db,
+    'exportEnrollments',
+    `SELECT ${enrollmentColumns}, bootstrap_token FROM enrollments
+     WHERE (? IS NULL OR id > ?) ORDER BY id LIMIT ${limit + 1}`,
+    [after, after],
+  );
+  const page_ = rows.slice(0, limit);
+  const hashes = new Map<string, string[]>();
+  if (page_.length > 0) {
+    const found = await query<mysql.RowDataPacket[]>(
+      ctx.db,
+      'exportEnrollments',
+      'SELECT enrollment_id, cert_hash FROM certificate_associations WHERE enrollment_id IN (?) ORDER BY cert_hash',
+      [page_.map((r) => r.id)],
+    );
+    for (const f of found) {
+      const list = hashes.get(f.enrollment_id as string) ?? [];
+      list.push(f.cert_hash as string);
+      hashes.set(f.enrollment_id as string, list);
+    }
+  }
+  const items = page_.map((r) => {
+    const item: EnrollmentExport = { enrollment: toEnrollment(r), certificateHashes: hashes.get(r.id) ?? [] };
+    if (r.bootstrap_token !== null) item.bootstrapToken = bytes(r.bootstrap_token);
+    return item;
+  });
+  const page: Page<EnrollmentExport> = { items };
+  if (rows.length > limit) page.next = items[items.length - 1]!.enrollment.id;
+  return page;
+}
+
+export async function importEnrollments(ctx: Ctx, items: EnrollmentExport[]): Promise<number> {
+  if (!Array.isArray(items)) throw new StorageError('INVALID_INPUT', 'items must be an array');
+  for (const item of items) {
+    const e = item?.enrollment;
+    checkKey('enrollment id', e?.id, ctx.limits.maxKeyLength);
+    checkKey('deviceId', e.deviceId, ctx.limits.maxKeyLength);
+    if (e.channel !== 'device' && e.channel !== 'user') {
+      throw new StorageError('INVALID_INPUT', `channel must be 'device' or 'user'`);
+    }
+    checkBytes('bootstrap token', item.bootstrapToken, ctx.limits.maxBlobBytes);
+    checkBytes('unlockToken', e.unlockToken, ctx.limits.maxBlobBytes);
+    date('createdAt', e.createdAt);
+    date('updatedAt', e.updatedAt);
+    if (!Array.isArray(item.certificateHashes)) {
+      throw new StorageError('INVALID_INPUT', 'certificateHashes must be an array');
+    }
+    for (const h of item.certificateHashes) checkKey('certificate hash', h, ctx.limits.maxKeyLength);
+  }
+  // Sorted by id so concurrent imports lock rows in the same order.
+  const sorted = [...items].sort((a, b) => (a.enrollment.id < b.enrollment.id ? -1 : 1));
+  await transaction(ctx.db, 'importEnrollments', async (tx) => {
+    for (const { enrollment: e, bootstrapToken, certificateHashes } of sorted) {
+      await tx.execute(
+        `INSERT INTO enrollments (id, channel, device_id, serial_number, user_id, user_short_name, user_long_name,
+                                  topic, push_token, push_magic, unlock_token, enabled, token_update_tally,
+                                  bootstrap_token, last_seen_at, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON DUPLICATE KEY UPDATE
+           channel = VALUES(channel), device_id = VALUES(device_id), serial_number = VALUES(serial_number),
+           user_id = VALUES(user_id), user_short_name = VALUES(user_short_name),
+           user_long_name = VALUES(user_long_name), topic = VALUES(topic), push_token = VALUES(push_token),
+           push_magic = VALUES(push_magic), unlock_token = VALUES(unlock_token), enabled = VALUES(enabled),
+           token_update_tally = VALUES(token_update_tally), bootstrap_token = VALUES(bootstrap_token),
+           last_seen_at = VALUES(last_seen_at), created_at = VALUES(created_at), updated_at = VALUES(updated_at)`,
+        [
+          e.id,
+          e.channel,
+          e.deviceId,
+          optionalText(ctx, 'serialNumber', e.serialNumber),
+          optionalText(ctx, 'userId', e.userId),
+          optionalText(ctx, 'userShortName', e.userShortName),
+          optionalText(ctx, 'userLongName', e.userLongName),
+          optionalText(ctx, 'topic', e.topic),
+          optionalText(ctx, 'pushToken', e.pushToken),
+          optionalText(ctx, 'pushMagic', e.pushMagic),
+          buf(e.unlockToken),
+          e.enabled ? 1 : 0,
+          Number.isInteger(e.tokenUpdateTally) ? e.tokenUpdateTally : 0,
+          buf(bootstrapToken),
+          e.lastSeenAt ?? null,
+          e.createdAt,
+          e.updatedAt,
+        ],
+      );
+      for (const hash of [...certificateHashes].sort()) {
+        await tx.execute(
+          `INSERT INTO certificate_associations (cert_hash, enrollment_id, created_at) VALUES (?, ?, ?)
+           ON DUPLICATE KEY UPDATE cert_hash = cert_hash`,
+          [hash, e.id, new Date()],
+        );
+        const [owner] = await tx.execute<mysql.RowDataPacket[]>(
+          'SELECT enrollment_id FROM certificate_associations WHERE cert_hash = ?',
+          [hash],
+        );
+        if (owner[0]?.enrollment_id !== e.id) {
+          throw new StorageError('CONFLICT', 'certificate is already associated with another enrollment');
+        }
+      }
+    }
+  });
+  for (const item of items) ctx.lastSeenWritten.delete(item.enrollment.id);
+  return items.length;
+}

@@ -1,0 +1,337 @@
+import {
+  checkBytes,
+  checkKey,
+  type CommandInput,
+  type CommandReport,
+  type CommandResult,
+  type FinalStatus,
+  type NextCommandOptions,
+  type Page,
+  type PageOptions,
+  type QueuedCommand,
+  type QueueEntry,
+  type RecordResultResponse,
+  StorageError,
+} from '@mdmkit/storage';
+import type mysql from 'mysql2/promise';
+import { bytes, type Ctx, date, optionalDate, pageLimit } from './context';
+import { isDuplicateKey } from './errors';
+import { inLane } from './lanes';
+import { buf, execute, type Header, transaction, type Tx } from './pool';
+
+type CommandRow = mysql.RowDataPacket & {
+  command_uuid: string;
+  request_type: string;
+  payload: Uint8Array;
+  priority: number;
+  not_before: Date | null;
+  expires_at: Date | null;
+  created_at: Date;
+};
+
+function toCommand(r: CommandRow): QueuedCommand {
+  const c: QueuedCommand = {
+    uuid: r.command_uuid,
+    requestType: r.request_type,
+    payload: bytes(r.payload),
+    priority: Number(r.priority),
+    enqueuedAt: r.created_at,
+  };
+  if (r.not_before !== null) c.notBefore = r.not_before;
+  if (r.expires_at !== null) c.expiresAt = r.expires_at;
+  return c;
+}
+
+const finalStatuses: ReadonlySet<string> = new Set<FinalStatus>([
+  'Acknowledged',
+  'Error',
+  'CommandFormatError',
+]);
+
+function checkPriority(p: unknown): number {
+  const v = p ?? 0;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < -(2 ** 31) || v > 2 ** 31 - 1) {
+    throw new StorageError('INVALID_INPUT', 'priority must be a 32-bit integer');
+  }
+  return v;
+}
+
+/** Rows per multi-row INSERT of the fan-out: about 0.5 MB per statement, far below max_allowed_packet. */
+const fanOutBatch = 5_000;
+
+/**
+ * Stores the command once and one small queue row per enrollment with multi-row INSERTs in large
+ * batches, all in one transaction. Ids are sorted so that concurrent fan-outs take index locks in
+ * the same order and cannot deadlock each other.
+ */
+export async function enqueueCommand(
+  ctx: Ctx,
+  command: CommandInput,
+  enrollmentIds: string[],
+): Promise<void> {
+  if (typeof command !== 'object' || command === null)
+    throw new StorageError('INVALID_INPUT', 'command must be an object');
+  checkKey('command uuid', command.uuid, ctx.limits.maxKeyLength);
+  checkKey('requestType', command.requestType, ctx.limits.maxKeyLength);
+  if (!(command.payload instanceof Uint8Array)) {
+    throw new StorageError('INVALID_INPUT', 'command payload must be a Uint8Array');
+  }
+  checkBytes('command payload', command.payload, ctx.limits.maxCommandBytes);
+  const priority = checkPriority(command.priority);
+  const notBefore = optionalDate('notBefore', command.notBefore) ?? null;
+  const expiresAt = optionalDate('expiresAt', command.expiresAt) ?? null;
+  if (!Array.isArray(enrollmentIds))
+    throw new StorageError('INVALID_INPUT', 'enrollment ids must be an array');
+  const ids = [...new Set(enrollmentIds)];
+  for (const id of ids) checkKey('enrollment id', id, ctx.limits.maxKeyLength);
+  ids.sort();
+  await transaction(ctx.db, 'enqueueCommand', async (tx) => {
+    let seq: number;
+    try {
+      const [r] = await tx.execute<Header>(
+        `INSERT INTO commands (command_uuid, request_type, payload, priority, not_before, expires_at, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        [command.uuid, command.requestType, buf(command.payload), priority, notBefore, expiresAt, new Date()],
+      );
+      seq = r.insertId;
+    } catch (e) {
+      if (isDuplicateKey(e)) {
+        throw new StorageError('CONFLICT', `command UUID ${JSON.stringify(command.uuid)} is already used`);
+      }
+      throw e;
+    }
+    for (let i = 0; i < ids.length; i += fanOutBatch) {
+      const rows = ids.slice(i, i + fanOutBatch).map((id) => [id, seq, priority]);
+      await tx.query('INSERT INTO queue (enrollment_id, command_seq, priority) VALUES ?', [rows]);
+    }
+  });
+}
+
+const pickColumns =
+  'c.command_uuid, c.request_type, c.payload, c.priority, c.not_before, c.expires_at, c.created_at';
+// Due, unexpired, optionally not NotNow'd; highest priority first, FIFO by seq within a priority.
+const pickSql = (skipNotNow: boolean) =>
+  `SELECT ${pickColumns} FROM queue q JOIN commands c ON c.seq = q.command_seq
+   WHERE q.enrollment_id = ?
+     AND (c.not_before IS NULL OR c.not_before <= ?)
+     AND (c.expires_at IS NULL OR c.expires_at > ?)
+     ${skipNotNow ? 'AND q.last_status IS NULL' : ''}
+   ORDER BY q.priority DESC, q.command_seq LIMIT 1`;
+
+function laneKey(ctx: Ctx, id: string): string {
+  return `${ctx.db.safeUrl}\u0000${id}`;
+}
+
+async function pick(
+  run: Pick<Tx, 'execute'> | mysql.Pool,
+  id: string,
+  now: Date,
+  skipNotNow: boolean,
+): Promise<QueuedCommand | undefined> {
+  const [rows] = await run.execute<CommandRow[]>(pickSql(skipNotNow), [id, now, now]);
+  return rows[0] ? toCommand(rows[0]) : undefined;
+}
+
+export async function nextCommand(
+  ctx: Ctx,
+  id: string,
+  options: NextCommandOptions = {},
+): Promise<QueuedCommand | undefined> {
+  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
+  const now = options.now === undefined ? new Date() : date('now', options.now);
+  return inLane(laneKey(ctx, id), () =>
+    execute<CommandRow[]>(ctx.db, 'nextCommand', pickSql(Boolean(options.skipNotNow)), [id, now, now]).then(
+      (rows) => (rows[0] ? toCommand(rows[0]) : undefined),
+    ),
+  );
+}
+
+/**
+ * Stores a report and picks the next command in one transaction. The queue row is locked first
+ * (DELETE or UPDATE by primary key), then the result row is inserted, then the pick reads with a
+ * fresh READ COMMITTED snapshot, so it never returns the command just finished. Concurrent reports
+ * for one command serialise on the queue row: the second finds it gone and reports `duplicate`.
+ */
+export async function recordResult(
+  ctx: Ctx,
+  report: CommandReport,
+  options: { now?: Date } = {},
+): Promise<RecordResultResponse> {
+  if (typeof report !== 'object' || report === null)
+    throw new StorageError('INVALID_INPUT', 'report must be an object');
+  checkKey('enrollment id', report.enrollmentId, ctx.limits.maxKeyLength);
+  const now = options.now === undefined ? new Date() : date('now', options.now);
+  const status = report.status;
+  const id = report.enrollmentId;
+  if (status === 'Idle') {
+    checkBytes('report payload', report.payload, ctx.limits.maxResultBytes);
+    const next = await inLane(laneKey(ctx, id), () =>
+      execute<CommandRow[]>(ctx.db, 'recordResult', pickSql(false), [id, now, now]).then((rows) =>
+        rows[0] ? toCommand(rows[0]) : undefined,
+      ),
+    );
+    return next ? { outcome: 'idle', next } : { outcome: 'idle' };
+  }
+  if (status !== 'NotNow' && !finalStatuses.has(status)) {
+    throw new StorageError('INVALID_INPUT', `unknown report status ${String(status)}`);
+  }
+  checkKey('command uuid', report.commandUuid, ctx.limits.maxKeyLength);
+  if (report.payload !== undefined && !(report.payload instanceof Uint8Array)) {
+    throw new StorageError('INVALID_INPUT', 'report payload must be a Uint8Array');
+  }
+  checkBytes('report payload', report.payload, ctx.limits.maxResultBytes);
+  const uuid = report.commandUuid;
+  const payload = buf(report.payload ?? new Uint8Array(0));
+  return inLane(laneKey(ctx, id), () =>
+    transaction(ctx.db, 'recordResult', async (tx) => {
+      let changed: boolean;
+      if (status === 'NotNow') {
+        const [r] = await tx.execute<Header>(
+          `UPDATE queue q JOIN commands c ON c.seq = q.command_seq
+           SET q.last_status = 'NotNow', q.not_now_count = q.not_now_count + 1, q.last_status_at = ?
+           WHERE q.enrollment_id = ? AND c.command_uuid = ?`,
+          [now, id, uuid],
+        );
+        changed = r.affectedRows > 0;
+      } else {
+        const [d] = await tx.execute<Header>(
+          `DELETE q FROM queue q JOIN commands c ON c.seq = q.command_seq
+           WHERE q.enrollment_id = ? AND c.command_uuid = ?`,
+          [id, uuid],
+        );
+        changed = d.affectedRows > 0;
+        if (changed) {
+          await tx.execute(
+            `INSERT INTO results (enrollment_id, command_uuid, request_type, status, payload, received_at)
+             SELECT ?, command_uuid, request_type, ?, ?, ? FROM commands WHERE command_uuid = ?`,
+            [id, status, payload, now, uuid],
+          );
+        }
+      }
+      let outcome: RecordResultResponse['outcome'] = 'stored';
+      if (!changed) {
+        const [seen] = await tx.execute<mysql.RowDataPacket[]>(
+          'SELECT 1 FROM results WHERE enrollment_id = ? AND command_uuid = ?',
+          [id, uuid],
+        );
+        outcome = seen.length > 0 ? 'duplicate' : 'unknown';
+      }
+      const next = await pick(tx, id, now, status === 'NotNow');
+      return next ? { outcome, next } : { outcome };
+    }),
+  );
+}
+
+export async function listQueue(ctx: Ctx, id: string): Promise<QueueEntry[]> {
+  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
+  const rows = await execute<
+    (CommandRow & { last_status: string | null; not_now_count: number; last_status_at: Date | null })[]
+  >(
+    ctx.db,
+    'listQueue',
+    `SELECT ${pickColumns}, q.last_status, q.not_now_count, q.last_status_at
+     FROM queue q JOIN commands c ON c.seq = q.command_seq
+     WHERE q.enrollment_id = ? ORDER BY q.priority DESC, q.command_seq`,
+    [id],
+  );
+  return rows.map((r) => {
+    const e: QueueEntry = { ...toCommand(r), enrollmentId: id, notNowCount: Number(r.not_now_count) };
+    if (r.last_status === 'NotNow') e.lastStatus = 'NotNow';
+    if (r.last_status_at !== null) e.lastStatusAt = r.last_status_at;
+    return e;
+  });
+}
+
+export async function clearQueue(ctx: Ctx, id: string): Promise<number> {
+  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
+  const r = await execute<Header>(ctx.db, 'clearQueue', 'DELETE FROM queue WHERE enrollment_id = ?', [id]);
+  return r.affectedRows;
+}
+
+type ResultRow = mysql.RowDataPacket & {
+  id: string;
+  enrollment_id: string;
+  command_uuid: string;
+  request_type: string;
+  status: FinalStatus;
+  payload: Uint8Array;
+  received_at: Date;
+};
+
+function toResult(r: ResultRow): CommandResult {
+  return {
+    enrollmentId: r.enrollment_id,
+    commandUuid: r.command_uuid,
+    requestType: r.request_type,
+    status: r.status,
+    payload: bytes(r.payload),
+    receivedAt: r.received_at,
+  };
+}
+
+const resultColumns = 'id, enrollment_id, command_uuid, request_type, status, payload, received_at';
+
+export async function getResults(ctx: Ctx, commandUuid: string): Promise<CommandResult[]> {
+  checkKey('command uuid', commandUuid, ctx.limits.maxKeyLength);
+  const rows = await execute<ResultRow[]>(
+    ctx.db,
+    'getResults',
+    `SELECT ${resultColumns} FROM results WHERE command_uuid = ? ORDER BY id`,
+    [commandUuid],
+  );
+  return rows.map(toResult);
+}
+
+export async function listHistory(
+  ctx: Ctx,
+  id: string,
+  options: PageOptions = {},
+): Promise<Page<CommandResult>> {
+  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
+  const limit = pageLimit(options.limit);
+  let after: string | null = null;
+  if (options.after !== undefined) {
+    if (typeof options.after !== 'string' || !/^[0-9]{1,19}$/.test(options.after)) {
+      throw new StorageError('INVALID_INPUT', 'after must be a cursor returned as next');
+    }
+    after = options.after;
+  }
+  const rows = await execute<ResultRow[]>(
+    ctx.db,
+    'listHistory',
+    `SELECT ${resultColumns} FROM results
+     WHERE enrollment_id = ? ${after === null ? '' : 'AND id < ?'} ORDER BY id DESC LIMIT ${limit + 1}`,
+    after === null ? [id] : [id, after],
+  );
+  const page: Page<CommandResult> = { items: rows.slice(0, limit).map(toResult) };
+  if (rows.length > limit) page.next = String(rows[limit - 1]!.id);
+  return page;
+}
+
+/** Deletes in batches of this many commands per transaction, so locks stay short. */
+const deleteBatch = 500;
+
+export async function deleteFinishedCommands(ctx: Ctx, before: Date): Promise<number> {
+  date('before', before);
+  let total = 0;
+  for (;;) {
+    const deleted = await transaction(ctx.db, 'deleteFinishedCommands', async (tx) => {
+      // SKIP LOCKED: a command some other connection is touching is left for the next run.
+      const [doomed] = await tx.query<mysql.RowDataPacket[]>(
+        `SELECT c.seq, c.command_uuid FROM commands c
+         WHERE NOT EXISTS (SELECT 1 FROM queue q WHERE q.command_seq = c.seq)
+           AND COALESCE((SELECT MAX(r.received_at) FROM results r WHERE r.command_uuid = c.command_uuid),
+                        c.created_at) < ?
+         ORDER BY c.seq LIMIT ${deleteBatch} FOR UPDATE SKIP LOCKED`,
+        [before],
+      );
+      if (doomed.length === 0) return 0;
+      const uuids = doomed.map((d) => d.command_uuid as string);
+      await tx.query('DELETE FROM results WHERE command_uuid IN (?)', [uuids]);
+      const [r] = await tx.query<Header>('DELETE FROM commands WHERE command_uuid IN (?)', [uuids]);
+      return r.affectedRows;
+    });
+    total += deleted;
+    if (deleted < deleteBatch) return total;
+  }
+}

@@ -1,0 +1,162 @@
+import { checkBytes, checkKey, type IssuedCertificateRecord, StorageError } from '@mdmkit/storage';
+import type mysql from 'mysql2/promise';
+import { bytes, type Ctx, date, optionalText } from './context';
+import { isDuplicateKey, toStorageError } from './errors';
+import { buf, execute, type Header } from './pool';
+
+export async function putChallenge(ctx: Ctx, challengeHash: string, expiresAt: Date): Promise<void> {
+  checkKey('challenge hash', challengeHash, ctx.limits.maxKeyLength);
+  date('expiresAt', expiresAt);
+  await execute(
+    ctx.db,
+    'putChallenge',
+    `INSERT INTO scep_challenges (challenge_hash, expires_at) VALUES (?, ?)
+     ON DUPLICATE KEY UPDATE expires_at = VALUES(expires_at)`,
+    [challengeHash, expiresAt],
+  );
+}
+
+/**
+ * One DELETE decides: of several concurrent consumers only the one whose DELETE removes the
+ * unexpired row gets true. An expired challenge is removed too, but never accepted.
+ */
+export async function consumeChallenge(
+  ctx: Ctx,
+  challengeHash: string,
+  now: Date = new Date(),
+): Promise<boolean> {
+  checkKey('challenge hash', challengeHash, ctx.limits.maxKeyLength);
+  date('now', now);
+  const r = await execute<Header>(
+    ctx.db,
+    'consumeChallenge',
+    'DELETE FROM scep_challenges WHERE challenge_hash = ? AND expires_at > ?',
+    [challengeHash, now],
+  );
+  if (r.affectedRows === 1) return true;
+  await execute(
+    ctx.db,
+    'consumeChallenge',
+    'DELETE FROM scep_challenges WHERE challenge_hash = ? AND expires_at <= ?',
+    [challengeHash, now],
+  );
+  return false;
+}
+
+/**
+ * Inserts the nonce; a duplicate key means it was seen before, and only an expired record may be
+ * taken over (the UPDATE re-checks expiry under the row lock). Expired nonces are pruned a few at a
+ * time on the way, so the table stays at the size of the replay window.
+ */
+export async function recordSenderNonce(ctx: Ctx, nonceHex: string, expiresAt: Date): Promise<boolean> {
+  checkKey('sender nonce', nonceHex, ctx.limits.maxKeyLength);
+  date('expiresAt', expiresAt);
+  const now = new Date();
+  let fresh: boolean;
+  try {
+    await ctx.db.pool.execute('INSERT INTO scep_nonces (nonce, expires_at) VALUES (?, ?)', [
+      nonceHex,
+      expiresAt,
+    ]);
+    fresh = true;
+  } catch (e) {
+    if (!isDuplicateKey(e)) throw toStorageError(e, 'recordSenderNonce');
+    const r = await execute<Header>(
+      ctx.db,
+      'recordSenderNonce',
+      'UPDATE scep_nonces SET expires_at = ? WHERE nonce = ? AND expires_at <= ?',
+      [expiresAt, nonceHex, now],
+    );
+    fresh = r.affectedRows === 1;
+  }
+  await execute(ctx.db, 'recordSenderNonce', 'DELETE FROM scep_nonces WHERE expires_at <= ? LIMIT 100', [
+    now,
+  ]);
+  return fresh;
+}
+
+type IssuedRow = mysql.RowDataPacket & {
+  serial: string;
+  subject: string;
+  not_before: Date;
+  not_after: Date;
+  requester: string | null;
+  certificate_der: Uint8Array;
+  issued_at: Date;
+};
+
+function toIssued(r: IssuedRow): IssuedCertificateRecord {
+  const rec: IssuedCertificateRecord = {
+    serial: r.serial,
+    subject: r.subject,
+    notBefore: r.not_before,
+    notAfter: r.not_after,
+    certificateDer: bytes(r.certificate_der),
+    issuedAt: r.issued_at,
+  };
+  if (r.requester !== null) rec.requester = r.requester;
+  return rec;
+}
+
+export async function putIssuedCertificate(ctx: Ctx, rec: IssuedCertificateRecord): Promise<void> {
+  if (typeof rec !== 'object' || rec === null)
+    throw new StorageError('INVALID_INPUT', 'record must be an object');
+  checkKey('serial', rec.serial, ctx.limits.maxKeyLength);
+  if (typeof rec.subject !== 'string') throw new StorageError('INVALID_INPUT', 'subject must be a string');
+  optionalText(ctx, 'subject', rec.subject, 4096);
+  if (!(rec.certificateDer instanceof Uint8Array)) {
+    throw new StorageError('INVALID_INPUT', 'certificateDer must be a Uint8Array');
+  }
+  checkBytes('certificateDer', rec.certificateDer, ctx.limits.maxBlobBytes);
+  const values = [
+    rec.serial,
+    rec.subject,
+    date('notBefore', rec.notBefore),
+    date('notAfter', rec.notAfter),
+    optionalText(ctx, 'requester', rec.requester),
+    buf(rec.certificateDer),
+    date('issuedAt', rec.issuedAt),
+  ];
+  try {
+    await ctx.db.pool.execute(
+      `INSERT INTO scep_issued_certificates (serial, subject, not_before, not_after, requester, certificate_der, issued_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      values,
+    );
+  } catch (e) {
+    if (isDuplicateKey(e)) {
+      throw new StorageError('CONFLICT', `a certificate with serial ${rec.serial} is already recorded`);
+    }
+    throw toStorageError(e, 'putIssuedCertificate');
+  }
+}
+
+const issuedColumns = 'serial, subject, not_before, not_after, requester, certificate_der, issued_at';
+
+export async function getIssuedCertificate(
+  ctx: Ctx,
+  serialHex: string,
+): Promise<IssuedCertificateRecord | undefined> {
+  checkKey('serial', serialHex, ctx.limits.maxKeyLength);
+  const rows = await execute<IssuedRow[]>(
+    ctx.db,
+    'getIssuedCertificate',
+    `SELECT ${issuedColumns} FROM scep_issued_certificates WHERE serial = ?`,
+    [serialHex],
+  );
+  return rows[0] ? toIssued(rows[0]) : undefined;
+}
+
+export async function findIssuedCertificatesBySubject(
+  ctx: Ctx,
+  subject: string,
+): Promise<IssuedCertificateRecord[]> {
+  if (typeof subject !== 'string') throw new StorageError('INVALID_INPUT', 'subject must be a string');
+  const rows = await execute<IssuedRow[]>(
+    ctx.db,
+    'findIssuedCertificatesBySubject',
+    `SELECT ${issuedColumns} FROM scep_issued_certificates WHERE subject = ? ORDER BY issued_at, serial`,
+    [subject],
+  );
+  return rows.map(toIssued);
+}
