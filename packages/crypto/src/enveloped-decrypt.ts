@@ -31,6 +31,11 @@ export interface DecryptCmsOptions<C extends RecipientCertificate = RecipientCer
    * serial number, or subject key identifier). Pass the current and previous keys when they rotate.
    */
   recipients: readonly RecipientKey<C>[];
+  /**
+   * Content ciphers to accept; others fail with `UNSUPPORTED_ALGORITHM` before any private-key
+   * operation. Default: all of {@link ContentCipher} (single DES included, for old SCEP clients).
+   */
+  allowedCiphers?: readonly ContentCipher[];
 }
 
 /** Result of {@link decryptCms}. */
@@ -282,6 +287,9 @@ export function decryptCmsSync<C extends RecipientCertificate>(
   } catch (e) {
     if (e instanceof CryptoError && e.code !== 'INVALID_DER') throw e;
     throw invalidCms('malformed CMS EnvelopedData', e);
+  }
+  if (opts.allowedCiphers !== undefined && !opts.allowedCiphers.includes(p.spec.name)) {
+    throw new CryptoError('UNSUPPORTED_ALGORITHM', `content cipher ${p.spec.name} is not allowed`);
   }
   let matched = false;
   for (const kt of p.recipients) {

@@ -159,6 +159,20 @@ describe.skipIf(!ok)('decryptCms behaviour', () => {
     expect([a.code, a.message]).toEqual([b.code, b.message]);
   });
 
+  it('allowedCiphers refuses other content ciphers before touching the key', async () => {
+    const der = await encryptCms({
+      content: randomBytes(8),
+      recipients: [alice.certificate],
+      cipher: 'des-ede3-cbc',
+    });
+    const e = await failure(
+      decryptCms(der, { recipients: mine(), allowedCiphers: ['aes-256-cbc', 'aes-128-cbc'] }),
+    );
+    expect(e.code).toBe('UNSUPPORTED_ALGORITHM');
+    const r = await decryptCms(der, { recipients: mine(), allowedCiphers: ['des-ede3-cbc'] });
+    expect(r.cipher).toBe('des-ede3-cbc');
+  });
+
   it('typed errors for malformed input and unsupported algorithms', async () => {
     expect((await failure(decryptCms(Uint8Array.of(1, 2, 3), { recipients: mine() }))).code).toBe(
       'INVALID_CMS',
@@ -187,7 +201,7 @@ describe.skipIf(!ok)('decryptCms fuzz (mutated inputs)', () => {
   afterAll(() => dir.remove());
 
   it('only CryptoError escapes', async () => {
-    const runs = Number(process.env.MDMKIT_FUZZ_RUNS ?? 3000);
+    const runs = Number(process.env.MDMKIT_FUZZ_RUNS ?? 2000);
     const seeds = [
       await encryptCms({ content: randomBytes(40), recipients: [alice.certificate] }),
       await encryptCms({
@@ -201,6 +215,17 @@ describe.skipIf(!ok)('decryptCms fuzz (mutated inputs)', () => {
         recipients: [alice.certificate],
         recipientIdentifier: 'subjectKeyIdentifier',
       }),
+      await encryptCms({
+        content: randomBytes(40),
+        recipients: [alice.certificate],
+        cipher: 'des-cbc',
+        insecureAllowSingleDes: true,
+      }),
+      // Streamed BER from openssl: indefinite lengths and chunked content.
+      openssl(
+        ['cms', '-encrypt', '-binary', '-stream', '-outform', 'DER', '-des3', alice.certPath],
+        randomBytes(3000),
+      ),
     ];
     const recipients = [{ certificate: alice.certificate, privateKey: alice.privateKey }];
     const counts: Record<string, number> = {};
