@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import {
   type DerElement,
   parseDer,
@@ -13,6 +13,7 @@ import {
   Tag,
 } from './der';
 import { CryptoError } from './errors';
+import { publicKeyFromSpki } from './keys';
 import { type DistinguishedName, decodeName } from './name';
 import { OID } from './oids';
 import { pemDecodeAll, pemEncode, looksLikePem, toDer } from './pem';
@@ -276,7 +277,7 @@ function decodeCertificate(der: Uint8Array, outer: DerElement): Certificate {
     : { list: [] as Extension[], isCA: false };
   let publicKey: KeyObject;
   try {
-    publicKey = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+    publicKey = publicKeyFromSpki(spki);
   } catch (e) {
     throw new CryptoError('INVALID_CERTIFICATE', 'unsupported or malformed subject public key', { cause: e });
   }

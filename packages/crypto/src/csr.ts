@@ -20,6 +20,7 @@ import {
 } from './der';
 import { CryptoError } from './errors';
 import { encodeGeneralNames, type ExtensionInput } from './issue';
+import { publicKeyFromSpki } from './keys';
 import { type DistinguishedName, decodeName, encodeName, type NameInput } from './name';
 import { type HashName, OID } from './oids';
 import { pemEncode, toDer } from './pem';
@@ -145,7 +146,7 @@ function decodeCsr(der: Uint8Array): Csr {
   it.end();
   let publicKey: KeyObject;
   try {
-    publicKey = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+    publicKey = publicKeyFromSpki(spki);
   } catch (e) {
     throw new CryptoError('INVALID_CSR', 'unsupported or malformed public key', { cause: e });
   }

@@ -1,4 +1,4 @@
-import { createPublicKey, sign, verify } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   CryptoError,
@@ -9,6 +9,7 @@ import {
   importPublicKey,
   keysMatch,
 } from '../src/index';
+import { publicKeyFromSpki } from '../src/keys';
 
 async function code(p: () => unknown): Promise<string | undefined> {
   try {
@@ -83,5 +84,25 @@ describe('keys', () => {
     const { privateKey } = await generateKeyPair({ type: 'ec', curve: 'P-256' });
     expect(importPublicKey(privateKey).type).toBe('public');
     expect(createPublicKey(privateKey).asymmetricKeyType).toBe('ec');
+  });
+
+  it('publicKeyFromSpki imports RSA, EC and other keys identically to the generic SPKI import', () => {
+    const keys = [
+      generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey,
+      generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey,
+      generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).publicKey,
+      generateKeyPairSync('ec', { namedCurve: 'secp521r1' }).publicKey,
+      generateKeyPairSync('ed25519').publicKey,
+    ];
+    for (const k of keys) {
+      const spki = k.export({ type: 'spki', format: 'der' });
+      const fast = publicKeyFromSpki(new Uint8Array(spki));
+      expect(fast.asymmetricKeyType).toBe(k.asymmetricKeyType);
+      expect(Buffer.compare(fast.export({ type: 'spki', format: 'der' }), spki)).toBe(0);
+    }
+    // An EC point that is not on the curve is refused.
+    const spki = new Uint8Array(keys[1]!.export({ type: 'spki', format: 'der' }));
+    spki[spki.length - 1]! ^= 1;
+    expect(() => publicKeyFromSpki(spki)).toThrow(CryptoError);
   });
 });
