@@ -35,6 +35,19 @@ export function isTransientMysqlError(e: unknown): boolean {
   return typeof errno === 'number' && transientErrnos.has(errno);
 }
 
+/**
+ * Errors after which running the whole transaction again is safe: the statement never reached the
+ * server (the pooled connection was already closed, e.g. killed while idle) or the server killed
+ * the session, which rolls its transaction back.
+ */
+export function isRetryableMysqlError(e: unknown): boolean {
+  if (isTransientMysqlError(e)) return true;
+  const { errno } = fields(e);
+  if (errno === 1927 || errno === 4031) return true;
+  const message = e instanceof Error ? e.message : '';
+  return /Can't add new command when connection is in closed state/i.test(message);
+}
+
 /** True when the error means the connection is lost or the server cannot take work. */
 export function isConnectionError(e: unknown): boolean {
   if (e instanceof StorageError) return e.code === 'UNAVAILABLE';

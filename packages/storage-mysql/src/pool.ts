@@ -1,6 +1,6 @@
 import { type RetryOptions, StorageError, withRetry } from '@mdmkit/storage';
 import mysql from 'mysql2/promise';
-import { isConnectionError, isTransientMysqlError, toStorageError } from './errors';
+import { isConnectionError, isRetryableMysqlError, toStorageError } from './errors';
 import { isSafeIdentifier, redactUrl } from './url';
 
 /** Connection settings of the MySQL adapter. */
@@ -144,7 +144,7 @@ export async function transaction<T>(db: MyDatabase, what: string, fn: (tx: Tx) 
           else conn.release();
         }
       },
-      isTransientMysqlError,
+      isRetryableMysqlError,
       db.retry,
     );
   } catch (e) {
@@ -164,7 +164,7 @@ export async function execute<R = mysql.RowDataPacket[]>(
   try {
     return await withRetry(
       async () => (await db.pool.execute(sql, params))[0] as unknown as R,
-      isTransientMysqlError,
+      isRetryableMysqlError,
       db.retry,
     );
   } catch (e) {
@@ -182,7 +182,7 @@ export async function query<R = mysql.RowDataPacket[]>(
   try {
     return await withRetry(
       async () => (await db.pool.query(sql, params))[0] as unknown as R,
-      isTransientMysqlError,
+      isRetryableMysqlError,
       db.retry,
     );
   } catch (e) {

@@ -30,6 +30,20 @@ export function isTransientPgError(e: unknown): boolean {
   return code !== undefined && transientStates.has(code);
 }
 
+/**
+ * Server-side session terminations (admin shutdown, crash shutdown, starting up). The server aborts
+ * the session's transaction before sending them, so running the whole transaction again on a fresh
+ * connection cannot store anything twice. This is also what a pooled connection killed while idle
+ * reports on its next use.
+ */
+const terminatedStates = new Set(['57P01', '57P02', '57P03']);
+
+/** True for errors worth running the whole transaction again for. */
+export function isRetryablePgError(e: unknown): boolean {
+  const code = codeOf(e);
+  return code !== undefined && (transientStates.has(code) || terminatedStates.has(code));
+}
+
 /** True when the error means the connection is lost or the server cannot take work. */
 export function isConnectionError(e: unknown): boolean {
   if (e instanceof StorageError) return e.code === 'UNAVAILABLE';

@@ -1,6 +1,6 @@
 import { type RetryOptions, StorageError, withRetry } from '@mdmkit/storage';
 import pg from 'pg';
-import { isConnectionError, isTransientPgError, toStorageError } from './errors';
+import { isConnectionError, isRetryablePgError, toStorageError } from './errors';
 import { isSafeIdentifier, redactUrl } from './url';
 
 /** Connection settings of the PostgreSQL adapter. */
@@ -18,6 +18,8 @@ export interface PostgresConnectionOptions {
   connectTimeoutMs?: number;
   /** Retry policy for serialization failures and deadlocks. */
   retry?: RetryOptions;
+  /** `application_name` shown in pg_stat_activity. Default `mdmkit`. */
+  applicationName?: string;
 }
 
 /** A pool bound to one schema, with the URL kept only in redacted form. */
@@ -51,7 +53,7 @@ export async function openDatabase(options: PostgresConnectionOptions): Promise<
       connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
       idleTimeoutMillis: 30_000,
       options: `-c search_path=${schema}`,
-      application_name: 'mdmkit',
+      application_name: options.applicationName ?? 'mdmkit',
     });
   } catch (e) {
     throw new StorageError('INVALID_INPUT', `invalid PostgreSQL URL ${safeUrl}`, { cause: e });
@@ -117,7 +119,7 @@ export async function transaction<T>(db: PgDatabase, what: string, fn: (tx: Tx) 
           client.release(broken ?? false);
         }
       },
-      isTransientPgError,
+      isRetryablePgError,
       db.retry,
     );
   } catch (e) {
@@ -133,7 +135,7 @@ export async function query<R extends pg.QueryResultRow = pg.QueryResultRow>(
   values?: unknown[],
 ): Promise<pg.QueryResult<R>> {
   try {
-    return await withRetry(() => db.pool.query<R>(text, values), isTransientPgError, db.retry);
+    return await withRetry(() => db.pool.query<R>(text, values), isRetryablePgError, db.retry);
   } catch (e) {
     throw toStorageError(e, what);
   }

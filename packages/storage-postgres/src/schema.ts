@@ -50,7 +50,8 @@ const v1: string[] = [
      not_now_count integer NOT NULL DEFAULT 0,
      last_status_at timestamptz,
      PRIMARY KEY (enrollment_id, command_seq))`,
-  'CREATE INDEX queue_command_seq ON queue (command_seq)',
+  // No index on command_seq: every fan-out row would pay for it, and only deleteFinishedCommands
+  // (a rare maintenance call, served by a hash anti-join) would use it.
   `CREATE TABLE results (
      id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
      enrollment_id text COLLATE "C" NOT NULL,
