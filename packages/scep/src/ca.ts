@@ -1,4 +1,4 @@
-import type { KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject, sign as nodeSign } from 'node:crypto';
 import {
   type Certificate,
   createSelfSignedCa,
@@ -96,14 +96,37 @@ export async function openLocalCa(options: {
   return { certificate: options.certificate, signer: privateKey };
 }
 
-/** Checks that a CA configuration can work and returns the keys used for pkiMessages. */
+/**
+ * A {@link Signer} over a local key that signs on libuv's thread pool, so that the RSA work of issuing a
+ * certificate and signing a CertRep runs beside the event loop instead of blocking it.
+ */
+export function threadPoolSigner(key: KeyObject): Signer {
+  const publicKey = createPublicKey(key);
+  return {
+    publicKey,
+    sign: (data, hash) =>
+      new Promise((resolve, reject) => {
+        nodeSign(hash, data, key, (err, sig) => (err ? reject(err) : resolve(new Uint8Array(sig))));
+      }),
+  };
+}
+
+/** Checks that a CA configuration can work and returns the keys the server uses. */
 export function messageKeys(ca: ScepCa): {
   certificate: Certificate;
   privateKey: KeyObject;
-  signer: KeyObject | Signer;
+  signer: Signer;
+  issuer: Signer;
 } {
-  if (ca.ra)
-    return { certificate: ca.ra.certificate, privateKey: ca.ra.privateKey, signer: ca.ra.privateKey };
+  const issuer = isKeyObject(ca.signer) ? threadPoolSigner(ca.signer) : ca.signer;
+  if (ca.ra) {
+    return {
+      certificate: ca.ra.certificate,
+      privateKey: ca.ra.privateKey,
+      signer: threadPoolSigner(ca.ra.privateKey),
+      issuer,
+    };
+  }
   const key = ca.decryptionKey ?? (isKeyObject(ca.signer) ? ca.signer : undefined);
   if (!key) {
     throw new ScepError(
@@ -111,7 +134,7 @@ export function messageKeys(ca: ScepCa): {
       'a CA whose key is behind a Signer needs an RA or a decryptionKey to read requests',
     );
   }
-  return { certificate: ca.certificate, privateKey: key, signer: ca.signer };
+  return { certificate: ca.certificate, privateKey: key, signer: issuer, issuer };
 }
 
 export function isKeyObject(k: unknown): k is KeyObject {

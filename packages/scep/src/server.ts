@@ -250,7 +250,7 @@ export function createScepServer(options: ScepServerOptions): ScepServer {
       subject: t.subject ?? request.subject.attributes.map((a) => ({ oid: a.oid, value: a.value })),
       publicKey: request.publicKey,
       issuer: ca.certificate,
-      issuerKey: ca.signer,
+      issuerKey: keys.issuer,
       serialNumber,
       notBefore,
       notAfter,
