@@ -293,7 +293,7 @@ describe.skipIf(!ok)('ApnsClient against the mock', () => {
   it('finishes in-flight pushes on close and reports later ones as ClientClosed', async () => {
     const { mock, client } = await setup({ latencyMs: 50 });
     const pending = Promise.all(pushes(20).map((p) => client.push(p)));
-    await new Promise((r) => setTimeout(r, 20));
+    while (mock.stats.received < 20) await new Promise((r) => setTimeout(r, 2));
     await client.close();
     const results = await pending;
     expect(results.every((r) => r.ok)).toBe(true);

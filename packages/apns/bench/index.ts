@@ -1,0 +1,269 @@
+// Pushes to the mock APNs on loopback with @mdmkit/apns, @parse/node-apn and h2load in the same run
+// and writes the table into this package's section of docs/benchmarks.md.
+//
+//   pnpm --filter @mdmkit/apns run bench
+//   MDMKIT_BENCH_PUSHES=20000 MDMKIT_BENCH_CONCURRENCY=500 pnpm --filter @mdmkit/apns run bench
+import { type ChildProcess, fork, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ApnsClient } from '@mdmkit/apns';
+import { makeBenchPki } from './pki';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const PUSHES = Number(process.env.MDMKIT_BENCH_PUSHES ?? 100_000);
+const NODE_APN_PUSHES = Number(process.env.MDMKIT_BENCH_NODE_APN_PUSHES ?? Math.min(PUSHES, 20_000));
+const CONCURRENCY = Number(process.env.MDMKIT_BENCH_CONCURRENCY ?? 500);
+const MAGIC = '7F3A8C2E-1B4D-4E6F-9A0B-C1D2E3F40516';
+
+interface Row {
+  client: string;
+  pushes: number;
+  ok: number;
+  seconds: number;
+  /** Accepted (200) pushes per second. */
+  rate: number;
+  /** CPU time of the client process per 1,000 pushes, when the client runs in this process. */
+  cpuMsPer1k?: number;
+  note: string;
+}
+
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+function tokens(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => i.toString(16).padStart(64, '0'));
+}
+
+async function startMocks(pki: Awaited<ReturnType<typeof makeBenchPki>>) {
+  const child: ChildProcess = fork(join(here, 'mock-process.ts'), [], { stdio: 'inherit' });
+  const ports = await new Promise<{ withCert: number; withoutCert: number }>((resolve, reject) => {
+    child.once('message', (m) => resolve(m as { withCert: number; withoutCert: number }));
+    child.once('error', reject);
+    child.send({ key: pki.serverKeyPem, cert: pki.serverCertPem, maxConcurrentStreams: CONCURRENCY });
+  });
+  return {
+    ports,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.send('stop');
+      }),
+  };
+}
+
+async function benchOurs(
+  pki: Awaited<ReturnType<typeof makeBenchPki>>,
+  port: number,
+  n: number,
+): Promise<Row> {
+  const client = new ApnsClient({
+    credentials: { certificate: pki.pushCertPem, privateKey: pki.pushKeyPem },
+    origin: `https://127.0.0.1:${port}`,
+    ca: pki.caPem,
+    concurrency: CONCURRENCY,
+  });
+  const list = tokens(n).map((token) => ({ token, pushMagic: MAGIC }));
+  await client.pushAll(list.slice(0, 2000));
+  const cpu0 = cpuMs();
+  const started = performance.now();
+  const summary = await client.pushAll(list);
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = cpuMs() - cpu0;
+  await client.close();
+  return {
+    client: '@mdmkit/apns',
+    pushes: n,
+    ok: summary.delivered,
+    seconds,
+    rate: summary.delivered / seconds,
+    cpuMsPer1k: (cpu / n) * 1000,
+    note: `pushAll, concurrency ${CONCURRENCY}, ${client.stats.connections || 1} session`,
+  };
+}
+
+async function benchNodeApn(
+  pki: Awaited<ReturnType<typeof makeBenchPki>>,
+  port: number,
+  n: number,
+  mode: 'bulk' | 'bounded',
+): Promise<Row> {
+  const require = createRequire(import.meta.url);
+  const apn = require('@parse/node-apn');
+  const provider = new apn.Provider({
+    cert: Buffer.from(pki.pushCertPem),
+    key: Buffer.from(pki.pushKeyPem),
+    ca: Buffer.from(pki.caPem),
+    production: true,
+    address: '127.0.0.1',
+    port,
+  });
+  const note = new apn.Notification();
+  note.rawPayload = { mdm: MAGIC };
+  note.topic = pki.topic;
+  note.pushType = 'mdm';
+  note.priority = 10;
+  const all = tokens(n);
+  await provider.send(note, all.slice(0, Math.min(CONCURRENCY, 2000)));
+  let ok = 0;
+  const cpu0 = cpuMs();
+  const started = performance.now();
+  if (mode === 'bulk') {
+    // The documented way: one send() with every recipient; node-apn requests them all at once.
+    const r = await provider.send(note, all);
+    ok = r.sent.length;
+  } else {
+    // node-apn at its best: the same bounded concurrency as ours, one recipient per send().
+    let next = 0;
+    const worker = async () => {
+      while (next < all.length) {
+        const r = await provider.send(note, all[next++]!);
+        ok += r.sent.length;
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = cpuMs() - cpu0;
+  provider.shutdown();
+  return {
+    client: `@parse/node-apn 8.1 (${mode})`,
+    pushes: n,
+    ok,
+    seconds,
+    rate: ok / seconds,
+    cpuMsPer1k: (cpu / n) * 1000,
+    note:
+      mode === 'bulk'
+        ? 'one provider.send(note, tokens) for all tokens; default 5 s request timeout'
+        : `${CONCURRENCY} concurrent provider.send(note, token) calls`,
+  };
+}
+
+function benchH2load(
+  pki: Awaited<ReturnType<typeof makeBenchPki>>,
+  port: number,
+  n: number,
+): Row | undefined {
+  const body = join(here, '.h2load-body.json');
+  spawnSync(process.execPath, [
+    '-e',
+    `require('fs').writeFileSync(${JSON.stringify(body)}, ${JSON.stringify(JSON.stringify({ mdm: MAGIC }))})`,
+  ]);
+  const args = [
+    '-n',
+    String(n),
+    '-c',
+    '1',
+    '-m',
+    String(CONCURRENCY),
+    '-d',
+    body,
+    '-H',
+    'apns-push-type: mdm',
+    '-H',
+    `apns-topic: ${pki.topic}`,
+    '-H',
+    'apns-priority: 10',
+    `https://127.0.0.1:${port}/3/device/${'ab'.repeat(32)}`,
+  ];
+  const r = spawnSync('h2load', args, { encoding: 'utf8', timeout: 600_000 });
+  rmSync(dir, { recursive: true, force: true });
+  if (r.status !== 0) {
+    console.warn('h2load not run:', r.error?.message ?? r.stderr);
+    return undefined;
+  }
+  const finished = /finished in ([\d.]+)s, ([\d.]+) req\/s/.exec(r.stdout);
+  const succeeded = /(\d+) succeeded/.exec(r.stdout);
+  if (!finished) return undefined;
+  return {
+    client: 'h2load (nghttp2, C)',
+    pushes: n,
+    ok: Number(succeeded?.[1] ?? 0),
+    seconds: Number(finished[1]),
+    rate: Number(finished[2]),
+    note: `-c 1 -m ${CONCURRENCY}, no client certificate`,
+  };
+}
+
+function writeSection(markdown: string): void {
+  const file = join(here, '../../../docs/benchmarks.md');
+  const script = `
+    const fs = require('fs');
+    const file = process.argv[1];
+    const body = process.env.MDMKIT_BENCH_SECTION;
+    const start = '<!-- bench:apns -->', end = '<!-- /bench:apns -->';
+    let text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\\n';
+    const block = start + '\\n' + body + '\\n' + end;
+    const i = text.indexOf(start), j = text.indexOf(end);
+    text = i >= 0 && j > i ? text.slice(0, i) + block + text.slice(j + end.length) : text.replace(/\\n*$/, '\\n\\n') + block + '\\n';
+    fs.writeFileSync(file, text);`;
+  const r = spawnSync('flock', ['/tmp/mdmkit-bench.lock', process.execPath, '-e', script, file], {
+    env: { ...process.env, MDMKIT_BENCH_SECTION: markdown },
+    stdio: 'inherit',
+  });
+  if (r.status !== 0) throw new Error('could not update docs/benchmarks.md');
+}
+
+async function main(): Promise<void> {
+  const pki = await makeBenchPki();
+  const mocks = await startMocks(pki);
+  const rows: Row[] = [];
+  try {
+    console.log(`@mdmkit/apns: ${PUSHES} pushes…`);
+    rows.push(await benchOurs(pki, mocks.ports.withCert, PUSHES));
+    console.log(rows.at(-1));
+    for (const mode of ['bulk', 'bounded'] as const) {
+      console.log(`@parse/node-apn (${mode}): ${NODE_APN_PUSHES} pushes…`);
+      rows.push(await benchNodeApn(pki, mocks.ports.withCert, NODE_APN_PUSHES, mode));
+      console.log(rows.at(-1));
+    }
+    console.log(`h2load: ${PUSHES} requests…`);
+    const h2 = benchH2load(pki, mocks.ports.withoutCert, PUSHES);
+    if (h2) {
+      rows.push(h2);
+      console.log(h2);
+    }
+  } finally {
+    await mocks.stop();
+  }
+  const ours = rows[0]!;
+  // Compared against node-apn's better mode.
+  const nodeApn = rows.filter((r) => r.client.startsWith('@parse')).sort((a, b) => b.rate - a.rate)[0];
+  const h2 = rows.find((r) => r.client.startsWith('h2load'));
+  const cpu = cpus();
+  const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
+  const lines = [
+    '## @mdmkit/apns — MDM pushes to the mock APNs on loopback',
+    '',
+    `Reproduce: \`pnpm --filter @mdmkit/apns run bench\` (env: MDMKIT_BENCH_PUSHES=${PUSHES}, MDMKIT_BENCH_CONCURRENCY=${CONCURRENCY}).`,
+    `Date ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpu[0]?.model ?? 'unknown CPU'} × ${cpu.length} (shared machine).`,
+    'Server: `@mdmkit/testkit/mock-apns` in a separate Node process, TLS 1.3, HTTP/2,',
+    `MAX_CONCURRENT_STREAMS ${CONCURRENCY}; client certificate required except for h2load. Same body and headers for all.`,
+    '',
+    '| client | pushes | accepted (200) | seconds | accepted pushes/s | client CPU ms per 1k | vs best @parse/node-apn | vs h2load | notes |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---|',
+    ...rows.map(
+      (r) =>
+        `| ${r.client} | ${fmt(r.pushes)} | ${fmt(r.ok)} | ${r.seconds.toFixed(2)} | ${fmt(r.rate)} | ` +
+        `${r.cpuMsPer1k === undefined ? 'n/a' : fmt(r.cpuMsPer1k)} | ` +
+        `${nodeApn ? (r.rate / nodeApn.rate).toFixed(2) + '×' : 'n/a'} | ${h2 ? ((r.rate / h2.rate) * 100).toFixed(0) + '%' : 'n/a'} | ${r.note} |`,
+    ),
+    '',
+    `Load average during the run: ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(', ')} (other work shares the cores; compare rows, not runs).`,
+    '',
+    `Targets: ≥ 4× @parse/node-apn (measured ${nodeApn ? (ours.rate / nodeApn.rate).toFixed(2) + '×' : 'n/a'}), ` +
+      `≥ 50% of h2load (measured ${h2 ? ((ours.rate / h2.rate) * 100).toFixed(0) + '%' : 'n/a'}).`,
+  ];
+  const markdown = lines.join('\n');
+  console.log(markdown);
+  writeSection(markdown);
+}
+
+await main();

@@ -1,0 +1,29 @@
+// Runs the mock APNs servers in their own process, so that the clients measured do not share an
+// event loop with the server they talk to.
+import { startMockApns } from '@mdmkit/testkit/mock-apns';
+
+interface Start {
+  key: string;
+  cert: string;
+  maxConcurrentStreams: number;
+}
+
+process.once('message', async (msg: Start) => {
+  const common = {
+    key: msg.key,
+    cert: msg.cert,
+    maxConcurrentStreams: msg.maxConcurrentStreams,
+    record: false,
+  };
+  const withCert = await startMockApns({ ...common, requireClientCert: true });
+  const withoutCert = await startMockApns({ ...common, requireClientCert: false });
+  process.send?.({ withCert: withCert.port, withoutCert: withoutCert.port });
+  process.on('message', async (m: string) => {
+    if (m === 'stats') process.send?.({ withCert: withCert.stats, withoutCert: withoutCert.stats });
+    if (m === 'stop') {
+      await withCert.close();
+      await withoutCert.close();
+      process.exit(0);
+    }
+  });
+});
