@@ -227,7 +227,7 @@ interface Bag {
 
 function readBags(safeContents: Uint8Array, out: Bag[], depth = 0): void {
   if (depth > 4) throw invalid('safe contents nested too deeply');
-  for (const bag of parseDer(safeContents).children()) {
+  for (const bag of parseDer(safeContents, { allowIndefinite: true }).children()) {
     const it = bag.iterate();
     const oid = readOid(it.next(Tag.OID, 'bagId'));
     const value = it.next(0xa0, 'bagValue').iterate().next(undefined, 'bag value');

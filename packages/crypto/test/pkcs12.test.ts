@@ -1,6 +1,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCertificate } from '../src/certificate';
+import { type DerElement, parseDer } from '../src/der';
 import { CryptoError } from '../src/errors';
 import { exportPkcs12, importPkcs12, pkcs12Kdf } from '../src/pkcs12';
 import { makeIdentity, opensslAvailable, TempDir, type TestIdentity } from './support/openssl';
@@ -65,6 +66,33 @@ describe.skipIf(!ok)('PKCS#12 round trips and bad input', () => {
         expect(codeOf(() => importPkcs12(p12, 'pW'))).toBe('BAD_PASSWORD');
       }
     }
+  });
+
+  it('reads BER: indefinite lengths and a chunked authSafe OCTET STRING', () => {
+    // Re-encodes every constructed element with an indefinite length and splits OCTET STRINGs into
+    // constructed chunks, as streaming encoders (Windows, some Keychain versions) do. The MAC still
+    // holds because it covers the octets' value, not their encoding.
+    const toBer = (el: DerElement): Buffer => {
+      if (el.constructed) {
+        return Buffer.concat([Buffer.of(el.tag, 0x80), ...el.children().map(toBer), Buffer.of(0, 0)]);
+      }
+      if (el.tag === 0x04 && el.content.length > 64) {
+        const chunks: Buffer[] = [];
+        for (let i = 0; i < el.content.length; i += 50) {
+          const part = el.content.subarray(i, i + 50);
+          chunks.push(Buffer.of(0x04, part.length), Buffer.from(part));
+        }
+        return Buffer.concat([Buffer.of(0x24, 0x80), ...chunks, Buffer.of(0, 0)]);
+      }
+      return Buffer.from(el.raw);
+    };
+    const certificate = parseCertificate(rsa.certificate.pem);
+    const der = exportPkcs12({ privateKey: rsa.privateKey, certificate, password: 'pw', iterations: 10 });
+    const ber = toBer(parseDer(der));
+    expect(ber.length).toBeGreaterThan(der.length);
+    const back = importPkcs12(ber, 'pw');
+    expect(back.privateKey && spki(back.privateKey)).toEqual(spki(rsa.privateKey));
+    expect(back.certificate?.fingerprintSha256).toBe(certificate.fingerprintSha256);
   });
 
   it('supports the empty password', () => {
