@@ -70,6 +70,8 @@ class MemoryDb {
   leases = new Map<string, { holder?: string; token: number; expiresAt: number }>();
   jobs = new Map<string, JobState>();
   migrations: { version: number; name: string; appliedAt: Date }[] = [];
+  /** Enrollment ids in binary order; rebuilt lazily after inserts so paging is not quadratic. */
+  sortedIds: string[] | undefined;
   seq = 0;
   pushVersion = 0;
   lock: Promise<void> = Promise.resolve();
@@ -196,6 +198,7 @@ export class MemoryStorage implements MdmStorage {
     rec.enabled = false;
     rec.tokenUpdateTally = 0;
     rec.updatedAt = now;
+    if (!existing) db.sortedIds = undefined;
     db.enrollments.set(input.id, { ...existing, rec, raw: copy(input.raw) });
     this.#disableUsers(db, input.id, now);
   }
@@ -247,6 +250,7 @@ export class MemoryStorage implements MdmStorage {
     rec.enabled = true;
     rec.tokenUpdateTally += 1;
     rec.updatedAt = now;
+    if (!existing) db.sortedIds = undefined;
     db.enrollments.set(input.id, { ...existing, rec, raw: copy(input.raw) ?? existing?.raw });
     return rec.tokenUpdateTally;
   }
@@ -275,6 +279,7 @@ export class MemoryStorage implements MdmStorage {
     if (input.userShortName !== undefined) rec.userShortName = input.userShortName;
     if (input.userLongName !== undefined) rec.userLongName = input.userLongName;
     rec.updatedAt = now;
+    if (!existing) db.sortedIds = undefined;
     db.enrollments.set(input.id, { ...existing, rec, raw: copy(input.raw) ?? existing?.raw });
   }
 
@@ -343,12 +348,13 @@ export class MemoryStorage implements MdmStorage {
   async exportEnrollments(options?: PageOptions): Promise<Page<EnrollmentExport>> {
     const db = this.#open();
     const limit = pageSize(options);
-    const ids = [...db.enrollments.keys()]
-      .filter((id) => options?.after === undefined || id > options.after)
-      .sort(cmp);
-    const slice = ids.slice(0, limit);
+    const all = sortedIds(db);
+    const from = startAfter(all, options?.after);
+    const slice = all.slice(from, from + limit);
+    const wanted = new Set(slice);
     const hashes = new Map<string, string[]>();
     for (const [h, id] of db.certs) {
+      if (!wanted.has(id)) continue;
       const list = hashes.get(id) ?? [];
       list.push(h);
       hashes.set(id, list);
@@ -362,7 +368,7 @@ export class MemoryStorage implements MdmStorage {
       if (e.bootstrapToken) out.bootstrapToken = new Uint8Array(e.bootstrapToken);
       return out;
     });
-    return ids.length > limit ? { items, next: slice[slice.length - 1]! } : { items };
+    return from + limit < all.length ? { items, next: slice[slice.length - 1]! } : { items };
   }
 
   async importEnrollments(items: EnrollmentExport[]): Promise<number> {
@@ -381,6 +387,7 @@ export class MemoryStorage implements MdmStorage {
     for (const it of items) {
       const rec = copyRec(it.enrollment);
       const prev = db.enrollments.get(rec.id);
+      if (!prev) db.sortedIds = undefined;
       const e: MemEnrollment = { ...prev, rec };
       if (it.bootstrapToken) e.bootstrapToken = new Uint8Array(it.bootstrapToken);
       db.enrollments.set(rec.id, e);
@@ -394,23 +401,31 @@ export class MemoryStorage implements MdmStorage {
   async listEnrollments(filter: EnrollmentFilter = {}): Promise<Page<EnrollmentRecord>> {
     const db = this.#open();
     const limit = pageSize(filter);
-    const idSet = filter.ids ? new Set(filter.ids) : undefined;
-    const matches: EnrollmentRecord[] = [];
-    for (const { rec } of db.enrollments.values()) {
-      if (filter.after !== undefined && rec.id <= filter.after) continue;
-      if (idSet && !idSet.has(rec.id)) continue;
-      if (filter.idPrefix !== undefined && !rec.id.startsWith(filter.idPrefix)) continue;
+    const all = filter.ids ? [...new Set(filter.ids)].sort(cmp) : sortedIds(db);
+    const items: EnrollmentRecord[] = [];
+    let more = false;
+    let i = startAfter(all, filter.after);
+    if (filter.idPrefix !== undefined) i = Math.max(i, firstAtOrAfter(all, filter.idPrefix));
+    for (; i < all.length; i++) {
+      const rec = db.enrollments.get(all[i]!)?.rec;
+      if (!rec) continue;
+      if (filter.idPrefix !== undefined && !rec.id.startsWith(filter.idPrefix)) {
+        if (rec.id > filter.idPrefix && !filter.ids) break;
+        continue;
+      }
       if (filter.serialNumber !== undefined && rec.serialNumber !== filter.serialNumber) continue;
       if (filter.channel !== undefined && rec.channel !== filter.channel) continue;
       if (filter.enabled !== undefined && rec.enabled !== filter.enabled) continue;
       const seen = rec.lastSeenAt?.getTime();
       if (filter.lastSeenBefore && seen !== undefined && seen >= filter.lastSeenBefore.getTime()) continue;
       if (filter.lastSeenAfter && (seen === undefined || seen < filter.lastSeenAfter.getTime())) continue;
-      matches.push(rec);
+      if (items.length === limit) {
+        more = true;
+        break;
+      }
+      items.push(copyRec(rec));
     }
-    matches.sort((a, b) => cmp(a.id, b.id));
-    const items = matches.slice(0, limit).map(copyRec);
-    return matches.length > limit ? { items, next: items[items.length - 1]!.id } : { items };
+    return more ? { items, next: items[items.length - 1]!.id } : { items };
   }
 
   async getPushInfo(ids: EnrollmentId[]): Promise<PushInfo[]> {
@@ -759,6 +774,36 @@ export class MemoryStorage implements MdmStorage {
     const j = this.#open().jobs.get(name);
     return j ? { ...j, updatedAt: new Date(j.updatedAt) } : undefined;
   }
+}
+
+function sortedIds(db: MemoryDb): string[] {
+  db.sortedIds ??= [...db.enrollments.keys()].sort(cmp);
+  return db.sortedIds;
+}
+
+/** Index of the first id strictly after `after` (0 when undefined). */
+function startAfter(ids: string[], after: string | undefined): number {
+  if (after === undefined) return 0;
+  let lo = 0;
+  let hi = ids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (ids[mid]! <= after) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Index of the first id at or after `key`. */
+function firstAtOrAfter(ids: string[], key: string): number {
+  let lo = 0;
+  let hi = ids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (ids[mid]! < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function checkTtl(ttlMs: number): void {
