@@ -149,11 +149,9 @@ function benchH2load(
   port: number,
   n: number,
 ): Row | undefined {
-  const body = join(here, '.h2load-body.json');
-  spawnSync(process.execPath, [
-    '-e',
-    `require('fs').writeFileSync(${JSON.stringify(body)}, ${JSON.stringify(JSON.stringify({ mdm: MAGIC }))})`,
-  ]);
+  const dir = mkdtempSync(join(tmpdir(), 'mdmkit-apns-bench-'));
+  const body = join(dir, 'body.json');
+  writeFileSync(body, JSON.stringify({ mdm: MAGIC }));
   const args = [
     '-n',
     String(n),
