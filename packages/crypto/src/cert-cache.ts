@@ -89,12 +89,26 @@ export function configureCertificateCache(opts: { capacity: number }): void {
   cache.trim();
 }
 
-/** Empties the certificate cache. */
+/**
+ * Empties the certificate cache.
+ *
+ * @example
+ * ```ts
+ * clearCertificateCache();
+ * ```
+ */
 export function clearCertificateCache(): void {
   cache.clear();
 }
 
-/** Cache statistics (for metrics and tests). */
+/**
+ * Cache statistics (for metrics and tests).
+ *
+ * @example
+ * ```ts
+ * const { hits, misses } = certificateCacheStats();
+ * ```
+ */
 export function certificateCacheStats(): { size: number; capacity: number; hits: number; misses: number } {
   return { size: cache.size, capacity: cache.capacity, hits: cache.hits, misses: cache.misses };
 }

@@ -233,7 +233,15 @@ export function parseDer(input: Uint8Array, limits?: Partial<DerLimits>): DerEle
   return el;
 }
 
-/** Decodes the first element of `input`, allowing trailing bytes (check `el.end`). */
+/**
+ * Decodes the first element of `input`, allowing trailing bytes (check `el.end`).
+ *
+ * @example
+ * ```ts
+ * const first = parseDerPrefix(concatenated);
+ * const rest = concatenated.subarray(first.end);
+ * ```
+ */
 export function parseDerPrefix(input: Uint8Array, limits?: Partial<DerLimits>): DerElement {
   if (!(input instanceof Uint8Array)) throw invalid('input is not a Uint8Array');
   const l: DerLimits = limits ? { ...DEFAULT_DER_LIMITS, ...limits } : DEFAULT_DER_LIMITS;
@@ -249,7 +257,14 @@ function expectTag(el: DerElement, tag: number, what: string): void {
   if (el.tag !== tag) throw invalid(`expected ${what}, found tag 0x${hex2(el.tag)}`);
 }
 
-/** Dotted OID string of an OBJECT IDENTIFIER. */
+/**
+ * Dotted OID string of an OBJECT IDENTIFIER.
+ *
+ * @example
+ * ```ts
+ * readOid(parseDer(derOid('2.5.29.37'))); // '2.5.29.37'
+ * ```
+ */
 export function readOid(el: DerElement): string {
   expectTag(el, Tag.OID, 'OBJECT IDENTIFIER');
   return decodeOidContent(el.buf, el.contentStart, el.contentEnd);
@@ -279,7 +294,14 @@ export function decodeOidContent(buf: Uint8Array, start: number, end: number): s
   return out;
 }
 
-/** INTEGER as a bigint (two's complement). */
+/**
+ * INTEGER as a bigint (two's complement).
+ *
+ * @example
+ * ```ts
+ * readInteger(parseDer(derInteger(-129))); // -129n
+ * ```
+ */
 export function readInteger(el: DerElement): bigint {
   expectTag(el, Tag.INTEGER, 'INTEGER');
   const c = el.content;
@@ -290,7 +312,14 @@ export function readInteger(el: DerElement): bigint {
   return v;
 }
 
-/** Small non-negative INTEGER (versions, path lengths) as a number. */
+/**
+ * Small non-negative INTEGER (versions, path lengths) as a number.
+ *
+ * @example
+ * ```ts
+ * const version = readSmallInt(signedData.children()[0]!);
+ * ```
+ */
 export function readSmallInt(el: DerElement): number {
   const len = el.contentEnd - el.contentStart;
   if (el.tag === Tag.INTEGER && len >= 1 && len <= 4 && (el.buf[el.contentStart]! & 0x80) === 0) {
@@ -304,7 +333,14 @@ export function readSmallInt(el: DerElement): number {
   return Number(v);
 }
 
-/** INTEGER contents as lowercase hex without leading 00 octets (certificate serial numbers). */
+/**
+ * INTEGER contents as lowercase hex without leading 00 octets (certificate serial numbers).
+ *
+ * @example
+ * ```ts
+ * readIntegerHex(parseDer(derInteger(0xabcdn))); // 'abcd'
+ * ```
+ */
 export function readIntegerHex(el: DerElement): string {
   expectTag(el, Tag.INTEGER, 'INTEGER');
   const c = el.content;
@@ -314,7 +350,14 @@ export function readIntegerHex(el: DerElement): string {
   return Buffer.from(c.buffer, c.byteOffset + i, c.byteLength - i).toString('hex');
 }
 
-/** BIT STRING contents. */
+/**
+ * BIT STRING contents.
+ *
+ * @example
+ * ```ts
+ * const { bytes } = readBitString(parseDer(spki).children()[1]!);
+ * ```
+ */
 export function readBitString(el: DerElement): { unusedBits: number; bytes: Uint8Array } {
   expectTag(el, Tag.BIT_STRING, 'BIT STRING');
   const c = el.content;
@@ -324,7 +367,14 @@ export function readBitString(el: DerElement): { unusedBits: number; bytes: Uint
   return { unusedBits, bytes: c.subarray(1) };
 }
 
-/** BOOLEAN value. */
+/**
+ * BOOLEAN value.
+ *
+ * @example
+ * ```ts
+ * readBoolean(parseDer(derBoolean(true))); // true
+ * ```
+ */
 export function readBoolean(el: DerElement): boolean {
   expectTag(el, Tag.BOOLEAN, 'BOOLEAN');
   if (el.content.length !== 1) throw invalid('BOOLEAN must be one byte');
@@ -334,6 +384,11 @@ export function readBoolean(el: DerElement): boolean {
 /**
  * OCTET STRING contents; a BER constructed OCTET STRING (chunks) is joined into one copy.
  * `tag` lets callers read an IMPLICIT-tagged octet string (e.g. `[0]`), primitive or constructed.
+ *
+ * @example
+ * ```ts
+ * const content = readOctets(eContentElement); // joins BER chunks
+ * ```
  */
 export function readOctets(el: DerElement, tag: number = Tag.OCTET_STRING): Uint8Array {
   const prim = tag & 0xdf;
@@ -347,7 +402,14 @@ export function readOctets(el: DerElement, tag: number = Tag.OCTET_STRING): Uint
 const latin1 = new TextDecoder('latin1');
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Any ASN.1 character string type as a JS string. */
+/**
+ * Any ASN.1 character string type as a JS string.
+ *
+ * @example
+ * ```ts
+ * readString(parseDer(derUtf8String('Grüße'))); // 'Grüße'
+ * ```
+ */
 export function readString(el: DerElement): string {
   const c = el.content;
   switch (el.tag) {
@@ -394,7 +456,14 @@ function digits(s: string, from: number, n: number): number {
   return v;
 }
 
-/** UTCTime or GeneralizedTime (UTC, "Z" form) as a Date. */
+/**
+ * UTCTime or GeneralizedTime (UTC, "Z" form) as a Date.
+ *
+ * @example
+ * ```ts
+ * readTime(parseDer(derTime(new Date('2030-01-01T00:00:00Z')))).toISOString();
+ * ```
+ */
 export function readTime(el: DerElement): Date {
   const s = latin1.decode(el.content);
   let year: number;
@@ -452,7 +521,14 @@ export function readDerOctets(der: Uint8Array): Uint8Array {
 
 // ---------------------------------------------------------------- writer
 
-/** Concatenates byte arrays. */
+/**
+ * Concatenates byte arrays.
+ *
+ * @example
+ * ```ts
+ * concatBytes([Uint8Array.of(1), Uint8Array.of(2, 3)]); // [1, 2, 3]
+ * ```
+ */
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   let n = 0;
   for (const p of parts) n += p.length;
@@ -465,7 +541,14 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** One TLV with the given identifier octet around the concatenated contents. */
+/**
+ * One TLV with the given identifier octet around the concatenated contents.
+ *
+ * @example
+ * ```ts
+ * derTlv(0x82, new TextEncoder().encode('example.com')); // dNSName [2]
+ * ```
+ */
 export function derTlv(tag: number, ...contents: Uint8Array[]): Uint8Array {
   let len = 0;
   for (const c of contents) len += c.length;
@@ -485,7 +568,14 @@ export function derTlv(tag: number, ...contents: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** SEQUENCE of already-encoded elements. */
+/**
+ * SEQUENCE of already-encoded elements.
+ *
+ * @example
+ * ```ts
+ * derSequence([derOid('1.2.840.113549.1.1.11'), derNull()]); // an AlgorithmIdentifier
+ * ```
+ */
 export function derSequence(items: readonly Uint8Array[]): Uint8Array {
   return derTlv(Tag.SEQUENCE, ...items);
 }
@@ -496,12 +586,26 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return a.length - b.length;
 }
 
-/** SET OF already-encoded elements, sorted as DER requires. */
+/**
+ * SET OF already-encoded elements, sorted as DER requires.
+ *
+ * @example
+ * ```ts
+ * derSet([attributeA, attributeB]); // SET OF, sorted
+ * ```
+ */
 export function derSet(items: readonly Uint8Array[], tag: number = Tag.SET): Uint8Array {
   return derTlv(tag, ...[...items].sort(compareBytes));
 }
 
-/** OBJECT IDENTIFIER from a dotted string. */
+/**
+ * OBJECT IDENTIFIER from a dotted string.
+ *
+ * @example
+ * ```ts
+ * derOid('1.2.840.113635.100.6.3.1');
+ * ```
+ */
 export function derOid(oid: string): Uint8Array {
   if (!/^[0-2](\.\d+)+$/.test(oid)) throw new CryptoError('INVALID_DER', `not an OID: ${oid.slice(0, 64)}`);
   const arcs = oid.split('.').map(Number);
@@ -522,7 +626,14 @@ export function derOid(oid: string): Uint8Array {
   return derTlv(Tag.OID, Uint8Array.from(out));
 }
 
-/** INTEGER from a number, bigint, or unsigned big-endian bytes. */
+/**
+ * INTEGER from a number, bigint, or unsigned big-endian bytes.
+ *
+ * @example
+ * ```ts
+ * derInteger(2); derInteger(0xffn); derInteger(serialBytes);
+ * ```
+ */
 export function derInteger(v: number | bigint | Uint8Array): Uint8Array {
   if (v instanceof Uint8Array) {
     let i = 0;
@@ -545,34 +656,77 @@ export function derInteger(v: number | bigint | Uint8Array): Uint8Array {
   return derInteger(Buffer.from(hex, 'hex'));
 }
 
-/** OCTET STRING. */
+/**
+ * OCTET STRING.
+ *
+ * @example
+ * ```ts
+ * const nonce = derOctetString(crypto.randomBytes(16)); // SCEP senderNonce value
+ * ```
+ */
 export function derOctetString(bytes: Uint8Array): Uint8Array {
   return derTlv(Tag.OCTET_STRING, bytes);
 }
 
-/** BIT STRING with no unused bits (keys, signatures). */
+/**
+ * BIT STRING with no unused bits (keys, signatures).
+ *
+ * @example
+ * ```ts
+ * derBitString(signature);
+ * ```
+ */
 export function derBitString(bytes: Uint8Array, unusedBits = 0): Uint8Array {
   return derTlv(Tag.BIT_STRING, Uint8Array.of(unusedBits), bytes);
 }
 
-/** NULL. */
+/**
+ * NULL.
+ *
+ * @example
+ * ```ts
+ * derSequence([derOid('1.2.840.113549.1.1.1'), derNull()]);
+ * ```
+ */
 export function derNull(): Uint8Array {
   return Uint8Array.of(Tag.NULL, 0);
 }
 
-/** BOOLEAN. */
+/**
+ * BOOLEAN.
+ *
+ * @example
+ * ```ts
+ * derBoolean(true);
+ * ```
+ */
 export function derBoolean(v: boolean): Uint8Array {
   return Uint8Array.of(Tag.BOOLEAN, 1, v ? 0xff : 0);
 }
 
 const utf8enc = new TextEncoder();
 
-/** UTF8String. */
+/**
+ * UTF8String.
+ *
+ * @example
+ * ```ts
+ * derUtf8String('device-1234');
+ * ```
+ */
 export function derUtf8String(s: string): Uint8Array {
   return derTlv(Tag.UTF8_STRING, utf8enc.encode(s));
 }
 
-/** Whether every character is allowed in a PrintableString. */
+/**
+ * Whether every character is allowed in a PrintableString.
+ *
+ * @example
+ * ```ts
+ * isPrintableString('US'); // true
+ * isPrintableString('a_b'); // false
+ * ```
+ */
 export function isPrintableString(s: string): boolean {
   return /^[A-Za-z0-9 '()+,\-./:=?]*$/.test(s);
 }
@@ -590,7 +744,14 @@ export function derPrintableString(s: string): Uint8Array {
   return derTlv(Tag.PRINTABLE_STRING, utf8enc.encode(s));
 }
 
-/** IA5String (ASCII). */
+/**
+ * IA5String (ASCII).
+ *
+ * @example
+ * ```ts
+ * derIa5String('admin@example.com');
+ * ```
+ */
 export function derIa5String(s: string): Uint8Array {
   if (!/^[\x00-\x7f]*$/.test(s)) throw new CryptoError('INVALID_DER', 'non-ASCII character in IA5String');
   return derTlv(Tag.IA5_STRING, utf8enc.encode(s));
@@ -600,7 +761,14 @@ function pad(n: number, w = 2): string {
   return String(n).padStart(w, '0');
 }
 
-/** UTCTime for years 1950–2049, GeneralizedTime otherwise (as RFC 5280 requires). */
+/**
+ * UTCTime for years 1950–2049, GeneralizedTime otherwise (as RFC 5280 requires).
+ *
+ * @example
+ * ```ts
+ * derTime(new Date()); // UTCTime
+ * ```
+ */
 export function derTime(d: Date): Uint8Array {
   if (Number.isNaN(d.getTime())) throw new CryptoError('INVALID_DER', 'invalid date');
   const y = d.getUTCFullYear();
@@ -609,12 +777,26 @@ export function derTime(d: Date): Uint8Array {
   return derTlv(Tag.GENERALIZED_TIME, utf8enc.encode(`${pad(y, 4)}${tail}`));
 }
 
-/** Context-specific constructed `[n]` wrapping encoded elements (EXPLICIT tagging). */
+/**
+ * Context-specific constructed `[n]` wrapping encoded elements (EXPLICIT tagging).
+ *
+ * @example
+ * ```ts
+ * derExplicit(0, derInteger(2)); // [0] EXPLICIT version v3
+ * ```
+ */
 export function derExplicit(n: number, ...inner: Uint8Array[]): Uint8Array {
   return derTlv(0xa0 | n, ...inner);
 }
 
-/** Re-tags an encoded element as context-specific `[n]` (IMPLICIT tagging), keeping its constructed bit. */
+/**
+ * Re-tags an encoded element as context-specific `[n]` (IMPLICIT tagging), keeping its constructed bit.
+ *
+ * @example
+ * ```ts
+ * derImplicit(0, derSet(attributes)); // [0] IMPLICIT SET OF
+ * ```
+ */
 export function derImplicit(n: number, encoded: Uint8Array): Uint8Array {
   const out = Uint8Array.from(encoded);
   out[0] = 0x80 | (encoded[0]! & 0x20) | n;

@@ -64,7 +64,14 @@ export interface IssueCertificateOptions {
   hash?: HashName;
 }
 
-/** 16 random bytes with the top bit cleared: positive, and unpredictable as CAs should make them. */
+/**
+ * 16 random bytes with the top bit cleared: positive, and unpredictable as CAs should make them.
+ *
+ * @example
+ * ```ts
+ * randomSerialNumber(); // e.g. '5f3c…' (32 hex digits)
+ * ```
+ */
 export function randomSerialNumber(): string {
   const b = randomBytes(16);
   b[0] = (b[0]! & 0x7f) | 0x01;

@@ -218,7 +218,14 @@ export function exportPublicKey(key: KeyObject, format: PublicKeyFormat): string
   }
 }
 
-/** Whether a public key belongs to a private key (compares the SPKI encodings). */
+/**
+ * Whether a public key belongs to a private key (compares the SPKI encodings).
+ *
+ * @example
+ * ```ts
+ * keysMatch(importPrivateKey(keyPem), parseCertificate(certPem).publicKey); // true
+ * ```
+ */
 export function keysMatch(privateKey: KeyObject, publicKey: KeyObject): boolean {
   const a = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
   const b = publicKey.export({ type: 'spki', format: 'der' });

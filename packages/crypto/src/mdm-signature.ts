@@ -29,7 +29,14 @@ export async function verifyMdmSignature(headerValue: string, body: Uint8Array):
   return verifyMdmSignatureSync(headerValue, body);
 }
 
-/** Synchronous {@link verifyMdmSignature}, for callers that want no microtask hop. */
+/**
+ * Synchronous {@link verifyMdmSignature}, for callers that want no microtask hop.
+ *
+ * @example
+ * ```ts
+ * const cert = verifyMdmSignatureSync(header, body);
+ * ```
+ */
 export function verifyMdmSignatureSync(headerValue: string, body: Uint8Array): Certificate {
   if (typeof headerValue !== 'string' || headerValue.length === 0) {
     throw new CryptoError('INVALID_CMS', 'empty Mdm-Signature');

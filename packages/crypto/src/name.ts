@@ -231,7 +231,14 @@ export function encodeName(input: NameInput): Uint8Array {
   );
 }
 
-/** Parses a {@link NameInput} into a {@link DistinguishedName}. */
+/**
+ * Parses a {@link NameInput} into a {@link DistinguishedName}.
+ *
+ * @example
+ * ```ts
+ * toDistinguishedName('CN=device,O=Example').get('O'); // 'Example'
+ * ```
+ */
 export function toDistinguishedName(input: NameInput): DistinguishedName {
   return nameFromDer(encodeName(input));
 }

@@ -234,7 +234,14 @@ export async function rewrapSecret(
   }
 }
 
-/** The key id a sealed blob was wrapped with (to find blobs still under an old KEK). */
+/**
+ * The key id a sealed blob was wrapped with (to find blobs still under an old KEK).
+ *
+ * @example
+ * ```ts
+ * if (sealedKeyId(row.sealed).keyId !== provider.currentKeyId) row.sealed = await rewrapSecret(row.sealed, { from: provider, to: provider, owner, kind });
+ * ```
+ */
 export function sealedKeyId(sealed: Uint8Array): { providerId: string; keyId: string } {
   const p = decodeSealed(sealed);
   return { providerId: p.providerId, keyId: p.keyId };
