@@ -49,7 +49,7 @@ describe('device identity', () => {
       expect(got.source).toBe('mdm-signature');
       expect(got.certificate.fingerprintSha256).toBe(id.certificate.fingerprintSha256);
       const tampered = Uint8Array.from(body);
-      tampered[10] ^= 1;
+      tampered[10] = tampered[10]! ^ 1;
       await expectInvalid(identityFromMdmSignature(b64(sig), tampered));
     });
   }
