@@ -1,6 +1,6 @@
 // Pieces shared by CMS EnvelopedData encryption and decryption: algorithm identifiers, content cipher
 // parameters and the recipient identifiers of a certificate.
-import { type KeyObject, X509Certificate } from 'node:crypto';
+import { createHash, type KeyObject, X509Certificate } from 'node:crypto';
 import { type DerElement, parseDer, Tag } from './der';
 import { CryptoError } from './errors';
 
@@ -134,6 +134,8 @@ export interface CertificateIds {
   serialTlv: Buffer;
   /** subjectKeyIdentifier extension value, when present. */
   ski?: Buffer;
+  /** SHA-1 of the subjectPublicKey bits (RFC 5280 method 1), for certificates without the extension. */
+  skiFromKey: Buffer;
   /** Lazily parsed public key, for certificates given without one. */
   publicKey?: KeyObject;
 }
@@ -157,10 +159,16 @@ export function certificateIds(cert: RecipientCertificate): CertificateIds {
     const serial = tbs.next(Tag.INTEGER, 'serialNumber');
     tbs.next(Tag.SEQUENCE, 'signature');
     const issuer = tbs.next(Tag.SEQUENCE, 'issuer');
+    tbs.next(Tag.SEQUENCE, 'validity');
+    tbs.next(Tag.SEQUENCE, 'subject');
+    const spki = tbs.next(Tag.SEQUENCE, 'subjectPublicKeyInfo').iterate();
+    spki.next(Tag.SEQUENCE, 'algorithm');
+    const keyBits = spki.next(Tag.BIT_STRING, 'subjectPublicKey').content.subarray(1);
     ids = {
       issuer: Buffer.from(issuer.raw),
       serial: Buffer.from(trimZeros(serial.content)),
       serialTlv: Buffer.from(serial.raw),
+      skiFromKey: createHash('sha1').update(keyBits).digest(),
     };
     for (let el = tbs.peek(); el !== undefined; tbs.next(), el = tbs.peek()) {
       if (el.tag === 0xa3) ids.ski = findSki(el);

@@ -182,7 +182,11 @@ function parse(der: Uint8Array): Parsed {
 
 function ridMatches(rid: DerElement, cert: RecipientCertificate): boolean {
   const ids = certificateIds(cert);
-  if (rid.tag === 0x80) return ids.ski?.equals(rid.content) === true;
+  if (rid.tag === 0x80) {
+    // Producers that name recipients by key identifier but got a certificate without the extension
+    // use the RFC 5280 method-1 value (SHA-1 of the public key bits).
+    return ids.ski !== undefined ? ids.ski.equals(rid.content) : ids.skiFromKey.equals(rid.content);
+  }
   const parts = rid.iterate();
   const issuer = parts.next(Tag.SEQUENCE, 'issuer');
   const serial = parts.next(Tag.INTEGER, 'serialNumber');

@@ -26,7 +26,10 @@ export interface EncryptCmsOptions {
   keyTransport?: KeyTransport;
   /** Hash for RSAES-OAEP and its MGF1; default `sha256`. */
   oaepHash?: 'sha1' | 'sha256' | 'sha384' | 'sha512';
-  /** How recipients are named: issuer and serial (default) or subject key identifier. */
+  /**
+   * How recipients are named: issuer and serial (default) or subject key identifier (the certificate's
+   * extension, or SHA-1 of its public key when it has none).
+   */
   recipientIdentifier?: 'issuerAndSerialNumber' | 'subjectKeyIdentifier';
   /**
    * Permits `cipher: 'des-cbc'` (56-bit single DES, broken). Only for tests that must produce what old
@@ -65,7 +68,7 @@ function keyTransportAlgorithm(kt: KeyTransport, hash: string): Uint8Array {
  * AuthEnvelopedData (AES-GCM), returning the DER ContentInfo.
  *
  * @throws CryptoError `UNSUPPORTED_ALGORITHM` for `des-cbc` or a non-RSA recipient key;
- *   `INVALID_CERTIFICATE` when a recipient certificate cannot be read (or has no SKI when asked for).
+ *   `INVALID_CERTIFICATE` when a recipient certificate cannot be read.
  *
  * @example
  * ```ts
@@ -112,10 +115,8 @@ export function encryptCmsSync(opts: EncryptCmsOptions): Uint8Array {
     const ids = certificateIds(cert);
     let rid: Uint8Array;
     if (bySki) {
-      if (ids.ski === undefined) {
-        throw new CryptoError('INVALID_CERTIFICATE', 'recipient certificate has no subject key identifier');
-      }
-      rid = derTlv(0x80, ids.ski);
+      // Without the extension, the RFC 5280 method-1 identifier that decryptCms also accepts.
+      rid = derTlv(0x80, ids.ski ?? ids.skiFromKey);
     } else {
       rid = derSequence([ids.issuer, ids.serialTlv]);
     }

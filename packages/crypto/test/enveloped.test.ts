@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCertificate } from '../src/certificate';
 import { decryptCms } from '../src/enveloped-decrypt';
@@ -32,7 +33,7 @@ describe.skipIf(!ok)('decryptCms behaviour', () => {
     dir = new TempDir();
     alice = makeIdentity(dir, 'alice');
     bob = makeIdentity(dir, 'bob');
-    aliceAgain = makeIdentity(dir, 'alice');
+    aliceAgain = makeIdentity(dir, 'alice-rotated', 2048, 'alice');
   });
   afterAll(() => dir.remove());
 
@@ -80,6 +81,27 @@ describe.skipIf(!ok)('decryptCms behaviour', () => {
       expect(r.recipient.subject.get('CN')).toBe('alice');
       expect(Buffer.from(r.content)).toEqual(content);
     }
+  });
+
+  it('names a certificate without an SKI extension by the SHA-1 of its key', async () => {
+    const csr = dir.file('noski.csr');
+    openssl(['req', '-new', '-key', alice.keyPath, '-subj', '/CN=no ski', '-out', csr]);
+    const crtPath = dir.file('noski.crt');
+    openssl(['x509', '-req', '-in', csr, '-signkey', alice.keyPath, '-days', '2', '-out', crtPath]);
+    const cert = parseCertificate(readFileSync(crtPath, 'utf8'));
+    expect(cert.subjectKeyIdentifier).toBeUndefined();
+    const content = randomBytes(20);
+    const der = await encryptCms({
+      content,
+      recipients: [cert],
+      recipientIdentifier: 'subjectKeyIdentifier',
+    });
+    const r = await decryptCms(der, { recipients: [{ certificate: cert, privateKey: alice.privateKey }] });
+    expect(Buffer.from(r.content)).toEqual(content);
+    // OpenSSL's subjectKeyIdentifier=hash is the same method, so the certificate with the extension
+    // (same key) is named by the same identifier.
+    const again = await decryptCms(der, { recipients: mine() });
+    expect(Buffer.from(again.content)).toEqual(content);
   });
 
   it('handles empty content and a certificate without publicKey given', async () => {

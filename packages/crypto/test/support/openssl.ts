@@ -54,7 +54,12 @@ export function opensslStatus(
 }
 
 /** A self-signed RSA certificate with a subject key identifier. */
-export function makeIdentity(dir: TempDir, name: string, bits: number | 'ec' = 2048): TestIdentity {
+export function makeIdentity(
+  dir: TempDir,
+  name: string,
+  bits: number | 'ec' = 2048,
+  cn = name,
+): TestIdentity {
   const keyPath = dir.file(`${name}.key`);
   const certPath = dir.file(`${name}.crt`);
   if (bits === 'ec')
@@ -71,7 +76,7 @@ export function makeIdentity(dir: TempDir, name: string, bits: number | 'ec' = 2
     '-days',
     '30',
     '-subj',
-    `/CN=${name}/O=mdmkit test`,
+    `/CN=${cn}/O=mdmkit test`,
     '-addext',
     'subjectKeyIdentifier=hash',
   ]);
