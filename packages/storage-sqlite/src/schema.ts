@@ -61,8 +61,8 @@ CREATE TABLE queue (
   last_status_at INTEGER,
   PRIMARY KEY (enrollment_id, command_seq)
 ) WITHOUT ROWID;
-CREATE INDEX queue_order ON queue (enrollment_id, priority DESC, command_seq);
-CREATE INDEX queue_command ON queue (command_seq);
+-- no secondary indexes: a fan-out to 100,000 enrollments writes only this table's b-tree, and an
+-- enrollment's pending entries (a handful) are read through the primary key and sorted
 
 CREATE TABLE results (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -46,6 +46,10 @@ import { sqliteMigrations } from './schema';
 type Db = Database.Database;
 type Row = Record<string, unknown>;
 
+/** Columns of an EnrollmentRecord (not the bootstrap token or raw message blobs). */
+const ENROLLMENT_COLUMNS =
+  'id, channel, device_id, serial_number, user_id, user_short_name, user_long_name, topic, push_token, push_magic, unlock_token, enabled, token_update_tally, last_seen_at, created_at, updated_at';
+
 const migrationLocks = new WeakMap<Db, Promise<void>>();
 /** Most writes committed together; bounds the time one commit holds the write lock. */
 const MAX_BATCH = 256;
@@ -107,7 +111,17 @@ export async function createSqliteStorage(options: SqliteStorageOptions): Promis
   return storage;
 }
 
-/** The SQLite adapter. Create it with {@link createSqliteStorage}. */
+/**
+ * The SQLite adapter. Create it with {@link createSqliteStorage}, which also migrates.
+ *
+ * @example
+ * ```ts
+ * const storage = await createSqliteStorage({ path: 'mdm.sqlite', synchronous: 'NORMAL' });
+ * const { outcome, next } = await storage.recordResult({
+ *   enrollmentId: udid, commandUuid, status: 'Acknowledged', payload: reportBytes,
+ * });
+ * ```
+ */
 export class SqliteStorage implements MdmStorage {
   readonly #db: Db;
   readonly #owned: boolean;
@@ -460,7 +474,9 @@ export class SqliteStorage implements MdmStorage {
 
   async getEnrollment(id: EnrollmentId): Promise<EnrollmentRecord | undefined> {
     this.#check();
-    const row = this.#stmt('SELECT * FROM enrollments WHERE id = ?').get(id) as Row | undefined;
+    const row = this.#stmt(`SELECT ${ENROLLMENT_COLUMNS} FROM enrollments WHERE id = ?`).get(id) as
+      | Row
+      | undefined;
     return row ? this.#toRecord(row) : undefined;
   }
 
@@ -669,7 +685,7 @@ export class SqliteStorage implements MdmStorage {
       where.push('last_seen_at >= ?');
       args.push(filter.lastSeenAfter.getTime());
     }
-    const sql = `SELECT * FROM enrollments${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ?`;
+    const sql = `SELECT ${ENROLLMENT_COLUMNS} FROM enrollments${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ?`;
     const rows = this.#stmt(sql).all(...args, limit + 1) as Row[];
     const items = rows.slice(0, limit).map((r) => this.#toRecord(r));
     return rows.length > limit ? { items, next: items[items.length - 1]!.id } : { items };
@@ -712,8 +728,10 @@ export class SqliteStorage implements MdmStorage {
         ms(command.expiresAt),
         Date.now(),
       ).lastInsertRowid;
-      const insert = this.#stmt('INSERT INTO queue (enrollment_id, command_seq, priority) VALUES (?, ?, ?)');
-      for (const id of ids) insert.run(id, seq, priority);
+      // one statement for the whole fan-out instead of one native call per enrollment
+      this.#stmt(
+        'INSERT INTO queue (enrollment_id, command_seq, priority) SELECT value, ?, ? FROM json_each(?)',
+      ).run(seq, priority, JSON.stringify(ids));
     });
   }
 
@@ -858,7 +876,7 @@ export class SqliteStorage implements MdmStorage {
     return this.#write(() => {
       const seqs = this.#stmt(
         `SELECT c.seq FROM commands c
-         WHERE NOT EXISTS (SELECT 1 FROM queue q WHERE q.command_seq = c.seq)
+         WHERE c.seq NOT IN (SELECT command_seq FROM queue)
            AND COALESCE((SELECT max(r.received_at) FROM results r WHERE r.command_seq = c.seq), c.enqueued_at) < ?`,
       )
         .all(before.getTime())

@@ -20,12 +20,27 @@ export const DEFAULT_STORAGE_LIMITS: Readonly<StorageLimits> = Object.freeze({
   maxKeyLength: 255,
 });
 
-/** Merges partial limits over {@link DEFAULT_STORAGE_LIMITS}. */
+/**
+ * Merges partial limits over {@link DEFAULT_STORAGE_LIMITS}.
+ *
+ * @example
+ * ```ts
+ * const limits = resolveLimits({ maxCommandBytes: 1024 * 1024 });
+ * ```
+ */
 export function resolveLimits(partial?: Partial<StorageLimits>): StorageLimits {
   return { ...DEFAULT_STORAGE_LIMITS, ...partial };
 }
 
-/** Throws PAYLOAD_TOO_LARGE when `bytes` is longer than `max`; INVALID_INPUT when it is not bytes. */
+/**
+ * Throws PAYLOAD_TOO_LARGE when `bytes` is longer than `max`; INVALID_INPUT when it is not bytes.
+ * Adapters call it before touching the database.
+ *
+ * @example
+ * ```ts
+ * checkBytes('command payload', command.payload, limits.maxCommandBytes);
+ * ```
+ */
 export function checkBytes(what: string, bytes: Uint8Array | undefined, max: number): void {
   if (bytes === undefined) return;
   if (!(bytes instanceof Uint8Array)) throw new StorageError('INVALID_INPUT', `${what} must be a Uint8Array`);

@@ -45,7 +45,6 @@ interface MemCommand {
 interface MemEntry {
   uuid: string;
   seq: number;
-  done: boolean;
   lastStatus?: 'NotNow';
   notNowCount: number;
   lastStatusAt?: Date;
@@ -60,7 +59,8 @@ class MemoryDb {
   enrollments = new Map<string, MemEnrollment>();
   certs = new Map<string, string>();
   commands = new Map<string, MemCommand>();
-  queues = new Map<string, Map<string, MemEntry>>();
+  /** Pending entries per enrollment in enqueue order; an entry leaves when its final result arrives. */
+  queues = new Map<string, MemEntry[]>();
   results = new Map<string, Map<string, MemResult>>();
   history = new Map<string, MemResult[]>();
   challenges = new Map<string, number>();
@@ -459,12 +459,10 @@ export class MemoryStorage implements MdmStorage {
     if (command.expiresAt) input.expiresAt = new Date(command.expiresAt);
     db.commands.set(command.uuid, { input, seq, waiting: ids.length });
     for (const id of ids) {
-      let q = db.queues.get(id);
-      if (!q) {
-        q = new Map();
-        db.queues.set(id, q);
-      }
-      q.set(command.uuid, { uuid: command.uuid, seq, done: false, notNowCount: 0 });
+      const entry: MemEntry = { uuid: command.uuid, seq, notNowCount: 0 };
+      const q = db.queues.get(id);
+      if (q) q.push(entry);
+      else db.queues.set(id, [entry]);
     }
   }
 
@@ -472,8 +470,7 @@ export class MemoryStorage implements MdmStorage {
     const q = db.queues.get(id);
     if (!q) return undefined;
     let best: { e: MemEntry; c: MemCommand } | undefined;
-    for (const e of q.values()) {
-      if (e.done) continue;
+    for (const e of q) {
       if (skipNotNow && e.lastStatus === 'NotNow') continue;
       const c = db.commands.get(e.uuid)!;
       if (c.input.notBefore && c.input.notBefore.getTime() > now) continue;
@@ -508,9 +505,10 @@ export class MemoryStorage implements MdmStorage {
       return next ? { outcome, next } : { outcome };
     };
     if (uuid === undefined) return respond('idle');
-    const entry = db.queues.get(id)?.get(uuid);
-    if (!entry) return respond(db.results.get(uuid)?.has(id) ? 'duplicate' : 'unknown');
-    if (entry.done) return respond('duplicate');
+    const q = db.queues.get(id);
+    const at = q ? q.findIndex((e) => e.uuid === uuid) : -1;
+    if (!q || at < 0) return respond(db.results.get(uuid)?.has(id) ? 'duplicate' : 'unknown');
+    const entry = q[at]!;
     const cmd = db.commands.get(uuid)!;
     entry.lastStatusAt = new Date(now);
     if (report.status === 'NotNow') {
@@ -518,7 +516,8 @@ export class MemoryStorage implements MdmStorage {
       entry.notNowCount += 1;
       return respond('stored');
     }
-    entry.done = true;
+    q.splice(at, 1);
+    if (q.length === 0) db.queues.delete(id);
     cmd.waiting -= 1;
     cmd.lastResultAt = Math.max(cmd.lastResultAt ?? Number.NEGATIVE_INFINITY, now.getTime());
     const result: MemResult = {
@@ -547,8 +546,7 @@ export class MemoryStorage implements MdmStorage {
     const q = db.queues.get(id);
     if (!q) return [];
     const out: (QueueEntry & { seq: number })[] = [];
-    for (const e of q.values()) {
-      if (e.done) continue;
+    for (const e of q) {
       const c = copyCmd(db.commands.get(e.uuid)!.input);
       const entry: QueueEntry & { seq: number } = {
         ...c,
@@ -568,15 +566,12 @@ export class MemoryStorage implements MdmStorage {
     const db = this.#open();
     const q = db.queues.get(id);
     if (!q) return 0;
-    let n = 0;
-    for (const [uuid, e] of q) {
-      if (e.done) continue;
-      q.delete(uuid);
-      const c = db.commands.get(uuid);
+    for (const e of q) {
+      const c = db.commands.get(e.uuid);
       if (c) c.waiting -= 1;
-      n++;
     }
-    return n;
+    db.queues.delete(id);
+    return q.length;
   }
 
   async getResults(commandUuid: string): Promise<CommandResult[]> {
@@ -611,7 +606,6 @@ export class MemoryStorage implements MdmStorage {
             h.filter((r) => r.commandUuid !== uuid),
           );
       }
-      for (const q of db.queues.values()) q.delete(uuid);
       n++;
     }
     return n;

@@ -52,7 +52,14 @@ export interface MigrationDriver<C = unknown> {
   apply(migration: Migration<C>): Promise<void>;
 }
 
-/** Throws MIGRATION_FAILED unless versions are positive integers, strictly increasing, and names non-empty. */
+/**
+ * Throws MIGRATION_FAILED unless versions are positive integers, strictly increasing, and names non-empty.
+ *
+ * @example
+ * ```ts
+ * validateMigrations([{ version: 1, name: 'initial', up: 'CREATE TABLE t (id TEXT)' }]);
+ * ```
+ */
 export function validateMigrations(migrations: readonly Migration<unknown>[]): void {
   let prev = 0;
   for (const m of migrations) {

@@ -31,7 +31,15 @@ export function checkPriority(p: unknown): number {
   return v;
 }
 
-/** Validates a command and returns its de-duplicated target ids. Shared by all adapters. */
+/**
+ * Validates a command and returns its de-duplicated target ids. Shared by all adapters so they
+ * reject the same input with the same codes.
+ *
+ * @example
+ * ```ts
+ * const ids = checkCommand(command, enrollmentIds, limits); // throws StorageError INVALID_INPUT / PAYLOAD_TOO_LARGE
+ * ```
+ */
 export function checkCommand(command: CommandInput, ids: readonly string[], limits: StorageLimits): string[] {
   if (typeof command !== 'object' || command === null) {
     throw new StorageError('INVALID_INPUT', 'command must be an object');
