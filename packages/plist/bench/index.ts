@@ -3,7 +3,7 @@
 //   pnpm --filter @mdmkit/plist run bench            (BENCH_MS=… sets the time per measurement)
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { buildBinary, buildXml, buildXmlBytes, type PlistValue, parseBinary, parseXml } from '@mdmkit/plist';
 import * as plistPkg from 'plist';
@@ -14,31 +14,64 @@ const plistPkgJson = JSON.parse(
 ) as {
   version: string;
 };
-const BUDGET_MS = Number(process.env.BENCH_MS ?? 400);
+const SLICE_MS = Number(process.env.BENCH_SLICE_MS ?? 60);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
 interface Measure {
   opsPerSec: number;
   mbPerSec: number;
 }
 
-function measure(fn: () => unknown, bytes: number): Measure {
-  // One timed call first: slow operations (seconds per call) are measured from that call alone.
-  let start = performance.now();
-  fn();
-  let elapsed = performance.now() - start;
-  if (elapsed < BUDGET_MS / 2) {
-    for (let i = 0; i < 3; i++) fn();
+interface Op {
+  fn: () => unknown;
+  bytes: number;
+}
+
+/**
+ * Times a group of operations on the same document in interleaved rounds (each round runs every
+ * operation for about SLICE_MS) and takes the median per-call time, so that load from other
+ * processes on the machine hits all of them alike. Operations taking over a second per call are
+ * timed from two calls only.
+ */
+function compare(ops: Op[]): Measure[] {
+  const perCall: number[] = [];
+  const samples: number[][] = ops.map(() => []);
+  ops.forEach((op, i) => {
+    let t = performance.now();
+    op.fn();
+    let single = performance.now() - t;
+    if (single > 1000) {
+      t = performance.now();
+      op.fn();
+      samples[i]!.push(Math.min(single, performance.now() - t));
+      perCall.push(0);
+      return;
+    }
+    // Warm up until the JIT has settled (at least 150 ms or 20 calls).
+    const warm = performance.now();
     let n = 0;
-    start = performance.now();
-    do {
-      fn();
+    while (performance.now() - warm < 150 || n < 20) {
+      op.fn();
       n++;
-      elapsed = performance.now() - start;
-    } while (elapsed < BUDGET_MS);
-    elapsed /= n;
+    }
+    single = (performance.now() - warm) / n;
+    perCall.push(Math.max(1, Math.round(SLICE_MS / single)));
+  });
+  for (let r = 0; r < ROUNDS; r++) {
+    ops.forEach((op, i) => {
+      const k = perCall[i]!;
+      if (k === 0) return;
+      const t = performance.now();
+      for (let j = 0; j < k; j++) op.fn();
+      samples[i]!.push((performance.now() - t) / k);
+    });
   }
-  const opsPerSec = 1000 / elapsed;
-  return { opsPerSec, mbPerSec: (opsPerSec * bytes) / 1e6 };
+  return ops.map((op, i) => {
+    const sorted = samples[i]!.sort((a, b) => a - b);
+    const ms = sorted[Math.floor(sorted.length / 2)]!;
+    const opsPerSec = 1000 / ms;
+    return { opsPerSec, mbPerSec: (opsPerSec * op.bytes) / 1e6 };
+  });
 }
 
 interface Row {
@@ -72,48 +105,52 @@ for (const [name, value] of docs) {
     `${name}: XML ${fmtBytes(xmlBytes.length)}, binary ${fmtBytes(bin.length)}, JSON ${fmtBytes(jsonBytes)}`,
   );
   process.stderr.write(`${name} …\n`);
-  const jsonParse = measure(() => JSON.parse(json), jsonBytes);
-  const jsonStringify = measure(() => JSON.stringify(jsonValue), jsonBytes);
+  const X = xmlBytes.length;
+  const B = bin.length;
+  const [oursXml, oursXmlString, peerXml, jsonParse] = compare([
+    { fn: () => parseXml(xmlBytes), bytes: X },
+    { fn: () => parseXml(xml), bytes: X },
+    { fn: () => plistPkg.parse(xml), bytes: X },
+    { fn: () => JSON.parse(json), bytes: jsonBytes },
+  ]);
+  const [oursBuild, oursBuildBytes, peerBuild, jsonStringify] = compare([
+    { fn: () => buildXml(value), bytes: X },
+    { fn: () => buildXmlBytes(value), bytes: X },
+    { fn: () => plistPkg.build(asPeer(value)), bytes: X },
+    { fn: () => JSON.stringify(jsonValue), bytes: jsonBytes },
+  ]);
+  const [oursBin, peerBin, oursBinBuild, peerBinBuild] = compare([
+    { fn: () => parseBinary(bin), bytes: B },
+    { fn: () => plistPkg.parseBinary(bin), bytes: B },
+    { fn: () => buildBinary(value), bytes: B },
+    { fn: () => plistPkg.buildBinary(asPeer(value)), bytes: B },
+  ]);
   rows.push({
     doc: name,
     op: 'XML parse (bytes)',
-    ours: measure(() => parseXml(xmlBytes), xmlBytes.length),
-    peer: measure(() => plistPkg.parse(xml), xmlBytes.length),
+    ours: oursXml!,
+    peer: peerXml,
     json: jsonParse,
     jsonOp: 'JSON.parse',
   });
   rows.push({
     doc: name,
     op: 'XML parse (string)',
-    ours: measure(() => parseXml(xml), xmlBytes.length),
+    ours: oursXmlString!,
     json: jsonParse,
     jsonOp: 'JSON.parse',
   });
   rows.push({
     doc: name,
     op: 'XML build (string)',
-    ours: measure(() => buildXml(value), xmlBytes.length),
-    peer: measure(() => plistPkg.build(asPeer(value)), xmlBytes.length),
+    ours: oursBuild!,
+    peer: peerBuild,
     json: jsonStringify,
     jsonOp: 'JSON.stringify',
   });
-  rows.push({
-    doc: name,
-    op: 'XML build (bytes)',
-    ours: measure(() => buildXmlBytes(value), xmlBytes.length),
-  });
-  rows.push({
-    doc: name,
-    op: 'binary parse',
-    ours: measure(() => parseBinary(bin), bin.length),
-    peer: measure(() => plistPkg.parseBinary(bin), bin.length),
-  });
-  rows.push({
-    doc: name,
-    op: 'binary build',
-    ours: measure(() => buildBinary(value), bin.length),
-    peer: measure(() => plistPkg.buildBinary(asPeer(value)), bin.length),
-  });
+  rows.push({ doc: name, op: 'XML build (bytes)', ours: oursBuildBytes!, peer: peerBuild });
+  rows.push({ doc: name, op: 'binary parse', ours: oursBin!, peer: peerBin });
+  rows.push({ doc: name, op: 'binary build', ours: oursBinBuild!, peer: peerBinBuild });
 }
 
 function fmtBytes(n: number): string {
@@ -161,8 +198,9 @@ const section = [
   '## @mdmkit/plist',
   '',
   `Command: \`pnpm --filter @mdmkit/plist run bench\` · ${new Date().toISOString().slice(0, 10)} · Node ${process.version} · ` +
-    `${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${cpu.length} cores (shared with other work while measured; ` +
-    'figures vary by ±30% between runs, ratios less so).',
+    `${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${cpu.length} cores, load average ${loadavg()[0]!.toFixed(1)} when done ` +
+    '(the machine was shared with other work; absolute figures move a lot between runs, ratios much less, ' +
+    `because every group of operations is timed in ${ROUNDS} interleaved rounds and the median is kept).`,
   '',
   'Peers run in the same process on the same generated documents: the npm `plist` package (XML through',
   '@xmldom/xmldom, binary through its own reader/writer) and `JSON.parse`/`JSON.stringify` on the',

@@ -203,7 +203,7 @@ function sizeFor(max: number): number {
 }
 
 class ObjectWriter {
-  private buf = new Uint8Array(4096);
+  private buf = new Uint8Array(0);
   private view = new DataView(this.buf.buffer);
   private pos = 8;
 
@@ -282,6 +282,27 @@ class ObjectWriter {
     const f = this.f;
     const n = f.kinds.length;
     const refSize = sizeFor(n - 1);
+    // Size the output once from an upper bound, instead of regrowing it while writing.
+    let capacity = 8 + 32 + n * 8;
+    for (let id = 0; id < n; id++) {
+      const v = f.values[id];
+      switch (f.kinds[id]) {
+        case K_STRING:
+          capacity += 10 + 2 * (v as string).length;
+          break;
+        case K_DATA:
+          capacity += 10 + (v as Uint8Array).length;
+          break;
+        case K_ARRAY:
+        case K_DICT:
+          capacity += 10 + f.children[id]!.length * refSize;
+          break;
+        default:
+          capacity += 17;
+      }
+    }
+    this.buf = new Uint8Array(capacity);
+    this.view = new DataView(this.buf.buffer);
     const offsets = new Array<number>(n);
     this.buf.set([0x62, 0x70, 0x6c, 0x69, 0x73, 0x74, 0x30, 0x30]);
     for (let id = 0; id < n; id++) {
@@ -348,7 +369,8 @@ class ObjectWriter {
     this.uint(n, 8);
     this.uint(0, 8);
     this.uint(tableOffset, 8);
-    return this.buf.slice(0, this.pos);
+    // Keep the bound's slack only when it is small (ASCII strings make the bound up to 2× too large).
+    return this.pos >= this.buf.length * 0.75 ? this.buf.subarray(0, this.pos) : this.buf.slice(0, this.pos);
   }
 
   private string(s: string): void {

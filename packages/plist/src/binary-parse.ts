@@ -1,5 +1,7 @@
+import { latin1Slice } from './byte-writer';
 import { PlistParseError, type PlistErrorCode } from './errors';
 import { type ParseOptions, type PlistLimits, resolveLimits } from './limits';
+import { cachedAscii, MAX_CACHED } from './string-cache';
 import {
   APPLE_EPOCH_MS,
   type PlistDict,
@@ -228,11 +230,7 @@ class BinaryParser {
         this.need(s, n, 'string');
         if (n > this.limits.maxStringLength)
           this.fail('LIMIT_EXCEEDED', 'string longer than maxStringLength', off);
-        let str: string;
-        if (n < 24) {
-          str = '';
-          for (let i = s; i < s + n; i++) str += String.fromCharCode(b[i]!);
-        } else str = this.buf.toString('latin1', s, s + n);
+        const str = n <= MAX_CACHED ? cachedAscii(this.buf, s, n) : latin1Slice(this.buf, s, s + n);
         this.strings[ref] = str;
         return str;
       }

@@ -35,22 +35,24 @@ export function utf8Slice(b: Buffer, start: number, end: number): string {
   return hasFast ? (b as FastBuffer).utf8Slice(start, end) : b.toString('utf8', start, end);
 }
 
-/** A growable byte buffer: output is written once, in place, instead of as many small strings. */
+const CHUNK = 64 * 1024;
+
+/**
+ * Output bytes in a list of chunks, so that a large document never needs one huge, repeatedly
+ * regrown buffer. Every write fits entirely in one chunk (a write larger than a chunk gets a chunk of
+ * its own), so no UTF-8 sequence is ever split and each chunk decodes on its own.
+ */
 export class ByteWriter {
-  buf: Buffer;
+  buf: Buffer = Buffer.allocUnsafe(CHUNK);
   pos = 0;
+  private readonly chunks: Buffer[] = [];
 
-  constructor(initial = 1 << 14) {
-    this.buf = Buffer.allocUnsafe(initial);
-  }
-
+  /** Makes room for `n` more bytes at `buf[pos]`; `buf` may change. */
   ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + n) size *= 2;
-    const next = Buffer.allocUnsafe(size);
-    this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
+    if (this.pos > 0) this.chunks.push(this.buf.subarray(0, this.pos));
+    this.buf = Buffer.allocUnsafe(Math.max(CHUNK, n));
+    this.pos = 0;
   }
 
   /** Writes a string known to be ASCII. */
@@ -67,27 +69,30 @@ export class ByteWriter {
     this.pos = p;
   }
 
-  bytes(a: Uint8Array): void {
-    const n = a.length;
-    this.ensure(n);
-    const b = this.buf;
-    let p = this.pos;
-    if (n > 32) {
-      b.set(a, p);
-      this.pos = p + n;
-      return;
-    }
-    for (let i = 0; i < n; i++) b[p++] = a[i]!;
-    this.pos = p;
-  }
-
   /** Writes any string as UTF-8 (lone surrogates become U+FFFD). */
   utf8(s: string): void {
     this.ensure(s.length * 3);
     this.pos += utf8Write(this.buf, s, this.pos);
   }
 
-  result(): Uint8Array {
-    return new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.pos).slice();
+  /** All bytes written, as one array. */
+  bytes(): Uint8Array {
+    const last = this.buf.subarray(0, this.pos);
+    // Small results are copied so that they do not pin a whole chunk; large ones are handed out as is.
+    if (this.chunks.length === 0 && this.pos < CHUNK / 2) return new Uint8Array(last);
+    const all = this.chunks.length === 0 ? last : Buffer.concat([...this.chunks, last]);
+    return new Uint8Array(all.buffer, all.byteOffset, all.length);
+  }
+
+  /**
+   * All bytes decoded as one string (`ascii`: every byte is known to be < 0x80). Chunks are decoded
+   * one by one and concatenated, which V8 does without copying.
+   */
+  text(ascii: boolean): string {
+    let s = '';
+    for (const c of [...this.chunks, this.buf.subarray(0, this.pos)]) {
+      s += ascii ? latin1Slice(c, 0, c.length) : utf8Slice(c, 0, c.length);
+    }
+    return s;
   }
 }

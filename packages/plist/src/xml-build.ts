@@ -1,4 +1,4 @@
-import { ByteWriter, latin1Slice, utf8Slice } from './byte-writer';
+import { ByteWriter } from './byte-writer';
 import { PlistParseError } from './errors';
 import { type PlistDict, PlistReal, PlistUid, type PlistValue, isIntegral } from './value';
 
@@ -58,8 +58,7 @@ const MAX_BUILD_DEPTH = 2048;
  */
 export function buildXml(value: PlistValue, options?: BuildXmlOptions): string {
   const w = write(value, options);
-  const out = w.out;
-  return w.nonAscii ? utf8Slice(out.buf, 0, out.pos) : latin1Slice(out.buf, 0, out.pos);
+  return w.out.text(!w.nonAscii);
 }
 
 /**
@@ -74,7 +73,7 @@ export function buildXml(value: PlistValue, options?: BuildXmlOptions): string {
  * ```
  */
 export function buildXmlBytes(value: PlistValue, options?: BuildXmlOptions): Uint8Array {
-  return write(value, options).out.result();
+  return write(value, options).out.bytes();
 }
 
 function write(value: PlistValue, options: BuildXmlOptions | undefined): XmlWriter {

@@ -118,6 +118,19 @@ describe('binary round trip', () => {
     expect(back.a).not.toBe(back.b); // separate values, so mutating one cannot change the other
   });
 
+  it('writes large documents (4-byte offsets, long strings, big data)', () => {
+    const v = {
+      s: 'x'.repeat(70_000),
+      u: '€'.repeat(40_000),
+      d: new Uint8Array(100_000).fill(7),
+      a: Array.from({ length: 70_000 }, (_, i) => i),
+    };
+    const bytes = buildBinary(v);
+    expect(bytes[bytes.length - 32 + 6]).toBe(4);
+    expect(bytes[bytes.length - 32 + 7]).toBe(4);
+    expect(parseBinary(bytes)).toEqual(v);
+  });
+
   it('chooses 2-byte references and offsets when needed', () => {
     const v = Array.from({ length: 300 }, (_, i) => `s${i}`);
     const bytes = buildBinary(v);

@@ -11,7 +11,7 @@ const ok = requirePeer(
   { name: 'python3', probe: ['python3', '-c', 'import plistlib'] },
   'plistlib differential tests',
 );
-const RUNS = Number(process.env.MDMKIT_DIFF_RUNS ?? 300);
+const RUNS = Number(process.env.MDMKIT_DIFF_RUNS ?? 250);
 const SEED = Number(process.env.MDMKIT_DIFF_SEED ?? Date.now() % 2 ** 31);
 
 type Format = 'xml' | 'binary';

@@ -14,7 +14,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { normalise, tag } from './support/tagged';
 
-const RUNS = Number(process.env.MDMKIT_FUZZ_RUNS ?? 4000);
+const RUNS = Number(process.env.MDMKIT_FUZZ_RUNS ?? 2500);
 const SEED = Number(process.env.MDMKIT_FUZZ_SEED ?? Date.now() % 2 ** 31);
 const LIMITS = { limits: { maxObjects: 200_000, maxDepth: 200 } };
 

@@ -1,5 +1,6 @@
 import {
   buildXml,
+  buildXmlBytes,
   type PlistDict,
   PlistParseError,
   PlistReal,
@@ -266,6 +267,20 @@ describe('buildXml', () => {
     expect(back).toEqual(v);
     expect(Object.is(back.negZero, -0)).toBe(true);
     expect(back.realInt).toBeInstanceOf(PlistReal);
+  });
+
+  it('writes large documents across output chunks without splitting characters', () => {
+    const v = Array.from({ length: 5000 }, (_, i) => ({
+      [`k€${i}`]: `välue ${'é'.repeat(i % 50)} \u{1F600}`,
+      n: i,
+    }));
+    v.push({ big: 'x'.repeat(200_000), bigUnicode: '€'.repeat(100_000) } as never);
+    const xml = buildXml(v);
+    expect(xml.length).toBeGreaterThan(300_000);
+    expect(new TextDecoder().decode(buildXmlBytes(v))).toBe(xml);
+    expect(parseXml(xml)).toEqual(v);
+    expect(parseXml(buildXmlBytes(v))).toEqual(v);
+    expect(new TextDecoder().decode(buildXmlBytes({ a: 1 }))).toBe(buildXml({ a: 1 }));
   });
 
   it('writes dates to the second, sorts keys, honours indent', () => {
