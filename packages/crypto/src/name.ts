@@ -37,9 +37,24 @@ export interface DistinguishedName {
 
 /**
  * A name to encode: `"CN=device,O=Example"` (written order is kept), a list of `{ oid, value }`
- * (oid may also be a short name), or a record `{ CN: 'device', O: 'Example' }`.
+ * (oid may also be a short name), a parsed {@link DistinguishedName} (re-used byte for byte, e.g. a
+ * CSR's subject), or a record `{ CN: 'device', O: 'Example' }`.
  */
-export type NameInput = string | readonly { oid: string; value: string }[] | Readonly<Record<string, string>>;
+export type NameInput =
+  | string
+  | readonly { oid: string; value: string }[]
+  | DistinguishedName
+  | Readonly<Record<string, string>>;
+
+function isDistinguishedName(x: unknown): x is DistinguishedName {
+  return (
+    x instanceof DName ||
+    (typeof x === 'object' &&
+      x !== null &&
+      (x as DistinguishedName).der instanceof Uint8Array &&
+      Array.isArray((x as DistinguishedName).attributes))
+  );
+}
 
 const SHORT_TO_OID: Record<string, string> = {
   CN: '2.5.4.3',
@@ -165,18 +180,28 @@ function parseNameString(s: string): [string, string][][] {
       cur = [];
     }
   };
+  // RFC 4514 hex escapes (\C3\A9) are UTF-8 bytes: collect them and decode together.
+  let bytes: number[] = [];
+  const flushBytes = () => {
+    if (bytes.length) {
+      buf += new TextDecoder().decode(Uint8Array.from(bytes));
+      bytes = [];
+    }
+  };
   for (let i = 0; i < s.length; i++) {
     const c = s[i]!;
     if (c === '\\' && i + 1 < s.length) {
       const hex = s.slice(i + 1, i + 3);
       if (/^[0-9a-fA-F]{2}$/.test(hex)) {
-        buf += String.fromCharCode(Number.parseInt(hex, 16));
+        bytes.push(Number.parseInt(hex, 16));
         i += 2;
       } else {
+        flushBytes();
         buf += s[++i];
       }
       continue;
     }
+    flushBytes();
     if (c === '=' && type === undefined) {
       type = buf;
       buf = '';
@@ -188,6 +213,7 @@ function parseNameString(s: string): [string, string][][] {
       buf += c;
     }
   }
+  flushBytes();
   if (type !== undefined || buf.trim() !== '') flush('rdn');
   return rdns;
 }
@@ -212,6 +238,7 @@ function encodeValue(oid: string, value: string): Uint8Array {
  * ```
  */
 export function encodeName(input: NameInput): Uint8Array {
+  if (isDistinguishedName(input)) return Uint8Array.from(input.der);
   let rdns: [string, string][][];
   if (typeof input === 'string') rdns = parseNameString(input);
   else if (Array.isArray(input))

@@ -39,6 +39,10 @@ describe('names', () => {
     expect(rec.attributes.map((a) => a.oid)).toEqual(['0.9.2342.19200300.100.1.1', '2.5.4.3', '1.2.3.4']);
     expect(rec.toString()).toBe('UID=com.apple.mgmt.External.x,CN=APSP:x,1.2.3.4=custom');
     expect(codeOf(() => encodeName('XX=1'))).toBe('INVALID_CERTIFICATE');
+    expect(toDistinguishedName('CN=Caf\\C3\\A9 \\2B1,O=x').get('CN')).toBe('Café +1');
+    // A parsed name is re-used byte for byte.
+    expect(encodeName(dn)).toEqual(dn.der);
+    expect(toDistinguishedName(dn).toString()).toBe(dn.toString());
   });
 });
 
