@@ -105,7 +105,7 @@ describe.skipIf(!ok)('PKCS#12 interop with openssl', () => {
     });
   }
 
-  it('imports a file without a MAC (-nomac) and a certificate-only file', () => {
+  it('imports a file without a MAC (-nomac), a key-only and a certificate-only file', () => {
     const out = dir.unique('p12');
     openssl([
       'pkcs12',
@@ -124,6 +124,12 @@ describe.skipIf(!ok)('PKCS#12 interop with openssl', () => {
     expect(r.privateKey).toBeDefined();
     const certOnly = dir.unique('p12');
     openssl(['pkcs12', '-export', '-nokeys', '-in', leafCertPath, '-passout', 'pass:x', '-out', certOnly]);
+    const keyOnly = dir.unique('p12');
+    openssl(['pkcs12', '-export', '-nocerts', '-inkey', leaf.keyPath, '-passout', 'pass:x', '-out', keyOnly]);
+    const k = importPkcs12(readFileSync(keyOnly), 'x');
+    expect(k.privateKey && spki(k.privateKey)).toEqual(spki(leaf.privateKey));
+    expect(k.certificate).toBeUndefined();
+    expect(k.chain).toEqual([]);
     const c = importPkcs12(readFileSync(certOnly), 'x');
     expect(c.privateKey).toBeUndefined();
     expect(c.certificate?.subjectUid).toBe('com.apple.mgmt.External.test');
