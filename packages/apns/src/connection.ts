@@ -79,6 +79,7 @@ export class Connection {
         clearTimeout(this.connectTimer);
         this.startPings();
         this.owner.onReady(this);
+        if (this.active === 0 && !this.session.destroyed) this.session.unref();
       } else {
         this.owner.onCapacity(this);
       }
@@ -93,9 +94,9 @@ export class Connection {
       });
       this.markUnusable();
     });
+    // The session keeps the process alive while it connects and while streams are active (pushes are
+    // waiting for it); once idle it is unref'd, so that an idle client does not block exit.
     session.on('close', () => this.reportClosed());
-    // Idle sessions must not keep the process alive; busy ones must.
-    session.unref();
   }
 
   /** Whether this connection can take one more stream now. */
@@ -179,7 +180,16 @@ export class Connection {
 
   destroy(): void {
     this.markUnusable();
+    this.hardClose();
+  }
+
+  /**
+   * Destroys the session and reports it closed even when node does not emit 'close' (it does not for
+   * a session closed while still connecting).
+   */
+  private hardClose(): void {
     if (!this.session.destroyed) this.session.destroy();
+    setImmediate(() => this.reportClosed());
   }
 
   private wasUnprocessed(stream: ClientHttp2Stream): boolean {
@@ -194,6 +204,10 @@ export class Connection {
     this.unusable = true;
     clearTimeout(this.connectTimer);
     clearInterval(this.pingTimer);
+    if (!this.ready) {
+      this.hardClose();
+      return;
+    }
     // Let streams that were processed finish; the session closes by itself once they are done.
     if (!this.session.destroyed && !this.session.closed) {
       try {
@@ -207,7 +221,7 @@ export class Connection {
   private fail(error: ApnsError): void {
     this.error ??= error;
     this.markUnusable();
-    if (!this.session.destroyed) this.session.destroy();
+    this.hardClose();
   }
 
   private startPings(): void {

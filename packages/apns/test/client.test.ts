@@ -248,6 +248,42 @@ describe.skipIf(!ok)('ApnsClient against the mock', () => {
     for (const r of results) expect(r).toMatchObject({ ok: false, reason: 'ConnectionFailed', attempts: 2 });
   });
 
+  it('gives up on a peer that accepts TCP but never completes TLS', async () => {
+    const net = await import('node:net');
+    const sockets: import('node:net').Socket[] = [];
+    const silent = net.createServer((s) => sockets.push(s));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as import('node:net').AddressInfo).port;
+    client = new ApnsClient({
+      credentials: { certificate: push.certPem, privateKey: push.keyPem },
+      origin: `https://127.0.0.1:${port}`,
+      ca: pki.caPem,
+      connectTimeoutMs: 200,
+      retry: { maxAttempts: 2, baseDelayMs: 1 },
+    });
+    try {
+      const started = Date.now();
+      const r = await client.push({ token: token(1), pushMagic: 'm' });
+      expect(r).toMatchObject({ ok: false, reason: 'ConnectionFailed', attempts: 2, transient: true });
+      expect(Date.now() - started).toBeLessThan(2000);
+    } finally {
+      for (const s of sockets) s.destroy();
+      silent.close();
+    }
+  });
+
+  it('re-sends streams above the last stream id of a GOAWAY sent while they are in flight', async () => {
+    const { mock, client } = await setup({ latencyMs: 40 });
+    const pending = client.pushAll(pushes(50), { concurrency: 50 });
+    while (mock.stats.received < 50) await new Promise((r) => setTimeout(r, 2));
+    mock.goawayAll({ lastStreamId: 21 }); // streams 1..21 (11 requests) are processed, the rest refused
+    const summary = await pending;
+    expect(summary).toMatchObject({ total: 50, delivered: 50, failed: 0 });
+    expect(mock.stats.refused).toBe(39);
+    expect(mock.stats.connections).toBe(2);
+    for (let i = 0; i < 50; i++) expect(mock.answeredFor(token(i))).toHaveLength(1);
+  });
+
   it('refuses an expired certificate before connecting', async () => {
     mock = await startMockApns({ key: pki.serverKeyPem, cert: pki.serverCertPem });
     const expired = pki.issuePush(undefined, -1);

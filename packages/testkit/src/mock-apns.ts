@@ -8,3 +8,4 @@ export type {
   MockApnsRequest,
   MockApnsStats,
 } from './mock-apns/types';
+export { createMockApnsCertificates, type MockApnsCertificates } from './mock-apns/certificates';
