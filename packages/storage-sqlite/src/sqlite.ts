@@ -51,6 +51,16 @@ const ENROLLMENT_COLUMNS =
   'id, channel, device_id, serial_number, user_id, user_short_name, user_long_name, topic, push_token, push_magic, unlock_token, enabled, token_update_tally, last_seen_at, created_at, updated_at';
 
 const migrationLocks = new WeakMap<Db, Promise<void>>();
+interface PendingWrite {
+  fn: () => unknown;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+interface Outcome {
+  ok: boolean;
+  value: unknown;
+}
+
 /** Most writes committed together; bounds the time one commit holds the write lock. */
 const MAX_BATCH = 256;
 
@@ -136,6 +146,7 @@ export class SqliteStorage implements MdmStorage {
   readonly #pending: { fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] =
     [];
   #flushScheduled = false;
+  readonly #batchTxn: Database.Transaction<(batch: PendingWrite[]) => Outcome[]>;
 
   constructor(options: SqliteStorageOptions) {
     this.#limits = resolveLimits(options.limits);
@@ -145,6 +156,7 @@ export class SqliteStorage implements MdmStorage {
       this.#db = options.database;
       this.#owned = false;
       this.#path = options.database.name;
+      this.#batchTxn = batchTransaction(this.#db);
       return;
     }
     const path = options.path;
@@ -167,6 +179,7 @@ export class SqliteStorage implements MdmStorage {
       });
     }
     this.#db = db;
+    this.#batchTxn = batchTransaction(db);
   }
 
   /** The underlying better-sqlite3 handle, for backups and diagnostics. */
@@ -210,28 +223,12 @@ export class SqliteStorage implements MdmStorage {
     const batch = this.#pending.splice(0, MAX_BATCH);
     if (this.#pending.length > 0) setImmediate(() => void this.#flush());
     else this.#flushScheduled = false;
-    let outcomes: { ok: boolean; value: unknown }[] = [];
-    const db = this.#db;
-    const single = batch.length === 1;
+    let outcomes: Outcome[] = [];
     try {
-      if (this.#closed || !db.open) throw new StorageError('CLOSED', 'storage handle is closed');
-      await withRetry(
-        () =>
-          db
-            .transaction(() => {
-              outcomes = [];
-              for (const op of batch) {
-                try {
-                  outcomes.push({ ok: true, value: single ? op.fn() : db.transaction(op.fn)() });
-                } catch (e) {
-                  if (single || isBusy(e)) throw e;
-                  outcomes.push({ ok: false, value: e });
-                }
-              }
-            })
-            .immediate(),
-        isBusy,
-      );
+      if (this.#closed || !this.#db.open) throw new StorageError('CLOSED', 'storage handle is closed');
+      await withRetry(() => {
+        outcomes = this.#batchTxn.immediate(batch);
+      }, isBusy);
     } catch (e) {
       const err = mapSqliteError(e, this.#path);
       for (const op of batch) op.reject(err);
@@ -1132,6 +1129,27 @@ export class SqliteStorage implements MdmStorage {
     if (!row) return undefined;
     return { name, state: row.state as string, token: row.token as number, updatedAt: date(row.updated_at) };
   }
+}
+
+/**
+ * One transaction for a batch of writes. A lone write runs bare (its error rolls back the whole
+ * transaction); several each get a savepoint so one failure rolls back alone. Lock errors abort the
+ * whole batch so it can be retried.
+ */
+function batchTransaction(db: Db): Database.Transaction<(batch: PendingWrite[]) => Outcome[]> {
+  return db.transaction((batch: PendingWrite[]) => {
+    if (batch.length === 1) return [{ ok: true, value: batch[0]!.fn() }];
+    const outcomes: Outcome[] = [];
+    for (const op of batch) {
+      try {
+        outcomes.push({ ok: true, value: db.transaction(op.fn)() });
+      } catch (e) {
+        if (isBusy(e)) throw e;
+        outcomes.push({ ok: false, value: e });
+      }
+    }
+    return outcomes;
+  });
 }
 
 function checkTtl(ttlMs: number): void {
