@@ -153,6 +153,32 @@ describe.skipIf(!ok)('EnvelopedData interop with openssl cms', () => {
     expect(r.cipher).toBe('des-cbc');
   });
 
+  it('OAEP with different OAEP and MGF1 hashes is refused as unsupported (node:crypto ties them)', async () => {
+    const inPath = dir.unique('bin');
+    dir.file(inPath.split('/').pop() as string, randomBytes(16));
+    const der = openssl([
+      'cms',
+      '-encrypt',
+      '-binary',
+      '-in',
+      inPath,
+      '-outform',
+      'DER',
+      '-aes-128-cbc',
+      '-recip',
+      alice.certPath,
+      '-keyopt',
+      'rsa_padding_mode:oaep',
+      '-keyopt',
+      'rsa_oaep_md:sha256',
+      '-keyopt',
+      'rsa_mgf1_md:sha1',
+    ]);
+    await expect(
+      decryptCms(der, { recipients: [{ certificate: alice.certificate, privateKey: alice.privateKey }] }),
+    ).rejects.toMatchObject({ code: 'UNSUPPORTED_ALGORITHM' });
+  });
+
   it('matches by subject key identifier both ways (-keyid)', async () => {
     const plain = randomBytes(64);
     const inPath = dir.unique('bin');
