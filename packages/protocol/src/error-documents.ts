@@ -18,7 +18,8 @@ export interface ErrorDocumentOptions {
   format?: 'json' | 'plist';
 }
 
-type Fields<T> = Omit<T, 'code'>;
+/** The fields of an error document other than its fixed `code`. */
+export type ErrorDocumentFields<T> = Omit<T, 'code'>;
 
 function errorDocument<T extends { code: string }>(
   schema: z.ZodType<T>,
@@ -46,7 +47,7 @@ function errorDocument<T extends { code: string }>(
  * ```
  */
 export function unrecognizedDevice(
-  fields: Fields<UnrecognizedDeviceErrorDocument> = {},
+  fields: ErrorDocumentFields<UnrecognizedDeviceErrorDocument> = {},
   options?: ErrorDocumentOptions,
 ): WireResponse {
   return errorDocument(
@@ -65,7 +66,7 @@ export function unrecognizedDevice(
  * ```
  */
 export function softwareUpdateRequired(
-  fields: Fields<SoftwareUpdateRequiredErrorDocument>,
+  fields: ErrorDocumentFields<SoftwareUpdateRequiredErrorDocument>,
   options?: ErrorDocumentOptions,
 ): WireResponse {
   return errorDocument(
@@ -77,7 +78,7 @@ export function softwareUpdateRequired(
 
 /** 403 `com.apple.watch.pairing.token.missing`: the watch must fetch a pairing token first. */
 export function watchPairingTokenMissing(
-  fields: Fields<WatchPairingTokenMissingErrorDocument>,
+  fields: ErrorDocumentFields<WatchPairingTokenMissingErrorDocument>,
   options?: ErrorDocumentOptions,
 ): WireResponse {
   return errorDocument(
@@ -89,7 +90,7 @@ export function watchPairingTokenMissing(
 
 /** 403 `com.apple.well-known.failed`: the service discovery step of account-driven enrollment failed. */
 export function wellKnownFailed(
-  fields: Fields<WellKnownFailedErrorDocument> = {},
+  fields: ErrorDocumentFields<WellKnownFailedErrorDocument> = {},
   options?: ErrorDocumentOptions,
 ): WireResponse {
   return errorDocument(

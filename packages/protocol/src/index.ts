@@ -22,6 +22,7 @@ export {
   SHARED_IPAD_USER_ID,
 } from './enrollment-id';
 export {
+  type ErrorDocumentFields,
   type ErrorDocumentOptions,
   softwareUpdateRequired,
   unrecognizedDevice,

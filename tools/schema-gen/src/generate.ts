@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { Emitter, pascal, quote } from './emit';
-import { OS_NAMES, type OsSupportYaml, type Release, type SchemaFile } from './model';
+import { OS_NAMES, type OsSupportYaml, type Release, type SchemaFile, type SchemaKey } from './model';
 
 /** Output files keyed by path relative to the repository root. */
 export type Output = Map<string, string>;
@@ -137,6 +137,39 @@ function applyErrata(file: SchemaFile): SchemaFile {
   return file;
 }
 
+/** A TS expression for an example value of a key: its first allowed value, else a typed placeholder. */
+function exampleValue(k: SchemaKey, depth: number): string {
+  if (k.rangelist?.length)
+    return typeof k.rangelist[0] === 'string' ? quote(k.rangelist[0]) : String(k.rangelist[0]);
+  switch (k.type) {
+    case '<string>':
+      return k.subkeys?.length ? quote(k.subkeys[0]!.key) : quote('…');
+    case '<integer>':
+    case '<real>':
+      return String(k.range?.min ?? 1);
+    case '<boolean>':
+      return 'true';
+    case '<data>':
+      return 'bytes';
+    case '<date>':
+      return 'new Date()';
+    case '<array>':
+      return k.subkeys?.length && depth < 3 ? `[${exampleValue(k.subkeys[0]!, depth + 1)}]` : '[]';
+    case '<dictionary>':
+      return depth < 3 ? exampleObject(k.subkeys ?? [], depth + 1) : '{}';
+    default:
+      return '{}';
+  }
+}
+
+/** `{ Key: value, ... }` of the required keys (all keys when none is required but some exist). */
+function exampleObject(keys: SchemaKey[], depth: number): string {
+  const known = keys.filter((k) => k.key !== 'ANY');
+  const required = known.filter((k) => k.presence === 'required');
+  if (!required.length) return '{}';
+  return `{ ${required.map((k) => `${/^[A-Za-z_$][\w$]*$/.test(k.key) ? k.key : quote(k.key)}: ${exampleValue(k, depth)}`).join(', ')} }`;
+}
+
 function imports(e: Emitter, extra: string[], helpersFrom: string): string {
   const helpers = [e.usesData ? 'plistData' : '', e.usesDate ? 'plistDate' : ''].filter(Boolean);
   const lines = ["import { z } from 'zod';"];
@@ -195,6 +228,14 @@ function commandFile(
   const hasRequired = (f.payloadkeys ?? []).some((k) => k.presence === 'required');
   const payloadParam = hasRequired ? `payload: ${payloadName}` : `payload: ${payloadName} = {}`;
   const defName = `${rt}Command`;
+  const exampleArg = exampleObject(f.payloadkeys ?? [], 0);
+  const example = [
+    ' * @example',
+    ' * ```ts',
+    ` * const command = ${fn}(${exampleArg === '{}' ? '' : exampleArg});`,
+    ' * const body = encodeCommand(command); // XML plist bytes for the device',
+    ' * ```',
+  ];
   const code = [
     header(release, [f.path]),
     imports(
@@ -217,6 +258,7 @@ function commandFile(
     '/**',
     ` * Builds a \`${rt}\` command with a fresh CommandUUID (or \`options.commandUUID\`), validating the payload.`,
     ` * @throws ProtocolError \`INVALID_COMMAND\` with the key path of the first problem.`,
+    ...example,
     ` * @see ${url}`,
     ' */',
     `export function ${fn}(${payloadParam}, options?: BuildOptions): Command<'${rt}', ${payloadName}> {`,

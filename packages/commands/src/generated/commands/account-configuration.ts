@@ -86,6 +86,11 @@ export const AccountConfigurationCommand = defineCommand<'AccountConfiguration',
 /**
  * Builds a `AccountConfiguration` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = accountConfiguration();
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/account.configuration.yaml
  */
 export function accountConfiguration(payload: AccountConfigurationPayload = {}, options?: BuildOptions): Command<'AccountConfiguration', AccountConfigurationPayload> {

@@ -83,6 +83,11 @@ export const ActiveNSExtensionsCommand = defineCommand<'ActiveNSExtensions', Act
 /**
  * Builds a `ActiveNSExtensions` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = activeNSExtensions();
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.extensions.listactive.yaml
  */
 export function activeNSExtensions(payload: ActiveNSExtensionsPayload = {}, options?: BuildOptions): Command<'ActiveNSExtensions', ActiveNSExtensionsPayload> {

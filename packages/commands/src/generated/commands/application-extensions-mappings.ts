@@ -69,6 +69,11 @@ export const NSExtensionMappingsCommand = defineCommand<'NSExtensionMappings', N
 /**
  * Builds a `NSExtensionMappings` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = nsExtensionMappings();
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.extensions.mappings.yaml
  */
 export function nsExtensionMappings(payload: NSExtensionMappingsPayload = {}, options?: BuildOptions): Command<'NSExtensionMappings', NSExtensionMappingsPayload> {

@@ -157,6 +157,11 @@ export const InstallApplicationCommand = defineCommand<'InstallApplication', Ins
 /**
  * Builds a `InstallApplication` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = installApplication();
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.install.yaml
  */
 export function installApplication(payload: InstallApplicationPayload = {}, options?: BuildOptions): Command<'InstallApplication', InstallApplicationPayload> {

@@ -154,6 +154,11 @@ export const InstalledApplicationListCommand = defineCommand<'InstalledApplicati
 /**
  * Builds a `InstalledApplicationList` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = installedApplicationList();
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.installed.list.yaml
  */
 export function installedApplicationList(payload: InstalledApplicationListPayload = {}, options?: BuildOptions): Command<'InstalledApplicationList', InstalledApplicationListPayload> {

@@ -78,6 +78,11 @@ export const InviteToProgramCommand = defineCommand<'InviteToProgram', InviteToP
 /**
  * Builds a `InviteToProgram` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = inviteToProgram({ ProgramID: 'com.apple.cloudvpp', InvitationURL: '…' });
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.invitetoprogram.yaml
  */
 export function inviteToProgram(payload: InviteToProgramPayload, options?: BuildOptions): Command<'InviteToProgram', InviteToProgramPayload> {

@@ -111,6 +111,11 @@ export const ManagedApplicationListCommand = defineCommand<'ManagedApplicationLi
 /**
  * Builds a `ManagedApplicationList` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = managedApplicationList();
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.managed.list.yaml
  */
 export function managedApplicationList(payload: ManagedApplicationListPayload = {}, options?: BuildOptions): Command<'ManagedApplicationList', ManagedApplicationListPayload> {

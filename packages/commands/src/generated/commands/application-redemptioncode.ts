@@ -57,6 +57,11 @@ export const ApplyRedemptionCodeCommand = defineCommand<'ApplyRedemptionCode', A
 /**
  * Builds a `ApplyRedemptionCode` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = applyRedemptionCode({ Identifier: '…', RedemptionCode: '…' });
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.redemptioncode.yaml
  */
 export function applyRedemptionCode(payload: ApplyRedemptionCodePayload, options?: BuildOptions): Command<'ApplyRedemptionCode', ApplyRedemptionCodePayload> {

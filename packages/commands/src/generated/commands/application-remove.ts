@@ -73,6 +73,11 @@ export const RemoveApplicationCommand = defineCommand<'RemoveApplication', Remov
 /**
  * Builds a `RemoveApplication` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = removeApplication({ Identifier: '…' });
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.remove.yaml
  */
 export function removeApplication(payload: RemoveApplicationPayload, options?: BuildOptions): Command<'RemoveApplication', RemoveApplicationPayload> {

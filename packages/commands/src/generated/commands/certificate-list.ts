@@ -96,6 +96,11 @@ export const CertificateListCommand = defineCommand<'CertificateList', Certifica
 /**
  * Builds a `CertificateList` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = certificateList();
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/certificate.list.yaml
  */
 export function certificateList(payload: CertificateListPayload = {}, options?: BuildOptions): Command<'CertificateList', CertificateListPayload> {

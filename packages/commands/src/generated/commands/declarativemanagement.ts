@@ -72,6 +72,11 @@ export const DeclarativeManagementCommand = defineCommand<'DeclarativeManagement
 /**
  * Builds a `DeclarativeManagement` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = declarativeManagement();
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/declarativemanagement.yaml
  */
 export function declarativeManagement(payload: DeclarativeManagementPayload = {}, options?: BuildOptions): Command<'DeclarativeManagement', DeclarativeManagementPayload> {

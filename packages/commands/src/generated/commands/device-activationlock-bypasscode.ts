@@ -77,6 +77,11 @@ export const ActivationLockBypassCodeCommand = defineCommand<'ActivationLockBypa
 /**
  * Builds a `ActivationLockBypassCode` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = activationLockBypassCode();
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.activationlock.bypasscode.yaml
  */
 export function activationLockBypassCode(payload: ActivationLockBypassCodePayload = {}, options?: BuildOptions): Command<'ActivationLockBypassCode', ActivationLockBypassCodePayload> {

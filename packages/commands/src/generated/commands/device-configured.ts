@@ -68,6 +68,11 @@ export const DeviceConfiguredCommand = defineCommand<'DeviceConfigured', DeviceC
 /**
  * Builds a `DeviceConfigured` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = deviceConfigured();
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.configured.yaml
  */
 export function deviceConfigured(payload: DeviceConfiguredPayload = {}, options?: BuildOptions): Command<'DeviceConfigured', DeviceConfiguredPayload> {

@@ -96,6 +96,11 @@ export const EraseDeviceCommand = defineCommand<'EraseDevice', EraseDevicePayloa
 /**
  * Builds a `EraseDevice` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = eraseDevice();
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.erase.yaml
  */
 export function eraseDevice(payload: EraseDevicePayload = {}, options?: BuildOptions): Command<'EraseDevice', EraseDevicePayload> {

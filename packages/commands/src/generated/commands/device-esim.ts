@@ -57,6 +57,11 @@ export const RefreshCellularPlansCommand = defineCommand<'RefreshCellularPlans',
 /**
  * Builds a `RefreshCellularPlans` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = refreshCellularPlans({ eSIMServerURL: '…' });
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.esim.yaml
  */
 export function refreshCellularPlans(payload: RefreshCellularPlansPayload, options?: BuildOptions): Command<'RefreshCellularPlans', RefreshCellularPlansPayload> {

@@ -61,6 +61,11 @@ export const EnableLostModeCommand = defineCommand<'EnableLostMode', EnableLostM
 /**
  * Builds a `EnableLostMode` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = enableLostMode();
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.lostmode.enable.yaml
  */
 export function enableLostMode(payload: EnableLostModePayload = {}, options?: BuildOptions): Command<'EnableLostMode', EnableLostModePayload> {

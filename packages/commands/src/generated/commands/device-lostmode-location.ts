@@ -85,6 +85,11 @@ export const DeviceLocationCommand = defineCommand<'DeviceLocation', DeviceLocat
 /**
  * Builds a `DeviceLocation` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = deviceLocation();
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.lostmode.location.yaml
  */
 export function deviceLocation(payload: DeviceLocationPayload = {}, options?: BuildOptions): Command<'DeviceLocation', DeviceLocationPayload> {

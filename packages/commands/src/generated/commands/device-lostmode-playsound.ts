@@ -53,6 +53,11 @@ export const PlayLostModeSoundCommand = defineCommand<'PlayLostModeSound', PlayL
 /**
  * Builds a `PlayLostModeSound` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = playLostModeSound();
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.lostmode.playsound.yaml
  */
 export function playLostModeSound(payload: PlayLostModeSoundPayload = {}, options?: BuildOptions): Command<'PlayLostModeSound', PlayLostModeSoundPayload> {

@@ -132,6 +132,11 @@ export const RestrictionsCommand = defineCommand<'Restrictions', RestrictionsPay
 /**
  * Builds a `Restrictions` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = restrictions();
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.restrictions.list.yaml
  */
 export function restrictions(payload: RestrictionsPayload = {}, options?: BuildOptions): Command<'Restrictions', RestrictionsPayload> {

@@ -60,6 +60,11 @@ export const ShutDownDeviceCommand = defineCommand<'ShutDownDevice', ShutDownDev
 /**
  * Builds a `ShutDownDevice` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = shutDownDevice();
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.shutdown.yaml
  */
 export function shutDownDevice(payload: ShutDownDevicePayload = {}, options?: BuildOptions): Command<'ShutDownDevice', ShutDownDevicePayload> {

@@ -322,6 +322,11 @@ export const ContentCachingInformationCommand = defineCommand<'ContentCachingInf
 /**
  * Builds a `ContentCachingInformation` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = contentCachingInformation();
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/information.contentcaching.yaml
  */
 export function contentCachingInformation(payload: ContentCachingInformationPayload = {}, options?: BuildOptions): Command<'ContentCachingInformation', ContentCachingInformationPayload> {

@@ -797,6 +797,11 @@ export const DeviceInformationCommand = defineCommand<'DeviceInformation', Devic
 /**
  * Builds a `DeviceInformation` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = deviceInformation({ Queries: ['UDID'] });
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/information.device.yaml
  */
 export function deviceInformation(payload: DeviceInformationPayload, options?: BuildOptions): Command<'DeviceInformation', DeviceInformationPayload> {

@@ -210,6 +210,11 @@ export const SecurityInfoCommand = defineCommand<'SecurityInfo', SecurityInfoPay
 /**
  * Builds a `SecurityInfo` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = securityInfo();
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/information.security.yaml
  */
 export function securityInfo(payload: SecurityInfoPayload = {}, options?: BuildOptions): Command<'SecurityInfo', SecurityInfoPayload> {

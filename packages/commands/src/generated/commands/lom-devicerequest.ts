@@ -87,6 +87,11 @@ export const LOMDeviceRequestCommand = defineCommand<'LOMDeviceRequest', LOMDevi
 /**
  * Builds a `LOMDeviceRequest` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = lomDeviceRequest({ RequestList: [{ DeviceRequestType: 'PowerON', DeviceRequestUUID: '…', DeviceDNSName: '…', PrimaryIPv6AddressList: ['…'], SecondaryIPv6AddressList: ['…'], LOMProtocolVersion: 1 }] });
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/lom.devicerequest.yaml
  */
 export function lomDeviceRequest(payload: LOMDeviceRequestPayload, options?: BuildOptions): Command<'LOMDeviceRequest', LOMDeviceRequestPayload> {

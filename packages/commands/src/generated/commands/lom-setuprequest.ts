@@ -65,6 +65,11 @@ export const LOMSetupRequestCommand = defineCommand<'LOMSetupRequest', LOMSetupR
 /**
  * Builds a `LOMSetupRequest` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = lomSetupRequest();
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/lom.setuprequest.yaml
  */
 export function lomSetupRequest(payload: LOMSetupRequestPayload = {}, options?: BuildOptions): Command<'LOMSetupRequest', LOMSetupRequestPayload> {

@@ -120,6 +120,11 @@ export const ManagedApplicationAttributesCommand = defineCommand<'ManagedApplica
 /**
  * Builds a `ManagedApplicationAttributes` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = managedApplicationAttributes({ Identifiers: ['…'] });
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/managed.application.attributes.yaml
  */
 export function managedApplicationAttributes(payload: ManagedApplicationAttributesPayload, options?: BuildOptions): Command<'ManagedApplicationAttributes', ManagedApplicationAttributesPayload> {

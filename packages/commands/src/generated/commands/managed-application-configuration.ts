@@ -92,6 +92,11 @@ export const ManagedApplicationConfigurationCommand = defineCommand<'ManagedAppl
 /**
  * Builds a `ManagedApplicationConfiguration` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = managedApplicationConfiguration({ Identifiers: ['…'] });
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/managed.application.configuration.yaml
  */
 export function managedApplicationConfiguration(payload: ManagedApplicationConfigurationPayload, options?: BuildOptions): Command<'ManagedApplicationConfiguration', ManagedApplicationConfigurationPayload> {

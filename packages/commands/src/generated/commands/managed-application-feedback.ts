@@ -92,6 +92,11 @@ export const ManagedApplicationFeedbackCommand = defineCommand<'ManagedApplicati
 /**
  * Builds a `ManagedApplicationFeedback` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = managedApplicationFeedback({ Identifiers: ['…'] });
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/managed.application.feedback.yaml
  */
 export function managedApplicationFeedback(payload: ManagedApplicationFeedbackPayload, options?: BuildOptions): Command<'ManagedApplicationFeedback', ManagedApplicationFeedbackPayload> {

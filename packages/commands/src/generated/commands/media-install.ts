@@ -108,6 +108,11 @@ export const InstallMediaCommand = defineCommand<'InstallMedia', InstallMediaPay
 /**
  * Builds a `InstallMedia` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = installMedia({ MediaType: 'Book' });
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/media.install.yaml
  */
 export function installMedia(payload: InstallMediaPayload, options?: BuildOptions): Command<'InstallMedia', InstallMediaPayload> {

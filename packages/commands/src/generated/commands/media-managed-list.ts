@@ -81,6 +81,11 @@ export const ManagedMediaListCommand = defineCommand<'ManagedMediaList', Managed
 /**
  * Builds a `ManagedMediaList` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = managedMediaList();
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/media.managed.list.yaml
  */
 export function managedMediaList(payload: ManagedMediaListPayload = {}, options?: BuildOptions): Command<'ManagedMediaList', ManagedMediaListPayload> {

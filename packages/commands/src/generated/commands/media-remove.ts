@@ -61,6 +61,11 @@ export const RemoveMediaCommand = defineCommand<'RemoveMedia', RemoveMediaPayloa
 /**
  * Builds a `RemoveMedia` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = removeMedia({ MediaType: 'Book' });
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/media.remove.yaml
  */
 export function removeMedia(payload: RemoveMediaPayload, options?: BuildOptions): Command<'RemoveMedia', RemoveMediaPayload> {

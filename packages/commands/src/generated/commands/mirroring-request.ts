@@ -82,6 +82,11 @@ export const RequestMirroringCommand = defineCommand<'RequestMirroring', Request
 /**
  * Builds a `RequestMirroring` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = requestMirroring();
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/mirroring.request.yaml
  */
 export function requestMirroring(payload: RequestMirroringPayload = {}, options?: BuildOptions): Command<'RequestMirroring', RequestMirroringPayload> {

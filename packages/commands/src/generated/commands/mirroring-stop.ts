@@ -60,6 +60,11 @@ export const StopMirroringCommand = defineCommand<'StopMirroring', StopMirroring
 /**
  * Builds a `StopMirroring` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = stopMirroring();
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/mirroring.stop.yaml
  */
 export function stopMirroring(payload: StopMirroringPayload = {}, options?: BuildOptions): Command<'StopMirroring', StopMirroringPayload> {

@@ -64,6 +64,11 @@ export const ClearPasscodeCommand = defineCommand<'ClearPasscode', ClearPasscode
 /**
  * Builds a `ClearPasscode` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = clearPasscode({ UnlockToken: bytes });
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/passcode.clear.yaml
  */
 export function clearPasscode(payload: ClearPasscodePayload, options?: BuildOptions): Command<'ClearPasscode', ClearPasscodePayload> {

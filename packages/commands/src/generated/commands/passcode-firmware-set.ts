@@ -74,6 +74,11 @@ export const SetFirmwarePasswordCommand = defineCommand<'SetFirmwarePassword', S
 /**
  * Builds a `SetFirmwarePassword` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = setFirmwarePassword({ NewPassword: '…' });
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/passcode.firmware.set.yaml
  */
 export function setFirmwarePassword(payload: SetFirmwarePasswordPayload, options?: BuildOptions): Command<'SetFirmwarePassword', SetFirmwarePasswordPayload> {

@@ -69,6 +69,11 @@ export const VerifyFirmwarePasswordCommand = defineCommand<'VerifyFirmwarePasswo
 /**
  * Builds a `VerifyFirmwarePassword` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = verifyFirmwarePassword({ Password: '…' });
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/passcode.firmware.verify.yaml
  */
 export function verifyFirmwarePassword(payload: VerifyFirmwarePasswordPayload, options?: BuildOptions): Command<'VerifyFirmwarePassword', VerifyFirmwarePasswordPayload> {

@@ -55,6 +55,11 @@ export const SetRecoveryLockCommand = defineCommand<'SetRecoveryLock', SetRecove
 /**
  * Builds a `SetRecoveryLock` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = setRecoveryLock({ NewPassword: '…' });
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/passcode.recovery.set.yaml
  */
 export function setRecoveryLock(payload: SetRecoveryLockPayload, options?: BuildOptions): Command<'SetRecoveryLock', SetRecoveryLockPayload> {

@@ -65,6 +65,11 @@ export const VerifyRecoveryLockCommand = defineCommand<'VerifyRecoveryLock', Ver
 /**
  * Builds a `VerifyRecoveryLock` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = verifyRecoveryLock({ Password: '…' });
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/passcode.recovery.verify.yaml
  */
 export function verifyRecoveryLock(payload: VerifyRecoveryLockPayload, options?: BuildOptions): Command<'VerifyRecoveryLock', VerifyRecoveryLockPayload> {

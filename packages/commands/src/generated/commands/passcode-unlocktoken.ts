@@ -65,6 +65,11 @@ export const RequestUnlockTokenCommand = defineCommand<'RequestUnlockToken', Req
 /**
  * Builds a `RequestUnlockToken` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = requestUnlockToken();
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/passcode.unlocktoken.yaml
  */
 export function requestUnlockToken(payload: RequestUnlockTokenPayload = {}, options?: BuildOptions): Command<'RequestUnlockToken', RequestUnlockTokenPayload> {

@@ -75,6 +75,11 @@ export const InstallProfileCommand = defineCommand<'InstallProfile', InstallProf
 /**
  * Builds a `InstallProfile` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = installProfile({ Payload: bytes });
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/profile.install.yaml
  */
 export function installProfile(payload: InstallProfilePayload, options?: BuildOptions): Command<'InstallProfile', InstallProfilePayload> {

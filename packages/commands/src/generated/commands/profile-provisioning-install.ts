@@ -75,6 +75,11 @@ export const InstallProvisioningProfileCommand = defineCommand<'InstallProvision
 /**
  * Builds a `InstallProvisioningProfile` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = installProvisioningProfile({ ProvisioningProfile: bytes });
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/profile.provisioning.install.yaml
  */
 export function installProvisioningProfile(payload: InstallProvisioningProfilePayload, options?: BuildOptions): Command<'InstallProvisioningProfile', InstallProvisioningProfilePayload> {

@@ -96,6 +96,11 @@ export const ProvisioningProfileListCommand = defineCommand<'ProvisioningProfile
 /**
  * Builds a `ProvisioningProfileList` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = provisioningProfileList();
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/profile.provisioning.list.yaml
  */
 export function provisioningProfileList(payload: ProvisioningProfileListPayload = {}, options?: BuildOptions): Command<'ProvisioningProfileList', ProvisioningProfileListPayload> {

@@ -74,6 +74,11 @@ export const RemoveProfileCommand = defineCommand<'RemoveProfile', RemoveProfile
 /**
  * Builds a `RemoveProfile` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = removeProfile({ Identifier: '…' });
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/profile.remove.yaml
  */
 export function removeProfile(payload: RemoveProfilePayload, options?: BuildOptions): Command<'RemoveProfile', RemoveProfilePayload> {

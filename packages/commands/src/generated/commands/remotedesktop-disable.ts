@@ -49,6 +49,11 @@ export const DisableRemoteDesktopCommand = defineCommand<'DisableRemoteDesktop',
 /**
  * Builds a `DisableRemoteDesktop` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = disableRemoteDesktop();
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/remotedesktop.disable.yaml
  */
 export function disableRemoteDesktop(payload: DisableRemoteDesktopPayload = {}, options?: BuildOptions): Command<'DisableRemoteDesktop', DisableRemoteDesktopPayload> {

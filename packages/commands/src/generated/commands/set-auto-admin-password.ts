@@ -56,6 +56,11 @@ export const SetAutoAdminPasswordCommand = defineCommand<'SetAutoAdminPassword',
 /**
  * Builds a `SetAutoAdminPassword` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = setAutoAdminPassword({ GUID: '…', passwordHash: bytes });
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/set.auto.admin.password.yaml
  */
 export function setAutoAdminPassword(payload: SetAutoAdminPasswordPayload, options?: BuildOptions): Command<'SetAutoAdminPassword', SetAutoAdminPasswordPayload> {

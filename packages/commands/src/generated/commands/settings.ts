@@ -347,6 +347,11 @@ export const SettingsCommand = defineCommand<'Settings', SettingsPayload, Settin
 /**
  * Builds a `Settings` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = settings({ Settings: [{ Item: 'Wallpaper', Image: bytes, Where: 1 }] });
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/settings.yaml
  */
 export function settings(payload: SettingsPayload, options?: BuildOptions): Command<'Settings', SettingsPayload> {

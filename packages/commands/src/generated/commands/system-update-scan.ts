@@ -67,6 +67,11 @@ export const ScheduleOSUpdateScanCommand = defineCommand<'ScheduleOSUpdateScan',
 /**
  * Builds a `ScheduleOSUpdateScan` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = scheduleOSUpdateScan();
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/system.update.scan.yaml
  */
 export function scheduleOSUpdateScan(payload: ScheduleOSUpdateScanPayload = {}, options?: BuildOptions): Command<'ScheduleOSUpdateScan', ScheduleOSUpdateScanPayload> {

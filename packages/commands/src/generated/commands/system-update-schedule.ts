@@ -106,6 +106,11 @@ export const ScheduleOSUpdateCommand = defineCommand<'ScheduleOSUpdate', Schedul
 /**
  * Builds a `ScheduleOSUpdate` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = scheduleOSUpdate({ Updates: [{ InstallAction: 'Default' }] });
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/system.update.schedule.yaml
  */
 export function scheduleOSUpdate(payload: ScheduleOSUpdatePayload, options?: BuildOptions): Command<'ScheduleOSUpdate', ScheduleOSUpdatePayload> {

@@ -100,6 +100,11 @@ export const OSUpdateStatusCommand = defineCommand<'OSUpdateStatus', OSUpdateSta
 /**
  * Builds a `OSUpdateStatus` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = osUpdateStatus();
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/system.update.status.yaml
  */
 export function osUpdateStatus(payload: OSUpdateStatusPayload = {}, options?: BuildOptions): Command<'OSUpdateStatus', OSUpdateStatusPayload> {

@@ -53,6 +53,11 @@ export const UserConfiguredCommand = defineCommand<'UserConfigured', UserConfigu
 /**
  * Builds a `UserConfigured` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = userConfigured();
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/user.configured.yaml
  */
 export function userConfigured(payload: UserConfiguredPayload = {}, options?: BuildOptions): Command<'UserConfigured', UserConfiguredPayload> {

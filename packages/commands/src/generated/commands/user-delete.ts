@@ -71,6 +71,11 @@ export const DeleteUserCommand = defineCommand<'DeleteUser', DeleteUserPayload, 
 /**
  * Builds a `DeleteUser` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = deleteUser();
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/user.delete.yaml
  */
 export function deleteUser(payload: DeleteUserPayload = {}, options?: BuildOptions): Command<'DeleteUser', DeleteUserPayload> {

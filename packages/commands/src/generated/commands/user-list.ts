@@ -103,6 +103,11 @@ export const UserListCommand = defineCommand<'UserList', UserListPayload, UserLi
 /**
  * Builds a `UserList` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
  * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * @example
+ * ```ts
+ * const command = userList();
+ * const body = encodeCommand(command); // XML plist bytes for the device
+ * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/user.list.yaml
  */
 export function userList(payload: UserListPayload = {}, options?: BuildOptions): Command<'UserList', UserListPayload> {
