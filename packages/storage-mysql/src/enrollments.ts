@@ -245,6 +245,9 @@ export async function getBootstrapToken(ctx: Ctx, id: string): Promise<Uint8Arra
 
 const maxRemembered = 200_000;
 
+/** Rows per multi-row INSERT of an import. */
+const importBatch = 1_000;
+
 /**
  * Coalesced last-seen write. This process skips ids it wrote recently without asking the server,
  * and the single-row UPDATE only fires when the stored time is older than the interval. A lone
@@ -371,15 +374,47 @@ export async function importEnrollments(ctx: Ctx, items: EnrollmentExport[]): Pr
     }
     for (const h of item.certificateHashes) checkKey('certificate hash', h, ctx.limits.maxKeyLength);
   }
-  // Sorted by id so concurrent imports lock rows in the same order.
-  const sorted = [...items].sort((a, b) => (a.enrollment.id < b.enrollment.id ? -1 : 1));
+  // Last occurrence of an id wins; sorted by id so concurrent imports lock rows in the same order.
+  const byId = new Map(items.map((item) => [item.enrollment.id, item]));
+  const sorted = [...byId.values()].sort((a, b) => (a.enrollment.id < b.enrollment.id ? -1 : 1));
+  const owners = new Map<string, string>();
+  for (const item of sorted) {
+    for (const hash of item.certificateHashes) {
+      const other = owners.get(hash);
+      if (other !== undefined && other !== item.enrollment.id) {
+        throw new StorageError('CONFLICT', 'one certificate hash is listed for two enrollments');
+      }
+      owners.set(hash, item.enrollment.id);
+    }
+  }
+  const hashes = [...owners.keys()].sort();
+  const rows = sorted.map(({ enrollment: e, bootstrapToken }) => [
+    e.id,
+    e.channel,
+    e.deviceId,
+    optionalText(ctx, 'serialNumber', e.serialNumber),
+    optionalText(ctx, 'userId', e.userId),
+    optionalText(ctx, 'userShortName', e.userShortName),
+    optionalText(ctx, 'userLongName', e.userLongName),
+    optionalText(ctx, 'topic', e.topic),
+    optionalText(ctx, 'pushToken', e.pushToken),
+    optionalText(ctx, 'pushMagic', e.pushMagic),
+    buf(e.unlockToken),
+    e.enabled ? 1 : 0,
+    Number.isInteger(e.tokenUpdateTally) ? e.tokenUpdateTally : 0,
+    buf(bootstrapToken),
+    e.lastSeenAt ?? null,
+    e.createdAt,
+    e.updatedAt,
+  ]);
+  // Multi-row statements in batches; one transaction for the whole import.
   await transaction(ctx.db, 'importEnrollments', async (tx) => {
-    for (const { enrollment: e, bootstrapToken, certificateHashes } of sorted) {
-      await tx.execute(
+    for (let i = 0; i < rows.length; i += importBatch) {
+      await tx.query(
         `INSERT INTO enrollments (id, channel, device_id, serial_number, user_id, user_short_name, user_long_name,
                                   topic, push_token, push_magic, unlock_token, enabled, token_update_tally,
                                   bootstrap_token, last_seen_at, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         VALUES ?
          ON DUPLICATE KEY UPDATE
            channel = VALUES(channel), device_id = VALUES(device_id), serial_number = VALUES(serial_number),
            user_id = VALUES(user_id), user_short_name = VALUES(user_short_name),
@@ -387,39 +422,23 @@ export async function importEnrollments(ctx: Ctx, items: EnrollmentExport[]): Pr
            push_magic = VALUES(push_magic), unlock_token = VALUES(unlock_token), enabled = VALUES(enabled),
            token_update_tally = VALUES(token_update_tally), bootstrap_token = VALUES(bootstrap_token),
            last_seen_at = VALUES(last_seen_at), created_at = VALUES(created_at), updated_at = VALUES(updated_at)`,
-        [
-          e.id,
-          e.channel,
-          e.deviceId,
-          optionalText(ctx, 'serialNumber', e.serialNumber),
-          optionalText(ctx, 'userId', e.userId),
-          optionalText(ctx, 'userShortName', e.userShortName),
-          optionalText(ctx, 'userLongName', e.userLongName),
-          optionalText(ctx, 'topic', e.topic),
-          optionalText(ctx, 'pushToken', e.pushToken),
-          optionalText(ctx, 'pushMagic', e.pushMagic),
-          buf(e.unlockToken),
-          e.enabled ? 1 : 0,
-          Number.isInteger(e.tokenUpdateTally) ? e.tokenUpdateTally : 0,
-          buf(bootstrapToken),
-          e.lastSeenAt ?? null,
-          e.createdAt,
-          e.updatedAt,
-        ],
+        [rows.slice(i, i + importBatch)],
       );
-      for (const hash of [...certificateHashes].sort()) {
-        await tx.execute(
-          `INSERT INTO certificate_associations (cert_hash, enrollment_id, created_at) VALUES (?, ?, ?)
-           ON DUPLICATE KEY UPDATE cert_hash = cert_hash`,
-          [hash, e.id, new Date()],
-        );
-        const [owner] = await tx.execute<mysql.RowDataPacket[]>(
-          'SELECT enrollment_id FROM certificate_associations WHERE cert_hash = ?',
-          [hash],
-        );
-        if (owner[0]?.enrollment_id !== e.id) {
-          throw new StorageError('CONFLICT', 'certificate is already associated with another enrollment');
-        }
+    }
+    const now = new Date();
+    for (let i = 0; i < hashes.length; i += importBatch) {
+      const chunk = hashes.slice(i, i + importBatch);
+      await tx.query(
+        `INSERT INTO certificate_associations (cert_hash, enrollment_id, created_at) VALUES ?
+         ON DUPLICATE KEY UPDATE cert_hash = cert_hash`,
+        [chunk.map((h) => [h, owners.get(h)!, now])],
+      );
+      const [found] = await tx.query<mysql.RowDataPacket[]>(
+        'SELECT cert_hash, enrollment_id FROM certificate_associations WHERE cert_hash IN (?)',
+        [chunk],
+      );
+      if (found.some((r) => owners.get(r.cert_hash as string) !== r.enrollment_id)) {
+        throw new StorageError('CONFLICT', 'certificate is already associated with another enrollment');
       }
     }
   });

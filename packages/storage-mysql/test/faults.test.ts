@@ -50,13 +50,13 @@ describe.skipIf(!mysqlAvailable())('MySQL faults', () => {
     await admin(`DROP DATABASE IF EXISTS ${database}`);
   });
 
-  it('fails cleanly with UNAVAILABLE when the connection dies mid-transaction, storing nothing', async () => {
+  it('fails cleanly with UNAVAILABLE when the connection drops mid-transaction, storing nothing', async () => {
     let attempts = 0;
     const err = await transaction(db, 'probe', async (tx) => {
       attempts++;
       await tx.query('INSERT INTO fault_probe (id) VALUES (1)');
-      const [rows] = await tx.query<mysql.RowDataPacket[]>('SELECT CONNECTION_ID() AS id');
-      await admin(`KILL CONNECTION ${Number(rows[0]!.id)}`);
+      // the socket dies under the open transaction
+      (tx as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
       await tx.query('INSERT INTO fault_probe (id) VALUES (2)');
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StorageError);
@@ -67,6 +67,30 @@ describe.skipIf(!mysqlAvailable())('MySQL faults', () => {
     await transaction(db, 'again', (tx) => tx.query('INSERT INTO fault_probe (id) VALUES (3)'));
     const [after] = await db.pool.query<mysql.RowDataPacket[]>('SELECT id FROM fault_probe');
     expect(after.map((r) => r.id)).toEqual([3]);
+    await db.pool.query('DELETE FROM fault_probe');
+  });
+
+  it('never half-stores a transaction whose connection the server kills', async () => {
+    let attempts = 0;
+    const outcome = await transaction(db, 'killed', async (tx) => {
+      attempts++;
+      await tx.query('INSERT INTO fault_probe (id) VALUES (4)');
+      if (attempts === 1) {
+        const [rows] = await tx.query<mysql.RowDataPacket[]>('SELECT CONNECTION_ID() AS id');
+        await admin(`KILL CONNECTION ${Number(rows[0]!.id)}`);
+      }
+      await tx.query('INSERT INTO fault_probe (id) VALUES (5)');
+      return 'committed';
+    }).catch((e: unknown) => e);
+    const [rows] = await db.pool.query<mysql.RowDataPacket[]>('SELECT id FROM fault_probe ORDER BY id');
+    if (outcome === 'committed') {
+      expect(attempts).toBe(2);
+      expect(rows.map((r) => r.id)).toEqual([4, 5]);
+    } else {
+      expect(isStorageError(outcome, 'UNAVAILABLE')).toBe(true);
+      expect(rows).toEqual([]);
+    }
+    await db.pool.query('DELETE FROM fault_probe');
   });
 
   it('retries deadlocks and lock wait timeouts, then gives up with BUSY', async () => {

@@ -347,54 +347,73 @@ export async function importEnrollments(ctx: Ctx, items: EnrollmentExport[]): Pr
     }
     for (const h of item.certificateHashes) checkKey('certificate hash', h, ctx.limits.maxKeyLength);
   }
-  // Sorted by id so concurrent imports lock rows in the same order.
-  const sorted = [...items].sort((a, b) => (a.enrollment.id < b.enrollment.id ? -1 : 1));
-  await transaction(ctx.db, 'importEnrollments', async (tx) => {
-    for (const { enrollment: e, bootstrapToken, certificateHashes } of sorted) {
-      await tx.query(
-        `INSERT INTO enrollments (id, channel, device_id, serial_number, user_id, user_short_name, user_long_name,
-                                  topic, push_token, push_magic, unlock_token, enabled, token_update_tally,
-                                  bootstrap_token, last_seen_at, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-         ON CONFLICT (id) DO UPDATE SET
-           channel = EXCLUDED.channel, device_id = EXCLUDED.device_id, serial_number = EXCLUDED.serial_number,
-           user_id = EXCLUDED.user_id, user_short_name = EXCLUDED.user_short_name,
-           user_long_name = EXCLUDED.user_long_name, topic = EXCLUDED.topic, push_token = EXCLUDED.push_token,
-           push_magic = EXCLUDED.push_magic, unlock_token = EXCLUDED.unlock_token, enabled = EXCLUDED.enabled,
-           token_update_tally = EXCLUDED.token_update_tally, bootstrap_token = EXCLUDED.bootstrap_token,
-           last_seen_at = EXCLUDED.last_seen_at, created_at = EXCLUDED.created_at,
-           updated_at = EXCLUDED.updated_at`,
-        [
-          e.id,
-          e.channel,
-          e.deviceId,
-          optionalText(ctx, 'serialNumber', e.serialNumber),
-          optionalText(ctx, 'userId', e.userId),
-          optionalText(ctx, 'userShortName', e.userShortName),
-          optionalText(ctx, 'userLongName', e.userLongName),
-          optionalText(ctx, 'topic', e.topic),
-          optionalText(ctx, 'pushToken', e.pushToken),
-          optionalText(ctx, 'pushMagic', e.pushMagic),
-          e.unlockToken ?? null,
-          Boolean(e.enabled),
-          Number.isInteger(e.tokenUpdateTally) ? e.tokenUpdateTally : 0,
-          bootstrapToken ?? null,
-          e.lastSeenAt ?? null,
-          e.createdAt,
-          e.updatedAt,
-        ],
-      );
-      for (const hash of [...certificateHashes].sort()) {
-        const r = await tx.query(
-          `INSERT INTO certificate_associations (cert_hash, enrollment_id, created_at) VALUES ($1, $2, $3)
-           ON CONFLICT (cert_hash) DO UPDATE SET cert_hash = EXCLUDED.cert_hash
-           RETURNING enrollment_id`,
-          [hash, e.id, new Date()],
-        );
-        if ((r.rows[0] as { enrollment_id: string } | undefined)?.enrollment_id !== e.id) {
-          throw new StorageError('CONFLICT', 'certificate is already associated with another enrollment');
-        }
+  // Last occurrence of an id wins; sorted by id so concurrent imports lock rows in the same order.
+  const byId = new Map(items.map((item) => [item.enrollment.id, item]));
+  const sorted = [...byId.values()].sort((a, b) => (a.enrollment.id < b.enrollment.id ? -1 : 1));
+  const column = <T>(f: (item: EnrollmentExport) => T) => sorted.map(f);
+  const owners = new Map<string, string>();
+  for (const item of sorted) {
+    for (const hash of item.certificateHashes) {
+      const other = owners.get(hash);
+      if (other !== undefined && other !== item.enrollment.id) {
+        throw new StorageError('CONFLICT', 'one certificate hash is listed for two enrollments');
       }
+      owners.set(hash, item.enrollment.id);
+    }
+  }
+  const hashes = [...owners.keys()].sort();
+  // Set-based: each column travels as one array parameter and the server unnests them, so a batch of
+  // thousands of enrollments is one statement.
+  await transaction(ctx.db, 'importEnrollments', async (tx) => {
+    await tx.query(
+      `INSERT INTO enrollments (id, channel, device_id, serial_number, user_id, user_short_name, user_long_name,
+                                topic, push_token, push_magic, unlock_token, enabled, token_update_tally,
+                                bootstrap_token, last_seen_at, created_at, updated_at)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                            $8::text[], $9::text[], $10::text[], $11::bytea[], $12::boolean[], $13::int[],
+                            $14::bytea[], $15::timestamptz[], $16::timestamptz[], $17::timestamptz[])
+       ON CONFLICT (id) DO UPDATE SET
+         channel = EXCLUDED.channel, device_id = EXCLUDED.device_id, serial_number = EXCLUDED.serial_number,
+         user_id = EXCLUDED.user_id, user_short_name = EXCLUDED.user_short_name,
+         user_long_name = EXCLUDED.user_long_name, topic = EXCLUDED.topic, push_token = EXCLUDED.push_token,
+         push_magic = EXCLUDED.push_magic, unlock_token = EXCLUDED.unlock_token, enabled = EXCLUDED.enabled,
+         token_update_tally = EXCLUDED.token_update_tally, bootstrap_token = EXCLUDED.bootstrap_token,
+         last_seen_at = EXCLUDED.last_seen_at, created_at = EXCLUDED.created_at,
+         updated_at = EXCLUDED.updated_at`,
+      [
+        column((i) => i.enrollment.id),
+        column((i) => i.enrollment.channel),
+        column((i) => i.enrollment.deviceId),
+        column((i) => optionalText(ctx, 'serialNumber', i.enrollment.serialNumber)),
+        column((i) => optionalText(ctx, 'userId', i.enrollment.userId)),
+        column((i) => optionalText(ctx, 'userShortName', i.enrollment.userShortName)),
+        column((i) => optionalText(ctx, 'userLongName', i.enrollment.userLongName)),
+        column((i) => optionalText(ctx, 'topic', i.enrollment.topic)),
+        column((i) => optionalText(ctx, 'pushToken', i.enrollment.pushToken)),
+        column((i) => optionalText(ctx, 'pushMagic', i.enrollment.pushMagic)),
+        column((i) => (i.enrollment.unlockToken ? Buffer.from(i.enrollment.unlockToken) : null)),
+        column((i) => Boolean(i.enrollment.enabled)),
+        column((i) => (Number.isInteger(i.enrollment.tokenUpdateTally) ? i.enrollment.tokenUpdateTally : 0)),
+        column((i) => (i.bootstrapToken ? Buffer.from(i.bootstrapToken) : null)),
+        column((i) => i.enrollment.lastSeenAt ?? null),
+        column((i) => i.enrollment.createdAt),
+        column((i) => i.enrollment.updatedAt),
+      ],
+    );
+    if (hashes.length === 0) return;
+    const now = new Date();
+    await tx.query(
+      `INSERT INTO certificate_associations (cert_hash, enrollment_id, created_at)
+       SELECT h, e, $3 FROM unnest($1::text[], $2::text[]) AS t(h, e)
+       ON CONFLICT (cert_hash) DO NOTHING`,
+      [hashes, hashes.map((h) => owners.get(h)!), now],
+    );
+    const { rows } = await tx.query<{ cert_hash: string; enrollment_id: string }>(
+      'SELECT cert_hash, enrollment_id FROM certificate_associations WHERE cert_hash = ANY($1::text[])',
+      [hashes],
+    );
+    if (rows.some((r) => owners.get(r.cert_hash) !== r.enrollment_id)) {
+      throw new StorageError('CONFLICT', 'certificate is already associated with another enrollment');
     }
   });
   for (const item of items) ctx.lastSeenWritten.delete(item.enrollment.id);

@@ -139,6 +139,7 @@ async function pick(
     'nextCommand',
     `SELECT ${pickColumns} FROM queue q JOIN commands c ON c.seq = q.command_seq WHERE ${pickWhere} ${pickOrder}`,
     [id, now, skipNotNow],
+    'mdmkit_next_command',
   );
   return rows[0] ? toCommand(rows[0]) : undefined;
 }
@@ -216,6 +217,7 @@ async function record(
          SELECT ${pickColumns} FROM queue q JOIN commands c ON c.seq = q.command_seq
          WHERE ${pickWhere} AND q.command_seq NOT IN (SELECT command_seq FROM u) ${pickOrder} ${pickLock}) n ON true`,
       [id, now, true, uuid],
+      'mdmkit_record_not_now',
     ));
   } else {
     ({
@@ -236,6 +238,7 @@ async function record(
          SELECT ${pickColumns} FROM queue q JOIN commands c ON c.seq = q.command_seq
          WHERE ${pickWhere} AND q.command_seq NOT IN (SELECT command_seq FROM d) ${pickOrder} ${pickLock}) n ON true`,
       [id, now, false, uuid, status, payload ?? new Uint8Array(0)],
+      'mdmkit_record_final',
     ));
   }
   let outcome: RecordResultResponse['outcome'];

@@ -52,17 +52,19 @@ const v1: string[] = [
      PRIMARY KEY (enrollment_id, command_seq))`,
   // No index on command_seq: every fan-out row would pay for it, and only deleteFinishedCommands
   // (a rare maintenance call, served by a hash anti-join) would use it.
+  // Keyed by (enrollment, receive order): the history listing reads the primary key backwards, and
+  // each stored result maintains three indexes, not four.
   `CREATE TABLE results (
-     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     id bigint GENERATED ALWAYS AS IDENTITY,
      enrollment_id text COLLATE "C" NOT NULL,
      command_uuid text COLLATE "C" NOT NULL,
      request_type text NOT NULL,
      status text NOT NULL,
      payload bytea NOT NULL,
      received_at timestamptz NOT NULL,
+     PRIMARY KEY (enrollment_id, id),
      UNIQUE (enrollment_id, command_uuid))`,
   'CREATE INDEX results_command_uuid ON results (command_uuid)',
-  'CREATE INDEX results_history ON results (enrollment_id, id)',
   `CREATE TABLE scep_challenges (
      challenge_hash text COLLATE "C" PRIMARY KEY,
      expires_at timestamptz NOT NULL)`,

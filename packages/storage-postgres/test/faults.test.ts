@@ -56,21 +56,50 @@ describe.skipIf(!postgresAvailable())('PostgreSQL faults', () => {
     await admin.end();
   });
 
-  it('fails cleanly with UNAVAILABLE when the connection dies mid-transaction, storing nothing', async () => {
+  it('fails cleanly with UNAVAILABLE when the connection drops mid-transaction, storing nothing', async () => {
+    let attempts = 0;
     const err = await transaction(db, 'probe', async (tx) => {
+      attempts++;
       await tx.query('INSERT INTO fault_probe (id) VALUES (1)');
-      const { rows } = await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
-      await admin.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
+      // the socket dies under the open transaction
+      (tx as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
       await tx.query('INSERT INTO fault_probe (id) VALUES (2)');
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StorageError);
     expect((err as StorageError).code).toBe('UNAVAILABLE');
     expect((err as StorageError).retryable).toBe(true);
+    // an ambiguous socket error is not retried blindly: the caller decides
+    expect(attempts).toBe(1);
     const { rows } = await db.pool.query('SELECT id FROM fault_probe');
     expect(rows).toEqual([]);
     // the pool replaced the dead connection
     await transaction(db, 'again', (tx) => tx.query('INSERT INTO fault_probe (id) VALUES (3)'));
     expect((await db.pool.query('SELECT id FROM fault_probe')).rows).toEqual([{ id: 3 }]);
+    await db.pool.query('DELETE FROM fault_probe');
+  });
+
+  it('never half-stores a transaction whose session the server kills', async () => {
+    let attempts = 0;
+    const outcome = await transaction(db, 'killed', async (tx) => {
+      attempts++;
+      await tx.query('INSERT INTO fault_probe (id) VALUES (4)');
+      if (attempts === 1) {
+        const { rows } = await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+        await admin.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
+      }
+      await tx.query('INSERT INTO fault_probe (id) VALUES (5)');
+      return 'committed';
+    }).catch((e: unknown) => e);
+    const { rows } = await db.pool.query<{ id: number }>('SELECT id FROM fault_probe ORDER BY id');
+    if (outcome === 'committed') {
+      // the termination arrived as 57P01 and the whole transaction ran again on a new connection
+      expect(attempts).toBe(2);
+      expect(rows.map((r) => r.id)).toEqual([4, 5]);
+    } else {
+      expect(isStorageError(outcome, 'UNAVAILABLE')).toBe(true);
+      expect(rows).toEqual([]);
+    }
+    await db.pool.query('DELETE FROM fault_probe');
   });
 
   it('keeps working after its connections are killed', async () => {
