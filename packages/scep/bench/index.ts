@@ -97,23 +97,23 @@ async function main() {
         '-allowrenew',
         '0',
       ]);
-      peer.stdout?.resume();
-      peer.stderr?.resume();
-      const ours = ns.spawn(tsx, [
-        '--conditions=mdmkit-source',
-        join(pkgDir, 'src/bin.ts'),
-        'serve',
-        '--listen',
-        `127.0.0.1:${ourPort}`,
-        '--ca-dir',
-        join(work, `ours-${bits}`),
-        '--challenge',
-        CHALLENGE,
-        '--ca-key-size',
-        String(bits),
-      ]);
-      ours.stdout?.resume();
-      ours.stderr?.resume();
+      const ours = ns.spawn(
+        tsx,
+        [
+          '--conditions=mdmkit-source',
+          join(pkgDir, 'src/bin.ts'),
+          'serve',
+          '--listen',
+          `127.0.0.1:${ourPort}`,
+          '--ca-dir',
+          join(work, `ours-${bits}`),
+          '--challenge',
+          CHALLENGE,
+          '--ca-key-size',
+          String(bits),
+        ],
+        { logFile: join(work, `ours-${bits}.log`) },
+      );
       children.push(peer, ours);
       await waitForPort(ns, peerPort, 60_000);
       await waitForPort(ns, ourPort, 120_000);

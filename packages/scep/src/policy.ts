@@ -167,7 +167,10 @@ export interface ScepPolicyOptions {
    * every request that needs a challenge is rejected: there is no open enrollment by accident.
    */
   challenge?: ChallengeVerifier;
-  /** Whether a RenewalReq signed by a valid certificate of ours must carry a valid challenge too. Default false. */
+  /**
+   * Whether a renewal (a request signed by a valid certificate this CA issued, for the same subject) must
+   * carry a valid challenge too. Default false.
+   */
   renewalRequiresChallenge?: boolean;
   /** Allowed keys. Default: RSA 2048, 3072, 4096. */
   keys?: KeyRule[];
@@ -260,7 +263,10 @@ export function createScepPolicy(options: ScepPolicyOptions = {}): ScepPolicy {
   });
 
   const check = async (req: ScepEnrollmentRequest): Promise<PolicyDecision | undefined> => {
-    const needsChallenge = !(req.renewing && !options.renewalRequiresChallenge);
+    // A renewal vouches only for the identity it renews: asking for another subject needs the challenge.
+    const renewsSameSubject =
+      req.renewing !== undefined && req.renewing.subject.toString() === req.subject.toString();
+    const needsChallenge = !(renewsSameSubject && !options.renewalRequiresChallenge);
     if (needsChallenge) {
       const ok = options.challenge ? await options.challenge(req.challenge, req) : false;
       if (!ok) return reject('badRequest', 'challenge password rejected');

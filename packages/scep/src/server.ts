@@ -52,6 +52,11 @@ export interface ScepServerOptions {
   maxBodyBytes?: number;
   /** How long a senderNonce is remembered for replay detection. Default 24 hours. */
   nonceTtlSeconds?: number;
+  /**
+   * When set, a request whose signingTime is further than this from the server's clock gets FAILURE/badTime.
+   * Off by default: devices at first boot can have wrong clocks, and the senderNonce already stops replays.
+   */
+  maxClockSkewSeconds?: number;
   /** Most pending requests kept in memory at once. Default 10 000. */
   maxPending?: number;
   /** How long a pending request is kept. Default 7 days. */
@@ -392,6 +397,11 @@ export function createScepServer(options: ScepServerOptions): ScepServer {
       hash: hashOk ? (verified.hash as ReplyContext['hash']) : 'sha256',
     };
     if (!hashOk) return failure(ctx, 'badAlg', `unsupported digest ${verified.hash}`);
+    if (options.maxClockSkewSeconds !== undefined && verified.signingTime) {
+      const skew = Math.abs(verified.signingTime.getTime() - now().getTime());
+      if (skew > options.maxClockSkewSeconds * 1000)
+        return failure(ctx, 'badTime', 'signingTime out of range');
+    }
     if (verified.signer.publicKey.asymmetricKeyType !== 'rsa') {
       return failure(ctx, 'badAlg', 'the signer certificate must hold an RSA key to receive a CertRep');
     }

@@ -154,6 +154,19 @@ describe('bad input never crashes and never issues', () => {
     expect(r.failInfo).toBe(FailInfo.badRequest);
   });
 
+  it('a signingTime too far from the clock gets badTime when a skew limit is set', async () => {
+    const ca = await testCa();
+    const skewed = createScepServer({
+      ca,
+      store: new MemoryStorage(),
+      policy: createScepPolicy({ challenge: staticChallenge(CHALLENGE) }),
+      maxClockSkewSeconds: 300,
+      now: () => new Date(Date.now() + 3600_000),
+    });
+    const r = await post(skewed, await makeRequest({ recipient: ca.certificate, challenge: CHALLENGE }));
+    expect(r.failInfo).toBe(FailInfo.badTime);
+  });
+
   it('keys outside the policy are refused', async () => {
     const ca = await testCa();
     const strict = createScepServer({

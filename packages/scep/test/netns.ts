@@ -1,11 +1,15 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { closeSync, openSync } from 'node:fs';
 
 /** A private network namespace with only loopback, for peers that listen on every interface. */
 export interface Netns {
   name: string;
-  /** Starts a long-running process inside the namespace. */
-  spawn(cmd: string, args: string[], opts?: { cwd?: string }): ChildProcess;
+  /**
+   * Starts a long-running process inside the namespace. Its output goes to `logFile` (or nowhere): a pipe
+   * nobody reads while the caller blocks in a synchronous run would fill up and stall the process.
+   */
+  spawn(cmd: string, args: string[], opts?: { cwd?: string; logFile?: string }): ChildProcess;
   /** Runs a command inside the namespace to completion. */
   run(
     cmd: string,
@@ -45,10 +49,12 @@ export function createNetns(): Netns | string {
   return {
     name,
     spawn(cmd, args, opts = {}) {
+      const fd = opts.logFile ? openSync(opts.logFile, 'a') : 'ignore';
       const child = spawn('ip', ['netns', 'exec', name, cmd, ...args], {
         cwd: opts.cwd,
-        stdio: ['ignore', 'pipe', 'pipe'],
+        stdio: ['ignore', fd, fd],
       });
+      if (typeof fd === 'number') closeSync(fd);
       children.push(child);
       return child;
     },
