@@ -96,7 +96,9 @@ class BinaryParser {
     this.tableOffset = tableOffset;
     // Both are bounded by the offset table, hence by the input size.
     this.onPath = new Uint8Array(numObjects);
-    this.strings = new Array(numObjects);
+    // Preallocated for ordinary documents; past a million objects a sparse array keeps memory
+    // proportional to the strings actually read.
+    this.strings = numObjects <= 1 << 20 ? new Array(numObjects) : [];
 
     const root = this.readObject(top);
     const stack = this.stack;

@@ -96,11 +96,24 @@ export function fromJson(text: string): PlistValue {
 function fromJsonValue(v: unknown, path: (string | number)[]): PlistValue {
   if (v === null)
     throw new PlistParseError('INVALID_VALUE', 'JSON null has no plist form', { keyPath: [...path] });
-  if (Array.isArray(v)) return v.map((x, i) => fromJsonValue(x, [...path, i]));
+  if (path.length > 2048)
+    throw new PlistParseError('LIMIT_EXCEEDED', 'JSON nested deeper than 2048', { keyPath: [] });
+  if (Array.isArray(v)) {
+    const out: PlistValue[] = new Array(v.length);
+    for (let i = 0; i < v.length; i++) {
+      path.push(i);
+      out[i] = fromJsonValue(v[i], path);
+      path.pop();
+    }
+    return out;
+  }
   if (typeof v === 'object') {
     const d: PlistDict = {};
-    for (const k of Object.keys(v))
-      setKey(d, k, fromJsonValue((v as Record<string, unknown>)[k], [...path, k]));
+    for (const k of Object.keys(v)) {
+      path.push(k);
+      setKey(d, k, fromJsonValue((v as Record<string, unknown>)[k], path));
+      path.pop();
+    }
     return d;
   }
   return v as PlistValue;

@@ -60,6 +60,7 @@ export function parseXml(input: Uint8Array | string, options?: ParseOptions): Pl
   if (typeof input === 'string') {
     if (input.length > limits.maxBytes) throw limitError('input larger than maxBytes', 0);
     bytes = Buffer.from(input.charCodeAt(0) === 0xfeff ? input.slice(1) : input, 'utf8');
+    if (bytes.length > limits.maxBytes) throw limitError('input larger than maxBytes', 0);
     declaredEncodingMatters = false;
   } else {
     if (input.length > limits.maxBytes) throw limitError('input larger than maxBytes', 0);
@@ -781,9 +782,10 @@ function tagId(b: Uint8Array, s: number, e: number): number {
 }
 
 function sameName(b: Uint8Array, s: number, e: number, tag: number): boolean {
-  const name = TAG_NAMES[tag]!;
-  if (e - s !== name.length) return false;
-  for (let i = 0; i < name.length; i++) if (b[s + i] !== name.charCodeAt(i)) return false;
+  const name = TAG_BYTES[tag]!;
+  const n = name.length;
+  if (e - s !== n) return false;
+  for (let i = 0; i < n; i++) if (b[s + i] !== name[i]) return false;
   return true;
 }
 

@@ -54,6 +54,10 @@ describe('convert()', () => {
     expect(() => convert(new TextEncoder().encode('{"a":null}'), { to: 'xml' })).toThrowError(
       PlistParseError,
     );
+    const deep = new TextEncoder().encode(`${'['.repeat(5000)}${']'.repeat(5000)}`);
+    expect(() => convert(deep, { to: 'xml' })).toThrowError(
+      expect.objectContaining({ code: 'LIMIT_EXCEEDED' }),
+    );
     expect(() => convert(new TextEncoder().encode('{oops'), { to: 'xml' })).toThrowError(
       expect.objectContaining({ code: 'INVALID_JSON' }),
     );
