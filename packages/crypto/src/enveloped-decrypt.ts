@@ -16,7 +16,7 @@ import {
 } from './enveloped-data';
 import { CryptoError } from './errors';
 import { toDer } from './pem';
-import { rsaOaepDecrypt, rsaPkcs1v15DecryptImplicit } from './pkcs1';
+import { rsaOaepDecrypt, rsaOaepDecryptMixed, rsaPkcs1v15DecryptImplicit } from './pkcs1';
 
 /** One certificate and its private key that may be a recipient of a message. */
 export interface RecipientKey<C extends RecipientCertificate = RecipientCertificate> {
@@ -57,7 +57,7 @@ function invalidCms(message: string, cause?: unknown): CryptoError {
   return new CryptoError('INVALID_CMS', message, cause === undefined ? undefined : { cause });
 }
 
-type KeyTransportAlg = { kind: 'pkcs1' } | { kind: 'oaep'; hash: string };
+type KeyTransportAlg = { kind: 'pkcs1' } | { kind: 'oaep'; hash: string; mgfHash: string };
 
 interface KeyTrans {
   rid: DerElement;
@@ -101,9 +101,8 @@ function parseKeyTransport(alg: DerElement): KeyTransportAlg | undefined {
       }
     }
   }
-  // node:crypto uses the OAEP hash for MGF1 as well.
-  if (hash === '' || hash !== mgfHash) return undefined;
-  return { kind: 'oaep', hash };
+  if (hash === '' || mgfHash === '') return undefined;
+  return { kind: 'oaep', hash, mgfHash };
 }
 
 function parse(der: Uint8Array): Parsed {
@@ -239,6 +238,10 @@ function unwrapKey(
   keyLength: number,
 ): Uint8Array | undefined {
   if (alg.kind === 'pkcs1') return rsaPkcs1v15DecryptImplicit(privateKey, kt.encryptedKey, keyLength);
+  if (alg.hash !== alg.mgfHash) {
+    // node:crypto ties MGF1 to the OAEP hash; other combinations are decoded here.
+    return rsaOaepDecryptMixed(privateKey, kt.encryptedKey, alg.hash, alg.mgfHash, keyLength);
+  }
   const key = rsaOaepDecrypt(privateKey, kt.encryptedKey, alg.hash);
   return key !== undefined && key.length === keyLength ? key : undefined;
 }

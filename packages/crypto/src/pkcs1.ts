@@ -104,6 +104,66 @@ function isZero(x: number): number {
   return ((x - 1) >>> 31) & 1;
 }
 
+function mgf1(hash: string, seed: Uint8Array, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  const counter = new Uint8Array(4);
+  let filled = 0;
+  for (let c = 0; filled < length; c++) {
+    counter[0] = c >>> 24;
+    counter[1] = c >>> 16;
+    counter[2] = c >>> 8;
+    counter[3] = c;
+    const block = createHash(hash).update(seed).update(counter).digest();
+    const n = Math.min(block.length, length - filled);
+    out.set(block.subarray(0, n), filled);
+    filled += n;
+  }
+  return out;
+}
+
+/**
+ * RSAES-OAEP decoding (RFC 8017 section 7.1.2) with separate OAEP and MGF1 hashes, which
+ * node:crypto cannot express (it uses one hash for both) but Java's common "OAEP with SHA-256 and
+ * MGF1" produces (MGF1 stays SHA-1). The message must be exactly `expectedLength` bytes. Every check
+ * is computed without data-dependent branches and all failures return undefined alike.
+ */
+export function rsaOaepDecryptMixed(
+  privateKey: KeyObject,
+  ciphertext: Uint8Array,
+  hash: string,
+  mgfHash: string,
+  expectedLength: number,
+): Uint8Array | undefined {
+  const { modulusBytes: k } = infoFor(privateKey);
+  const lHash = createHash(hash).digest();
+  const hLen = lHash.length;
+  if (ciphertext.length !== k || k < 2 * hLen + 2 || expectedLength > k - 2 * hLen - 2) return undefined;
+  let em: Uint8Array;
+  try {
+    em = privateDecrypt({ key: privateKey, padding: constants.RSA_NO_PADDING } as RsaPrivateKey, ciphertext);
+  } catch {
+    return undefined;
+  }
+  if (em.length !== k) return undefined;
+  const maskedSeed = em.subarray(1, 1 + hLen);
+  const maskedDb = em.subarray(1 + hLen);
+  const seed = mgf1(mgfHash, maskedDb, hLen);
+  for (let i = 0; i < hLen; i++) seed[i] = (seed[i] as number) ^ (maskedSeed[i] as number);
+  const db = mgf1(mgfHash, seed, maskedDb.length);
+  for (let i = 0; i < db.length; i++) db[i] = (db[i] as number) ^ (maskedDb[i] as number);
+  // DB = lHash || PS (zeros) || 01 || M, with |M| = expectedLength.
+  const sep = db.length - expectedLength - 1;
+  let good = isZero(em[0] as number);
+  for (let i = 0; i < hLen; i++) good &= isZero((db[i] as number) ^ (lHash[i] as number));
+  for (let i = hLen; i < sep; i++) good &= isZero(db[i] as number);
+  good &= isZero((db[sep] as number) ^ 1);
+  const out = Uint8Array.from(db.subarray(sep + 1));
+  db.fill(0);
+  seed.fill(0);
+  em.fill(0);
+  return good === 1 ? out : undefined;
+}
+
 /** RSAES-OAEP decryption; returns undefined on any failure (the caller maps it to DECRYPT_FAILED). */
 export function rsaOaepDecrypt(
   privateKey: KeyObject,

@@ -153,31 +153,46 @@ describe.skipIf(!ok)('EnvelopedData interop with openssl cms', () => {
     expect(r.cipher).toBe('des-cbc');
   });
 
-  it('OAEP with different OAEP and MGF1 hashes is refused as unsupported (node:crypto ties them)', async () => {
-    const inPath = dir.unique('bin');
-    dir.file(inPath.split('/').pop() as string, randomBytes(16));
-    const der = openssl([
-      'cms',
-      '-encrypt',
-      '-binary',
-      '-in',
-      inPath,
-      '-outform',
-      'DER',
-      '-aes-128-cbc',
-      '-recip',
-      alice.certPath,
-      '-keyopt',
-      'rsa_padding_mode:oaep',
-      '-keyopt',
-      'rsa_oaep_md:sha256',
-      '-keyopt',
-      'rsa_mgf1_md:sha1',
-    ]);
-    await expect(
-      decryptCms(der, { recipients: [{ certificate: alice.certificate, privateKey: alice.privateKey }] }),
-    ).rejects.toMatchObject({ code: 'UNSUPPORTED_ALGORITHM' });
-  });
+  for (const [md, mgf] of [
+    ['sha256', 'sha1'],
+    ['sha1', 'sha256'],
+    ['sha512', 'sha256'],
+  ] as const) {
+    it(`openssl -> us: OAEP with ${md} and MGF1-${mgf} (decoded without node:crypto's OAEP)`, async () => {
+      const plain = randomBytes(100);
+      const inPath = dir.unique('bin');
+      dir.file(inPath.split('/').pop() as string, plain);
+      const der = openssl([
+        'cms',
+        '-encrypt',
+        '-binary',
+        '-in',
+        inPath,
+        '-outform',
+        'DER',
+        '-aes-192-cbc',
+        '-recip',
+        alice.certPath,
+        '-keyopt',
+        'rsa_padding_mode:oaep',
+        '-keyopt',
+        `rsa_oaep_md:${md}`,
+        '-keyopt',
+        `rsa_mgf1_md:${mgf}`,
+      ]);
+      const r = await decryptCms(der, {
+        recipients: [{ certificate: alice.certificate, privateKey: alice.privateKey }],
+      });
+      expect(Buffer.from(r.content)).toEqual(plain);
+      // A flipped bit in the wrapped key fails like any other decryption failure.
+      const keyAt = Buffer.from(der).indexOf(Buffer.of(0x04, 0x82, 0x01, 0x00)) + 4;
+      const t = Uint8Array.from(der);
+      t[keyAt + 7] = (t[keyAt + 7] as number) ^ 4;
+      await expect(
+        decryptCms(t, { recipients: [{ certificate: alice.certificate, privateKey: alice.privateKey }] }),
+      ).rejects.toMatchObject({ code: 'DECRYPT_FAILED', message: 'CMS decryption failed' });
+    });
+  }
 
   it('matches by subject key identifier both ways (-keyid)', async () => {
     const plain = randomBytes(64);
