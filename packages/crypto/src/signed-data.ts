@@ -259,7 +259,7 @@ function decodeAttributes(el: DerElement): CmsAttribute[] {
     const values = it
       .next(Tag.SET, 'attribute values')
       .children()
-      .map((v) => v.raw);
+      .map((v) => Uint8Array.from(v.raw));
     it.end();
     return { oid, values };
   });
