@@ -88,3 +88,19 @@ describe('hand-written device reports decode with their command schemas', () => 
     expect(() => decodeReportFor('NoSuchCommand' as never, body)).toThrow(/no schema/);
   });
 });
+
+describe('schema errata', () => {
+  it('Settings reports decode with per-item results as an array or as one dictionary', () => {
+    const item = { Item: 'DeviceName', Status: 'Acknowledged' };
+    for (const Settings of [
+      [item, { Status: 'Error', ErrorChain: [{ ErrorCode: 12, ErrorDomain: 'x' }] }],
+      item,
+    ]) {
+      const r = decodeReportFor(
+        'Settings',
+        buildXml({ CommandUUID: 'c', Status: 'Acknowledged', UDID: 'u', Settings }),
+      );
+      expect(r.response?.Settings).toEqual(Settings);
+    }
+  });
+});

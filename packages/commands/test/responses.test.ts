@@ -1,6 +1,7 @@
 import { buildXml, type PlistDict } from '@mdmkit/plist';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { checkinSchemas, decodeCheckin } from '@mdmkit/protocol';
 import { decodeReportFor, getCommand, listRequestTypes } from '../src/index';
 import { arbitraryFor, fuzzRuns } from './arbitrary';
 
@@ -40,4 +41,23 @@ describe('response schemas (property-based)', () => {
       expect(r.requestType).toBe(rt);
     }
   });
+});
+
+describe('check-in schemas (property-based)', () => {
+  for (const [type, schema] of Object.entries(checkinSchemas)) {
+    it(`${type}: a generated message round-trips through XML and decodeCheckin`, () => {
+      fc.assert(
+        fc.property(arbitraryFor(schema), (message) => {
+          const dict = { ...(message as PlistDict), UDID: 'UDID-1' } as PlistDict;
+          delete dict.UserID;
+          delete dict.EnrollmentID;
+          const decoded = decodeCheckin(buildXml(dict));
+          expect(decoded.messageType).toBe(type);
+          expect(decoded.message).toEqual(dict);
+          expect(decoded.enrollment.id).toBe('UDID-1');
+        }),
+        { numRuns: fuzzRuns, seed: 11 },
+      );
+    });
+  }
 });
