@@ -255,6 +255,37 @@ describe.skipIf(!ok)('OpenSSL interop: certificates, CSRs, SignedData', () => {
       }
     });
 
+    it('signer identified by subjectKeyIdentifier (-keyid), and a signer certificate left out (-nocerts)', async () => {
+      const sign = (extra: string[], name: string) => {
+        openssl([
+          'cms',
+          '-sign',
+          '-binary',
+          ...extra,
+          '-in',
+          s.path('body.bin'),
+          '-signer',
+          s.path('rsa-leaf.pem'),
+          '-inkey',
+          s.path('rsa-leaf.key'),
+          '-outform',
+          'DER',
+          '-out',
+          s.path(name),
+        ]);
+        return new Uint8Array(s.read(name));
+      };
+      const keyid = await verifyCms(sign(['-keyid'], 'keyid.der'), { detachedContent: body });
+      expect(keyid.signer.fingerprintSha256).toBe(rsa.leaf.fingerprintSha256);
+      const nocerts = sign(['-nocerts'], 'nocerts.der');
+      await expect(verifyCms(nocerts, { detachedContent: body })).rejects.toMatchObject({
+        code: 'INVALID_CMS',
+      });
+      const r = await verifyCms(nocerts, { detachedContent: body, certificates: [rsa.ca, rsa.leaf] });
+      expect(r.signer.fingerprintSha256).toBe(rsa.leaf.fingerprintSha256);
+      expect(r.certificates).toEqual([]);
+    });
+
     it('PEM (-outform PEM) input is accepted', async () => {
       const out = openssl([
         'cms',
