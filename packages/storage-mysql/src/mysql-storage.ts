@@ -74,6 +74,14 @@ export async function createMysqlStorage(options: MysqlStorageOptions): Promise<
  * The MySQL / MariaDB adapter. Create it with {@link createMysqlStorage}. Record result + pick next
  * is one short transaction in a fixed lock order, fan-out uses multi-row INSERTs in large batches,
  * last-seen writes are coalesced, and deadlocks and lock wait timeouts are retried inside.
+ *
+ * @example
+ * ```ts
+ * const storage = await createMysqlStorage({ url: 'mysql://mdm:secret@db:3306/mdm' });
+ * await storage.enqueueCommand({ uuid, requestType: 'DeviceInformation', payload }, udids);
+ * const next = await storage.nextCommand(udids[0]);
+ * const { outcome } = await storage.recordResult({ enrollmentId: udids[0], commandUuid: uuid, status: 'Acknowledged', payload: report });
+ * ```
  */
 export class MysqlStorage implements MdmStorage {
   readonly #db: MyDatabase;

@@ -106,5 +106,11 @@ const v1: string[] = [
  * The adapter's schema versions, applied in order by `migrate()`. Statements are idempotent
  * (IF NOT EXISTS) because MySQL commits DDL implicitly: a step interrupted halfway can run again.
  * Never edit a released entry.
+ *
+ * @example
+ * ```ts
+ * import { mysqlMigrations } from '@mdmkit/storage-mysql';
+ * console.log(`newest schema version: ${mysqlMigrations.at(-1)?.version}`);
+ * ```
  */
 export const mysqlMigrations: Migration<string[]>[] = [{ version: 1, name: 'mdm core', up: v1 }];

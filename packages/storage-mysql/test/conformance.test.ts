@@ -10,7 +10,7 @@ if (mysqlAvailable()) {
     const database = uniqueName('mdmkit_cf');
     await admin(`CREATE DATABASE ${database} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
     return {
-      open: (o) => createMysqlStorage({ url: urlFor(database), poolSize: 4, ...o }),
+      open: (o) => createMysqlStorage({ url: urlFor(database), poolSize: 2, ...o }),
       destroy: () => admin(`DROP DATABASE IF EXISTS ${database}`),
     };
   });

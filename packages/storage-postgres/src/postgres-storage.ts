@@ -74,6 +74,16 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
  * The PostgreSQL adapter. Create it with {@link createPostgresStorage}. Hot paths are single
  * statements (next command; record result + pick next), fan-out is set-based, last-seen writes are
  * coalesced, and serialization failures and deadlocks are retried inside.
+ *
+ * @example
+ * ```ts
+ * const storage = await createPostgresStorage({ url, schema: 'mdm' });
+ * // check-in
+ * await storage.authenticate({ id: udid, serialNumber, topic });
+ * await storage.tokenUpdate({ id: udid, channel: 'device', topic, pushToken, pushMagic });
+ * // connect endpoint: store the device's report, get what to send next
+ * const { outcome, next } = await storage.recordResult({ enrollmentId: udid, commandUuid, status: 'Acknowledged', payload });
+ * ```
  */
 export class PostgresStorage implements MdmStorage {
   readonly #db: PgDatabase;

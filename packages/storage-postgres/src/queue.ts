@@ -211,7 +211,7 @@ async function record(
        u AS (UPDATE queue q SET last_status = 'NotNow', not_now_count = q.not_now_count + 1, last_status_at = $2
              FROM cmd WHERE q.enrollment_id = $1 AND q.command_seq = cmd.seq RETURNING q.command_seq)
        SELECT (SELECT count(*) FROM u)::int AS changed,
-              EXISTS (SELECT 1 FROM results WHERE enrollment_id = $1 AND command_uuid = $4) AS existed,
+              EXISTS (SELECT 1 FROM results WHERE command_uuid = $4 AND enrollment_id = $1) AS existed,
               n.*
        FROM (SELECT 1) AS one LEFT JOIN LATERAL (
          SELECT ${pickColumns} FROM queue q JOIN commands c ON c.seq = q.command_seq
@@ -229,10 +229,9 @@ async function record(
        d AS (DELETE FROM queue q USING cmd WHERE q.enrollment_id = $1 AND q.command_seq = cmd.seq
              RETURNING q.command_seq, cmd.request_type),
        i AS (INSERT INTO results (enrollment_id, command_uuid, request_type, status, payload, received_at)
-             SELECT $1, $4, d.request_type, $5, $6, $2 FROM d
-             ON CONFLICT (enrollment_id, command_uuid) DO NOTHING RETURNING 1)
+             SELECT $1, $4, d.request_type, $5, $6, $2 FROM d RETURNING 1)
        SELECT (SELECT count(*) FROM i)::int AS changed,
-              EXISTS (SELECT 1 FROM results WHERE enrollment_id = $1 AND command_uuid = $4) AS existed,
+              EXISTS (SELECT 1 FROM results WHERE command_uuid = $4 AND enrollment_id = $1) AS existed,
               n.*
        FROM (SELECT 1) AS one LEFT JOIN LATERAL (
          SELECT ${pickColumns} FROM queue q JOIN commands c ON c.seq = q.command_seq
@@ -255,7 +254,7 @@ async function record(
       ctx.db,
       'recordResult',
       `SELECT 0 AS changed,
-              EXISTS (SELECT 1 FROM results WHERE enrollment_id = $1 AND command_uuid = $4) AS existed,
+              EXISTS (SELECT 1 FROM results WHERE command_uuid = $4 AND enrollment_id = $1) AS existed,
               n.*
        FROM (SELECT 1) AS one LEFT JOIN LATERAL (
          SELECT ${pickColumns} FROM queue q JOIN commands c ON c.seq = q.command_seq

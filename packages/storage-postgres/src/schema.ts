@@ -52,8 +52,10 @@ const v1: string[] = [
      PRIMARY KEY (enrollment_id, command_seq))`,
   // No index on command_seq: every fan-out row would pay for it, and only deleteFinishedCommands
   // (a rare maintenance call, served by a hash anti-join) would use it.
-  // Keyed by (enrollment, receive order): the history listing reads the primary key backwards, and
-  // each stored result maintains three indexes, not four.
+  // Keyed by (enrollment, receive order): the history listing reads the primary key backwards. One
+  // more index serves lookups by command (and the duplicate check, by command and enrollment). No
+  // unique constraint is needed for idempotency: only the transaction that deletes the queue row
+  // inserts the result, and the queue row exists once.
   `CREATE TABLE results (
      id bigint GENERATED ALWAYS AS IDENTITY,
      enrollment_id text COLLATE "C" NOT NULL,
@@ -62,9 +64,8 @@ const v1: string[] = [
      status text NOT NULL,
      payload bytea NOT NULL,
      received_at timestamptz NOT NULL,
-     PRIMARY KEY (enrollment_id, id),
-     UNIQUE (enrollment_id, command_uuid))`,
-  'CREATE INDEX results_command_uuid ON results (command_uuid)',
+     PRIMARY KEY (enrollment_id, id))`,
+  'CREATE INDEX results_command ON results (command_uuid, enrollment_id)',
   `CREATE TABLE scep_challenges (
      challenge_hash text COLLATE "C" PRIMARY KEY,
      expires_at timestamptz NOT NULL)`,
@@ -100,5 +101,13 @@ const v1: string[] = [
      updated_at timestamptz NOT NULL)`,
 ];
 
-/** The adapter's schema versions, applied in order by `migrate()`. Never edit a released entry. */
+/**
+ * The adapter's schema versions, applied in order by `migrate()`. Never edit a released entry.
+ *
+ * @example
+ * ```ts
+ * import { postgresMigrations } from '@mdmkit/storage-postgres';
+ * console.log(`newest schema version: ${postgresMigrations.at(-1)?.version}`);
+ * ```
+ */
 export const postgresMigrations: Migration<string[]>[] = [{ version: 1, name: 'mdm core', up: v1 }];

@@ -12,7 +12,7 @@ if (postgresAvailable()) {
   runStorageConformance('postgres', async () => {
     const schema = uniqueName('mdmkit_cf');
     return {
-      open: (o) => createPostgresStorage({ url, schema, poolSize: 4, ...o }),
+      open: (o) => createPostgresStorage({ url, schema, poolSize: 2, ...o }),
       destroy: async () => {
         const c = new pg.Client({ connectionString: url });
         await c.connect();
