@@ -180,7 +180,8 @@ export class ApnsClient {
       }
       this.source.refresh().then(
         (fresh) => {
-          if (fresh) this.install(fresh);
+          // Every push waiting on the same check gets the same object; install it once.
+          if (fresh && fresh !== this.creds) this.install(fresh);
           this.start(push, settle);
         },
         (e: unknown) => {
@@ -275,7 +276,7 @@ export class ApnsClient {
   /** Checks the store for a renewed certificate now instead of at the next interval. */
   async reload(): Promise<boolean> {
     const fresh = await this.source.refresh(true);
-    if (fresh) this.install(fresh);
+    if (fresh && fresh !== this.creds) this.install(fresh);
     return fresh !== undefined;
   }
 

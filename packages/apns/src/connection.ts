@@ -144,12 +144,10 @@ export class Connection {
       this.lastActivity = Date.now();
       let outcome: Outcome;
       if (status > 0 && !timedOut) {
-        outcome = {
-          kind: 'answer',
-          status,
-          apnsId,
-          body: chunks ? Buffer.concat(chunks).toString('utf8') : '',
-        };
+        const body = chunks ? Buffer.concat(chunks).toString('utf8') : '';
+        // APNs answers Shutdown on a connection it is about to close: stop putting streams on it.
+        if (status === 503 && body.includes('"Shutdown"')) this.markUnusable();
+        outcome = { kind: 'answer', status, apnsId, body };
       } else if (timedOut) {
         outcome = {
           kind: 'failed',

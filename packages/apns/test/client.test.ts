@@ -131,6 +131,38 @@ describe.skipIf(!ok)('ApnsClient against the mock', () => {
     expect(mock.stats.byStatus).toEqual({ 200: 1, 429: 1, 500: 1 });
   });
 
+  it('moves to a new connection after a 503 Shutdown answer', async () => {
+    let shut = false;
+    const { mock, client } = await setup({
+      respond: (r) => {
+        if (!shut && r.connectionId === 1) {
+          shut = true;
+          return { reason: 'Shutdown' };
+        }
+        return r.connectionId === 1 ? { reason: 'ServiceUnavailable' } : undefined;
+      },
+    });
+    const r = await client.push({ token: token(5), pushMagic: 'm' });
+    expect(r).toMatchObject({ ok: true, attempts: 2 });
+    expect(mock.answeredFor(token(5)).map((x) => x.connectionId)).toEqual([1, 2]);
+  });
+
+  it('moves to a new connection after a 503 Shutdown answer', async () => {
+    let shut = false;
+    const { mock, client } = await setup({
+      respond: (r) => {
+        if (!shut && r.connectionId === 1) {
+          shut = true;
+          return { reason: 'Shutdown' };
+        }
+        return r.connectionId === 1 ? { reason: 'ServiceUnavailable' } : undefined;
+      },
+    });
+    const r = await client.push({ token: token(5), pushMagic: 'm' });
+    expect(r).toMatchObject({ ok: true, attempts: 2 });
+    expect(mock.answeredFor(token(5)).map((x) => x.connectionId)).toEqual([1, 2]);
+  });
+
   it('gives up after maxAttempts with the last transient reason', async () => {
     const { mock, client } = await setup(
       { respond: () => ({ reason: 'ServiceUnavailable' }) },
