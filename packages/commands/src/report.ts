@@ -39,7 +39,12 @@ export function decodeReportDictFor<R extends RequestType>(requestType: R, dict:
     throw new ProtocolError('UNKNOWN_COMMAND', `no schema for RequestType ${requestType}; use decodeReport`);
   }
   const report: DecodedReport = decodeReportDict(dict);
-  const out: TypedReport<R> = { ...report, requestType };
+  const out: TypedReport<R> = {
+    envelope: report.envelope,
+    enrollment: report.enrollment,
+    payload: report.payload,
+    requestType,
+  };
   if (report.envelope.Status === 'Acknowledged' && def.response) {
     out.response = validate(def.response, dict, 'INVALID_MESSAGE', `${requestType} report`) as ResponseOf<R>;
   }
