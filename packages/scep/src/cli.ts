@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,6 +19,8 @@ export interface ServeConfig {
   caKeyBits: 2048 | 3072 | 4096;
   caSubject?: string;
   passphrase?: string;
+  /** Processes serving the same port and depot. Default 1. */
+  workers?: number;
 }
 
 export const USAGE = `usage: mdmkit-scep serve --ca-dir DIR (--challenge SECRET | --challenge-file FILE) [options]
@@ -33,6 +36,7 @@ Serves SCEP at /scep, issuing from the CA in DIR (created on first run).
   --ca-key-size N           RSA size of a new CA key (default 2048)
   --ca-subject DN           subject of a new CA (default "CN=mdmkit SCEP CA")
   --ca-passphrase-file FILE passphrase protecting ca.key (or env MDMKIT_SCEP_CA_PASSPHRASE)
+  --workers N               processes sharing the port and the depot (default 1)
 `;
 
 function bad(message: string): ScepError {
@@ -70,6 +74,7 @@ export function parseServeArgs(args: readonly string[], env: NodeJS.ProcessEnv =
     'ca-key-size',
     'ca-subject',
     'ca-passphrase-file',
+    'workers',
   ]);
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
@@ -108,7 +113,11 @@ export function parseServeArgs(args: readonly string[], env: NodeJS.ProcessEnv =
   const passFile = values.get('ca-passphrase-file');
   const passphrase = passFile !== undefined ? readFirstLine(passFile) : env.MDMKIT_SCEP_CA_PASSPHRASE;
   const caSubject = values.get('ca-subject');
+  const workers = Number(values.get('workers') ?? '1');
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64)
+    throw bad('--workers must be between 1 and 64');
   return {
+    workers,
     host,
     port,
     caDir,
@@ -208,6 +217,8 @@ export async function main(
     io.err(`${(e as Error).message}\n${USAGE}`);
     return 2;
   }
+  if ((config.workers ?? 1) > 1 && cluster.isPrimary) return runPrimary(config, io);
+  const quiet = cluster.isWorker;
   let running: RunningScepServer;
   try {
     running = await serve(config);
@@ -215,12 +226,70 @@ export async function main(
     io.err(`mdmkit-scep: ${(e as Error).message}\n`);
     return 1;
   }
-  io.out(`mdmkit-scep: serving SCEP at ${running.url} (CA ${config.caDir})\n`);
+  if (!quiet) io.out(`mdmkit-scep: serving SCEP at ${running.url} (CA ${config.caDir})\n`);
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
       running.close().then(resolve, resolve);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  if (!quiet) io.out('mdmkit-scep: stopped\n');
+  // A worker's IPC channel to the primary would keep it alive after its server has closed.
+  if (cluster.isWorker) cluster.worker?.disconnect();
+  return 0;
+}
+
+/**
+ * Several processes on one port (node:cluster), all using the same depot: the CA is created here first,
+ * then each worker serves; nonces live in the depot as exclusively created files, so a replay is caught
+ * whichever worker gets it.
+ */
+async function runPrimary(config: ServeConfig, io: { out: (s: string) => void; err: (s: string) => void }) {
+  try {
+    await openFileDepot({
+      dir: config.caDir,
+      caKeyBits: config.caKeyBits,
+      ...(config.caSubject !== undefined ? { caSubject: config.caSubject } : {}),
+      ...(config.passphrase !== undefined ? { passphrase: config.passphrase } : {}),
+    });
+  } catch (e) {
+    io.err(`mdmkit-scep: ${(e as Error).message}\n`);
+    return 1;
+  }
+  let stopping = false;
+  let announced = false;
+  const fork = () => {
+    const w = cluster.fork();
+    w.on('listening', (addr) => {
+      if (announced) return;
+      announced = true;
+      const host = addr.addressType === 6 ? `[${addr.address}]` : addr.address;
+      io.out(
+        `mdmkit-scep: serving SCEP at http://${host}:${addr.port}/scep (CA ${config.caDir}, ${config.workers} workers)\n`,
+      );
+    });
+    w.on('exit', () => {
+      if (!stopping) fork();
+    });
+  };
+  for (let i = 0; i < (config.workers ?? 1); i++) fork();
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      stopping = true;
+      const alive = Object.values(cluster.workers ?? {}).filter((w) => w && !w.isDead());
+      if (alive.length === 0) resolve();
+      let left = alive.length;
+      for (const w of alive) {
+        w!.once('exit', () => {
+          if (--left === 0) resolve();
+        });
+        w!.process.kill('SIGTERM');
+      }
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);

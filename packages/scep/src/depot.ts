@@ -1,5 +1,5 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type Certificate,
@@ -124,20 +124,25 @@ export async function openFileDepot(options: FileDepotOptions): Promise<FileDepo
   }
 
   const bySubject = new Map<string, string[]>();
-  for (const name of await readdir(join(dir, 'certs'))) {
-    if (!name.endsWith('.json')) continue;
-    try {
-      const meta = JSON.parse(await readFile(join(dir, 'certs', name), 'utf8')) as {
-        serial: string;
-        subject: string;
-      };
-      const list = bySubject.get(meta.subject) ?? [];
-      list.push(meta.serial);
-      bySubject.set(meta.subject, list);
-    } catch {
-      // A damaged metadata file hides one record; it must not stop the server.
+  const indexed = new Set<string>();
+  const indexCertificates = async () => {
+    for (const name of await readdir(join(dir, 'certs'))) {
+      if (!name.endsWith('.json') || indexed.has(name)) continue;
+      try {
+        const meta = JSON.parse(await readFile(join(dir, 'certs', name), 'utf8')) as {
+          serial: string;
+          subject: string;
+        };
+        const list = bySubject.get(meta.subject) ?? [];
+        if (!list.includes(meta.serial)) list.push(meta.serial);
+        bySubject.set(meta.subject, list);
+        indexed.add(name);
+      } catch {
+        // A damaged (or half-written) metadata file hides one record; it must not stop the server.
+      }
     }
-  }
+  };
+  await indexCertificates();
 
   const challengesPath = join(dir, 'challenges.json');
   const challenges = new Map<string, number>();
@@ -160,8 +165,18 @@ export async function openFileDepot(options: FileDepotOptions): Promise<FileDepo
     return challengeWrite;
   };
 
-  const nonces = new Map<string, number>();
-  let lastSweep = Date.now();
+  // Nonces are files created exclusively, so that several processes sharing the depot (cluster workers,
+  // restarts) see each other's nonces: the first creation wins, every later one is a replay.
+  const nonceDir = join(dir, 'nonces');
+  await mkdir(nonceDir, { recursive: true, mode: 0o700 });
+  let lastSweep = 0;
+  const sweepNonces = async (t: number) => {
+    lastSweep = t;
+    for (const name of await readdir(nonceDir).catch(() => [] as string[])) {
+      const body = await readIfExists(join(nonceDir, name)).catch(() => undefined);
+      if (body && Number(body.toString('utf8')) <= t) await unlink(join(nonceDir, name)).catch(() => {});
+    }
+  };
 
   const getIssuedCertificate = async (serialHex: string): Promise<IssuedCertificateRecord | undefined> => {
     const serial = serialHex.toLowerCase().replace(/^(00)+/, '');
@@ -205,14 +220,22 @@ export async function openFileDepot(options: FileDepotOptions): Promise<FileDepo
       return exp > now.getTime();
     },
     async recordSenderNonce(nonceHex, expiresAt) {
+      if (!/^[0-9a-f]{2,128}$/.test(nonceHex)) return false;
       const t = Date.now();
-      if (t - lastSweep > 60_000 || nonces.size > 1_000_000) {
-        for (const [k, v] of nonces) if (v <= t) nonces.delete(k);
-        lastSweep = t;
+      if (t - lastSweep > 600_000) void sweepNonces(t);
+      const path = join(nonceDir, nonceHex);
+      try {
+        const fh = await open(path, 'wx', 0o600);
+        await fh.writeFile(String(expiresAt.getTime()));
+        await fh.close();
+        return true;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       }
-      const seen = nonces.get(nonceHex);
-      if (seen !== undefined && seen > t) return false;
-      nonces.set(nonceHex, expiresAt.getTime());
+      const seen = Number((await readIfExists(path))?.toString('utf8'));
+      if (Number.isFinite(seen) && seen > t) return false;
+      // Expired record (or one cut short by a crash): this use is the new first one.
+      await writeAtomic(path, String(expiresAt.getTime()), 0o600);
       return true;
     },
     async putIssuedCertificate(rec) {
@@ -234,6 +257,8 @@ export async function openFileDepot(options: FileDepotOptions): Promise<FileDepo
     },
     getIssuedCertificate,
     async findIssuedCertificatesBySubject(subject) {
+      // Rescan: another process sharing the depot may have issued since this one started.
+      await indexCertificates();
       const out: IssuedCertificateRecord[] = [];
       for (const serial of bySubject.get(subject) ?? []) {
         const rec = await getIssuedCertificate(serial);

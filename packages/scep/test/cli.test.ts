@@ -57,6 +57,7 @@ describe('mdmkit-scep arguments', () => {
     expect(bad(['--ca-dir', 'd', '--challenge', 'x', '--key-sizes', 'big'])).toBe('INVALID_OPTIONS');
     expect(bad(['--ca-dir', 'd', '--challenge', 'x', '--bogus', '1'])).toBe('INVALID_OPTIONS');
     expect(bad(['--ca-dir', 'd', '--challenge'])).toBe('INVALID_OPTIONS');
+    expect(bad(['--ca-dir', 'd', '--challenge', 'x', '--workers', '0'])).toBe('INVALID_OPTIONS');
     expect(parseListen('[::1]:8443')).toEqual({ host: '::1', port: 8443 });
     expect(parseListen('9090')).toEqual({ host: '127.0.0.1', port: 9090 });
     expect(() => parseListen('host:99999')).toThrow(ScepError);
@@ -108,6 +109,26 @@ describe('file depot', () => {
     expect(Buffer.from(rec!.certificateDer)).toEqual(Buffer.from(d.certificate.der));
     expect((await again.findIssuedCertificatesBySubject('CN=x')).map((r) => r.serial)).toEqual(['ab12']);
     expect(await again.getIssuedCertificate('../../etc/passwd')).toBeUndefined();
+  });
+
+  it("processes sharing a depot see each other's nonces and certificates", async () => {
+    const a = await openFileDepot({ dir: join(dir, 'shared') });
+    const b = await openFileDepot({ dir: join(dir, 'shared') });
+    expect(await a.recordSenderNonce('beef', new Date(Date.now() + 60_000))).toBe(true);
+    expect(await b.recordSenderNonce('beef', new Date(Date.now() + 60_000))).toBe(false);
+    // An expired nonce may be used again.
+    expect(await a.recordSenderNonce('cafe', new Date(Date.now() - 1))).toBe(true);
+    expect(await b.recordSenderNonce('cafe', new Date(Date.now() + 60_000))).toBe(true);
+    expect(await b.recordSenderNonce('../x', new Date(Date.now() + 60_000))).toBe(false);
+    await a.putIssuedCertificate({
+      serial: 'cd34',
+      subject: 'CN=shared',
+      notBefore: new Date(0),
+      notAfter: new Date(1000),
+      certificateDer: a.certificate.der,
+      issuedAt: new Date(5),
+    });
+    expect((await b.findIssuedCertificatesBySubject('CN=shared')).map((r) => r.serial)).toEqual(['cd34']);
   });
 });
 
