@@ -182,6 +182,11 @@ export class SqliteStorage implements MdmStorage {
     this.#batchTxn = batchTransaction(db);
   }
 
+  /** The database file (or the wrapped handle's name). */
+  get path(): string {
+    return this.#path;
+  }
+
   /** The underlying better-sqlite3 handle, for backups and diagnostics. */
   get database(): Db {
     return this.#db;
@@ -1129,6 +1134,41 @@ export class SqliteStorage implements MdmStorage {
     if (!row) return undefined;
     return { name, state: row.state as string, token: row.token as number, updatedAt: date(row.updated_at) };
   }
+}
+
+// Reads run outside #write; give their driver errors (I/O, corruption) the same StorageError mapping.
+const reads = [
+  'getEnrollment',
+  'getBootstrapToken',
+  'enrollmentForCertificate',
+  'exportEnrollments',
+  'listEnrollments',
+  'getPushInfo',
+  'nextCommand',
+  'recordResult',
+  'listQueue',
+  'getResults',
+  'listHistory',
+  'getIssuedCertificate',
+  'findIssuedCertificatesBySubject',
+  'getPushCert',
+  'listPushCerts',
+  'getLease',
+  'readJobState',
+] as const;
+for (const name of reads) {
+  const original = SqliteStorage.prototype[name] as (...args: unknown[]) => Promise<unknown>;
+  Object.defineProperty(SqliteStorage.prototype, name, {
+    configurable: true,
+    writable: true,
+    value: async function (this: SqliteStorage, ...args: unknown[]) {
+      try {
+        return await original.apply(this, args);
+      } catch (e) {
+        throw mapSqliteError(e, this.path);
+      }
+    },
+  });
 }
 
 /**

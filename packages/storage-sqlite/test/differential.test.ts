@@ -113,7 +113,7 @@ type EOp =
   | { kind: 'userAuth'; d: number }
   | { kind: 'checkout'; id: number; user: boolean }
   | { kind: 'seen'; id: number; user: boolean; at: number }
-  | { kind: 'cert'; id: number; hash: number };
+  | { kind: 'cert'; id: number; user: boolean; hash: number };
 
 const eop: fc.Arbitrary<EOp> = fc.oneof(
   fc.record({
@@ -130,7 +130,7 @@ const eop: fc.Arbitrary<EOp> = fc.oneof(
     user: fc.boolean(),
     at: fc.integer({ min: 0, max: 200 }),
   }),
-  fc.record({ kind: fc.constant('cert' as const), id: fc.nat(3), hash: fc.nat(4) }),
+  fc.record({ kind: fc.constant('cert' as const), id: fc.nat(3), user: fc.boolean(), hash: fc.nat(4) }),
 );
 
 const dev = (n: number) => `D${n}`;

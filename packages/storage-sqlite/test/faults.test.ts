@@ -142,3 +142,31 @@ console.log(JSON.stringify(r));`,
     db.close();
   }, 60_000);
 });
+
+describe('sqlite read faults', () => {
+  it('reports a database damaged after opening as UNAVAILABLE', async () => {
+    const path = join(dir, 'damaged.sqlite');
+    const s = await createSqliteStorage({ path });
+    for (let i = 0; i < 200; i++) await s.authenticate({ id: `UDID-${i}`, serialNumber: 'x'.repeat(100) });
+    await s.close();
+    // overwrite every page after the header: the next read of a table hits garbage
+    const raw = new Database(path);
+    const pageSize = raw.pragma('page_size', { simple: true }) as number;
+    raw.close();
+    const { openSync, writeSync, fstatSync, closeSync } = await import('node:fs');
+    const fd = openSync(path, 'r+');
+    const size = fstatSync(fd).size;
+    if (size > pageSize) writeSync(fd, Buffer.alloc(size - pageSize, 0x5a), 0, size - pageSize, pageSize);
+    closeSync(fd);
+    const fresh = await createSqliteStorage({ path, migrate: false }).catch((e: unknown) => e);
+    if (fresh instanceof Error) {
+      expect(isStorageError(fresh, 'UNAVAILABLE')).toBe(true);
+    } else {
+      const err = await (fresh as Awaited<ReturnType<typeof createSqliteStorage>>)
+        .listEnrollments()
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({ name: 'StorageError', code: 'UNAVAILABLE' });
+      await (fresh as Awaited<ReturnType<typeof createSqliteStorage>>).close();
+    }
+  });
+});

@@ -56,7 +56,7 @@ export function runStorageConformance(
   factory: ConformanceFactory,
   options: ConformanceOptions = {},
 ): void {
-  describe(`storage conformance: ${name}`, () => {
+  describe(`storage conformance: ${name}`, { timeout: options.timeoutMs ?? 60_000 }, () => {
     const dbs: ConformanceDatabase[] = [];
     const handles: MdmStorage[] = [];
     let main: ConformanceDatabase | undefined;
