@@ -194,7 +194,8 @@ function replaceBlock(text: string, start: string, end: string, body: string): s
 const HEADER = [
   '### @mdmkit/storage adapters',
   '',
-  'Reproduce: `npx -y pnpm@10.34.8 --filter @mdmkit/storage run bench` (one adapter: append `-- --adapter sqlite`).',
+  'Reproduce: `npx -y pnpm@10.34.8 --filter @mdmkit/storage run bench` (every importable adapter), or one adapter',
+  'package: `npx -y pnpm@10.34.8 --filter @mdmkit/storage-sqlite run bench` (likewise -postgres, -mysql).',
   'Enrollments are seeded with importEnrollments; each round trip is nextCommand + recordResult (Acknowledged)',
   'on a distinct enrollment, for a fixed time per client count. Target: fan-out to 100,000 enrollments < 3 s',
   'on SQLite and PostgreSQL. Each adapter block is rewritten only when that adapter runs.',
