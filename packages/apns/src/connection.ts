@@ -6,7 +6,8 @@ import http2, {
 import { ApnsError } from './errors';
 import type { Job, Outcome } from './job';
 
-const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM, HTTP2_HEADER_STATUS } = http2.constants;
+const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM, NGHTTP2_FLAG_END_STREAM, HTTP2_HEADER_STATUS } =
+  http2.constants;
 const REQUEST_OPTIONS = { endStream: false } as const;
 
 /** Opens an HTTP/2 session; replaceable for tests or proxies. */
@@ -127,15 +128,17 @@ export class Connection {
       // A silent peer may be dead: check the whole session rather than wait for every stream to time out.
       this.ping();
     }, this.cfg.requestTimeoutMs);
-    stream.on('response', (headers) => {
-      status = Number(headers[HTTP2_HEADER_STATUS]);
-      const id = headers['apns-id'];
-      apnsId = typeof id === 'string' ? id : undefined;
-    });
-    stream.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer): void => {
       // Error bodies are tiny; refuse to buffer a hostile peer's stream without bound.
       if (!chunks) chunks = [chunk];
       else if (chunks.length < 16) chunks.push(chunk);
+    };
+    stream.on('response', (headers, flags) => {
+      status = Number(headers[HTTP2_HEADER_STATUS]);
+      const id = headers['apns-id'];
+      apnsId = typeof id === 'string' ? id : undefined;
+      // APNs ends a 200 on its HEADERS frame; not reading a stream that has no body spares work per push.
+      if ((flags & NGHTTP2_FLAG_END_STREAM) === 0) stream.on('data', onData);
     });
     stream.on('error', noop);
     stream.on('close', () => {

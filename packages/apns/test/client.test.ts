@@ -316,6 +316,30 @@ describe.skipIf(!ok)('ApnsClient against the mock', () => {
     for (let i = 0; i < 50; i++) expect(mock.answeredFor(token(i))).toHaveLength(1);
   });
 
+  it('reads a 200 that carries a body (not ended on its HEADERS) without hanging', async () => {
+    const http2 = await import('node:http2');
+    const server = http2.createSecureServer({ key: pki.serverKeyPem, cert: pki.serverCertPem });
+    server.on('stream', (stream) => {
+      stream.respond({ ':status': 200, 'apns-id': 'AAAAAAAA-0000-0000-0000-000000000001' });
+      stream.end('{}');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as import('node:net').AddressInfo).port;
+    client = new ApnsClient({
+      credentials: { certificate: push.certPem, privateKey: push.keyPem },
+      origin: `https://127.0.0.1:${port}`,
+      ca: pki.caPem,
+      requestTimeoutMs: 2000,
+    });
+    try {
+      const r = await client.push({ token: token(1), pushMagic: 'm' });
+      expect(r).toMatchObject({ ok: true, apnsId: 'AAAAAAAA-0000-0000-0000-000000000001', attempts: 1 });
+    } finally {
+      await client.close();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
   it('refuses an expired certificate before connecting', async () => {
     mock = await startMockApns({ key: pki.serverKeyPem, cert: pki.serverCertPem });
     const expired = pki.issuePush(undefined, -1);
