@@ -89,6 +89,25 @@ describe('hand-written device reports decode with their command schemas', () => 
   });
 });
 
+describe('wildcard-keyed dictionaries', () => {
+  it('ManagedApplicationList is keyed by bundle identifier; macOS omits iOS-only keys', () => {
+    const apps = {
+      'com.example.app': {
+        Status: 'Managed',
+        ManagementFlags: 1,
+        HasConfiguration: false,
+        HasFeedback: false,
+      },
+      'com.example.other': { Status: 'Installing', ManagementFlags: 0 },
+    };
+    const r = decodeReportFor(
+      'ManagedApplicationList',
+      buildXml({ CommandUUID: 'c', Status: 'Acknowledged', UDID: 'u', ManagedApplicationList: apps }),
+    );
+    expect(r.response?.ManagedApplicationList['com.example.app']?.Status).toBe('Managed');
+  });
+});
+
 describe('schema errata', () => {
   it('Settings reports decode with per-item results as an array or as one dictionary', () => {
     const item = { Item: 'DeviceName', Status: 'Acknowledged' };

@@ -104,7 +104,12 @@ export class Emitter {
     for (const k of keys) {
       if (opts.omit?.has(k.key)) continue;
       const t = this.typeOf(k, depth);
-      const optional = k.presence !== 'required' || opts.optional?.has(k.key) === true;
+      // In what devices send, a key with its own availability (absent on some OS, later version,
+      // channel or enrollment type) cannot be present in every report, whatever `presence` says.
+      const optional =
+        k.presence !== 'required' ||
+        opts.optional?.has(k.key) === true ||
+        (this.mode === 'response' && k.supportedOS !== undefined);
       const doc = facts(k);
       if (doc) tsLines.push(`${pad}/** ${doc} */`);
       tsLines.push(`${pad}${propName(k.key)}${optional ? '?' : ''}: ${t.ts};`);
@@ -189,7 +194,8 @@ export class Emitter {
     const subkeys = k.subkeys ?? [];
     if (subkeys.length === 0)
       return { ts: 'Record<string, unknown>', zod: 'z.record(z.string(), z.unknown())' };
-    if (subkeys.length === 1 && subkeys[0]!.key === 'ANY') {
+    // `ANY`, `ANY profile identifier`, `ANY index`...: a dictionary keyed by arbitrary names.
+    if (subkeys.length === 1 && isWildcard(subkeys[0]!.key)) {
       const v = this.typeOf(subkeys[0]!, depth);
       return { ts: `Record<string, ${v.ts}>`, zod: `z.record(z.string(), ${v.zod})` };
     }
@@ -227,6 +233,10 @@ export class Emitter {
     const ts = /^[A-Za-z0-9_<>, ]+$/.test(it.ts) || it.ts.startsWith('(') ? `${it.ts}[]` : `Array<${it.ts}>`;
     return { ts, zod: `z.array(${it.zod})` };
   }
+}
+
+function isWildcard(key: string): boolean {
+  return key === 'ANY' || key.startsWith('ANY ');
 }
 
 /** Dictionary union members that all pin one key to a single literal are discriminated by it. */

@@ -164,7 +164,7 @@ function exampleValue(k: SchemaKey, depth: number): string {
 
 /** `{ Key: value, ... }` of the required keys (all keys when none is required but some exist). */
 function exampleObject(keys: SchemaKey[], depth: number): string {
-  const known = keys.filter((k) => k.key !== 'ANY');
+  const known = keys.filter((k) => k.key !== 'ANY' && !k.key.startsWith('ANY '));
   const required = known.filter((k) => k.presence === 'required');
   if (!required.length) return '{}';
   return `{ ${required.map((k) => `${/^[A-Za-z_$][\w$]*$/.test(k.key) ? k.key : quote(k.key)}: ${exampleValue(k, depth)}`).join(', ')} }`;

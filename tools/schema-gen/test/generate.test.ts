@@ -75,6 +75,41 @@ describe('emitter', () => {
     expect(out).toContain('z.looseObject({');
   });
 
+  it('named wildcard keys (`ANY profile identifier`) become records too', () => {
+    const out = emit([
+      {
+        key: 'ByProfile',
+        type: '<dictionary>',
+        presence: 'required',
+        subkeys: [
+          {
+            key: 'ANY profile identifier',
+            type: '<dictionary>',
+            subkeys: [{ key: 'value', type: '<boolean>', presence: 'required' }],
+          },
+        ],
+      },
+    ]);
+    expect(out).toContain('ByProfile: Record<string, {');
+    expect(out).toContain('ByProfile: z.record(z.string(), z.looseObject({');
+  });
+
+  it('in device messages, a required key with its own OS availability is optional', () => {
+    const keys: SchemaKey[] = [
+      { key: 'Always', type: '<string>', presence: 'required' },
+      {
+        key: 'NotOnMac',
+        type: '<string>',
+        presence: 'required',
+        supportedOS: { macOS: { introduced: 'n/a' } },
+      },
+    ];
+    const response = emit(keys, 'response');
+    expect(response).toContain('Always: z.string(),');
+    expect(response).toContain('NotOnMac: z.string().optional(),');
+    expect(emit(keys, 'request')).toContain('NotOnMac: z.string(),');
+  });
+
   it('recursive anchors become named declarations referenced through z.lazy', () => {
     const icon: SchemaKey[] = [];
     const pagesItem: SchemaKey[] = [

@@ -20,11 +20,11 @@ import { plistData } from '../schema-helpers';
  */
 export interface AuthenticateMessage extends IdentityBlock {
   /** Availability: not on iOS, tvOS, visionOS, watchOS. */
-  DeviceName: string;
+  DeviceName?: string;
   /** Availability: not on iOS, tvOS, visionOS, watchOS. */
-  ModelName: string;
+  ModelName?: string;
   /** Availability: not on iOS, tvOS, visionOS, watchOS. */
-  Model: string;
+  Model?: string;
   MessageType: 'Authenticate';
   Topic: string;
   /** Availability: iOS 9.0+, watchOS 10.0+; access right AllowQueryDeviceInformation on iOS, access right AllowQueryDeviceInformation on visionOS, access right AllowQueryDeviceInformation on watchOS. */
@@ -43,9 +43,9 @@ export interface AuthenticateMessage extends IdentityBlock {
 
 export const AuthenticateMessageSchema: z.ZodType<AuthenticateMessage> = z.looseObject({
   ...identityShape,
-  DeviceName: z.string(),
-  ModelName: z.string(),
-  Model: z.string(),
+  DeviceName: z.string().optional(),
+  ModelName: z.string().optional(),
+  Model: z.string().optional(),
   MessageType: z.literal('Authenticate'),
   Topic: z.string(),
   OSVersion: z.string().optional(),

@@ -24,36 +24,32 @@ export const ManagedApplicationListPayloadSchema: z.ZodType<ManagedApplicationLi
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.managed.list.yaml
  */
 export interface ManagedApplicationListResponse {
-  ManagedApplicationList: {
-    'ANY app identifier': {
-      Status: 'Queued' | 'NeedsRedemption' | 'Redeeming' | 'Prompting' | 'PromptingForLogin' | 'ValidatingPurchase' | 'PromptingForUpdate' | 'PromptingForUpdateLogin' | 'PromptingForManagement' | 'ValidatingUpdate' | 'Updating' | 'Installing' | 'Managed' | 'ManagedButUninstalled' | 'Unknown' | 'UserInstalledApp' | 'UserRejected' | 'UpdateRejected' | 'ManagementRejected' | 'Failed';
-      ManagementFlags: number;
-      /** Availability: not on macOS, tvOS. */
-      UnusedRedemptionCode: string;
-      /** Availability: iOS 7.0+, macOS 11.0+. */
-      HasConfiguration: boolean;
-      /** Availability: iOS 7.0+, macOS 11.3+; user channel only on macOS. */
-      HasFeedback: boolean;
-      /** Availability: iOS 9.2+; not on macOS. */
-      IsValidated: boolean;
-      /** Availability: iOS 10.3+, macOS 11.3+, tvOS 10.2+. */
-      ExternalVersionIdentifier: number;
-    };
-  };
+  ManagedApplicationList: Record<string, {
+    Status: 'Queued' | 'NeedsRedemption' | 'Redeeming' | 'Prompting' | 'PromptingForLogin' | 'ValidatingPurchase' | 'PromptingForUpdate' | 'PromptingForUpdateLogin' | 'PromptingForManagement' | 'ValidatingUpdate' | 'Updating' | 'Installing' | 'Managed' | 'ManagedButUninstalled' | 'Unknown' | 'UserInstalledApp' | 'UserRejected' | 'UpdateRejected' | 'ManagementRejected' | 'Failed';
+    ManagementFlags: number;
+    /** Availability: not on macOS, tvOS. */
+    UnusedRedemptionCode?: string;
+    /** Availability: iOS 7.0+, macOS 11.0+. */
+    HasConfiguration?: boolean;
+    /** Availability: iOS 7.0+, macOS 11.3+; user channel only on macOS. */
+    HasFeedback?: boolean;
+    /** Availability: iOS 9.2+; not on macOS. */
+    IsValidated?: boolean;
+    /** Availability: iOS 10.3+, macOS 11.3+, tvOS 10.2+. */
+    ExternalVersionIdentifier?: number;
+  }>;
 }
 
 export const ManagedApplicationListResponseSchema: z.ZodType<ManagedApplicationListResponse> = z.looseObject({
-  ManagedApplicationList: z.looseObject({
-    'ANY app identifier': z.looseObject({
-      Status: z.enum(['Queued', 'NeedsRedemption', 'Redeeming', 'Prompting', 'PromptingForLogin', 'ValidatingPurchase', 'PromptingForUpdate', 'PromptingForUpdateLogin', 'PromptingForManagement', 'ValidatingUpdate', 'Updating', 'Installing', 'Managed', 'ManagedButUninstalled', 'Unknown', 'UserInstalledApp', 'UserRejected', 'UpdateRejected', 'ManagementRejected', 'Failed']),
-      ManagementFlags: z.number(),
-      UnusedRedemptionCode: z.string(),
-      HasConfiguration: z.boolean(),
-      HasFeedback: z.boolean(),
-      IsValidated: z.boolean(),
-      ExternalVersionIdentifier: z.number(),
-    }),
-  }),
+  ManagedApplicationList: z.record(z.string(), z.looseObject({
+    Status: z.enum(['Queued', 'NeedsRedemption', 'Redeeming', 'Prompting', 'PromptingForLogin', 'ValidatingPurchase', 'PromptingForUpdate', 'PromptingForUpdateLogin', 'PromptingForManagement', 'ValidatingUpdate', 'Updating', 'Installing', 'Managed', 'ManagedButUninstalled', 'Unknown', 'UserInstalledApp', 'UserRejected', 'UpdateRejected', 'ManagementRejected', 'Failed']),
+    ManagementFlags: z.number(),
+    UnusedRedemptionCode: z.string().optional(),
+    HasConfiguration: z.boolean().optional(),
+    HasFeedback: z.boolean().optional(),
+    IsValidated: z.boolean().optional(),
+    ExternalVersionIdentifier: z.number().optional(),
+  })),
 });
 
 /** Schema facts of the `ManagedApplicationList` command: request and response validators, availability. */

@@ -22,28 +22,28 @@ export interface DeviceLocationResponse {
   Latitude: number;
   Longitude: number;
   /** Availability: iOS 10.3+. */
-  HorizontalAccuracy: number;
+  HorizontalAccuracy?: number;
   /** Availability: iOS 10.3+. */
-  VerticalAccuracy: number;
+  VerticalAccuracy?: number;
   /** Availability: iOS 10.3+. */
-  Altitude: number;
+  Altitude?: number;
   /** Availability: iOS 10.3+. */
-  Speed: number;
+  Speed?: number;
   /** Availability: iOS 10.3+. */
-  Course: number;
+  Course?: number;
   /** Availability: iOS 10.3+. */
-  Timestamp: string;
+  Timestamp?: string;
 }
 
 export const DeviceLocationResponseSchema: z.ZodType<DeviceLocationResponse> = z.looseObject({
   Latitude: z.number(),
   Longitude: z.number(),
-  HorizontalAccuracy: z.number(),
-  VerticalAccuracy: z.number(),
-  Altitude: z.number(),
-  Speed: z.number(),
-  Course: z.number(),
-  Timestamp: z.string(),
+  HorizontalAccuracy: z.number().optional(),
+  VerticalAccuracy: z.number().optional(),
+  Altitude: z.number().optional(),
+  Speed: z.number().optional(),
+  Course: z.number().optional(),
+  Timestamp: z.string().optional(),
 });
 
 /** Schema facts of the `DeviceLocation` command: request and response validators, availability. */

@@ -20,49 +20,33 @@ export const RestrictionsPayloadSchema: z.ZodType<RestrictionsPayload> = z.loose
 });
 
 export interface RestrictionsResponseRestrictionsDictionary {
-  restrictedBool?: {
-    'ANY restriction name'?: {
-      value: boolean;
-    };
-  };
-  restrictedValue?: {
-    'ANY restriction name'?: {
-      value: number;
-    };
-  };
-  intersection?: {
-    'ANY restriction name'?: {
-      values: string[];
-    };
-  };
-  union?: {
-    'ANY restriction name'?: {
-      values: string[];
-    };
-  };
+  restrictedBool?: Record<string, {
+    value: boolean;
+  }>;
+  restrictedValue?: Record<string, {
+    value: number;
+  }>;
+  intersection?: Record<string, {
+    values: string[];
+  }>;
+  union?: Record<string, {
+    values: string[];
+  }>;
 }
 
 export const RestrictionsResponseRestrictionsDictionarySchema: z.ZodType<RestrictionsResponseRestrictionsDictionary> = z.looseObject({
-  restrictedBool: z.looseObject({
-    'ANY restriction name': z.looseObject({
-      value: z.boolean(),
-    }).optional(),
-  }).optional(),
-  restrictedValue: z.looseObject({
-    'ANY restriction name': z.looseObject({
-      value: z.number(),
-    }).optional(),
-  }).optional(),
-  intersection: z.looseObject({
-    'ANY restriction name': z.looseObject({
-      values: z.array(z.string()),
-    }).optional(),
-  }).optional(),
-  union: z.looseObject({
-    'ANY restriction name': z.looseObject({
-      values: z.array(z.string()),
-    }).optional(),
-  }).optional(),
+  restrictedBool: z.record(z.string(), z.looseObject({
+    value: z.boolean(),
+  })).optional(),
+  restrictedValue: z.record(z.string(), z.looseObject({
+    value: z.number(),
+  })).optional(),
+  intersection: z.record(z.string(), z.looseObject({
+    values: z.array(z.string()),
+  })).optional(),
+  union: z.record(z.string(), z.looseObject({
+    values: z.array(z.string()),
+  })).optional(),
 });
 
 /**
@@ -71,16 +55,12 @@ export const RestrictionsResponseRestrictionsDictionarySchema: z.ZodType<Restric
  */
 export interface RestrictionsResponse {
   GlobalRestrictions: RestrictionsResponseRestrictionsDictionary;
-  ProfileRestrictions: {
-    'ANY profile identifier'?: RestrictionsResponseRestrictionsDictionary;
-  };
+  ProfileRestrictions: Record<string, RestrictionsResponseRestrictionsDictionary>;
 }
 
 export const RestrictionsResponseSchema: z.ZodType<RestrictionsResponse> = z.looseObject({
   GlobalRestrictions: RestrictionsResponseRestrictionsDictionarySchema,
-  ProfileRestrictions: z.looseObject({
-    'ANY profile identifier': RestrictionsResponseRestrictionsDictionarySchema.optional(),
-  }),
+  ProfileRestrictions: z.record(z.string(), RestrictionsResponseRestrictionsDictionarySchema),
 });
 
 /** Schema facts of the `Restrictions` command: request and response validators, availability. */

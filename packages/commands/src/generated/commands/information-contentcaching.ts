@@ -26,14 +26,12 @@ export interface ContentCachingInformationResponse {
     /** Default: `false`. */
     Active?: boolean;
     ActualCacheUsed?: number;
-    AlertsForPeerFilterRanges?: {
-      'ANY index': {
-        className: 'AssetCacheUnfriendlyPeersInFilterRangeAlert';
-        postDate: Date;
-        peerFilterRangeIndex: number;
-        addresses: string[];
-      };
-    };
+    AlertsForPeerFilterRanges?: Record<string, {
+      className: 'AssetCacheUnfriendlyPeersInFilterRangeAlert';
+      postDate: Date;
+      peerFilterRangeIndex: number;
+      addresses: string[];
+    }>;
     Alerts?: Array<{
       className: 'AssetCacheLowSpaceAlert' | 'AssetCacheNoSpaceAlert' | 'AssetCacheRegistrationRejectedAlert' | 'AssetCacheRegistrationUnavailableAlert' | 'AssetCacheResourceMissingAlert';
       postDate: Date;
@@ -170,14 +168,12 @@ export const ContentCachingInformationResponseSchema: z.ZodType<ContentCachingIn
     Activated: z.boolean().optional(),
     Active: z.boolean().optional(),
     ActualCacheUsed: z.number().optional(),
-    AlertsForPeerFilterRanges: z.looseObject({
-      'ANY index': z.looseObject({
-        className: z.literal('AssetCacheUnfriendlyPeersInFilterRangeAlert'),
-        postDate: plistDate,
-        peerFilterRangeIndex: z.number(),
-        addresses: z.array(z.string()),
-      }),
-    }).optional(),
+    AlertsForPeerFilterRanges: z.record(z.string(), z.looseObject({
+      className: z.literal('AssetCacheUnfriendlyPeersInFilterRangeAlert'),
+      postDate: plistDate,
+      peerFilterRangeIndex: z.number(),
+      addresses: z.array(z.string()),
+    })).optional(),
     Alerts: z.array(z.looseObject({
       className: z.enum(['AssetCacheLowSpaceAlert', 'AssetCacheNoSpaceAlert', 'AssetCacheRegistrationRejectedAlert', 'AssetCacheRegistrationUnavailableAlert', 'AssetCacheResourceMissingAlert']),
       postDate: plistDate,

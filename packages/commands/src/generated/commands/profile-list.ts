@@ -48,7 +48,7 @@ export interface ProfileListResponse {
       PayloadVersion: number;
       PayloadIdentifier: string;
       /** Availability: iOS 17.0+, macOS 14.0+, tvOS 17.0+. */
-      PayloadUUID: string;
+      PayloadUUID?: string;
       PayloadDisplayName?: string;
       PayloadDescription?: string;
       PayloadOrganization?: string;
@@ -74,7 +74,7 @@ export const ProfileListResponseSchema: z.ZodType<ProfileListResponse> = z.loose
       PayloadType: z.string(),
       PayloadVersion: z.number(),
       PayloadIdentifier: z.string(),
-      PayloadUUID: z.string(),
+      PayloadUUID: z.string().optional(),
       PayloadDisplayName: z.string().optional(),
       PayloadDescription: z.string().optional(),
       PayloadOrganization: z.string().optional(),

@@ -24,19 +24,19 @@ export interface AvailableOSUpdatesResponse {
     ProductKey: string;
     HumanReadableName: string;
     /** Availability: not on iOS, tvOS. */
-    HumanReadableNameLocale: string;
+    HumanReadableNameLocale?: string;
     /** Availability: not on iOS, tvOS. */
-    MetadataURL: string;
+    MetadataURL?: string;
     /** Availability: not on macOS. */
-    ProductName: string;
+    ProductName?: string;
     Version: string;
     Build: string;
     /** Availability: macOS 10.12+. */
-    DownloadSize: number;
+    DownloadSize?: number;
     /** Availability: not on macOS. */
-    InstallSize: number;
+    InstallSize?: number;
     /** Availability: not on iOS, tvOS. */
-    AppIdentifiersToClose: string[];
+    AppIdentifiersToClose?: string[];
     /** Default: `false`. */
     IsCritical?: boolean;
     /** Default: `false`. Availability: not on iOS, tvOS. */
@@ -54,7 +54,7 @@ export interface AvailableOSUpdatesResponse {
     /** Default: `false`. Availability: macOS 11.0+; not on iOS, tvOS. */
     RequiresBootstrapToken?: boolean;
     /** Availability: iOS 16.2+, macOS 13.1+, tvOS 16.2+. */
-    IsSecurityResponse: boolean;
+    IsSecurityResponse?: boolean;
     /** Availability: iOS 16.2+, macOS 13.1+, tvOS 16.2+. */
     SupplementalBuildVersion?: string;
     /** Availability: iOS 16.2+, macOS 13.1+, tvOS 16.2+. */
@@ -66,14 +66,14 @@ export const AvailableOSUpdatesResponseSchema: z.ZodType<AvailableOSUpdatesRespo
   AvailableOSUpdates: z.array(z.looseObject({
     ProductKey: z.string(),
     HumanReadableName: z.string(),
-    HumanReadableNameLocale: z.string(),
-    MetadataURL: z.string(),
-    ProductName: z.string(),
+    HumanReadableNameLocale: z.string().optional(),
+    MetadataURL: z.string().optional(),
+    ProductName: z.string().optional(),
     Version: z.string(),
     Build: z.string(),
-    DownloadSize: z.number(),
-    InstallSize: z.number(),
-    AppIdentifiersToClose: z.array(z.string()),
+    DownloadSize: z.number().optional(),
+    InstallSize: z.number().optional(),
+    AppIdentifiersToClose: z.array(z.string()).optional(),
     IsCritical: z.boolean().optional(),
     IsConfigDataUpdate: z.boolean().optional(),
     IsFirmwareUpdate: z.boolean().optional(),
@@ -82,7 +82,7 @@ export const AvailableOSUpdatesResponseSchema: z.ZodType<AvailableOSUpdatesRespo
     AllowsInstallLater: z.boolean().optional(),
     DeferredUntil: plistDate.optional(),
     RequiresBootstrapToken: z.boolean().optional(),
-    IsSecurityResponse: z.boolean(),
+    IsSecurityResponse: z.boolean().optional(),
     SupplementalBuildVersion: z.string().optional(),
     SupplementalOSVersionExtra: z.string().optional(),
   })),

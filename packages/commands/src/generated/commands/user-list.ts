@@ -22,37 +22,37 @@ export interface UserListResponse {
   Users: Array<{
     UserName: string;
     /** Availability: not on iOS. */
-    FullName: string;
+    FullName?: string;
     /** Availability: not on iOS. */
-    UID: number;
+    UID?: number;
     /** Availability: not on iOS. */
-    UserGUID: string;
+    UserGUID?: string;
     IsLoggedIn: boolean;
     /** Availability: not on macOS. */
-    HasDataToSync: boolean;
+    HasDataToSync?: boolean;
     /** Availability: not on macOS. */
-    DataQuota: number;
+    DataQuota?: number;
     /** Availability: not on macOS. */
-    DataUsed: number;
+    DataUsed?: number;
     /** Availability: not on iOS. */
-    MobileAccount: boolean;
+    MobileAccount?: boolean;
     /** Availability: macOS 11.0+; not on iOS. */
-    HasSecureToken: boolean;
+    HasSecureToken?: boolean;
   }>;
 }
 
 export const UserListResponseSchema: z.ZodType<UserListResponse> = z.looseObject({
   Users: z.array(z.looseObject({
     UserName: z.string(),
-    FullName: z.string(),
-    UID: z.number(),
-    UserGUID: z.string(),
+    FullName: z.string().optional(),
+    UID: z.number().optional(),
+    UserGUID: z.string().optional(),
     IsLoggedIn: z.boolean(),
-    HasDataToSync: z.boolean(),
-    DataQuota: z.number(),
-    DataUsed: z.number(),
-    MobileAccount: z.boolean(),
-    HasSecureToken: z.boolean(),
+    HasDataToSync: z.boolean().optional(),
+    DataQuota: z.number().optional(),
+    DataUsed: z.number().optional(),
+    MobileAccount: z.boolean().optional(),
+    HasSecureToken: z.boolean().optional(),
   })),
 });
 
