@@ -54,7 +54,7 @@ export const adapter = {
   },
   describe(): string {
     const { version } = createRequire(import.meta.url)('mysql2/package.json') as { version: string };
-    return `mysql2 ${version}, server ${serverVersion} on ${server.host} (InnoDB defaults: innodb_flush_log_at_trx_commit=1), a fresh database per size, up to 8 pools × 4 connections.`;
+    return `Reproduce: \`npx -y pnpm@10.34.8 --filter @mdmkit/storage-mysql run bench\` (5 s per client count). mysql2 ${version}, server ${serverVersion} on ${server.host} (InnoDB defaults: innodb_flush_log_at_trx_commit=1), a fresh database per size, up to 8 pools × 4 connections.`;
   },
   async create() {
     const database = `mdmkit_bench_${randomBytes(4).toString('hex')}`;

@@ -56,7 +56,7 @@ export const adapter = {
   },
   describe(): string {
     const { version } = createRequire(import.meta.url)('pg/package.json') as { version: string };
-    return `pg ${version}, PostgreSQL on ${new URL(url).host} (default durability: fsync, synchronous_commit on), a fresh schema per size, up to 8 pools × 4 connections.`;
+    return `Reproduce: \`npx -y pnpm@10.34.8 --filter @mdmkit/storage-postgres run bench\` (5 s per client count). pg ${version}, PostgreSQL on ${new URL(url).host} (default durability: fsync, synchronous_commit on), a fresh schema per size, up to 8 pools × 4 connections.`;
   },
   async create() {
     const schema = `mdmkit_bench_${randomBytes(4).toString('hex')}`;
