@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { Emitter } from '../src/emit';
 import { camel, generate } from '../src/generate';
 import type { SchemaKey } from '../src/model';
@@ -27,6 +28,30 @@ describe.skipIf(!dir)('generated code is up to date with the schemas', () => {
     expect(stale.map(([p]) => p)).toEqual([]);
     const extra = existingGeneratedFiles().filter((p) => !files.has(p));
     expect(extra).toEqual([]);
+  });
+
+  it('copies no description or content text from the schemas', () => {
+    const prose = new Set<string>();
+    const collect = (v: unknown) => {
+      if (Array.isArray(v)) v.forEach(collect);
+      else if (v && typeof v === 'object') {
+        for (const [k, x] of Object.entries(v)) {
+          if ((k === 'content' || k === 'description' || k === 'title') && typeof x === 'string') {
+            for (const sentence of x.split(/(?<=[.:])\s+|\n/))
+              if (sentence.trim().length >= 32) prose.add(sentence.trim());
+          } else collect(x);
+        }
+      }
+    };
+    for (const folder of ['mdm/checkin', 'mdm/commands', 'mdm/errors']) {
+      for (const f of readdirSync(join(dir!, folder))) {
+        collect(parse(readFileSync(join(dir!, folder, f), 'utf8'), { maxAliasCount: -1 }));
+      }
+    }
+    expect(prose.size).toBeGreaterThan(500);
+    const all = [...generate(dir!).values()].join('\n');
+    const copied = [...prose].filter((p) => all.includes(p));
+    expect(copied).toEqual([]);
   });
 
   it('is deterministic and carries no schema prose', () => {
