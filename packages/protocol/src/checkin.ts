@@ -33,9 +33,10 @@ export interface CheckinMessages {
 export type KnownCheckin = {
   [K in CheckinMessageType]: {
     messageType: K;
+    /** The validated message: the received dictionary itself, typed (unknown keys included). */
     message: CheckinMessages[K];
     enrollment: ResolvedEnrollment;
-    /** The dictionary as received, including keys no schema names. */
+    /** The dictionary as received (the same object as `message`, untyped). */
     raw: PlistDict;
   };
 }[CheckinMessageType];
