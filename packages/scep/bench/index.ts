@@ -79,62 +79,71 @@ async function main() {
   const children: ChildProcess[] = [];
   try {
     for (const bits of [2048, 4096]) {
-      const n = bits === 2048 ? 200 : 80;
+      const n = bits === 2048 ? 160 : 64;
       const peerDepot = join(work, `peer-${bits}`);
       const init = spawnSync('scepserver', ['ca', '-init', '-depot', peerDepot, '-keySize', String(bits)], {
         encoding: 'utf8',
       });
       if (init.status !== 0) throw new Error(`scepserver ca -init failed: ${init.stderr}`);
       const peerPort = 8080;
-      const ourPort = 8090;
-      const peer = ns.spawn('scepserver', [
-        '-depot',
-        peerDepot,
-        '-port',
-        String(peerPort),
-        '-challenge',
-        CHALLENGE,
-        '-allowrenew',
-        '0',
-      ]);
-      const ours = ns.spawn(
-        tsx,
-        [
-          '--conditions=mdmkit-source',
-          join(pkgDir, 'src/bin.ts'),
-          'serve',
-          '--listen',
-          `127.0.0.1:${ourPort}`,
-          '--ca-dir',
-          join(work, `ours-${bits}`),
-          '--challenge',
-          CHALLENGE,
-          '--ca-key-size',
-          String(bits),
-        ],
-        { logFile: join(work, `ours-${bits}.log`) },
+      const peer = ns.spawn(
+        'scepserver',
+        ['-depot', peerDepot, '-port', String(peerPort), '-challenge', CHALLENGE, '-allowrenew', '0'],
+        { logFile: join(work, `peer-${bits}.log`) },
       );
-      children.push(peer, ours);
+      children.push(peer);
+      const ourServers = [1, 2].map((workers) => {
+        const port = 8090 + workers;
+        const child = ns.spawn(
+          tsx,
+          [
+            '--conditions=mdmkit-source',
+            join(pkgDir, 'src/bin.ts'),
+            'serve',
+            '--listen',
+            `127.0.0.1:${port}`,
+            '--ca-dir',
+            join(work, `ours-${bits}-${workers}`),
+            '--challenge',
+            CHALLENGE,
+            '--ca-key-size',
+            String(bits),
+            '--workers',
+            String(workers),
+          ],
+          { logFile: join(work, `ours-${bits}-${workers}.log`) },
+        );
+        children.push(child);
+        return { workers, port, child, results: [] as DriverResult[] };
+      });
       await waitForPort(ns, peerPort, 60_000);
-      await waitForPort(ns, ourPort, 120_000);
-      const oursResults: DriverResult[] = [];
+      for (const o of ourServers) await waitForPort(ns, o.port, 180_000);
       const peerResults: DriverResult[] = [];
       for (let round = 0; round < ROUNDS; round++) {
-        oursResults.push(runDriver(ns, ourPort, n));
+        for (const o of ourServers) {
+          o.results.push(runDriver(ns, o.port, n));
+          console.log(
+            `CA ${bits} round ${round + 1} mdmkit x${o.workers}: ${JSON.stringify(o.results.at(-1))}`,
+          );
+        }
         peerResults.push(runDriver(ns, peerPort, n));
-        console.log(
-          `CA ${bits}: round ${round + 1}: mdmkit ${JSON.stringify(oursResults.at(-1))} scepserver ${JSON.stringify(peerResults.at(-1))}`,
-        );
+        console.log(`CA ${bits} round ${round + 1} scepserver: ${JSON.stringify(peerResults.at(-1))}`);
       }
       peer.kill('SIGTERM');
-      ours.kill('SIGTERM');
-      const o = best(oursResults);
+      for (const o of ourServers) o.child.kill('SIGTERM');
+      const [o1, o2] = ourServers.map((o) => best(o.results)) as [
+        ReturnType<typeof best>,
+        ReturnType<typeof best>,
+      ];
       const p = best(peerResults);
       const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}×` : 'n/a');
+      const cols = (a: number, b: number, c: number, digits: number) =>
+        `${a.toFixed(digits)} | ${b.toFixed(digits)} | ${c.toFixed(digits)} | ${ratio(a, c)} | ${ratio(b, c)}`;
+      const peerFailures = p.failures.length ? ` (failures: ${[...new Set(p.failures)].join('; ')})` : '';
       rows.push(
-        `| PKIOperation (PKCSReq), CA RSA ${bits} | ${o.pkiRate.toFixed(1)} | ${p.pkiRate.toFixed(1)} | ${ratio(o.pkiRate, p.pkiRate)} | ${o.ok} | ${p.ok}${p.failures.length ? ` (${[...new Set(p.failures)].join('; ')})` : ''} |`,
-        `| GetCACert, CA RSA ${bits} | ${o.caCert.toFixed(0)} | ${p.caCert.toFixed(0)} | ${ratio(o.caCert, p.caCert)} | | |`,
-        `| GetCACaps, CA RSA ${bits} | ${o.caps.toFixed(0)} | ${p.caps.toFixed(0)} | ${ratio(o.caps, p.caps)} | | |`,
+        `| PKIOperation (PKCSReq), CA RSA ${bits} | ${cols(o1.pkiRate, o2.pkiRate, p.pkiRate, 1)} | ${o1.ok} / ${o2.ok} / ${p.ok}${peerFailures} |`,
+        `| GetCACert, CA RSA ${bits} | ${cols(o1.caCert, o2.caCert, p.caCert, 0)} | |`,
+        `| GetCACaps, CA RSA ${bits} | ${cols(o1.caps, o2.caps, p.caps, 0)} | |`,
       );
       await new Promise((r) => setTimeout(r, 500));
     }
@@ -151,10 +160,10 @@ async function main() {
     'Command: `pnpm --filter @mdmkit/scep run bench` (as root; scepserver and both servers run in a private network namespace).',
     `Date: ${new Date().toISOString()}; Node ${process.version}; CPU: ${cpu[0]?.model ?? 'unknown'} × ${cpu.length}.`,
     '',
-    `Both peers are standalone servers with a file depot: \`mdmkit-scep serve\` and Debian \`scepserver\` 2.1.0. One load driver (bench/driver.ts) for both: distinct pre-built PKCSReq messages (16 pre-generated RSA-2048 client keys, unique senderNonce, transactionID and subject each, static challenge, AES-128-CBC, SHA-256) posted over keep-alive HTTP with ${CONCURRENCY} requests in flight; afterwards every answer is checked to be a SUCCESS CertRep whose envelope holds a certificate for the request's key, and only those count. GetCACert/GetCACaps: ${CONCURRENCY} in flight. Best of ${ROUNDS} alternating rounds (the machine is shared with other work, so absolute figures vary between runs).`,
+    `Both peers are standalone servers with a file depot: \`mdmkit-scep serve\` (one process, and \`--workers 2\` to use both cores as the Go server does) and Debian \`scepserver\` 2.1.0. One load driver (bench/driver.ts) for both: distinct pre-built PKCSReq messages (16 pre-generated RSA-2048 client keys, unique senderNonce, transactionID and subject each, static challenge, AES-128-CBC, SHA-256) posted over keep-alive HTTP with ${CONCURRENCY} requests in flight; afterwards every answer is checked to be a SUCCESS CertRep whose envelope holds a certificate for the request's key, and only those count. GetCACert/GetCACaps: ${CONCURRENCY} in flight. Best of ${ROUNDS} alternating rounds (the machine is shared with other work, so absolute figures vary between runs). scepserver's FAILURE answers come from its depot's serial-number file under concurrent requests (its log says \`could not convert to serial number\`); they are not counted.`,
     '',
-    '| operation | mdmkit-scep req/s | scepserver req/s | ratio | mdmkit SUCCESS | scepserver SUCCESS |',
-    '|---|---|---|---|---|---|',
+    '| operation | mdmkit-scep req/s | mdmkit-scep --workers 2 req/s | scepserver req/s | ratio (1 process) | ratio (--workers 2) | SUCCESS answers (mdmkit / mdmkit x2 / scepserver) |',
+    '|---|---|---|---|---|---|---|',
     ...rows,
     '',
   ].join('\n');

@@ -18,7 +18,7 @@ import { ScepError } from './errors';
  *
  * Without an RA, requests are encrypted to the CA certificate and replies are signed with the CA key, so
  * the CA key must be a `KeyObject` (or `decryptionKey` given). With an RA (`ra`), requests are encrypted to
- * the RA and replies signed by it, so the CA key can live in a KMS/HSM behind an async {@link Signer}.
+ * the RA and replies signed by it, so the CA key can live in a KMS/HSM behind an async `Signer` (from `@mdmkit/crypto`).
  */
 export interface ScepCa {
   /** The issuing CA certificate. */
@@ -97,7 +97,7 @@ export async function openLocalCa(options: {
 }
 
 /**
- * A {@link Signer} over a local key that signs on libuv's thread pool, so that the RSA work of issuing a
+ * A `Signer` (from `@mdmkit/crypto`) over a local key that signs on libuv's thread pool, so that the RSA work of issuing a
  * certificate and signing a CertRep runs beside the event loop instead of blocking it.
  */
 export function threadPoolSigner(key: KeyObject): Signer {

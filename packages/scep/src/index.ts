@@ -35,6 +35,7 @@ export {
   type LocalCa,
   openLocalCa,
   type ScepCa,
+  threadPoolSigner,
 } from './ca';
 export {
   createScepServer,

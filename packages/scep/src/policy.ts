@@ -104,7 +104,17 @@ export function oneTimeChallenges(
   };
 }
 
-/** Accepts when any of the verifiers accepts (tried in order, stopping at the first yes). */
+/**
+ * Accepts when any of the verifiers accepts (tried in order, stopping at the first yes).
+ *
+ * @example
+ * ```ts
+ * import { anyChallenge, createScepPolicy, oneTimeChallenges, staticChallenge } from '@mdmkit/scep';
+ * // Devices enrolled by profile use one-time challenges; a lab bench keeps a static one.
+ * const challenges = oneTimeChallenges(storage);
+ * const policy = createScepPolicy({ challenge: anyChallenge(challenges.verify, staticChallenge(labSecret)) });
+ * ```
+ */
 export function anyChallenge(...verifiers: ChallengeVerifier[]): ChallengeVerifier {
   return async (challenge, request) => {
     for (const v of verifiers) if (await v(challenge, request)) return true;

@@ -478,12 +478,18 @@ export function createScepServer(options: ScepServerOptions): ScepServer {
   }
 
   const fetchHandler = async (request: Request): Promise<Response> => {
-    const url = new URL(request.url);
+    let url: URL;
     let body: Uint8Array | undefined;
-    if (request.method.toUpperCase() === 'POST') {
-      const read = await readRequestBody(request, maxBodyBytes);
-      if (read === 'too large') return toResponse(text(413, 'request body too large'));
-      body = read;
+    try {
+      url = new URL(request.url);
+      if (request.method.toUpperCase() === 'POST') {
+        const read = await readRequestBody(request, maxBodyBytes);
+        if (read === 'too large') return toResponse(text(413, 'request body too large'));
+        body = read;
+      }
+    } catch {
+      // A body stream that fails mid-way (client gone) or a URL the framework could not form.
+      return toResponse(text(400, 'unreadable request'));
     }
     return toResponse(
       await handle({ method: request.method, query: url.searchParams, ...(body ? { body } : {}) }),
