@@ -17,7 +17,7 @@ import type mysql from 'mysql2/promise';
 import { bytes, type Ctx, date, optionalDate, pageLimit } from './context';
 import { isDuplicateKey } from './errors';
 import { inLane } from './lanes';
-import { buf, execute, type Header, transaction, type Tx } from './pool';
+import { buf, execute, type Header, transaction } from './pool';
 
 type CommandRow = mysql.RowDataPacket & {
   command_uuid: string;
@@ -122,16 +122,6 @@ function laneKey(ctx: Ctx, id: string): string {
   return `${ctx.db.safeUrl}\u0000${id}`;
 }
 
-async function pick(
-  run: Pick<Tx, 'execute'> | mysql.Pool,
-  id: string,
-  now: Date,
-  skipNotNow: boolean,
-): Promise<QueuedCommand | undefined> {
-  const [rows] = await run.execute<CommandRow[]>(pickSql(skipNotNow), [id, now, now]);
-  return rows[0] ? toCommand(rows[0]) : undefined;
-}
-
 export async function nextCommand(
   ctx: Ctx,
   id: string,
@@ -147,10 +137,11 @@ export async function nextCommand(
 }
 
 /**
- * Stores a report and picks the next command in one transaction. The queue row is locked first
- * (DELETE or UPDATE by primary key), then the result row is inserted, then the pick reads with a
- * fresh READ COMMITTED snapshot, so it never returns the command just finished. Concurrent reports
- * for one command serialise on the queue row: the second finds it gone and reports `duplicate`.
+ * Stores a report and picks the next command in one round trip: a stored procedure (see the schema)
+ * runs the transaction inside the server, locking the queue row first (DELETE or UPDATE by primary
+ * key), then inserting the result, then picking with a fresh READ COMMITTED read, so it never returns
+ * the command just finished. Concurrent reports for one command serialise on the queue row: the
+ * second finds it gone and reports `duplicate` without writing.
  */
 export async function recordResult(
   ctx: Ctx,
@@ -182,44 +173,20 @@ export async function recordResult(
   checkBytes('report payload', report.payload, ctx.limits.maxResultBytes);
   const uuid = report.commandUuid;
   const payload = buf(report.payload ?? new Uint8Array(0));
-  return inLane(laneKey(ctx, id), () =>
-    transaction(ctx.db, 'recordResult', async (tx) => {
-      let changed: boolean;
-      if (status === 'NotNow') {
-        const [r] = await tx.execute<Header>(
-          `UPDATE queue q JOIN commands c ON c.seq = q.command_seq
-           SET q.last_status = 'NotNow', q.not_now_count = q.not_now_count + 1, q.last_status_at = ?
-           WHERE q.enrollment_id = ? AND c.command_uuid = ?`,
-          [now, id, uuid],
-        );
-        changed = r.affectedRows > 0;
-      } else {
-        const [d] = await tx.execute<Header>(
-          `DELETE q FROM queue q JOIN commands c ON c.seq = q.command_seq
-           WHERE q.enrollment_id = ? AND c.command_uuid = ?`,
-          [id, uuid],
-        );
-        changed = d.affectedRows > 0;
-        if (changed) {
-          await tx.execute(
-            `INSERT INTO results (enrollment_id, command_uuid, request_type, status, payload, received_at)
-             SELECT ?, command_uuid, request_type, ?, ?, ? FROM commands WHERE command_uuid = ?`,
-            [id, status, payload, now, uuid],
-          );
-        }
-      }
-      let outcome: RecordResultResponse['outcome'] = 'stored';
-      if (!changed) {
-        const [seen] = await tx.execute<mysql.RowDataPacket[]>(
-          'SELECT 1 FROM results WHERE enrollment_id = ? AND command_uuid = ?',
-          [id, uuid],
-        );
-        outcome = seen.length > 0 ? 'duplicate' : 'unknown';
-      }
-      const next = await pick(tx, id, now, status === 'NotNow');
-      return next ? { outcome, next } : { outcome };
-    }),
-  );
+  return inLane(laneKey(ctx, id), async () => {
+    const sets = await execute<mysql.RowDataPacket[][]>(
+      ctx.db,
+      'recordResult',
+      'CALL mdmkit_record_result(?, ?, ?, ?, ?)',
+      [id, uuid, status, payload, now],
+    );
+    const row = sets[0]?.[0] as (CommandRow & { changed: number; existed: number }) | undefined;
+    if (!row) throw new StorageError('UNAVAILABLE', 'recordResult: the server returned no result row');
+    const outcome: RecordResultResponse['outcome'] =
+      Number(row.changed) > 0 ? 'stored' : Number(row.existed) > 0 ? 'duplicate' : 'unknown';
+    const next = row.command_uuid === null ? undefined : toCommand(row);
+    return next ? { outcome, next } : { outcome };
+  });
 }
 
 export async function listQueue(ctx: Ctx, id: string): Promise<QueueEntry[]> {

@@ -100,6 +100,55 @@ const v1: string[] = [
      state MEDIUMTEXT NOT NULL,
      token BIGINT NOT NULL,
      updated_at DATETIME(3) NOT NULL) ${table}`,
+  // Record a report and pick the next command in ONE round trip: the whole transaction runs inside
+  // the server, so its row locks are held for microseconds instead of across several client round
+  // trips, which is what keeps the queue free of lock pile-ups under load. Lock order: queue row, then
+  // result row. Returns one row: changed (rows finished or NotNow'd), existed (a result was already
+  // stored), then the picked command's columns (all NULL when there is none).
+  'DROP PROCEDURE IF EXISTS mdmkit_record_result',
+  `CREATE PROCEDURE mdmkit_record_result(
+     IN p_enrollment VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin,
+     IN p_uuid VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin,
+     IN p_status VARCHAR(32),
+     IN p_payload LONGBLOB,
+     IN p_now DATETIME(3))
+   MODIFIES SQL DATA
+   BEGIN
+     DECLARE v_seq BIGINT DEFAULT NULL;
+     DECLARE v_type VARCHAR(255) DEFAULT NULL;
+     DECLARE v_changed INT DEFAULT 0;
+     DECLARE v_existed INT DEFAULT 0;
+     DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN ROLLBACK; RESIGNAL; END;
+     START TRANSACTION;
+     SELECT seq, request_type INTO v_seq, v_type FROM commands WHERE command_uuid = p_uuid;
+     IF v_seq IS NOT NULL THEN
+       IF p_status = 'NotNow' THEN
+         UPDATE queue SET last_status = 'NotNow', not_now_count = not_now_count + 1, last_status_at = p_now
+         WHERE enrollment_id = p_enrollment AND command_seq = v_seq;
+         SET v_changed = ROW_COUNT();
+       ELSE
+         DELETE FROM queue WHERE enrollment_id = p_enrollment AND command_seq = v_seq;
+         SET v_changed = ROW_COUNT();
+         IF v_changed > 0 THEN
+           INSERT INTO results (enrollment_id, command_uuid, request_type, status, payload, received_at)
+           VALUES (p_enrollment, p_uuid, v_type, p_status, p_payload, p_now);
+         END IF;
+       END IF;
+     END IF;
+     IF v_changed = 0 THEN
+       SELECT COUNT(*) INTO v_existed FROM results WHERE enrollment_id = p_enrollment AND command_uuid = p_uuid;
+     END IF;
+     SELECT v_changed AS changed, v_existed AS existed, n.*
+     FROM (SELECT 1 AS one) AS o LEFT JOIN (
+       SELECT c.command_uuid, c.request_type, c.payload, c.priority, c.not_before, c.expires_at, c.created_at
+       FROM queue q JOIN commands c ON c.seq = q.command_seq
+       WHERE q.enrollment_id = p_enrollment
+         AND (c.not_before IS NULL OR c.not_before <= p_now)
+         AND (c.expires_at IS NULL OR c.expires_at > p_now)
+         AND (p_status <> 'NotNow' OR q.last_status IS NULL)
+       ORDER BY q.priority DESC, q.command_seq LIMIT 1) AS n ON TRUE;
+     COMMIT;
+   END`,
 ];
 
 /**
