@@ -8,6 +8,9 @@ interface Start {
   maxConcurrentStreams: number;
 }
 
+// Never outlive the bench, even when it crashes.
+process.once('disconnect', () => process.exit(0));
+
 process.once('message', async (msg: Start) => {
   const common = {
     key: msg.key,
