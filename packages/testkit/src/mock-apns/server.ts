@@ -128,7 +128,7 @@ export async function startMockApns(options: MockApnsOptions): Promise<MockApns>
         hasClientCert = authorized;
         const uid = (peer.subject as unknown as Record<string, string | string[]> | undefined)?.UID;
         clientTopic = Array.isArray(uid) ? uid[0] : uid;
-        clientSerial = peer.serialNumber;
+        clientSerial = normaliseSerial(peer.serialNumber);
       }
     } catch {
       hasClientCert = false;
@@ -431,4 +431,14 @@ export async function startMockApns(options: MockApnsOptions): Promise<MockApns>
     },
   };
   return mock;
+}
+
+// node prints serials as uppercase hex with any leading zero nibble dropped ("525B…" for 05 25 …);
+// report them as whole bytes in lowercase, the form @mdmkit/crypto uses, so they compare directly.
+function normaliseSerial(serial: string | undefined): string | undefined {
+  if (!serial) return undefined;
+  let hex = serial.toLowerCase();
+  if (hex.length % 2 === 1) hex = `0${hex}`;
+  while (hex.length > 2 && hex.startsWith('00')) hex = hex.slice(2);
+  return hex;
 }

@@ -34,7 +34,7 @@ export interface MockApnsRequest {
   body: string;
   /** The subject UID (APNs topic) of the client certificate, when one was presented. */
   clientTopic: string | undefined;
-  /** Serial number (uppercase hex, as node prints it) of the client certificate, when one was presented. */
+  /** Serial number of the client certificate as lowercase hex of whole bytes (like `@mdmkit/crypto`), when one was presented. */
   clientSerial: string | undefined;
   /**
    * How the request ended: `answered` with `status`, `refused` (after a GOAWAY), `dropped` (its
