@@ -43,14 +43,8 @@ const K_DICT = 8;
 class Flattener {
   readonly kinds: number[] = [];
   readonly values: unknown[] = [];
-  /**
-   * Child ids of all containers in one array (for dicts: key ids, then value ids); a container's
-   * `values` entry is the start of its run here and `counts` its length. One shared array (built
-   * through a scratch stack) instead of an array per container keeps large documents cheap.
-   */
-  readonly refs: number[] = [];
-  readonly counts: number[] = [];
-  private readonly scratch: number[] = [];
+  /** For arrays: child ids; for dicts: key ids then value ids. */
+  readonly children: (number[] | undefined)[] = [];
   private readonly strings = new Map<string, number>();
   private readonly ints = new Map<number | bigint, number>();
   private readonly reals = new Map<number, number>();
@@ -66,7 +60,7 @@ class Flattener {
     const id = this.kinds.length;
     this.kinds.push(kind);
     this.values.push(value);
-    this.counts.push(0);
+    this.children.push(undefined);
     return id;
   }
 
@@ -166,34 +160,32 @@ class Flattener {
     if (depth >= MAX_BUILD_DEPTH) throw invalid(`nesting deeper than ${MAX_BUILD_DEPTH}`);
     this.path.push(v);
     let id: number;
-    const scratch = this.scratch;
-    const base = scratch.length;
     if (Array.isArray(v)) {
       id = this.push(K_ARRAY, undefined);
       this.containers.set(v, id);
+      const refs = new Array<number>(v.length);
       for (let i = 0; i < v.length; i++) {
         const item = v[i];
         if (item === undefined) throw invalid(`array hole or undefined at index ${i}`);
-        const child = this.add(item, depth + 1);
-        scratch.push(child);
+        refs[i] = this.add(item, depth + 1);
       }
+      this.children[id] = refs;
     } else {
       id = this.push(K_DICT, undefined);
       this.containers.set(v, id);
       const dict = v as PlistDict;
-      const keys = Object.keys(dict).filter((k) => dict[k] !== undefined);
-      for (const k of keys) scratch.push(this.string(k));
+      const keys = Object.keys(dict);
+      const keyRefs: number[] = [];
+      const valueRefs: number[] = [];
       for (const k of keys) {
-        const child = this.add(dict[k]!, depth + 1);
-        scratch.push(child);
+        const item = dict[k];
+        if (item === undefined) continue;
+        keyRefs.push(this.string(k));
+        valueRefs.push(this.add(item, depth + 1));
       }
+      for (const r of valueRefs) keyRefs.push(r);
+      this.children[id] = keyRefs;
     }
-    // Nested containers have moved their own runs out of the scratch stack already.
-    const refs = this.refs;
-    this.values[id] = refs.length;
-    this.counts[id] = scratch.length - base;
-    for (let i = base; i < scratch.length; i++) refs.push(scratch[i]!);
-    scratch.length = base;
     this.path.pop();
     return id;
   }
@@ -303,7 +295,7 @@ class ObjectWriter {
           break;
         case K_ARRAY:
         case K_DICT:
-          capacity += 10 + f.counts[id]! * refSize;
+          capacity += 10 + f.children[id]!.length * refSize;
           break;
         default:
           capacity += 17;
@@ -356,13 +348,11 @@ class ObjectWriter {
           break;
         }
         default: {
-          const start = v as number;
-          const count = f.counts[id]!;
+          const refs = f.children[id]!;
           const dict = f.kinds[id] === K_DICT;
-          this.header(dict ? 0xd : 0xa, dict ? count / 2 : count);
-          this.ensure(count * refSize);
-          const refs = f.refs;
-          for (let i = start; i < start + count; i++) this.uint(refs[i]!, refSize);
+          this.header(dict ? 0xd : 0xa, dict ? refs.length / 2 : refs.length);
+          this.ensure(refs.length * refSize);
+          for (const r of refs) this.uint(r, refSize);
         }
       }
     }

@@ -58,6 +58,7 @@ class BinaryParser {
   private numObjects = 0;
   private tableOffset = 0;
   private count = 0;
+  private readonly maxValues: number;
   private onPath!: Uint8Array;
   private strings: (string | undefined)[] = [];
   private readonly stack: Frame[] = [];
@@ -69,6 +70,11 @@ class BinaryParser {
   ) {
     this.buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
     this.end = b.length - TRAILER;
+    // Every value read follows one reference stored in the document, and each stored reference is
+    // followed once unless a container is referenced from several places. Allowing four times the input
+    // size in values keeps such sharing usable while a small document that references one container
+    // over and over (the binary "billion laughs") fails after a few thousand values.
+    this.maxValues = Math.min(limits.maxObjects, Math.max(65_536, 4 * b.length));
   }
 
   parse(): PlistValue {
@@ -174,7 +180,7 @@ class BinaryParser {
   private readKey(ref: number): string {
     const cached = this.strings[ref];
     if (cached !== undefined) {
-      if (++this.count > this.limits.maxObjects) this.fail('LIMIT_EXCEEDED', 'more values than maxObjects');
+      if (++this.count > this.maxValues) this.tooMany();
       return cached;
     }
     const off = this.offsetOf(ref);
@@ -184,7 +190,7 @@ class BinaryParser {
   }
 
   private readObject(ref: number): PlistValue {
-    if (++this.count > this.limits.maxObjects) this.fail('LIMIT_EXCEEDED', 'more values than maxObjects');
+    if (++this.count > this.maxValues) this.tooMany();
     const cached = this.strings[ref];
     if (cached !== undefined) return cached;
     const b = this.b;
@@ -320,6 +326,15 @@ class BinaryParser {
       default:
         return this.fail('INVALID_BINARY', 'unsupported integer size', off);
     }
+  }
+
+  private tooMany(): never {
+    this.fail(
+      'LIMIT_EXCEEDED',
+      this.count > this.limits.maxObjects
+        ? 'more values than maxObjects'
+        : 'shared references expand to more than four times the document size in values',
+    );
   }
 
   private fail(code: PlistErrorCode, message: string, offset?: number): never {

@@ -8,9 +8,10 @@ export interface PlistLimits {
   /** Deepest nesting of arrays and dicts. Default 512. */
   maxDepth: number;
   /**
-   * Most values produced (every scalar, array and dict counts one). Binary property lists can point
-   * many times at one container, so this also bounds how far a small binary document can expand.
-   * Default 8,000,000.
+   * Most values produced (every scalar, array and dict counts one). Default 8,000,000. A binary
+   * property list can reference one container from many places; each reference yields a separate
+   * value, so binary parsing also stops at twice the document's byte size in values (at least 4,096),
+   * which no document without such repeated containers reaches.
    */
   maxObjects: number;
   /** Longest string, in UTF-16 code units. Default 64 Mi. */
