@@ -5,7 +5,7 @@
 //   MDMKIT_BENCH_PUSHES=20000 MDMKIT_BENCH_CONCURRENCY=500 pnpm --filter @mdmkit/apns run bench
 import { type ChildProcess, fork, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,10 @@ const PUSHES = Number(process.env.MDMKIT_BENCH_PUSHES ?? 100_000);
 const NODE_APN_PUSHES = Number(process.env.MDMKIT_BENCH_NODE_APN_PUSHES ?? Math.min(PUSHES, 20_000));
 const CONCURRENCY = Number(process.env.MDMKIT_BENCH_CONCURRENCY ?? 500);
 const MAGIC = '7F3A8C2E-1B4D-4E6F-9A0B-C1D2E3F40516';
+// Comma-separated subset of ours,bulk,bounded,h2load (for profiling); the docs table is written only
+// when every client ran.
+const ONLY = new Set((process.env.MDMKIT_BENCH_ONLY ?? 'ours,bulk,bounded,h2load').split(','));
+const WRITE = ['ours', 'bulk', 'bounded', 'h2load'].every((c) => ONLY.has(c));
 
 interface Row {
   client: string;
@@ -25,8 +29,10 @@ interface Row {
   seconds: number;
   /** Accepted (200) pushes per second. */
   rate: number;
-  /** CPU time of the client process per 1,000 pushes, when the client runs in this process. */
+  /** CPU time of the client process per 1,000 pushes. */
   cpuMsPer1k?: number;
+  /** CPU time of the mock server process per 1,000 pushes, over the same interval. */
+  mockCpuMsPer1k?: number;
   note: string;
 }
 
@@ -48,6 +54,11 @@ async function startMocks(pki: Awaited<ReturnType<typeof makeBenchPki>>) {
   });
   return {
     ports,
+    cpu: () =>
+      new Promise<number>((resolve) => {
+        child.once('message', (m) => resolve((m as { cpuMs: number }).cpuMs));
+        child.send('cpu');
+      }),
     stop: () =>
       new Promise<void>((resolve) => {
         child.once('exit', () => resolve());
@@ -56,11 +67,14 @@ async function startMocks(pki: Awaited<ReturnType<typeof makeBenchPki>>) {
   };
 }
 
+type Mocks = Awaited<ReturnType<typeof startMocks>>;
+
 async function benchOurs(
   pki: Awaited<ReturnType<typeof makeBenchPki>>,
-  port: number,
+  mocks: Mocks,
   n: number,
 ): Promise<Row> {
+  const port = mocks.ports.withCert;
   const client = new ApnsClient({
     credentials: { certificate: pki.pushCertPem, privateKey: pki.pushKeyPem },
     origin: `https://127.0.0.1:${port}`,
@@ -69,11 +83,13 @@ async function benchOurs(
   });
   const list = tokens(n).map((token) => ({ token, pushMagic: MAGIC }));
   await client.pushAll(list.slice(0, 2000));
+  const mock0 = await mocks.cpu();
   const cpu0 = cpuMs();
   const started = performance.now();
   const summary = await client.pushAll(list);
   const seconds = (performance.now() - started) / 1000;
   const cpu = cpuMs() - cpu0;
+  const mockCpu = (await mocks.cpu()) - mock0;
   await client.close();
   return {
     client: '@mdmkit/apns',
@@ -82,16 +98,18 @@ async function benchOurs(
     seconds,
     rate: summary.delivered / seconds,
     cpuMsPer1k: (cpu / n) * 1000,
+    mockCpuMsPer1k: (mockCpu / n) * 1000,
     note: `pushAll, concurrency ${CONCURRENCY}, ${client.stats.connections || 1} session`,
   };
 }
 
 async function benchNodeApn(
   pki: Awaited<ReturnType<typeof makeBenchPki>>,
-  port: number,
+  mocks: Mocks,
   n: number,
   mode: 'bulk' | 'bounded',
 ): Promise<Row> {
+  const port = mocks.ports.withCert;
   const require = createRequire(import.meta.url);
   const apn = require('@parse/node-apn');
   const provider = new apn.Provider({
@@ -110,6 +128,7 @@ async function benchNodeApn(
   const all = tokens(n);
   await provider.send(note, all.slice(0, Math.min(CONCURRENCY, 2000)));
   let ok = 0;
+  const mock0 = await mocks.cpu();
   const cpu0 = cpuMs();
   const started = performance.now();
   if (mode === 'bulk') {
@@ -129,6 +148,7 @@ async function benchNodeApn(
   }
   const seconds = (performance.now() - started) / 1000;
   const cpu = cpuMs() - cpu0;
+  const mockCpu = (await mocks.cpu()) - mock0;
   provider.shutdown();
   return {
     client: `@parse/node-apn 8.1 (${mode})`,
@@ -137,6 +157,7 @@ async function benchNodeApn(
     seconds,
     rate: ok / seconds,
     cpuMsPer1k: (cpu / n) * 1000,
+    mockCpuMsPer1k: (mockCpu / n) * 1000,
     note:
       mode === 'bulk'
         ? 'one provider.send(note, tokens) for all tokens; default 5 s request timeout'
@@ -144,11 +165,12 @@ async function benchNodeApn(
   };
 }
 
-function benchH2load(
+async function benchH2load(
   pki: Awaited<ReturnType<typeof makeBenchPki>>,
-  port: number,
+  mocks: Mocks,
   n: number,
-): Row | undefined {
+): Promise<Row | undefined> {
+  const port = mocks.ports.withoutCert;
   const dir = mkdtempSync(join(tmpdir(), 'mdmkit-apns-bench-'));
   const body = join(dir, 'body.json');
   writeFileSync(body, JSON.stringify({ mdm: MAGIC }));
@@ -169,8 +191,18 @@ function benchH2load(
     'apns-priority: 10',
     `https://127.0.0.1:${port}/3/device/${'ab'.repeat(32)}`,
   ];
-  const r = spawnSync('h2load', args, { encoding: 'utf8', timeout: 600_000 });
+  // GNU time reports h2load's own CPU (user and system seconds) on stderr.
+  const timed = existsSync('/usr/bin/time');
+  const mock0 = await mocks.cpu();
+  const r = timed
+    ? spawnSync('/usr/bin/time', ['-f', 'cpu %U %S', 'h2load', ...args], {
+        encoding: 'utf8',
+        timeout: 600_000,
+      })
+    : spawnSync('h2load', args, { encoding: 'utf8', timeout: 600_000 });
+  const mockCpu = (await mocks.cpu()) - mock0;
   rmSync(dir, { recursive: true, force: true });
+  const time = /cpu ([\d.]+) ([\d.]+)/.exec(r.stderr ?? '');
   if (r.status !== 0) {
     console.warn('h2load not run:', r.error?.message ?? r.stderr);
     return undefined;
@@ -184,6 +216,8 @@ function benchH2load(
     ok: Number(succeeded?.[1] ?? 0),
     seconds: Number(finished[1]),
     rate: Number(finished[2]),
+    ...(time ? { cpuMsPer1k: ((Number(time[1]) + Number(time[2])) * 1000 * 1000) / n } : {}),
+    mockCpuMsPer1k: (mockCpu / n) * 1000,
     note: `-c 1 -m ${CONCURRENCY}, no client certificate`,
   };
 }
@@ -212,23 +246,29 @@ async function main(): Promise<void> {
   const mocks = await startMocks(pki);
   const rows: Row[] = [];
   try {
-    console.log(`@mdmkit/apns: ${PUSHES} pushes…`);
-    rows.push(await benchOurs(pki, mocks.ports.withCert, PUSHES));
-    console.log(rows.at(-1));
-    for (const mode of ['bulk', 'bounded'] as const) {
-      console.log(`@parse/node-apn (${mode}): ${NODE_APN_PUSHES} pushes…`);
-      rows.push(await benchNodeApn(pki, mocks.ports.withCert, NODE_APN_PUSHES, mode));
+    if (ONLY.has('ours')) {
+      console.log(`@mdmkit/apns: ${PUSHES} pushes…`);
+      rows.push(await benchOurs(pki, mocks, PUSHES));
       console.log(rows.at(-1));
     }
-    console.log(`h2load: ${PUSHES} requests…`);
-    const h2 = benchH2load(pki, mocks.ports.withoutCert, PUSHES);
-    if (h2) {
-      rows.push(h2);
-      console.log(h2);
+    for (const mode of ['bulk', 'bounded'] as const) {
+      if (!ONLY.has(mode)) continue;
+      console.log(`@parse/node-apn (${mode}): ${NODE_APN_PUSHES} pushes…`);
+      rows.push(await benchNodeApn(pki, mocks, NODE_APN_PUSHES, mode));
+      console.log(rows.at(-1));
+    }
+    if (ONLY.has('h2load')) {
+      console.log(`h2load: ${PUSHES} requests…`);
+      const h2 = await benchH2load(pki, mocks, PUSHES);
+      if (h2) {
+        rows.push(h2);
+        console.log(h2);
+      }
     }
   } finally {
     await mocks.stop();
   }
+  if (!WRITE) return;
   const ours = rows[0]!;
   const bulk = rows.find((r) => r.client.endsWith('(bulk)'));
   const bounded = rows.find((r) => r.client.endsWith('(bounded)'));

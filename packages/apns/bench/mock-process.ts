@@ -23,6 +23,11 @@ process.once('message', async (msg: Start) => {
   process.send?.({ withCert: withCert.port, withoutCert: withoutCert.port });
   process.on('message', async (m: string) => {
     if (m === 'stats') process.send?.({ withCert: withCert.stats, withoutCert: withoutCert.stats });
+    // CPU time of this process (both mocks), so that the bench can report the server's cost per push.
+    if (m === 'cpu') {
+      const u = process.cpuUsage();
+      process.send?.({ cpuMs: (u.user + u.system) / 1000 });
+    }
     if (m === 'stop') {
       await withCert.close();
       await withoutCert.close();

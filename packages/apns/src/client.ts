@@ -4,7 +4,7 @@ import type { ConnectFunction } from './connection';
 import { type PushCredentials, type ResolvedCredentials, resolveCredentials } from './credentials';
 import { type ApnsEnvironment, apnsOrigin } from './endpoints';
 import { ApnsError } from './errors';
-import type { Job, Outcome } from './job';
+import { Job, type Outcome } from './job';
 import { SessionPool } from './pool';
 import { assertCertificateCurrent } from './push-certificate';
 import { isTransientStatus } from './reasons';
@@ -122,6 +122,8 @@ export class ApnsClient {
   private pool: SessionPool | undefined;
   private readonly oldPools = new Set<SessionPool>();
   private baseHeaders: OutgoingHttpHeaders = {};
+  private notBeforeMs = 0;
+  private notAfterMs = 0;
   private readonly retryTimers = new Map<Job, NodeJS.Timeout>();
   private unsettled = 0;
   private idleWaiters: (() => void)[] = [];
@@ -162,38 +164,41 @@ export class ApnsClient {
 
   /** Sends one push; resolves with its final result (never rejects). */
   push(push: MdmPush): Promise<PushResult> {
-    return new Promise((resolve) => {
-      this.unsettled++;
-      const settle = (r: PushResult): void => {
-        if (--this.unsettled === 0) this.notifyIdle();
-        resolve(r);
-      };
-      const invalid = this.validate(push);
-      if (invalid) {
-        settle(invalid);
-        return;
-      }
-      const due = this.source.due();
-      if (!due) {
-        this.start(push, settle);
-        return;
-      }
-      this.source.refresh().then(
-        (fresh) => {
-          // Every push waiting on the same check gets the same object; install it once.
-          if (fresh && fresh !== this.creds) this.install(fresh);
-          this.start(push, settle);
-        },
-        (e: unknown) => {
-          if (!this.creds) {
-            settle(failure(push, 'CertificateInvalid', toApnsError(e), 0, false));
-          } else {
-            // A store outage must not stop pushes with the certificate already loaded.
-            this.start(push, settle);
-          }
-        },
-      );
-    });
+    return new Promise((resolve) => this.enqueue(push, resolve));
+  }
+
+  /** Starts one push; `done` is called exactly once with its final result. */
+  private enqueue(push: MdmPush, done: (r: PushResult) => void): void {
+    this.unsettled++;
+    const invalid = this.validate(push);
+    if (invalid) {
+      this.finish(done, invalid);
+      return;
+    }
+    if (!this.source.due()) {
+      this.start(push, done);
+      return;
+    }
+    this.source.refresh().then(
+      (fresh) => {
+        // Every push waiting on the same check gets the same object; install it once.
+        if (fresh && fresh !== this.creds) this.install(fresh);
+        this.start(push, done);
+      },
+      (e: unknown) => {
+        if (!this.creds) {
+          this.finish(done, failure(push, 'CertificateInvalid', toApnsError(e), 0, false));
+        } else {
+          // A store outage must not stop pushes with the certificate already loaded.
+          this.start(push, done);
+        }
+      },
+    );
+  }
+
+  private finish(done: (r: PushResult) => void, result: PushResult): void {
+    if (--this.unsettled === 0) this.notifyIdle();
+    done(result);
   }
 
   /**
@@ -234,7 +239,7 @@ export class ApnsClient {
             break;
           }
           inflight++;
-          this.push(next.value).then(onDone);
+          this.enqueue(next.value, onDone);
         }
         if (readyHead < ready.length) {
           const r = ready[readyHead]!;
@@ -256,21 +261,95 @@ export class ApnsClient {
     }
   }
 
-  /** Runs {@link ApnsClient.pushMany} to the end and returns totals; use `onResult` for per-device handling. */
-  async pushAll(
+  /**
+   * Pushes to every device like {@link ApnsClient.pushMany} and returns totals; use `onResult` for
+   * per-device handling. Pushes are started straight from the result callbacks, without an async
+   * iterator step per push.
+   */
+  pushAll(
     pushes: Iterable<MdmPush> | AsyncIterable<MdmPush>,
     options: PushManyOptions = {},
   ): Promise<PushSummary> {
     const summary: PushSummary = { total: 0, delivered: 0, failed: 0, reasons: {} };
-    for await (const r of this.pushMany(pushes, options)) {
-      summary.total++;
-      if (r.ok) summary.delivered++;
-      else {
-        summary.failed++;
-        summary.reasons[r.reason] = (summary.reasons[r.reason] ?? 0) + 1;
-      }
-    }
-    return summary;
+    const limit = positive(options.concurrency, this.concurrency);
+    const onResult = options.onResult;
+    const asyncIt = Symbol.asyncIterator in pushes;
+    const it = asyncIt
+      ? (pushes as AsyncIterable<MdmPush>)[Symbol.asyncIterator]()
+      : (pushes as Iterable<MdmPush>)[Symbol.iterator]();
+    return new Promise<PushSummary>((resolve, reject) => {
+      let inflight = 0;
+      let exhausted = false;
+      let pulling = false;
+      let failedWith: { error: unknown } | undefined;
+      const end = (): void => {
+        if (!exhausted || inflight > 0) return;
+        if (failedWith) reject(failedWith.error);
+        else resolve(summary);
+      };
+      const stop = (e: unknown): void => {
+        failedWith ??= { error: e };
+        exhausted = true;
+      };
+      const done = (r: PushResult): void => {
+        inflight--;
+        summary.total++;
+        if (r.ok) summary.delivered++;
+        else {
+          summary.failed++;
+          summary.reasons[r.reason] = (summary.reasons[r.reason] ?? 0) + 1;
+        }
+        if (onResult) {
+          try {
+            onResult(r);
+          } catch (e) {
+            // Stop pulling; pushes already started still finish before the promise rejects.
+            stop(e);
+          }
+        }
+        if (!pulling) pump();
+        else end();
+      };
+      const pumpSync = (): void => {
+        pulling = true;
+        try {
+          while (!exhausted && inflight < limit) {
+            const next = (it as Iterator<MdmPush>).next();
+            if (next.done) exhausted = true;
+            else {
+              inflight++;
+              this.enqueue(next.value, done);
+            }
+          }
+        } catch (e) {
+          stop(e);
+        }
+        pulling = false;
+        end();
+      };
+      const pumpAsync = async (): Promise<void> => {
+        pulling = true;
+        try {
+          while (!exhausted && inflight < limit) {
+            const next = await (it as AsyncIterator<MdmPush>).next();
+            if (next.done) exhausted = true;
+            else {
+              inflight++;
+              this.enqueue(next.value, done);
+            }
+          }
+        } catch (e) {
+          stop(e);
+        }
+        pulling = false;
+        end();
+      };
+      const pump = (): void => {
+        if (asyncIt) void pumpAsync();
+        else pumpSync();
+      };
+      pump();
+    });
   }
 
   /** Checks the store for a renewed certificate now instead of at the next interval. */
@@ -337,7 +416,8 @@ export class ApnsClient {
   private start(push: MdmPush, settle: (r: PushResult) => void): void {
     const creds = this.creds;
     if (!creds || !this.pool) {
-      settle(
+      this.finish(
+        settle,
         failure(
           push,
           'CertificateInvalid',
@@ -348,33 +428,29 @@ export class ApnsClient {
       );
       return;
     }
-    try {
-      assertCertificateCurrent(creds.info);
-    } catch (e) {
-      settle(failure(push, 'CertificateInvalid', toApnsError(e), 0, false));
-      return;
+    const now = Date.now();
+    if (now > this.notAfterMs || now < this.notBeforeMs) {
+      try {
+        assertCertificateCurrent(creds.info);
+      } catch (e) {
+        this.finish(settle, failure(push, 'CertificateInvalid', toApnsError(e), 0, false));
+        return;
+      }
     }
-    const headers: OutgoingHttpHeaders = { ...this.baseHeaders, ':path': `/3/device/${push.token}` };
+    const headers: OutgoingHttpHeaders = { ...this.baseHeaders };
+    headers[':path'] = `/3/device/${push.token}`;
     if (push.id !== undefined) headers['apns-id'] = push.id;
     if (push.priority !== undefined) headers['apns-priority'] = String(push.priority);
     if (push.expiration !== undefined) headers['apns-expiration'] = expirationHeader(push.expiration);
-    const job: Job = {
-      push,
-      headers,
-      body: Buffer.from(`{"mdm":${JSON.stringify(push.pushMagic)}}`),
-      attempts: 0,
-      unprocessed: 0,
-      settled: false,
-      settle,
-    };
-    this.pool.submit(job);
+    this.pool.submit(new Job(push, headers, mdmPayload(push.pushMagic), settle));
   }
 
   private install(creds: ResolvedCredentials): void {
     const previous = this.pool;
     this.creds = creds;
     const o = this.options;
-    const headers: OutgoingHttpHeaders = { ':method': 'POST', ...o.headers };
+    // ':path' first, so that every request's header object has the same shape.
+    const headers: OutgoingHttpHeaders = { ':path': '', ':method': 'POST', ...o.headers };
     const topic = o.topic === undefined ? creds.info.topic : o.topic;
     if (topic !== null) headers['apns-topic'] = topic;
     const pushType = o.pushType === undefined ? 'mdm' : o.pushType;
@@ -383,6 +459,8 @@ export class ApnsClient {
     if (priority !== null) headers['apns-priority'] = String(priority);
     if (o.expiration !== undefined) headers['apns-expiration'] = expirationHeader(o.expiration);
     this.baseHeaders = headers;
+    this.notBeforeMs = creds.info.notBefore.getTime();
+    this.notAfterMs = creds.info.notAfter.getTime();
     this.pool = new SessionPool(
       {
         origin: this.origin,
@@ -400,7 +478,10 @@ export class ApnsClient {
         pingIntervalMs: o.pingIntervalMs ?? 60_000,
         pingTimeoutMs: positive(o.pingTimeoutMs, 10_000),
       },
-      { onOutcome: (job, outcome) => this.onOutcome(job, outcome) },
+      {
+        onOutcome: (job, outcome) => this.onOutcome(job, outcome),
+        onAnswer: (job, status, apnsId, body) => this.onAnswer(job, status, apnsId, body),
+      },
     );
     if (previous) {
       // Pushes waiting for a stream move to the new certificate; those in flight finish on the old one.
@@ -414,36 +495,41 @@ export class ApnsClient {
     }
   }
 
+  private onAnswer(job: Job, status: number, apnsId: string | undefined, body: string): void {
+    if (job.settled) return;
+    if (status === 200) {
+      this.settleJob(job, {
+        ok: true,
+        push: job.push,
+        status: 200,
+        apnsId: apnsId ?? '',
+        attempts: job.attempts,
+      });
+      return;
+    }
+    const transient = isTransientStatus(status);
+    const parsed = parseErrorBody(body);
+    if (transient && this.retryAllowed(job)) {
+      this.scheduleRetry(job);
+      return;
+    }
+    const result: PushFailed = {
+      ok: false,
+      push: job.push,
+      status,
+      reason: parsed.reason ?? `HTTP ${status}`,
+      attempts: job.attempts,
+      transient,
+    };
+    if (parsed.timestamp !== undefined) result.timestamp = new Date(parsed.timestamp);
+    if (apnsId) result.apnsId = apnsId;
+    this.settleJob(job, result);
+  }
+
   private onOutcome(job: Job, outcome: Outcome): void {
     if (job.settled) return;
     if (outcome.kind === 'answer') {
-      if (outcome.status === 200) {
-        this.settleJob(job, {
-          ok: true,
-          push: job.push,
-          status: 200,
-          apnsId: outcome.apnsId ?? '',
-          attempts: job.attempts,
-        });
-        return;
-      }
-      const transient = isTransientStatus(outcome.status);
-      const parsed = parseErrorBody(outcome.body);
-      if (transient && this.retryAllowed(job)) {
-        this.scheduleRetry(job);
-        return;
-      }
-      const result: PushFailed = {
-        ok: false,
-        push: job.push,
-        status: outcome.status,
-        reason: parsed.reason ?? `HTTP ${outcome.status}`,
-        attempts: job.attempts,
-        transient,
-      };
-      if (parsed.timestamp !== undefined) result.timestamp = new Date(parsed.timestamp);
-      if (outcome.apnsId) result.apnsId = outcome.apnsId;
-      this.settleJob(job, result);
+      this.onAnswer(job, outcome.status, outcome.apnsId, outcome.body);
       return;
     }
     if (outcome.kind === 'unprocessed') {
@@ -493,7 +579,7 @@ export class ApnsClient {
   private settleJob(job: Job, result: PushResult): void {
     if (job.settled) return;
     job.settled = true;
-    job.settle(result);
+    this.finish(job.settle, result);
   }
 
   private notifyIdle(): void {
@@ -544,4 +630,14 @@ function parseErrorBody(body: string): { reason?: string; timestamp?: number } {
   } catch {
     return {};
   }
+}
+
+// Push magic is a UUID string: printable ASCII without quote or backslash needs no JSON escaping.
+const PLAIN_JSON_STRING = /^[\x20-\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/** The MDM payload `{"mdm":"<PushMagic>"}`, as JSON text. */
+export function mdmPayload(pushMagic: string): string {
+  return PLAIN_JSON_STRING.test(pushMagic)
+    ? `{"mdm":"${pushMagic}"}`
+    : `{"mdm":${JSON.stringify(pushMagic)}}`;
 }

@@ -1,6 +1,7 @@
 import http2, {
   type ClientHttp2Session,
   type ClientHttp2Stream,
+  type IncomingHttpHeaders,
   type SecureClientSessionOptions,
 } from 'node:http2';
 import { ApnsError } from './errors';
@@ -9,6 +10,30 @@ import type { Job, Outcome } from './job';
 const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM, NGHTTP2_FLAG_END_STREAM, HTTP2_HEADER_STATUS } =
   http2.constants;
 const REQUEST_OPTIONS = { endStream: false } as const;
+const kJob = Symbol('mdmkit.apns.job');
+type JobStream = ClientHttp2Stream & { [kJob]: Job };
+
+// Shared stream listeners (called with the stream as `this`), so that a request allocates no closures.
+function onResponse(this: ClientHttp2Stream, headers: IncomingHttpHeaders, flags: number): void {
+  const job = (this as JobStream)[kJob];
+  job.status = Number(headers[HTTP2_HEADER_STATUS]);
+  const id = headers['apns-id'];
+  job.apnsId = typeof id === 'string' ? id : undefined;
+  // APNs ends a 200 on its HEADERS frame; not reading a stream that has no body spares work per push.
+  if ((flags & NGHTTP2_FLAG_END_STREAM) === 0) this.on('data', onData);
+}
+
+function onData(this: ClientHttp2Stream, chunk: Buffer): void {
+  const job = (this as JobStream)[kJob];
+  // Error bodies are tiny; refuse to buffer a hostile peer's stream without bound.
+  if (!job.chunks) job.chunks = [chunk];
+  else if (job.chunks.length < 16) job.chunks.push(chunk);
+}
+
+function onClose(this: ClientHttp2Stream): void {
+  const job = (this as JobStream)[kJob];
+  (job.conn as Connection).streamClosed(this, job);
+}
 
 /** Opens an HTTP/2 session; replaceable for tests or proxies. */
 export type ConnectFunction = (origin: string, options: SecureClientSessionOptions) => ClientHttp2Session;
@@ -28,6 +53,8 @@ export interface ConnectionOwner {
   onReady(conn: Connection): void;
   onCapacity(conn: Connection): void;
   onOutcome(conn: Connection, job: Job, outcome: Outcome): void;
+  /** An HTTP answer (the common case, kept free of an outcome object). */
+  onAnswer(conn: Connection, job: Job, status: number, apnsId: string | undefined, body: string): void;
   onClosed(conn: Connection, wasReady: boolean, error: Error | undefined): void;
 }
 
@@ -47,6 +74,9 @@ export class Connection {
   private lastActivity = Date.now();
   private connectTimer: NodeJS.Timeout | undefined;
   private pingTimer: NodeJS.Timeout | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  /** Requests in flight, in the order sent (and so by deadline). */
+  private readonly inflight = new Set<Job>();
   private pingInFlight = false;
   private error: ApnsError | undefined;
   private closedReported = false;
@@ -79,6 +109,11 @@ export class Connection {
         this.ready = true;
         clearTimeout(this.connectTimer);
         this.startPings();
+        this.sweepTimer = setInterval(
+          () => this.sweep(),
+          Math.max(5, Math.min(1000, Math.floor(cfg.requestTimeoutMs / 10))),
+        );
+        this.sweepTimer.unref();
         this.owner.onReady(this);
         if (this.active === 0 && !this.session.destroyed) this.session.unref();
       } else {
@@ -117,60 +152,78 @@ export class Connection {
     }
     if (this.active++ === 0) this.session.ref();
     job.attempts++;
-    this.lastActivity = Date.now();
-    let status = 0;
-    let apnsId: string | undefined;
-    let chunks: Buffer[] | undefined;
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      stream.close(NGHTTP2_CANCEL);
-      // A silent peer may be dead: check the whole session rather than wait for every stream to time out.
-      this.ping();
-    }, this.cfg.requestTimeoutMs);
-    const onData = (chunk: Buffer): void => {
-      // Error bodies are tiny; refuse to buffer a hostile peer's stream without bound.
-      if (!chunks) chunks = [chunk];
-      else if (chunks.length < 16) chunks.push(chunk);
-    };
-    stream.on('response', (headers, flags) => {
-      status = Number(headers[HTTP2_HEADER_STATUS]);
-      const id = headers['apns-id'];
-      apnsId = typeof id === 'string' ? id : undefined;
-      // APNs ends a 200 on its HEADERS frame; not reading a stream that has no body spares work per push.
-      if ((flags & NGHTTP2_FLAG_END_STREAM) === 0) stream.on('data', onData);
-    });
+    job.status = 0;
+    job.apnsId = undefined;
+    job.chunks = undefined;
+    job.timedOut = false;
+    job.stream = stream;
+    job.conn = this;
+    // Timeouts are checked by one sweeper per connection instead of a timer per request; all requests
+    // share one timeout, so the set stays ordered by deadline.
+    job.deadline = Date.now() + this.cfg.requestTimeoutMs;
+    this.inflight.add(job);
+    (stream as JobStream)[kJob] = job;
+    stream.on('response', onResponse);
     stream.on('error', noop);
-    stream.on('close', () => {
-      clearTimeout(timer);
-      if (--this.active === 0) this.session.unref();
-      this.lastActivity = Date.now();
-      let outcome: Outcome;
-      if (status > 0 && !timedOut) {
-        const body = chunks ? Buffer.concat(chunks).toString('utf8') : '';
-        // APNs answers Shutdown on a connection it is about to close: stop putting streams on it.
-        if (status === 503 && body.includes('"Shutdown"')) this.markUnusable();
-        outcome = { kind: 'answer', status, apnsId, body };
-      } else if (timedOut) {
-        outcome = {
-          kind: 'failed',
-          reason: 'Timeout',
-          error: new ApnsError('TIMEOUT', `no answer from APNs within ${this.cfg.requestTimeoutMs} ms`),
-        };
-      } else if (this.wasUnprocessed(stream)) {
-        outcome = { kind: 'unprocessed' };
-      } else {
-        outcome = {
-          kind: 'failed',
-          reason: 'ConnectionFailed',
-          error:
-            this.error ??
-            new ApnsError('CONNECTION_FAILED', `stream reset by peer (code ${stream.rstCode ?? '?'})`),
-        };
-      }
-      this.owner.onOutcome(this, job, outcome);
-    });
+    stream.on('close', onClose);
     stream.end(job.body);
+  }
+
+  /** Called by the stream's 'close' handler. */
+  streamClosed(stream: ClientHttp2Stream, job: Job): void {
+    this.inflight.delete(job);
+    job.stream = undefined;
+    if (--this.active === 0) {
+      this.session.unref();
+      this.lastActivity = Date.now();
+    }
+    const status = job.status;
+    if (status > 0 && !job.timedOut) {
+      if (status === 200) {
+        this.owner.onAnswer(this, job, 200, job.apnsId, '');
+        return;
+      }
+      const body = job.chunks ? Buffer.concat(job.chunks).toString('utf8') : '';
+      job.chunks = undefined;
+      // APNs answers Shutdown on a connection it is about to close: stop putting streams on it.
+      if (status === 503 && body.includes('"Shutdown"')) this.markUnusable();
+      this.owner.onAnswer(this, job, status, job.apnsId, body);
+      return;
+    }
+    let outcome: Outcome;
+    if (job.timedOut) {
+      outcome = {
+        kind: 'failed',
+        reason: 'Timeout',
+        error: new ApnsError('TIMEOUT', `no answer from APNs within ${this.cfg.requestTimeoutMs} ms`),
+      };
+    } else if (this.wasUnprocessed(stream)) {
+      outcome = { kind: 'unprocessed' };
+    } else {
+      outcome = {
+        kind: 'failed',
+        reason: 'ConnectionFailed',
+        error:
+          this.error ??
+          new ApnsError('CONNECTION_FAILED', `stream reset by peer (code ${stream.rstCode ?? '?'})`),
+      };
+    }
+    this.owner.onOutcome(this, job, outcome);
+  }
+
+  private sweep(): void {
+    if (this.inflight.size === 0) return;
+    const now = Date.now();
+    let expired = false;
+    for (const job of this.inflight) {
+      if (job.deadline > now) break;
+      this.inflight.delete(job);
+      job.timedOut = true;
+      expired = true;
+      job.stream?.close(NGHTTP2_CANCEL);
+    }
+    // A silent peer may be dead: check the whole session rather than wait for every stream to time out.
+    if (expired) this.ping();
   }
 
   /** Stops taking streams and closes once the active ones are done. */
@@ -259,6 +312,7 @@ export class Connection {
     this.unusable = true;
     clearTimeout(this.connectTimer);
     clearInterval(this.pingTimer);
+    clearInterval(this.sweepTimer);
     this.owner.onClosed(this, this.ready, this.error);
   }
 }

@@ -8,6 +8,7 @@ export interface PoolConfig extends ConnectionConfig {
 
 export interface PoolOwner {
   onOutcome(job: Job, outcome: Outcome): void;
+  onAnswer(job: Job, status: number, apnsId: string | undefined, body: string): void;
 }
 
 /**
@@ -90,6 +91,11 @@ export class SessionPool implements ConnectionOwner {
   onOutcome(conn: Connection, job: Job, outcome: Outcome): void {
     if (this.queued > 0 && conn.available) this.dispatch(conn);
     this.owner.onOutcome(job, outcome);
+  }
+
+  onAnswer(conn: Connection, job: Job, status: number, apnsId: string | undefined, body: string): void {
+    if (this.queueHead < this.queue.length && conn.available) this.dispatch(conn);
+    this.owner.onAnswer(job, status, apnsId, body);
   }
 
   onClosed(conn: Connection, wasReady: boolean, error: Error | undefined): void {
