@@ -161,9 +161,14 @@ describe('decodeCheckin errors', () => {
     );
   });
 
-  it('a GetToken with an unknown service type is rejected at TokenServiceType', () => {
+  it('a GetToken with a service type newer than the schemas is kept; a non-string is rejected', () => {
+    const m = decodeCheckin(
+      xml({ MessageType: 'GetToken', UDID: 'x', TokenServiceType: 'com.example.other' }),
+    );
+    if (m.messageType !== 'GetToken') throw new Error(`decoded as ${m.messageType}`);
+    expect(m.message.TokenServiceType).toBe('com.example.other');
     expectProtocolError(
-      () => decodeCheckin(xml({ MessageType: 'GetToken', UDID: 'x', TokenServiceType: 'com.example.other' })),
+      () => decodeCheckin(xml({ MessageType: 'GetToken', UDID: 'x', TokenServiceType: 3 })),
       'INVALID_MESSAGE',
       ['TokenServiceType'],
     );

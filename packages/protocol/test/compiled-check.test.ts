@@ -43,6 +43,22 @@ describe('compileCheck', () => {
     }
   });
 
+  it('open enums (known values or any string / finite number) agree with zod', () => {
+    const s = z.looseObject({
+      S: z.union([z.enum(['a', 'b']), z.string()]),
+      N: z.union([z.literal([0, 1]), z.number()]).optional(),
+    });
+    const check = compileCheck(s);
+    for (const good of [{ S: 'a' }, { S: 'new' }, { S: '', N: 1 }, { S: 'b', N: 7.5 }]) {
+      expect(check(good)).toBe(true);
+      expect(s.safeParse(good).success).toBe(true);
+    }
+    for (const bad of [{}, { S: 1 }, { S: null }, { S: 'a', N: '1' }, { S: 'a', N: Number.NaN }]) {
+      expect(check(bad)).toBe(false);
+      expect(s.safeParse(bad).success).toBe(false);
+    }
+  });
+
   it('defers to zod for nodes with refinements and strict objects', () => {
     const s = z.object({ A: z.string().min(2) }).strict();
     const check = compileCheck(s);

@@ -1,8 +1,9 @@
 import { OS_NAMES, type OsSupportYaml, type SchemaKey } from './model';
 
 /**
- * `request`: values the server sends (integers are checked as integers, ranges enforced).
- * `response`: values a device sends (numbers stay lenient: devices send reals for integer keys).
+ * `request`: values the server sends (integers are checked as integers, ranges enforced, enums closed).
+ * `response`: values a device sends (numbers stay lenient: devices send reals for integer keys; enums
+ * are open, because a newer OS may send a value the schema release does not list yet).
  */
 export type Mode = 'request' | 'response';
 
@@ -42,6 +43,10 @@ export interface ObjectOptions {
   optional?: ReadonlySet<string>;
   /** Extra TS members / zod shape entries placed first (e.g. `...identityShape`). */
   spread?: string;
+  /** Closed enums even in `response` mode: for what the server sends back in a check-in exchange. */
+  closedEnums?: boolean;
+  /** Keys that name which kind of object this is (MessageType, a union's discriminator): always closed. */
+  tags?: ReadonlySet<string>;
 }
 
 /**
@@ -56,6 +61,8 @@ export class Emitter {
   private readonly names = new Map<SchemaKey[], Map<string, string>>();
   private readonly building = new Set<string>();
   private readonly taken = new Set<string>();
+  /** Whether enums currently being emitted accept values beyond the listed ones. */
+  private openEnums: boolean;
 
   constructor(
     private readonly prefix: string,
@@ -63,6 +70,7 @@ export class Emitter {
     roots: (SchemaKey[] | undefined)[],
     reserved: string[] = [],
   ) {
+    this.openEnums = mode === 'response';
     for (const r of reserved) this.taken.add(r);
     const seen = new Set<SchemaKey[]>();
     const walk = (keys: SchemaKey[]) => {
@@ -80,12 +88,24 @@ export class Emitter {
   /** Emits a top-level object as `export interface name` + `export const nameSchema`. */
   object(name: string, keys: SchemaKey[], doc: string, opts: ObjectOptions = {}, extendsClause = ''): void {
     this.taken.add(name);
-    const body = this.objectParts(keys, 1, opts);
+    const body = opts.closedEnums
+      ? this.closed(() => this.objectParts(keys, 1, opts))
+      : this.objectParts(keys, 1, opts);
     const spreadTs = extendsClause ? ` extends ${extendsClause}` : '';
     this.decls.push(
       `${doc}export interface ${name}${spreadTs} ${body.ts}\n\n` +
         `export const ${name}Schema: z.ZodType<${name}> = ${body.zod};\n`,
     );
+  }
+
+  private closed<T>(emit: () => T): T {
+    const open = this.openEnums;
+    this.openEnums = false;
+    try {
+      return emit();
+    } finally {
+      this.openEnums = open;
+    }
   }
 
   private uniqueName(base: string): string {
@@ -103,7 +123,7 @@ export class Emitter {
     if (opts.spread) zodLines.push(`${pad}...${opts.spread},`);
     for (const k of keys) {
       if (opts.omit?.has(k.key)) continue;
-      const t = this.typeOf(k, depth);
+      const t = opts.tags?.has(k.key) ? this.closed(() => this.typeOf(k, depth)) : this.typeOf(k, depth);
       // In what devices send, a key with its own availability (absent on some OS, later version,
       // channel or enrollment type) cannot be present in every report, whatever `presence` says.
       const optional =
@@ -153,16 +173,17 @@ export class Emitter {
     return k.subkeys !== undefined && (this.refs.get(k.subkeys) ?? 0) > 1;
   }
 
-  typeOf(k: SchemaKey, depth: number): Emitted {
+  /** `tag`: for a dictionary member of a discriminated union, the discriminating key. */
+  typeOf(k: SchemaKey, depth: number, tag?: string): Emitted {
     switch (k.type) {
       case '<string>': {
         const values = k.rangelist ?? (k.subkeys?.length ? k.subkeys.map((s) => s.key) : undefined);
-        if (values?.length) return enumOf(values);
+        if (values?.length) return enumOf(values, this.openEnums);
         return { ts: 'string', zod: 'z.string()' };
       }
       case '<integer>':
       case '<real>': {
-        if (k.rangelist?.length) return enumOf(k.rangelist);
+        if (k.rangelist?.length) return enumOf(k.rangelist, this.openEnums);
         let zod = 'z.number()';
         if (this.mode === 'request') {
           if (k.type === '<integer>') zod += '.int()';
@@ -182,7 +203,7 @@ export class Emitter {
       case '<any>':
         return { ts: 'unknown', zod: 'z.unknown()' };
       case '<dictionary>':
-        return this.dictionary(k, depth);
+        return this.dictionary(k, depth, tag);
       case '<array>':
         return this.array(k, depth);
       default:
@@ -190,7 +211,7 @@ export class Emitter {
     }
   }
 
-  private dictionary(k: SchemaKey, depth: number): Emitted {
+  private dictionary(k: SchemaKey, depth: number, tag?: string): Emitted {
     const subkeys = k.subkeys ?? [];
     if (subkeys.length === 0)
       return { ts: 'Record<string, unknown>', zod: 'z.record(z.string(), z.unknown())' };
@@ -204,6 +225,7 @@ export class Emitter {
       this.objectParts(
         subkeys.filter((s) => s.key !== 'ANY'),
         d,
+        tag ? { tags: new Set([tag]) } : {},
       );
     if (this.isShared(k)) return this.named(k, 'dict', () => build(1));
     return build(depth + 1);
@@ -214,8 +236,8 @@ export class Emitter {
     if (subkeys.length === 0) return { ts: 'unknown[]', zod: 'z.array(z.unknown())' };
     const item = (d: number): Emitted => {
       if (subkeys.length === 1) return this.typeOf(subkeys[0]!, d);
-      const members = subkeys.map((s) => this.typeOf(s, d));
       const disc = discriminator(subkeys);
+      const members = subkeys.map((s) => this.typeOf(s, d, disc));
       const ts = members.map((m) => m.ts).join(' | ');
       const inner = members.map((m) => m.zod).join(', ');
       return {
@@ -252,13 +274,25 @@ function discriminator(members: SchemaKey[]): string | undefined {
   return undefined;
 }
 
-function enumOf(values: unknown[]): Emitted {
+/**
+ * An enum of allowed values. Closed: exactly those values. Open (what devices send): the listed
+ * values stay in the TypeScript type for completion, but any string (or number) is accepted and kept,
+ * so a value added by a newer OS decodes instead of failing the whole message.
+ */
+function enumOf(values: unknown[], open: boolean): Emitted {
   const ts = values.map(literal).join(' | ');
-  if (values.length === 1) return { ts, zod: `z.literal(${literal(values[0])})` };
-  if (values.every((v) => typeof v === 'string')) {
-    return { ts, zod: `z.enum([${values.map(literal).join(', ')}])` };
-  }
-  return { ts, zod: `z.literal([${values.map(literal).join(', ')}])` };
+  const strings = values.every((v) => typeof v === 'string');
+  const closed =
+    values.length === 1
+      ? `z.literal(${literal(values[0])})`
+      : strings
+        ? `z.enum([${values.map(literal).join(', ')}])`
+        : `z.literal([${values.map(literal).join(', ')}])`;
+  if (!open) return { ts, zod: closed };
+  const numbers = values.every((v) => typeof v === 'number');
+  if (!strings && !numbers) return { ts, zod: closed };
+  const base = strings ? 'string' : 'number';
+  return { ts: `${ts} | (${base} & {})`, zod: `z.union([${closed}, z.${base}()])` };
 }
 
 /** One line of facts about a key: default, range and per-OS availability. Never Apple's prose. */

@@ -325,7 +325,7 @@ function checkinFile(release: Release, files: SchemaFile[]): string {
       name,
       f.payloadkeys ?? [],
       `/**\n * The \`${rt}\` check-in message, with the channel-aware identity block.\n * @see ${url}\n */\n`,
-      { omit: IDENTITY_KEYS, optional, spread: 'identityShape' },
+      { omit: IDENTITY_KEYS, optional, spread: 'identityShape', tags: new Set(['MessageType']) },
       'IdentityBlock',
     );
     if (f.responsekeys?.length) {
@@ -333,6 +333,7 @@ function checkinFile(release: Release, files: SchemaFile[]): string {
         `${rt}Response`,
         f.responsekeys,
         `/**\n * The body of the server's answer to \`${rt}\`.\n * @see ${url}\n */\n`,
+        { closedEnums: true },
       );
     }
     decls.push(...e.decls);

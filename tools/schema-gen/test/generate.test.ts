@@ -86,6 +86,62 @@ describe('emitter', () => {
     expect(out).toContain("Fixed: z.literal('only'),");
   });
 
+  it('in device messages, enums are open: known values typed, any string or number accepted', () => {
+    const keys: SchemaKey[] = [
+      { key: 'Kind', type: '<string>', presence: 'required', rangelist: ['a', 'b'] },
+      { key: 'Level', type: '<integer>', presence: 'optional', rangelist: [0, 1, 2] },
+      { key: 'Fixed', type: '<string>', presence: 'required', rangelist: ['only'] },
+    ];
+    const out = emit(keys, 'response');
+    expect(out).toContain("Kind: 'a' | 'b' | (string & {});");
+    expect(out).toContain("Kind: z.union([z.enum(['a', 'b']), z.string()]),");
+    expect(out).toContain('Level?: 0 | 1 | 2 | (number & {});');
+    expect(out).toContain('Level: z.union([z.literal([0, 1, 2]), z.number()]).optional(),');
+    expect(out).toContain("Fixed: 'only' | (string & {});");
+    expect(out).toContain("Fixed: z.union([z.literal('only'), z.string()]),");
+    // What the server sends in a check-in exchange, and tag keys, stay closed.
+    const e = new Emitter('T', 'response', [keys]);
+    e.object('Answer', keys, '', { closedEnums: true });
+    e.object('Message', keys, '', { tags: new Set(['Fixed']) });
+    const [answer, message] = e.decls;
+    expect(answer).toContain("Kind: z.enum(['a', 'b']),");
+    expect(answer).toContain("Fixed: z.literal('only'),");
+    expect(message).toContain("Kind: z.union([z.enum(['a', 'b']), z.string()]),");
+    expect(message).toContain("Fixed: z.literal('only'),");
+    expect(message).toContain("Fixed: 'only';");
+  });
+
+  it('discriminators of device-sent unions stay literals', () => {
+    const out = emit(
+      [
+        {
+          key: 'Items',
+          type: '<array>',
+          presence: 'required',
+          subkeys: [
+            {
+              key: 'A',
+              type: '<dictionary>',
+              subkeys: [{ key: 'Item', type: '<string>', presence: 'required', rangelist: ['A'] }],
+            },
+            {
+              key: 'B',
+              type: '<dictionary>',
+              subkeys: [
+                { key: 'Item', type: '<string>', presence: 'required', rangelist: ['B'] },
+                { key: 'Mode', type: '<string>', presence: 'required', rangelist: ['x', 'y'] },
+              ],
+            },
+          ],
+        },
+      ],
+      'response',
+    );
+    expect(out).toContain("z.discriminatedUnion('Item', [");
+    expect(out).toContain("Item: z.literal('B'),");
+    expect(out).toContain("Mode: z.union([z.enum(['x', 'y']), z.string()]),");
+  });
+
   it('key ANY becomes a record; loose objects keep unknown keys', () => {
     const out = emit([
       {

@@ -122,7 +122,7 @@ export const GetBootstrapTokenResponseSchema: z.ZodType<GetBootstrapTokenRespons
  */
 export interface GetTokenMessage extends IdentityBlock {
   MessageType: 'GetToken';
-  TokenServiceType: 'com.apple.maid' | 'com.apple.watch.pairing';
+  TokenServiceType: 'com.apple.maid' | 'com.apple.watch.pairing' | (string & {});
   TokenParameters?: {
     /** Availability: not on macOS, visionOS; not with User Enrollment on iOS. */
     SecurityToken?: string;
@@ -136,7 +136,7 @@ export interface GetTokenMessage extends IdentityBlock {
 export const GetTokenMessageSchema: z.ZodType<GetTokenMessage> = z.looseObject({
   ...identityShape,
   MessageType: z.literal('GetToken'),
-  TokenServiceType: z.enum(['com.apple.maid', 'com.apple.watch.pairing']),
+  TokenServiceType: z.union([z.enum(['com.apple.maid', 'com.apple.watch.pairing']), z.string()]),
   TokenParameters: z.looseObject({
     SecurityToken: z.string().optional(),
     PhoneUDID: z.string().optional(),

@@ -31,7 +31,7 @@ export interface ActiveNSExtensionsResponse {
     ContainerIdentifier?: string;
     Path: string;
     Version: string;
-    UserElection: 'Default' | 'Use' | 'Ignore';
+    UserElection: 'Default' | 'Use' | 'Ignore' | (string & {});
   }>;
 }
 
@@ -44,7 +44,7 @@ export const ActiveNSExtensionsResponseSchema: z.ZodType<ActiveNSExtensionsRespo
     ContainerIdentifier: z.string().optional(),
     Path: z.string(),
     Version: z.string(),
-    UserElection: z.enum(['Default', 'Use', 'Ignore']),
+    UserElection: z.union([z.enum(['Default', 'Use', 'Ignore']), z.string()]),
   })),
 });
 

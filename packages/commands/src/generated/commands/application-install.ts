@@ -91,14 +91,14 @@ export const InstallApplicationPayloadSchema: z.ZodType<InstallApplicationPayloa
  */
 export interface InstallApplicationResponse {
   Identifier?: string;
-  State?: 'Queued' | 'NeedsRedemption' | 'Redeeming' | 'Prompting' | 'PromptingForLogin' | 'ValidatingPurchase' | 'Installing' | 'Managed' | 'ManagedButUninstalled' | 'UserInstalledApp' | 'UserRejected' | 'PromptingForUpdate' | 'PromptingForUpdateLogin' | 'ValidatingUpdate' | 'Updating' | 'UpdateRejected' | 'PromptingForManagement' | 'ManagementRejected' | 'Failed' | 'Unknown';
-  RejectionReason?: 'AppAlreadyInstalled' | 'AppAlreadyQueued' | 'AppStoreDisabled' | 'CouldNotVerifyAppID' | 'ManagementChangeNotSupported' | 'NotAnApp' | 'NotSupported' | 'Other' | 'PurchaseMethodNotSupported' | 'PurchaseMethodNotSupportedInMultiUser';
+  State?: 'Queued' | 'NeedsRedemption' | 'Redeeming' | 'Prompting' | 'PromptingForLogin' | 'ValidatingPurchase' | 'Installing' | 'Managed' | 'ManagedButUninstalled' | 'UserInstalledApp' | 'UserRejected' | 'PromptingForUpdate' | 'PromptingForUpdateLogin' | 'ValidatingUpdate' | 'Updating' | 'UpdateRejected' | 'PromptingForManagement' | 'ManagementRejected' | 'Failed' | 'Unknown' | (string & {});
+  RejectionReason?: 'AppAlreadyInstalled' | 'AppAlreadyQueued' | 'AppStoreDisabled' | 'CouldNotVerifyAppID' | 'ManagementChangeNotSupported' | 'NotAnApp' | 'NotSupported' | 'Other' | 'PurchaseMethodNotSupported' | 'PurchaseMethodNotSupportedInMultiUser' | (string & {});
 }
 
 export const InstallApplicationResponseSchema: z.ZodType<InstallApplicationResponse> = z.looseObject({
   Identifier: z.string().optional(),
-  State: z.enum(['Queued', 'NeedsRedemption', 'Redeeming', 'Prompting', 'PromptingForLogin', 'ValidatingPurchase', 'Installing', 'Managed', 'ManagedButUninstalled', 'UserInstalledApp', 'UserRejected', 'PromptingForUpdate', 'PromptingForUpdateLogin', 'ValidatingUpdate', 'Updating', 'UpdateRejected', 'PromptingForManagement', 'ManagementRejected', 'Failed', 'Unknown']).optional(),
-  RejectionReason: z.enum(['AppAlreadyInstalled', 'AppAlreadyQueued', 'AppStoreDisabled', 'CouldNotVerifyAppID', 'ManagementChangeNotSupported', 'NotAnApp', 'NotSupported', 'Other', 'PurchaseMethodNotSupported', 'PurchaseMethodNotSupportedInMultiUser']).optional(),
+  State: z.union([z.enum(['Queued', 'NeedsRedemption', 'Redeeming', 'Prompting', 'PromptingForLogin', 'ValidatingPurchase', 'Installing', 'Managed', 'ManagedButUninstalled', 'UserInstalledApp', 'UserRejected', 'PromptingForUpdate', 'PromptingForUpdateLogin', 'ValidatingUpdate', 'Updating', 'UpdateRejected', 'PromptingForManagement', 'ManagementRejected', 'Failed', 'Unknown']), z.string()]).optional(),
+  RejectionReason: z.union([z.enum(['AppAlreadyInstalled', 'AppAlreadyQueued', 'AppStoreDisabled', 'CouldNotVerifyAppID', 'ManagementChangeNotSupported', 'NotAnApp', 'NotSupported', 'Other', 'PurchaseMethodNotSupported', 'PurchaseMethodNotSupportedInMultiUser']), z.string()]).optional(),
 });
 
 /** Schema facts of the `InstallApplication` command: request and response validators, availability. */

@@ -25,11 +25,11 @@ export const InviteToProgramPayloadSchema: z.ZodType<InviteToProgramPayload> = z
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.invitetoprogram.yaml
  */
 export interface InviteToProgramResponse {
-  InvitationResult: 'Acknowledged' | 'InvalidProgramID' | 'InvalidInvitationURL';
+  InvitationResult: 'Acknowledged' | 'InvalidProgramID' | 'InvalidInvitationURL' | (string & {});
 }
 
 export const InviteToProgramResponseSchema: z.ZodType<InviteToProgramResponse> = z.looseObject({
-  InvitationResult: z.enum(['Acknowledged', 'InvalidProgramID', 'InvalidInvitationURL']),
+  InvitationResult: z.union([z.enum(['Acknowledged', 'InvalidProgramID', 'InvalidInvitationURL']), z.string()]),
 });
 
 /** Schema facts of the `InviteToProgram` command: request and response validators, availability. */

@@ -25,7 +25,7 @@ export const ManagedApplicationListPayloadSchema: z.ZodType<ManagedApplicationLi
  */
 export interface ManagedApplicationListResponse {
   ManagedApplicationList: Record<string, {
-    Status: 'Queued' | 'NeedsRedemption' | 'Redeeming' | 'Prompting' | 'PromptingForLogin' | 'ValidatingPurchase' | 'PromptingForUpdate' | 'PromptingForUpdateLogin' | 'PromptingForManagement' | 'ValidatingUpdate' | 'Updating' | 'Installing' | 'Managed' | 'ManagedButUninstalled' | 'Unknown' | 'UserInstalledApp' | 'UserRejected' | 'UpdateRejected' | 'ManagementRejected' | 'Failed';
+    Status: 'Queued' | 'NeedsRedemption' | 'Redeeming' | 'Prompting' | 'PromptingForLogin' | 'ValidatingPurchase' | 'PromptingForUpdate' | 'PromptingForUpdateLogin' | 'PromptingForManagement' | 'ValidatingUpdate' | 'Updating' | 'Installing' | 'Managed' | 'ManagedButUninstalled' | 'Unknown' | 'UserInstalledApp' | 'UserRejected' | 'UpdateRejected' | 'ManagementRejected' | 'Failed' | (string & {});
     ManagementFlags: number;
     /** Availability: not on macOS, tvOS. */
     UnusedRedemptionCode?: string;
@@ -42,7 +42,7 @@ export interface ManagedApplicationListResponse {
 
 export const ManagedApplicationListResponseSchema: z.ZodType<ManagedApplicationListResponse> = z.looseObject({
   ManagedApplicationList: z.record(z.string(), z.looseObject({
-    Status: z.enum(['Queued', 'NeedsRedemption', 'Redeeming', 'Prompting', 'PromptingForLogin', 'ValidatingPurchase', 'PromptingForUpdate', 'PromptingForUpdateLogin', 'PromptingForManagement', 'ValidatingUpdate', 'Updating', 'Installing', 'Managed', 'ManagedButUninstalled', 'Unknown', 'UserInstalledApp', 'UserRejected', 'UpdateRejected', 'ManagementRejected', 'Failed']),
+    Status: z.union([z.enum(['Queued', 'NeedsRedemption', 'Redeeming', 'Prompting', 'PromptingForLogin', 'ValidatingPurchase', 'PromptingForUpdate', 'PromptingForUpdateLogin', 'PromptingForManagement', 'ValidatingUpdate', 'Updating', 'Installing', 'Managed', 'ManagedButUninstalled', 'Unknown', 'UserInstalledApp', 'UserRejected', 'UpdateRejected', 'ManagementRejected', 'Failed']), z.string()]),
     ManagementFlags: z.number(),
     UnusedRedemptionCode: z.string().optional(),
     HasConfiguration: z.boolean().optional(),

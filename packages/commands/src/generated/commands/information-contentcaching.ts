@@ -27,13 +27,13 @@ export interface ContentCachingInformationResponse {
     Active?: boolean;
     ActualCacheUsed?: number;
     AlertsForPeerFilterRanges?: Record<string, {
-      className: 'AssetCacheUnfriendlyPeersInFilterRangeAlert';
+      className: 'AssetCacheUnfriendlyPeersInFilterRangeAlert' | (string & {});
       postDate: Date;
       peerFilterRangeIndex: number;
       addresses: string[];
     }>;
     Alerts?: Array<{
-      className: 'AssetCacheLowSpaceAlert' | 'AssetCacheNoSpaceAlert' | 'AssetCacheRegistrationRejectedAlert' | 'AssetCacheRegistrationUnavailableAlert' | 'AssetCacheResourceMissingAlert';
+      className: 'AssetCacheLowSpaceAlert' | 'AssetCacheNoSpaceAlert' | 'AssetCacheRegistrationRejectedAlert' | 'AssetCacheRegistrationUnavailableAlert' | 'AssetCacheResourceMissingAlert' | (string & {});
       postDate: Date;
       cacheLimit?: number;
       reservedVolumeSpace?: number;
@@ -45,7 +45,7 @@ export interface ContentCachingInformationResponse {
     };
     CacheFree?: number;
     CacheLimit?: number;
-    CacheStatus?: 'LOWSPACE' | 'OK';
+    CacheStatus?: 'LOWSPACE' | 'OK' | (string & {});
     CacheUsed?: number;
     /** Default: `false`. */
     DataMigrationCompleted?: boolean;
@@ -61,7 +61,7 @@ export interface ContentCachingInformationResponse {
     Parents?: Array<{
       address: string;
       alert?: {
-        className: 'AssetCacheParentCycleAlert' | 'AssetCacheParentDepthAlert';
+        className: 'AssetCacheParentCycleAlert' | 'AssetCacheParentDepthAlert' | (string & {});
         postDate: Date;
         addresses: string[];
       };
@@ -99,7 +99,7 @@ export interface ContentCachingInformationResponse {
     Peers?: Array<{
       address: string;
       alert?: {
-        className: 'AssetCachePeerCycleAlert' | 'AssetCacheUnfriendlyPeerAlert';
+        className: 'AssetCachePeerCycleAlert' | 'AssetCacheUnfriendlyPeerAlert' | (string & {});
         postDate: Date;
         addresses?: string[];
         peerAddress?: string;
@@ -145,12 +145,12 @@ export interface ContentCachingInformationResponse {
     RegistrationError?: string;
     RegistrationResponseCode?: number;
     RegistrationStarted?: Date;
-    RegistrationStatus?: -1 | 0 | 1;
+    RegistrationStatus?: -1 | 0 | 1 | (number & {});
     /** Default: `false`. */
     RestrictedMedia?: boolean;
     ServerGUID?: string;
-    StartupStatus?: 'FAILED' | 'MIGRATING_DATA' | 'OK' | 'PENDING';
-    TetheratorStatus?: -1 | 0 | 1;
+    StartupStatus?: 'FAILED' | 'MIGRATING_DATA' | 'OK' | 'PENDING' | (string & {});
+    TetheratorStatus?: -1 | 0 | 1 | (number & {});
     TotalBytesAreSince?: Date;
     TotalBytesDropped?: number;
     TotalBytesImported?: number;
@@ -169,13 +169,13 @@ export const ContentCachingInformationResponseSchema: z.ZodType<ContentCachingIn
     Active: z.boolean().optional(),
     ActualCacheUsed: z.number().optional(),
     AlertsForPeerFilterRanges: z.record(z.string(), z.looseObject({
-      className: z.literal('AssetCacheUnfriendlyPeersInFilterRangeAlert'),
+      className: z.union([z.literal('AssetCacheUnfriendlyPeersInFilterRangeAlert'), z.string()]),
       postDate: plistDate,
       peerFilterRangeIndex: z.number(),
       addresses: z.array(z.string()),
     })).optional(),
     Alerts: z.array(z.looseObject({
-      className: z.enum(['AssetCacheLowSpaceAlert', 'AssetCacheNoSpaceAlert', 'AssetCacheRegistrationRejectedAlert', 'AssetCacheRegistrationUnavailableAlert', 'AssetCacheResourceMissingAlert']),
+      className: z.union([z.enum(['AssetCacheLowSpaceAlert', 'AssetCacheNoSpaceAlert', 'AssetCacheRegistrationRejectedAlert', 'AssetCacheRegistrationUnavailableAlert', 'AssetCacheResourceMissingAlert']), z.string()]),
       postDate: plistDate,
       cacheLimit: z.number().optional(),
       reservedVolumeSpace: z.number().optional(),
@@ -187,7 +187,7 @@ export const ContentCachingInformationResponseSchema: z.ZodType<ContentCachingIn
     }).optional(),
     CacheFree: z.number().optional(),
     CacheLimit: z.number().optional(),
-    CacheStatus: z.enum(['LOWSPACE', 'OK']).optional(),
+    CacheStatus: z.union([z.enum(['LOWSPACE', 'OK']), z.string()]).optional(),
     CacheUsed: z.number().optional(),
     DataMigrationCompleted: z.boolean().optional(),
     DataMigrationError: z.looseObject({
@@ -200,7 +200,7 @@ export const ContentCachingInformationResponseSchema: z.ZodType<ContentCachingIn
     Parents: z.array(z.looseObject({
       address: z.string(),
       alert: z.looseObject({
-        className: z.enum(['AssetCacheParentCycleAlert', 'AssetCacheParentDepthAlert']),
+        className: z.union([z.enum(['AssetCacheParentCycleAlert', 'AssetCacheParentDepthAlert']), z.string()]),
         postDate: plistDate,
         addresses: z.array(z.string()),
       }).optional(),
@@ -229,7 +229,7 @@ export const ContentCachingInformationResponseSchema: z.ZodType<ContentCachingIn
     Peers: z.array(z.looseObject({
       address: z.string(),
       alert: z.looseObject({
-        className: z.enum(['AssetCachePeerCycleAlert', 'AssetCacheUnfriendlyPeerAlert']),
+        className: z.union([z.enum(['AssetCachePeerCycleAlert', 'AssetCacheUnfriendlyPeerAlert']), z.string()]),
         postDate: plistDate,
         addresses: z.array(z.string()).optional(),
         peerAddress: z.string().optional(),
@@ -266,11 +266,11 @@ export const ContentCachingInformationResponseSchema: z.ZodType<ContentCachingIn
     RegistrationError: z.string().optional(),
     RegistrationResponseCode: z.number().optional(),
     RegistrationStarted: plistDate.optional(),
-    RegistrationStatus: z.literal([-1, 0, 1]).optional(),
+    RegistrationStatus: z.union([z.literal([-1, 0, 1]), z.number()]).optional(),
     RestrictedMedia: z.boolean().optional(),
     ServerGUID: z.string().optional(),
-    StartupStatus: z.enum(['FAILED', 'MIGRATING_DATA', 'OK', 'PENDING']).optional(),
-    TetheratorStatus: z.literal([-1, 0, 1]).optional(),
+    StartupStatus: z.union([z.enum(['FAILED', 'MIGRATING_DATA', 'OK', 'PENDING']), z.string()]).optional(),
+    TetheratorStatus: z.union([z.literal([-1, 0, 1]), z.number()]).optional(),
     TotalBytesAreSince: plistDate.optional(),
     TotalBytesDropped: z.number().optional(),
     TotalBytesImported: z.number().optional(),

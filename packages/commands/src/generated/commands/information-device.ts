@@ -82,7 +82,7 @@ export interface DeviceInformationResponse {
     /** Availability: not on macOS, tvOS, visionOS, watchOS. */
     ModemFirmwareVersion?: string;
     /** Availability: iOS 4.2.6+; not on macOS, tvOS, visionOS, watchOS. */
-    CellularTechnology?: 0 | 1 | 2 | 3;
+    CellularTechnology?: 0 | 1 | 2 | 3 | (number & {});
     /** Availability: iOS 5.0+, macOS 13.3+; not on tvOS. */
     BatteryLevel?: number;
     /** Availability: macOS 13.3+; not on iOS, tvOS, visionOS, watchOS. */
@@ -243,7 +243,7 @@ export interface DeviceInformationResponse {
       IncreaseContrastEnabled?: boolean;
       ReduceMotionEnabled?: boolean;
       ReduceTransparencyEnabled?: boolean;
-      TextSize?: -1 | 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11;
+      TextSize?: -1 | 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11 | (number & {});
       TouchAccommodationsEnabled?: boolean;
       VoiceOverEnabled?: boolean;
       ZoomEnabled?: boolean;
@@ -293,7 +293,7 @@ export const DeviceInformationResponseSchema: z.ZodType<DeviceInformationRespons
     IMEI: z.string().optional(),
     MEID: z.string().optional(),
     ModemFirmwareVersion: z.string().optional(),
-    CellularTechnology: z.literal([0, 1, 2, 3]).optional(),
+    CellularTechnology: z.union([z.literal([0, 1, 2, 3]), z.number()]).optional(),
     BatteryLevel: z.number().optional(),
     HasBattery: z.boolean().optional(),
     IsSupervised: z.boolean().optional(),
@@ -391,7 +391,7 @@ export const DeviceInformationResponseSchema: z.ZodType<DeviceInformationRespons
       IncreaseContrastEnabled: z.boolean().optional(),
       ReduceMotionEnabled: z.boolean().optional(),
       ReduceTransparencyEnabled: z.boolean().optional(),
-      TextSize: z.literal([-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]).optional(),
+      TextSize: z.union([z.literal([-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]), z.number()]).optional(),
       TouchAccommodationsEnabled: z.boolean().optional(),
       VoiceOverEnabled: z.boolean().optional(),
       ZoomEnabled: z.boolean().optional(),

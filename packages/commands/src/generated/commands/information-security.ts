@@ -61,7 +61,7 @@ export interface SecurityInfoResponse {
       /** Availability: macOS 12.0+. */
       LoggingEnabled?: boolean;
       /** Availability: macOS 12.0+. */
-      LoggingOption?: 'throttled' | 'brief' | 'detail';
+      LoggingOption?: 'throttled' | 'brief' | 'detail' | (string & {});
     };
     /** Availability: macOS 10.13+; not on iOS, tvOS, visionOS, watchOS; device channel only on macOS. */
     FirmwarePasswordStatus?: {
@@ -82,17 +82,17 @@ export interface SecurityInfoResponse {
     };
     /** Availability: macOS 10.15+; not on iOS, tvOS, visionOS, watchOS; device channel only on macOS. */
     SecureBoot?: {
-      SecureBootLevel?: 'off' | 'medium' | 'full' | 'not supported';
-      ExternalBootLevel?: 'allowed' | 'disallowed' | 'not supported';
+      SecureBootLevel?: 'off' | 'medium' | 'full' | 'not supported' | (string & {});
+      ExternalBootLevel?: 'allowed' | 'disallowed' | 'not supported' | (string & {});
       /** Availability: macOS 11.0+. */
-      ReducedSecurity?: Array<'AllowsAnyAppleSignedOS' | 'AllowsUserKextApproval' | 'AllowsMDM'>;
+      ReducedSecurity?: Array<'AllowsAnyAppleSignedOS' | 'AllowsUserKextApproval' | 'AllowsMDM' | (string & {})>;
     };
     /** Availability: macOS 10.14.4+; not on iOS, tvOS, visionOS, watchOS; device channel only on macOS, not with User Enrollment on macOS. */
     RemoteDesktopEnabled?: boolean;
     /** Availability: macOS 11.0+; not on iOS, tvOS, visionOS, watchOS; device channel only on macOS. */
     AuthenticatedRootVolumeEnabled?: boolean;
     /** Availability: macOS 11.0+; not on iOS, tvOS, visionOS, watchOS; device channel only on macOS, not with User Enrollment on macOS. */
-    BootstrapTokenAllowedForAuthentication?: 'allowed' | 'disallowed' | 'not supported';
+    BootstrapTokenAllowedForAuthentication?: 'allowed' | 'disallowed' | 'not supported' | (string & {});
     /** Availability: macOS 11.0+; not on iOS, tvOS, visionOS, watchOS; device channel only on macOS, not with User Enrollment on macOS. */
     BootstrapTokenRequiredForSoftwareUpdate?: boolean;
     /** Availability: macOS 11.0+; not on iOS, tvOS, visionOS, watchOS; device channel only on macOS, not with User Enrollment on macOS. */
@@ -127,7 +127,7 @@ export const SecurityInfoResponseSchema: z.ZodType<SecurityInfoResponse> = z.loo
         Name: z.string().optional(),
       })).optional(),
       LoggingEnabled: z.boolean().optional(),
-      LoggingOption: z.enum(['throttled', 'brief', 'detail']).optional(),
+      LoggingOption: z.union([z.enum(['throttled', 'brief', 'detail']), z.string()]).optional(),
     }).optional(),
     FirmwarePasswordStatus: z.looseObject({
       PasswordExists: z.boolean().optional(),
@@ -141,13 +141,13 @@ export const SecurityInfoResponseSchema: z.ZodType<SecurityInfoResponse> = z.loo
       IsActivationLockManageable: z.boolean().optional(),
     }).optional(),
     SecureBoot: z.looseObject({
-      SecureBootLevel: z.enum(['off', 'medium', 'full', 'not supported']).optional(),
-      ExternalBootLevel: z.enum(['allowed', 'disallowed', 'not supported']).optional(),
-      ReducedSecurity: z.array(z.enum(['AllowsAnyAppleSignedOS', 'AllowsUserKextApproval', 'AllowsMDM'])).optional(),
+      SecureBootLevel: z.union([z.enum(['off', 'medium', 'full', 'not supported']), z.string()]).optional(),
+      ExternalBootLevel: z.union([z.enum(['allowed', 'disallowed', 'not supported']), z.string()]).optional(),
+      ReducedSecurity: z.array(z.union([z.enum(['AllowsAnyAppleSignedOS', 'AllowsUserKextApproval', 'AllowsMDM']), z.string()])).optional(),
     }).optional(),
     RemoteDesktopEnabled: z.boolean().optional(),
     AuthenticatedRootVolumeEnabled: z.boolean().optional(),
-    BootstrapTokenAllowedForAuthentication: z.enum(['allowed', 'disallowed', 'not supported']).optional(),
+    BootstrapTokenAllowedForAuthentication: z.union([z.enum(['allowed', 'disallowed', 'not supported']), z.string()]).optional(),
     BootstrapTokenRequiredForSoftwareUpdate: z.boolean().optional(),
     BootstrapTokenRequiredForKernelExtensionApproval: z.boolean().optional(),
     IsRecoveryLockEnabled: z.boolean().optional(),

@@ -49,8 +49,8 @@ export interface InstallMediaResponse {
   /** Availability: not on macOS. */
   PersistentID?: string;
   MediaType?: string;
-  State?: 'Queued' | 'PromptingForLogin' | 'Updating' | 'Installing' | 'Managed' | 'ManagedButUninstalled' | 'Installed' | 'Uninstalled' | 'Failed' | 'Unknown';
-  RejectionReason?: 'CouldNotVerifyITunesStoreID' | 'PurchaseNotFound' | 'AppStoreDisabled' | 'WrongMediaType' | 'DownloadInvalid' | 'EnterpriseBooksNotSupportedInMultiUser';
+  State?: 'Queued' | 'PromptingForLogin' | 'Updating' | 'Installing' | 'Managed' | 'ManagedButUninstalled' | 'Installed' | 'Uninstalled' | 'Failed' | 'Unknown' | (string & {});
+  RejectionReason?: 'CouldNotVerifyITunesStoreID' | 'PurchaseNotFound' | 'AppStoreDisabled' | 'WrongMediaType' | 'DownloadInvalid' | 'EnterpriseBooksNotSupportedInMultiUser' | (string & {});
 }
 
 export const InstallMediaResponseSchema: z.ZodType<InstallMediaResponse> = z.looseObject({
@@ -58,8 +58,8 @@ export const InstallMediaResponseSchema: z.ZodType<InstallMediaResponse> = z.loo
   MediaURL: z.string().optional(),
   PersistentID: z.string().optional(),
   MediaType: z.string().optional(),
-  State: z.enum(['Queued', 'PromptingForLogin', 'Updating', 'Installing', 'Managed', 'ManagedButUninstalled', 'Installed', 'Uninstalled', 'Failed', 'Unknown']).optional(),
-  RejectionReason: z.enum(['CouldNotVerifyITunesStoreID', 'PurchaseNotFound', 'AppStoreDisabled', 'WrongMediaType', 'DownloadInvalid', 'EnterpriseBooksNotSupportedInMultiUser']).optional(),
+  State: z.union([z.enum(['Queued', 'PromptingForLogin', 'Updating', 'Installing', 'Managed', 'ManagedButUninstalled', 'Installed', 'Uninstalled', 'Failed', 'Unknown']), z.string()]).optional(),
+  RejectionReason: z.union([z.enum(['CouldNotVerifyITunesStoreID', 'PurchaseNotFound', 'AppStoreDisabled', 'WrongMediaType', 'DownloadInvalid', 'EnterpriseBooksNotSupportedInMultiUser']), z.string()]).optional(),
 });
 
 /** Schema facts of the `InstallMedia` command: request and response validators, availability. */

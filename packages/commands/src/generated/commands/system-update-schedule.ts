@@ -40,8 +40,8 @@ export const ScheduleOSUpdatePayloadSchema: z.ZodType<ScheduleOSUpdatePayload> =
 export interface ScheduleOSUpdateResponse {
   UpdateResults: Array<{
     ProductKey: string;
-    InstallAction: 'Error' | 'DownloadOnly' | 'InstallASAP' | 'NotifyOnly' | 'InstallLater' | 'InstallForceRestart';
-    Status: 'Idle' | 'Downloading' | 'DownloadFailed' | 'DownloadRequiresComputer' | 'DownloadInsufficientSpace' | 'DownloadInsufficientPower' | 'DownloadInsufficientNetwork' | 'Installing' | 'InstallInsufficientSpace' | 'InstallInsufficientPower' | 'InstallPhoneCallInProgress' | 'InstallFailed';
+    InstallAction: 'Error' | 'DownloadOnly' | 'InstallASAP' | 'NotifyOnly' | 'InstallLater' | 'InstallForceRestart' | (string & {});
+    Status: 'Idle' | 'Downloading' | 'DownloadFailed' | 'DownloadRequiresComputer' | 'DownloadInsufficientSpace' | 'DownloadInsufficientPower' | 'DownloadInsufficientNetwork' | 'Installing' | 'InstallInsufficientSpace' | 'InstallInsufficientPower' | 'InstallPhoneCallInProgress' | 'InstallFailed' | (string & {});
     ErrorChain?: Record<string, unknown>[];
   }>;
 }
@@ -49,8 +49,8 @@ export interface ScheduleOSUpdateResponse {
 export const ScheduleOSUpdateResponseSchema: z.ZodType<ScheduleOSUpdateResponse> = z.looseObject({
   UpdateResults: z.array(z.looseObject({
     ProductKey: z.string(),
-    InstallAction: z.enum(['Error', 'DownloadOnly', 'InstallASAP', 'NotifyOnly', 'InstallLater', 'InstallForceRestart']),
-    Status: z.enum(['Idle', 'Downloading', 'DownloadFailed', 'DownloadRequiresComputer', 'DownloadInsufficientSpace', 'DownloadInsufficientPower', 'DownloadInsufficientNetwork', 'Installing', 'InstallInsufficientSpace', 'InstallInsufficientPower', 'InstallPhoneCallInProgress', 'InstallFailed']),
+    InstallAction: z.union([z.enum(['Error', 'DownloadOnly', 'InstallASAP', 'NotifyOnly', 'InstallLater', 'InstallForceRestart']), z.string()]),
+    Status: z.union([z.enum(['Idle', 'Downloading', 'DownloadFailed', 'DownloadRequiresComputer', 'DownloadInsufficientSpace', 'DownloadInsufficientPower', 'DownloadInsufficientNetwork', 'Installing', 'InstallInsufficientSpace', 'InstallInsufficientPower', 'InstallPhoneCallInProgress', 'InstallFailed']), z.string()]),
     ErrorChain: z.array(z.record(z.string(), z.unknown())).optional(),
   })),
 });
