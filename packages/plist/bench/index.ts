@@ -167,7 +167,8 @@ function fmt(m: Measure | undefined): string {
   if (!m) return '–';
   const ops =
     m.opsPerSec >= 100 ? Math.round(m.opsPerSec).toLocaleString('en-US') : m.opsPerSec.toPrecision(3);
-  return `${ops} ops/s · ${m.mbPerSec.toPrecision(3)} MB/s`;
+  const mb = m.mbPerSec >= 100 ? Math.round(m.mbPerSec).toLocaleString('en-US') : m.mbPerSec.toPrecision(3);
+  return `${ops} ops/s · ${mb} MB/s`;
 }
 
 const table = [
