@@ -21,8 +21,11 @@ const projects = roots.flatMap((root) =>
 );
 
 export default defineConfig({
-  resolve: { conditions: ['mdmkit-source', 'module', 'node', 'import', 'default'] },
-  ssr: { resolve: { conditions: ['mdmkit-source', 'module', 'node', 'import', 'default'] } },
+  // Only our own source condition is added to Vite's defaults. Vitest also hands these conditions to
+  // Node for externalised dependencies, so listing `import` or `module` here would make a CommonJS
+  // require() inside a driver (pg → pg-pool, mysql2 → long) land on a package's ESM entry.
+  resolve: { conditions: ['mdmkit-source', 'module', 'node', 'development|production'] },
+  ssr: { resolve: { conditions: ['mdmkit-source', 'node', 'development|production'] } },
   test: {
     projects,
     testTimeout: 60_000,

@@ -1,4 +1,3 @@
-import './support/cjs-require';
 import { runStorageConformance } from '@mdmkit/storage/conformance';
 import { uniqueName } from '@mdmkit/test-support';
 import { describe } from 'vitest';

@@ -1,4 +1,3 @@
-import './support/cjs-require';
 import { isStorageError, StorageError } from '@mdmkit/storage';
 import { uniqueName } from '@mdmkit/test-support';
 import type mysql from 'mysql2/promise';

@@ -1,4 +1,3 @@
-import './support/cjs-require';
 import { isStorageError, StorageError } from '@mdmkit/storage';
 import { postgresTestUrl, uniqueName } from '@mdmkit/test-support';
 import pg from 'pg';
