@@ -21,6 +21,55 @@ import type {
 const { NGHTTP2_REFUSED_STREAM, NGHTTP2_NO_ERROR } = http2.constants;
 const TOKEN_PATH = /^\/3\/device\/([0-9A-Fa-f]+)$/;
 const MAX_PAYLOAD = 4096;
+const PRIORITIES = new Set(['1', '5', '10']);
+const EXPIRATION = /^\d+$/;
+/** The plain success reply, shared. */
+const OK: AnswerReply = { status: 200 };
+/** The replies that end in an HTTP answer. */
+type AnswerReply = Exclude<MockApnsReply, { hang: true } | { drop: true } | { goaway: true }>;
+const kCtx = Symbol('mdmkit.mock-apns.stream');
+
+/** What the server keeps per open stream, reached from shared listeners through the stream. */
+interface StreamCtx {
+  state: ConnState;
+  record: MockApnsRequest;
+  ordinal: number;
+  size: number;
+  /** Body chunks, kept only when the body is needed (recording or a `respond` hook). */
+  chunks: Buffer[] | undefined;
+  onClose: (stream: ServerHttp2Stream, ctx: StreamCtx) => void;
+  onEnd: (stream: ServerHttp2Stream, ctx: StreamCtx) => void;
+}
+type CtxStream = ServerHttp2Stream & { [kCtx]: StreamCtx };
+
+// Shared stream listeners (the stream is `this`), so that a request allocates no closures.
+function streamData(this: ServerHttp2Stream, chunk: Buffer): void {
+  const ctx = (this as CtxStream)[kCtx];
+  ctx.size += chunk.length;
+  if (ctx.chunks && ctx.size <= MAX_PAYLOAD + 1) ctx.chunks.push(chunk);
+}
+function streamEnd(this: ServerHttp2Stream): void {
+  const ctx = (this as CtxStream)[kCtx];
+  ctx.onEnd(this, ctx);
+}
+function streamClose(this: ServerHttp2Stream): void {
+  const ctx = (this as CtxStream)[kCtx];
+  ctx.onClose(this, ctx);
+}
+function ignore(): void {}
+
+/**
+ * apns-id values: one random UUID, its last 12 hex digits replaced by a counter. Unique per server
+ * like APNs' own, without a random UUID per request.
+ */
+function apnsIdSource(): () => string {
+  const prefix = randomUUID().toUpperCase().slice(0, 24);
+  let n = 0;
+  return () => {
+    n = (n + 1) % 0x1000000000000;
+    return prefix + n.toString(16).toUpperCase().padStart(12, '0');
+  };
+}
 
 interface ConnState {
   id: number;
@@ -87,6 +136,7 @@ export async function startMockApns(options: MockApnsOptions): Promise<MockApns>
   let requests: MockApnsRequest[] = [];
   let seq = 0;
   let connSeq = 0;
+  const nextApnsId = apnsIdSource();
   const conns = new Set<ConnState>();
   let closed = false;
 
@@ -236,7 +286,7 @@ export async function startMockApns(options: MockApnsOptions): Promise<MockApns>
       return;
     }
     const requested = record.headers['apns-id'];
-    const apnsId = typeof requested === 'string' && requested ? requested : randomUUID().toUpperCase();
+    const apnsId = typeof requested === 'string' && requested ? requested : nextApnsId();
     record.outcome = 'answered';
     record.status = status;
     record.apnsId = apnsId;
@@ -258,8 +308,25 @@ export async function startMockApns(options: MockApnsOptions): Promise<MockApns>
     maybeCloseAfterGoaway(state);
   }
 
+  function onStreamClose(stream: ServerHttp2Stream, ctx: StreamCtx): void {
+    const { state, record } = ctx;
+    if (state.inflight.get(record.streamId)?.stream === stream) {
+      state.inflight.delete(record.streamId);
+      markDropped(record);
+      maybeCloseAfterGoaway(state);
+    }
+  }
+
+  function onStreamEnd(stream: ServerHttp2Stream, ctx: StreamCtx): void {
+    if (ctx.chunks) {
+      ctx.record.body = Buffer.concat(ctx.chunks).toString('utf8');
+      ctx.chunks = undefined;
+    }
+    decide(ctx.state, stream, ctx.record, ctx.size, ctx.ordinal);
+  }
+
   function onStream(state: ConnState, stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
-    stream.on('error', () => {});
+    stream.on('error', ignore);
     const streamId = stream.id ?? 0;
     const path = String(headers[':path'] ?? '');
     const match = TOKEN_PATH.exec(path);
@@ -278,30 +345,27 @@ export async function startMockApns(options: MockApnsOptions): Promise<MockApns>
     };
     stats.received++;
     const ordinal = ++state.received;
-    state.lastStreamId = Math.max(state.lastStreamId, streamId);
+    if (streamId > state.lastStreamId) state.lastStreamId = streamId;
     keep(record);
     state.inflight.set(streamId, { stream, record });
-    stream.on('close', () => {
-      if (state.inflight.get(streamId)?.record === record) {
-        state.inflight.delete(streamId);
-        markDropped(record);
-        maybeCloseAfterGoaway(state);
-      }
-    });
+    const ctx: StreamCtx = {
+      state,
+      record,
+      ordinal,
+      size: 0,
+      // The body text matters only to recorded requests and `respond` hooks; otherwise only its size.
+      chunks: recordLimit > 0 || behavior.respond ? [] : undefined,
+      onClose: onStreamClose,
+      onEnd: onStreamEnd,
+    };
+    (stream as CtxStream)[kCtx] = ctx;
+    stream.on('close', streamClose);
     if (state.goawayLastStreamId !== undefined && streamId > state.goawayLastStreamId) {
       refuse(state, stream, record);
       return;
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    stream.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_PAYLOAD + 1) chunks.push(chunk);
-    });
-    stream.on('end', () => {
-      record.body = Buffer.concat(chunks).toString('utf8');
-      decide(state, stream, record, size, ordinal);
-    });
+    stream.on('data', streamData);
+    stream.on('end', streamEnd);
   }
 
   function decide(
@@ -330,29 +394,37 @@ export async function startMockApns(options: MockApnsOptions): Promise<MockApns>
       const reasons = b.errorReasons ?? ['InternalServerError', 'ServiceUnavailable', 'TooManyRequests'];
       reply = { reason: reasons[Math.floor(random() * reasons.length)] ?? 'InternalServerError' };
     }
-    reply ??= { status: 200 };
-
-    if ('hang' in reply) return;
-    if ('drop' in reply) {
+    if (!reply) reply = OK;
+    else if ('hang' in reply) return;
+    else if ('drop' in reply) {
       markDropped(record);
       cut(state);
       return;
-    }
-    if ('goaway' in reply) {
+    } else if ('goaway' in reply) {
       sendGoaway(state, record.streamId, reply.reason ?? 'Shutdown');
-      reply = { status: 200 };
+      reply = OK;
     }
-    const r = reply;
-    const delay = r.delayMs ?? (typeof b.latencyMs === 'function' ? b.latencyMs() : (b.latencyMs ?? 0));
-    const run = (): void => {
-      if ('reason' in r) {
-        answer(state, stream, record, r.status ?? APNS_REASON_STATUS[r.reason] ?? 400, r.reason, r.timestamp);
-      } else {
-        answer(state, stream, record, 200);
-      }
-    };
-    if (delay > 0) setTimeout(run, delay);
-    else run();
+    const delay = reply.delayMs ?? (typeof b.latencyMs === 'function' ? b.latencyMs() : (b.latencyMs ?? 0));
+    if (delay > 0) setTimeout(reply === OK ? answerOk : answerReply, delay, state, stream, record, reply);
+    else if (reply === OK) answer(state, stream, record, 200);
+    else answerReply(state, stream, record, reply);
+  }
+
+  function answerOk(state: ConnState, stream: ServerHttp2Stream, record: MockApnsRequest): void {
+    answer(state, stream, record, 200);
+  }
+
+  function answerReply(
+    state: ConnState,
+    stream: ServerHttp2Stream,
+    record: MockApnsRequest,
+    r: AnswerReply,
+  ): void {
+    if ('reason' in r) {
+      answer(state, stream, record, r.status ?? APNS_REASON_STATUS[r.reason] ?? 400, r.reason, r.timestamp);
+    } else {
+      answer(state, stream, record, 200);
+    }
   }
 
   /** The validation APNs itself performs, in its order. */
@@ -369,10 +441,10 @@ export async function startMockApns(options: MockApnsOptions): Promise<MockApns>
       return { reason: 'TopicDisallowed' };
     }
     const priority = record.headers['apns-priority'];
-    if (priority !== undefined && !['1', '5', '10'].includes(String(priority)))
-      return { reason: 'BadPriority' };
+    if (priority !== undefined && !PRIORITIES.has(String(priority))) return { reason: 'BadPriority' };
     const expiration = record.headers['apns-expiration'];
-    if (expiration !== undefined && !/^\d+$/.test(String(expiration))) return { reason: 'BadExpirationDate' };
+    if (expiration !== undefined && !EXPIRATION.test(String(expiration)))
+      return { reason: 'BadExpirationDate' };
     if (size === 0) return { reason: 'PayloadEmpty' };
     if (size > MAX_PAYLOAD) return { reason: 'PayloadTooLarge' };
     const unregisteredAt = behavior.unregistered?.get(record.token);
