@@ -413,4 +413,86 @@ describe.skipIf(!ok)('ApnsClient against the mock', () => {
     expect(await client.push({ token: token(1), pushMagic: 'm' })).toMatchObject({ ok: true });
     expect(origins).toEqual(['https://api.sandbox.push.apple.com:2197']);
   });
+
+  it('escapes push magic that needs it in the JSON payload', async () => {
+    const { mock, client } = await setup();
+    const odd = ['plain-7F3A', 'quo"te', 'back\\slash', 'ctl\u0001\n', 'non-ascii é ☃', '\u2028'];
+    for (const [i, pushMagic] of odd.entries()) {
+      expect(await client.push({ token: token(i), pushMagic })).toMatchObject({ ok: true });
+    }
+    expect(mock.requests.map((r) => JSON.parse(r.body))).toEqual(odd.map((mdm) => ({ mdm })));
+    expect(mock.requests[0]!.body).toBe('{"mdm":"plain-7F3A"}');
+  });
+
+  it('rejects tokens that are not whole bytes of hex, or too long', async () => {
+    const { mock, client } = await setup();
+    for (const bad of ['abc', 'a'.repeat(402), '0g'.repeat(32), '']) {
+      expect(await client.push({ token: bad, pushMagic: 'm' })).toMatchObject({
+        ok: false,
+        reason: 'InvalidPush',
+        attempts: 0,
+      });
+    }
+    expect(await client.push({ token: 'AB'.repeat(32), pushMagic: 'm' })).toMatchObject({ ok: true });
+    expect(mock.stats.received).toBe(1);
+  });
+
+  it('pushAll pulls an async iterable lazily with bounded concurrency and counts results', async () => {
+    const { mock, client } = await setup({ latencyMs: 2 });
+    let pulled = 0;
+    let maxAhead = 0;
+    async function* source() {
+      for (const p of pushes(300)) {
+        pulled++;
+        maxAhead = Math.max(maxAhead, pulled - mock.stats.answered);
+        yield p;
+      }
+      yield { token: 'zz', pushMagic: 'm' };
+    }
+    const summary = await client.pushAll(source(), { concurrency: 20 });
+    expect(summary).toEqual({ total: 301, delivered: 300, failed: 1, reasons: { InvalidPush: 1 } });
+    expect(maxAhead).toBeLessThanOrEqual(21);
+    expect(mock.stats.answered).toBe(300);
+  });
+
+  it('pushAll stops pulling when onResult throws and rejects once started pushes finished', async () => {
+    const { mock, client } = await setup({ latencyMs: 2 });
+    let n = 0;
+    const run = client.pushAll(pushes(500), {
+      concurrency: 10,
+      onResult: () => {
+        if (++n === 5) throw new Error('stop here');
+      },
+    });
+    await expect(run).rejects.toThrow('stop here');
+    expect(client.stats.pending).toBe(0);
+    expect(mock.stats.received).toBeLessThan(100);
+    expect(mock.stats.answered).toBe(mock.stats.received);
+  });
+
+  it('times out requests through the sweeper within a fraction of the timeout', async () => {
+    const { client } = await setup({ hang: true }, { requestTimeoutMs: 300, retry: { maxAttempts: 1 } });
+    const started = Date.now();
+    const r = await client.push({ token: token(1), pushMagic: 'm' });
+    const took = Date.now() - started;
+    expect(r).toMatchObject({ ok: false, reason: 'Timeout', attempts: 1 });
+    expect(took).toBeGreaterThanOrEqual(300);
+    expect(took).toBeLessThan(1500);
+  });
+
+  it('gets a distinct UUID-shaped apns-id per push from the mock, with recording off', async () => {
+    const { mock, client } = await setup({ record: false });
+    const ids: string[] = [];
+    const summary = await client.pushAll(pushes(300), {
+      onResult: (r) => {
+        if (r.ok) ids.push(r.apnsId);
+      },
+    });
+    expect(summary.delivered).toBe(300);
+    expect(new Set(ids).size).toBe(300);
+    for (const id of ids)
+      expect(id).toMatch(/^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/);
+    expect(mock.requests).toEqual([]);
+    expect(mock.stats.answered).toBe(300);
+  });
 });
