@@ -14,6 +14,7 @@ import {
 
 const TRAILER = 32;
 const TWO_32 = 2 ** 32;
+const ON_PATH_POOL = new Uint8Array(4096);
 
 /** An array or dict being filled in; its child references are read one by one. */
 interface Frame {
@@ -101,7 +102,11 @@ class BinaryParser {
     this.numObjects = numObjects;
     this.tableOffset = tableOffset;
     // Both are bounded by the offset table, hence by the input size.
-    this.onPath = new Uint8Array(numObjects);
+    if (numObjects <= ON_PATH_POOL.length) {
+      // Parsing never re-enters itself, so one table serves every small document.
+      this.onPath = ON_PATH_POOL;
+      ON_PATH_POOL.fill(0, 0, numObjects);
+    } else this.onPath = new Uint8Array(numObjects);
     // Preallocated for ordinary documents; past a million objects a sparse array keeps memory
     // proportional to the strings actually read.
     this.strings = numObjects <= 1 << 20 ? new Array(numObjects) : [];
@@ -109,22 +114,36 @@ class BinaryParser {
     const root = this.readObject(top);
     const stack = this.stack;
     const refSize = this.refSize;
+    // One frame is filled in until it is done or a child container is pushed (then the child goes
+    // first); the loop re-reads the top frame only when the stack changes.
     while (stack.length > 0) {
-      const f = stack[stack.length - 1]!;
-      if (f.i === f.n) {
+      const depth = stack.length;
+      const f = stack[depth - 1]!;
+      const n = f.n;
+      const refs = f.refs;
+      if (f.dict) {
+        const dict = f.container as PlistDict;
+        while (f.i < n && stack.length === depth) {
+          const i = f.i++;
+          f.key = undefined;
+          const kp = refs + i * refSize;
+          const vp = refs + (n + i) * refSize;
+          const key = this.readKey(refSize === 1 ? b[kp]! : this.readUInt(kp, refSize));
+          f.key = key;
+          const value = this.readObject(refSize === 1 ? b[vp]! : this.readUInt(vp, refSize));
+          if (key === '__proto__') setKey(dict, key, value);
+          else dict[key] = value;
+        }
+      } else {
+        const arr = f.container as PlistValue[];
+        while (f.i < n && stack.length === depth) {
+          const p = refs + f.i++ * refSize;
+          arr.push(this.readObject(refSize === 1 ? b[p]! : this.readUInt(p, refSize)));
+        }
+      }
+      if (f.i === n && stack.length === depth) {
         stack.pop();
         this.onPath[f.ref] = 0;
-        continue;
-      }
-      const i = f.i++;
-      if (f.dict) {
-        f.key = undefined;
-        f.key = this.readKey(this.readUInt(f.refs + i * refSize, refSize));
-        const value = this.readObject(this.readUInt(f.refs + (f.n + i) * refSize, refSize));
-        setKey(f.container as PlistDict, f.key, value);
-      } else {
-        const value = this.readObject(this.readUInt(f.refs + i * refSize, refSize));
-        (f.container as PlistValue[]).push(value);
       }
     }
     return root;
@@ -150,7 +169,10 @@ class BinaryParser {
 
   private offsetOf(ref: number): number {
     if (ref >= this.numObjects) this.fail('OFFSET_OUT_OF_RANGE', `reference ${ref} out of range`);
-    const off = this.readUInt(this.tableOffset + ref * this.offsetSize, this.offsetSize);
+    const os = this.offsetSize;
+    const p = this.tableOffset + ref * os;
+    const b = this.b;
+    const off = os === 2 ? (b[p]! << 8) | b[p + 1]! : os === 1 ? b[p]! : this.readUInt(p, os);
     if (off < 8 || off >= this.end) this.fail('OFFSET_OUT_OF_RANGE', `object offset ${off} out of range`);
     return off;
   }
