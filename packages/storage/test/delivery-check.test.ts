@@ -81,7 +81,34 @@ class Hides implements Queue {
   }
 }
 
+/** A correct queue whose replies arrive late by varying delays, as from several connections. */
+class LateReplies implements Queue {
+  #seed = 7;
+  constructor(readonly inner: Queue) {}
+  #late<T>(value: T): Promise<T> {
+    this.#seed = (this.#seed * 1103515245 + 12345) % 2 ** 31;
+    return new Promise((resolve) => setTimeout(() => resolve(value), (this.#seed >>> 16) % 5));
+  }
+  async nextCommand(e: string) {
+    return this.#late(await this.inner.nextCommand(e));
+  }
+  async recordResult(r: CommandReport) {
+    return this.#late(await this.inner.recordResult(r));
+  }
+}
+
 describe('delivery checker on the conformance workload', () => {
+  it('finds nothing wrong when replies of a correct adapter are processed out of order', async () => {
+    const { store, enrollments, expected } = await seeded();
+    const handles = [new LateReplies(store), new LateReplies(store.openHandle())];
+    const { calls, capped } = await runDeliveryWorkers({ handles, enrollments, workers: 6 });
+    expect(capped).toBe(false);
+    // replies really were processed out of issue order
+    const byIssue = [...calls].sort((a, b) => a.issued - b.issued);
+    expect(byIssue.some((c, i) => i > 0 && c.completed < byIssue[i - 1]!.completed)).toBe(true);
+    expect(checkDeliveryTrace(calls, expected)).toEqual([]);
+  });
+
   it('finds nothing wrong with a correct adapter', async () => {
     const { store, enrollments, expected } = await seeded();
     const { calls, capped } = await runDeliveryWorkers({
@@ -147,6 +174,12 @@ describe('checkDeliveryTrace on hand-written traces', () => {
   it('rejects a delivery issued after the final result had completed', () => {
     const calls = [next(1, 2, 'A'), ack('A', 3, 4, 'B'), next(5, 6, 'A'), ack('B', 7, 8)];
     expect(checkDeliveryTrace(calls, expected)).toEqual(['re-delivered after its final result: E A']);
+  });
+
+  it('rejects a report that stores a final result and hands the same command out next', () => {
+    expect(checkDeliveryTrace([next(1, 2, 'A'), ack('A', 3, 4, 'A'), ack('B', 5, 6)], expected)).toEqual([
+      're-delivered after its final result: E A',
+    ]);
   });
 
   it('counts a duplicate answer as proof that the result was stored', () => {

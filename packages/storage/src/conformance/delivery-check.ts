@@ -28,8 +28,9 @@ const key = (e: string, uuid: string): string => `${e} ${uuid}`;
  * Checks a delivery trace and returns the violations (empty when sound). `expected` lists each
  * enrollment's commands in enqueue order, all of one priority. A rule is reported broken only when the
  * trace proves it, whatever order the replies were processed in:
- * - re-delivery: a call handed out C although a final result of C had been acknowledged (its
- *   recordResult completed) before that call was issued;
+ * - re-delivery: a call handed out C although a final result of C had been acknowledged (a
+ *   recordResult answered `stored` or `duplicate` completed) before that call was issued, or the call
+ *   itself stored C's final result and then handed C out as the next command;
  * - lost or doubled: every expected command has exactly one final report answered `stored`;
  * - order: a call handed out D although an earlier-enqueued C was certainly unfinished during the whole
  *   call (no final report of C was issued before the call completed) and C could not be skipped
@@ -68,7 +69,13 @@ export function checkDeliveryTrace(
     const e = c.enrollmentId;
     const k = key(e, c.delivered);
     const done = finalDone.get(k);
-    if (done !== undefined && done < c.issued) violations.push(`re-delivered after its final result: ${k}`);
+    const ownFinal =
+      c.report?.commandUuid === c.delivered &&
+      FINAL.has(c.report.status) &&
+      (c.report.outcome === 'stored' || c.report.outcome === 'duplicate');
+    // the call that stores a final result picks its next command after storing it
+    if ((done !== undefined && done < c.issued) || ownFinal)
+      violations.push(`re-delivered after its final result: ${k}`);
     const order = expected.get(e) ?? [];
     const at = order.indexOf(c.delivered);
     if (at < 0) {
