@@ -9,7 +9,7 @@
 //     node --cpu-prof --import tsx --conditions=mdmkit-source bench/index.ts
 import { type ChildProcess, fork, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -247,6 +247,16 @@ function writeSection(markdown: string): void {
 
 const loadStart = loadavg();
 
+/** Share of time some task waited for a CPU over the last minute (Linux PSI), when available. */
+function cpuPressure(): string | undefined {
+  try {
+    const m = /some avg10=[\d.]+ avg60=([\d.]+)/.exec(readFileSync('/proc/pressure/cpu', 'utf8'));
+    return m ? `${m[1]}%` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function main(): Promise<void> {
   const pki = await makeBenchPki();
   const mocks = await startMocks(pki);
@@ -276,6 +286,7 @@ async function main(): Promise<void> {
   }
   if (!WRITE) return;
   const ours = rows[0]!;
+  const pressure = cpuPressure();
   const bounded = rows.find((r) => r.client.endsWith('(bounded)'));
   const h2 = rows.find((r) => r.client.startsWith('h2load'));
   const cpu = cpus();
@@ -297,7 +308,7 @@ async function main(): Promise<void> {
       `MDMKIT_BENCH_NODE_APN_PUSHES=${NODE_APN_PUSHES}, MDMKIT_BENCH_CONCURRENCY=${CONCURRENCY}).`,
     `Date ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, Node ${process.version}, ` +
       `${cpu[0]?.model ?? 'unknown CPU'} × ${cpu.length} (shared machine; load average ${load(loadStart)} ` +
-      `at the start, ${load(loadavg())} at the end).`,
+      `at the start, ${load(loadavg())} at the end${pressure ? `; tasks waited for a CPU ${pressure} of the last minute` : ''}).`,
     '',
     'Setup, the same for every client: one mock process (`@mdmkit/testkit/mock-apns`, TLS 1.3, HTTP/2,',
     `MAX_CONCURRENT_STREAMS ${CONCURRENCY}, recording off), each client in turn against it after a warm-up;`,
@@ -322,6 +333,16 @@ async function main(): Promise<void> {
       `driver; its documented bulk send() is in the table for completeness); ≥ 50% of h2load — ` +
       `${met(vsH2, 0.5)} (${pct(vsH2)}). Client CPU per push: ${times(cpuVsApn)} less than node-apn.`,
   ];
+  if (vsH2 !== undefined && vsH2 < 0.5 && h2) {
+    lines.push(
+      '',
+      `Why the h2load target is missed: h2load needs ${ms(h2.cpuMsPer1k)} ms of CPU per 1k requests, so its rate ` +
+        `is the mock's ceiling (${ms(h2.mockCpuMsPer1k)} ms per 1k on the mock). @mdmkit/apns needs ` +
+        `${ms(ours.cpuMsPer1k)} ms per 1k in its own process, most of it inside node:http2, and that process ` +
+        'competes with the mock for the two cores (and with other work on the machine); the ideal ratio on two ' +
+        `idle cores is about mock CPU / client CPU = ${pct(ratio(h2.mockCpuMsPer1k ?? 0, ours.cpuMsPer1k))}.`,
+    );
+  }
   if (vsApn !== undefined && vsApn < 4) {
     lines.push(
       '',
