@@ -1,7 +1,7 @@
 import { latin1Slice } from './byte-writer';
 import { PlistParseError, type PlistErrorCode } from './errors';
 import { type ParseOptions, type PlistLimits, resolveLimits } from './limits';
-import { cachedAscii, MAX_CACHED } from './string-cache';
+import { cachedAsciiView, MAX_CACHED } from './string-cache';
 import {
   APPLE_EPOCH_MS,
   type PlistDict,
@@ -53,6 +53,7 @@ export function parseBinary(input: Uint8Array, options?: ParseOptions): PlistVal
 
 class BinaryParser {
   private readonly buf: Buffer;
+  private readonly view: DataView;
   private readonly end: number;
   private offsetSize = 0;
   private refSize = 0;
@@ -69,7 +70,8 @@ class BinaryParser {
     private readonly limits: PlistLimits,
     private readonly exactReals: boolean,
   ) {
-    this.buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+    this.buf = Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+    this.view = new DataView(b.buffer, b.byteOffset, b.byteLength);
     this.end = b.length - TRAILER;
     // Every value read follows one reference stored in the document, and each stored reference is
     // followed once unless a container is referenced from several places. Allowing four times the input
@@ -80,7 +82,17 @@ class BinaryParser {
 
   parse(): PlistValue {
     const b = this.b;
-    if (b.length < 8 || this.buf.toString('latin1', 0, 8) !== 'bplist00') {
+    if (
+      b.length < 8 ||
+      b[0] !== 0x62 || // b p l i s t 0 0
+      b[1] !== 0x70 ||
+      b[2] !== 0x6c ||
+      b[3] !== 0x69 ||
+      b[4] !== 0x73 ||
+      b[5] !== 0x74 ||
+      b[6] !== 0x30 ||
+      b[7] !== 0x30
+    ) {
       this.fail('INVALID_BINARY', 'missing bplist00 header', 0);
     }
     if (b.length < 8 + 1 + TRAILER) this.fail('TRUNCATED', 'too short for a binary property list', b.length);
@@ -260,7 +272,8 @@ class BinaryParser {
         this.need(s, n, 'string');
         if (n > this.limits.maxStringLength)
           this.fail('LIMIT_EXCEEDED', 'string longer than maxStringLength', off);
-        const str = n <= MAX_CACHED ? cachedAscii(this.buf, s, n) : latin1Slice(this.buf, s, s + n);
+        const str =
+          n <= MAX_CACHED ? cachedAsciiView(this.buf, this.view, s, n) : latin1Slice(this.buf, s, s + n);
         this.strings[ref] = str;
         return str;
       }
