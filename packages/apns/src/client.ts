@@ -264,7 +264,19 @@ export class ApnsClient {
   /**
    * Pushes to every device like {@link ApnsClient.pushMany} and returns totals; use `onResult` for
    * per-device handling. Pushes are started straight from the result callbacks, without an async
-   * iterator step per push.
+   * iterator step per push. If `onResult` throws, no further pushes are pulled and the promise
+   * rejects with that error once the pushes already started have their results.
+   *
+   * @example Waking a fleet and marking unreachable devices
+   * ```ts
+   * const summary = await client.pushAll(devices, {
+   *   concurrency: 1000,
+   *   onResult: (r) => {
+   *     if (!r.ok && !r.transient) unreachable.push(r.push.token);
+   *   },
+   * });
+   * console.log(`${summary.delivered}/${summary.total} delivered`, summary.reasons);
+   * ```
    */
   pushAll(
     pushes: Iterable<MdmPush> | AsyncIterable<MdmPush>,
