@@ -39,6 +39,8 @@ const K_DATA = 5;
 const K_UID = 6;
 const K_ARRAY = 7;
 const K_DICT = 8;
+const K_USTRING = 9;
+const TRAILER = 32;
 
 class Flattener {
   readonly kinds: number[] = [];
@@ -175,16 +177,20 @@ class Flattener {
       this.containers.set(v, id);
       const dict = v as PlistDict;
       const keys = Object.keys(dict);
-      const keyRefs: number[] = [];
-      const valueRefs: number[] = [];
-      for (const k of keys) {
+      const nk = keys.length;
+      // Key refs in the first half, value refs in the second; compacted if a value is undefined.
+      let refs = new Array<number>(2 * nk);
+      let j = 0;
+      for (let i = 0; i < nk; i++) {
+        const k = keys[i]!;
         const item = dict[k];
         if (item === undefined) continue;
-        keyRefs.push(this.string(k));
-        valueRefs.push(this.add(item, depth + 1));
+        refs[j] = this.string(k);
+        refs[nk + j] = this.add(item, depth + 1);
+        j++;
       }
-      for (const r of valueRefs) keyRefs.push(r);
-      this.children[id] = keyRefs;
+      if (j < nk) refs = refs.slice(0, j).concat(refs.slice(nk, nk + j));
+      this.children[id] = refs;
     }
     this.path.pop();
     return id;
@@ -200,6 +206,17 @@ function sizeFor(max: number): number {
   if (max < 0x10000) return 2;
   if (max < TWO_32) return 4;
   return 8;
+}
+
+/** Bytes of a marker with a count (see `ObjectWriter.header`). */
+function headerSize(count: number): number {
+  return count < 15 ? 1 : 1 + intSize(count);
+}
+
+/** Bytes of an integer object (see `ObjectWriter.intObject`). */
+function intSize(v: number | bigint): number {
+  if (typeof v === 'number') return v >= 0 && v < TWO_32 ? 1 + sizeFor(v) : 9;
+  return v >= INT64_MIN && v <= INT64_MAX ? 9 : 17;
 }
 
 class ObjectWriter {
@@ -282,26 +299,49 @@ class ObjectWriter {
     const f = this.f;
     const n = f.kinds.length;
     const refSize = sizeFor(n - 1);
-    // Size the output once from an upper bound, instead of regrowing it while writing.
-    let capacity = 8 + 32 + n * 8;
+    // Size the output exactly in a first pass (and note which strings need UTF-16), so that it is
+    // allocated once and never copied.
+    let size = 8;
+    let lastOffset = 8;
     for (let id = 0; id < n; id++) {
+      lastOffset = size;
       const v = f.values[id];
       switch (f.kinds[id]) {
-        case K_STRING:
-          capacity += 10 + 2 * (v as string).length;
+        case K_STRING: {
+          const str = v as string;
+          const len = str.length;
+          let i = 0;
+          while (i < len && str.charCodeAt(i) < 0x80) i++;
+          if (i < len) {
+            f.kinds[id] = K_USTRING;
+            size += headerSize(len) + 2 * len;
+          } else size += headerSize(len) + len;
+          break;
+        }
+        case K_INT:
+          size += intSize(v as number | bigint);
+          break;
+        case K_REAL:
+        case K_DATE:
+          size += 9;
+          break;
+        case K_BOOL:
+          size += 1;
           break;
         case K_DATA:
-          capacity += 10 + (v as Uint8Array).length;
+          size += headerSize((v as Uint8Array).length) + (v as Uint8Array).length;
           break;
-        case K_ARRAY:
-        case K_DICT:
-          capacity += 10 + f.children[id]!.length * refSize;
+        case K_UID:
+          size += 1 + sizeFor(v as number);
           break;
-        default:
-          capacity += 17;
+        default: {
+          const refs = f.children[id]!;
+          size += headerSize(f.kinds[id] === K_DICT ? refs.length / 2 : refs.length) + refs.length * refSize;
+        }
       }
     }
-    this.buf = new Uint8Array(capacity);
+    const offsetSize = sizeFor(lastOffset);
+    this.buf = new Uint8Array(size + n * offsetSize + TRAILER);
     this.view = new DataView(this.buf.buffer);
     const offsets = new Array<number>(n);
     this.buf.set([0x62, 0x70, 0x6c, 0x69, 0x73, 0x74, 0x30, 0x30]);
@@ -310,7 +350,10 @@ class ObjectWriter {
       const v = f.values[id];
       switch (f.kinds[id]) {
         case K_STRING:
-          this.string(v as string);
+          this.ascii(v as string);
+          break;
+        case K_USTRING:
+          this.utf16(v as string);
           break;
         case K_INT:
           this.intObject(v as number | bigint);
@@ -352,12 +395,26 @@ class ObjectWriter {
           const dict = f.kinds[id] === K_DICT;
           this.header(dict ? 0xd : 0xa, dict ? refs.length / 2 : refs.length);
           this.ensure(refs.length * refSize);
-          for (const r of refs) this.uint(r, refSize);
+          const b = this.buf;
+          let p = this.pos;
+          if (refSize === 1) {
+            for (let i = 0; i < refs.length; i++) b[p++] = refs[i]!;
+          } else if (refSize === 2) {
+            for (let i = 0; i < refs.length; i++) {
+              const r = refs[i]!;
+              b[p++] = r >> 8;
+              b[p++] = r & 0xff;
+            }
+          } else {
+            this.pos = p;
+            for (const r of refs) this.uint(r, refSize);
+            p = this.pos;
+          }
+          this.pos = p;
         }
       }
     }
     const tableOffset = this.pos;
-    const offsetSize = sizeFor(offsets[n - 1]!);
     this.ensure(n * offsetSize + 32);
     for (const o of offsets) this.uint(o, offsetSize);
     const b = this.buf;
@@ -369,32 +426,25 @@ class ObjectWriter {
     this.uint(n, 8);
     this.uint(0, 8);
     this.uint(tableOffset, 8);
-    // Keep the bound's slack only when it is small (ASCII strings make the bound up to 2× too large).
-    return this.pos >= this.buf.length * 0.75 ? this.buf.subarray(0, this.pos) : this.buf.slice(0, this.pos);
+    return this.pos === this.buf.length ? this.buf : this.buf.slice(0, this.pos);
   }
 
-  private string(s: string): void {
+  private ascii(s: string): void {
     const len = s.length;
-    let ascii = true;
-    for (let i = 0; i < len; i++) {
-      if (s.charCodeAt(i) > 0x7f) {
-        ascii = false;
-        break;
-      }
-    }
-    if (ascii) {
-      this.header(0x5, len);
-      this.ensure(len);
-      const b = this.buf;
-      let p = this.pos;
-      if (len > 64) {
-        this.pos += Buffer.from(b.buffer, b.byteOffset, b.byteLength).write(s, p, 'latin1');
-        return;
-      }
-      for (let i = 0; i < len; i++) b[p++] = s.charCodeAt(i);
-      this.pos = p;
+    this.header(0x5, len);
+    this.ensure(len);
+    const b = this.buf;
+    let p = this.pos;
+    if (len > 64) {
+      this.pos += Buffer.from(b.buffer, b.byteOffset, b.byteLength).write(s, p, 'latin1');
       return;
     }
+    for (let i = 0; i < len; i++) b[p++] = s.charCodeAt(i);
+    this.pos = p;
+  }
+
+  private utf16(s: string): void {
+    const len = s.length;
     this.header(0x6, len);
     this.ensure(len * 2);
     const b = this.buf;
