@@ -1,6 +1,6 @@
 import { decodeBase64 } from './base64';
 import { latin1Slice } from './byte-writer';
-import { cachedAscii, MAX_CACHED } from './string-cache';
+import { cachedAsciiView, MAX_CACHED } from './string-cache';
 import { PlistParseError, type PlistErrorCode } from './errors';
 import { type ParseOptions, type PlistLimits, resolveLimits } from './limits';
 import { type PlistDict, PlistReal, type PlistValue, isIntegral, setKey } from './value';
@@ -114,6 +114,7 @@ class XmlParser {
   private selfClosing = false;
 
   private readonly buf: Buffer;
+  private readonly view: DataView;
 
   constructor(
     private readonly b: Uint8Array,
@@ -122,6 +123,7 @@ class XmlParser {
     private readonly checkEncoding: boolean,
   ) {
     this.buf = Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+    this.view = new DataView(b.buffer, b.byteOffset, b.byteLength);
   }
 
   parseDocument(): PlistValue {
@@ -216,7 +218,9 @@ class XmlParser {
           if (depth === 0) return value;
           const top = containers[depth - 1]!;
           if (isDict[depth - 1]) {
-            setKey(top as PlistDict, keys[depth - 1]!, value);
+            const key = keys[depth - 1]!;
+            if (key === '__proto__') setKey(top as PlistDict, key, value);
+            else (top as PlistDict)[key] = value;
             keys[depth - 1] = undefined;
           } else {
             (top as PlistValue[]).push(value);
@@ -418,7 +422,7 @@ class XmlParser {
   private decode(start: number, end: number, ascii: boolean): string {
     if (ascii) {
       const n = end - start;
-      if (n <= MAX_CACHED) return cachedAscii(this.buf, start, n);
+      if (n <= MAX_CACHED) return cachedAsciiView(this.buf, this.view, start, n);
       return latin1Slice(this.buf, start, end);
     }
     try {
@@ -629,7 +633,7 @@ class XmlParser {
   }
 
   private checkDeclaredEncoding(end: number): void {
-    const decl = String.fromCharCode(...this.b.subarray(0, Math.min(end, 200)));
+    const decl = latin1Slice(this.buf, 0, Math.min(end, 200));
     const m = /encoding\s*=\s*["']([^"']*)["']/.exec(decl);
     if (!m) return;
     const enc = m[1]!.toLowerCase();
