@@ -4,7 +4,8 @@ import * as plistPkg from 'plist';
 import { deviceInformation, installedApplicationList, profileList, toJsonEquivalent } from './documents';
 
 const doc = process.argv[3];
-const v = doc === 'profiles' ? profileList() : doc === 'apps' ? installedApplicationList(1000) : deviceInformation();
+const v =
+  doc === 'profiles' ? profileList() : doc === 'apps' ? installedApplicationList(1000) : deviceInformation();
 const bin = buildBinary(v);
 const xml = Buffer.from(buildXml(v));
 const json = JSON.stringify(toJsonEquivalent(v));
