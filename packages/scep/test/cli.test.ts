@@ -104,6 +104,9 @@ describe('file depot', () => {
       issuedAt: new Date(5),
     });
     const again = await openFileDepot({ dir: join(dir, 'store') });
+    // A recorded senderNonce stays a replay after a restart, and its file is not world-readable.
+    expect(await again.recordSenderNonce('01', new Date(Date.now() + 60_000))).toBe(false);
+    expect(statSync(join(dir, 'store', 'nonces', '01')).mode & 0o777).toBe(0o600);
     const rec = await again.getIssuedCertificate('ab12');
     expect(rec?.requester).toBe('t1');
     expect(Buffer.from(rec!.certificateDer)).toEqual(Buffer.from(d.certificate.der));
