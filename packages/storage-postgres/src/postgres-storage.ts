@@ -4,7 +4,6 @@ import {
   type CommandReport,
   type CommandResult,
   type CommonStorageOptions,
-  DEFAULT_LAST_SEEN_INTERVAL_MS,
   type EnrollmentExport,
   type EnrollmentFilter,
   type EnrollmentRecord,
@@ -20,6 +19,7 @@ import {
   type QueuedCommand,
   type QueueEntry,
   type RecordResultResponse,
+  resolveLastSeenInterval,
   resolveLimits,
   StorageError,
   type StoredPushCert,
@@ -93,14 +93,10 @@ export class PostgresStorage implements MdmStorage {
   /** Prefer {@link createPostgresStorage}, which connects and migrates. */
   constructor(db: PgDatabase, options: CommonStorageOptions = {}) {
     this.#db = db;
-    const interval = options.lastSeenIntervalMs ?? DEFAULT_LAST_SEEN_INTERVAL_MS;
-    if (typeof interval !== 'number' || !(interval >= 0)) {
-      throw new StorageError('INVALID_INPUT', 'lastSeenIntervalMs must be a non-negative number');
-    }
     this.#ctx = {
       db,
       limits: resolveLimits(options.limits),
-      lastSeenIntervalMs: interval,
+      lastSeenIntervalMs: resolveLastSeenInterval(options),
       lastSeenWritten: new Map(),
     };
   }

@@ -10,7 +10,7 @@ import {
   checkKey,
   checkPriority,
   checkReport,
-  DEFAULT_LAST_SEEN_INTERVAL_MS,
+  resolveLastSeenInterval,
   type EnrollmentExport,
   type EnrollmentFilter,
   type EnrollmentId,
@@ -150,7 +150,7 @@ export class SqliteStorage implements MdmStorage {
 
   constructor(options: SqliteStorageOptions) {
     this.#limits = resolveLimits(options.limits);
-    this.#lastSeenInterval = options.lastSeenIntervalMs ?? DEFAULT_LAST_SEEN_INTERVAL_MS;
+    this.#lastSeenInterval = resolveLastSeenInterval(options);
     this.#busyTimeout = options.busyTimeoutMs ?? 5_000;
     if (options.database) {
       this.#db = options.database;

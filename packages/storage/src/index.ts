@@ -46,6 +46,7 @@ export {
 export { withRetry, type RetryOptions } from './retry';
 export {
   DEFAULT_LAST_SEEN_INTERVAL_MS,
+  resolveLastSeenInterval,
   type CommonStorageOptions,
   type MdmStorage,
   type StorageLifecycle,

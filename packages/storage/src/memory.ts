@@ -25,7 +25,7 @@ import type {
   RecordResultResponse,
 } from './queue';
 import type { IssuedCertificateRecord } from './scep';
-import { type CommonStorageOptions, DEFAULT_LAST_SEEN_INTERVAL_MS, type MdmStorage } from './storage';
+import { type CommonStorageOptions, type MdmStorage, resolveLastSeenInterval } from './storage';
 import { checkCommand, checkDate, checkPriority, checkReport, pageSize } from './validate';
 
 interface MemEnrollment {
@@ -119,7 +119,7 @@ export class MemoryStorage implements MdmStorage {
     this.#options = options;
     this.#db = new MemoryDb();
     this.#limits = resolveLimits(options.limits);
-    this.#lastSeenInterval = options.lastSeenIntervalMs ?? DEFAULT_LAST_SEEN_INTERVAL_MS;
+    this.#lastSeenInterval = resolveLastSeenInterval(options);
   }
 
   /**

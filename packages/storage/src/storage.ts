@@ -1,3 +1,4 @@
+import { StorageError } from './errors';
 import type { EnrollmentStore } from './enrollment';
 import type { LeaseStore } from './lease';
 import type { MigrationReport } from './migrations';
@@ -44,3 +45,20 @@ export interface CommonStorageOptions {
 
 /** Default for {@link CommonStorageOptions.lastSeenIntervalMs}. */
 export const DEFAULT_LAST_SEEN_INTERVAL_MS = 60_000;
+
+/**
+ * The last-seen coalescing interval an adapter uses: the option, or the default. Every adapter
+ * resolves it here so that all of them accept and reject the same values.
+ *
+ * @example
+ * ```ts
+ * const interval = resolveLastSeenInterval({ lastSeenIntervalMs: 30_000 }); // 30000
+ * ```
+ */
+export function resolveLastSeenInterval(options: CommonStorageOptions): number {
+  const interval = options.lastSeenIntervalMs ?? DEFAULT_LAST_SEEN_INTERVAL_MS;
+  if (typeof interval !== 'number' || !(interval >= 0)) {
+    throw new StorageError('INVALID_INPUT', 'lastSeenIntervalMs must be a non-negative number');
+  }
+  return interval;
+}
