@@ -1,6 +1,13 @@
 /**
  * Bounds applied while parsing, so that a hostile document fails fast with a
  * `PlistParseError` (`code: 'LIMIT_EXCEEDED'`) instead of exhausting memory or the stack.
+ *
+ * @example
+ * ```ts
+ * import { parse } from '@mdmkit/plist';
+ * // A body known to share one large data object many times: allow more expansion than the default.
+ * parse(body, { limits: { maxBytes: 1024 * 1024, maxExpansion: 256 } });
+ * ```
  */
 export interface PlistLimits {
   /** Largest accepted input, in bytes. Default 256 MiB. */
