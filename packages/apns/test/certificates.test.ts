@@ -65,6 +65,9 @@ class TinyStore implements PushCertWriter {
     this.records.set(rec.topic, stored);
     return stored;
   }
+  async listPushCerts() {
+    return [...this.records.values()];
+  }
 }
 
 describe('push certificate tooling', () => {
@@ -280,6 +283,44 @@ describe('push certificate tooling', () => {
       }),
     ).rejects.toMatchObject({ code: 'CERTIFICATE_EXPIRED' });
     expect(store.records.get(topic)?.version).toBe('2');
+  });
+
+  it('refuses a certificate for another topic than the stored one even without currentTopic', async () => {
+    const store = new TinyStore();
+    const keyProvider = createStaticKeyProvider(new Uint8Array(32).fill(8));
+    const topic = `com.apple.mgmt.External.${randomUUID()}`;
+    const first = await issuePush(pushCa, topic);
+    await installPushCertificate({
+      store,
+      keyProvider,
+      certificate: first.certificate.pem,
+      privateKey: first.privateKey,
+    });
+    // An admin uploads a certificate made for another topic (a new certificate, not a renewal).
+    const other = await issuePush(pushCa, `com.apple.mgmt.External.${randomUUID()}`);
+    await expect(
+      installPushCertificate({
+        store,
+        keyProvider,
+        certificate: other.certificate.pem,
+        privateKey: other.privateKey,
+      }),
+    ).rejects.toMatchObject({ code: 'TOPIC_MISMATCH' });
+    expect([...store.records.keys()]).toEqual([topic]);
+    // A renewal of the stored topic passes without currentTopic.
+    const renewed = await issuePush(pushCa, topic, { key: first.privateKey, days: 400 });
+    const r = await installPushCertificate({ store, keyProvider, certificate: renewed.certificate.pem });
+    expect(r.replaced?.serialNumber).toBe(first.certificate.serialNumber);
+    // Only an explicit force adds the other topic.
+    const forced = await installPushCertificate({
+      store,
+      keyProvider,
+      certificate: other.certificate.pem,
+      privateKey: other.privateKey,
+      force: true,
+    });
+    expect(forced.info.topic).not.toBe(topic);
+    expect(store.records.size).toBe(2);
   });
 
   it('hot-reloads a renewed certificate from the store without a restart', async () => {
