@@ -147,6 +147,35 @@ describe('push certificate tooling', () => {
     );
   });
 
+  it('refuses a vendor chain with a SHA-1-signed intermediate unless SHA-1 is allowed', async () => {
+    const ikey = await generateKeyPair({ type: 'rsa', bits: 2048 });
+    const sha1Intermediate = await issueCertificate({
+      subject: 'CN=SHA-1 Intermediate,O=mdmkit tests',
+      publicKey: ikey.publicKey,
+      issuer: root.certificate,
+      issuerKey: root.privateKey,
+      isCA: true,
+      validityDays: 30,
+      hash: 'sha1',
+    });
+    const sha1Vendor = await issueCertificate({
+      subject: 'CN=MDM Vendor: SHA-1 chain,O=mdmkit tests',
+      publicKey: vendor.certificate.publicKey,
+      issuer: sha1Intermediate,
+      issuerKey: ikey.privateKey,
+      validityDays: 30,
+    });
+    const base = {
+      csr: (await generatePushCsr()).csrDer,
+      vendorCertificate: sha1Vendor.pem,
+      vendorPrivateKey: vendor.privateKey,
+      vendorChain: sha1Intermediate.pem + root.certificate.pem,
+    };
+    await expect(createPushCertificateRequest(base)).rejects.toMatchObject({ code: 'INVALID_CERTIFICATE' });
+    const request = await createPushCertificateRequest({ ...base, allowSha1Signatures: true });
+    expect(decodePushCertificateRequest(request).signatureValid).toBe(true);
+  });
+
   it('refuses a wrong vendor key, a broken chain and a tampered CSR', async () => {
     const { csrDer } = await generatePushCsr();
     const base = {
