@@ -70,6 +70,21 @@ class TinyStore implements PushCertWriter {
   }
 }
 
+/** A store holding one freshly installed push certificate for a random topic. */
+async function storeWithFirstCertificate(pushCa: Ca, keyFill: number) {
+  const store = new TinyStore();
+  const keyProvider = createStaticKeyProvider(new Uint8Array(32).fill(keyFill));
+  const topic = `com.apple.mgmt.External.${randomUUID()}`;
+  const first = await issuePush(pushCa, topic);
+  await installPushCertificate({
+    store,
+    keyProvider,
+    certificate: first.certificate.pem,
+    privateKey: first.privateKey,
+  });
+  return { store, keyProvider, topic, first };
+}
+
 describe('push certificate tooling', () => {
   let root: Ca;
   let intermediate: Ca;
@@ -315,16 +330,7 @@ describe('push certificate tooling', () => {
   });
 
   it('refuses a certificate for another topic than the stored one even without currentTopic', async () => {
-    const store = new TinyStore();
-    const keyProvider = createStaticKeyProvider(new Uint8Array(32).fill(8));
-    const topic = `com.apple.mgmt.External.${randomUUID()}`;
-    const first = await issuePush(pushCa, topic);
-    await installPushCertificate({
-      store,
-      keyProvider,
-      certificate: first.certificate.pem,
-      privateKey: first.privateKey,
-    });
+    const { store, keyProvider, topic, first } = await storeWithFirstCertificate(pushCa, 8);
     // An admin uploads a certificate made for another topic (a new certificate, not a renewal).
     const other = await issuePush(pushCa, `com.apple.mgmt.External.${randomUUID()}`);
     await expect(
@@ -367,16 +373,7 @@ describe('push certificate tooling', () => {
       key: exportPrivateKey(serverKey.privateKey, 'pkcs8-pem') as string,
       cert: serverCert.pem,
     });
-    const store = new TinyStore();
-    const keyProvider = createStaticKeyProvider(new Uint8Array(32).fill(9));
-    const topic = `com.apple.mgmt.External.${randomUUID()}`;
-    const first = await issuePush(pushCa, topic);
-    await installPushCertificate({
-      store,
-      keyProvider,
-      certificate: first.certificate.pem,
-      privateKey: first.privateKey,
-    });
+    const { store, keyProvider, topic, first } = await storeWithFirstCertificate(pushCa, 9);
     const client = new ApnsClient({
       store: { certs: store, topic, keyProvider, checkIntervalMs: 60_000 },
       origin: mock.origin,

@@ -90,13 +90,12 @@ async function breakLock(lockPath: string, seen: string): Promise<void> {
  * on a shared file system that honours O_EXCL): a lock file `<path>.lock` created exclusively, holding
  * the owner's pid, host name and a random token. A lock left by a crashed process (dead pid on this
  * host, or older than `staleMs`) is broken. Throws `CryptoError` `KEY_PROVIDER_FAILED` when the lock
- * cannot be had within `timeoutMs`.
+ * cannot be had within `timeoutMs`. @internal
  *
  * @example
  * ```ts
- * await withFileLock('/var/lib/mdm/master.key', async () => {
- *   const file = await readFile('/var/lib/mdm/master.key', 'utf8'); // re-read under the lock
- *   await replaceAtomically('/var/lib/mdm/master.key', change(file));
+ * await withFileLock(keyPath, async () => {
+ *   const fresh = await readFile(keyPath, 'utf8'); // re-read under the lock, then replace atomically
  * });
  * ```
  */

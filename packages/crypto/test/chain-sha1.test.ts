@@ -2,26 +2,16 @@ import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   type Certificate,
-  CryptoError,
   createSelfSignedCa,
   generateKeyPair,
   issueCertificate,
   parseCertificate,
   verifyCertificateChain,
 } from '../src/index';
-import { openssl, opensslAvailable, TempDir } from './support/openssl';
+import { openssl, opensslAvailable, opensslSignCsr, TempDir } from './support/openssl';
+import { codeOf } from './support/error-code';
 
 const ok = opensslAvailable('SHA-1 chain tests');
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(CryptoError);
-    return (e as CryptoError).code;
-  }
-  return undefined;
-}
 
 interface Made {
   key: string;
@@ -79,23 +69,12 @@ describe.skipIf(!ok)('verifyCertificateChain and SHA-1 signatures', () => {
         : 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n',
     );
     const cert = dir.unique('pem');
-    openssl([
-      'x509',
-      '-req',
-      '-in',
-      csr,
-      '-CA',
-      issuer.cert,
-      '-CAkey',
-      issuer.key,
-      '-CAcreateserial',
+    opensslSignCsr(csr, { certPath: issuer.cert, keyPath: issuer.key }, cert, [
       `-${md}`,
       '-days',
       '20',
       '-extfile',
       ext,
-      '-out',
-      cert,
     ]);
     return { key, cert, certificate: parseCertificate(readFileSync(cert, 'utf8')) };
   };
