@@ -570,7 +570,11 @@ export async function createLocalKeyProvider(opts: { path: string; id?: string }
     },
     keyIds: () => [...keys.keys()],
     async wrapKey(dataKey, ctx) {
-      if (Date.now() - checkedAt >= FOLLOW_INTERVAL_MS) await refresh();
+      if (Date.now() - checkedAt >= FOLLOW_INTERVAL_MS) {
+        // Following another process's rotation is best effort: the key already loaded still seals
+        // secrets that open, so a file that cannot be read right now must not stop sealing.
+        await refresh().catch(() => undefined);
+      }
       return { keyId: current, wrapped: aesWrap(keys.get(current)!, dataKey, ctx) };
     },
     async unwrapKey(keyId, wrapped, ctx) {
