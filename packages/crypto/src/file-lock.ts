@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
+import { constants as fsConstants, readlinkSync } from 'node:fs';
 import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,7 +17,21 @@ interface LockOwner {
   pid: number;
   host: string;
   token: string;
+  /** The pid namespace (Linux): containers on one host name may each have their own pid numbers. */
+  ns?: string;
 }
+
+/** Where a pid means the same process as here: the host name and, on Linux, the pid namespace. */
+const PID_NAMESPACE = (() => {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return undefined;
+  }
+})();
+
+/** Tokens of the locks this process holds now. */
+const heldTokens = new Set<string>();
 
 const LOCK_MAX_BYTES = 4096;
 
@@ -46,9 +60,15 @@ function parseOwner(text: string): LockOwner | undefined {
 /** Whether the lock whose content is `text` was left behind by a process that no longer holds it. */
 async function isStale(lockPath: string, text: string, staleMs: number): Promise<boolean> {
   const owner = parseOwner(text);
-  // On this host the owner's pid answers for certain; age is the fallback for other hosts and for a
-  // lock whose content was never fully written.
-  if (owner && owner.host === hostname()) return !isAlive(owner.pid);
+  if (owner && owner.host === hostname() && (owner.ns === undefined || owner.ns === PID_NAMESPACE)) {
+    // Our own pid on a lock this process does not hold: left by a crashed process whose pid we got
+    // again (a restarted container's process often has the same pid).
+    if (owner.pid === process.pid) return !heldTokens.has(owner.token);
+    if (!isAlive(owner.pid)) return true;
+  }
+  // Age is the fallback for other hosts and pid namespaces, for a lock whose content was never fully
+  // written, and for a pid reused by another process since the holder crashed: a critical section
+  // lasts milliseconds, so a lock this old is held by nobody.
   try {
     return Date.now() - (await stat(lockPath)).mtimeMs > staleMs;
   } catch {
@@ -88,9 +108,9 @@ async function breakLock(lockPath: string, seen: string): Promise<void> {
 /**
  * Runs `fn` while holding an exclusive lock on `path` shared by every process on the machine (and
  * on a shared file system that honours O_EXCL): a lock file `<path>.lock` created exclusively, holding
- * the owner's pid, host name and a random token. A lock left by a crashed process (dead pid on this
- * host, or older than `staleMs`) is broken. Throws `CryptoError` `KEY_PROVIDER_FAILED` when the lock
- * cannot be had within `timeoutMs`. @internal
+ * the owner's pid, host name, pid namespace and a random token. A lock left by a crashed process
+ * (dead pid on this host and pid namespace, or older than `staleMs` whatever its pid) is broken.
+ * Throws `CryptoError` `KEY_PROVIDER_FAILED` when the lock cannot be had within `timeoutMs`. @internal
  *
  * @example
  * ```ts
@@ -107,12 +127,14 @@ export async function withFileLock<T>(
   const lockPath = `${path}.lock`;
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const staleMs = opts.staleMs ?? 30_000;
-  const mine = JSON.stringify({ pid: process.pid, host: hostname(), token: randomBytes(12).toString('hex') });
+  const token = randomBytes(12).toString('hex');
+  const mine = JSON.stringify({ pid: process.pid, host: hostname(), token, ns: PID_NAMESPACE });
   const giveUpAt = Date.now() + timeoutMs;
   let wait = 2;
   while (true) {
     try {
       const fh = await open(lockPath, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o600);
+      heldTokens.add(token);
       try {
         await fh.writeFile(mine);
       } finally {
@@ -144,6 +166,7 @@ export async function withFileLock<T>(
   } finally {
     // Remove the lock only while it is still ours (it is never broken while its holder lives).
     if ((await readLock(lockPath)) === mine) await unlink(lockPath).catch(() => undefined);
+    heldTokens.delete(token);
   }
 }
 

@@ -1,10 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { withFileLock } from '../src/file-lock';
 import { createLocalKeyProvider, openSecret, sealedKeyId, sealSecret } from '../src/index';
 import { Scratch } from './sign-fixtures';
 
@@ -123,4 +124,62 @@ describe('local key provider shared by several processes', () => {
     expect(new Set(providers.map((p) => p.currentKeyId)).size).toBe(1);
     expect(readdirSync(scratch.path('first'))).toEqual(['master.key']);
   });
+});
+
+describe('the key file lock', () => {
+  const scratch = new Scratch();
+  afterAll(() => scratch.dispose());
+
+  it('breaks a lock left by a crashed process whose pid this process got again', async () => {
+    const keyPath = scratch.path('own-pid/master.key');
+    const p = await createLocalKeyProvider({ path: keyPath });
+    // A restarted container's process often has the pid of the one that crashed holding the lock.
+    writeFileSync(
+      `${keyPath}.lock`,
+      JSON.stringify({ pid: process.pid, host: hostname(), token: 'crashed' }),
+    );
+    const started = Date.now();
+    const id = await p.rotate();
+    expect(p.currentKeyId).toBe(id);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(existsSync(`${keyPath}.lock`)).toBe(false);
+  });
+
+  it('breaks a lock older than the stale age even when its pid now belongs to a live process', async () => {
+    const keyPath = scratch.path('reused-pid/master.key');
+    const p = await createLocalKeyProvider({ path: keyPath });
+    const lock = `${keyPath}.lock`;
+    writeFileSync(lock, JSON.stringify({ pid: process.ppid, host: hostname(), token: 'crashed' }));
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(lock, old, old);
+    const started = Date.now();
+    const id = await p.rotate();
+    expect(p.currentKeyId).toBe(id);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it.skipIf(!existsSync('/proc/self/ns/pid'))(
+    'does not judge a lock from another pid namespace by a pid that means nothing here',
+    async () => {
+      const keyPath = scratch.path('other-ns/master.key');
+      mkdirSync(dirname(keyPath), { recursive: true });
+      const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
+      // Held right now by a process in another container sharing this host name and volume.
+      writeFileSync(
+        `${keyPath}.lock`,
+        JSON.stringify({ pid: Number(dead.stdout.toString()), host: hostname(), token: 't', ns: 'pid:[1]' }),
+      );
+      let ran = false;
+      await expect(
+        withFileLock(
+          keyPath,
+          async () => {
+            ran = true;
+          },
+          { timeoutMs: 300 },
+        ),
+      ).rejects.toMatchObject({ code: 'KEY_PROVIDER_FAILED' });
+      expect(ran).toBe(false);
+    },
+  );
 });
