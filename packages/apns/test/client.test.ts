@@ -512,6 +512,24 @@ describe.skipIf(!ok)('ApnsClient against the mock', () => {
     expect(mock.stats.byStatus).toEqual({ 200: 1, 500: 1 });
   });
 
+  it('ends a push APNs keeps refusing after 10 re-sends, with no attempt counted', async () => {
+    const { mock, client } = await setup({
+      respond: () => {
+        mock!.goawayAll({ lastStreamId: 0 });
+        return { hang: true };
+      },
+    });
+    const r = await client.push({ token: token(8), pushMagic: 'm' });
+    expect(mock.stats.refused).toBe(11);
+    expect(r).toMatchObject({
+      ok: false,
+      status: 0,
+      reason: 'ConnectionFailed',
+      attempts: 0,
+      transient: true,
+    });
+  });
+
   it('pushAll stops pulling when onResult throws and rejects once started pushes finished', async () => {
     const { mock, client } = await setup({ latencyMs: 2 });
     let n = 0;
