@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants, readlinkSync } from 'node:fs';
-import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { lstat, open, readFile, rename, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CryptoError } from './errors';
@@ -70,7 +70,7 @@ async function isStale(lockPath: string, text: string, staleMs: number): Promise
   // written, and for a pid reused by another process since the holder crashed: a critical section
   // lasts milliseconds, so a lock this old is held by nobody.
   try {
-    return Date.now() - (await stat(lockPath)).mtimeMs > staleMs;
+    return Date.now() - (await lstat(lockPath)).mtimeMs > staleMs;
   } catch {
     return false;
   }
@@ -146,7 +146,10 @@ export async function withFileLock<T>(
         throw new CryptoError('KEY_PROVIDER_FAILED', `cannot lock ${path}`, { cause: e });
       }
     }
-    const held = await readLock(lockPath);
+    // A lock that is there but cannot be read (a dangling symlink, another user's file) has no owner
+    // to ask: only its age can free it.
+    const held =
+      (await readLock(lockPath)) ?? ((await lstat(lockPath).catch(() => undefined)) ? '' : undefined);
     if (held !== undefined && (await isStale(lockPath, held, staleMs))) {
       await breakLock(lockPath, held);
       continue;

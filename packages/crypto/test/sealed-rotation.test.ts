@@ -1,5 +1,14 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lutimesSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -156,6 +165,20 @@ describe('the key file lock', () => {
     const id = await p.rotate();
     expect(p.currentKeyId).toBe(id);
     expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('breaks an old lock that cannot be read, such as a dangling symlink', async () => {
+    const keyPath = scratch.path('unreadable/master.key');
+    const p = await createLocalKeyProvider({ path: keyPath });
+    const lock = `${keyPath}.lock`;
+    symlinkSync(scratch.path('unreadable/nowhere'), lock);
+    const old = new Date(Date.now() - 60_000);
+    lutimesSync(lock, old, old);
+    const started = Date.now();
+    const id = await p.rotate();
+    expect(p.currentKeyId).toBe(id);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(readdirSync(scratch.path('unreadable'))).toEqual(['master.key']);
   });
 
   it.skipIf(!existsSync('/proc/self/ns/pid'))(
