@@ -159,7 +159,10 @@ export function createScepServer(options: ScepServerOptions): ScepServer {
     }
   };
 
-  const extra = [...(ca.ra ? [ca.ra.certificate] : []), ...(ca.chain ?? [])];
+  const extra = [
+    ...(ca.ra ? [ca.ra.certificate, ...(ca.ra.signing ? [ca.ra.signing.certificate] : [])] : []),
+    ...(ca.chain ?? []),
+  ];
   const caCertResponse: ScepHttpResponse =
     extra.length === 0
       ? { status: 200, contentType: ContentType.caCert, body: ca.certificate.der }
@@ -199,11 +202,11 @@ export function createScepServer(options: ScepServerOptions): ScepServer {
       content: extraArgs.envelope ?? new Uint8Array(0),
       // FAILURE and PENDING carry no pkcsPKIEnvelope: the eContent is left out.
       detached: extraArgs.envelope === undefined,
-      certificate: keys.certificate,
+      certificate: keys.signingCertificate,
       privateKey: keys.signer,
       hash: ctx.hash,
       signedAttributes: attributes,
-      certificates: [keys.certificate],
+      certificates: [keys.signingCertificate],
     });
     return { status: 200, contentType: ContentType.pkiMessage, body: der };
   }
@@ -445,10 +448,10 @@ export function createScepServer(options: ScepServerOptions): ScepServer {
       const certs = [next.certificate, ...(next.ra ? [next.ra] : [])];
       const der = await signCms({
         content: createCertsOnlyCms(certs),
-        certificate: keys.certificate,
+        certificate: keys.signingCertificate,
         privateKey: keys.signer,
         hash: 'sha256',
-        certificates: [keys.certificate],
+        certificates: [keys.signingCertificate],
       });
       return { status: 200, contentType: ContentType.nextCaCert, body: der };
     })();
