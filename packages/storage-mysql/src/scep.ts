@@ -1,4 +1,11 @@
-import { checkBytes, checkKey, type IssuedCertificateRecord, StorageError } from '@mdmkit/storage';
+import {
+  checkBytes,
+  checkKey,
+  type IssuedCertificateRecord,
+  SenderNonceBudget,
+  StorageError,
+  senderNoncesFull,
+} from '@mdmkit/storage';
 import type mysql from 'mysql2/promise';
 import { bytes, type Ctx, date, optionalText } from './context';
 import { isDuplicateKey, toStorageError } from './errors';
@@ -43,15 +50,40 @@ export async function consumeChallenge(
   return false;
 }
 
+const nonceBudgets = new WeakMap<Ctx, SenderNonceBudget>();
+
 /**
  * Inserts the nonce; a duplicate key means it was seen before, and only an expired record may be
  * taken over (the UPDATE re-checks expiry under the row lock). Expired nonces are pruned a few at a
- * time on the way, so the table stays at the size of the replay window.
+ * time on the way, so the table stays at the size of the replay window; the number of live ones is
+ * kept under `limits.maxSenderNonces` (see {@link SenderNonceBudget}).
  */
 export async function recordSenderNonce(ctx: Ctx, nonceHex: string, expiresAt: Date): Promise<boolean> {
   checkKey('sender nonce', nonceHex, ctx.limits.maxKeyLength);
   date('expiresAt', expiresAt);
   const now = new Date();
+  let budget = nonceBudgets.get(ctx);
+  if (!budget) nonceBudgets.set(ctx, (budget = new SenderNonceBudget(ctx.limits.maxSenderNonces)));
+  const admitted = await budget.admit(async () => {
+    const rows = await execute(
+      ctx.db,
+      'recordSenderNonce',
+      'SELECT COUNT(*) AS n FROM scep_nonces WHERE expires_at > ?',
+      [now],
+    );
+    return Number(rows[0]!.n);
+  });
+  if (!admitted) {
+    // Full: a live nonce is still a replay; anything else waits until there is room.
+    const rows = await execute(
+      ctx.db,
+      'recordSenderNonce',
+      'SELECT 1 FROM scep_nonces WHERE nonce = ? AND expires_at > ?',
+      [nonceHex, now],
+    );
+    if (rows.length === 1) return false;
+    throw senderNoncesFull(ctx.limits.maxSenderNonces);
+  }
   let fresh: boolean;
   try {
     await ctx.db.pool.execute('INSERT INTO scep_nonces (nonce, expires_at) VALUES (?, ?)', [

@@ -1,4 +1,11 @@
-import { checkBytes, checkKey, type IssuedCertificateRecord, StorageError } from '@mdmkit/storage';
+import {
+  checkBytes,
+  checkKey,
+  type IssuedCertificateRecord,
+  SenderNonceBudget,
+  StorageError,
+  senderNoncesFull,
+} from '@mdmkit/storage';
 import { bytes, type Ctx, date, optionalText } from './context';
 import { query } from './pool';
 
@@ -31,14 +38,39 @@ export async function consumeChallenge(
   return rows.length === 1 && rows[0]!.expires_at.getTime() > now.getTime();
 }
 
+const nonceBudgets = new WeakMap<Ctx, SenderNonceBudget>();
+
 /**
  * Inserts the nonce, or takes over an expired record of it; a live record means a replay. Expired
- * nonces are pruned a few at a time on the way, so the table stays at the size of the window.
+ * nonces are pruned a few at a time on the way, so the table stays at the size of the window; the
+ * number of live ones is kept under `limits.maxSenderNonces` (see {@link SenderNonceBudget}).
  */
 export async function recordSenderNonce(ctx: Ctx, nonceHex: string, expiresAt: Date): Promise<boolean> {
   checkKey('sender nonce', nonceHex, ctx.limits.maxKeyLength);
   date('expiresAt', expiresAt);
   const now = new Date();
+  let budget = nonceBudgets.get(ctx);
+  if (!budget) nonceBudgets.set(ctx, (budget = new SenderNonceBudget(ctx.limits.maxSenderNonces)));
+  const admitted = await budget.admit(async () => {
+    const { rows } = await query<{ n: string }>(
+      ctx.db,
+      'recordSenderNonce',
+      'SELECT count(*) AS n FROM scep_nonces WHERE expires_at > $1',
+      [now],
+    );
+    return Number(rows[0]!.n);
+  });
+  if (!admitted) {
+    // Full: a live nonce is still a replay; anything else waits until there is room.
+    const { rows } = await query(
+      ctx.db,
+      'recordSenderNonce',
+      'SELECT 1 FROM scep_nonces WHERE nonce = $1 AND expires_at > $2',
+      [nonceHex, now],
+    );
+    if (rows.length === 1) return false;
+    throw senderNoncesFull(ctx.limits.maxSenderNonces);
+  }
   const { rows } = await query(
     ctx.db,
     'recordSenderNonce',
