@@ -9,6 +9,7 @@ import {
   type NameInput,
   parseCertificate,
 } from '@mdmkit/crypto';
+import { SenderNonceBudget, senderNoncesFull } from '@mdmkit/storage';
 import { ScepError } from './errors';
 import type { IssuedCertificateRecord, ScepStore } from './store';
 
@@ -24,6 +25,12 @@ export interface FileDepotOptions {
   caKeyBits?: 2048 | 3072 | 4096;
   /** For a new CA: validity in days. Default 3650. */
   caValidityDays?: number;
+  /**
+   * Most sender-nonce files kept at once (expired ones count until they are swept). Default 100 000.
+   * When full, a new nonce is refused (the server answers 503) until old ones expire; a live nonce is
+   * never deleted to make room.
+   */
+  maxNonces?: number;
 }
 
 /** A file-backed CA depot: the CA certificate and key, and a {@link ScepStore} whose certificates are kept by serial. */
@@ -171,6 +178,9 @@ export async function openFileDepot(options: FileDepotOptions): Promise<FileDepo
   const nonceDir = join(dir, 'nonces');
   await mkdir(nonceDir, { recursive: true, mode: 0o700 });
   let lastSweep = 0;
+  const maxNonces = options.maxNonces ?? 100_000;
+  // Shared with other processes on the same directory through the count of files it takes now and then.
+  const nonceBudget = new SenderNonceBudget(maxNonces);
   const sweepNonces = async (t: number) => {
     lastSweep = t;
     for (const name of await readdir(nonceDir).catch(() => [] as string[])) {
@@ -225,6 +235,14 @@ export async function openFileDepot(options: FileDepotOptions): Promise<FileDepo
       const t = Date.now();
       if (t - lastSweep > 600_000) void sweepNonces(t);
       const path = join(nonceDir, nonceHex);
+      const admitted = await nonceBudget.admit(async () => (await readdir(nonceDir)).length);
+      if (!admitted) {
+        // Full: a live nonce is still a replay; for anything else, sweep (now and then) and refuse.
+        const seen = Number((await readIfExists(path))?.toString('utf8'));
+        if (Number.isFinite(seen) && seen > t) return false;
+        if (t - lastSweep > 10_000) await sweepNonces(t);
+        throw senderNoncesFull(maxNonces);
+      }
       try {
         // One synchronous call for a tiny file costs less than three round trips through the libuv pool
         // (open, write, close), where it would also queue behind the RSA work of concurrent requests.

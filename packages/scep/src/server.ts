@@ -35,6 +35,7 @@ import {
   ScepOid,
 } from './constants';
 import type { PolicyDecision, ScepEnrollmentRequest, ScepPolicy } from './policy';
+import { isMdmkitError } from './errors';
 import { readIssuerAndSerial, readIssuerAndSubject, readStrictCsr } from './request-content';
 import type { ScepStore } from './store';
 
@@ -89,6 +90,8 @@ export interface ScepHttpResponse {
   status: number;
   contentType: string;
   body: Uint8Array;
+  /** For a 503: when to retry, sent as `Retry-After`. */
+  retryAfterSeconds?: number;
 }
 
 /** A SCEP server: the WHATWG handler, plus a lower-level entry point that adapters use. */
@@ -420,10 +423,29 @@ export function createScepServer(options: ScepServerOptions): ScepServer {
     if (verified.signer.publicKey.asymmetricKeyType !== 'rsa') {
       return failure(ctx, 'badAlg', 'the signer certificate must hold an RSA key to receive a CertRep');
     }
-    const fresh = await options.store.recordSenderNonce(
-      toHex(attrs.senderNonce),
-      new Date(now().getTime() + nonceTtl),
-    );
+    let fresh: boolean;
+    try {
+      fresh = await options.store.recordSenderNonce(
+        toHex(attrs.senderNonce),
+        new Date(now().getTime() + nonceTtl),
+      );
+    } catch (error) {
+      // A full replay store refuses new requests rather than forget a live nonce: tell the client to
+      // come back later instead of failing its enrollment for good.
+      if (isMdmkitError(error) && error.code === 'FULL') {
+        emit({
+          type: 'rejected',
+          failInfo: 'badRequest',
+          reason: 'the replay-nonce store is full',
+          transactionId: attrs.transactionId,
+        });
+        return {
+          ...text(503, 'busy: too many requests in the replay window, retry later'),
+          retryAfterSeconds: 60,
+        };
+      }
+      throw error;
+    }
     if (!fresh) return failure(ctx, 'badRequest', 'replayed senderNonce');
     switch (attrs.messageType) {
       case MessageType.PKCSReq:
@@ -553,5 +575,7 @@ async function readRequestBody(request: Request, max: number): Promise<Uint8Arra
 }
 
 function toResponse(r: ScepHttpResponse): Response {
-  return new Response(r.body, { status: r.status, headers: { 'content-type': r.contentType } });
+  const headers: Record<string, string> = { 'content-type': r.contentType };
+  if (r.retryAfterSeconds !== undefined) headers['retry-after'] = String(r.retryAfterSeconds);
+  return new Response(r.body, { status: r.status, headers });
 }

@@ -248,6 +248,32 @@ describe('bad input never crashes and never issues', () => {
     }
   });
 
+  it('a full replay store turns new requests away with 503 and still refuses replays', async () => {
+    const ca = await testCa();
+    const events: string[] = [];
+    const small = createScepServer({
+      ca,
+      store: new MemoryStorage({ limits: { maxSenderNonces: 2 } }),
+      policy: createScepPolicy({ challenge: staticChallenge(CHALLENGE) }),
+      onEvent: (e) => events.push(e.type),
+    });
+    const first = await makeRequest({ recipient: ca.certificate, challenge: CHALLENGE });
+    expect((await post(small, first)).status).toBe(PkiStatus.SUCCESS);
+    expect(
+      (await post(small, await makeRequest({ recipient: ca.certificate, challenge: CHALLENGE }))).status,
+    ).toBe(PkiStatus.SUCCESS);
+    const third = await makeRequest({ recipient: ca.certificate, challenge: CHALLENGE });
+    const res = await small.fetch(
+      new Request('http://x/scep?operation=PKIOperation', { method: 'POST', body: third.der }),
+    );
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('60');
+    const replay = await post(small, first);
+    expect(replay.status).toBe(PkiStatus.FAILURE);
+    expect(replay.failInfo).toBe(FailInfo.badRequest);
+    expect(events).not.toContain('error');
+  });
+
   it('random mutations of the envelope, each with a fresh nonce, always fail the same way', async () => {
     const ca = await testCa();
     const runs = Number(process.env.MDMKIT_FUZZ_RUNS ?? 150);

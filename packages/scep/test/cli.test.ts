@@ -133,6 +133,28 @@ describe('file depot', () => {
     });
     expect((await b.findIssuedCertificatesBySubject('CN=shared')).map((r) => r.serial)).toEqual(['cd34']);
   });
+
+  it('keeps at most maxNonces nonce files under a flood, refusing new ones and never forgetting a live one', async () => {
+    const a = await openFileDepot({ dir: join(dir, 'flood'), maxNonces: 20 });
+    const b = await openFileDepot({ dir: join(dir, 'flood'), maxNonces: 20 });
+    const until = new Date(Date.now() + 60_000);
+    let refused = 0;
+    for (let i = 0; i < 60; i++) {
+      const nonce = i.toString(16).padStart(4, '0');
+      await (i % 2 ? a : b).recordSenderNonce(nonce, until).then(
+        (fresh) => expect(fresh).toBe(true),
+        (e: unknown) => {
+          expect(e).toMatchObject({ name: 'StorageError', code: 'FULL' });
+          refused++;
+        },
+      );
+    }
+    expect(refused).toBe(40);
+    expect(readdirSync(join(dir, 'flood', 'nonces'))).toHaveLength(20);
+    for (let i = 0; i < 20; i++) {
+      expect(await a.recordSenderNonce(i.toString(16).padStart(4, '0'), until)).toBe(false);
+    }
+  });
 });
 
 describe('mdmkit-scep serve', () => {
