@@ -6,7 +6,6 @@ import {
   derOctetString,
   derPrintableString,
   encryptCms,
-  generateKeyPair,
   issueCertificate,
   type KeyUsageName,
   signCms,

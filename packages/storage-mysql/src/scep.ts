@@ -50,8 +50,6 @@ export async function consumeChallenge(
   return false;
 }
 
-const nonceBudgets = new WeakMap<Ctx, SenderNonceBudget>();
-
 /**
  * Inserts the nonce; a duplicate key means it was seen before, and only an expired record may be
  * taken over (the UPDATE re-checks expiry under the row lock). Expired nonces are pruned a few at a
@@ -62,9 +60,7 @@ export async function recordSenderNonce(ctx: Ctx, nonceHex: string, expiresAt: D
   checkKey('sender nonce', nonceHex, ctx.limits.maxKeyLength);
   date('expiresAt', expiresAt);
   const now = new Date();
-  let budget = nonceBudgets.get(ctx);
-  if (!budget) nonceBudgets.set(ctx, (budget = new SenderNonceBudget(ctx.limits.maxSenderNonces)));
-  const admitted = await budget.admit(async () => {
+  const admitted = await SenderNonceBudget.for(ctx, ctx.limits.maxSenderNonces).admit(async () => {
     const rows = await execute(
       ctx.db,
       'recordSenderNonce',

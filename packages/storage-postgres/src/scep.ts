@@ -38,8 +38,6 @@ export async function consumeChallenge(
   return rows.length === 1 && rows[0]!.expires_at.getTime() > now.getTime();
 }
 
-const nonceBudgets = new WeakMap<Ctx, SenderNonceBudget>();
-
 /**
  * Inserts the nonce, or takes over an expired record of it; a live record means a replay. Expired
  * nonces are pruned a few at a time on the way, so the table stays at the size of the window; the
@@ -49,9 +47,7 @@ export async function recordSenderNonce(ctx: Ctx, nonceHex: string, expiresAt: D
   checkKey('sender nonce', nonceHex, ctx.limits.maxKeyLength);
   date('expiresAt', expiresAt);
   const now = new Date();
-  let budget = nonceBudgets.get(ctx);
-  if (!budget) nonceBudgets.set(ctx, (budget = new SenderNonceBudget(ctx.limits.maxSenderNonces)));
-  const admitted = await budget.admit(async () => {
+  const admitted = await SenderNonceBudget.for(ctx, ctx.limits.maxSenderNonces).admit(async () => {
     const { rows } = await query<{ n: string }>(
       ctx.db,
       'recordSenderNonce',

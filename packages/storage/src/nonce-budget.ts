@@ -24,6 +24,18 @@ export function senderNoncesFull(max: number): StorageError {
  * ```
  */
 export class SenderNonceBudget {
+  static readonly #byOwner = new WeakMap<object, SenderNonceBudget>();
+
+  /** The budget of one storage handle (any object that lives as long as it), made on first use. */
+  static for(owner: object, max: number): SenderNonceBudget {
+    let budget = SenderNonceBudget.#byOwner.get(owner);
+    if (!budget) {
+      budget = new SenderNonceBudget(max);
+      SenderNonceBudget.#byOwner.set(owner, budget);
+    }
+    return budget;
+  }
+
   readonly #max: number;
   readonly #step: number;
   #credit = 0;
