@@ -15,7 +15,7 @@ import {
   sealSecret,
 } from '@mdmkit/crypto';
 import { caKeySealContext } from './ca';
-import { SenderNonceBudget, senderNoncesFull } from '@mdmkit/storage';
+import { SenderNonceBudget } from '@mdmkit/storage';
 import { ScepError } from './errors';
 import type { IssuedCertificateRecord, ScepStore } from './store';
 
@@ -309,14 +309,17 @@ export async function openFileDepot(options: FileDepotOptions): Promise<FileDepo
       const t = Date.now();
       if (t - lastSweep > 600_000) void sweepNonces(t);
       const path = join(nonceDir, nonceHex);
-      const admitted = await nonceBudget.admit(async () => (await readdir(nonceDir)).length);
-      if (!admitted) {
-        // Full: a live nonce is still a replay; for anything else, sweep (now and then) and refuse.
-        const seen = Number((await readIfExists(path))?.toString('utf8'));
-        if (Number.isFinite(seen) && seen > t) return false;
-        if (t - lastSweep > 10_000) await sweepNonces(t);
-        throw senderNoncesFull(maxNonces);
-      }
+      const gate = await nonceBudget.gate({
+        countLive: async () => (await readdir(nonceDir)).length,
+        isLive: async () => {
+          const seen = Number((await readIfExists(path))?.toString('utf8'));
+          if (Number.isFinite(seen) && seen > t) return true;
+          // Full of files, some perhaps expired: sweep now and then so that room comes back.
+          if (t - lastSweep > 10_000) await sweepNonces(t);
+          return false;
+        },
+      });
+      if (gate === 'replay') return false;
       try {
         // One synchronous call for a tiny file costs less than three round trips through the libuv pool
         // (open, write, close), where it would also queue behind the RSA work of concurrent requests.

@@ -4,7 +4,6 @@ import {
   type IssuedCertificateRecord,
   SenderNonceBudget,
   StorageError,
-  senderNoncesFull,
 } from '@mdmkit/storage';
 import type mysql from 'mysql2/promise';
 import { bytes, type Ctx, date, optionalText } from './context';
@@ -60,26 +59,17 @@ export async function recordSenderNonce(ctx: Ctx, nonceHex: string, expiresAt: D
   checkKey('sender nonce', nonceHex, ctx.limits.maxKeyLength);
   date('expiresAt', expiresAt);
   const now = new Date();
-  const admitted = await SenderNonceBudget.for(ctx, ctx.limits.maxSenderNonces).admit(async () => {
-    const rows = await execute(
-      ctx.db,
-      'recordSenderNonce',
-      'SELECT COUNT(*) AS n FROM scep_nonces WHERE expires_at > ?',
-      [now],
-    );
-    return Number(rows[0]!.n);
+  const gate = await SenderNonceBudget.for(ctx, ctx.limits.maxSenderNonces).gate({
+    countLive: async () => {
+      const sql = 'SELECT COUNT(*) AS n FROM scep_nonces WHERE expires_at > ?';
+      return Number((await execute(ctx.db, 'recordSenderNonce', sql, [now]))[0]!.n);
+    },
+    isLive: async () => {
+      const sql = 'SELECT 1 FROM scep_nonces WHERE nonce = ? AND expires_at > ?';
+      return (await execute(ctx.db, 'recordSenderNonce', sql, [nonceHex, now])).length === 1;
+    },
   });
-  if (!admitted) {
-    // Full: a live nonce is still a replay; anything else waits until there is room.
-    const rows = await execute(
-      ctx.db,
-      'recordSenderNonce',
-      'SELECT 1 FROM scep_nonces WHERE nonce = ? AND expires_at > ?',
-      [nonceHex, now],
-    );
-    if (rows.length === 1) return false;
-    throw senderNoncesFull(ctx.limits.maxSenderNonces);
-  }
+  if (gate === 'replay') return false;
   let fresh: boolean;
   try {
     await ctx.db.pool.execute('INSERT INTO scep_nonces (nonce, expires_at) VALUES (?, ?)', [

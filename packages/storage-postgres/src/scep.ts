@@ -4,7 +4,6 @@ import {
   type IssuedCertificateRecord,
   SenderNonceBudget,
   StorageError,
-  senderNoncesFull,
 } from '@mdmkit/storage';
 import { bytes, type Ctx, date, optionalText } from './context';
 import { query } from './pool';
@@ -47,26 +46,18 @@ export async function recordSenderNonce(ctx: Ctx, nonceHex: string, expiresAt: D
   checkKey('sender nonce', nonceHex, ctx.limits.maxKeyLength);
   date('expiresAt', expiresAt);
   const now = new Date();
-  const admitted = await SenderNonceBudget.for(ctx, ctx.limits.maxSenderNonces).admit(async () => {
-    const { rows } = await query<{ n: string }>(
-      ctx.db,
-      'recordSenderNonce',
-      'SELECT count(*) AS n FROM scep_nonces WHERE expires_at > $1',
-      [now],
-    );
-    return Number(rows[0]!.n);
+  const gate = await SenderNonceBudget.for(ctx, ctx.limits.maxSenderNonces).gate({
+    countLive: async () => {
+      const sql = 'SELECT count(*) AS n FROM scep_nonces WHERE expires_at > $1';
+      const { rows } = await query<{ n: string }>(ctx.db, 'recordSenderNonce', sql, [now]);
+      return Number(rows[0]!.n);
+    },
+    isLive: async () => {
+      const sql = 'SELECT 1 FROM scep_nonces WHERE nonce = $1 AND expires_at > $2';
+      return (await query(ctx.db, 'recordSenderNonce', sql, [nonceHex, now])).rows.length === 1;
+    },
   });
-  if (!admitted) {
-    // Full: a live nonce is still a replay; anything else waits until there is room.
-    const { rows } = await query(
-      ctx.db,
-      'recordSenderNonce',
-      'SELECT 1 FROM scep_nonces WHERE nonce = $1 AND expires_at > $2',
-      [nonceHex, now],
-    );
-    if (rows.length === 1) return false;
-    throw senderNoncesFull(ctx.limits.maxSenderNonces);
-  }
+  if (gate === 'replay') return false;
   const { rows } = await query(
     ctx.db,
     'recordSenderNonce',

@@ -34,7 +34,6 @@ import {
   runMigrations,
   SenderNonceBudget,
   StorageError,
-  senderNoncesFull,
   type StorageLimits,
   type StoredPushCert,
   type TokenUpdateInput,
@@ -143,8 +142,6 @@ export class SqliteStorage implements MdmStorage {
   readonly #busyTimeout: number;
   readonly #stmts = new Map<string, Database.Statement>();
   readonly #seen = new Map<string, number>();
-  /** Keeps the live sender nonces under `limits.maxSenderNonces`; made on first use. */
-  #nonceBudget: SenderNonceBudget | undefined;
   #closed = false;
   #housekeeping = 0;
   readonly #pending: { fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] =
@@ -934,21 +931,17 @@ export class SqliteStorage implements MdmStorage {
   async recordSenderNonce(nonceHex: string, expiresAt: Date): Promise<boolean> {
     this.#key('sender nonce', nonceHex);
     checkDate('expiresAt', expiresAt);
-    this.#nonceBudget ??= new SenderNonceBudget(this.#limits.maxSenderNonces);
-    const admitted = await this.#nonceBudget.admit(
-      async () =>
+    const gate = await SenderNonceBudget.for(this, this.#limits.maxSenderNonces).gate({
+      countLive: async () =>
         (this.#stmt('SELECT count(*) AS n FROM scep_nonces WHERE expires_at > ?').get(Date.now()) as Row)
           .n as number,
-    );
-    if (!admitted) {
-      // Full: a live nonce is still a replay; anything else waits until there is room.
-      const live = this.#stmt('SELECT 1 FROM scep_nonces WHERE nonce = ? AND expires_at > ?').get(
-        nonceHex,
-        Date.now(),
-      );
-      if (live !== undefined) return false;
-      throw senderNoncesFull(this.#limits.maxSenderNonces);
-    }
+      isLive: async () =>
+        this.#stmt('SELECT 1 FROM scep_nonces WHERE nonce = ? AND expires_at > ?').get(
+          nonceHex,
+          Date.now(),
+        ) !== undefined,
+    });
+    if (gate === 'replay') return false;
     const changed = await this.#write(
       () =>
         this.#stmt(

@@ -19,8 +19,9 @@ export function senderNoncesFull(max: number): StorageError {
  *
  * @example
  * ```ts
- * const budget = new SenderNonceBudget(limits.maxSenderNonces);
- * if (!(await budget.admit(() => countLiveNonces()))) throw senderNoncesFull(limits.maxSenderNonces);
+ * const budget = SenderNonceBudget.for(handle, limits.maxSenderNonces);
+ * if ((await budget.gate({ countLive, isLive: () => isLiveNonce(nonce) })) === 'replay') return false;
+ * // otherwise insert the nonce as before
  * ```
  */
 export class SenderNonceBudget {
@@ -47,6 +48,19 @@ export class SenderNonceBudget {
     }
     this.#max = max;
     this.#step = Math.max(1, Math.floor(max / 100));
+  }
+
+  /**
+   * What an adapter asks before storing a nonce: `'store'` when there is room, `'replay'` when the store
+   * is full but this nonce is live (still a replay, never forgotten); throws `FULL` otherwise.
+   */
+  async gate(nonce: {
+    countLive: () => Promise<number>;
+    isLive: () => Promise<boolean>;
+  }): Promise<'store' | 'replay'> {
+    if (await this.admit(nonce.countLive)) return 'store';
+    if (await nonce.isLive()) return 'replay';
+    throw senderNoncesFull(this.#max);
   }
 
   /** Whether one more nonce may be stored; `countLive` returns the number of unexpired nonces stored now. */

@@ -28,8 +28,9 @@ describe('memory sender nonces under a flood', () => {
     const flood = performance.now() - t1;
     expect(refused).toBe(20_000);
     expect(await s.recordSenderNonce('n1', until)).toBe(false);
-    // A rescan of the whole map per insert (the old behaviour) takes seconds here.
-    expect(fill).toBeLessThan(1_500);
-    expect(flood).toBeLessThan(1_500);
+    // A rescan of the whole map per insert (the old behaviour) takes over 30 s here; this takes well
+    // under a second on a quiet machine, and the bound leaves room for a busy one.
+    expect(fill).toBeLessThan(8_000);
+    expect(flood).toBeLessThan(8_000);
   });
 });
