@@ -343,6 +343,39 @@ export function createScepServer(options: ScepServerOptions): ScepServer {
     for (const [k, v] of pending) if (v.expiresAt <= t) pending.delete(k);
   }
 
+  /**
+   * Records the request's senderNonce, insert-if-absent, once the server is about to act on it: undefined
+   * when it is fresh, else the answer (a replay, or a full store). Requests that fail before this point
+   * (anyone can sign one with a self-signed certificate) get their answer without touching the store,
+   * so a flood of them cannot fill it; a replay of one gets the same refusal again.
+   */
+  async function claimNonce(ctx: ReplyContext): Promise<ScepHttpResponse | undefined> {
+    let fresh: boolean;
+    try {
+      fresh = await options.store.recordSenderNonce(
+        toHex(ctx.attrs.senderNonce),
+        new Date(now().getTime() + nonceTtl),
+      );
+    } catch (error) {
+      // A full replay store refuses new requests rather than forget a live nonce: tell the client to
+      // come back later instead of failing its enrollment for good.
+      if (isMdmkitError(error) && error.code === 'FULL') {
+        emit({
+          type: 'rejected',
+          failInfo: 'badRequest',
+          reason: 'the replay-nonce store is full',
+          transactionId: ctx.attrs.transactionId,
+        });
+        return {
+          ...text(503, 'busy: too many requests in the replay window, retry later'),
+          retryAfterSeconds: 60,
+        };
+      }
+      throw error;
+    }
+    return fresh ? undefined : failure(ctx, 'badRequest', 'replayed senderNonce');
+  }
+
   async function enrollment(ctx: ReplyContext, content: Uint8Array, type: 'PKCSReq' | 'RenewalReq') {
     const opened = await openEnvelope(content);
     const csr = readStrictCsr(opened?.content ?? NOTHING);
@@ -369,6 +402,10 @@ export function createScepServer(options: ScepServerOptions): ScepServer {
       csrDer: csr.der,
     };
     const decision = await options.policy.decide(request);
+    if (decision.action !== 'reject') {
+      const refused = await claimNonce(ctx);
+      if (refused) return refused;
+    }
     return act(ctx, request, decision, opened.cipher);
   }
 
@@ -383,6 +420,8 @@ export function createScepServer(options: ScepServerOptions): ScepServer {
     if (!entry || entry.spki !== toHex(ctx.requester.spki)) {
       return failure(ctx, 'badCertId', 'no pending request with this transactionID');
     }
+    const refused = await claimNonce(ctx);
+    if (refused) return refused;
     const decision: PolicyDecision = options.policy.poll
       ? await options.policy.poll(entry.request)
       : { action: 'pending' };
@@ -395,6 +434,8 @@ export function createScepServer(options: ScepServerOptions): ScepServer {
     if (!opened || !wanted) return unopenable(ctx);
     const rec = await options.store.getIssuedCertificate(wanted.serial);
     if (!rec) return failure(ctx, 'badCertId', 'unknown serial number');
+    const refused = await claimNonce(ctx);
+    if (refused) return refused;
     return success(ctx, [parseCertificate(rec.certificateDer)], opened.cipher);
   }
 
@@ -423,30 +464,6 @@ export function createScepServer(options: ScepServerOptions): ScepServer {
     if (verified.signer.publicKey.asymmetricKeyType !== 'rsa') {
       return failure(ctx, 'badAlg', 'the signer certificate must hold an RSA key to receive a CertRep');
     }
-    let fresh: boolean;
-    try {
-      fresh = await options.store.recordSenderNonce(
-        toHex(attrs.senderNonce),
-        new Date(now().getTime() + nonceTtl),
-      );
-    } catch (error) {
-      // A full replay store refuses new requests rather than forget a live nonce: tell the client to
-      // come back later instead of failing its enrollment for good.
-      if (isMdmkitError(error) && error.code === 'FULL') {
-        emit({
-          type: 'rejected',
-          failInfo: 'badRequest',
-          reason: 'the replay-nonce store is full',
-          transactionId: attrs.transactionId,
-        });
-        return {
-          ...text(503, 'busy: too many requests in the replay window, retry later'),
-          retryAfterSeconds: 60,
-        };
-      }
-      throw error;
-    }
-    if (!fresh) return failure(ctx, 'badRequest', 'replayed senderNonce');
     switch (attrs.messageType) {
       case MessageType.PKCSReq:
         return enrollment(ctx, verified.content, 'PKCSReq');
