@@ -436,8 +436,9 @@ export function createScepServer(options: ScepServerOptions): ScepServer {
     if (!opened || !wanted) return unopenable(ctx);
     const rec = await options.store.getIssuedCertificate(wanted.serial);
     if (!rec) return failure(ctx, 'badCertId', 'unknown serial number');
-    const refused = await claimNonce(ctx);
-    if (refused) return refused;
+    // No nonce is recorded: GetCert changes nothing and answers with a public certificate encrypted to
+    // the signer, so a replay gains nothing, while recording would let anyone who has seen one serial
+    // (certificates travel in the clear) fill the replay store with self-signed requests.
     return success(ctx, [parseCertificate(rec.certificateDer)], opened.cipher);
   }
 

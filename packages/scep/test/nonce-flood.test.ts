@@ -1,4 +1,4 @@
-import { derSequence, encodeName } from '@mdmkit/crypto';
+import { derInteger, derSequence, encodeName } from '@mdmkit/crypto';
 import { MemoryStorage } from '@mdmkit/storage';
 import { describe, expect, it } from 'vitest';
 import { createScepPolicy, createScepServer, FailInfo, PkiStatus, staticChallenge } from '../src/index';
@@ -54,6 +54,33 @@ describe('a flood of unauthorised requests cannot lock enrollment out', () => {
     const replay = await post(scep, real);
     expect(replay.status).toBe(PkiStatus.FAILURE);
     expect(replay.failInfo).toBe(FailInfo.badRequest);
+  });
+
+  it('a flood of GetCert for a known serial (serials are public) does not fill the store', async () => {
+    const ca = await testCa();
+    const scep = createScepServer({
+      ca,
+      store: new MemoryStorage({ limits: { maxSenderNonces: 20 } }),
+      policy: createScepPolicy({ challenge: staticChallenge(CHALLENGE) }),
+    });
+    const first = await post(scep, await makeRequest({ recipient: ca.certificate, challenge: CHALLENGE }));
+    const serial = first.certificates![0]!.serialNumber;
+    const get = derSequence([ca.certificate.subject.der, derInteger(BigInt(`0x${serial}`))]);
+    for (let i = 0; i < 30; i++) {
+      const r = await post(
+        scep,
+        await makeRequest({
+          recipient: ca.certificate,
+          keyIndex: 1,
+          messageType: '21',
+          mutateCsr: () => get,
+        }),
+      );
+      expect(r.status).toBe(PkiStatus.SUCCESS);
+    }
+    const real = await makeRequest({ recipient: ca.certificate, challenge: CHALLENGE });
+    expect((await post(scep, real)).status).toBe(PkiStatus.SUCCESS);
+    expect((await post(scep, real)).failInfo).toBe(FailInfo.badRequest);
   });
 
   it('two concurrent copies of one real request: exactly one is issued', async () => {
