@@ -219,6 +219,32 @@ describe('a pinned client trusts only what chains to the pinned CA', () => {
     expect(leaked).toEqual([]);
   });
 
+  it('pinned to a root, enrolls with the intermediate CA that issues', async () => {
+    const ik = await poolKey(6);
+    const issuing = await issueCertificate({
+      subject: 'CN=issuing CA',
+      publicKey: ik.publicKey,
+      issuer: real.certificate,
+      issuerKey: real.privateKey,
+      isCA: true,
+      keyUsage: ['keyCertSign', 'cRLSign'],
+    });
+    const server = createScepServer({
+      ca: { certificate: issuing, signer: ik.privateKey, chain: [real.certificate] },
+      store: new MemoryStorage(),
+      policy: createScepPolicy({ challenge: staticChallenge(CHALLENGE) }),
+    });
+    const client = new ScepClient({
+      url: 'http://scep.test/scep',
+      fetch: ((input: string | URL | Request, init?: RequestInit) =>
+        server.fetch(new Request(input, init))) as typeof fetch,
+      caFingerprint: pinned(),
+    });
+    expect((await client.getCaCertificates()).recipient.fingerprintSha256).toBe(issuing.fingerprintSha256);
+    const r = await client.enroll({ subject: 'CN=behind-intermediate', challenge: CHALLENGE });
+    expect(r.certificate.issuer.get('CN')).toBe('issuing CA');
+  });
+
   it('enrolls through separate encryption and signing RA certificates (as NDES serves them)', async () => {
     const encryption = await leaf(real, 'RA encryption', ['keyEncipherment'], 5);
     const signing = await leaf(real, 'RA signing', ['digitalSignature'], 6);
