@@ -13,11 +13,21 @@ export type ProtocolErrorCode =
   /** A RequestType that no schema describes. */
   | 'UNKNOWN_COMMAND'
   /** A certificate, signature or proxy header that identifies a device could not be used. */
-  | 'INVALID_IDENTITY';
+  | 'INVALID_IDENTITY'
+  /** An argument of a public function that it cannot accept (wrong shape or missing intent). */
+  | 'INVALID_ARGUMENT';
 
-/** One problem found while validating, with the path of keys that leads to it. */
+/**
+ * One problem found while validating: where (the path of keys), what the schema expects there and
+ * what kind of value was found (a type, never the value itself, which may be a secret).
+ */
 export interface ProtocolIssue {
   path: (string | number)[];
+  /** What the schema expects, e.g. `number`, `one of "Acknowledged", "Error"`. */
+  expected: string;
+  /** What was found, e.g. `string`, `nothing`, `integer beyond 2^53 (bigint)`. */
+  got: string;
+  /** A readable sentence about the problem. */
   message: string;
 }
 

@@ -4,6 +4,7 @@ import {
   type GetTokenResponse,
   GetTokenResponseSchema,
 } from './generated/checkin';
+import { ProtocolError } from './errors';
 import { validate } from './validate';
 import { emptyResponse, plistResponse, type WireResponse } from './wire';
 
@@ -86,6 +87,8 @@ export function declarativeManagementResponse(document?: unknown): WireResponse 
  * ```
  */
 export function unauthorizedResponse(options: { deliberate: true }): WireResponse {
-  if (options?.deliberate !== true) throw new TypeError('unauthorizedResponse requires { deliberate: true }');
+  if (options?.deliberate !== true) {
+    throw new ProtocolError('INVALID_ARGUMENT', 'unauthorizedResponse requires { deliberate: true }');
+  }
   return { status: 401, headers: {}, body: new Uint8Array(0) };
 }
