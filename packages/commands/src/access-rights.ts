@@ -71,7 +71,14 @@ export function accessRightBits(name: string): number {
   return bits;
 }
 
-/** Every access-right spelling the alias table knows, including `Special Case`. */
+/**
+ * Every access-right spelling the alias table knows, including `Special Case`.
+ *
+ * @example
+ * ```ts
+ * knownAccessRightNames().includes('AllowDeviceErase'); // true
+ * ```
+ */
 export function knownAccessRightNames(): string[] {
   return [...Object.keys(ALIASES), SPECIAL_CASE];
 }

@@ -1,5 +1,5 @@
 import { type BuildOptions, type Command, type ProtocolIssue, rawCommand } from '@mdmkit/protocol';
-import { checkValue, throwIssues } from '@mdmkit/protocol/schema';
+import { checkValue, throwIssues, UNION_MISMATCH } from '@mdmkit/protocol/schema';
 import type { z } from 'zod';
 import { compareVersions } from './versions';
 import { asCommandError, CommandError } from './errors';
@@ -96,7 +96,8 @@ export function defineCommand<R extends string, P extends object, Res>(
       return asCommandError(() => {
         const { value, paths } = unwrapUnchecked(payload ?? {});
         const issues = checkValue(def.payload, value, ['Command']).filter(
-          (i) => !paths.some((p) => startsWith(i.path, ['Command', ...p])),
+          // A marked value stands for a leaf; it never decides which member of a union applies.
+          (i) => i.expected === UNION_MISMATCH || !paths.some((p) => startsWith(i.path, ['Command', ...p])),
         );
         if (issues.length) throwIssues('INVALID_COMMAND', what, issues);
         if (options?.platform) {

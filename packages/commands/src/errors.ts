@@ -47,6 +47,11 @@ export class CommandError extends Error {
 /**
  * Runs `fn` and turns a `ProtocolError` it throws into a {@link CommandError} with the same code,
  * key path and issues (the original is the `cause`), so callers of this package catch one class.
+ *
+ * @example
+ * ```ts
+ * const dict = asCommandError(() => parseBody(body, 'report')); // throws CommandError
+ * ```
  */
 export function asCommandError<T>(fn: () => T): T {
   try {

@@ -31,6 +31,11 @@ export interface Unwrapped {
  * Replaces every {@link unchecked} marker in a payload by its value (copying only the containers on
  * the way to a marker) and lists the markers' key paths. Containers met twice on one path (cycles)
  * are left as they are for the plist copy to refuse.
+ *
+ * @example
+ * ```ts
+ * unwrapUnchecked({ A: [unchecked('x')] }); // { value: { A: ['x'] }, paths: [['A', 0]] }
+ * ```
  */
 export function unwrapUnchecked(payload: unknown): Unwrapped {
   const paths: (string | number)[][] = [];

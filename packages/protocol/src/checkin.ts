@@ -85,7 +85,14 @@ export function decodeCheckin(body: Uint8Array | string): DecodedCheckin {
   return decodeCheckinDict(raw);
 }
 
-/** {@link decodeCheckin} for a dictionary that is already parsed. */
+/**
+ * {@link decodeCheckin} for a dictionary that is already parsed.
+ *
+ * @example
+ * ```ts
+ * const checkin = decodeCheckinDict(parse(body) as PlistDict);
+ * ```
+ */
 export function decodeCheckinDict(raw: PlistDict): DecodedCheckin {
   const t = raw.MessageType;
   if (typeof t !== 'string') {

@@ -89,6 +89,12 @@ export function commandResponse(command?: Command<string, object>): WireResponse
 /**
  * Decodes a command envelope (what a device receives), checking `CommandUUID` and `RequestType`
  * only. Used by virtual devices and for commands queued as raw plists.
+ *
+ * @example
+ * ```ts
+ * const { CommandUUID, Command } = decodeCommand(bytesFromServer);
+ * if (Command.RequestType === 'DeviceInformation') answer(CommandUUID);
+ * ```
  */
 export function decodeCommand(body: Uint8Array | string): Command {
   const dict = parseBody(body, 'command');

@@ -62,7 +62,18 @@ export class ProtocolError extends Error {
   }
 }
 
-/** True for an error thrown by any mdmkit package, across duplicate installs. */
+/**
+ * True for an error thrown by any mdmkit package, across duplicate installs.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   decodeCheckin(body);
+ * } catch (e) {
+ *   if (isMdmkitError(e)) console.log(e.code); // any mdmkit package's error
+ * }
+ * ```
+ */
 export function isMdmkitError(e: unknown): e is Error & { code: string } {
   return typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[brand] === true;
 }

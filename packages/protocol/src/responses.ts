@@ -53,12 +53,26 @@ export function userAuthenticateChallenge(digestChallenge = ''): WireResponse {
   return plistResponse({ DigestChallenge: digestChallenge });
 }
 
-/** Second answer to UserAuthenticate: the auth token the user channel uses from now on. */
+/**
+ * Second answer to UserAuthenticate: the auth token the user channel uses from now on.
+ *
+ * @example
+ * ```ts
+ * return userAuthenticateToken(await issueAuthToken(checkin.enrollment.id));
+ * ```
+ */
 export function userAuthenticateToken(authToken: string): WireResponse {
   return plistResponse({ AuthToken: authToken });
 }
 
-/** 410 Gone to UserAuthenticate: the server declines to manage this user's channel. */
+/**
+ * 410 Gone to UserAuthenticate: the server declines to manage this user's channel.
+ *
+ * @example
+ * ```ts
+ * if (!managesUsers) return declineUserChannel(); // 410
+ * ```
+ */
 export function declineUserChannel(): WireResponse {
   return { status: 410, headers: {}, body: new Uint8Array(0) };
 }
@@ -66,6 +80,11 @@ export function declineUserChannel(): WireResponse {
 /**
  * Answer to DeclarativeManagement: a JSON document (bytes are sent as-is, other values are
  * serialised), or an empty 200 when `document` is undefined.
+ *
+ * @example
+ * ```ts
+ * return declarativeManagementResponse(await declarations.tokens(checkin.enrollment.id));
+ * ```
  */
 export function declarativeManagementResponse(document?: unknown): WireResponse {
   if (document === undefined) return emptyResponse();

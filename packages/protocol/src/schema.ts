@@ -5,5 +5,5 @@ export { type Check, compileCheck } from './compiled-check';
 export { IdentityBlockSchema, identityShape } from './identity';
 export { ErrorChainItemSchema, ReportEnvelopeSchema } from './report';
 export { plistData, plistDate } from './schema-helpers';
-export { checkValue, describeValue, throwIssues, validate } from './validate';
+export { checkValue, describeValue, throwIssues, UNION_MISMATCH, validate } from './validate';
 export { MAX_VALUE_DEPTH, toPlistValue } from './wire';

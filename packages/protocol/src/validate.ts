@@ -2,7 +2,15 @@ import type { z } from 'zod';
 import { compileCheck } from './compiled-check';
 import { ProtocolError, type ProtocolErrorCode, type ProtocolIssue } from './errors';
 
-/** What a value is, in plist words; never the value itself (it may be a secret). */
+/**
+ * What a value is, in plist words; never the value itself (it may be a secret).
+ *
+ * @example
+ * ```ts
+ * describeValue(2n ** 64n - 1n); // 'integer beyond 2^53 (bigint)'
+ * describeValue(undefined); // 'nothing'
+ * ```
+ */
 export function describeValue(v: unknown): string {
   if (v === undefined) return 'nothing';
   if (v === null) return 'null';
@@ -24,6 +32,9 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   return v;
 }
 
+/** `expected` of an issue where no member of a union (e.g. no Settings `Item` type) matches. */
+export const UNION_MISMATCH = 'one of the allowed shapes';
+
 function expectedOf(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case 'invalid_type':
@@ -35,7 +46,7 @@ function expectedOf(issue: z.core.$ZodIssue): string {
     case 'too_big':
       return `${issue.origin} of at most ${String(issue.maximum)}`;
     case 'invalid_union':
-      return 'one of the allowed shapes';
+      return UNION_MISMATCH;
     case 'not_multiple_of':
       return 'integer';
     default:
@@ -75,6 +86,12 @@ export function checkValue(
 /**
  * Throws a {@link ProtocolError} for a non-empty issue list, naming the first issue's key path and
  * types (never values) in the message.
+ *
+ * @example
+ * ```ts
+ * const issues = checkValue(schema, value);
+ * if (issues.length) throwIssues('INVALID_MESSAGE', 'report', issues);
+ * ```
  */
 export function throwIssues(
   code: ProtocolErrorCode,

@@ -73,17 +73,38 @@ function copy(v: unknown, path: (string | number)[], open: Set<object>): PlistVa
   return out;
 }
 
-/** Encodes a dictionary as XML plist bytes. */
+/**
+ * Encodes a dictionary as XML plist bytes.
+ *
+ * @example
+ * ```ts
+ * const bytes = plistBytes({ DigestChallenge: '' });
+ * ```
+ */
 export function plistBytes(value: unknown): Uint8Array {
   return encoder.encode(buildXml(toPlistValue(value)));
 }
 
-/** 200 with an XML plist body. */
+/**
+ * 200 with an XML plist body.
+ *
+ * @example
+ * ```ts
+ * return plistResponse({ AuthToken: token });
+ * ```
+ */
 export function plistResponse(value: unknown, status = 200): WireResponse {
   return { status, headers: { 'content-type': PLIST_CONTENT_TYPE }, body: plistBytes(value) };
 }
 
-/** An empty 200: the answer to most check-ins, and to a report when no command is queued. */
+/**
+ * An empty 200: the answer to most check-ins, and to a report when no command is queued.
+ *
+ * @example
+ * ```ts
+ * return emptyResponse(); // 200, no body
+ * ```
+ */
 export function emptyResponse(): WireResponse {
   return { status: 200, headers: {}, body: new Uint8Array(0) };
 }
