@@ -10,4 +10,4 @@ export {
   type Output,
 } from './generate';
 export { Emitter, type Mode } from './emit';
-export { existingGeneratedFiles, repoRoot, schemasDir } from './paths';
+export { existingGeneratedFiles, expectedSchemasDir, repoRoot, schemasDir } from './paths';
