@@ -1,6 +1,5 @@
-import { ProtocolError, type ProtocolErrorCode, type ProtocolIssue } from '@mdmkit/protocol';
-
-const brand = Symbol.for('mdmkit.error');
+import { ProtocolError, type ProtocolErrorCode } from '@mdmkit/protocol';
+import { KeyPathError } from '@mdmkit/protocol/schema';
 
 /**
  * Stable codes of {@link CommandError}: every code of `ProtocolError` (the envelope and plist
@@ -26,22 +25,8 @@ export type CommandErrorCode =
  * }
  * ```
  */
-export class CommandError extends Error {
-  readonly [brand] = true;
+export class CommandError extends KeyPathError<CommandErrorCode> {
   override readonly name = 'CommandError';
-  readonly code: CommandErrorCode;
-  readonly keyPath: (string | number)[];
-  readonly issues: ProtocolIssue[];
-  constructor(
-    code: CommandErrorCode,
-    message: string,
-    options?: { cause?: unknown; keyPath?: (string | number)[]; issues?: ProtocolIssue[] },
-  ) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-    this.keyPath = options?.keyPath ?? [];
-    this.issues = options?.issues ?? [];
-  }
 }
 
 /**

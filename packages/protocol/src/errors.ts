@@ -32,6 +32,35 @@ export interface ProtocolIssue {
 }
 
 /**
+ * The shape shared by the errors of the packages that validate keyed documents (protocol,
+ * commands): a stable `code`, the key path of the first problem and every issue. Each package
+ * subclasses it with its own name and codes.
+ *
+ * @example
+ * ```ts
+ * class ExampleError extends KeyPathError<'BAD'> {
+ *   override readonly name = 'ExampleError';
+ * }
+ * ```
+ */
+export class KeyPathError<C extends string> extends Error {
+  readonly [brand] = true;
+  readonly code: C;
+  readonly keyPath: (string | number)[];
+  readonly issues: ProtocolIssue[];
+  constructor(
+    code: C,
+    message: string,
+    options?: { cause?: unknown; keyPath?: (string | number)[]; issues?: ProtocolIssue[] },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.keyPath = options?.keyPath ?? [];
+    this.issues = options?.issues ?? [];
+  }
+}
+
+/**
  * A device message, report or command that does not follow the protocol. `keyPath` points at the
  * first problem (e.g. `['QueryResponses', 'BatteryLevel']`); `issues` lists all of them.
  *
@@ -44,22 +73,8 @@ export interface ProtocolIssue {
  * }
  * ```
  */
-export class ProtocolError extends Error {
-  readonly [brand] = true;
+export class ProtocolError extends KeyPathError<ProtocolErrorCode> {
   override readonly name = 'ProtocolError';
-  readonly code: ProtocolErrorCode;
-  readonly keyPath: (string | number)[];
-  readonly issues: ProtocolIssue[];
-  constructor(
-    code: ProtocolErrorCode,
-    message: string,
-    options?: { cause?: unknown; keyPath?: (string | number)[]; issues?: ProtocolIssue[] },
-  ) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-    this.keyPath = options?.keyPath ?? [];
-    this.issues = options?.issues ?? [];
-  }
 }
 
 /**

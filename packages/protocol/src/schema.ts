@@ -2,6 +2,7 @@
 // (validators, the identity shape, plist value helpers). Applications use the main entry point.
 export { isPlistDict, parseBody } from './body';
 export { type Check, compileCheck } from './compiled-check';
+export { KeyPathError } from './errors';
 export { IdentityBlockSchema, identityShape } from './identity';
 export { ErrorChainItemSchema, ReportEnvelopeSchema } from './report';
 export { plistData, plistDate } from './schema-helpers';
