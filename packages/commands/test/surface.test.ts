@@ -60,6 +60,7 @@ describe('public surface of @mdmkit/commands', () => {
     for (const f of readdirSync(dir)) {
       const code = readFileSync(join(dir, f), 'utf8');
       expect(code).not.toMatch(/Builds a `/);
+      expect(code).toMatch(/ \* The request keys of the `[A-Za-z]+` command, without `RequestType`\./);
       expect(code).toMatch(/ \* Creates the `[A-Za-z]+` command after validating its payload\./);
     }
   });

@@ -196,14 +196,14 @@ function commandFile(release: Release, file: SchemaFile): CommandOutput {
   e.object(
     payloadName,
     f.payloadkeys ?? [],
-    `/**\n * Request keys of the \`${rt}\` command (without \`RequestType\`).\n * @see ${url}\n */\n`,
+    `/**\n * The request keys of the \`${rt}\` command, without \`RequestType\`.\n * @see ${url}\n */\n`,
   );
   if (hasResponse) {
     const re = new Emitter(`${rt}Response`, 'response', [f.responsekeys], [responseName]);
     re.object(
       responseName,
       f.responsekeys ?? [],
-      `/**\n * Keys a device adds to its report of a \`${rt}\` command.\n * @see ${url}\n */\n`,
+      `/**\n * The keys a device adds to its report of the \`${rt}\` command.\n * @see ${url}\n */\n`,
     );
     const decls = re.decls.join('\n');
     e.decls.push(decls);

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `ActiveNSExtensions` command (without `RequestType`).
+ * The request keys of the `ActiveNSExtensions` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.extensions.listactive.yaml
  */
 export interface ActiveNSExtensionsPayload {
@@ -19,7 +19,7 @@ export const ActiveNSExtensionsPayloadSchema: z.ZodType<ActiveNSExtensionsPayloa
 });
 
 /**
- * Keys a device adds to its report of a `ActiveNSExtensions` command.
+ * The keys a device adds to its report of the `ActiveNSExtensions` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.extensions.listactive.yaml
  */
 export interface ActiveNSExtensionsResponse {

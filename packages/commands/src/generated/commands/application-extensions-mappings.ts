@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `NSExtensionMappings` command (without `RequestType`).
+ * The request keys of the `NSExtensionMappings` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.extensions.mappings.yaml
  */
 export interface NSExtensionMappingsPayload {}
@@ -15,7 +15,7 @@ export interface NSExtensionMappingsPayload {}
 export const NSExtensionMappingsPayloadSchema: z.ZodType<NSExtensionMappingsPayload> = z.looseObject({});
 
 /**
- * Keys a device adds to its report of a `NSExtensionMappings` command.
+ * The keys a device adds to its report of the `NSExtensionMappings` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.extensions.mappings.yaml
  */
 export interface NSExtensionMappingsResponse {

@@ -8,7 +8,7 @@ import { plistData } from '@mdmkit/protocol/schema';
 import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `InstallEnterpriseApplication` command (without `RequestType`).
+ * The request keys of the `InstallEnterpriseApplication` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.install.enterprise.yaml
  */
 export interface InstallEnterpriseApplicationPayload {

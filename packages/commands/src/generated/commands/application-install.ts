@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `InstallApplication` command (without `RequestType`).
+ * The request keys of the `InstallApplication` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.install.yaml
  */
 export interface InstallApplicationPayload {
@@ -86,7 +86,7 @@ export const InstallApplicationPayloadSchema: z.ZodType<InstallApplicationPayloa
 });
 
 /**
- * Keys a device adds to its report of a `InstallApplication` command.
+ * The keys a device adds to its report of the `InstallApplication` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.install.yaml
  */
 export interface InstallApplicationResponse {

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `InstalledApplicationList` command (without `RequestType`).
+ * The request keys of the `InstalledApplicationList` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.installed.list.yaml
  */
 export interface InstalledApplicationListPayload {
@@ -26,7 +26,7 @@ export const InstalledApplicationListPayloadSchema: z.ZodType<InstalledApplicati
 });
 
 /**
- * Keys a device adds to its report of a `InstalledApplicationList` command.
+ * The keys a device adds to its report of the `InstalledApplicationList` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.installed.list.yaml
  */
 export interface InstalledApplicationListResponse {

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `InviteToProgram` command (without `RequestType`).
+ * The request keys of the `InviteToProgram` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.invitetoprogram.yaml
  */
 export interface InviteToProgramPayload {
@@ -21,7 +21,7 @@ export const InviteToProgramPayloadSchema: z.ZodType<InviteToProgramPayload> = z
 });
 
 /**
- * Keys a device adds to its report of a `InviteToProgram` command.
+ * The keys a device adds to its report of the `InviteToProgram` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.invitetoprogram.yaml
  */
 export interface InviteToProgramResponse {

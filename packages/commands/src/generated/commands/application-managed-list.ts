@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `ManagedApplicationList` command (without `RequestType`).
+ * The request keys of the `ManagedApplicationList` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.managed.list.yaml
  */
 export interface ManagedApplicationListPayload {
@@ -20,7 +20,7 @@ export const ManagedApplicationListPayloadSchema: z.ZodType<ManagedApplicationLi
 });
 
 /**
- * Keys a device adds to its report of a `ManagedApplicationList` command.
+ * The keys a device adds to its report of the `ManagedApplicationList` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.managed.list.yaml
  */
 export interface ManagedApplicationListResponse {

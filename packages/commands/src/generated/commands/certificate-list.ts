@@ -8,7 +8,7 @@ import { plistData } from '@mdmkit/protocol/schema';
 import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `CertificateList` command (without `RequestType`).
+ * The request keys of the `CertificateList` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/certificate.list.yaml
  */
 export interface CertificateListPayload {
@@ -21,7 +21,7 @@ export const CertificateListPayloadSchema: z.ZodType<CertificateListPayload> = z
 });
 
 /**
- * Keys a device adds to its report of a `CertificateList` command.
+ * The keys a device adds to its report of the `CertificateList` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/certificate.list.yaml
  */
 export interface CertificateListResponse {

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `ActivationLockBypassCode` command (without `RequestType`).
+ * The request keys of the `ActivationLockBypassCode` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.activationlock.bypasscode.yaml
  */
 export interface ActivationLockBypassCodePayload {}
@@ -15,7 +15,7 @@ export interface ActivationLockBypassCodePayload {}
 export const ActivationLockBypassCodePayloadSchema: z.ZodType<ActivationLockBypassCodePayload> = z.looseObject({});
 
 /**
- * Keys a device adds to its report of a `ActivationLockBypassCode` command.
+ * The keys a device adds to its report of the `ActivationLockBypassCode` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.activationlock.bypasscode.yaml
  */
 export interface ActivationLockBypassCodeResponse {

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `DeviceLock` command (without `RequestType`).
+ * The request keys of the `DeviceLock` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.lock.yaml
  */
 export interface DeviceLockPayload {
@@ -26,7 +26,7 @@ export const DeviceLockPayloadSchema: z.ZodType<DeviceLockPayload> = z.looseObje
 });
 
 /**
- * Keys a device adds to its report of a `DeviceLock` command.
+ * The keys a device adds to its report of the `DeviceLock` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.lock.yaml
  */
 export interface DeviceLockResponse {

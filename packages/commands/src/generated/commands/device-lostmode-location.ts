@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `DeviceLocation` command (without `RequestType`).
+ * The request keys of the `DeviceLocation` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.lostmode.location.yaml
  */
 export interface DeviceLocationPayload {}
@@ -15,7 +15,7 @@ export interface DeviceLocationPayload {}
 export const DeviceLocationPayloadSchema: z.ZodType<DeviceLocationPayload> = z.looseObject({});
 
 /**
- * Keys a device adds to its report of a `DeviceLocation` command.
+ * The keys a device adds to its report of the `DeviceLocation` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.lostmode.location.yaml
  */
 export interface DeviceLocationResponse {

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `Restrictions` command (without `RequestType`).
+ * The request keys of the `Restrictions` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.restrictions.list.yaml
  */
 export interface RestrictionsPayload {
@@ -50,7 +50,7 @@ export const RestrictionsResponseRestrictionsDictionarySchema: z.ZodType<Restric
 });
 
 /**
- * Keys a device adds to its report of a `Restrictions` command.
+ * The keys a device adds to its report of the `Restrictions` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.restrictions.list.yaml
  */
 export interface RestrictionsResponse {

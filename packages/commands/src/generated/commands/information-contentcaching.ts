@@ -8,7 +8,7 @@ import { plistDate } from '@mdmkit/protocol/schema';
 import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `ContentCachingInformation` command (without `RequestType`).
+ * The request keys of the `ContentCachingInformation` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/information.contentcaching.yaml
  */
 export interface ContentCachingInformationPayload {}
@@ -16,7 +16,7 @@ export interface ContentCachingInformationPayload {}
 export const ContentCachingInformationPayloadSchema: z.ZodType<ContentCachingInformationPayload> = z.looseObject({});
 
 /**
- * Keys a device adds to its report of a `ContentCachingInformation` command.
+ * The keys a device adds to its report of the `ContentCachingInformation` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/information.contentcaching.yaml
  */
 export interface ContentCachingInformationResponse {

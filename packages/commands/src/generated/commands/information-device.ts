@@ -8,7 +8,7 @@ import { plistData, plistDate } from '@mdmkit/protocol/schema';
 import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `DeviceInformation` command (without `RequestType`).
+ * The request keys of the `DeviceInformation` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/information.device.yaml
  */
 export interface DeviceInformationPayload {
@@ -23,7 +23,7 @@ export const DeviceInformationPayloadSchema: z.ZodType<DeviceInformationPayload>
 });
 
 /**
- * Keys a device adds to its report of a `DeviceInformation` command.
+ * The keys a device adds to its report of the `DeviceInformation` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/information.device.yaml
  */
 export interface DeviceInformationResponse {

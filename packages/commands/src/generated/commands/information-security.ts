@@ -8,7 +8,7 @@ import { plistData } from '@mdmkit/protocol/schema';
 import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `SecurityInfo` command (without `RequestType`).
+ * The request keys of the `SecurityInfo` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/information.security.yaml
  */
 export interface SecurityInfoPayload {}
@@ -16,7 +16,7 @@ export interface SecurityInfoPayload {}
 export const SecurityInfoPayloadSchema: z.ZodType<SecurityInfoPayload> = z.looseObject({});
 
 /**
- * Keys a device adds to its report of a `SecurityInfo` command.
+ * The keys a device adds to its report of the `SecurityInfo` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/information.security.yaml
  */
 export interface SecurityInfoResponse {

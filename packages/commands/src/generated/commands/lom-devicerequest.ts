@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `LOMDeviceRequest` command (without `RequestType`).
+ * The request keys of the `LOMDeviceRequest` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/lom.devicerequest.yaml
  */
 export interface LOMDeviceRequestPayload {
@@ -33,7 +33,7 @@ export const LOMDeviceRequestPayloadSchema: z.ZodType<LOMDeviceRequestPayload> =
 });
 
 /**
- * Keys a device adds to its report of a `LOMDeviceRequest` command.
+ * The keys a device adds to its report of the `LOMDeviceRequest` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/lom.devicerequest.yaml
  */
 export interface LOMDeviceRequestResponse {

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `LOMSetupRequest` command (without `RequestType`).
+ * The request keys of the `LOMSetupRequest` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/lom.setuprequest.yaml
  */
 export interface LOMSetupRequestPayload {}
@@ -15,7 +15,7 @@ export interface LOMSetupRequestPayload {}
 export const LOMSetupRequestPayloadSchema: z.ZodType<LOMSetupRequestPayload> = z.looseObject({});
 
 /**
- * Keys a device adds to its report of a `LOMSetupRequest` command.
+ * The keys a device adds to its report of the `LOMSetupRequest` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/lom.setuprequest.yaml
  */
 export interface LOMSetupRequestResponse {

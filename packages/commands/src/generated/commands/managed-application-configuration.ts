@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `ManagedApplicationConfiguration` command (without `RequestType`).
+ * The request keys of the `ManagedApplicationConfiguration` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/managed.application.configuration.yaml
  */
 export interface ManagedApplicationConfigurationPayload {
@@ -19,7 +19,7 @@ export const ManagedApplicationConfigurationPayloadSchema: z.ZodType<ManagedAppl
 });
 
 /**
- * Keys a device adds to its report of a `ManagedApplicationConfiguration` command.
+ * The keys a device adds to its report of the `ManagedApplicationConfiguration` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/managed.application.configuration.yaml
  */
 export interface ManagedApplicationConfigurationResponse {

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `ManagedApplicationFeedback` command (without `RequestType`).
+ * The request keys of the `ManagedApplicationFeedback` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/managed.application.feedback.yaml
  */
 export interface ManagedApplicationFeedbackPayload {
@@ -22,7 +22,7 @@ export const ManagedApplicationFeedbackPayloadSchema: z.ZodType<ManagedApplicati
 });
 
 /**
- * Keys a device adds to its report of a `ManagedApplicationFeedback` command.
+ * The keys a device adds to its report of the `ManagedApplicationFeedback` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/managed.application.feedback.yaml
  */
 export interface ManagedApplicationFeedbackResponse {

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `InstallMedia` command (without `RequestType`).
+ * The request keys of the `InstallMedia` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/media.install.yaml
  */
 export interface InstallMediaPayload {
@@ -39,7 +39,7 @@ export const InstallMediaPayloadSchema: z.ZodType<InstallMediaPayload> = z.loose
 });
 
 /**
- * Keys a device adds to its report of a `InstallMedia` command.
+ * The keys a device adds to its report of the `InstallMedia` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/media.install.yaml
  */
 export interface InstallMediaResponse {

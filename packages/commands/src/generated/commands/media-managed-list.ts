@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `ManagedMediaList` command (without `RequestType`).
+ * The request keys of the `ManagedMediaList` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/media.managed.list.yaml
  */
 export interface ManagedMediaListPayload {}
@@ -15,7 +15,7 @@ export interface ManagedMediaListPayload {}
 export const ManagedMediaListPayloadSchema: z.ZodType<ManagedMediaListPayload> = z.looseObject({});
 
 /**
- * Keys a device adds to its report of a `ManagedMediaList` command.
+ * The keys a device adds to its report of the `ManagedMediaList` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/media.managed.list.yaml
  */
 export interface ManagedMediaListResponse {

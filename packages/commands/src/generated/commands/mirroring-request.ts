@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `RequestMirroring` command (without `RequestType`).
+ * The request keys of the `RequestMirroring` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/mirroring.request.yaml
  */
 export interface RequestMirroringPayload {
@@ -25,7 +25,7 @@ export const RequestMirroringPayloadSchema: z.ZodType<RequestMirroringPayload> =
 });
 
 /**
- * Keys a device adds to its report of a `RequestMirroring` command.
+ * The keys a device adds to its report of the `RequestMirroring` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/mirroring.request.yaml
  */
 export interface RequestMirroringResponse {

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `SetFirmwarePassword` command (without `RequestType`).
+ * The request keys of the `SetFirmwarePassword` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/passcode.firmware.set.yaml
  */
 export interface SetFirmwarePasswordPayload {
@@ -24,7 +24,7 @@ export const SetFirmwarePasswordPayloadSchema: z.ZodType<SetFirmwarePasswordPayl
 });
 
 /**
- * Keys a device adds to its report of a `SetFirmwarePassword` command.
+ * The keys a device adds to its report of the `SetFirmwarePassword` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/passcode.firmware.set.yaml
  */
 export interface SetFirmwarePasswordResponse {

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `VerifyFirmwarePassword` command (without `RequestType`).
+ * The request keys of the `VerifyFirmwarePassword` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/passcode.firmware.verify.yaml
  */
 export interface VerifyFirmwarePasswordPayload {
@@ -19,7 +19,7 @@ export const VerifyFirmwarePasswordPayloadSchema: z.ZodType<VerifyFirmwarePasswo
 });
 
 /**
- * Keys a device adds to its report of a `VerifyFirmwarePassword` command.
+ * The keys a device adds to its report of the `VerifyFirmwarePassword` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/passcode.firmware.verify.yaml
  */
 export interface VerifyFirmwarePasswordResponse {

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `VerifyRecoveryLock` command (without `RequestType`).
+ * The request keys of the `VerifyRecoveryLock` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/passcode.recovery.verify.yaml
  */
 export interface VerifyRecoveryLockPayload {
@@ -19,7 +19,7 @@ export const VerifyRecoveryLockPayloadSchema: z.ZodType<VerifyRecoveryLockPayloa
 });
 
 /**
- * Keys a device adds to its report of a `VerifyRecoveryLock` command.
+ * The keys a device adds to its report of the `VerifyRecoveryLock` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/passcode.recovery.verify.yaml
  */
 export interface VerifyRecoveryLockResponse {

@@ -8,7 +8,7 @@ import { plistData } from '@mdmkit/protocol/schema';
 import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `RequestUnlockToken` command (without `RequestType`).
+ * The request keys of the `RequestUnlockToken` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/passcode.unlocktoken.yaml
  */
 export interface RequestUnlockTokenPayload {}
@@ -16,7 +16,7 @@ export interface RequestUnlockTokenPayload {}
 export const RequestUnlockTokenPayloadSchema: z.ZodType<RequestUnlockTokenPayload> = z.looseObject({});
 
 /**
- * Keys a device adds to its report of a `RequestUnlockToken` command.
+ * The keys a device adds to its report of the `RequestUnlockToken` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/passcode.unlocktoken.yaml
  */
 export interface RequestUnlockTokenResponse {

@@ -8,7 +8,7 @@ import { plistData } from '@mdmkit/protocol/schema';
 import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `ProfileList` command (without `RequestType`).
+ * The request keys of the `ProfileList` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/profile.list.yaml
  */
 export interface ProfileListPayload {
@@ -21,7 +21,7 @@ export const ProfileListPayloadSchema: z.ZodType<ProfileListPayload> = z.looseOb
 });
 
 /**
- * Keys a device adds to its report of a `ProfileList` command.
+ * The keys a device adds to its report of the `ProfileList` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/profile.list.yaml
  */
 export interface ProfileListResponse {

@@ -8,7 +8,7 @@ import { plistDate } from '@mdmkit/protocol/schema';
 import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `ProvisioningProfileList` command (without `RequestType`).
+ * The request keys of the `ProvisioningProfileList` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/profile.provisioning.list.yaml
  */
 export interface ProvisioningProfileListPayload {
@@ -21,7 +21,7 @@ export const ProvisioningProfileListPayloadSchema: z.ZodType<ProvisioningProfile
 });
 
 /**
- * Keys a device adds to its report of a `ProvisioningProfileList` command.
+ * The keys a device adds to its report of the `ProvisioningProfileList` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/profile.provisioning.list.yaml
  */
 export interface ProvisioningProfileListResponse {

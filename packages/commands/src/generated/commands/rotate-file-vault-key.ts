@@ -8,7 +8,7 @@ import { plistData } from '@mdmkit/protocol/schema';
 import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `RotateFileVaultKey` command (without `RequestType`).
+ * The request keys of the `RotateFileVaultKey` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/rotate.file.vault.key.yaml
  */
 export interface RotateFileVaultKeyPayload {
@@ -36,7 +36,7 @@ export const RotateFileVaultKeyPayloadSchema: z.ZodType<RotateFileVaultKeyPayloa
 });
 
 /**
- * Keys a device adds to its report of a `RotateFileVaultKey` command.
+ * The keys a device adds to its report of the `RotateFileVaultKey` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/rotate.file.vault.key.yaml
  */
 export interface RotateFileVaultKeyResponse {

@@ -8,7 +8,7 @@ import { plistData } from '@mdmkit/protocol/schema';
 import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `Settings` command (without `RequestType`).
+ * The request keys of the `Settings` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/settings.yaml
  */
 export interface SettingsPayload {
@@ -262,7 +262,7 @@ export const SettingsPayloadSchema: z.ZodType<SettingsPayload> = z.looseObject({
 });
 
 /**
- * Keys a device adds to its report of a `Settings` command.
+ * The keys a device adds to its report of the `Settings` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/settings.yaml
  */
 export interface SettingsResponse {

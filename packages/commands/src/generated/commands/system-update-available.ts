@@ -8,7 +8,7 @@ import { plistDate } from '@mdmkit/protocol/schema';
 import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `AvailableOSUpdates` command (without `RequestType`).
+ * The request keys of the `AvailableOSUpdates` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/system.update.available.yaml
  */
 export interface AvailableOSUpdatesPayload {}
@@ -16,7 +16,7 @@ export interface AvailableOSUpdatesPayload {}
 export const AvailableOSUpdatesPayloadSchema: z.ZodType<AvailableOSUpdatesPayload> = z.looseObject({});
 
 /**
- * Keys a device adds to its report of a `AvailableOSUpdates` command.
+ * The keys a device adds to its report of the `AvailableOSUpdates` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/system.update.available.yaml
  */
 export interface AvailableOSUpdatesResponse {

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `ScheduleOSUpdateScan` command (without `RequestType`).
+ * The request keys of the `ScheduleOSUpdateScan` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/system.update.scan.yaml
  */
 export interface ScheduleOSUpdateScanPayload {
@@ -20,7 +20,7 @@ export const ScheduleOSUpdateScanPayloadSchema: z.ZodType<ScheduleOSUpdateScanPa
 });
 
 /**
- * Keys a device adds to its report of a `ScheduleOSUpdateScan` command.
+ * The keys a device adds to its report of the `ScheduleOSUpdateScan` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/system.update.scan.yaml
  */
 export interface ScheduleOSUpdateScanResponse {

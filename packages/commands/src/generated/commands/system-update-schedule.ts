@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `ScheduleOSUpdate` command (without `RequestType`).
+ * The request keys of the `ScheduleOSUpdate` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/system.update.schedule.yaml
  */
 export interface ScheduleOSUpdatePayload {
@@ -34,7 +34,7 @@ export const ScheduleOSUpdatePayloadSchema: z.ZodType<ScheduleOSUpdatePayload> =
 });
 
 /**
- * Keys a device adds to its report of a `ScheduleOSUpdate` command.
+ * The keys a device adds to its report of the `ScheduleOSUpdate` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/system.update.schedule.yaml
  */
 export interface ScheduleOSUpdateResponse {

@@ -8,7 +8,7 @@ import { plistDate } from '@mdmkit/protocol/schema';
 import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `OSUpdateStatus` command (without `RequestType`).
+ * The request keys of the `OSUpdateStatus` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/system.update.status.yaml
  */
 export interface OSUpdateStatusPayload {}
@@ -16,7 +16,7 @@ export interface OSUpdateStatusPayload {}
 export const OSUpdateStatusPayloadSchema: z.ZodType<OSUpdateStatusPayload> = z.looseObject({});
 
 /**
- * Keys a device adds to its report of a `OSUpdateStatus` command.
+ * The keys a device adds to its report of the `OSUpdateStatus` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/system.update.status.yaml
  */
 export interface OSUpdateStatusResponse {

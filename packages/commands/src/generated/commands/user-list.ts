@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `UserList` command (without `RequestType`).
+ * The request keys of the `UserList` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/user.list.yaml
  */
 export interface UserListPayload {}
@@ -15,7 +15,7 @@ export interface UserListPayload {}
 export const UserListPayloadSchema: z.ZodType<UserListPayload> = z.looseObject({});
 
 /**
- * Keys a device adds to its report of a `UserList` command.
+ * The keys a device adds to its report of the `UserList` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/user.list.yaml
  */
 export interface UserListResponse {

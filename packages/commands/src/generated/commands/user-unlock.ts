@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `UnlockUserAccount` command (without `RequestType`).
+ * The request keys of the `UnlockUserAccount` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/user.unlock.yaml
  */
 export interface UnlockUserAccountPayload {
