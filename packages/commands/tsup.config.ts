@@ -1,7 +1,16 @@
+import { readdirSync } from 'node:fs';
 import { defineConfig } from 'tsup';
 
+// One entry per domain entry point (`@mdmkit/commands/device`, ...), as generated.
+const domains = Object.fromEntries(
+  readdirSync('src/generated/domains').map((f) => [
+    `domains/${f.replace(/\.ts$/, '')}`,
+    `src/generated/domains/${f}`,
+  ]),
+);
+
 export default defineConfig({
-  entry: ['src/index.ts'],
+  entry: { index: 'src/index.ts', schemas: 'src/schemas.ts', ...domains },
   format: ['esm'],
   target: 'node20',
   dts: true,

@@ -1,4 +1,5 @@
 import type { CommandDefinition } from './define';
+import { CommandError } from './errors';
 import { getCommand } from './lookup';
 import type { OsName } from './support';
 
@@ -56,7 +57,8 @@ const SPECIAL_CASE = 'Special Case';
 /**
  * The AccessRights bits for one access-right name as spelled in the schemas.
  *
- * @throws Error for a name the alias table does not know (a new schema release; add it to the table).
+ * @throws CommandError `UNKNOWN_ACCESS_RIGHT` for a name the alias table does not know (a new schema
+ * release; add it to the table).
  * @example
  * ```ts
  * accessRightBits('DeviceLockAndRemovePasscode') === accessRightBits('AllowPasscodeRemovalAndLock'); // true (4)
@@ -64,11 +66,19 @@ const SPECIAL_CASE = 'Special Case';
  */
 export function accessRightBits(name: string): number {
   const bits = ALIASES[name];
-  if (bits === undefined) throw new Error(`unknown access right name: ${name}`);
+  if (bits === undefined)
+    throw new CommandError('UNKNOWN_ACCESS_RIGHT', `unknown access right name: ${name}`);
   return bits;
 }
 
-/** Every access-right spelling the alias table knows, including `Special Case`. */
+/**
+ * Every access-right spelling the alias table knows, including `Special Case`.
+ *
+ * @example
+ * ```ts
+ * knownAccessRightNames().includes('AllowDeviceErase'); // true
+ * ```
+ */
 export function knownAccessRightNames(): string[] {
   return [...Object.keys(ALIASES), SPECIAL_CASE];
 }
@@ -77,6 +87,7 @@ export function knownAccessRightNames(): string[] {
  * AccessRights bits a command needs on one OS. For DeviceInformation the bits depend on the queried
  * keys: pass the payload (its `Queries`); without it, every query's right is included.
  *
+ * @throws CommandError `UNKNOWN_COMMAND` for a RequestType no schema describes.
  * @example
  * ```ts
  * requiredAccessRights('EraseDevice', 'iOS'); // 8
@@ -89,7 +100,7 @@ export function requiredAccessRights(
   payload?: Record<string, unknown>,
 ): number {
   const def = typeof command === 'string' ? getCommand(command) : command;
-  if (!def) throw new Error(`unknown RequestType: ${String(command)}`);
+  if (!def) throw new CommandError('UNKNOWN_COMMAND', `unknown RequestType: ${String(command)}`);
   const name = def.support[os]?.accessRights;
   if (!name) return 0;
   if (name !== SPECIAL_CASE) return accessRightBits(name);

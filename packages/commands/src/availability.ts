@@ -1,6 +1,7 @@
 import type { CommandDefinition } from './define';
 import { getCommand } from './lookup';
 import type { OsName } from './support';
+import { compareVersions } from './versions';
 
 /** Where a command would run. Unset booleans count as `false`. */
 export interface AvailabilityContext {
@@ -37,17 +38,6 @@ export type Availability =
         | 'dep'
         | 'user-approved';
     };
-
-/** Compares dotted versions numerically: `compareVersions('10.15', '10.9') > 0`. */
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split('.').map((n) => Number.parseInt(n, 10) || 0);
-  const pb = b.split('.').map((n) => Number.parseInt(n, 10) || 0);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
-}
 
 /**
  * Whether a command can run in a context, with the reason when not. Follows the schema facts:

@@ -1,8 +1,28 @@
-import { type BuildOptions, type Command, rawCommand, validate } from '@mdmkit/protocol';
+import { type BuildOptions, type Command, type ProtocolIssue, rawCommand } from '@mdmkit/protocol';
+import { checkValue, throwIssues, UNION_MISMATCH } from '@mdmkit/protocol/schema';
 import type { z } from 'zod';
-import type { Support } from './support';
+import { compareVersions } from './versions';
+import { asCommandError, CommandError } from './errors';
+import type { OsName, Support } from './support';
+import { unwrapUnchecked } from './unchecked';
 
-export type { BuildOptions, Command };
+export type { Command };
+
+/** Where a command will run, for the builder's per-key availability check. */
+export interface TargetPlatform {
+  os: OsName;
+  /** OS version, e.g. `'17.4'`; omitted = only keys unavailable on every version are reported. */
+  version?: string;
+}
+
+/** Options of every command builder. */
+export interface CommandBuildOptions extends BuildOptions {
+  /**
+   * The platform the command is for: a payload key that the schema marks as unavailable there
+   * (another OS, or introduced in a later version) is refused with `KEY_NOT_AVAILABLE`.
+   */
+  platform?: TargetPlatform;
+}
 
 /** What the generator knows about one command. */
 export interface CommandDefinition<R extends string = string, P extends object = object, Res = unknown> {
@@ -14,23 +34,92 @@ export interface CommandDefinition<R extends string = string, P extends object =
   /** The schema file in Apple's repository at the pinned release. */
   readonly source: string;
   readonly support: Support;
+  /** Per-OS availability of the top-level payload keys that the schema restricts. */
+  readonly keySupport?: Readonly<Record<string, Support>>;
   /** Access rights per value of a request array (DeviceInformation's queries). */
   readonly valueAccessRights?: Readonly<Record<string, Partial<Record<string, string>>>>;
   /** Validates `payload` and wraps it in a command envelope. */
-  build(payload: P, options?: BuildOptions): Command<R, P>;
+  build(payload: P, options?: CommandBuildOptions): Command<R, P>;
 }
 
-/** Used by generated code: binds a definition's facts to its builder. */
+function startsWith(path: (string | number)[], prefix: (string | number)[]): boolean {
+  return prefix.length <= path.length && prefix.every((p, i) => path[i] === p);
+}
+
+/** Top-level keys of `payload` that the schema marks as unavailable on `platform`. */
+function unavailableKeys(
+  keySupport: Readonly<Record<string, Support>> | undefined,
+  payload: Record<string, unknown>,
+  platform: TargetPlatform,
+): ProtocolIssue[] {
+  const issues: ProtocolIssue[] = [];
+  for (const key of Object.keys(payload)) {
+    if (payload[key] === undefined) continue;
+    const s = keySupport?.[key]?.[platform.os];
+    if (!s?.introduced) continue;
+    const where = `${platform.os}${platform.version ? ` ${platform.version}` : ''}`;
+    if (s.introduced === 'n/a') {
+      issues.push({
+        path: ['Command', key],
+        expected: `a key available on ${platform.os}`,
+        got: `a key not available on ${platform.os}`,
+        message: `not available on ${platform.os}`,
+      });
+    } else if (platform.version !== undefined && compareVersions(platform.version, s.introduced) < 0) {
+      issues.push({
+        path: ['Command', key],
+        expected: `a key available on ${where}`,
+        got: `a key introduced in ${platform.os} ${s.introduced}`,
+        message: `needs ${platform.os} ${s.introduced} or later`,
+      });
+    }
+  }
+  return issues;
+}
+
+/**
+ * Binds a command's schema facts to its builder; used by the generated code.
+ *
+ * @example
+ * ```ts
+ * const Ping = defineCommand({ requestType: 'Ping', payload: z.looseObject({}), response: undefined, source: '', support: {} });
+ * Ping.build({});
+ * ```
+ */
 export function defineCommand<R extends string, P extends object, Res>(
   def: Omit<CommandDefinition<R, P, Res>, 'build'>,
 ): CommandDefinition<R, P, Res> {
+  const what = `${def.requestType} command`;
   return {
     ...def,
-    build(payload: P, options?: BuildOptions): Command<R, P> {
-      const valid = validate(def.payload, payload ?? {}, 'INVALID_COMMAND', `${def.requestType} command`, [
-        'Command',
-      ]);
-      return rawCommand(def.requestType, valid as Record<string, unknown>, options) as Command<R, P>;
+    build(payload: P, options?: CommandBuildOptions): Command<R, P> {
+      return asCommandError(() => {
+        const { value, paths } = unwrapUnchecked(payload ?? {});
+        const issues = checkValue(def.payload, value, ['Command']).filter(
+          // A marked value stands for a leaf; it never decides which member of a union applies.
+          (i) => i.expected === UNION_MISMATCH || !paths.some((p) => startsWith(i.path, ['Command', ...p])),
+        );
+        if (issues.length) throwIssues('INVALID_COMMAND', what, issues);
+        if (options?.platform) {
+          const unavailable = unavailableKeys(
+            def.keySupport,
+            value as Record<string, unknown>,
+            options.platform,
+          );
+          if (unavailable.length) {
+            const first = unavailable[0]!;
+            throw new CommandError(
+              'KEY_NOT_AVAILABLE',
+              `${what}: ${first.path.join('.')}: ${first.message}`,
+              {
+                keyPath: first.path,
+                issues: unavailable,
+              },
+            );
+          }
+        }
+        return rawCommand(def.requestType, value as Record<string, unknown>, options) as Command<R, P>;
+      });
     },
   };
 }

@@ -6,15 +6,16 @@ export {
   knownAccessRightNames,
   requiredAccessRights,
 } from './access-rights';
-export {
-  type Availability,
-  type AvailabilityContext,
-  availability,
-  compareVersions,
-  isAvailable,
-} from './availability';
-export { type BuildOptions, type Command, type CommandDefinition, defineCommand } from './define';
-export * from './generated/index';
+export { type Availability, type AvailabilityContext, availability, isAvailable } from './availability';
+export type {
+  Command,
+  CommandBuildOptions,
+  CommandDefinition,
+  TargetPlatform,
+} from './define';
+export { CommandError, type CommandErrorCode } from './errors';
+export * from './generated/builders';
+export { type RequestType, schemaRelease } from './generated/registry';
 export {
   buildCommand,
   type DefinitionOf,
@@ -26,4 +27,6 @@ export {
 } from './lookup';
 export { decodeReportDictFor, decodeReportFor, type TypedReport } from './report';
 export type { OsName, OsSupport, Support, SupportMode } from './support';
-export { encodeCommand, rawCommand } from '@mdmkit/protocol';
+export { unchecked } from './unchecked';
+export { compareVersions } from './versions';
+export { encodeCommand, isMdmkitError, rawCommand } from '@mdmkit/protocol';

@@ -1,5 +1,6 @@
-import { type BuildOptions, type Command, ProtocolError } from '@mdmkit/protocol';
-import type { CommandDefinition } from './define';
+import type { Command } from '@mdmkit/protocol';
+import type { CommandBuildOptions, CommandDefinition } from './define';
+import { CommandError } from './errors';
 import { commandDefinitions, type RequestType } from './generated/registry';
 
 /** The definition of a RequestType, with payload and response types. */
@@ -13,7 +14,14 @@ export type PayloadOf<R extends RequestType> =
 export type ResponseOf<R extends RequestType> =
   DefinitionOf<R> extends CommandDefinition<string, object, infer Res> ? Res : never;
 
-/** True when the schemas describe this RequestType. */
+/**
+ * True when the schemas describe this RequestType.
+ *
+ * @example
+ * ```ts
+ * if (!isKnownRequestType(stored.requestType)) return decodeReport(body);
+ * ```
+ */
 export function isKnownRequestType(requestType: string): requestType is RequestType {
   return Object.hasOwn(commandDefinitions, requestType);
 }
@@ -32,7 +40,14 @@ export function getCommand(requestType: string): CommandDefinition | undefined {
   return isKnownRequestType(requestType) ? (commandDefinitions[requestType] as CommandDefinition) : undefined;
 }
 
-/** Every RequestType of the schema release, sorted. */
+/**
+ * Every RequestType of the schema release, sorted.
+ *
+ * @example
+ * ```ts
+ * listRequestTypes().length; // 66 in the pinned schema release
+ * ```
+ */
 export function listRequestTypes(): RequestType[] {
   return (Object.keys(commandDefinitions) as RequestType[]).sort();
 }
@@ -40,8 +55,9 @@ export function listRequestTypes(): RequestType[] {
 /**
  * Builds a command chosen at run time, validating the payload against its schema.
  *
- * @throws ProtocolError `UNKNOWN_COMMAND` for a RequestType no schema describes (use `rawCommand`),
- * `INVALID_COMMAND` when the payload does not match.
+ * @throws CommandError `UNKNOWN_COMMAND` for a RequestType no schema describes (use `rawCommand`),
+ * `INVALID_COMMAND` when the payload does not match, `KEY_NOT_AVAILABLE` for a key not available on
+ * `options.platform`.
  * @example
  * ```ts
  * const cmd = buildCommand('DeviceInformation', { Queries: ['OSVersion'] });
@@ -50,13 +66,17 @@ export function listRequestTypes(): RequestType[] {
 export function buildCommand<R extends RequestType>(
   requestType: R,
   payload: PayloadOf<R>,
-  options?: BuildOptions,
+  options?: CommandBuildOptions,
 ): Command<R, PayloadOf<R>>;
-export function buildCommand(requestType: string, payload?: object, options?: BuildOptions): Command;
-export function buildCommand(requestType: string, payload: object = {}, options?: BuildOptions): Command {
+export function buildCommand(requestType: string, payload?: object, options?: CommandBuildOptions): Command;
+export function buildCommand(
+  requestType: string,
+  payload: object = {},
+  options?: CommandBuildOptions,
+): Command {
   const def = getCommand(requestType);
   if (!def) {
-    throw new ProtocolError('UNKNOWN_COMMAND', `no schema for RequestType ${requestType}; use rawCommand`, {
+    throw new CommandError('UNKNOWN_COMMAND', `no schema for RequestType ${requestType}; use rawCommand`, {
       keyPath: ['Command', 'RequestType'],
     });
   }

@@ -1,52 +1,73 @@
-import { type DecodedReport, decodeReportDict, ProtocolError, parseBody, validate } from '@mdmkit/protocol';
 import type { PlistDict } from '@mdmkit/plist';
-import { getCommand, type ResponseOf } from './lookup';
+import { type DecodedReport, decodeReportDict, type ProtocolIssue } from '@mdmkit/protocol';
+import { checkValue, parseBody } from '@mdmkit/protocol/schema';
+import { asCommandError, CommandError } from './errors';
 import type { RequestType } from './generated/registry';
+import { getCommand, type ResponseOf } from './lookup';
 
-/** A report with its command-specific keys validated against the command's response schema. */
+/**
+ * A report with its command-specific keys checked against the command's response schema. Nothing
+ * the device sent is dropped: `payload` is the whole dictionary, `response` is present only when
+ * it matches the schema, and `issues` says where it does not.
+ */
 export interface TypedReport<R extends RequestType> extends DecodedReport {
   requestType: R;
   /**
-   * The validated response keys; present when `Status` is `Acknowledged` and the command has
-   * response keys (`undefined` for commands answered with the bare report).
+   * The response keys, typed; present when `Status` is `Acknowledged`, the command has response
+   * keys, and they match the schema. When they do not, `response` is absent, `responseIssues`
+   * lists why, and the keys are in `payload` as sent.
    */
   response?: ResponseOf<R>;
+  /** Where the response keys differ from the schema (key path, expected, got); also in `issues`. */
+  responseIssues: ProtocolIssue[];
 }
 
 /**
  * Decodes the report of a command whose RequestType the server knows (it queued the command):
- * protocol's envelope plus the typed, validated response.
+ * protocol's envelope plus the typed response. A response that does not match the schema (a value
+ * from a newer OS, a number out of range, a string where a number was expected) is never an error:
+ * the report comes back with `response` absent, the dictionary in `payload` and the problems in
+ * `responseIssues`, so the CommandUUID and Status are never lost.
  *
- * @throws ProtocolError `INVALID_MESSAGE` with the key path (e.g. `['QueryResponses', 'OSVersion']`),
- * `UNKNOWN_COMMAND` for a RequestType no schema describes (use `decodeReport`).
+ * @throws CommandError `UNKNOWN_COMMAND` for a RequestType no schema describes (use `decodeReport`);
+ * `INVALID_PLIST`, `INVALID_MESSAGE` or `MISSING_IDENTITY` when the envelope itself is unusable.
  * @example
  * ```ts
  * const report = decodeReportFor('DeviceInformation', body);
  * if (report.response) console.log(report.response.QueryResponses.OSVersion);
+ * else if (report.responseIssues.length) log.warn('kept as sent', report.responseIssues);
  * ```
  */
 export function decodeReportFor<R extends RequestType>(
   requestType: R,
   body: Uint8Array | string,
 ): TypedReport<R> {
-  return decodeReportDictFor(requestType, parseBody(body, `${requestType} report`));
+  const dict = asCommandError(() => parseBody(body, `${requestType} report`));
+  return decodeReportDictFor(requestType, dict);
 }
 
-/** {@link decodeReportFor} for a dictionary that is already parsed. */
+/**
+ * {@link decodeReportFor} for a dictionary that is already parsed.
+ *
+ * @example
+ * ```ts
+ * const report = decodeReportDictFor('ProfileList', parse(body) as PlistDict);
+ * ```
+ */
 export function decodeReportDictFor<R extends RequestType>(requestType: R, dict: PlistDict): TypedReport<R> {
   const def = getCommand(requestType as string);
   if (!def) {
-    throw new ProtocolError('UNKNOWN_COMMAND', `no schema for RequestType ${requestType}; use decodeReport`);
+    throw new CommandError('UNKNOWN_COMMAND', `no schema for RequestType ${requestType}; use decodeReport`);
   }
-  const report: DecodedReport = decodeReportDict(dict);
-  const out: TypedReport<R> = {
-    envelope: report.envelope,
-    enrollment: report.enrollment,
-    payload: report.payload,
-    requestType,
-  };
+  const report = asCommandError(() => decodeReportDict(dict));
+  const out: TypedReport<R> = { ...report, requestType, responseIssues: [] };
   if (report.envelope.Status === 'Acknowledged' && def.response) {
-    out.response = validate(def.response, dict, 'INVALID_MESSAGE', `${requestType} report`) as ResponseOf<R>;
+    const issues = checkValue(def.response, dict);
+    if (issues.length === 0) out.response = dict as ResponseOf<R>;
+    else {
+      out.responseIssues = issues;
+      out.issues = [...report.issues, ...issues];
+    }
   }
   return out;
 }

@@ -57,19 +57,17 @@ export function arbitraryFor(schema: z.ZodType, depth = 0): fc.Arbitrary<unknown
       return fc.oneof(...(def.options as z.ZodType[]).map((o) => arbitraryFor(o, depth)));
     case 'object': {
       const shape = def.shape as Record<string, Any>;
+      // Past MAX_DEPTH only required keys are generated, so samples of recursive schemas stay small.
+      const deep = depth >= MAX_DEPTH;
       const arbs: Record<string, fc.Arbitrary<unknown>> = {};
       const required: string[] = [];
       for (const [k, v] of Object.entries(shape)) {
+        const optional = v._zod.def.type === 'optional';
+        if (deep && optional) continue;
         arbs[k] = arbitraryFor(v, depth + 1);
-        if (v._zod.def.type !== 'optional') required.push(k);
+        if (!optional) required.push(k);
       }
-      // Deep optional subtrees are cut off so samples stay small.
-      return fc.record(arbs, { requiredKeys: depth >= MAX_DEPTH ? required : required }).map((o) => {
-        if (depth < MAX_DEPTH) return o;
-        const out: Record<string, unknown> = {};
-        for (const k of required) out[k] = (o as Record<string, unknown>)[k];
-        return out;
-      });
+      return fc.record(arbs, { requiredKeys: required });
     }
     default:
       throw new Error(`arbitraryFor: unsupported zod type ${def.type}`);

@@ -4,13 +4,13 @@ import {
   ALL_ACCESS_RIGHTS,
   accessRightBits,
   availability,
-  commandDefinitions,
   compareVersions,
   hasAccessRights,
   isAvailable,
   knownAccessRightNames,
   requiredAccessRights,
 } from '../src/index';
+import { commandDefinitions } from '../src/schemas';
 
 describe('isAvailable', () => {
   it('checks OS and version', () => {

@@ -1,9 +1,10 @@
 import { parse, type PlistDict } from '@mdmkit/plist';
-import { encodeCommand, ProtocolError } from '@mdmkit/protocol';
+import { encodeCommand } from '@mdmkit/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as api from '../src/index';
-import { buildCommand, commandDefinitions, getCommand, listRequestTypes, rawCommand } from '../src/index';
+import { buildCommand, CommandError, getCommand, listRequestTypes, rawCommand } from '../src/index';
+import { commandDefinitions } from '../src/schemas';
 import { arbitraryFor, fuzzRuns } from './arbitrary';
 
 const camel = (rt: string) => {
@@ -20,7 +21,7 @@ describe('every command: build from a generated sample, encode, decode, validate
   for (const rt of listRequestTypes()) {
     it(rt, () => {
       const def = getCommand(rt);
-      const builder = (api as unknown as Record<string, unknown>)[camel(rt)];
+      const builder = (api as unknown as Record<string, unknown>)[`${camel(rt)}Command`];
       expect(typeof builder).toBe('function');
       fc.assert(
         fc.property(arbitraryFor(def.payload), (payload) => {
@@ -42,26 +43,27 @@ describe('every command: build from a generated sample, encode, decode, validate
 
 describe('builders', () => {
   it('produce a Command with a fresh UUID, or the given one', () => {
-    const a = api.deviceInformation({ Queries: ['OSVersion', 'SerialNumber'] });
-    const b = api.deviceInformation({ Queries: ['OSVersion'] });
+    const a = api.deviceInformationCommand({ Queries: ['OSVersion', 'SerialNumber'] });
+    const b = api.deviceInformationCommand({ Queries: ['OSVersion'] });
     expect(a.Command).toEqual({ RequestType: 'DeviceInformation', Queries: ['OSVersion', 'SerialNumber'] });
     expect(a.CommandUUID).not.toBe(b.CommandUUID);
-    expect(api.eraseDevice({ PIN: '123456' }, { commandUUID: 'X' }).CommandUUID).toBe('X');
-    expect(api.profileList().Command.RequestType).toBe('ProfileList');
+    expect(api.eraseDeviceCommand({ PIN: '123456' }, { commandUUID: 'X' }).CommandUUID).toBe('X');
+    expect(api.profileListCommand().Command.RequestType).toBe('ProfileList');
     const payload = new TextEncoder().encode('<plist/>');
-    expect(api.installProfile({ Payload: payload }).Command.Payload).toBe(payload);
+    expect(api.installProfileCommand({ Payload: payload }).Command.Payload).toBe(payload);
     expect(
-      api.rotateFileVaultKey({ KeyType: 'personal', FileVaultUnlock: { Password: 'p' } }).Command.KeyType,
+      api.rotateFileVaultKeyCommand({ KeyType: 'personal', FileVaultUnlock: { Password: 'p' } }).Command
+        .KeyType,
     ).toBe('personal');
   });
 
   it('reject invalid payloads with INVALID_COMMAND and the key path', () => {
     const cases: [() => unknown, (string | number)[]][] = [
-      [() => api.deviceInformation({ Queries: ['NoSuchQuery' as never] }), ['Command', 'Queries', 0]],
-      [() => api.installProfile({} as never), ['Command', 'Payload']],
-      [() => api.eraseDevice({ PIN: 123456 as never }), ['Command', 'PIN']],
+      [() => api.deviceInformationCommand({ Queries: ['NoSuchQuery' as never] }), ['Command', 'Queries', 0]],
+      [() => api.installProfileCommand({} as never), ['Command', 'Payload']],
+      [() => api.eraseDeviceCommand({ PIN: 123456 as never }), ['Command', 'PIN']],
       [
-        () => api.settings({ Settings: [{ Item: 'Bluetooth', Enabled: 'yes' as never }] }),
+        () => api.settingsCommand({ Settings: [{ Item: 'Bluetooth', Enabled: 'yes' as never }] }),
         ['Command', 'Settings', 0, 'Enabled'],
       ],
     ];
@@ -70,15 +72,15 @@ describe('builders', () => {
         fn();
         throw new Error('expected failure');
       } catch (e) {
-        expect(e).toBeInstanceOf(ProtocolError);
-        expect((e as ProtocolError).code).toBe('INVALID_COMMAND');
-        expect((e as ProtocolError).keyPath).toEqual(path);
+        expect(e).toBeInstanceOf(CommandError);
+        expect((e as CommandError).code).toBe('INVALID_COMMAND');
+        expect((e as CommandError).keyPath).toEqual(path);
       }
     }
   });
 
   it('Settings items are discriminated by Item (19 item types)', () => {
-    const cmd = api.settings({
+    const cmd = api.settingsCommand({
       Settings: [
         { Item: 'DeviceName', DeviceName: 'Lab iPad 7' },
         { Item: 'Bluetooth', Enabled: true },
@@ -86,7 +88,7 @@ describe('builders', () => {
       ],
     });
     expect(cmd.Command.Settings).toHaveLength(3);
-    expect(() => api.settings({ Settings: [{ Item: 'NoSuchItem' } as never] })).toThrow(ProtocolError);
+    expect(() => api.settingsCommand({ Settings: [{ Item: 'NoSuchItem' } as never] })).toThrow(CommandError);
     const def = commandDefinitions.Settings.payload as unknown as {
       _zod: {
         def: {
@@ -104,7 +106,7 @@ describe('builders', () => {
   });
 
   it('keeps unknown payload keys (loose objects)', () => {
-    const cmd = api.deviceLock({ Message: 'Lost', FutureKey: 1 } as never);
+    const cmd = api.deviceLockCommand({ Message: 'Lost', FutureKey: 1 } as never);
     expect((cmd.Command as unknown as Record<string, unknown>).FutureKey).toBe(1);
   });
 
@@ -113,7 +115,7 @@ describe('builders', () => {
       RequestType: 'DeviceLock',
       PIN: '111111',
     });
-    expect(() => buildCommand('FutureCommand', {})).toThrow(ProtocolError);
+    expect(() => buildCommand('FutureCommand', {})).toThrow(CommandError);
     const raw = rawCommand('FutureCommand', { Anything: [1, 'two'] });
     expect(parse(encodeCommand(raw))).toMatchObject({
       Command: { RequestType: 'FutureCommand', Anything: [1, 'two'] },

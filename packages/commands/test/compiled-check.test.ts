@@ -1,4 +1,5 @@
-import { checkinSchemas, compileCheck, ReportEnvelopeSchema } from '@mdmkit/protocol';
+import { checkinSchemas } from '@mdmkit/protocol';
+import { compileCheck, ReportEnvelopeSchema } from '@mdmkit/protocol/schema';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';

@@ -1,7 +1,8 @@
 import { buildXml, type PlistDict } from '@mdmkit/plist';
-import { compileCheck, decodeCheckin, ProtocolError } from '@mdmkit/protocol';
+import { decodeCheckin } from '@mdmkit/protocol';
+import { compileCheck } from '@mdmkit/protocol/schema';
 import { describe, expect, it } from 'vitest';
-import { decodeReportFor, getCommand, scheduleOSUpdate } from '../src/index';
+import { CommandError, decodeReportFor, getCommand, scheduleOSUpdateCommand } from '../src/index';
 
 const report = (extra: PlistDict) =>
   buildXml({ CommandUUID: 'CMD-1', Status: 'Acknowledged', UDID: 'UDID-1', ...extra });
@@ -10,12 +11,17 @@ function expectError(fn: () => unknown, code: string, keyPath: (string | number)
   try {
     fn();
   } catch (e) {
-    expect(e).toBeInstanceOf(ProtocolError);
-    expect((e as ProtocolError).code).toBe(code);
-    expect((e as ProtocolError).keyPath).toEqual(keyPath);
+    expect(e).toBeInstanceOf(CommandError);
+    expect((e as CommandError).code).toBe(code);
+    expect((e as CommandError).keyPath).toEqual(keyPath);
     return;
   }
-  throw new Error('expected a ProtocolError');
+  throw new Error('expected a CommandError');
+}
+
+function expectIssue(report: { response?: unknown; responseIssues: { path: unknown[] }[] }, path: unknown[]) {
+  expect(report.response).toBeUndefined();
+  expect(report.responseIssues.map((i) => i.path)).toEqual([path]);
 }
 
 describe('enum values newer than the schema release', () => {
@@ -36,7 +42,7 @@ describe('enum values newer than the schema release', () => {
     expect(q.ProductName).toBe('iPhone99,1');
   });
 
-  it('string enums in responses keep new values and still reject other types', () => {
+  it('string enums in responses keep new values; other types are listed as issues', () => {
     const r = decodeReportFor(
       'ScheduleOSUpdate',
       report({
@@ -53,18 +59,15 @@ describe('enum values newer than the schema release', () => {
       report({ SecurityInfo: { SecureBoot: { SecureBootLevel: 'paranoid' } } }),
     );
     expect(s.response!.SecurityInfo.SecureBoot?.SecureBootLevel).toBe('paranoid');
-    expectError(
-      () =>
-        decodeReportFor(
-          'ScheduleOSUpdate',
-          report({ UpdateResults: [{ ProductKey: 'k', InstallAction: 3, Status: 'Idle' }] }),
-        ),
-      'INVALID_MESSAGE',
+    expectIssue(
+      decodeReportFor(
+        'ScheduleOSUpdate',
+        report({ UpdateResults: [{ ProductKey: 'k', InstallAction: 3, Status: 'Idle' }] }),
+      ),
       ['UpdateResults', 0, 'InstallAction'],
     );
-    expectError(
-      () => decodeReportFor('DeviceInformation', report({ QueryResponses: { CellularTechnology: 'LTE' } })),
-      'INVALID_MESSAGE',
+    expectIssue(
+      decodeReportFor('DeviceInformation', report({ QueryResponses: { CellularTechnology: 'LTE' } })),
       ['QueryResponses', 'CellularTechnology'],
     );
   });
@@ -79,14 +82,16 @@ describe('enum values newer than the schema release', () => {
 
   it('command builders still reject values outside the schema', () => {
     const update = { ProductKey: 'k', InstallAction: 'InstallASAP' as const };
-    expect(scheduleOSUpdate({ Updates: [update] }).Command.Updates[0]!.InstallAction).toBe('InstallASAP');
+    expect(scheduleOSUpdateCommand({ Updates: [update] }).Command.Updates[0]!.InstallAction).toBe(
+      'InstallASAP',
+    );
     expectError(
-      () => scheduleOSUpdate({ Updates: [{ ...update, InstallAction: 'InstallTomorrow' as never }] }),
+      () => scheduleOSUpdateCommand({ Updates: [{ ...update, InstallAction: 'InstallTomorrow' as never }] }),
       'INVALID_COMMAND',
       ['Command', 'Updates', 0, 'InstallAction'],
     );
     expectError(
-      () => scheduleOSUpdate({ Updates: [{ ...update, Priority: 'Medium' as never }] }),
+      () => scheduleOSUpdateCommand({ Updates: [{ ...update, Priority: 'Medium' as never }] }),
       'INVALID_COMMAND',
       ['Command', 'Updates', 0, 'Priority'],
     );

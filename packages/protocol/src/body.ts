@@ -1,7 +1,15 @@
 import { type PlistDict, parse } from '@mdmkit/plist';
 import { ProtocolError } from './errors';
 
-/** True for a plist dictionary (a plain object, not an array, date, data, real or uid). */
+/**
+ * True for a plist dictionary (a plain object, not an array, date, data, real or uid).
+ *
+ * @example
+ * ```ts
+ * isPlistDict({ UDID: 'x' }); // true
+ * isPlistDict([1, 2]); // false
+ * ```
+ */
 export function isPlistDict(v: unknown): v is PlistDict {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
   const proto = Object.getPrototypeOf(v);
@@ -11,6 +19,11 @@ export function isPlistDict(v: unknown): v is PlistDict {
 /**
  * Parses a request body (XML or binary plist) into its top-level dictionary. Reals are decoded as
  * plain numbers so that schemas see numbers. Any parse failure becomes `INVALID_PLIST`.
+ *
+ * @example
+ * ```ts
+ * const dict = parseBody(await request.bytes(), 'check-in'); // PlistDict
+ * ```
  */
 export function parseBody(body: Uint8Array | string, what: string): PlistDict {
   let value: unknown;

@@ -15,7 +15,7 @@ import {
   type UserAuthenticateMessage,
 } from './generated/checkin';
 import { type IdentityBlock, IdentityBlockSchema } from './identity';
-import { validate } from './validate';
+import { describeValue, validate } from './validate';
 
 /** The typed message of each known MessageType. */
 export interface CheckinMessages {
@@ -85,7 +85,14 @@ export function decodeCheckin(body: Uint8Array | string): DecodedCheckin {
   return decodeCheckinDict(raw);
 }
 
-/** {@link decodeCheckin} for a dictionary that is already parsed. */
+/**
+ * {@link decodeCheckin} for a dictionary that is already parsed.
+ *
+ * @example
+ * ```ts
+ * const checkin = decodeCheckinDict(parse(body) as PlistDict);
+ * ```
+ */
 export function decodeCheckinDict(raw: PlistDict): DecodedCheckin {
   const t = raw.MessageType;
   if (typeof t !== 'string') {
@@ -115,7 +122,12 @@ export function decodeCheckinDict(raw: PlistDict): DecodedCheckin {
 function invalidMessageType(t: unknown): never {
   throw new ProtocolError(
     'INVALID_MESSAGE',
-    `check-in: MessageType: expected string, received ${t === undefined ? 'nothing' : typeof t}`,
-    { keyPath: ['MessageType'], issues: [{ path: ['MessageType'], message: 'expected string' }] },
+    `check-in: MessageType: expected string, got ${describeValue(t)}`,
+    {
+      keyPath: ['MessageType'],
+      issues: [
+        { path: ['MessageType'], expected: 'string', got: describeValue(t), message: 'expected string' },
+      ],
+    },
   );
 }

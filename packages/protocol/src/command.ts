@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { parseBody } from './body';
 import { ProtocolError } from './errors';
 import { validate } from './validate';
-import { emptyResponse, PLIST_CONTENT_TYPE, plistBytes, type WireResponse } from './wire';
+import { emptyResponse, PLIST_CONTENT_TYPE, plistBytes, toPlistValue, type WireResponse } from './wire';
 
 /**
  * A command as it travels to the device: `{ CommandUUID, Command: { RequestType, ...payload } }`.
@@ -27,7 +27,10 @@ const CommandEnvelopeSchema = z.looseObject({
 
 /**
  * Wraps a payload in the command envelope without any schema check: the raw path for commands no
- * schema describes yet. Prefer the typed builders of @mdmkit/commands.
+ * schema describes yet. Prefer the typed builders of @mdmkit/commands. The payload is copied; a value
+ * no plist can carry (a function, `null`, a container that contains itself) is refused.
+ *
+ * @throws ProtocolError `INVALID_COMMAND` with the key path (e.g. `['Command', 'Items', 0]`).
  *
  * @example
  * ```ts
@@ -45,9 +48,15 @@ export function rawCommand<R extends string>(
   const commandUUID = options.commandUUID ?? randomUUID();
   if (!commandUUID)
     throw new ProtocolError('INVALID_COMMAND', 'CommandUUID must not be empty', { keyPath: ['CommandUUID'] });
-  // RequestType first on the wire, and never overridden by a payload key of the same name.
+  // RequestType first on the wire, and never overridden by a payload key of the same name. Values
+  // are copied through toPlistValue so that what cannot be sent is refused here, with its path.
   const body: Record<string, unknown> = { RequestType: requestType };
-  for (const [k, v] of Object.entries(payload)) if (k !== 'RequestType') body[k] = v;
+  const copied = toPlistValue(payload, ['Command']) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(copied)) {
+    if (k !== 'RequestType') {
+      Object.defineProperty(body, k, { value: v, enumerable: true, writable: true, configurable: true });
+    }
+  }
   return { CommandUUID: commandUUID, Command: body as { RequestType: R } };
 }
 
@@ -80,6 +89,12 @@ export function commandResponse(command?: Command<string, object>): WireResponse
 /**
  * Decodes a command envelope (what a device receives), checking `CommandUUID` and `RequestType`
  * only. Used by virtual devices and for commands queued as raw plists.
+ *
+ * @example
+ * ```ts
+ * const { CommandUUID, Command } = decodeCommand(bytesFromServer);
+ * if (Command.RequestType === 'DeviceInformation') answer(CommandUUID);
+ * ```
  */
 export function decodeCommand(body: Uint8Array | string): Command {
   const dict = parseBody(body, 'command');

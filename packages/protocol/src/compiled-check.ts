@@ -21,6 +21,12 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
  * predicate is never looser than the schema. On the hot path (check-ins, reports) this replaces
  * zod's parse, which builds a copy of every object; zod runs only when the predicate fails, to
  * produce issues with key paths.
+ *
+ * @example
+ * ```ts
+ * const isReport = compileCheck(ReportEnvelopeSchema);
+ * isReport({ UDID: 'x', Status: 'Idle' }); // true
+ * ```
  */
 export function compileCheck(schema: z.ZodType): Check {
   const hit = cache.get(schema);

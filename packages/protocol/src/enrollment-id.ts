@@ -35,10 +35,13 @@ export interface ResolvedEnrollment {
  * | User Enrollment user | `EnrollmentID:EnrollmentUserID` |
  * | Shared iPad user | `UDID:UserShortName` |
  *
- * `UDID` wins over `EnrollmentID` when both are present.
+ * The rules are NanoMDM's, case for case: an empty string counts as absent; `UDID` wins over
+ * `EnrollmentID`; a user is a Shared iPad user only when `UserID` equals
+ * {@link SHARED_IPAD_USER_ID} exactly (any other spelling is an ordinary user id), and then the user
+ * part is `UserShortName` as sent, empty when the device left it out (`UDID:`). Ids are never
+ * trimmed or case-folded.
  *
- * @throws ProtocolError `MISSING_IDENTITY` when neither `UDID` nor `EnrollmentID` is present, or a
- * Shared iPad user message lacks `UserShortName`.
+ * @throws ProtocolError `MISSING_IDENTITY` when neither `UDID` nor `EnrollmentID` is a non-empty string.
  * @example
  * ```ts
  * resolveEnrollmentId({ UDID: 'A1B2', UserID: 'F151-...' });
@@ -49,14 +52,9 @@ export function resolveEnrollmentId(msg: IdentityBlock): ResolvedEnrollment {
   if (msg.UDID) {
     const deviceId = msg.UDID;
     if (!msg.UserID) return { id: deviceId, type: 'device', deviceId, userChannel: false };
-    if (msg.UserID.toUpperCase() === SHARED_IPAD_USER_ID) {
-      if (!msg.UserShortName) {
-        throw new ProtocolError('MISSING_IDENTITY', 'Shared iPad user message without UserShortName', {
-          keyPath: ['UserShortName'],
-        });
-      }
+    if (msg.UserID === SHARED_IPAD_USER_ID) {
       return {
-        id: `${deviceId}:${msg.UserShortName}`,
+        id: `${deviceId}:${msg.UserShortName ?? ''}`,
         type: 'shared-ipad-user',
         deviceId,
         userChannel: true,

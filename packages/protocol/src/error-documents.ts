@@ -76,7 +76,14 @@ export function softwareUpdateRequired(
   );
 }
 
-/** 403 `com.apple.watch.pairing.token.missing`: the watch must fetch a pairing token first. */
+/**
+ * 403 `com.apple.watch.pairing.token.missing`: the watch must fetch a pairing token first.
+ *
+ * @example
+ * ```ts
+ * return watchPairingTokenMissing({ details: { 'security-token': pairingToken } });
+ * ```
+ */
 export function watchPairingTokenMissing(
   fields: ErrorDocumentFields<WatchPairingTokenMissingErrorDocument>,
   options?: ErrorDocumentOptions,
@@ -88,7 +95,14 @@ export function watchPairingTokenMissing(
   );
 }
 
-/** 403 `com.apple.well-known.failed`: the service discovery step of account-driven enrollment failed. */
+/**
+ * 403 `com.apple.well-known.failed`: the service discovery step of account-driven enrollment failed.
+ *
+ * @example
+ * ```ts
+ * return wellKnownFailed({ description: 'no service for this domain' });
+ * ```
+ */
 export function wellKnownFailed(
   fields: ErrorDocumentFields<WellKnownFailedErrorDocument> = {},
   options?: ErrorDocumentOptions,

@@ -1,4 +1,3 @@
-export { isPlistDict, parseBody } from './body';
 export {
   type DecodedCheckin,
   decodeCheckin,
@@ -32,15 +31,13 @@ export {
 export { isMdmkitError, ProtocolError, type ProtocolErrorCode, type ProtocolIssue } from './errors';
 export * from './generated/checkin';
 export * from './generated/errors';
-export { type IdentityBlock, IdentityBlockSchema, identityShape } from './identity';
+export type { IdentityBlock } from './identity';
 export {
   type DecodedReport,
   decodeReport,
   decodeReportDict,
   type ErrorChainItem,
-  ErrorChainItemSchema,
   type ReportEnvelope,
-  ReportEnvelopeSchema,
   type ReportStatus,
 } from './report';
 export {
@@ -52,10 +49,7 @@ export {
   userAuthenticateChallenge,
   userAuthenticateToken,
 } from './responses';
-export { plistData, plistDate } from './schema-helpers';
-export { type Check, compileCheck } from './compiled-check';
-export { validate } from './validate';
-export { emptyResponse, plistBytes, plistResponse, toPlistValue, type WireResponse } from './wire';
+export { emptyResponse, plistBytes, plistResponse, type WireResponse } from './wire';
 export {
   type DeviceIdentity,
   type DeviceIdentityOptions,

@@ -1,18 +1,22 @@
 import type { PlistDict } from '@mdmkit/plist';
 import { z } from 'zod';
-import { parseBody } from './body';
+import { isPlistDict, parseBody } from './body';
 import { type ResolvedEnrollment, resolveEnrollmentId } from './enrollment-id';
-import { ProtocolError } from './errors';
+import type { ProtocolIssue } from './errors';
 import { type IdentityBlock, identityShape } from './identity';
-import { validate } from './validate';
+import { checkValue, describeValue, throwIssues, validate } from './validate';
 
 /** Status of a device's answer on the command channel. */
 export type ReportStatus = 'Acknowledged' | 'Error' | 'CommandFormatError' | 'Idle' | 'NotNow';
 
-/** One link of an error chain, innermost cause last. */
+/**
+ * One link of an error chain, innermost cause last, as the device sent it. Apple lists `ErrorCode`
+ * and `ErrorDomain` in every item; an item that lacks one (or carries another type) is still kept,
+ * and the gap is listed in the report's `issues`.
+ */
 export interface ErrorChainItem {
-  ErrorCode: number;
-  ErrorDomain: string;
+  ErrorCode?: number;
+  ErrorDomain?: string;
   LocalizedDescription?: string;
   USEnglishDescription?: string;
 }
@@ -22,41 +26,58 @@ export interface ReportEnvelope extends IdentityBlock {
   Status: ReportStatus;
   /** Absent only when `Status` is `Idle`. */
   CommandUUID?: string;
+  /** The error chain as sent (present when the device sent an array). */
   ErrorChain?: ErrorChainItem[];
 }
 
-export const ErrorChainItemSchema: z.ZodType<ErrorChainItem> = z.looseObject({
-  ErrorCode: z.number(),
-  ErrorDomain: z.string(),
-  LocalizedDescription: z.string().optional(),
-  USEnglishDescription: z.string().optional(),
-});
+/** What Apple documents for one error-chain item; reports are checked against it, never refused. */
+export const ErrorChainItemSchema: z.ZodType<Required<Pick<ErrorChainItem, 'ErrorCode' | 'ErrorDomain'>>> =
+  z.looseObject({
+    ErrorCode: z.number(),
+    ErrorDomain: z.string(),
+    LocalizedDescription: z.string().optional(),
+    USEnglishDescription: z.string().optional(),
+  });
 
-export const ReportEnvelopeSchema: z.ZodType<ReportEnvelope> = z.looseObject({
+/** The part of a report without which it cannot be attributed: who, which command, which status. */
+export const ReportEnvelopeSchema = z.looseObject({
   ...identityShape,
   Status: z.enum(['Acknowledged', 'Error', 'CommandFormatError', 'Idle', 'NotNow']),
   CommandUUID: z.string().optional(),
-  ErrorChain: z.array(ErrorChainItemSchema).optional(),
 });
 
-/** A decoded report: the validated envelope plus the whole dictionary as received. */
+/**
+ * A decoded report: the envelope, the enrollment, the whole dictionary as received, and the list of
+ * places where the report does not match Apple's schema. A report is never refused for what lies
+ * outside its envelope.
+ */
 export interface DecodedReport {
   envelope: ReportEnvelope;
   enrollment: ResolvedEnrollment;
-  /** Every key of the report, including the command-specific response keys. */
+  /** Every key of the report exactly as received, including the command-specific response keys. */
   payload: PlistDict;
+  /**
+   * Places where the report differs from Apple's schema (key path, expected, got), e.g. an
+   * `ErrorChain` item without `ErrorDomain`. Empty for a report that matches.
+   */
+  issues: ProtocolIssue[];
 }
 
 /**
- * Decodes a report (the body a device sends to the server URL): the envelope is validated and typed,
- * the command-specific keys stay in `payload` (see `decodeReportFor` in @mdmkit/commands for typed
- * responses).
+ * Decodes a report (the body a device sends to the server URL). The envelope — identity,
+ * `CommandUUID`, `Status` — must be well-formed, or the report cannot be attributed and a
+ * {@link ProtocolError} is thrown. Everything else is kept as sent: an `ErrorChain` that does not
+ * match Apple's schema is still in `envelope.ErrorChain` (when it is an array) with its problems in
+ * `issues`, and the command-specific keys stay in `payload` (see `decodeReportFor` in
+ * @mdmkit/commands for typed responses).
  *
- * @throws ProtocolError `INVALID_PLIST`, `INVALID_MESSAGE` (with key path) or `MISSING_IDENTITY`.
+ * @throws ProtocolError `INVALID_PLIST`, `INVALID_MESSAGE` (an envelope key missing or of the wrong
+ * type, with its key path) or `MISSING_IDENTITY`.
  * @example
  * ```ts
  * const report = decodeReport(body);
- * if (report.envelope.Status === 'Idle') return commandResponse(await queue.next(report.enrollment.id));
+ * await results.store(report.enrollment.id, report.envelope.CommandUUID, report.payload);
+ * if (report.issues.length) log.warn('report differs from the schema', report.issues);
  * if (report.envelope.Status === 'Error') log(report.envelope.ErrorChain?.[0]?.ErrorDomain);
  * ```
  */
@@ -64,18 +85,54 @@ export function decodeReport(body: Uint8Array | string): DecodedReport {
   return decodeReportDict(parseBody(body, 'report'));
 }
 
-/** {@link decodeReport} for a dictionary that is already parsed. */
+/**
+ * {@link decodeReport} for a dictionary that is already parsed.
+ *
+ * @example
+ * ```ts
+ * const report = decodeReportDict(parse(body) as PlistDict);
+ * ```
+ */
 export function decodeReportDict(payload: PlistDict): DecodedReport {
-  const envelope = validate(ReportEnvelopeSchema, payload, 'INVALID_MESSAGE', 'report');
+  const envelope = validate(ReportEnvelopeSchema, payload, 'INVALID_MESSAGE', 'report') as ReportEnvelope;
   if (envelope.Status !== 'Idle' && !envelope.CommandUUID) {
-    throw new ProtocolError(
-      'INVALID_MESSAGE',
-      `report: CommandUUID: required when Status is ${envelope.Status}`,
+    throwIssues('INVALID_MESSAGE', 'report', [
       {
-        keyPath: ['CommandUUID'],
-        issues: [{ path: ['CommandUUID'], message: 'required' }],
+        path: ['CommandUUID'],
+        expected: `non-empty string when Status is ${envelope.Status}`,
+        got: describeValue(payload.CommandUUID),
+        message: `required when Status is ${envelope.Status}`,
       },
-    );
+    ]);
   }
-  return { envelope, enrollment: resolveEnrollmentId(envelope), payload };
+  const enrollment = resolveEnrollmentId(envelope);
+  const issues = errorChainIssues(payload.ErrorChain);
+  if (payload.ErrorChain === undefined || Array.isArray(payload.ErrorChain)) {
+    return { envelope, enrollment, payload, issues };
+  }
+  // An ErrorChain that is not an array stays in `payload` only, so the envelope's type holds.
+  const { ErrorChain: _, ...rest } = envelope;
+  return { envelope: rest as ReportEnvelope, enrollment, payload, issues };
+}
+
+function errorChainIssues(chain: unknown): ProtocolIssue[] {
+  if (chain === undefined) return [];
+  if (!Array.isArray(chain)) {
+    return [
+      { path: ['ErrorChain'], expected: 'array', got: describeValue(chain), message: 'expected an array' },
+    ];
+  }
+  const issues: ProtocolIssue[] = [];
+  for (let i = 0; i < chain.length; i++) {
+    const item = chain[i];
+    if (!isPlistDict(item)) {
+      issues.push({
+        path: ['ErrorChain', i],
+        expected: 'dictionary',
+        got: describeValue(item),
+        message: 'expected a dictionary',
+      });
+    } else issues.push(...checkValue(ErrorChainItemSchema, item, ['ErrorChain', i]));
+  }
+  return issues;
 }

@@ -4,6 +4,7 @@ import {
   type GetTokenResponse,
   GetTokenResponseSchema,
 } from './generated/checkin';
+import { ProtocolError } from './errors';
 import { validate } from './validate';
 import { emptyResponse, plistResponse, type WireResponse } from './wire';
 
@@ -52,12 +53,26 @@ export function userAuthenticateChallenge(digestChallenge = ''): WireResponse {
   return plistResponse({ DigestChallenge: digestChallenge });
 }
 
-/** Second answer to UserAuthenticate: the auth token the user channel uses from now on. */
+/**
+ * Second answer to UserAuthenticate: the auth token the user channel uses from now on.
+ *
+ * @example
+ * ```ts
+ * return userAuthenticateToken(await issueAuthToken(checkin.enrollment.id));
+ * ```
+ */
 export function userAuthenticateToken(authToken: string): WireResponse {
   return plistResponse({ AuthToken: authToken });
 }
 
-/** 410 Gone to UserAuthenticate: the server declines to manage this user's channel. */
+/**
+ * 410 Gone to UserAuthenticate: the server declines to manage this user's channel.
+ *
+ * @example
+ * ```ts
+ * if (!managesUsers) return declineUserChannel(); // 410
+ * ```
+ */
 export function declineUserChannel(): WireResponse {
   return { status: 410, headers: {}, body: new Uint8Array(0) };
 }
@@ -65,6 +80,11 @@ export function declineUserChannel(): WireResponse {
 /**
  * Answer to DeclarativeManagement: a JSON document (bytes are sent as-is, other values are
  * serialised), or an empty 200 when `document` is undefined.
+ *
+ * @example
+ * ```ts
+ * return declarativeManagementResponse(await declarations.tokens(checkin.enrollment.id));
+ * ```
  */
 export function declarativeManagementResponse(document?: unknown): WireResponse {
   if (document === undefined) return emptyResponse();
@@ -86,6 +106,8 @@ export function declarativeManagementResponse(document?: unknown): WireResponse 
  * ```
  */
 export function unauthorizedResponse(options: { deliberate: true }): WireResponse {
-  if (options?.deliberate !== true) throw new TypeError('unauthorizedResponse requires { deliberate: true }');
+  if (options?.deliberate !== true) {
+    throw new ProtocolError('INVALID_ARGUMENT', 'unauthorizedResponse requires { deliberate: true }');
+  }
   return { status: 401, headers: {}, body: new Uint8Array(0) };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { compileCheck, plistData, plistDate, validate } from '../src/index';
+import { compileCheck, plistData, plistDate, validate } from '../src/schema';
 
 interface Node {
   Name: string;

@@ -33,14 +33,11 @@ describe('decodeReport', () => {
     expect(Array.isArray(r.payload.CertificateList)).toBe(true);
   });
 
-  it('rejects a missing CommandUUID, a bad status and a bad error chain with key paths', () => {
+  it('an envelope that is not well-formed is INVALID_MESSAGE with the key path', () => {
     const cases: [Record<string, unknown>, (string | number)[]][] = [
       [{ UDID: 'D', Status: 'Acknowledged' }, ['CommandUUID']],
       [{ UDID: 'D', Status: 'Maybe', CommandUUID: 'c' }, ['Status']],
-      [
-        { UDID: 'D', Status: 'Error', CommandUUID: 'c', ErrorChain: [{ ErrorCode: 'x', ErrorDomain: 'd' }] },
-        ['ErrorChain', 0, 'ErrorCode'],
-      ],
+      [{ UDID: 'D', Status: 'Error', CommandUUID: 7 }, ['CommandUUID']],
     ];
     for (const [dict, path] of cases) {
       try {
@@ -50,7 +47,59 @@ describe('decodeReport', () => {
         expect(e).toBeInstanceOf(ProtocolError);
         expect((e as ProtocolError).code).toBe('INVALID_MESSAGE');
         expect((e as ProtocolError).keyPath).toEqual(path);
+        expect((e as ProtocolError).issues[0]).toMatchObject({ path });
       }
     }
+  });
+});
+
+describe('decodeReport never loses a report over its ErrorChain', () => {
+  it('an ErrorChain item without ErrorDomain: envelope kept, chain as sent, issue listed', () => {
+    const r = decodeReport(fixture('report-error-chain-without-domain-ios'));
+    expect(r.envelope.Status).toBe('Error');
+    expect(r.envelope.CommandUUID).toBe('0D4C7E1A-93B2-4F7E-A1C5-6B2E8D9F0A13');
+    expect(r.envelope.ErrorChain).toEqual([
+      { ErrorCode: 12064, LocalizedDescription: 'The app could not be installed.' },
+      {
+        ErrorCode: 1008,
+        ErrorDomain: 'ASDErrorDomain',
+        USEnglishDescription: 'Purchase failed',
+      },
+    ]);
+    expect(r.issues).toEqual([
+      {
+        path: ['ErrorChain', 0, 'ErrorDomain'],
+        expected: 'string',
+        got: 'nothing',
+        message: expect.any(String),
+      },
+    ]);
+    expect(r.enrollment.id).toBe('00008110-000A1C2E3F4B801E');
+  });
+
+  it('a wrong type inside an item is an issue (expected, got), never the value', () => {
+    const r = decodeReport(
+      buildXml({
+        UDID: 'D',
+        Status: 'Error',
+        CommandUUID: 'c',
+        ErrorChain: [{ ErrorCode: 'secret-ish', ErrorDomain: 'd' }, 'not a dictionary'],
+      }),
+    );
+    expect(r.envelope.CommandUUID).toBe('c');
+    expect(r.issues.map((i) => [i.path, i.expected, i.got])).toEqual([
+      [['ErrorChain', 0, 'ErrorCode'], 'number', 'string'],
+      [['ErrorChain', 1], 'dictionary', 'string'],
+    ]);
+    expect(JSON.stringify(r.issues)).not.toContain('secret-ish');
+  });
+
+  it('an ErrorChain that is not an array stays in payload only', () => {
+    const r = decodeReport(
+      buildXml({ UDID: 'D', Status: 'Error', CommandUUID: 'c', ErrorChain: { ErrorCode: 1 } }),
+    );
+    expect(r.envelope.ErrorChain).toBeUndefined();
+    expect(r.payload.ErrorChain).toEqual({ ErrorCode: 1 });
+    expect(r.issues).toMatchObject([{ path: ['ErrorChain'], expected: 'array', got: 'dictionary' }]);
   });
 });

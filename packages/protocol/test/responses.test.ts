@@ -48,7 +48,7 @@ describe('check-in responses', () => {
   });
   it('401 only when asked for deliberately', () => {
     expect(unauthorizedResponse({ deliberate: true }).status).toBe(401);
-    expect(() => unauthorizedResponse({} as never)).toThrow(TypeError);
+    expect(() => unauthorizedResponse({} as never)).toThrow(ProtocolError);
   });
 });
 

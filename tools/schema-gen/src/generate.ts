@@ -177,10 +177,15 @@ function imports(e: Emitter, extra: string[], helpersFrom: string): string {
   return [...lines, ...extra].join('\n');
 }
 
-function commandFile(
-  release: Release,
-  file: SchemaFile,
-): { path: string; code: string; requestType: string } {
+interface CommandOutput {
+  path: string;
+  code: string;
+  requestType: string;
+  domain: string;
+  hasResponse: boolean;
+}
+
+function commandFile(release: Release, file: SchemaFile): CommandOutput {
   const f = applyErrata(file);
   const rt = f.payload.requesttype!;
   const url = sourceUrl(release, f.path);
@@ -191,14 +196,14 @@ function commandFile(
   e.object(
     payloadName,
     f.payloadkeys ?? [],
-    `/**\n * Request keys of the \`${rt}\` command (without \`RequestType\`).\n * @see ${url}\n */\n`,
+    `/**\n * The request keys of the \`${rt}\` command, without \`RequestType\`.\n * @see ${url}\n */\n`,
   );
   if (hasResponse) {
     const re = new Emitter(`${rt}Response`, 'response', [f.responsekeys], [responseName]);
     re.object(
       responseName,
       f.responsekeys ?? [],
-      `/**\n * Keys a device adds to its report of a \`${rt}\` command.\n * @see ${url}\n */\n`,
+      `/**\n * The keys a device adds to its report of the \`${rt}\` command.\n * @see ${url}\n */\n`,
     );
     const decls = re.decls.join('\n');
     e.decls.push(decls);
@@ -224,10 +229,20 @@ function commandFile(
     }
     info.valueAccessRights = rights;
   }
-  const fn = camel(rt);
+  // Per-key availability of the top-level request keys, for the builders' platform check.
+  const keySupport: Record<string, Record<string, { introduced: string }>> = {};
+  for (const k of f.payloadkeys ?? []) {
+    const perOs: Record<string, { introduced: string }> = {};
+    for (const os of OS_NAMES) {
+      const introduced = k.supportedOS?.[os]?.introduced;
+      if (introduced) perOs[os] = { introduced };
+    }
+    if (Object.keys(perOs).length) keySupport[k.key] = perOs;
+  }
+  const fn = builderName(rt);
   const hasRequired = (f.payloadkeys ?? []).some((k) => k.presence === 'required');
   const payloadParam = hasRequired ? `payload: ${payloadName}` : `payload: ${payloadName} = {}`;
-  const defName = `${rt}Command`;
+  const defName = definitionName(rt);
   const exampleArg = exampleObject(f.payloadkeys ?? [], 0);
   const example = [
     ' * @example',
@@ -240,28 +255,32 @@ function commandFile(
     header(release, [f.path]),
     imports(
       e,
-      ["import { defineCommand, type BuildOptions, type Command } from '../../define';"],
-      '@mdmkit/protocol',
+      ["import { defineCommand, type CommandBuildOptions, type Command } from '../../define';"],
+      '@mdmkit/protocol/schema',
     ),
     '',
     e.decls.join('\n'),
-    `/** Schema facts of the \`${rt}\` command: request and response validators, availability. */`,
+    `/** The schema facts of the \`${rt}\` command: its request and response validators and where it is available. */`,
     `export const ${defName} = defineCommand<'${rt}', ${payloadName}, ${hasResponse ? responseName : 'undefined'}>({`,
     `  requestType: '${rt}',`,
     `  payload: ${payloadName}Schema,`,
     `  response: ${hasResponse ? `${responseName}Schema` : 'undefined'},`,
     `  source: ${quote(url)},`,
     `  support: ${tsValue(support, 1)},`,
+    Object.keys(keySupport).length ? `  keySupport: ${tsValue(keySupport, 1)},` : null,
     info.valueAccessRights ? `  valueAccessRights: ${tsValue(info.valueAccessRights, 1)},` : null,
     '});',
     '',
     '/**',
-    ` * Builds a \`${rt}\` command with a fresh CommandUUID (or \`options.commandUUID\`), validating the payload.`,
-    ` * @throws ProtocolError \`INVALID_COMMAND\` with the key path of the first problem.`,
+    ` * Creates the \`${rt}\` command after validating its payload. The command gets a fresh CommandUUID`,
+    ' * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as',
+    ' * unavailable on that platform are refused.',
+    ' * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or',
+    ' * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.',
     ...example,
     ` * @see ${url}`,
     ' */',
-    `export function ${fn}(${payloadParam}, options?: BuildOptions): Command<'${rt}', ${payloadName}> {`,
+    `export function ${fn}(${payloadParam}, options?: CommandBuildOptions): Command<'${rt}', ${payloadName}> {`,
     `  return ${defName}.build(payload, options);`,
     '}',
     '',
@@ -269,16 +288,62 @@ function commandFile(
     .filter((l) => l !== null)
     .filter((l, i, a) => !(l === '' && a[i - 1] === ''))
     .join('\n');
-  return { path: `${COMMANDS_DIR}/commands/${fileBase(f.path)}.ts`, code, requestType: rt };
+  return {
+    path: `${COMMANDS_DIR}/commands/${fileBase(f.path)}.ts`,
+    code,
+    requestType: rt,
+    domain: domainOf(f.path),
+    hasResponse,
+  };
 }
 
-function commandsIndex(release: Release, entries: { path: string; requestType: string }[]): Output {
+/** `DeviceLock` -> `deviceLockCommand`: the builder of a command. */
+export function builderName(requestType: string): string {
+  return `${camel(requestType)}Command`;
+}
+
+/** `DeviceLock` -> `DeviceLockDefinition`: the schema facts of a command. */
+export function definitionName(requestType: string): string {
+  return `${requestType}Definition`;
+}
+
+/**
+ * The entry point (`@mdmkit/commands/<domain>`) a command's builder is grouped under, from the
+ * first segment of its schema file name.
+ */
+const DOMAINS: Readonly<Record<string, string>> = {
+  account: 'device',
+  application: 'apps',
+  certificate: 'information',
+  declarativemanagement: 'declarative',
+  device: 'device',
+  information: 'information',
+  lom: 'lom',
+  managed: 'apps',
+  media: 'media',
+  mirroring: 'remote',
+  passcode: 'security',
+  profile: 'profiles',
+  remotedesktop: 'remote',
+  rotate: 'security',
+  set: 'users',
+  settings: 'device',
+  system: 'updates',
+  user: 'users',
+};
+
+export function domainOf(path: string): string {
+  const first = path.split('/').pop()!.split('.')[0]!;
+  const domain = DOMAINS[first];
+  if (!domain) throw new Error(`schema-gen: no entry point for commands named ${first}.*; add it to DOMAINS`);
+  return domain;
+}
+
+function commandsIndex(release: Release, entries: CommandOutput[]): Output {
   const out: Output = new Map();
+  const module = (e: CommandOutput) => `./commands/${e.path.split('/').pop()!.replace(/\.ts$/, '')}`;
   const imports = entries
-    .map(
-      (e) =>
-        `import { ${e.requestType}Command } from './commands/${e.path.split('/').pop()!.replace(/\.ts$/, '')}';`,
-    )
+    .map((e) => `import { ${definitionName(e.requestType)} } from '${module(e)}';`)
     .join('\n');
   const registry = [
     `// Generated by tools/schema-gen from Apple's device-management schemas, release ${release.name}.`,
@@ -287,7 +352,7 @@ function commandsIndex(release: Release, entries: { path: string; requestType: s
     '',
     '/** Every command of the schema release, keyed by RequestType. */',
     'export const commandDefinitions = {',
-    ...entries.map((e) => `  ${e.requestType}: ${e.requestType}Command,`),
+    ...entries.map((e) => `  ${e.requestType}: ${definitionName(e.requestType)},`),
     '} as const;',
     '',
     '/** Every RequestType known to the schema release. */',
@@ -298,13 +363,39 @@ function commandsIndex(release: Release, entries: { path: string; requestType: s
     '',
   ].join('\n');
   out.set(`${COMMANDS_DIR}/registry.ts`, registry);
+  // Everything (schemas, definitions, types): behind `@mdmkit/commands/schemas`.
   const barrel = [
     `// Generated by tools/schema-gen. Do not edit.`,
-    ...entries.map((e) => `export * from './commands/${e.path.split('/').pop()!.replace(/\.ts$/, '')}';`),
+    ...entries.map((e) => `export * from '${module(e)}';`),
     "export { commandDefinitions, schemaRelease, type RequestType } from './registry';",
     '',
   ].join('\n');
   out.set(`${COMMANDS_DIR}/index.ts`, barrel);
+  // The builders and their payload/response types: the main entry point and one per domain.
+  const builders = (list: CommandOutput[], from: string) =>
+    list.map((e) => {
+      const names = [builderName(e.requestType), `type ${e.requestType}Payload`];
+      if (e.hasResponse) names.push(`type ${e.requestType}Response`);
+      return `export { ${names.join(', ')} } from '${from}${module(e).slice(2)}';`;
+    });
+  out.set(
+    `${COMMANDS_DIR}/builders.ts`,
+    ['// Generated by tools/schema-gen. Do not edit.', ...builders(entries, './'), ''].join('\n'),
+  );
+  for (const domain of [...new Set(entries.map((e) => e.domain))].sort()) {
+    out.set(
+      `${COMMANDS_DIR}/domains/${domain}.ts`,
+      [
+        `// Generated by tools/schema-gen. Do not edit.`,
+        `// \`@mdmkit/commands/${domain}\`: the builders of one group of commands.`,
+        ...builders(
+          entries.filter((e) => e.domain === domain),
+          '../',
+        ),
+        '',
+      ].join('\n'),
+    );
+  }
   return out;
 }
 

@@ -1,3 +1,13 @@
-export { camel, generate, IDENTITY_KEYS, readRelease, sourceUrl, type Output } from './generate';
+export {
+  builderName,
+  camel,
+  definitionName,
+  domainOf,
+  generate,
+  IDENTITY_KEYS,
+  readRelease,
+  sourceUrl,
+  type Output,
+} from './generate';
 export { Emitter, type Mode } from './emit';
-export { existingGeneratedFiles, repoRoot, schemasDir } from './paths';
+export { existingGeneratedFiles, expectedSchemasDir, repoRoot, schemasDir } from './paths';

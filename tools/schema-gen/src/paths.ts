@@ -11,8 +11,13 @@ export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../
  * Returns undefined when absent (users' clones do not carry them).
  */
 export function schemasDir(): string | undefined {
-  const dir = process.env.MDMKIT_SCHEMAS_DIR ?? join(repoRoot, '..', 'shared', 'apple-device-management');
+  const dir = expectedSchemasDir();
   return existsSync(join(dir, 'RELEASE')) && existsSync(join(dir, 'mdm')) ? dir : undefined;
+}
+
+/** Where the schemas are looked for, whether or not they are there. */
+export function expectedSchemasDir(): string {
+  return process.env.MDMKIT_SCHEMAS_DIR ?? join(repoRoot, '..', 'shared', 'apple-device-management');
 }
 
 /** Every file currently in the generated folders, relative to the repository root. */

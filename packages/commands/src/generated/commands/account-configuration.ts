@@ -4,11 +4,11 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/account.configuration.yaml
 
 import { z } from 'zod';
-import { plistData } from '@mdmkit/protocol';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { plistData } from '@mdmkit/protocol/schema';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `AccountConfiguration` command (without `RequestType`).
+ * The request keys of the `AccountConfiguration` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/account.configuration.yaml
  */
 export interface AccountConfigurationPayload {
@@ -51,8 +51,8 @@ export const AccountConfigurationPayloadSchema: z.ZodType<AccountConfigurationPa
   ManagedLocalUserShortName: z.string().optional(),
 });
 
-/** Schema facts of the `AccountConfiguration` command: request and response validators, availability. */
-export const AccountConfigurationCommand = defineCommand<'AccountConfiguration', AccountConfigurationPayload, undefined>({
+/** The schema facts of the `AccountConfiguration` command: its request and response validators and where it is available. */
+export const AccountConfigurationDefinition = defineCommand<'AccountConfiguration', AccountConfigurationPayload, undefined>({
   requestType: 'AccountConfiguration',
   payload: AccountConfigurationPayloadSchema,
   response: undefined,
@@ -81,18 +81,48 @@ export const AccountConfigurationCommand = defineCommand<'AccountConfiguration',
       introduced: 'n/a',
     },
   },
+  keySupport: {
+    PrimaryAccountFullName: {
+      macOS: {
+        introduced: '10.15',
+      },
+    },
+    PrimaryAccountUserName: {
+      macOS: {
+        introduced: '10.15',
+      },
+    },
+    DontAutoPopulatePrimaryAccountInfo: {
+      macOS: {
+        introduced: '10.15',
+      },
+    },
+    LockPrimaryAccountInfo: {
+      macOS: {
+        introduced: '10.15',
+      },
+    },
+    ManagedLocalUserShortName: {
+      macOS: {
+        introduced: '11.0',
+      },
+    },
+  },
 });
 
 /**
- * Builds a `AccountConfiguration` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `AccountConfiguration` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = accountConfiguration();
+ * const command = accountConfigurationCommand();
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/account.configuration.yaml
  */
-export function accountConfiguration(payload: AccountConfigurationPayload = {}, options?: BuildOptions): Command<'AccountConfiguration', AccountConfigurationPayload> {
-  return AccountConfigurationCommand.build(payload, options);
+export function accountConfigurationCommand(payload: AccountConfigurationPayload = {}, options?: CommandBuildOptions): Command<'AccountConfiguration', AccountConfigurationPayload> {
+  return AccountConfigurationDefinition.build(payload, options);
 }

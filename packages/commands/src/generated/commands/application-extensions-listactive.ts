@@ -4,10 +4,10 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.extensions.listactive.yaml
 
 import { z } from 'zod';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `ActiveNSExtensions` command (without `RequestType`).
+ * The request keys of the `ActiveNSExtensions` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.extensions.listactive.yaml
  */
 export interface ActiveNSExtensionsPayload {
@@ -19,7 +19,7 @@ export const ActiveNSExtensionsPayloadSchema: z.ZodType<ActiveNSExtensionsPayloa
 });
 
 /**
- * Keys a device adds to its report of a `ActiveNSExtensions` command.
+ * The keys a device adds to its report of the `ActiveNSExtensions` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.extensions.listactive.yaml
  */
 export interface ActiveNSExtensionsResponse {
@@ -48,8 +48,8 @@ export const ActiveNSExtensionsResponseSchema: z.ZodType<ActiveNSExtensionsRespo
   })),
 });
 
-/** Schema facts of the `ActiveNSExtensions` command: request and response validators, availability. */
-export const ActiveNSExtensionsCommand = defineCommand<'ActiveNSExtensions', ActiveNSExtensionsPayload, ActiveNSExtensionsResponse>({
+/** The schema facts of the `ActiveNSExtensions` command: its request and response validators and where it is available. */
+export const ActiveNSExtensionsDefinition = defineCommand<'ActiveNSExtensions', ActiveNSExtensionsPayload, ActiveNSExtensionsResponse>({
   requestType: 'ActiveNSExtensions',
   payload: ActiveNSExtensionsPayloadSchema,
   response: ActiveNSExtensionsResponseSchema,
@@ -81,15 +81,18 @@ export const ActiveNSExtensionsCommand = defineCommand<'ActiveNSExtensions', Act
 });
 
 /**
- * Builds a `ActiveNSExtensions` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `ActiveNSExtensions` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = activeNSExtensions();
+ * const command = activeNSExtensionsCommand();
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.extensions.listactive.yaml
  */
-export function activeNSExtensions(payload: ActiveNSExtensionsPayload = {}, options?: BuildOptions): Command<'ActiveNSExtensions', ActiveNSExtensionsPayload> {
-  return ActiveNSExtensionsCommand.build(payload, options);
+export function activeNSExtensionsCommand(payload: ActiveNSExtensionsPayload = {}, options?: CommandBuildOptions): Command<'ActiveNSExtensions', ActiveNSExtensionsPayload> {
+  return ActiveNSExtensionsDefinition.build(payload, options);
 }

@@ -4,10 +4,10 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.extensions.mappings.yaml
 
 import { z } from 'zod';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `NSExtensionMappings` command (without `RequestType`).
+ * The request keys of the `NSExtensionMappings` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.extensions.mappings.yaml
  */
 export interface NSExtensionMappingsPayload {}
@@ -15,7 +15,7 @@ export interface NSExtensionMappingsPayload {}
 export const NSExtensionMappingsPayloadSchema: z.ZodType<NSExtensionMappingsPayload> = z.looseObject({});
 
 /**
- * Keys a device adds to its report of a `NSExtensionMappings` command.
+ * The keys a device adds to its report of the `NSExtensionMappings` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.extensions.mappings.yaml
  */
 export interface NSExtensionMappingsResponse {
@@ -34,8 +34,8 @@ export const NSExtensionMappingsResponseSchema: z.ZodType<NSExtensionMappingsRes
   })),
 });
 
-/** Schema facts of the `NSExtensionMappings` command: request and response validators, availability. */
-export const NSExtensionMappingsCommand = defineCommand<'NSExtensionMappings', NSExtensionMappingsPayload, NSExtensionMappingsResponse>({
+/** The schema facts of the `NSExtensionMappings` command: its request and response validators and where it is available. */
+export const NSExtensionMappingsDefinition = defineCommand<'NSExtensionMappings', NSExtensionMappingsPayload, NSExtensionMappingsResponse>({
   requestType: 'NSExtensionMappings',
   payload: NSExtensionMappingsPayloadSchema,
   response: NSExtensionMappingsResponseSchema,
@@ -67,15 +67,18 @@ export const NSExtensionMappingsCommand = defineCommand<'NSExtensionMappings', N
 });
 
 /**
- * Builds a `NSExtensionMappings` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `NSExtensionMappings` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = nsExtensionMappings();
+ * const command = nsExtensionMappingsCommand();
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.extensions.mappings.yaml
  */
-export function nsExtensionMappings(payload: NSExtensionMappingsPayload = {}, options?: BuildOptions): Command<'NSExtensionMappings', NSExtensionMappingsPayload> {
-  return NSExtensionMappingsCommand.build(payload, options);
+export function nsExtensionMappingsCommand(payload: NSExtensionMappingsPayload = {}, options?: CommandBuildOptions): Command<'NSExtensionMappings', NSExtensionMappingsPayload> {
+  return NSExtensionMappingsDefinition.build(payload, options);
 }

@@ -4,11 +4,11 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.install.enterprise.yaml
 
 import { z } from 'zod';
-import { plistData } from '@mdmkit/protocol';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { plistData } from '@mdmkit/protocol/schema';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `InstallEnterpriseApplication` command (without `RequestType`).
+ * The request keys of the `InstallEnterpriseApplication` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.install.enterprise.yaml
  */
 export interface InstallEnterpriseApplicationPayload {
@@ -41,8 +41,8 @@ export const InstallEnterpriseApplicationPayloadSchema: z.ZodType<InstallEnterpr
   iOSApp: z.boolean().optional(),
 });
 
-/** Schema facts of the `InstallEnterpriseApplication` command: request and response validators, availability. */
-export const InstallEnterpriseApplicationCommand = defineCommand<'InstallEnterpriseApplication', InstallEnterpriseApplicationPayload, undefined>({
+/** The schema facts of the `InstallEnterpriseApplication` command: its request and response validators and where it is available. */
+export const InstallEnterpriseApplicationDefinition = defineCommand<'InstallEnterpriseApplication', InstallEnterpriseApplicationPayload, undefined>({
   requestType: 'InstallEnterpriseApplication',
   payload: InstallEnterpriseApplicationPayloadSchema,
   response: undefined,
@@ -71,18 +71,54 @@ export const InstallEnterpriseApplicationCommand = defineCommand<'InstallEnterpr
       introduced: 'n/a',
     },
   },
+  keySupport: {
+    InstallAsManaged: {
+      macOS: {
+        introduced: '11.0',
+      },
+    },
+    ManagementFlags: {
+      macOS: {
+        introduced: '11.0',
+      },
+    },
+    Configuration: {
+      macOS: {
+        introduced: '11.0',
+      },
+    },
+    ChangeManagementState: {
+      macOS: {
+        introduced: '11.0',
+      },
+    },
+    iOSApp: {
+      iOS: {
+        introduced: 'n/a',
+      },
+      macOS: {
+        introduced: '11.0',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+    },
+  },
 });
 
 /**
- * Builds a `InstallEnterpriseApplication` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `InstallEnterpriseApplication` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = installEnterpriseApplication();
+ * const command = installEnterpriseApplicationCommand();
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.install.enterprise.yaml
  */
-export function installEnterpriseApplication(payload: InstallEnterpriseApplicationPayload = {}, options?: BuildOptions): Command<'InstallEnterpriseApplication', InstallEnterpriseApplicationPayload> {
-  return InstallEnterpriseApplicationCommand.build(payload, options);
+export function installEnterpriseApplicationCommand(payload: InstallEnterpriseApplicationPayload = {}, options?: CommandBuildOptions): Command<'InstallEnterpriseApplication', InstallEnterpriseApplicationPayload> {
+  return InstallEnterpriseApplicationDefinition.build(payload, options);
 }

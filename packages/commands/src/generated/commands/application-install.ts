@@ -4,10 +4,10 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.install.yaml
 
 import { z } from 'zod';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `InstallApplication` command (without `RequestType`).
+ * The request keys of the `InstallApplication` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.install.yaml
  */
 export interface InstallApplicationPayload {
@@ -86,7 +86,7 @@ export const InstallApplicationPayloadSchema: z.ZodType<InstallApplicationPayloa
 });
 
 /**
- * Keys a device adds to its report of a `InstallApplication` command.
+ * The keys a device adds to its report of the `InstallApplication` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.install.yaml
  */
 export interface InstallApplicationResponse {
@@ -101,8 +101,8 @@ export const InstallApplicationResponseSchema: z.ZodType<InstallApplicationRespo
   RejectionReason: z.union([z.enum(['AppAlreadyInstalled', 'AppAlreadyQueued', 'AppStoreDisabled', 'CouldNotVerifyAppID', 'ManagementChangeNotSupported', 'NotAnApp', 'NotSupported', 'Other', 'PurchaseMethodNotSupported', 'PurchaseMethodNotSupportedInMultiUser']), z.string()]).optional(),
 });
 
-/** Schema facts of the `InstallApplication` command: request and response validators, availability. */
-export const InstallApplicationCommand = defineCommand<'InstallApplication', InstallApplicationPayload, InstallApplicationResponse>({
+/** The schema facts of the `InstallApplication` command: its request and response validators and where it is available. */
+export const InstallApplicationDefinition = defineCommand<'InstallApplication', InstallApplicationPayload, InstallApplicationResponse>({
   requestType: 'InstallApplication',
   payload: InstallApplicationPayloadSchema,
   response: InstallApplicationResponseSchema,
@@ -152,18 +152,101 @@ export const InstallApplicationCommand = defineCommand<'InstallApplication', Ins
       supervised: false,
     },
   },
+  keySupport: {
+    Identifier: {
+      iOS: {
+        introduced: '7.0',
+      },
+    },
+    Options: {
+      iOS: {
+        introduced: '7.0',
+      },
+    },
+    ManifestURL: {
+      iOS: {
+        introduced: '7.0',
+      },
+    },
+    ManagementFlags: {
+      macOS: {
+        introduced: '11.0',
+      },
+    },
+    Configuration: {
+      iOS: {
+        introduced: '7.0',
+      },
+      macOS: {
+        introduced: '11.0',
+      },
+    },
+    Attributes: {
+      iOS: {
+        introduced: '7.0',
+      },
+      macOS: {
+        introduced: 'n/a',
+      },
+    },
+    ChangeManagementState: {
+      iOS: {
+        introduced: '9.0',
+      },
+      macOS: {
+        introduced: '11.0',
+      },
+    },
+    InstallAsManaged: {
+      iOS: {
+        introduced: 'n/a',
+      },
+      macOS: {
+        introduced: '11.0',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    iOSApp: {
+      iOS: {
+        introduced: 'n/a',
+      },
+      macOS: {
+        introduced: '11.0',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+  },
 });
 
 /**
- * Builds a `InstallApplication` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `InstallApplication` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = installApplication();
+ * const command = installApplicationCommand();
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.install.yaml
  */
-export function installApplication(payload: InstallApplicationPayload = {}, options?: BuildOptions): Command<'InstallApplication', InstallApplicationPayload> {
-  return InstallApplicationCommand.build(payload, options);
+export function installApplicationCommand(payload: InstallApplicationPayload = {}, options?: CommandBuildOptions): Command<'InstallApplication', InstallApplicationPayload> {
+  return InstallApplicationDefinition.build(payload, options);
 }

@@ -4,10 +4,10 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.installed.list.yaml
 
 import { z } from 'zod';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `InstalledApplicationList` command (without `RequestType`).
+ * The request keys of the `InstalledApplicationList` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.installed.list.yaml
  */
 export interface InstalledApplicationListPayload {
@@ -26,7 +26,7 @@ export const InstalledApplicationListPayloadSchema: z.ZodType<InstalledApplicati
 });
 
 /**
- * Keys a device adds to its report of a `InstalledApplicationList` command.
+ * The keys a device adds to its report of the `InstalledApplicationList` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.installed.list.yaml
  */
 export interface InstalledApplicationListResponse {
@@ -98,8 +98,8 @@ export const InstalledApplicationListResponseSchema: z.ZodType<InstalledApplicat
   })),
 });
 
-/** Schema facts of the `InstalledApplicationList` command: request and response validators, availability. */
-export const InstalledApplicationListCommand = defineCommand<'InstalledApplicationList', InstalledApplicationListPayload, InstalledApplicationListResponse>({
+/** The schema facts of the `InstalledApplicationList` command: its request and response validators and where it is available. */
+export const InstalledApplicationListDefinition = defineCommand<'InstalledApplicationList', InstalledApplicationListPayload, InstalledApplicationListResponse>({
   requestType: 'InstalledApplicationList',
   payload: InstalledApplicationListPayloadSchema,
   response: InstalledApplicationListResponseSchema,
@@ -149,18 +149,50 @@ export const InstalledApplicationListCommand = defineCommand<'InstalledApplicati
       supervised: false,
     },
   },
+  keySupport: {
+    Identifiers: {
+      iOS: {
+        introduced: '7.0',
+      },
+      macOS: {
+        introduced: '10.15',
+      },
+    },
+    ManagedAppsOnly: {
+      iOS: {
+        introduced: '7.0',
+      },
+      macOS: {
+        introduced: '10.15',
+      },
+    },
+    Items: {
+      iOS: {
+        introduced: '14.0',
+      },
+      macOS: {
+        introduced: 'n/a',
+      },
+      tvOS: {
+        introduced: '14.0',
+      },
+    },
+  },
 });
 
 /**
- * Builds a `InstalledApplicationList` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `InstalledApplicationList` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = installedApplicationList();
+ * const command = installedApplicationListCommand();
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.installed.list.yaml
  */
-export function installedApplicationList(payload: InstalledApplicationListPayload = {}, options?: BuildOptions): Command<'InstalledApplicationList', InstalledApplicationListPayload> {
-  return InstalledApplicationListCommand.build(payload, options);
+export function installedApplicationListCommand(payload: InstalledApplicationListPayload = {}, options?: CommandBuildOptions): Command<'InstalledApplicationList', InstalledApplicationListPayload> {
+  return InstalledApplicationListDefinition.build(payload, options);
 }

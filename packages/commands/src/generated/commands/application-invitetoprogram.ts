@@ -4,10 +4,10 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.invitetoprogram.yaml
 
 import { z } from 'zod';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `InviteToProgram` command (without `RequestType`).
+ * The request keys of the `InviteToProgram` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.invitetoprogram.yaml
  */
 export interface InviteToProgramPayload {
@@ -21,7 +21,7 @@ export const InviteToProgramPayloadSchema: z.ZodType<InviteToProgramPayload> = z
 });
 
 /**
- * Keys a device adds to its report of a `InviteToProgram` command.
+ * The keys a device adds to its report of the `InviteToProgram` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.invitetoprogram.yaml
  */
 export interface InviteToProgramResponse {
@@ -32,8 +32,8 @@ export const InviteToProgramResponseSchema: z.ZodType<InviteToProgramResponse> =
   InvitationResult: z.union([z.enum(['Acknowledged', 'InvalidProgramID', 'InvalidInvitationURL']), z.string()]),
 });
 
-/** Schema facts of the `InviteToProgram` command: request and response validators, availability. */
-export const InviteToProgramCommand = defineCommand<'InviteToProgram', InviteToProgramPayload, InviteToProgramResponse>({
+/** The schema facts of the `InviteToProgram` command: its request and response validators and where it is available. */
+export const InviteToProgramDefinition = defineCommand<'InviteToProgram', InviteToProgramPayload, InviteToProgramResponse>({
   requestType: 'InviteToProgram',
   payload: InviteToProgramPayloadSchema,
   response: InviteToProgramResponseSchema,
@@ -76,15 +76,18 @@ export const InviteToProgramCommand = defineCommand<'InviteToProgram', InviteToP
 });
 
 /**
- * Builds a `InviteToProgram` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `InviteToProgram` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = inviteToProgram({ ProgramID: 'com.apple.cloudvpp', InvitationURL: '…' });
+ * const command = inviteToProgramCommand({ ProgramID: 'com.apple.cloudvpp', InvitationURL: '…' });
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.invitetoprogram.yaml
  */
-export function inviteToProgram(payload: InviteToProgramPayload, options?: BuildOptions): Command<'InviteToProgram', InviteToProgramPayload> {
-  return InviteToProgramCommand.build(payload, options);
+export function inviteToProgramCommand(payload: InviteToProgramPayload, options?: CommandBuildOptions): Command<'InviteToProgram', InviteToProgramPayload> {
+  return InviteToProgramDefinition.build(payload, options);
 }

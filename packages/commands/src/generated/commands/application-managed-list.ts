@@ -4,10 +4,10 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.managed.list.yaml
 
 import { z } from 'zod';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `ManagedApplicationList` command (without `RequestType`).
+ * The request keys of the `ManagedApplicationList` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.managed.list.yaml
  */
 export interface ManagedApplicationListPayload {
@@ -20,7 +20,7 @@ export const ManagedApplicationListPayloadSchema: z.ZodType<ManagedApplicationLi
 });
 
 /**
- * Keys a device adds to its report of a `ManagedApplicationList` command.
+ * The keys a device adds to its report of the `ManagedApplicationList` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.managed.list.yaml
  */
 export interface ManagedApplicationListResponse {
@@ -52,8 +52,8 @@ export const ManagedApplicationListResponseSchema: z.ZodType<ManagedApplicationL
   })),
 });
 
-/** Schema facts of the `ManagedApplicationList` command: request and response validators, availability. */
-export const ManagedApplicationListCommand = defineCommand<'ManagedApplicationList', ManagedApplicationListPayload, ManagedApplicationListResponse>({
+/** The schema facts of the `ManagedApplicationList` command: its request and response validators and where it is available. */
+export const ManagedApplicationListDefinition = defineCommand<'ManagedApplicationList', ManagedApplicationListPayload, ManagedApplicationListResponse>({
   requestType: 'ManagedApplicationList',
   payload: ManagedApplicationListPayloadSchema,
   response: ManagedApplicationListResponseSchema,
@@ -102,18 +102,28 @@ export const ManagedApplicationListCommand = defineCommand<'ManagedApplicationLi
       supervised: false,
     },
   },
+  keySupport: {
+    Identifiers: {
+      iOS: {
+        introduced: '7.0',
+      },
+    },
+  },
 });
 
 /**
- * Builds a `ManagedApplicationList` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `ManagedApplicationList` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = managedApplicationList();
+ * const command = managedApplicationListCommand();
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.managed.list.yaml
  */
-export function managedApplicationList(payload: ManagedApplicationListPayload = {}, options?: BuildOptions): Command<'ManagedApplicationList', ManagedApplicationListPayload> {
-  return ManagedApplicationListCommand.build(payload, options);
+export function managedApplicationListCommand(payload: ManagedApplicationListPayload = {}, options?: CommandBuildOptions): Command<'ManagedApplicationList', ManagedApplicationListPayload> {
+  return ManagedApplicationListDefinition.build(payload, options);
 }

@@ -4,10 +4,10 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.redemptioncode.yaml
 
 import { z } from 'zod';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `ApplyRedemptionCode` command (without `RequestType`).
+ * The request keys of the `ApplyRedemptionCode` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.redemptioncode.yaml
  */
 export interface ApplyRedemptionCodePayload {
@@ -20,8 +20,8 @@ export const ApplyRedemptionCodePayloadSchema: z.ZodType<ApplyRedemptionCodePayl
   RedemptionCode: z.string(),
 });
 
-/** Schema facts of the `ApplyRedemptionCode` command: request and response validators, availability. */
-export const ApplyRedemptionCodeCommand = defineCommand<'ApplyRedemptionCode', ApplyRedemptionCodePayload, undefined>({
+/** The schema facts of the `ApplyRedemptionCode` command: its request and response validators and where it is available. */
+export const ApplyRedemptionCodeDefinition = defineCommand<'ApplyRedemptionCode', ApplyRedemptionCodePayload, undefined>({
   requestType: 'ApplyRedemptionCode',
   payload: ApplyRedemptionCodePayloadSchema,
   response: undefined,
@@ -55,15 +55,18 @@ export const ApplyRedemptionCodeCommand = defineCommand<'ApplyRedemptionCode', A
 });
 
 /**
- * Builds a `ApplyRedemptionCode` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `ApplyRedemptionCode` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = applyRedemptionCode({ Identifier: '…', RedemptionCode: '…' });
+ * const command = applyRedemptionCodeCommand({ Identifier: '…', RedemptionCode: '…' });
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.redemptioncode.yaml
  */
-export function applyRedemptionCode(payload: ApplyRedemptionCodePayload, options?: BuildOptions): Command<'ApplyRedemptionCode', ApplyRedemptionCodePayload> {
-  return ApplyRedemptionCodeCommand.build(payload, options);
+export function applyRedemptionCodeCommand(payload: ApplyRedemptionCodePayload, options?: CommandBuildOptions): Command<'ApplyRedemptionCode', ApplyRedemptionCodePayload> {
+  return ApplyRedemptionCodeDefinition.build(payload, options);
 }

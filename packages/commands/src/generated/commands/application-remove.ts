@@ -4,10 +4,10 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.remove.yaml
 
 import { z } from 'zod';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `RemoveApplication` command (without `RequestType`).
+ * The request keys of the `RemoveApplication` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.remove.yaml
  */
 export interface RemoveApplicationPayload {
@@ -18,8 +18,8 @@ export const RemoveApplicationPayloadSchema: z.ZodType<RemoveApplicationPayload>
   Identifier: z.string(),
 });
 
-/** Schema facts of the `RemoveApplication` command: request and response validators, availability. */
-export const RemoveApplicationCommand = defineCommand<'RemoveApplication', RemoveApplicationPayload, undefined>({
+/** The schema facts of the `RemoveApplication` command: its request and response validators and where it is available. */
+export const RemoveApplicationDefinition = defineCommand<'RemoveApplication', RemoveApplicationPayload, undefined>({
   requestType: 'RemoveApplication',
   payload: RemoveApplicationPayloadSchema,
   response: undefined,
@@ -71,15 +71,18 @@ export const RemoveApplicationCommand = defineCommand<'RemoveApplication', Remov
 });
 
 /**
- * Builds a `RemoveApplication` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `RemoveApplication` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = removeApplication({ Identifier: '…' });
+ * const command = removeApplicationCommand({ Identifier: '…' });
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.remove.yaml
  */
-export function removeApplication(payload: RemoveApplicationPayload, options?: BuildOptions): Command<'RemoveApplication', RemoveApplicationPayload> {
-  return RemoveApplicationCommand.build(payload, options);
+export function removeApplicationCommand(payload: RemoveApplicationPayload, options?: CommandBuildOptions): Command<'RemoveApplication', RemoveApplicationPayload> {
+  return RemoveApplicationDefinition.build(payload, options);
 }

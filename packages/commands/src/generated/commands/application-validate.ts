@@ -4,10 +4,10 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.validate.yaml
 
 import { z } from 'zod';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `ValidateApplications` command (without `RequestType`).
+ * The request keys of the `ValidateApplications` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.validate.yaml
  */
 export interface ValidateApplicationsPayload {
@@ -18,8 +18,8 @@ export const ValidateApplicationsPayloadSchema: z.ZodType<ValidateApplicationsPa
   Identifiers: z.array(z.string()).optional(),
 });
 
-/** Schema facts of the `ValidateApplications` command: request and response validators, availability. */
-export const ValidateApplicationsCommand = defineCommand<'ValidateApplications', ValidateApplicationsPayload, undefined>({
+/** The schema facts of the `ValidateApplications` command: its request and response validators and where it is available. */
+export const ValidateApplicationsDefinition = defineCommand<'ValidateApplications', ValidateApplicationsPayload, undefined>({
   requestType: 'ValidateApplications',
   payload: ValidateApplicationsPayloadSchema,
   response: undefined,
@@ -63,15 +63,18 @@ export const ValidateApplicationsCommand = defineCommand<'ValidateApplications',
 });
 
 /**
- * Builds a `ValidateApplications` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `ValidateApplications` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = validateApplications();
+ * const command = validateApplicationsCommand();
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/application.validate.yaml
  */
-export function validateApplications(payload: ValidateApplicationsPayload = {}, options?: BuildOptions): Command<'ValidateApplications', ValidateApplicationsPayload> {
-  return ValidateApplicationsCommand.build(payload, options);
+export function validateApplicationsCommand(payload: ValidateApplicationsPayload = {}, options?: CommandBuildOptions): Command<'ValidateApplications', ValidateApplicationsPayload> {
+  return ValidateApplicationsDefinition.build(payload, options);
 }

@@ -4,11 +4,11 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/certificate.list.yaml
 
 import { z } from 'zod';
-import { plistData } from '@mdmkit/protocol';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { plistData } from '@mdmkit/protocol/schema';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `CertificateList` command (without `RequestType`).
+ * The request keys of the `CertificateList` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/certificate.list.yaml
  */
 export interface CertificateListPayload {
@@ -21,7 +21,7 @@ export const CertificateListPayloadSchema: z.ZodType<CertificateListPayload> = z
 });
 
 /**
- * Keys a device adds to its report of a `CertificateList` command.
+ * The keys a device adds to its report of the `CertificateList` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/certificate.list.yaml
  */
 export interface CertificateListResponse {
@@ -40,8 +40,8 @@ export const CertificateListResponseSchema: z.ZodType<CertificateListResponse> =
   })),
 });
 
-/** Schema facts of the `CertificateList` command: request and response validators, availability. */
-export const CertificateListCommand = defineCommand<'CertificateList', CertificateListPayload, CertificateListResponse>({
+/** The schema facts of the `CertificateList` command: its request and response validators and where it is available. */
+export const CertificateListDefinition = defineCommand<'CertificateList', CertificateListPayload, CertificateListResponse>({
   requestType: 'CertificateList',
   payload: CertificateListPayloadSchema,
   response: CertificateListResponseSchema,
@@ -91,18 +91,34 @@ export const CertificateListCommand = defineCommand<'CertificateList', Certifica
       supervised: false,
     },
   },
+  keySupport: {
+    ManagedOnly: {
+      iOS: {
+        introduced: '13.0',
+      },
+      macOS: {
+        introduced: '10.15',
+      },
+      tvOS: {
+        introduced: '13.0',
+      },
+    },
+  },
 });
 
 /**
- * Builds a `CertificateList` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `CertificateList` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = certificateList();
+ * const command = certificateListCommand();
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/certificate.list.yaml
  */
-export function certificateList(payload: CertificateListPayload = {}, options?: BuildOptions): Command<'CertificateList', CertificateListPayload> {
-  return CertificateListCommand.build(payload, options);
+export function certificateListCommand(payload: CertificateListPayload = {}, options?: CommandBuildOptions): Command<'CertificateList', CertificateListPayload> {
+  return CertificateListDefinition.build(payload, options);
 }

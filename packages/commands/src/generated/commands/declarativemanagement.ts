@@ -4,11 +4,11 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/declarativemanagement.yaml
 
 import { z } from 'zod';
-import { plistData } from '@mdmkit/protocol';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { plistData } from '@mdmkit/protocol/schema';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `DeclarativeManagement` command (without `RequestType`).
+ * The request keys of the `DeclarativeManagement` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/declarativemanagement.yaml
  */
 export interface DeclarativeManagementPayload {
@@ -19,8 +19,8 @@ export const DeclarativeManagementPayloadSchema: z.ZodType<DeclarativeManagement
   Data: plistData.optional(),
 });
 
-/** Schema facts of the `DeclarativeManagement` command: request and response validators, availability. */
-export const DeclarativeManagementCommand = defineCommand<'DeclarativeManagement', DeclarativeManagementPayload, undefined>({
+/** The schema facts of the `DeclarativeManagement` command: its request and response validators and where it is available. */
+export const DeclarativeManagementDefinition = defineCommand<'DeclarativeManagement', DeclarativeManagementPayload, undefined>({
   requestType: 'DeclarativeManagement',
   payload: DeclarativeManagementPayloadSchema,
   response: undefined,
@@ -70,15 +70,18 @@ export const DeclarativeManagementCommand = defineCommand<'DeclarativeManagement
 });
 
 /**
- * Builds a `DeclarativeManagement` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `DeclarativeManagement` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = declarativeManagement();
+ * const command = declarativeManagementCommand();
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/declarativemanagement.yaml
  */
-export function declarativeManagement(payload: DeclarativeManagementPayload = {}, options?: BuildOptions): Command<'DeclarativeManagement', DeclarativeManagementPayload> {
-  return DeclarativeManagementCommand.build(payload, options);
+export function declarativeManagementCommand(payload: DeclarativeManagementPayload = {}, options?: CommandBuildOptions): Command<'DeclarativeManagement', DeclarativeManagementPayload> {
+  return DeclarativeManagementDefinition.build(payload, options);
 }

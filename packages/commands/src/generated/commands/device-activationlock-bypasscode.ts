@@ -4,10 +4,10 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.activationlock.bypasscode.yaml
 
 import { z } from 'zod';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `ActivationLockBypassCode` command (without `RequestType`).
+ * The request keys of the `ActivationLockBypassCode` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.activationlock.bypasscode.yaml
  */
 export interface ActivationLockBypassCodePayload {}
@@ -15,7 +15,7 @@ export interface ActivationLockBypassCodePayload {}
 export const ActivationLockBypassCodePayloadSchema: z.ZodType<ActivationLockBypassCodePayload> = z.looseObject({});
 
 /**
- * Keys a device adds to its report of a `ActivationLockBypassCode` command.
+ * The keys a device adds to its report of the `ActivationLockBypassCode` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.activationlock.bypasscode.yaml
  */
 export interface ActivationLockBypassCodeResponse {
@@ -26,8 +26,8 @@ export const ActivationLockBypassCodeResponseSchema: z.ZodType<ActivationLockByp
   ActivationLockBypassCode: z.string(),
 });
 
-/** Schema facts of the `ActivationLockBypassCode` command: request and response validators, availability. */
-export const ActivationLockBypassCodeCommand = defineCommand<'ActivationLockBypassCode', ActivationLockBypassCodePayload, ActivationLockBypassCodeResponse>({
+/** The schema facts of the `ActivationLockBypassCode` command: its request and response validators and where it is available. */
+export const ActivationLockBypassCodeDefinition = defineCommand<'ActivationLockBypassCode', ActivationLockBypassCodePayload, ActivationLockBypassCodeResponse>({
   requestType: 'ActivationLockBypassCode',
   payload: ActivationLockBypassCodePayloadSchema,
   response: ActivationLockBypassCodeResponseSchema,
@@ -75,15 +75,18 @@ export const ActivationLockBypassCodeCommand = defineCommand<'ActivationLockBypa
 });
 
 /**
- * Builds a `ActivationLockBypassCode` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `ActivationLockBypassCode` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = activationLockBypassCode();
+ * const command = activationLockBypassCodeCommand();
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.activationlock.bypasscode.yaml
  */
-export function activationLockBypassCode(payload: ActivationLockBypassCodePayload = {}, options?: BuildOptions): Command<'ActivationLockBypassCode', ActivationLockBypassCodePayload> {
-  return ActivationLockBypassCodeCommand.build(payload, options);
+export function activationLockBypassCodeCommand(payload: ActivationLockBypassCodePayload = {}, options?: CommandBuildOptions): Command<'ActivationLockBypassCode', ActivationLockBypassCodePayload> {
+  return ActivationLockBypassCodeDefinition.build(payload, options);
 }

@@ -4,18 +4,18 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.activationlock.clearbypasscode.yaml
 
 import { z } from 'zod';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `ClearActivationLockBypassCode` command (without `RequestType`).
+ * The request keys of the `ClearActivationLockBypassCode` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.activationlock.clearbypasscode.yaml
  */
 export interface ClearActivationLockBypassCodePayload {}
 
 export const ClearActivationLockBypassCodePayloadSchema: z.ZodType<ClearActivationLockBypassCodePayload> = z.looseObject({});
 
-/** Schema facts of the `ClearActivationLockBypassCode` command: request and response validators, availability. */
-export const ClearActivationLockBypassCodeCommand = defineCommand<'ClearActivationLockBypassCode', ClearActivationLockBypassCodePayload, undefined>({
+/** The schema facts of the `ClearActivationLockBypassCode` command: its request and response validators and where it is available. */
+export const ClearActivationLockBypassCodeDefinition = defineCommand<'ClearActivationLockBypassCode', ClearActivationLockBypassCodePayload, undefined>({
   requestType: 'ClearActivationLockBypassCode',
   payload: ClearActivationLockBypassCodePayloadSchema,
   response: undefined,
@@ -63,15 +63,18 @@ export const ClearActivationLockBypassCodeCommand = defineCommand<'ClearActivati
 });
 
 /**
- * Builds a `ClearActivationLockBypassCode` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `ClearActivationLockBypassCode` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = clearActivationLockBypassCode();
+ * const command = clearActivationLockBypassCodeCommand();
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.activationlock.clearbypasscode.yaml
  */
-export function clearActivationLockBypassCode(payload: ClearActivationLockBypassCodePayload = {}, options?: BuildOptions): Command<'ClearActivationLockBypassCode', ClearActivationLockBypassCodePayload> {
-  return ClearActivationLockBypassCodeCommand.build(payload, options);
+export function clearActivationLockBypassCodeCommand(payload: ClearActivationLockBypassCodePayload = {}, options?: CommandBuildOptions): Command<'ClearActivationLockBypassCode', ClearActivationLockBypassCodePayload> {
+  return ClearActivationLockBypassCodeDefinition.build(payload, options);
 }

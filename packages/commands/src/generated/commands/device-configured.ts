@@ -4,18 +4,18 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.configured.yaml
 
 import { z } from 'zod';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `DeviceConfigured` command (without `RequestType`).
+ * The request keys of the `DeviceConfigured` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.configured.yaml
  */
 export interface DeviceConfiguredPayload {}
 
 export const DeviceConfiguredPayloadSchema: z.ZodType<DeviceConfiguredPayload> = z.looseObject({});
 
-/** Schema facts of the `DeviceConfigured` command: request and response validators, availability. */
-export const DeviceConfiguredCommand = defineCommand<'DeviceConfigured', DeviceConfiguredPayload, undefined>({
+/** The schema facts of the `DeviceConfigured` command: its request and response validators and where it is available. */
+export const DeviceConfiguredDefinition = defineCommand<'DeviceConfigured', DeviceConfiguredPayload, undefined>({
   requestType: 'DeviceConfigured',
   payload: DeviceConfiguredPayloadSchema,
   response: undefined,
@@ -66,15 +66,18 @@ export const DeviceConfiguredCommand = defineCommand<'DeviceConfigured', DeviceC
 });
 
 /**
- * Builds a `DeviceConfigured` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `DeviceConfigured` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = deviceConfigured();
+ * const command = deviceConfiguredCommand();
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.configured.yaml
  */
-export function deviceConfigured(payload: DeviceConfiguredPayload = {}, options?: BuildOptions): Command<'DeviceConfigured', DeviceConfiguredPayload> {
-  return DeviceConfiguredCommand.build(payload, options);
+export function deviceConfiguredCommand(payload: DeviceConfiguredPayload = {}, options?: CommandBuildOptions): Command<'DeviceConfigured', DeviceConfiguredPayload> {
+  return DeviceConfiguredDefinition.build(payload, options);
 }

@@ -4,11 +4,11 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.erase.yaml
 
 import { z } from 'zod';
-import { plistData } from '@mdmkit/protocol';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { plistData } from '@mdmkit/protocol/schema';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `EraseDevice` command (without `RequestType`).
+ * The request keys of the `EraseDevice` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.erase.yaml
  */
 export interface EraseDevicePayload {
@@ -40,8 +40,8 @@ export const EraseDevicePayloadSchema: z.ZodType<EraseDevicePayload> = z.looseOb
   }).optional(),
 });
 
-/** Schema facts of the `EraseDevice` command: request and response validators, availability. */
-export const EraseDeviceCommand = defineCommand<'EraseDevice', EraseDevicePayload, undefined>({
+/** The schema facts of the `EraseDevice` command: its request and response validators and where it is available. */
+export const EraseDeviceDefinition = defineCommand<'EraseDevice', EraseDevicePayload, undefined>({
   requestType: 'EraseDevice',
   payload: EraseDevicePayloadSchema,
   response: undefined,
@@ -91,18 +91,105 @@ export const EraseDeviceCommand = defineCommand<'EraseDevice', EraseDevicePayloa
       supervised: false,
     },
   },
+  keySupport: {
+    PreserveDataPlan: {
+      iOS: {
+        introduced: '11.0',
+      },
+      macOS: {
+        introduced: 'n/a',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+    },
+    DisallowProximitySetup: {
+      iOS: {
+        introduced: '11.3',
+      },
+      macOS: {
+        introduced: 'n/a',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    PIN: {
+      iOS: {
+        introduced: 'n/a',
+      },
+      macOS: {
+        introduced: '10.8',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    ObliterationBehavior: {
+      iOS: {
+        introduced: 'n/a',
+      },
+      macOS: {
+        introduced: '12.0',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    ReturnToService: {
+      iOS: {
+        introduced: '17.0',
+      },
+      macOS: {
+        introduced: 'n/a',
+      },
+      tvOS: {
+        introduced: '18.0',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+  },
 });
 
 /**
- * Builds a `EraseDevice` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `EraseDevice` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = eraseDevice();
+ * const command = eraseDeviceCommand();
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.erase.yaml
  */
-export function eraseDevice(payload: EraseDevicePayload = {}, options?: BuildOptions): Command<'EraseDevice', EraseDevicePayload> {
-  return EraseDeviceCommand.build(payload, options);
+export function eraseDeviceCommand(payload: EraseDevicePayload = {}, options?: CommandBuildOptions): Command<'EraseDevice', EraseDevicePayload> {
+  return EraseDeviceDefinition.build(payload, options);
 }

@@ -4,10 +4,10 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.esim.yaml
 
 import { z } from 'zod';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `RefreshCellularPlans` command (without `RequestType`).
+ * The request keys of the `RefreshCellularPlans` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.esim.yaml
  */
 export interface RefreshCellularPlansPayload {
@@ -18,8 +18,8 @@ export const RefreshCellularPlansPayloadSchema: z.ZodType<RefreshCellularPlansPa
   eSIMServerURL: z.string(),
 });
 
-/** Schema facts of the `RefreshCellularPlans` command: request and response validators, availability. */
-export const RefreshCellularPlansCommand = defineCommand<'RefreshCellularPlans', RefreshCellularPlansPayload, undefined>({
+/** The schema facts of the `RefreshCellularPlans` command: its request and response validators and where it is available. */
+export const RefreshCellularPlansDefinition = defineCommand<'RefreshCellularPlans', RefreshCellularPlansPayload, undefined>({
   requestType: 'RefreshCellularPlans',
   payload: RefreshCellularPlansPayloadSchema,
   response: undefined,
@@ -55,15 +55,18 @@ export const RefreshCellularPlansCommand = defineCommand<'RefreshCellularPlans',
 });
 
 /**
- * Builds a `RefreshCellularPlans` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `RefreshCellularPlans` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = refreshCellularPlans({ eSIMServerURL: '…' });
+ * const command = refreshCellularPlansCommand({ eSIMServerURL: '…' });
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.esim.yaml
  */
-export function refreshCellularPlans(payload: RefreshCellularPlansPayload, options?: BuildOptions): Command<'RefreshCellularPlans', RefreshCellularPlansPayload> {
-  return RefreshCellularPlansCommand.build(payload, options);
+export function refreshCellularPlansCommand(payload: RefreshCellularPlansPayload, options?: CommandBuildOptions): Command<'RefreshCellularPlans', RefreshCellularPlansPayload> {
+  return RefreshCellularPlansDefinition.build(payload, options);
 }

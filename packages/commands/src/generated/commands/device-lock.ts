@@ -4,10 +4,10 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.lock.yaml
 
 import { z } from 'zod';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `DeviceLock` command (without `RequestType`).
+ * The request keys of the `DeviceLock` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.lock.yaml
  */
 export interface DeviceLockPayload {
@@ -26,7 +26,7 @@ export const DeviceLockPayloadSchema: z.ZodType<DeviceLockPayload> = z.looseObje
 });
 
 /**
- * Keys a device adds to its report of a `DeviceLock` command.
+ * The keys a device adds to its report of the `DeviceLock` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.lock.yaml
  */
 export interface DeviceLockResponse {
@@ -37,8 +37,8 @@ export const DeviceLockResponseSchema: z.ZodType<DeviceLockResponse> = z.looseOb
   MessageResult: z.string().optional(),
 });
 
-/** Schema facts of the `DeviceLock` command: request and response validators, availability. */
-export const DeviceLockCommand = defineCommand<'DeviceLock', DeviceLockPayload, DeviceLockResponse>({
+/** The schema facts of the `DeviceLock` command: its request and response validators and where it is available. */
+export const DeviceLockDefinition = defineCommand<'DeviceLock', DeviceLockPayload, DeviceLockResponse>({
   requestType: 'DeviceLock',
   payload: DeviceLockPayloadSchema,
   response: DeviceLockResponseSchema,
@@ -86,18 +86,59 @@ export const DeviceLockCommand = defineCommand<'DeviceLock', DeviceLockPayload, 
       supervised: false,
     },
   },
+  keySupport: {
+    Message: {
+      iOS: {
+        introduced: '7.0',
+      },
+      macOS: {
+        introduced: '10.14',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+    },
+    PhoneNumber: {
+      iOS: {
+        introduced: '7.0',
+      },
+      macOS: {
+        introduced: '11.5',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+    },
+    PIN: {
+      iOS: {
+        introduced: 'n/a',
+      },
+      macOS: {
+        introduced: '10.8',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+  },
 });
 
 /**
- * Builds a `DeviceLock` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `DeviceLock` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = deviceLock();
+ * const command = deviceLockCommand();
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.lock.yaml
  */
-export function deviceLock(payload: DeviceLockPayload = {}, options?: BuildOptions): Command<'DeviceLock', DeviceLockPayload> {
-  return DeviceLockCommand.build(payload, options);
+export function deviceLockCommand(payload: DeviceLockPayload = {}, options?: CommandBuildOptions): Command<'DeviceLock', DeviceLockPayload> {
+  return DeviceLockDefinition.build(payload, options);
 }

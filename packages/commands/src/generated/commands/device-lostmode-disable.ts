@@ -4,18 +4,18 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.lostmode.disable.yaml
 
 import { z } from 'zod';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `DisableLostMode` command (without `RequestType`).
+ * The request keys of the `DisableLostMode` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.lostmode.disable.yaml
  */
 export interface DisableLostModePayload {}
 
 export const DisableLostModePayloadSchema: z.ZodType<DisableLostModePayload> = z.looseObject({});
 
-/** Schema facts of the `DisableLostMode` command: request and response validators, availability. */
-export const DisableLostModeCommand = defineCommand<'DisableLostMode', DisableLostModePayload, undefined>({
+/** The schema facts of the `DisableLostMode` command: its request and response validators and where it is available. */
+export const DisableLostModeDefinition = defineCommand<'DisableLostMode', DisableLostModePayload, undefined>({
   requestType: 'DisableLostMode',
   payload: DisableLostModePayloadSchema,
   response: undefined,
@@ -51,15 +51,18 @@ export const DisableLostModeCommand = defineCommand<'DisableLostMode', DisableLo
 });
 
 /**
- * Builds a `DisableLostMode` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `DisableLostMode` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = disableLostMode();
+ * const command = disableLostModeCommand();
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.lostmode.disable.yaml
  */
-export function disableLostMode(payload: DisableLostModePayload = {}, options?: BuildOptions): Command<'DisableLostMode', DisableLostModePayload> {
-  return DisableLostModeCommand.build(payload, options);
+export function disableLostModeCommand(payload: DisableLostModePayload = {}, options?: CommandBuildOptions): Command<'DisableLostMode', DisableLostModePayload> {
+  return DisableLostModeDefinition.build(payload, options);
 }

@@ -4,10 +4,10 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.lostmode.enable.yaml
 
 import { z } from 'zod';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `EnableLostMode` command (without `RequestType`).
+ * The request keys of the `EnableLostMode` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.lostmode.enable.yaml
  */
 export interface EnableLostModePayload {
@@ -22,8 +22,8 @@ export const EnableLostModePayloadSchema: z.ZodType<EnableLostModePayload> = z.l
   Footnote: z.string().optional(),
 });
 
-/** Schema facts of the `EnableLostMode` command: request and response validators, availability. */
-export const EnableLostModeCommand = defineCommand<'EnableLostMode', EnableLostModePayload, undefined>({
+/** The schema facts of the `EnableLostMode` command: its request and response validators and where it is available. */
+export const EnableLostModeDefinition = defineCommand<'EnableLostMode', EnableLostModePayload, undefined>({
   requestType: 'EnableLostMode',
   payload: EnableLostModePayloadSchema,
   response: undefined,
@@ -59,15 +59,18 @@ export const EnableLostModeCommand = defineCommand<'EnableLostMode', EnableLostM
 });
 
 /**
- * Builds a `EnableLostMode` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `EnableLostMode` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = enableLostMode();
+ * const command = enableLostModeCommand();
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.lostmode.enable.yaml
  */
-export function enableLostMode(payload: EnableLostModePayload = {}, options?: BuildOptions): Command<'EnableLostMode', EnableLostModePayload> {
-  return EnableLostModeCommand.build(payload, options);
+export function enableLostModeCommand(payload: EnableLostModePayload = {}, options?: CommandBuildOptions): Command<'EnableLostMode', EnableLostModePayload> {
+  return EnableLostModeDefinition.build(payload, options);
 }

@@ -4,10 +4,10 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.lostmode.location.yaml
 
 import { z } from 'zod';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `DeviceLocation` command (without `RequestType`).
+ * The request keys of the `DeviceLocation` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.lostmode.location.yaml
  */
 export interface DeviceLocationPayload {}
@@ -15,7 +15,7 @@ export interface DeviceLocationPayload {}
 export const DeviceLocationPayloadSchema: z.ZodType<DeviceLocationPayload> = z.looseObject({});
 
 /**
- * Keys a device adds to its report of a `DeviceLocation` command.
+ * The keys a device adds to its report of the `DeviceLocation` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.lostmode.location.yaml
  */
 export interface DeviceLocationResponse {
@@ -46,8 +46,8 @@ export const DeviceLocationResponseSchema: z.ZodType<DeviceLocationResponse> = z
   Timestamp: z.string().optional(),
 });
 
-/** Schema facts of the `DeviceLocation` command: request and response validators, availability. */
-export const DeviceLocationCommand = defineCommand<'DeviceLocation', DeviceLocationPayload, DeviceLocationResponse>({
+/** The schema facts of the `DeviceLocation` command: its request and response validators and where it is available. */
+export const DeviceLocationDefinition = defineCommand<'DeviceLocation', DeviceLocationPayload, DeviceLocationResponse>({
   requestType: 'DeviceLocation',
   payload: DeviceLocationPayloadSchema,
   response: DeviceLocationResponseSchema,
@@ -83,15 +83,18 @@ export const DeviceLocationCommand = defineCommand<'DeviceLocation', DeviceLocat
 });
 
 /**
- * Builds a `DeviceLocation` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `DeviceLocation` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = deviceLocation();
+ * const command = deviceLocationCommand();
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.lostmode.location.yaml
  */
-export function deviceLocation(payload: DeviceLocationPayload = {}, options?: BuildOptions): Command<'DeviceLocation', DeviceLocationPayload> {
-  return DeviceLocationCommand.build(payload, options);
+export function deviceLocationCommand(payload: DeviceLocationPayload = {}, options?: CommandBuildOptions): Command<'DeviceLocation', DeviceLocationPayload> {
+  return DeviceLocationDefinition.build(payload, options);
 }

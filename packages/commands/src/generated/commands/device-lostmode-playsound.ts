@@ -4,18 +4,18 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.lostmode.playsound.yaml
 
 import { z } from 'zod';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `PlayLostModeSound` command (without `RequestType`).
+ * The request keys of the `PlayLostModeSound` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.lostmode.playsound.yaml
  */
 export interface PlayLostModeSoundPayload {}
 
 export const PlayLostModeSoundPayloadSchema: z.ZodType<PlayLostModeSoundPayload> = z.looseObject({});
 
-/** Schema facts of the `PlayLostModeSound` command: request and response validators, availability. */
-export const PlayLostModeSoundCommand = defineCommand<'PlayLostModeSound', PlayLostModeSoundPayload, undefined>({
+/** The schema facts of the `PlayLostModeSound` command: its request and response validators and where it is available. */
+export const PlayLostModeSoundDefinition = defineCommand<'PlayLostModeSound', PlayLostModeSoundPayload, undefined>({
   requestType: 'PlayLostModeSound',
   payload: PlayLostModeSoundPayloadSchema,
   response: undefined,
@@ -51,15 +51,18 @@ export const PlayLostModeSoundCommand = defineCommand<'PlayLostModeSound', PlayL
 });
 
 /**
- * Builds a `PlayLostModeSound` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `PlayLostModeSound` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = playLostModeSound();
+ * const command = playLostModeSoundCommand();
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.lostmode.playsound.yaml
  */
-export function playLostModeSound(payload: PlayLostModeSoundPayload = {}, options?: BuildOptions): Command<'PlayLostModeSound', PlayLostModeSoundPayload> {
-  return PlayLostModeSoundCommand.build(payload, options);
+export function playLostModeSoundCommand(payload: PlayLostModeSoundPayload = {}, options?: CommandBuildOptions): Command<'PlayLostModeSound', PlayLostModeSoundPayload> {
+  return PlayLostModeSoundDefinition.build(payload, options);
 }

@@ -4,10 +4,10 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.restart.yaml
 
 import { z } from 'zod';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `RestartDevice` command (without `RequestType`).
+ * The request keys of the `RestartDevice` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.restart.yaml
  */
 export interface RestartDevicePayload {
@@ -25,8 +25,8 @@ export const RestartDevicePayloadSchema: z.ZodType<RestartDevicePayload> = z.loo
   NotifyUser: z.boolean().optional(),
 });
 
-/** Schema facts of the `RestartDevice` command: request and response validators, availability. */
-export const RestartDeviceCommand = defineCommand<'RestartDevice', RestartDevicePayload, undefined>({
+/** The schema facts of the `RestartDevice` command: its request and response validators and where it is available. */
+export const RestartDeviceDefinition = defineCommand<'RestartDevice', RestartDevicePayload, undefined>({
   requestType: 'RestartDevice',
   payload: RestartDevicePayloadSchema,
   response: undefined,
@@ -68,18 +68,56 @@ export const RestartDeviceCommand = defineCommand<'RestartDevice', RestartDevice
       introduced: 'n/a',
     },
   },
+  keySupport: {
+    RebuildKernelCache: {
+      iOS: {
+        introduced: 'n/a',
+      },
+      macOS: {
+        introduced: '11.0',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+    },
+    KextPaths: {
+      iOS: {
+        introduced: 'n/a',
+      },
+      macOS: {
+        introduced: '11.0',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+    },
+    NotifyUser: {
+      iOS: {
+        introduced: 'n/a',
+      },
+      macOS: {
+        introduced: '11.4',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+    },
+  },
 });
 
 /**
- * Builds a `RestartDevice` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `RestartDevice` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = restartDevice();
+ * const command = restartDeviceCommand();
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.restart.yaml
  */
-export function restartDevice(payload: RestartDevicePayload = {}, options?: BuildOptions): Command<'RestartDevice', RestartDevicePayload> {
-  return RestartDeviceCommand.build(payload, options);
+export function restartDeviceCommand(payload: RestartDevicePayload = {}, options?: CommandBuildOptions): Command<'RestartDevice', RestartDevicePayload> {
+  return RestartDeviceDefinition.build(payload, options);
 }

@@ -4,18 +4,18 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.restrictions.clearpassword.yaml
 
 import { z } from 'zod';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `ClearRestrictionsPassword` command (without `RequestType`).
+ * The request keys of the `ClearRestrictionsPassword` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.restrictions.clearpassword.yaml
  */
 export interface ClearRestrictionsPasswordPayload {}
 
 export const ClearRestrictionsPasswordPayloadSchema: z.ZodType<ClearRestrictionsPasswordPayload> = z.looseObject({});
 
-/** Schema facts of the `ClearRestrictionsPassword` command: request and response validators, availability. */
-export const ClearRestrictionsPasswordCommand = defineCommand<'ClearRestrictionsPassword', ClearRestrictionsPasswordPayload, undefined>({
+/** The schema facts of the `ClearRestrictionsPassword` command: its request and response validators and where it is available. */
+export const ClearRestrictionsPasswordDefinition = defineCommand<'ClearRestrictionsPassword', ClearRestrictionsPasswordPayload, undefined>({
   requestType: 'ClearRestrictionsPassword',
   payload: ClearRestrictionsPasswordPayloadSchema,
   response: undefined,
@@ -49,15 +49,18 @@ export const ClearRestrictionsPasswordCommand = defineCommand<'ClearRestrictions
 });
 
 /**
- * Builds a `ClearRestrictionsPassword` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `ClearRestrictionsPassword` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = clearRestrictionsPassword();
+ * const command = clearRestrictionsPasswordCommand();
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.restrictions.clearpassword.yaml
  */
-export function clearRestrictionsPassword(payload: ClearRestrictionsPasswordPayload = {}, options?: BuildOptions): Command<'ClearRestrictionsPassword', ClearRestrictionsPasswordPayload> {
-  return ClearRestrictionsPasswordCommand.build(payload, options);
+export function clearRestrictionsPasswordCommand(payload: ClearRestrictionsPasswordPayload = {}, options?: CommandBuildOptions): Command<'ClearRestrictionsPassword', ClearRestrictionsPasswordPayload> {
+  return ClearRestrictionsPasswordDefinition.build(payload, options);
 }

@@ -4,10 +4,10 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.restrictions.list.yaml
 
 import { z } from 'zod';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `Restrictions` command (without `RequestType`).
+ * The request keys of the `Restrictions` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.restrictions.list.yaml
  */
 export interface RestrictionsPayload {
@@ -50,7 +50,7 @@ export const RestrictionsResponseRestrictionsDictionarySchema: z.ZodType<Restric
 });
 
 /**
- * Keys a device adds to its report of a `Restrictions` command.
+ * The keys a device adds to its report of the `Restrictions` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.restrictions.list.yaml
  */
 export interface RestrictionsResponse {
@@ -63,8 +63,8 @@ export const RestrictionsResponseSchema: z.ZodType<RestrictionsResponse> = z.loo
   ProfileRestrictions: z.record(z.string(), RestrictionsResponseRestrictionsDictionarySchema),
 });
 
-/** Schema facts of the `Restrictions` command: request and response validators, availability. */
-export const RestrictionsCommand = defineCommand<'Restrictions', RestrictionsPayload, RestrictionsResponse>({
+/** The schema facts of the `Restrictions` command: its request and response validators and where it is available. */
+export const RestrictionsDefinition = defineCommand<'Restrictions', RestrictionsPayload, RestrictionsResponse>({
   requestType: 'Restrictions',
   payload: RestrictionsPayloadSchema,
   response: RestrictionsResponseSchema,
@@ -110,15 +110,18 @@ export const RestrictionsCommand = defineCommand<'Restrictions', RestrictionsPay
 });
 
 /**
- * Builds a `Restrictions` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `Restrictions` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = restrictions();
+ * const command = restrictionsCommand();
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.restrictions.list.yaml
  */
-export function restrictions(payload: RestrictionsPayload = {}, options?: BuildOptions): Command<'Restrictions', RestrictionsPayload> {
-  return RestrictionsCommand.build(payload, options);
+export function restrictionsCommand(payload: RestrictionsPayload = {}, options?: CommandBuildOptions): Command<'Restrictions', RestrictionsPayload> {
+  return RestrictionsDefinition.build(payload, options);
 }

@@ -4,18 +4,18 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.shutdown.yaml
 
 import { z } from 'zod';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `ShutDownDevice` command (without `RequestType`).
+ * The request keys of the `ShutDownDevice` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.shutdown.yaml
  */
 export interface ShutDownDevicePayload {}
 
 export const ShutDownDevicePayloadSchema: z.ZodType<ShutDownDevicePayload> = z.looseObject({});
 
-/** Schema facts of the `ShutDownDevice` command: request and response validators, availability. */
-export const ShutDownDeviceCommand = defineCommand<'ShutDownDevice', ShutDownDevicePayload, undefined>({
+/** The schema facts of the `ShutDownDevice` command: its request and response validators and where it is available. */
+export const ShutDownDeviceDefinition = defineCommand<'ShutDownDevice', ShutDownDevicePayload, undefined>({
   requestType: 'ShutDownDevice',
   payload: ShutDownDevicePayloadSchema,
   response: undefined,
@@ -58,15 +58,18 @@ export const ShutDownDeviceCommand = defineCommand<'ShutDownDevice', ShutDownDev
 });
 
 /**
- * Builds a `ShutDownDevice` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `ShutDownDevice` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = shutDownDevice();
+ * const command = shutDownDeviceCommand();
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/device.shutdown.yaml
  */
-export function shutDownDevice(payload: ShutDownDevicePayload = {}, options?: BuildOptions): Command<'ShutDownDevice', ShutDownDevicePayload> {
-  return ShutDownDeviceCommand.build(payload, options);
+export function shutDownDeviceCommand(payload: ShutDownDevicePayload = {}, options?: CommandBuildOptions): Command<'ShutDownDevice', ShutDownDevicePayload> {
+  return ShutDownDeviceDefinition.build(payload, options);
 }

@@ -4,11 +4,11 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/information.contentcaching.yaml
 
 import { z } from 'zod';
-import { plistDate } from '@mdmkit/protocol';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { plistDate } from '@mdmkit/protocol/schema';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `ContentCachingInformation` command (without `RequestType`).
+ * The request keys of the `ContentCachingInformation` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/information.contentcaching.yaml
  */
 export interface ContentCachingInformationPayload {}
@@ -16,7 +16,7 @@ export interface ContentCachingInformationPayload {}
 export const ContentCachingInformationPayloadSchema: z.ZodType<ContentCachingInformationPayload> = z.looseObject({});
 
 /**
- * Keys a device adds to its report of a `ContentCachingInformation` command.
+ * The keys a device adds to its report of the `ContentCachingInformation` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/information.contentcaching.yaml
  */
 export interface ContentCachingInformationResponse {
@@ -283,8 +283,8 @@ export const ContentCachingInformationResponseSchema: z.ZodType<ContentCachingIn
   }),
 });
 
-/** Schema facts of the `ContentCachingInformation` command: request and response validators, availability. */
-export const ContentCachingInformationCommand = defineCommand<'ContentCachingInformation', ContentCachingInformationPayload, ContentCachingInformationResponse>({
+/** The schema facts of the `ContentCachingInformation` command: its request and response validators and where it is available. */
+export const ContentCachingInformationDefinition = defineCommand<'ContentCachingInformation', ContentCachingInformationPayload, ContentCachingInformationResponse>({
   requestType: 'ContentCachingInformation',
   payload: ContentCachingInformationPayloadSchema,
   response: ContentCachingInformationResponseSchema,
@@ -316,15 +316,18 @@ export const ContentCachingInformationCommand = defineCommand<'ContentCachingInf
 });
 
 /**
- * Builds a `ContentCachingInformation` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `ContentCachingInformation` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = contentCachingInformation();
+ * const command = contentCachingInformationCommand();
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/information.contentcaching.yaml
  */
-export function contentCachingInformation(payload: ContentCachingInformationPayload = {}, options?: BuildOptions): Command<'ContentCachingInformation', ContentCachingInformationPayload> {
-  return ContentCachingInformationCommand.build(payload, options);
+export function contentCachingInformationCommand(payload: ContentCachingInformationPayload = {}, options?: CommandBuildOptions): Command<'ContentCachingInformation', ContentCachingInformationPayload> {
+  return ContentCachingInformationDefinition.build(payload, options);
 }

@@ -4,11 +4,11 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/information.device.yaml
 
 import { z } from 'zod';
-import { plistData, plistDate } from '@mdmkit/protocol';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { plistData, plistDate } from '@mdmkit/protocol/schema';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `DeviceInformation` command (without `RequestType`).
+ * The request keys of the `DeviceInformation` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/information.device.yaml
  */
 export interface DeviceInformationPayload {
@@ -23,7 +23,7 @@ export const DeviceInformationPayloadSchema: z.ZodType<DeviceInformationPayload>
 });
 
 /**
- * Keys a device adds to its report of a `DeviceInformation` command.
+ * The keys a device adds to its report of the `DeviceInformation` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/information.device.yaml
  */
 export interface DeviceInformationResponse {
@@ -402,8 +402,8 @@ export const DeviceInformationResponseSchema: z.ZodType<DeviceInformationRespons
   }),
 });
 
-/** Schema facts of the `DeviceInformation` command: request and response validators, availability. */
-export const DeviceInformationCommand = defineCommand<'DeviceInformation', DeviceInformationPayload, DeviceInformationResponse>({
+/** The schema facts of the `DeviceInformation` command: its request and response validators and where it is available. */
+export const DeviceInformationDefinition = defineCommand<'DeviceInformation', DeviceInformationPayload, DeviceInformationResponse>({
   requestType: 'DeviceInformation',
   payload: DeviceInformationPayloadSchema,
   response: DeviceInformationResponseSchema,
@@ -451,6 +451,19 @@ export const DeviceInformationCommand = defineCommand<'DeviceInformation', Devic
       introduced: '10.0',
       accessRights: 'Special Case',
       supervised: false,
+    },
+  },
+  keySupport: {
+    DeviceAttestationNonce: {
+      iOS: {
+        introduced: '16.0',
+      },
+      macOS: {
+        introduced: '14.0',
+      },
+      tvOS: {
+        introduced: '16.0',
+      },
     },
   },
   valueAccessRights: {
@@ -795,15 +808,18 @@ export const DeviceInformationCommand = defineCommand<'DeviceInformation', Devic
 });
 
 /**
- * Builds a `DeviceInformation` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `DeviceInformation` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = deviceInformation({ Queries: ['UDID'] });
+ * const command = deviceInformationCommand({ Queries: ['UDID'] });
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/information.device.yaml
  */
-export function deviceInformation(payload: DeviceInformationPayload, options?: BuildOptions): Command<'DeviceInformation', DeviceInformationPayload> {
-  return DeviceInformationCommand.build(payload, options);
+export function deviceInformationCommand(payload: DeviceInformationPayload, options?: CommandBuildOptions): Command<'DeviceInformation', DeviceInformationPayload> {
+  return DeviceInformationDefinition.build(payload, options);
 }

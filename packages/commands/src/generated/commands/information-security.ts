@@ -4,11 +4,11 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/information.security.yaml
 
 import { z } from 'zod';
-import { plistData } from '@mdmkit/protocol';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { plistData } from '@mdmkit/protocol/schema';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `SecurityInfo` command (without `RequestType`).
+ * The request keys of the `SecurityInfo` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/information.security.yaml
  */
 export interface SecurityInfoPayload {}
@@ -16,7 +16,7 @@ export interface SecurityInfoPayload {}
 export const SecurityInfoPayloadSchema: z.ZodType<SecurityInfoPayload> = z.looseObject({});
 
 /**
- * Keys a device adds to its report of a `SecurityInfo` command.
+ * The keys a device adds to its report of the `SecurityInfo` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/information.security.yaml
  */
 export interface SecurityInfoResponse {
@@ -154,8 +154,8 @@ export const SecurityInfoResponseSchema: z.ZodType<SecurityInfoResponse> = z.loo
   }),
 });
 
-/** Schema facts of the `SecurityInfo` command: request and response validators, availability. */
-export const SecurityInfoCommand = defineCommand<'SecurityInfo', SecurityInfoPayload, SecurityInfoResponse>({
+/** The schema facts of the `SecurityInfo` command: its request and response validators and where it is available. */
+export const SecurityInfoDefinition = defineCommand<'SecurityInfo', SecurityInfoPayload, SecurityInfoResponse>({
   requestType: 'SecurityInfo',
   payload: SecurityInfoPayloadSchema,
   response: SecurityInfoResponseSchema,
@@ -208,15 +208,18 @@ export const SecurityInfoCommand = defineCommand<'SecurityInfo', SecurityInfoPay
 });
 
 /**
- * Builds a `SecurityInfo` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `SecurityInfo` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = securityInfo();
+ * const command = securityInfoCommand();
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/information.security.yaml
  */
-export function securityInfo(payload: SecurityInfoPayload = {}, options?: BuildOptions): Command<'SecurityInfo', SecurityInfoPayload> {
-  return SecurityInfoCommand.build(payload, options);
+export function securityInfoCommand(payload: SecurityInfoPayload = {}, options?: CommandBuildOptions): Command<'SecurityInfo', SecurityInfoPayload> {
+  return SecurityInfoDefinition.build(payload, options);
 }

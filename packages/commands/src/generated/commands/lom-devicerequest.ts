@@ -4,10 +4,10 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/lom.devicerequest.yaml
 
 import { z } from 'zod';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `LOMDeviceRequest` command (without `RequestType`).
+ * The request keys of the `LOMDeviceRequest` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/lom.devicerequest.yaml
  */
 export interface LOMDeviceRequestPayload {
@@ -33,7 +33,7 @@ export const LOMDeviceRequestPayloadSchema: z.ZodType<LOMDeviceRequestPayload> =
 });
 
 /**
- * Keys a device adds to its report of a `LOMDeviceRequest` command.
+ * The keys a device adds to its report of the `LOMDeviceRequest` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/lom.devicerequest.yaml
  */
 export interface LOMDeviceRequestResponse {
@@ -52,8 +52,8 @@ export const LOMDeviceRequestResponseSchema: z.ZodType<LOMDeviceRequestResponse>
   })),
 });
 
-/** Schema facts of the `LOMDeviceRequest` command: request and response validators, availability. */
-export const LOMDeviceRequestCommand = defineCommand<'LOMDeviceRequest', LOMDeviceRequestPayload, LOMDeviceRequestResponse>({
+/** The schema facts of the `LOMDeviceRequest` command: its request and response validators and where it is available. */
+export const LOMDeviceRequestDefinition = defineCommand<'LOMDeviceRequest', LOMDeviceRequestPayload, LOMDeviceRequestResponse>({
   requestType: 'LOMDeviceRequest',
   payload: LOMDeviceRequestPayloadSchema,
   response: LOMDeviceRequestResponseSchema,
@@ -85,15 +85,18 @@ export const LOMDeviceRequestCommand = defineCommand<'LOMDeviceRequest', LOMDevi
 });
 
 /**
- * Builds a `LOMDeviceRequest` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `LOMDeviceRequest` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = lomDeviceRequest({ RequestList: [{ DeviceRequestType: 'PowerON', DeviceRequestUUID: '…', DeviceDNSName: '…', PrimaryIPv6AddressList: ['…'], SecondaryIPv6AddressList: ['…'], LOMProtocolVersion: 1 }] });
+ * const command = lomDeviceRequestCommand({ RequestList: [{ DeviceRequestType: 'PowerON', DeviceRequestUUID: '…', DeviceDNSName: '…', PrimaryIPv6AddressList: ['…'], SecondaryIPv6AddressList: ['…'], LOMProtocolVersion: 1 }] });
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/lom.devicerequest.yaml
  */
-export function lomDeviceRequest(payload: LOMDeviceRequestPayload, options?: BuildOptions): Command<'LOMDeviceRequest', LOMDeviceRequestPayload> {
-  return LOMDeviceRequestCommand.build(payload, options);
+export function lomDeviceRequestCommand(payload: LOMDeviceRequestPayload, options?: CommandBuildOptions): Command<'LOMDeviceRequest', LOMDeviceRequestPayload> {
+  return LOMDeviceRequestDefinition.build(payload, options);
 }

@@ -4,10 +4,10 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/lom.setuprequest.yaml
 
 import { z } from 'zod';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `LOMSetupRequest` command (without `RequestType`).
+ * The request keys of the `LOMSetupRequest` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/lom.setuprequest.yaml
  */
 export interface LOMSetupRequestPayload {}
@@ -15,7 +15,7 @@ export interface LOMSetupRequestPayload {}
 export const LOMSetupRequestPayloadSchema: z.ZodType<LOMSetupRequestPayload> = z.looseObject({});
 
 /**
- * Keys a device adds to its report of a `LOMSetupRequest` command.
+ * The keys a device adds to its report of the `LOMSetupRequest` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/lom.setuprequest.yaml
  */
 export interface LOMSetupRequestResponse {
@@ -30,8 +30,8 @@ export const LOMSetupRequestResponseSchema: z.ZodType<LOMSetupRequestResponse> =
   LOMProtocolVersion: z.number(),
 });
 
-/** Schema facts of the `LOMSetupRequest` command: request and response validators, availability. */
-export const LOMSetupRequestCommand = defineCommand<'LOMSetupRequest', LOMSetupRequestPayload, LOMSetupRequestResponse>({
+/** The schema facts of the `LOMSetupRequest` command: its request and response validators and where it is available. */
+export const LOMSetupRequestDefinition = defineCommand<'LOMSetupRequest', LOMSetupRequestPayload, LOMSetupRequestResponse>({
   requestType: 'LOMSetupRequest',
   payload: LOMSetupRequestPayloadSchema,
   response: LOMSetupRequestResponseSchema,
@@ -63,15 +63,18 @@ export const LOMSetupRequestCommand = defineCommand<'LOMSetupRequest', LOMSetupR
 });
 
 /**
- * Builds a `LOMSetupRequest` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `LOMSetupRequest` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = lomSetupRequest();
+ * const command = lomSetupRequestCommand();
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/lom.setuprequest.yaml
  */
-export function lomSetupRequest(payload: LOMSetupRequestPayload = {}, options?: BuildOptions): Command<'LOMSetupRequest', LOMSetupRequestPayload> {
-  return LOMSetupRequestCommand.build(payload, options);
+export function lomSetupRequestCommand(payload: LOMSetupRequestPayload = {}, options?: CommandBuildOptions): Command<'LOMSetupRequest', LOMSetupRequestPayload> {
+  return LOMSetupRequestDefinition.build(payload, options);
 }

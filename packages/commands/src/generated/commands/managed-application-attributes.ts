@@ -4,10 +4,10 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/managed.application.attributes.yaml
 
 import { z } from 'zod';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `ManagedApplicationAttributes` command (without `RequestType`).
+ * The request keys of the `ManagedApplicationAttributes` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/managed.application.attributes.yaml
  */
 export interface ManagedApplicationAttributesPayload {
@@ -19,7 +19,7 @@ export const ManagedApplicationAttributesPayloadSchema: z.ZodType<ManagedApplica
 });
 
 /**
- * Keys a device adds to its report of a `ManagedApplicationAttributes` command.
+ * The keys a device adds to its report of the `ManagedApplicationAttributes` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/managed.application.attributes.yaml
  */
 export interface ManagedApplicationAttributesResponse {
@@ -71,8 +71,8 @@ export const ManagedApplicationAttributesResponseSchema: z.ZodType<ManagedApplic
   })),
 });
 
-/** Schema facts of the `ManagedApplicationAttributes` command: request and response validators, availability. */
-export const ManagedApplicationAttributesCommand = defineCommand<'ManagedApplicationAttributes', ManagedApplicationAttributesPayload, ManagedApplicationAttributesResponse>({
+/** The schema facts of the `ManagedApplicationAttributes` command: its request and response validators and where it is available. */
+export const ManagedApplicationAttributesDefinition = defineCommand<'ManagedApplicationAttributes', ManagedApplicationAttributesPayload, ManagedApplicationAttributesResponse>({
   requestType: 'ManagedApplicationAttributes',
   payload: ManagedApplicationAttributesPayloadSchema,
   response: ManagedApplicationAttributesResponseSchema,
@@ -118,15 +118,18 @@ export const ManagedApplicationAttributesCommand = defineCommand<'ManagedApplica
 });
 
 /**
- * Builds a `ManagedApplicationAttributes` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `ManagedApplicationAttributes` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = managedApplicationAttributes({ Identifiers: ['…'] });
+ * const command = managedApplicationAttributesCommand({ Identifiers: ['…'] });
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/managed.application.attributes.yaml
  */
-export function managedApplicationAttributes(payload: ManagedApplicationAttributesPayload, options?: BuildOptions): Command<'ManagedApplicationAttributes', ManagedApplicationAttributesPayload> {
-  return ManagedApplicationAttributesCommand.build(payload, options);
+export function managedApplicationAttributesCommand(payload: ManagedApplicationAttributesPayload, options?: CommandBuildOptions): Command<'ManagedApplicationAttributes', ManagedApplicationAttributesPayload> {
+  return ManagedApplicationAttributesDefinition.build(payload, options);
 }

@@ -4,10 +4,10 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/managed.application.configuration.yaml
 
 import { z } from 'zod';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `ManagedApplicationConfiguration` command (without `RequestType`).
+ * The request keys of the `ManagedApplicationConfiguration` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/managed.application.configuration.yaml
  */
 export interface ManagedApplicationConfigurationPayload {
@@ -19,7 +19,7 @@ export const ManagedApplicationConfigurationPayloadSchema: z.ZodType<ManagedAppl
 });
 
 /**
- * Keys a device adds to its report of a `ManagedApplicationConfiguration` command.
+ * The keys a device adds to its report of the `ManagedApplicationConfiguration` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/managed.application.configuration.yaml
  */
 export interface ManagedApplicationConfigurationResponse {
@@ -36,8 +36,8 @@ export const ManagedApplicationConfigurationResponseSchema: z.ZodType<ManagedApp
   })),
 });
 
-/** Schema facts of the `ManagedApplicationConfiguration` command: request and response validators, availability. */
-export const ManagedApplicationConfigurationCommand = defineCommand<'ManagedApplicationConfiguration', ManagedApplicationConfigurationPayload, ManagedApplicationConfigurationResponse>({
+/** The schema facts of the `ManagedApplicationConfiguration` command: its request and response validators and where it is available. */
+export const ManagedApplicationConfigurationDefinition = defineCommand<'ManagedApplicationConfiguration', ManagedApplicationConfigurationPayload, ManagedApplicationConfigurationResponse>({
   requestType: 'ManagedApplicationConfiguration',
   payload: ManagedApplicationConfigurationPayloadSchema,
   response: ManagedApplicationConfigurationResponseSchema,
@@ -90,15 +90,18 @@ export const ManagedApplicationConfigurationCommand = defineCommand<'ManagedAppl
 });
 
 /**
- * Builds a `ManagedApplicationConfiguration` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `ManagedApplicationConfiguration` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = managedApplicationConfiguration({ Identifiers: ['…'] });
+ * const command = managedApplicationConfigurationCommand({ Identifiers: ['…'] });
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/managed.application.configuration.yaml
  */
-export function managedApplicationConfiguration(payload: ManagedApplicationConfigurationPayload, options?: BuildOptions): Command<'ManagedApplicationConfiguration', ManagedApplicationConfigurationPayload> {
-  return ManagedApplicationConfigurationCommand.build(payload, options);
+export function managedApplicationConfigurationCommand(payload: ManagedApplicationConfigurationPayload, options?: CommandBuildOptions): Command<'ManagedApplicationConfiguration', ManagedApplicationConfigurationPayload> {
+  return ManagedApplicationConfigurationDefinition.build(payload, options);
 }

@@ -4,10 +4,10 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/managed.application.feedback.yaml
 
 import { z } from 'zod';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `ManagedApplicationFeedback` command (without `RequestType`).
+ * The request keys of the `ManagedApplicationFeedback` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/managed.application.feedback.yaml
  */
 export interface ManagedApplicationFeedbackPayload {
@@ -22,7 +22,7 @@ export const ManagedApplicationFeedbackPayloadSchema: z.ZodType<ManagedApplicati
 });
 
 /**
- * Keys a device adds to its report of a `ManagedApplicationFeedback` command.
+ * The keys a device adds to its report of the `ManagedApplicationFeedback` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/managed.application.feedback.yaml
  */
 export interface ManagedApplicationFeedbackResponse {
@@ -39,8 +39,8 @@ export const ManagedApplicationFeedbackResponseSchema: z.ZodType<ManagedApplicat
   })),
 });
 
-/** Schema facts of the `ManagedApplicationFeedback` command: request and response validators, availability. */
-export const ManagedApplicationFeedbackCommand = defineCommand<'ManagedApplicationFeedback', ManagedApplicationFeedbackPayload, ManagedApplicationFeedbackResponse>({
+/** The schema facts of the `ManagedApplicationFeedback` command: its request and response validators and where it is available. */
+export const ManagedApplicationFeedbackDefinition = defineCommand<'ManagedApplicationFeedback', ManagedApplicationFeedbackPayload, ManagedApplicationFeedbackResponse>({
   requestType: 'ManagedApplicationFeedback',
   payload: ManagedApplicationFeedbackPayloadSchema,
   response: ManagedApplicationFeedbackResponseSchema,
@@ -90,15 +90,18 @@ export const ManagedApplicationFeedbackCommand = defineCommand<'ManagedApplicati
 });
 
 /**
- * Builds a `ManagedApplicationFeedback` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `ManagedApplicationFeedback` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = managedApplicationFeedback({ Identifiers: ['…'] });
+ * const command = managedApplicationFeedbackCommand({ Identifiers: ['…'] });
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/managed.application.feedback.yaml
  */
-export function managedApplicationFeedback(payload: ManagedApplicationFeedbackPayload, options?: BuildOptions): Command<'ManagedApplicationFeedback', ManagedApplicationFeedbackPayload> {
-  return ManagedApplicationFeedbackCommand.build(payload, options);
+export function managedApplicationFeedbackCommand(payload: ManagedApplicationFeedbackPayload, options?: CommandBuildOptions): Command<'ManagedApplicationFeedback', ManagedApplicationFeedbackPayload> {
+  return ManagedApplicationFeedbackDefinition.build(payload, options);
 }

@@ -4,10 +4,10 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/media.install.yaml
 
 import { z } from 'zod';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `InstallMedia` command (without `RequestType`).
+ * The request keys of the `InstallMedia` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/media.install.yaml
  */
 export interface InstallMediaPayload {
@@ -39,7 +39,7 @@ export const InstallMediaPayloadSchema: z.ZodType<InstallMediaPayload> = z.loose
 });
 
 /**
- * Keys a device adds to its report of a `InstallMedia` command.
+ * The keys a device adds to its report of the `InstallMedia` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/media.install.yaml
  */
 export interface InstallMediaResponse {
@@ -62,8 +62,8 @@ export const InstallMediaResponseSchema: z.ZodType<InstallMediaResponse> = z.loo
   RejectionReason: z.union([z.enum(['CouldNotVerifyITunesStoreID', 'PurchaseNotFound', 'AppStoreDisabled', 'WrongMediaType', 'DownloadInvalid', 'EnterpriseBooksNotSupportedInMultiUser']), z.string()]).optional(),
 });
 
-/** Schema facts of the `InstallMedia` command: request and response validators, availability. */
-export const InstallMediaCommand = defineCommand<'InstallMedia', InstallMediaPayload, InstallMediaResponse>({
+/** The schema facts of the `InstallMedia` command: its request and response validators and where it is available. */
+export const InstallMediaDefinition = defineCommand<'InstallMedia', InstallMediaPayload, InstallMediaResponse>({
   requestType: 'InstallMedia',
   payload: InstallMediaPayloadSchema,
   response: InstallMediaResponseSchema,
@@ -103,18 +103,53 @@ export const InstallMediaCommand = defineCommand<'InstallMedia', InstallMediaPay
       introduced: 'n/a',
     },
   },
+  keySupport: {
+    MediaURL: {
+      macOS: {
+        introduced: 'n/a',
+      },
+    },
+    PersistentID: {
+      macOS: {
+        introduced: 'n/a',
+      },
+    },
+    Kind: {
+      macOS: {
+        introduced: 'n/a',
+      },
+    },
+    Version: {
+      macOS: {
+        introduced: 'n/a',
+      },
+    },
+    Author: {
+      macOS: {
+        introduced: 'n/a',
+      },
+    },
+    Title: {
+      macOS: {
+        introduced: 'n/a',
+      },
+    },
+  },
 });
 
 /**
- * Builds a `InstallMedia` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `InstallMedia` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = installMedia({ MediaType: 'Book' });
+ * const command = installMediaCommand({ MediaType: 'Book' });
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/media.install.yaml
  */
-export function installMedia(payload: InstallMediaPayload, options?: BuildOptions): Command<'InstallMedia', InstallMediaPayload> {
-  return InstallMediaCommand.build(payload, options);
+export function installMediaCommand(payload: InstallMediaPayload, options?: CommandBuildOptions): Command<'InstallMedia', InstallMediaPayload> {
+  return InstallMediaDefinition.build(payload, options);
 }

@@ -4,10 +4,10 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/media.managed.list.yaml
 
 import { z } from 'zod';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `ManagedMediaList` command (without `RequestType`).
+ * The request keys of the `ManagedMediaList` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/media.managed.list.yaml
  */
 export interface ManagedMediaListPayload {}
@@ -15,7 +15,7 @@ export interface ManagedMediaListPayload {}
 export const ManagedMediaListPayloadSchema: z.ZodType<ManagedMediaListPayload> = z.looseObject({});
 
 /**
- * Keys a device adds to its report of a `ManagedMediaList` command.
+ * The keys a device adds to its report of the `ManagedMediaList` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/media.managed.list.yaml
  */
 export interface ManagedMediaListResponse {
@@ -42,8 +42,8 @@ export const ManagedMediaListResponseSchema: z.ZodType<ManagedMediaListResponse>
   })),
 });
 
-/** Schema facts of the `ManagedMediaList` command: request and response validators, availability. */
-export const ManagedMediaListCommand = defineCommand<'ManagedMediaList', ManagedMediaListPayload, ManagedMediaListResponse>({
+/** The schema facts of the `ManagedMediaList` command: its request and response validators and where it is available. */
+export const ManagedMediaListDefinition = defineCommand<'ManagedMediaList', ManagedMediaListPayload, ManagedMediaListResponse>({
   requestType: 'ManagedMediaList',
   payload: ManagedMediaListPayloadSchema,
   response: ManagedMediaListResponseSchema,
@@ -79,15 +79,18 @@ export const ManagedMediaListCommand = defineCommand<'ManagedMediaList', Managed
 });
 
 /**
- * Builds a `ManagedMediaList` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `ManagedMediaList` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = managedMediaList();
+ * const command = managedMediaListCommand();
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/media.managed.list.yaml
  */
-export function managedMediaList(payload: ManagedMediaListPayload = {}, options?: BuildOptions): Command<'ManagedMediaList', ManagedMediaListPayload> {
-  return ManagedMediaListCommand.build(payload, options);
+export function managedMediaListCommand(payload: ManagedMediaListPayload = {}, options?: CommandBuildOptions): Command<'ManagedMediaList', ManagedMediaListPayload> {
+  return ManagedMediaListDefinition.build(payload, options);
 }

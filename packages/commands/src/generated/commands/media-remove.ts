@@ -4,10 +4,10 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/media.remove.yaml
 
 import { z } from 'zod';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `RemoveMedia` command (without `RequestType`).
+ * The request keys of the `RemoveMedia` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/media.remove.yaml
  */
 export interface RemoveMediaPayload {
@@ -22,8 +22,8 @@ export const RemoveMediaPayloadSchema: z.ZodType<RemoveMediaPayload> = z.looseOb
   PersistentID: z.string().optional(),
 });
 
-/** Schema facts of the `RemoveMedia` command: request and response validators, availability. */
-export const RemoveMediaCommand = defineCommand<'RemoveMedia', RemoveMediaPayload, undefined>({
+/** The schema facts of the `RemoveMedia` command: its request and response validators and where it is available. */
+export const RemoveMediaDefinition = defineCommand<'RemoveMedia', RemoveMediaPayload, undefined>({
   requestType: 'RemoveMedia',
   payload: RemoveMediaPayloadSchema,
   response: undefined,
@@ -59,15 +59,18 @@ export const RemoveMediaCommand = defineCommand<'RemoveMedia', RemoveMediaPayloa
 });
 
 /**
- * Builds a `RemoveMedia` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `RemoveMedia` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = removeMedia({ MediaType: 'Book' });
+ * const command = removeMediaCommand({ MediaType: 'Book' });
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/media.remove.yaml
  */
-export function removeMedia(payload: RemoveMediaPayload, options?: BuildOptions): Command<'RemoveMedia', RemoveMediaPayload> {
-  return RemoveMediaCommand.build(payload, options);
+export function removeMediaCommand(payload: RemoveMediaPayload, options?: CommandBuildOptions): Command<'RemoveMedia', RemoveMediaPayload> {
+  return RemoveMediaDefinition.build(payload, options);
 }

@@ -4,10 +4,10 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/mirroring.request.yaml
 
 import { z } from 'zod';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `RequestMirroring` command (without `RequestType`).
+ * The request keys of the `RequestMirroring` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/mirroring.request.yaml
  */
 export interface RequestMirroringPayload {
@@ -25,7 +25,7 @@ export const RequestMirroringPayloadSchema: z.ZodType<RequestMirroringPayload> =
 });
 
 /**
- * Keys a device adds to its report of a `RequestMirroring` command.
+ * The keys a device adds to its report of the `RequestMirroring` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/mirroring.request.yaml
  */
 export interface RequestMirroringResponse {
@@ -36,8 +36,8 @@ export const RequestMirroringResponseSchema: z.ZodType<RequestMirroringResponse>
   MirroringResult: z.string().optional(),
 });
 
-/** Schema facts of the `RequestMirroring` command: request and response validators, availability. */
-export const RequestMirroringCommand = defineCommand<'RequestMirroring', RequestMirroringPayload, RequestMirroringResponse>({
+/** The schema facts of the `RequestMirroring` command: its request and response validators and where it is available. */
+export const RequestMirroringDefinition = defineCommand<'RequestMirroring', RequestMirroringPayload, RequestMirroringResponse>({
   requestType: 'RequestMirroring',
   payload: RequestMirroringPayloadSchema,
   response: RequestMirroringResponseSchema,
@@ -80,15 +80,18 @@ export const RequestMirroringCommand = defineCommand<'RequestMirroring', Request
 });
 
 /**
- * Builds a `RequestMirroring` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `RequestMirroring` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = requestMirroring();
+ * const command = requestMirroringCommand();
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/mirroring.request.yaml
  */
-export function requestMirroring(payload: RequestMirroringPayload = {}, options?: BuildOptions): Command<'RequestMirroring', RequestMirroringPayload> {
-  return RequestMirroringCommand.build(payload, options);
+export function requestMirroringCommand(payload: RequestMirroringPayload = {}, options?: CommandBuildOptions): Command<'RequestMirroring', RequestMirroringPayload> {
+  return RequestMirroringDefinition.build(payload, options);
 }

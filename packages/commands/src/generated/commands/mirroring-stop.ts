@@ -4,18 +4,18 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/mirroring.stop.yaml
 
 import { z } from 'zod';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `StopMirroring` command (without `RequestType`).
+ * The request keys of the `StopMirroring` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/mirroring.stop.yaml
  */
 export interface StopMirroringPayload {}
 
 export const StopMirroringPayloadSchema: z.ZodType<StopMirroringPayload> = z.looseObject({});
 
-/** Schema facts of the `StopMirroring` command: request and response validators, availability. */
-export const StopMirroringCommand = defineCommand<'StopMirroring', StopMirroringPayload, undefined>({
+/** The schema facts of the `StopMirroring` command: its request and response validators and where it is available. */
+export const StopMirroringDefinition = defineCommand<'StopMirroring', StopMirroringPayload, undefined>({
   requestType: 'StopMirroring',
   payload: StopMirroringPayloadSchema,
   response: undefined,
@@ -58,15 +58,18 @@ export const StopMirroringCommand = defineCommand<'StopMirroring', StopMirroring
 });
 
 /**
- * Builds a `StopMirroring` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `StopMirroring` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = stopMirroring();
+ * const command = stopMirroringCommand();
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/mirroring.stop.yaml
  */
-export function stopMirroring(payload: StopMirroringPayload = {}, options?: BuildOptions): Command<'StopMirroring', StopMirroringPayload> {
-  return StopMirroringCommand.build(payload, options);
+export function stopMirroringCommand(payload: StopMirroringPayload = {}, options?: CommandBuildOptions): Command<'StopMirroring', StopMirroringPayload> {
+  return StopMirroringDefinition.build(payload, options);
 }

@@ -4,11 +4,11 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/passcode.clear.yaml
 
 import { z } from 'zod';
-import { plistData } from '@mdmkit/protocol';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { plistData } from '@mdmkit/protocol/schema';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `ClearPasscode` command (without `RequestType`).
+ * The request keys of the `ClearPasscode` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/passcode.clear.yaml
  */
 export interface ClearPasscodePayload {
@@ -19,8 +19,8 @@ export const ClearPasscodePayloadSchema: z.ZodType<ClearPasscodePayload> = z.loo
   UnlockToken: plistData,
 });
 
-/** Schema facts of the `ClearPasscode` command: request and response validators, availability. */
-export const ClearPasscodeCommand = defineCommand<'ClearPasscode', ClearPasscodePayload, undefined>({
+/** The schema facts of the `ClearPasscode` command: its request and response validators and where it is available. */
+export const ClearPasscodeDefinition = defineCommand<'ClearPasscode', ClearPasscodePayload, undefined>({
   requestType: 'ClearPasscode',
   payload: ClearPasscodePayloadSchema,
   response: undefined,
@@ -62,15 +62,18 @@ export const ClearPasscodeCommand = defineCommand<'ClearPasscode', ClearPasscode
 });
 
 /**
- * Builds a `ClearPasscode` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `ClearPasscode` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = clearPasscode({ UnlockToken: bytes });
+ * const command = clearPasscodeCommand({ UnlockToken: bytes });
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/passcode.clear.yaml
  */
-export function clearPasscode(payload: ClearPasscodePayload, options?: BuildOptions): Command<'ClearPasscode', ClearPasscodePayload> {
-  return ClearPasscodeCommand.build(payload, options);
+export function clearPasscodeCommand(payload: ClearPasscodePayload, options?: CommandBuildOptions): Command<'ClearPasscode', ClearPasscodePayload> {
+  return ClearPasscodeDefinition.build(payload, options);
 }

@@ -4,10 +4,10 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/passcode.firmware.set.yaml
 
 import { z } from 'zod';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `SetFirmwarePassword` command (without `RequestType`).
+ * The request keys of the `SetFirmwarePassword` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/passcode.firmware.set.yaml
  */
 export interface SetFirmwarePasswordPayload {
@@ -24,7 +24,7 @@ export const SetFirmwarePasswordPayloadSchema: z.ZodType<SetFirmwarePasswordPayl
 });
 
 /**
- * Keys a device adds to its report of a `SetFirmwarePassword` command.
+ * The keys a device adds to its report of the `SetFirmwarePassword` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/passcode.firmware.set.yaml
  */
 export interface SetFirmwarePasswordResponse {
@@ -39,8 +39,8 @@ export const SetFirmwarePasswordResponseSchema: z.ZodType<SetFirmwarePasswordRes
   }),
 });
 
-/** Schema facts of the `SetFirmwarePassword` command: request and response validators, availability. */
-export const SetFirmwarePasswordCommand = defineCommand<'SetFirmwarePassword', SetFirmwarePasswordPayload, SetFirmwarePasswordResponse>({
+/** The schema facts of the `SetFirmwarePassword` command: its request and response validators and where it is available. */
+export const SetFirmwarePasswordDefinition = defineCommand<'SetFirmwarePassword', SetFirmwarePasswordPayload, SetFirmwarePasswordResponse>({
   requestType: 'SetFirmwarePassword',
   payload: SetFirmwarePasswordPayloadSchema,
   response: SetFirmwarePasswordResponseSchema,
@@ -72,15 +72,18 @@ export const SetFirmwarePasswordCommand = defineCommand<'SetFirmwarePassword', S
 });
 
 /**
- * Builds a `SetFirmwarePassword` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `SetFirmwarePassword` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = setFirmwarePassword({ NewPassword: '…' });
+ * const command = setFirmwarePasswordCommand({ NewPassword: '…' });
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/passcode.firmware.set.yaml
  */
-export function setFirmwarePassword(payload: SetFirmwarePasswordPayload, options?: BuildOptions): Command<'SetFirmwarePassword', SetFirmwarePasswordPayload> {
-  return SetFirmwarePasswordCommand.build(payload, options);
+export function setFirmwarePasswordCommand(payload: SetFirmwarePasswordPayload, options?: CommandBuildOptions): Command<'SetFirmwarePassword', SetFirmwarePasswordPayload> {
+  return SetFirmwarePasswordDefinition.build(payload, options);
 }

@@ -4,10 +4,10 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/passcode.firmware.verify.yaml
 
 import { z } from 'zod';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `VerifyFirmwarePassword` command (without `RequestType`).
+ * The request keys of the `VerifyFirmwarePassword` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/passcode.firmware.verify.yaml
  */
 export interface VerifyFirmwarePasswordPayload {
@@ -19,7 +19,7 @@ export const VerifyFirmwarePasswordPayloadSchema: z.ZodType<VerifyFirmwarePasswo
 });
 
 /**
- * Keys a device adds to its report of a `VerifyFirmwarePassword` command.
+ * The keys a device adds to its report of the `VerifyFirmwarePassword` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/passcode.firmware.verify.yaml
  */
 export interface VerifyFirmwarePasswordResponse {
@@ -34,8 +34,8 @@ export const VerifyFirmwarePasswordResponseSchema: z.ZodType<VerifyFirmwarePassw
   }),
 });
 
-/** Schema facts of the `VerifyFirmwarePassword` command: request and response validators, availability. */
-export const VerifyFirmwarePasswordCommand = defineCommand<'VerifyFirmwarePassword', VerifyFirmwarePasswordPayload, VerifyFirmwarePasswordResponse>({
+/** The schema facts of the `VerifyFirmwarePassword` command: its request and response validators and where it is available. */
+export const VerifyFirmwarePasswordDefinition = defineCommand<'VerifyFirmwarePassword', VerifyFirmwarePasswordPayload, VerifyFirmwarePasswordResponse>({
   requestType: 'VerifyFirmwarePassword',
   payload: VerifyFirmwarePasswordPayloadSchema,
   response: VerifyFirmwarePasswordResponseSchema,
@@ -67,15 +67,18 @@ export const VerifyFirmwarePasswordCommand = defineCommand<'VerifyFirmwarePasswo
 });
 
 /**
- * Builds a `VerifyFirmwarePassword` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `VerifyFirmwarePassword` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = verifyFirmwarePassword({ Password: '…' });
+ * const command = verifyFirmwarePasswordCommand({ Password: '…' });
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/passcode.firmware.verify.yaml
  */
-export function verifyFirmwarePassword(payload: VerifyFirmwarePasswordPayload, options?: BuildOptions): Command<'VerifyFirmwarePassword', VerifyFirmwarePasswordPayload> {
-  return VerifyFirmwarePasswordCommand.build(payload, options);
+export function verifyFirmwarePasswordCommand(payload: VerifyFirmwarePasswordPayload, options?: CommandBuildOptions): Command<'VerifyFirmwarePassword', VerifyFirmwarePasswordPayload> {
+  return VerifyFirmwarePasswordDefinition.build(payload, options);
 }

@@ -4,10 +4,10 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/passcode.recovery.set.yaml
 
 import { z } from 'zod';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `SetRecoveryLock` command (without `RequestType`).
+ * The request keys of the `SetRecoveryLock` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/passcode.recovery.set.yaml
  */
 export interface SetRecoveryLockPayload {
@@ -20,8 +20,8 @@ export const SetRecoveryLockPayloadSchema: z.ZodType<SetRecoveryLockPayload> = z
   NewPassword: z.string(),
 });
 
-/** Schema facts of the `SetRecoveryLock` command: request and response validators, availability. */
-export const SetRecoveryLockCommand = defineCommand<'SetRecoveryLock', SetRecoveryLockPayload, undefined>({
+/** The schema facts of the `SetRecoveryLock` command: its request and response validators and where it is available. */
+export const SetRecoveryLockDefinition = defineCommand<'SetRecoveryLock', SetRecoveryLockPayload, undefined>({
   requestType: 'SetRecoveryLock',
   payload: SetRecoveryLockPayloadSchema,
   response: undefined,
@@ -53,15 +53,18 @@ export const SetRecoveryLockCommand = defineCommand<'SetRecoveryLock', SetRecove
 });
 
 /**
- * Builds a `SetRecoveryLock` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `SetRecoveryLock` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = setRecoveryLock({ NewPassword: '…' });
+ * const command = setRecoveryLockCommand({ NewPassword: '…' });
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/passcode.recovery.set.yaml
  */
-export function setRecoveryLock(payload: SetRecoveryLockPayload, options?: BuildOptions): Command<'SetRecoveryLock', SetRecoveryLockPayload> {
-  return SetRecoveryLockCommand.build(payload, options);
+export function setRecoveryLockCommand(payload: SetRecoveryLockPayload, options?: CommandBuildOptions): Command<'SetRecoveryLock', SetRecoveryLockPayload> {
+  return SetRecoveryLockDefinition.build(payload, options);
 }

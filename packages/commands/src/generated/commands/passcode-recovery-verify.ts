@@ -4,10 +4,10 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/passcode.recovery.verify.yaml
 
 import { z } from 'zod';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `VerifyRecoveryLock` command (without `RequestType`).
+ * The request keys of the `VerifyRecoveryLock` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/passcode.recovery.verify.yaml
  */
 export interface VerifyRecoveryLockPayload {
@@ -19,7 +19,7 @@ export const VerifyRecoveryLockPayloadSchema: z.ZodType<VerifyRecoveryLockPayloa
 });
 
 /**
- * Keys a device adds to its report of a `VerifyRecoveryLock` command.
+ * The keys a device adds to its report of the `VerifyRecoveryLock` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/passcode.recovery.verify.yaml
  */
 export interface VerifyRecoveryLockResponse {
@@ -30,8 +30,8 @@ export const VerifyRecoveryLockResponseSchema: z.ZodType<VerifyRecoveryLockRespo
   PasswordVerified: z.boolean(),
 });
 
-/** Schema facts of the `VerifyRecoveryLock` command: request and response validators, availability. */
-export const VerifyRecoveryLockCommand = defineCommand<'VerifyRecoveryLock', VerifyRecoveryLockPayload, VerifyRecoveryLockResponse>({
+/** The schema facts of the `VerifyRecoveryLock` command: its request and response validators and where it is available. */
+export const VerifyRecoveryLockDefinition = defineCommand<'VerifyRecoveryLock', VerifyRecoveryLockPayload, VerifyRecoveryLockResponse>({
   requestType: 'VerifyRecoveryLock',
   payload: VerifyRecoveryLockPayloadSchema,
   response: VerifyRecoveryLockResponseSchema,
@@ -63,15 +63,18 @@ export const VerifyRecoveryLockCommand = defineCommand<'VerifyRecoveryLock', Ver
 });
 
 /**
- * Builds a `VerifyRecoveryLock` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `VerifyRecoveryLock` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = verifyRecoveryLock({ Password: '…' });
+ * const command = verifyRecoveryLockCommand({ Password: '…' });
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/passcode.recovery.verify.yaml
  */
-export function verifyRecoveryLock(payload: VerifyRecoveryLockPayload, options?: BuildOptions): Command<'VerifyRecoveryLock', VerifyRecoveryLockPayload> {
-  return VerifyRecoveryLockCommand.build(payload, options);
+export function verifyRecoveryLockCommand(payload: VerifyRecoveryLockPayload, options?: CommandBuildOptions): Command<'VerifyRecoveryLock', VerifyRecoveryLockPayload> {
+  return VerifyRecoveryLockDefinition.build(payload, options);
 }

@@ -4,11 +4,11 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/passcode.unlocktoken.yaml
 
 import { z } from 'zod';
-import { plistData } from '@mdmkit/protocol';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { plistData } from '@mdmkit/protocol/schema';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `RequestUnlockToken` command (without `RequestType`).
+ * The request keys of the `RequestUnlockToken` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/passcode.unlocktoken.yaml
  */
 export interface RequestUnlockTokenPayload {}
@@ -16,7 +16,7 @@ export interface RequestUnlockTokenPayload {}
 export const RequestUnlockTokenPayloadSchema: z.ZodType<RequestUnlockTokenPayload> = z.looseObject({});
 
 /**
- * Keys a device adds to its report of a `RequestUnlockToken` command.
+ * The keys a device adds to its report of the `RequestUnlockToken` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/passcode.unlocktoken.yaml
  */
 export interface RequestUnlockTokenResponse {
@@ -27,8 +27,8 @@ export const RequestUnlockTokenResponseSchema: z.ZodType<RequestUnlockTokenRespo
   UnlockToken: plistData,
 });
 
-/** Schema facts of the `RequestUnlockToken` command: request and response validators, availability. */
-export const RequestUnlockTokenCommand = defineCommand<'RequestUnlockToken', RequestUnlockTokenPayload, RequestUnlockTokenResponse>({
+/** The schema facts of the `RequestUnlockToken` command: its request and response validators and where it is available. */
+export const RequestUnlockTokenDefinition = defineCommand<'RequestUnlockToken', RequestUnlockTokenPayload, RequestUnlockTokenResponse>({
   requestType: 'RequestUnlockToken',
   payload: RequestUnlockTokenPayloadSchema,
   response: RequestUnlockTokenResponseSchema,
@@ -63,15 +63,18 @@ export const RequestUnlockTokenCommand = defineCommand<'RequestUnlockToken', Req
 });
 
 /**
- * Builds a `RequestUnlockToken` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `RequestUnlockToken` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = requestUnlockToken();
+ * const command = requestUnlockTokenCommand();
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/passcode.unlocktoken.yaml
  */
-export function requestUnlockToken(payload: RequestUnlockTokenPayload = {}, options?: BuildOptions): Command<'RequestUnlockToken', RequestUnlockTokenPayload> {
-  return RequestUnlockTokenCommand.build(payload, options);
+export function requestUnlockTokenCommand(payload: RequestUnlockTokenPayload = {}, options?: CommandBuildOptions): Command<'RequestUnlockToken', RequestUnlockTokenPayload> {
+  return RequestUnlockTokenDefinition.build(payload, options);
 }

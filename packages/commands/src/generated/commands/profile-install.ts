@@ -4,11 +4,11 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/profile.install.yaml
 
 import { z } from 'zod';
-import { plistData } from '@mdmkit/protocol';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { plistData } from '@mdmkit/protocol/schema';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `InstallProfile` command (without `RequestType`).
+ * The request keys of the `InstallProfile` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/profile.install.yaml
  */
 export interface InstallProfilePayload {
@@ -19,8 +19,8 @@ export const InstallProfilePayloadSchema: z.ZodType<InstallProfilePayload> = z.l
   Payload: plistData,
 });
 
-/** Schema facts of the `InstallProfile` command: request and response validators, availability. */
-export const InstallProfileCommand = defineCommand<'InstallProfile', InstallProfilePayload, undefined>({
+/** The schema facts of the `InstallProfile` command: its request and response validators and where it is available. */
+export const InstallProfileDefinition = defineCommand<'InstallProfile', InstallProfilePayload, undefined>({
   requestType: 'InstallProfile',
   payload: InstallProfilePayloadSchema,
   response: undefined,
@@ -73,15 +73,18 @@ export const InstallProfileCommand = defineCommand<'InstallProfile', InstallProf
 });
 
 /**
- * Builds a `InstallProfile` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `InstallProfile` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = installProfile({ Payload: bytes });
+ * const command = installProfileCommand({ Payload: bytes });
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/profile.install.yaml
  */
-export function installProfile(payload: InstallProfilePayload, options?: BuildOptions): Command<'InstallProfile', InstallProfilePayload> {
-  return InstallProfileCommand.build(payload, options);
+export function installProfileCommand(payload: InstallProfilePayload, options?: CommandBuildOptions): Command<'InstallProfile', InstallProfilePayload> {
+  return InstallProfileDefinition.build(payload, options);
 }

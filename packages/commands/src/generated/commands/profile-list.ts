@@ -4,11 +4,11 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/profile.list.yaml
 
 import { z } from 'zod';
-import { plistData } from '@mdmkit/protocol';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { plistData } from '@mdmkit/protocol/schema';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `ProfileList` command (without `RequestType`).
+ * The request keys of the `ProfileList` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/profile.list.yaml
  */
 export interface ProfileListPayload {
@@ -21,7 +21,7 @@ export const ProfileListPayloadSchema: z.ZodType<ProfileListPayload> = z.looseOb
 });
 
 /**
- * Keys a device adds to its report of a `ProfileList` command.
+ * The keys a device adds to its report of the `ProfileList` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/profile.list.yaml
  */
 export interface ProfileListResponse {
@@ -82,8 +82,8 @@ export const ProfileListResponseSchema: z.ZodType<ProfileListResponse> = z.loose
   })),
 });
 
-/** Schema facts of the `ProfileList` command: request and response validators, availability. */
-export const ProfileListCommand = defineCommand<'ProfileList', ProfileListPayload, ProfileListResponse>({
+/** The schema facts of the `ProfileList` command: its request and response validators and where it is available. */
+export const ProfileListDefinition = defineCommand<'ProfileList', ProfileListPayload, ProfileListResponse>({
   requestType: 'ProfileList',
   payload: ProfileListPayloadSchema,
   response: ProfileListResponseSchema,
@@ -133,18 +133,34 @@ export const ProfileListCommand = defineCommand<'ProfileList', ProfileListPayloa
       supervised: false,
     },
   },
+  keySupport: {
+    ManagedOnly: {
+      iOS: {
+        introduced: '13.0',
+      },
+      macOS: {
+        introduced: '10.15',
+      },
+      tvOS: {
+        introduced: '13.0',
+      },
+    },
+  },
 });
 
 /**
- * Builds a `ProfileList` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `ProfileList` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = profileList();
+ * const command = profileListCommand();
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/profile.list.yaml
  */
-export function profileList(payload: ProfileListPayload = {}, options?: BuildOptions): Command<'ProfileList', ProfileListPayload> {
-  return ProfileListCommand.build(payload, options);
+export function profileListCommand(payload: ProfileListPayload = {}, options?: CommandBuildOptions): Command<'ProfileList', ProfileListPayload> {
+  return ProfileListDefinition.build(payload, options);
 }

@@ -4,11 +4,11 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/profile.provisioning.install.yaml
 
 import { z } from 'zod';
-import { plistData } from '@mdmkit/protocol';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { plistData } from '@mdmkit/protocol/schema';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `InstallProvisioningProfile` command (without `RequestType`).
+ * The request keys of the `InstallProvisioningProfile` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/profile.provisioning.install.yaml
  */
 export interface InstallProvisioningProfilePayload {
@@ -19,8 +19,8 @@ export const InstallProvisioningProfilePayloadSchema: z.ZodType<InstallProvision
   ProvisioningProfile: plistData,
 });
 
-/** Schema facts of the `InstallProvisioningProfile` command: request and response validators, availability. */
-export const InstallProvisioningProfileCommand = defineCommand<'InstallProvisioningProfile', InstallProvisioningProfilePayload, undefined>({
+/** The schema facts of the `InstallProvisioningProfile` command: its request and response validators and where it is available. */
+export const InstallProvisioningProfileDefinition = defineCommand<'InstallProvisioningProfile', InstallProvisioningProfilePayload, undefined>({
   requestType: 'InstallProvisioningProfile',
   payload: InstallProvisioningProfilePayloadSchema,
   response: undefined,
@@ -73,15 +73,18 @@ export const InstallProvisioningProfileCommand = defineCommand<'InstallProvision
 });
 
 /**
- * Builds a `InstallProvisioningProfile` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `InstallProvisioningProfile` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = installProvisioningProfile({ ProvisioningProfile: bytes });
+ * const command = installProvisioningProfileCommand({ ProvisioningProfile: bytes });
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/profile.provisioning.install.yaml
  */
-export function installProvisioningProfile(payload: InstallProvisioningProfilePayload, options?: BuildOptions): Command<'InstallProvisioningProfile', InstallProvisioningProfilePayload> {
-  return InstallProvisioningProfileCommand.build(payload, options);
+export function installProvisioningProfileCommand(payload: InstallProvisioningProfilePayload, options?: CommandBuildOptions): Command<'InstallProvisioningProfile', InstallProvisioningProfilePayload> {
+  return InstallProvisioningProfileDefinition.build(payload, options);
 }

@@ -4,11 +4,11 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/profile.provisioning.list.yaml
 
 import { z } from 'zod';
-import { plistDate } from '@mdmkit/protocol';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { plistDate } from '@mdmkit/protocol/schema';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `ProvisioningProfileList` command (without `RequestType`).
+ * The request keys of the `ProvisioningProfileList` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/profile.provisioning.list.yaml
  */
 export interface ProvisioningProfileListPayload {
@@ -21,7 +21,7 @@ export const ProvisioningProfileListPayloadSchema: z.ZodType<ProvisioningProfile
 });
 
 /**
- * Keys a device adds to its report of a `ProvisioningProfileList` command.
+ * The keys a device adds to its report of the `ProvisioningProfileList` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/profile.provisioning.list.yaml
  */
 export interface ProvisioningProfileListResponse {
@@ -40,8 +40,8 @@ export const ProvisioningProfileListResponseSchema: z.ZodType<ProvisioningProfil
   })),
 });
 
-/** Schema facts of the `ProvisioningProfileList` command: request and response validators, availability. */
-export const ProvisioningProfileListCommand = defineCommand<'ProvisioningProfileList', ProvisioningProfileListPayload, ProvisioningProfileListResponse>({
+/** The schema facts of the `ProvisioningProfileList` command: its request and response validators and where it is available. */
+export const ProvisioningProfileListDefinition = defineCommand<'ProvisioningProfileList', ProvisioningProfileListPayload, ProvisioningProfileListResponse>({
   requestType: 'ProvisioningProfileList',
   payload: ProvisioningProfileListPayloadSchema,
   response: ProvisioningProfileListResponseSchema,
@@ -91,18 +91,31 @@ export const ProvisioningProfileListCommand = defineCommand<'ProvisioningProfile
       supervised: false,
     },
   },
+  keySupport: {
+    ManagedOnly: {
+      iOS: {
+        introduced: '13.0',
+      },
+      tvOS: {
+        introduced: '13.0',
+      },
+    },
+  },
 });
 
 /**
- * Builds a `ProvisioningProfileList` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `ProvisioningProfileList` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = provisioningProfileList();
+ * const command = provisioningProfileListCommand();
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/profile.provisioning.list.yaml
  */
-export function provisioningProfileList(payload: ProvisioningProfileListPayload = {}, options?: BuildOptions): Command<'ProvisioningProfileList', ProvisioningProfileListPayload> {
-  return ProvisioningProfileListCommand.build(payload, options);
+export function provisioningProfileListCommand(payload: ProvisioningProfileListPayload = {}, options?: CommandBuildOptions): Command<'ProvisioningProfileList', ProvisioningProfileListPayload> {
+  return ProvisioningProfileListDefinition.build(payload, options);
 }

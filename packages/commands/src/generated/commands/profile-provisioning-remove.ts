@@ -4,10 +4,10 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/profile.provisioning.remove.yaml
 
 import { z } from 'zod';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `RemoveProvisioningProfile` command (without `RequestType`).
+ * The request keys of the `RemoveProvisioningProfile` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/profile.provisioning.remove.yaml
  */
 export interface RemoveProvisioningProfilePayload {
@@ -18,8 +18,8 @@ export const RemoveProvisioningProfilePayloadSchema: z.ZodType<RemoveProvisionin
   UUID: z.string(),
 });
 
-/** Schema facts of the `RemoveProvisioningProfile` command: request and response validators, availability. */
-export const RemoveProvisioningProfileCommand = defineCommand<'RemoveProvisioningProfile', RemoveProvisioningProfilePayload, undefined>({
+/** The schema facts of the `RemoveProvisioningProfile` command: its request and response validators and where it is available. */
+export const RemoveProvisioningProfileDefinition = defineCommand<'RemoveProvisioningProfile', RemoveProvisioningProfilePayload, undefined>({
   requestType: 'RemoveProvisioningProfile',
   payload: RemoveProvisioningProfilePayloadSchema,
   response: undefined,
@@ -72,15 +72,18 @@ export const RemoveProvisioningProfileCommand = defineCommand<'RemoveProvisionin
 });
 
 /**
- * Builds a `RemoveProvisioningProfile` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `RemoveProvisioningProfile` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = removeProvisioningProfile({ UUID: '…' });
+ * const command = removeProvisioningProfileCommand({ UUID: '…' });
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/profile.provisioning.remove.yaml
  */
-export function removeProvisioningProfile(payload: RemoveProvisioningProfilePayload, options?: BuildOptions): Command<'RemoveProvisioningProfile', RemoveProvisioningProfilePayload> {
-  return RemoveProvisioningProfileCommand.build(payload, options);
+export function removeProvisioningProfileCommand(payload: RemoveProvisioningProfilePayload, options?: CommandBuildOptions): Command<'RemoveProvisioningProfile', RemoveProvisioningProfilePayload> {
+  return RemoveProvisioningProfileDefinition.build(payload, options);
 }

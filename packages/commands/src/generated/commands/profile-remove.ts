@@ -4,10 +4,10 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/profile.remove.yaml
 
 import { z } from 'zod';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `RemoveProfile` command (without `RequestType`).
+ * The request keys of the `RemoveProfile` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/profile.remove.yaml
  */
 export interface RemoveProfilePayload {
@@ -18,8 +18,8 @@ export const RemoveProfilePayloadSchema: z.ZodType<RemoveProfilePayload> = z.loo
   Identifier: z.string(),
 });
 
-/** Schema facts of the `RemoveProfile` command: request and response validators, availability. */
-export const RemoveProfileCommand = defineCommand<'RemoveProfile', RemoveProfilePayload, undefined>({
+/** The schema facts of the `RemoveProfile` command: its request and response validators and where it is available. */
+export const RemoveProfileDefinition = defineCommand<'RemoveProfile', RemoveProfilePayload, undefined>({
   requestType: 'RemoveProfile',
   payload: RemoveProfilePayloadSchema,
   response: undefined,
@@ -72,15 +72,18 @@ export const RemoveProfileCommand = defineCommand<'RemoveProfile', RemoveProfile
 });
 
 /**
- * Builds a `RemoveProfile` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `RemoveProfile` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = removeProfile({ Identifier: '…' });
+ * const command = removeProfileCommand({ Identifier: '…' });
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/profile.remove.yaml
  */
-export function removeProfile(payload: RemoveProfilePayload, options?: BuildOptions): Command<'RemoveProfile', RemoveProfilePayload> {
-  return RemoveProfileCommand.build(payload, options);
+export function removeProfileCommand(payload: RemoveProfilePayload, options?: CommandBuildOptions): Command<'RemoveProfile', RemoveProfilePayload> {
+  return RemoveProfileDefinition.build(payload, options);
 }

@@ -4,18 +4,18 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/remotedesktop.disable.yaml
 
 import { z } from 'zod';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `DisableRemoteDesktop` command (without `RequestType`).
+ * The request keys of the `DisableRemoteDesktop` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/remotedesktop.disable.yaml
  */
 export interface DisableRemoteDesktopPayload {}
 
 export const DisableRemoteDesktopPayloadSchema: z.ZodType<DisableRemoteDesktopPayload> = z.looseObject({});
 
-/** Schema facts of the `DisableRemoteDesktop` command: request and response validators, availability. */
-export const DisableRemoteDesktopCommand = defineCommand<'DisableRemoteDesktop', DisableRemoteDesktopPayload, undefined>({
+/** The schema facts of the `DisableRemoteDesktop` command: its request and response validators and where it is available. */
+export const DisableRemoteDesktopDefinition = defineCommand<'DisableRemoteDesktop', DisableRemoteDesktopPayload, undefined>({
   requestType: 'DisableRemoteDesktop',
   payload: DisableRemoteDesktopPayloadSchema,
   response: undefined,
@@ -47,15 +47,18 @@ export const DisableRemoteDesktopCommand = defineCommand<'DisableRemoteDesktop',
 });
 
 /**
- * Builds a `DisableRemoteDesktop` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `DisableRemoteDesktop` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = disableRemoteDesktop();
+ * const command = disableRemoteDesktopCommand();
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/remotedesktop.disable.yaml
  */
-export function disableRemoteDesktop(payload: DisableRemoteDesktopPayload = {}, options?: BuildOptions): Command<'DisableRemoteDesktop', DisableRemoteDesktopPayload> {
-  return DisableRemoteDesktopCommand.build(payload, options);
+export function disableRemoteDesktopCommand(payload: DisableRemoteDesktopPayload = {}, options?: CommandBuildOptions): Command<'DisableRemoteDesktop', DisableRemoteDesktopPayload> {
+  return DisableRemoteDesktopDefinition.build(payload, options);
 }

@@ -4,18 +4,18 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/remotedesktop.enable.yaml
 
 import { z } from 'zod';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `EnableRemoteDesktop` command (without `RequestType`).
+ * The request keys of the `EnableRemoteDesktop` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/remotedesktop.enable.yaml
  */
 export interface EnableRemoteDesktopPayload {}
 
 export const EnableRemoteDesktopPayloadSchema: z.ZodType<EnableRemoteDesktopPayload> = z.looseObject({});
 
-/** Schema facts of the `EnableRemoteDesktop` command: request and response validators, availability. */
-export const EnableRemoteDesktopCommand = defineCommand<'EnableRemoteDesktop', EnableRemoteDesktopPayload, undefined>({
+/** The schema facts of the `EnableRemoteDesktop` command: its request and response validators and where it is available. */
+export const EnableRemoteDesktopDefinition = defineCommand<'EnableRemoteDesktop', EnableRemoteDesktopPayload, undefined>({
   requestType: 'EnableRemoteDesktop',
   payload: EnableRemoteDesktopPayloadSchema,
   response: undefined,
@@ -47,15 +47,18 @@ export const EnableRemoteDesktopCommand = defineCommand<'EnableRemoteDesktop', E
 });
 
 /**
- * Builds a `EnableRemoteDesktop` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `EnableRemoteDesktop` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = enableRemoteDesktop();
+ * const command = enableRemoteDesktopCommand();
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/remotedesktop.enable.yaml
  */
-export function enableRemoteDesktop(payload: EnableRemoteDesktopPayload = {}, options?: BuildOptions): Command<'EnableRemoteDesktop', EnableRemoteDesktopPayload> {
-  return EnableRemoteDesktopCommand.build(payload, options);
+export function enableRemoteDesktopCommand(payload: EnableRemoteDesktopPayload = {}, options?: CommandBuildOptions): Command<'EnableRemoteDesktop', EnableRemoteDesktopPayload> {
+  return EnableRemoteDesktopDefinition.build(payload, options);
 }

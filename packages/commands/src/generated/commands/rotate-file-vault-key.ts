@@ -4,11 +4,11 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/rotate.file.vault.key.yaml
 
 import { z } from 'zod';
-import { plistData } from '@mdmkit/protocol';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { plistData } from '@mdmkit/protocol/schema';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `RotateFileVaultKey` command (without `RequestType`).
+ * The request keys of the `RotateFileVaultKey` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/rotate.file.vault.key.yaml
  */
 export interface RotateFileVaultKeyPayload {
@@ -36,7 +36,7 @@ export const RotateFileVaultKeyPayloadSchema: z.ZodType<RotateFileVaultKeyPayloa
 });
 
 /**
- * Keys a device adds to its report of a `RotateFileVaultKey` command.
+ * The keys a device adds to its report of the `RotateFileVaultKey` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/rotate.file.vault.key.yaml
  */
 export interface RotateFileVaultKeyResponse {
@@ -51,8 +51,8 @@ export const RotateFileVaultKeyResponseSchema: z.ZodType<RotateFileVaultKeyRespo
   }).optional(),
 });
 
-/** Schema facts of the `RotateFileVaultKey` command: request and response validators, availability. */
-export const RotateFileVaultKeyCommand = defineCommand<'RotateFileVaultKey', RotateFileVaultKeyPayload, RotateFileVaultKeyResponse>({
+/** The schema facts of the `RotateFileVaultKey` command: its request and response validators and where it is available. */
+export const RotateFileVaultKeyDefinition = defineCommand<'RotateFileVaultKey', RotateFileVaultKeyPayload, RotateFileVaultKeyResponse>({
   requestType: 'RotateFileVaultKey',
   payload: RotateFileVaultKeyPayloadSchema,
   response: RotateFileVaultKeyResponseSchema,
@@ -84,15 +84,18 @@ export const RotateFileVaultKeyCommand = defineCommand<'RotateFileVaultKey', Rot
 });
 
 /**
- * Builds a `RotateFileVaultKey` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `RotateFileVaultKey` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = rotateFileVaultKey({ KeyType: 'personal', FileVaultUnlock: {} });
+ * const command = rotateFileVaultKeyCommand({ KeyType: 'personal', FileVaultUnlock: {} });
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/rotate.file.vault.key.yaml
  */
-export function rotateFileVaultKey(payload: RotateFileVaultKeyPayload, options?: BuildOptions): Command<'RotateFileVaultKey', RotateFileVaultKeyPayload> {
-  return RotateFileVaultKeyCommand.build(payload, options);
+export function rotateFileVaultKeyCommand(payload: RotateFileVaultKeyPayload, options?: CommandBuildOptions): Command<'RotateFileVaultKey', RotateFileVaultKeyPayload> {
+  return RotateFileVaultKeyDefinition.build(payload, options);
 }

@@ -4,11 +4,11 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/set.auto.admin.password.yaml
 
 import { z } from 'zod';
-import { plistData } from '@mdmkit/protocol';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { plistData } from '@mdmkit/protocol/schema';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `SetAutoAdminPassword` command (without `RequestType`).
+ * The request keys of the `SetAutoAdminPassword` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/set.auto.admin.password.yaml
  */
 export interface SetAutoAdminPasswordPayload {
@@ -21,8 +21,8 @@ export const SetAutoAdminPasswordPayloadSchema: z.ZodType<SetAutoAdminPasswordPa
   passwordHash: plistData,
 });
 
-/** Schema facts of the `SetAutoAdminPassword` command: request and response validators, availability. */
-export const SetAutoAdminPasswordCommand = defineCommand<'SetAutoAdminPassword', SetAutoAdminPasswordPayload, undefined>({
+/** The schema facts of the `SetAutoAdminPassword` command: its request and response validators and where it is available. */
+export const SetAutoAdminPasswordDefinition = defineCommand<'SetAutoAdminPassword', SetAutoAdminPasswordPayload, undefined>({
   requestType: 'SetAutoAdminPassword',
   payload: SetAutoAdminPasswordPayloadSchema,
   response: undefined,
@@ -54,15 +54,18 @@ export const SetAutoAdminPasswordCommand = defineCommand<'SetAutoAdminPassword',
 });
 
 /**
- * Builds a `SetAutoAdminPassword` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `SetAutoAdminPassword` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = setAutoAdminPassword({ GUID: '…', passwordHash: bytes });
+ * const command = setAutoAdminPasswordCommand({ GUID: '…', passwordHash: bytes });
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/set.auto.admin.password.yaml
  */
-export function setAutoAdminPassword(payload: SetAutoAdminPasswordPayload, options?: BuildOptions): Command<'SetAutoAdminPassword', SetAutoAdminPasswordPayload> {
-  return SetAutoAdminPasswordCommand.build(payload, options);
+export function setAutoAdminPasswordCommand(payload: SetAutoAdminPasswordPayload, options?: CommandBuildOptions): Command<'SetAutoAdminPassword', SetAutoAdminPasswordPayload> {
+  return SetAutoAdminPasswordDefinition.build(payload, options);
 }

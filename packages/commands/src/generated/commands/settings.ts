@@ -4,11 +4,11 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/settings.yaml
 
 import { z } from 'zod';
-import { plistData } from '@mdmkit/protocol';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { plistData } from '@mdmkit/protocol/schema';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `Settings` command (without `RequestType`).
+ * The request keys of the `Settings` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/settings.yaml
  */
 export interface SettingsPayload {
@@ -262,7 +262,7 @@ export const SettingsPayloadSchema: z.ZodType<SettingsPayload> = z.looseObject({
 });
 
 /**
- * Keys a device adds to its report of a `Settings` command.
+ * The keys a device adds to its report of the `Settings` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/settings.yaml
  */
 export interface SettingsResponse {
@@ -291,8 +291,8 @@ export const SettingsResponseSchema: z.ZodType<SettingsResponse> = z.looseObject
   })]).optional(),
 });
 
-/** Schema facts of the `Settings` command: request and response validators, availability. */
-export const SettingsCommand = defineCommand<'Settings', SettingsPayload, SettingsResponse>({
+/** The schema facts of the `Settings` command: its request and response validators and where it is available. */
+export const SettingsDefinition = defineCommand<'Settings', SettingsPayload, SettingsResponse>({
   requestType: 'Settings',
   payload: SettingsPayloadSchema,
   response: SettingsResponseSchema,
@@ -345,15 +345,18 @@ export const SettingsCommand = defineCommand<'Settings', SettingsPayload, Settin
 });
 
 /**
- * Builds a `Settings` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `Settings` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = settings({ Settings: [{ Item: 'Wallpaper', Image: bytes, Where: 1 }] });
+ * const command = settingsCommand({ Settings: [{ Item: 'Wallpaper', Image: bytes, Where: 1 }] });
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/settings.yaml
  */
-export function settings(payload: SettingsPayload, options?: BuildOptions): Command<'Settings', SettingsPayload> {
-  return SettingsCommand.build(payload, options);
+export function settingsCommand(payload: SettingsPayload, options?: CommandBuildOptions): Command<'Settings', SettingsPayload> {
+  return SettingsDefinition.build(payload, options);
 }

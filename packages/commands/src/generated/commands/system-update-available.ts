@@ -4,11 +4,11 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/system.update.available.yaml
 
 import { z } from 'zod';
-import { plistDate } from '@mdmkit/protocol';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { plistDate } from '@mdmkit/protocol/schema';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `AvailableOSUpdates` command (without `RequestType`).
+ * The request keys of the `AvailableOSUpdates` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/system.update.available.yaml
  */
 export interface AvailableOSUpdatesPayload {}
@@ -16,7 +16,7 @@ export interface AvailableOSUpdatesPayload {}
 export const AvailableOSUpdatesPayloadSchema: z.ZodType<AvailableOSUpdatesPayload> = z.looseObject({});
 
 /**
- * Keys a device adds to its report of a `AvailableOSUpdates` command.
+ * The keys a device adds to its report of the `AvailableOSUpdates` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/system.update.available.yaml
  */
 export interface AvailableOSUpdatesResponse {
@@ -88,8 +88,8 @@ export const AvailableOSUpdatesResponseSchema: z.ZodType<AvailableOSUpdatesRespo
   })),
 });
 
-/** Schema facts of the `AvailableOSUpdates` command: request and response validators, availability. */
-export const AvailableOSUpdatesCommand = defineCommand<'AvailableOSUpdates', AvailableOSUpdatesPayload, AvailableOSUpdatesResponse>({
+/** The schema facts of the `AvailableOSUpdates` command: its request and response validators and where it is available. */
+export const AvailableOSUpdatesDefinition = defineCommand<'AvailableOSUpdates', AvailableOSUpdatesPayload, AvailableOSUpdatesResponse>({
   requestType: 'AvailableOSUpdates',
   payload: AvailableOSUpdatesPayloadSchema,
   response: AvailableOSUpdatesResponseSchema,
@@ -136,15 +136,18 @@ export const AvailableOSUpdatesCommand = defineCommand<'AvailableOSUpdates', Ava
 });
 
 /**
- * Builds a `AvailableOSUpdates` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `AvailableOSUpdates` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = availableOSUpdates();
+ * const command = availableOSUpdatesCommand();
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/system.update.available.yaml
  */
-export function availableOSUpdates(payload: AvailableOSUpdatesPayload = {}, options?: BuildOptions): Command<'AvailableOSUpdates', AvailableOSUpdatesPayload> {
-  return AvailableOSUpdatesCommand.build(payload, options);
+export function availableOSUpdatesCommand(payload: AvailableOSUpdatesPayload = {}, options?: CommandBuildOptions): Command<'AvailableOSUpdates', AvailableOSUpdatesPayload> {
+  return AvailableOSUpdatesDefinition.build(payload, options);
 }

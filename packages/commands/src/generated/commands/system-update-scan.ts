@@ -4,10 +4,10 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/system.update.scan.yaml
 
 import { z } from 'zod';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `ScheduleOSUpdateScan` command (without `RequestType`).
+ * The request keys of the `ScheduleOSUpdateScan` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/system.update.scan.yaml
  */
 export interface ScheduleOSUpdateScanPayload {
@@ -20,7 +20,7 @@ export const ScheduleOSUpdateScanPayloadSchema: z.ZodType<ScheduleOSUpdateScanPa
 });
 
 /**
- * Keys a device adds to its report of a `ScheduleOSUpdateScan` command.
+ * The keys a device adds to its report of the `ScheduleOSUpdateScan` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/system.update.scan.yaml
  */
 export interface ScheduleOSUpdateScanResponse {
@@ -31,8 +31,8 @@ export const ScheduleOSUpdateScanResponseSchema: z.ZodType<ScheduleOSUpdateScanR
   ScanInitiated: z.boolean(),
 });
 
-/** Schema facts of the `ScheduleOSUpdateScan` command: request and response validators, availability. */
-export const ScheduleOSUpdateScanCommand = defineCommand<'ScheduleOSUpdateScan', ScheduleOSUpdateScanPayload, ScheduleOSUpdateScanResponse>({
+/** The schema facts of the `ScheduleOSUpdateScan` command: its request and response validators and where it is available. */
+export const ScheduleOSUpdateScanDefinition = defineCommand<'ScheduleOSUpdateScan', ScheduleOSUpdateScanPayload, ScheduleOSUpdateScanResponse>({
   requestType: 'ScheduleOSUpdateScan',
   payload: ScheduleOSUpdateScanPayloadSchema,
   response: ScheduleOSUpdateScanResponseSchema,
@@ -65,15 +65,18 @@ export const ScheduleOSUpdateScanCommand = defineCommand<'ScheduleOSUpdateScan',
 });
 
 /**
- * Builds a `ScheduleOSUpdateScan` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `ScheduleOSUpdateScan` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = scheduleOSUpdateScan();
+ * const command = scheduleOSUpdateScanCommand();
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/system.update.scan.yaml
  */
-export function scheduleOSUpdateScan(payload: ScheduleOSUpdateScanPayload = {}, options?: BuildOptions): Command<'ScheduleOSUpdateScan', ScheduleOSUpdateScanPayload> {
-  return ScheduleOSUpdateScanCommand.build(payload, options);
+export function scheduleOSUpdateScanCommand(payload: ScheduleOSUpdateScanPayload = {}, options?: CommandBuildOptions): Command<'ScheduleOSUpdateScan', ScheduleOSUpdateScanPayload> {
+  return ScheduleOSUpdateScanDefinition.build(payload, options);
 }

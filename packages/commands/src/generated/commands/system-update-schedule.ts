@@ -4,10 +4,10 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/system.update.schedule.yaml
 
 import { z } from 'zod';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `ScheduleOSUpdate` command (without `RequestType`).
+ * The request keys of the `ScheduleOSUpdate` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/system.update.schedule.yaml
  */
 export interface ScheduleOSUpdatePayload {
@@ -34,7 +34,7 @@ export const ScheduleOSUpdatePayloadSchema: z.ZodType<ScheduleOSUpdatePayload> =
 });
 
 /**
- * Keys a device adds to its report of a `ScheduleOSUpdate` command.
+ * The keys a device adds to its report of the `ScheduleOSUpdate` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/system.update.schedule.yaml
  */
 export interface ScheduleOSUpdateResponse {
@@ -55,8 +55,8 @@ export const ScheduleOSUpdateResponseSchema: z.ZodType<ScheduleOSUpdateResponse>
   })),
 });
 
-/** Schema facts of the `ScheduleOSUpdate` command: request and response validators, availability. */
-export const ScheduleOSUpdateCommand = defineCommand<'ScheduleOSUpdate', ScheduleOSUpdatePayload, ScheduleOSUpdateResponse>({
+/** The schema facts of the `ScheduleOSUpdate` command: its request and response validators and where it is available. */
+export const ScheduleOSUpdateDefinition = defineCommand<'ScheduleOSUpdate', ScheduleOSUpdatePayload, ScheduleOSUpdateResponse>({
   requestType: 'ScheduleOSUpdate',
   payload: ScheduleOSUpdatePayloadSchema,
   response: ScheduleOSUpdateResponseSchema,
@@ -104,15 +104,18 @@ export const ScheduleOSUpdateCommand = defineCommand<'ScheduleOSUpdate', Schedul
 });
 
 /**
- * Builds a `ScheduleOSUpdate` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `ScheduleOSUpdate` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = scheduleOSUpdate({ Updates: [{ InstallAction: 'Default' }] });
+ * const command = scheduleOSUpdateCommand({ Updates: [{ InstallAction: 'Default' }] });
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/system.update.schedule.yaml
  */
-export function scheduleOSUpdate(payload: ScheduleOSUpdatePayload, options?: BuildOptions): Command<'ScheduleOSUpdate', ScheduleOSUpdatePayload> {
-  return ScheduleOSUpdateCommand.build(payload, options);
+export function scheduleOSUpdateCommand(payload: ScheduleOSUpdatePayload, options?: CommandBuildOptions): Command<'ScheduleOSUpdate', ScheduleOSUpdatePayload> {
+  return ScheduleOSUpdateDefinition.build(payload, options);
 }

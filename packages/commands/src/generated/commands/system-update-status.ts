@@ -4,11 +4,11 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/system.update.status.yaml
 
 import { z } from 'zod';
-import { plistDate } from '@mdmkit/protocol';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { plistDate } from '@mdmkit/protocol/schema';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `OSUpdateStatus` command (without `RequestType`).
+ * The request keys of the `OSUpdateStatus` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/system.update.status.yaml
  */
 export interface OSUpdateStatusPayload {}
@@ -16,7 +16,7 @@ export interface OSUpdateStatusPayload {}
 export const OSUpdateStatusPayloadSchema: z.ZodType<OSUpdateStatusPayload> = z.looseObject({});
 
 /**
- * Keys a device adds to its report of a `OSUpdateStatus` command.
+ * The keys a device adds to its report of the `OSUpdateStatus` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/system.update.status.yaml
  */
 export interface OSUpdateStatusResponse {
@@ -49,8 +49,8 @@ export const OSUpdateStatusResponseSchema: z.ZodType<OSUpdateStatusResponse> = z
   })),
 });
 
-/** Schema facts of the `OSUpdateStatus` command: request and response validators, availability. */
-export const OSUpdateStatusCommand = defineCommand<'OSUpdateStatus', OSUpdateStatusPayload, OSUpdateStatusResponse>({
+/** The schema facts of the `OSUpdateStatus` command: its request and response validators and where it is available. */
+export const OSUpdateStatusDefinition = defineCommand<'OSUpdateStatus', OSUpdateStatusPayload, OSUpdateStatusResponse>({
   requestType: 'OSUpdateStatus',
   payload: OSUpdateStatusPayloadSchema,
   response: OSUpdateStatusResponseSchema,
@@ -98,15 +98,18 @@ export const OSUpdateStatusCommand = defineCommand<'OSUpdateStatus', OSUpdateSta
 });
 
 /**
- * Builds a `OSUpdateStatus` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `OSUpdateStatus` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = osUpdateStatus();
+ * const command = osUpdateStatusCommand();
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/system.update.status.yaml
  */
-export function osUpdateStatus(payload: OSUpdateStatusPayload = {}, options?: BuildOptions): Command<'OSUpdateStatus', OSUpdateStatusPayload> {
-  return OSUpdateStatusCommand.build(payload, options);
+export function osUpdateStatusCommand(payload: OSUpdateStatusPayload = {}, options?: CommandBuildOptions): Command<'OSUpdateStatus', OSUpdateStatusPayload> {
+  return OSUpdateStatusDefinition.build(payload, options);
 }

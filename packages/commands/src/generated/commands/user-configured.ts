@@ -4,18 +4,18 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/user.configured.yaml
 
 import { z } from 'zod';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `UserConfigured` command (without `RequestType`).
+ * The request keys of the `UserConfigured` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/user.configured.yaml
  */
 export interface UserConfiguredPayload {}
 
 export const UserConfiguredPayloadSchema: z.ZodType<UserConfiguredPayload> = z.looseObject({});
 
-/** Schema facts of the `UserConfigured` command: request and response validators, availability. */
-export const UserConfiguredCommand = defineCommand<'UserConfigured', UserConfiguredPayload, undefined>({
+/** The schema facts of the `UserConfigured` command: its request and response validators and where it is available. */
+export const UserConfiguredDefinition = defineCommand<'UserConfigured', UserConfiguredPayload, undefined>({
   requestType: 'UserConfigured',
   payload: UserConfiguredPayloadSchema,
   response: undefined,
@@ -51,15 +51,18 @@ export const UserConfiguredCommand = defineCommand<'UserConfigured', UserConfigu
 });
 
 /**
- * Builds a `UserConfigured` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `UserConfigured` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = userConfigured();
+ * const command = userConfiguredCommand();
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/user.configured.yaml
  */
-export function userConfigured(payload: UserConfiguredPayload = {}, options?: BuildOptions): Command<'UserConfigured', UserConfiguredPayload> {
-  return UserConfiguredCommand.build(payload, options);
+export function userConfiguredCommand(payload: UserConfiguredPayload = {}, options?: CommandBuildOptions): Command<'UserConfigured', UserConfiguredPayload> {
+  return UserConfiguredDefinition.build(payload, options);
 }

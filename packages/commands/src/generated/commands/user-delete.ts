@@ -4,10 +4,10 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/user.delete.yaml
 
 import { z } from 'zod';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `DeleteUser` command (without `RequestType`).
+ * The request keys of the `DeleteUser` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/user.delete.yaml
  */
 export interface DeleteUserPayload {
@@ -24,8 +24,8 @@ export const DeleteUserPayloadSchema: z.ZodType<DeleteUserPayload> = z.looseObje
   DeleteAllUsers: z.boolean().optional(),
 });
 
-/** Schema facts of the `DeleteUser` command: request and response validators, availability. */
-export const DeleteUserCommand = defineCommand<'DeleteUser', DeleteUserPayload, undefined>({
+/** The schema facts of the `DeleteUser` command: its request and response validators and where it is available. */
+export const DeleteUserDefinition = defineCommand<'DeleteUser', DeleteUserPayload, undefined>({
   requestType: 'DeleteUser',
   payload: DeleteUserPayloadSchema,
   response: undefined,
@@ -66,18 +66,36 @@ export const DeleteUserCommand = defineCommand<'DeleteUser', DeleteUserPayload, 
       introduced: 'n/a',
     },
   },
+  keySupport: {
+    ForceDeletion: {
+      macOS: {
+        introduced: 'n/a',
+      },
+    },
+    DeleteAllUsers: {
+      iOS: {
+        introduced: '14.0',
+      },
+      macOS: {
+        introduced: 'n/a',
+      },
+    },
+  },
 });
 
 /**
- * Builds a `DeleteUser` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `DeleteUser` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = deleteUser();
+ * const command = deleteUserCommand();
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/user.delete.yaml
  */
-export function deleteUser(payload: DeleteUserPayload = {}, options?: BuildOptions): Command<'DeleteUser', DeleteUserPayload> {
-  return DeleteUserCommand.build(payload, options);
+export function deleteUserCommand(payload: DeleteUserPayload = {}, options?: CommandBuildOptions): Command<'DeleteUser', DeleteUserPayload> {
+  return DeleteUserDefinition.build(payload, options);
 }

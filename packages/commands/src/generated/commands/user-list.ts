@@ -4,10 +4,10 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/user.list.yaml
 
 import { z } from 'zod';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `UserList` command (without `RequestType`).
+ * The request keys of the `UserList` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/user.list.yaml
  */
 export interface UserListPayload {}
@@ -15,7 +15,7 @@ export interface UserListPayload {}
 export const UserListPayloadSchema: z.ZodType<UserListPayload> = z.looseObject({});
 
 /**
- * Keys a device adds to its report of a `UserList` command.
+ * The keys a device adds to its report of the `UserList` command.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/user.list.yaml
  */
 export interface UserListResponse {
@@ -56,8 +56,8 @@ export const UserListResponseSchema: z.ZodType<UserListResponse> = z.looseObject
   })),
 });
 
-/** Schema facts of the `UserList` command: request and response validators, availability. */
-export const UserListCommand = defineCommand<'UserList', UserListPayload, UserListResponse>({
+/** The schema facts of the `UserList` command: its request and response validators and where it is available. */
+export const UserListDefinition = defineCommand<'UserList', UserListPayload, UserListResponse>({
   requestType: 'UserList',
   payload: UserListPayloadSchema,
   response: UserListResponseSchema,
@@ -101,15 +101,18 @@ export const UserListCommand = defineCommand<'UserList', UserListPayload, UserLi
 });
 
 /**
- * Builds a `UserList` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `UserList` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = userList();
+ * const command = userListCommand();
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/user.list.yaml
  */
-export function userList(payload: UserListPayload = {}, options?: BuildOptions): Command<'UserList', UserListPayload> {
-  return UserListCommand.build(payload, options);
+export function userListCommand(payload: UserListPayload = {}, options?: CommandBuildOptions): Command<'UserList', UserListPayload> {
+  return UserListDefinition.build(payload, options);
 }

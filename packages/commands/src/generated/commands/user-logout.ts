@@ -4,18 +4,18 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/user.logout.yaml
 
 import { z } from 'zod';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `LogOutUser` command (without `RequestType`).
+ * The request keys of the `LogOutUser` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/user.logout.yaml
  */
 export interface LogOutUserPayload {}
 
 export const LogOutUserPayloadSchema: z.ZodType<LogOutUserPayload> = z.looseObject({});
 
-/** Schema facts of the `LogOutUser` command: request and response validators, availability. */
-export const LogOutUserCommand = defineCommand<'LogOutUser', LogOutUserPayload, undefined>({
+/** The schema facts of the `LogOutUser` command: its request and response validators and where it is available. */
+export const LogOutUserDefinition = defineCommand<'LogOutUser', LogOutUserPayload, undefined>({
   requestType: 'LogOutUser',
   payload: LogOutUserPayloadSchema,
   response: undefined,
@@ -51,15 +51,18 @@ export const LogOutUserCommand = defineCommand<'LogOutUser', LogOutUserPayload, 
 });
 
 /**
- * Builds a `LogOutUser` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `LogOutUser` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = logOutUser();
+ * const command = logOutUserCommand();
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/user.logout.yaml
  */
-export function logOutUser(payload: LogOutUserPayload = {}, options?: BuildOptions): Command<'LogOutUser', LogOutUserPayload> {
-  return LogOutUserCommand.build(payload, options);
+export function logOutUserCommand(payload: LogOutUserPayload = {}, options?: CommandBuildOptions): Command<'LogOutUser', LogOutUserPayload> {
+  return LogOutUserDefinition.build(payload, options);
 }

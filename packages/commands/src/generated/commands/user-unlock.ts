@@ -4,10 +4,10 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/user.unlock.yaml
 
 import { z } from 'zod';
-import { defineCommand, type BuildOptions, type Command } from '../../define';
+import { defineCommand, type CommandBuildOptions, type Command } from '../../define';
 
 /**
- * Request keys of the `UnlockUserAccount` command (without `RequestType`).
+ * The request keys of the `UnlockUserAccount` command, without `RequestType`.
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/user.unlock.yaml
  */
 export interface UnlockUserAccountPayload {
@@ -18,8 +18,8 @@ export const UnlockUserAccountPayloadSchema: z.ZodType<UnlockUserAccountPayload>
   UserName: z.string(),
 });
 
-/** Schema facts of the `UnlockUserAccount` command: request and response validators, availability. */
-export const UnlockUserAccountCommand = defineCommand<'UnlockUserAccount', UnlockUserAccountPayload, undefined>({
+/** The schema facts of the `UnlockUserAccount` command: its request and response validators and where it is available. */
+export const UnlockUserAccountDefinition = defineCommand<'UnlockUserAccount', UnlockUserAccountPayload, undefined>({
   requestType: 'UnlockUserAccount',
   payload: UnlockUserAccountPayloadSchema,
   response: undefined,
@@ -51,15 +51,18 @@ export const UnlockUserAccountCommand = defineCommand<'UnlockUserAccount', Unloc
 });
 
 /**
- * Builds a `UnlockUserAccount` command with a fresh CommandUUID (or `options.commandUUID`), validating the payload.
- * @throws ProtocolError `INVALID_COMMAND` with the key path of the first problem.
+ * Creates the `UnlockUserAccount` command after validating its payload. The command gets a fresh CommandUUID
+ * unless `options.commandUUID` is given; with `options.platform`, keys the schema marks as
+ * unavailable on that platform are refused.
+ * @throws CommandError `INVALID_COMMAND` with the key path of the first problem, or
+ * `KEY_NOT_AVAILABLE` for a key not available on `options.platform`.
  * @example
  * ```ts
- * const command = unlockUserAccount({ UserName: '…' });
+ * const command = unlockUserAccountCommand({ UserName: '…' });
  * const body = encodeCommand(command); // XML plist bytes for the device
  * ```
  * @see https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/commands/user.unlock.yaml
  */
-export function unlockUserAccount(payload: UnlockUserAccountPayload, options?: BuildOptions): Command<'UnlockUserAccount', UnlockUserAccountPayload> {
-  return UnlockUserAccountCommand.build(payload, options);
+export function unlockUserAccountCommand(payload: UnlockUserAccountPayload, options?: CommandBuildOptions): Command<'UnlockUserAccount', UnlockUserAccountPayload> {
+  return UnlockUserAccountDefinition.build(payload, options);
 }
