@@ -17,7 +17,7 @@ export interface PayloadOptions {
 }
 
 /** A validated payload ready for {@link buildProfile}: its type, its own keys and its identity. */
-export interface Payload<T extends string = string, C extends object = Record<string, unknown>> {
+export interface Payload<T extends string = string, C extends object = object> {
   readonly payloadType: T;
   readonly content: C;
   readonly options: Readonly<PayloadOptions>;

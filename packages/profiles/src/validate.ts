@@ -8,7 +8,11 @@ export const ASSEMBLER_KEYS = ['PayloadType', 'PayloadVersion', 'PayloadIdentifi
  * The problems `schema` finds in `value`, each with its key path under `basePath`. Messages name keys
  * and expected types only, never values (a payload may carry passwords or keys).
  */
-export function schemaIssues(schema: z.ZodType, value: unknown, basePath: (string | number)[] = []): ProfileIssue[] {
+export function schemaIssues(
+  schema: z.ZodType,
+  value: unknown,
+  basePath: (string | number)[] = [],
+): ProfileIssue[] {
   const r = schema.safeParse(value);
   if (r.success) return [];
   return r.error.issues.map((i) => ({

@@ -166,13 +166,28 @@ function payloadFile(release: Release, t: PayloadType): { path: string; code: st
   return { path: `${PROFILES_DIR}/payloads/${fileName(t)}.ts`, code };
 }
 
+/**
+ * The schema nests ConsentText's languages under a `ConsentTextItem` key, but on the wire the language
+ * codes are ConsentText's own keys (`{ en: '…', default: '…' }`): lift the item's keys up one level.
+ */
+function topLevelErrata(keys: SchemaKey[]): SchemaKey[] {
+  return keys.map((k) =>
+    k.key === 'ConsentText' && k.subkeys?.length === 1 && k.subkeys[0]!.key === 'ConsentTextItem'
+      ? { ...k, subkeys: k.subkeys[0]!.subkeys }
+      : k,
+  );
+}
+
 function topLevelFile(release: Release, files: SchemaFile[]): string {
-  const top = files.find((f) => f.payload.payloadtype === 'TopLevel')!;
+  const found = files.find((f) => f.payload.payloadtype === 'TopLevel')!;
+  const top = { ...found, payloadkeys: topLevelErrata(found.payloadkeys ?? []) };
   const common = files.find((f) => f.payload.payloadtype === 'CommonPayloadKeys')!;
-  const e = new Emitter('Profile', 'request', [top.payloadkeys, common.payloadkeys], [
-    'ProfileTopLevel',
-    'CommonPayloadKeys',
-  ]);
+  const e = new Emitter(
+    'Profile',
+    'request',
+    [top.payloadkeys, common.payloadkeys],
+    ['ProfileTopLevel', 'CommonPayloadKeys'],
+  );
   e.object(
     'ProfileTopLevel',
     top.payloadkeys ?? [],

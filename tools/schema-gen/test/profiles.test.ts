@@ -73,8 +73,8 @@ describe.skipIf(!dir)('profile payloads generated from the pinned schemas', () =
       else if (v && typeof v === 'object') {
         for (const [k, x] of Object.entries(v)) {
           if ((k === 'content' || k === 'description' || k === 'title') && typeof x === 'string') {
+            // A title that is only a key name is a fact, not prose.
             for (const sentence of x.split(/(?<=[.:])\s+|\n/))
-              // A title that is only a key name is a fact, not prose.
               if (sentence.trim().length >= 32 && /\s/.test(sentence.trim())) prose.add(sentence.trim());
           } else collect(x);
         }

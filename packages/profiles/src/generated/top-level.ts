@@ -35,9 +35,7 @@ export interface ProfileTopLevel {
   PayloadExpirationDate?: Date;
   /** Default: `0`. Availability: iOS 12.2+, macOS 10.15+, tvOS 12.2+, visionOS 1.1+, watchOS 5.2+. */
   TargetDeviceType?: 0 | 1 | 2 | 3 | 4 | 5 | 6;
-  ConsentText?: {
-    ConsentTextItem: Record<string, string>;
-  };
+  ConsentText?: Record<string, string>;
 }
 
 export const ProfileTopLevelSchema: z.ZodType<ProfileTopLevel> = z.looseObject({
@@ -58,9 +56,7 @@ export const ProfileTopLevelSchema: z.ZodType<ProfileTopLevel> = z.looseObject({
   DurationUntilRemoval: z.number().optional(),
   PayloadExpirationDate: plistDate.optional(),
   TargetDeviceType: z.literal([0, 1, 2, 3, 4, 5, 6]).optional(),
-  ConsentText: z.looseObject({
-    ConsentTextItem: z.record(z.string(), z.string()),
-  }).optional(),
+  ConsentText: z.record(z.string(), z.string()).optional(),
 });
 
 /**
