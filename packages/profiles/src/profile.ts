@@ -161,9 +161,6 @@ export function buildProfile(options: ProfileOptions): ProfileDict {
     ['TargetDeviceType', options.targetDeviceType],
   ];
   for (const [k, v] of optional) if (v !== undefined) top[k] = v as PlistValue;
-  // A real in the schema: written as <real> even when whole.
-  if (typeof options.durationUntilRemoval === 'number')
-    top.DurationUntilRemoval = real(options.durationUntilRemoval);
   top.PayloadContent = dicts;
   const issues = schemaIssues(ProfileTopLevelSchema, top);
   if (options.removalDate && options.durationUntilRemoval !== undefined) {
@@ -176,5 +173,9 @@ export function buildProfile(options: ProfileOptions): ProfileDict {
     issues.push({ path: ['DurationUntilRemoval'], message: 'must be a positive number of seconds' });
   }
   throwIssues('INVALID_PROFILE', 'profile', issues);
+  // A real in the schema: written as <real> even when whole (after validation, which sees numbers).
+  if (typeof options.durationUntilRemoval === 'number') {
+    top.DurationUntilRemoval = real(options.durationUntilRemoval);
+  }
   return top as ProfileDict;
 }
