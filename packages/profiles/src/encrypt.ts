@@ -56,7 +56,7 @@ export async function encryptProfile(
  * ```
  */
 export async function decryptProfile(
-  profile: PlistDict,
+  profile: Readonly<Record<string, unknown>>,
   key: { certificate: Certificate; privateKey: KeyObject },
 ): Promise<ProfileDict> {
   const enc = profile.EncryptedPayloadContent;

@@ -20,9 +20,12 @@ export {
   type ParsedProfile,
   parseProfile,
   readProfileDict,
+  typedPayload,
 } from './parse';
 export {
   isPlainProfile,
+  type ReadProfile,
+  readProfile,
   type ReadSignedProfile,
   readSignedProfile,
   type SignProfileOptions,

@@ -1,7 +1,9 @@
 import { type PlistDict, type PlistLimits, type PlistValue, parse } from '@mdmkit/plist';
 import { ProfileError, type ProfileIssue } from './errors';
 import { ProfileTopLevelSchema } from './generated/top-level';
-import { getPayloadDefinition } from './lookup';
+import type { CommonPayloadKeys } from './generated/top-level';
+import type { PayloadType } from './generated/registry';
+import { getPayloadDefinition, type PayloadContentOf } from './lookup';
 import { schemaIssues } from './validate';
 
 /** Limits applied to a profile's property list; small next to the plist package's own defaults. */
@@ -172,4 +174,23 @@ export function parseProfile(
   }
   if (!isDict(value)) throw new ProfileError('MALFORMED_PROFILE', 'profile top level is not a dictionary');
   return readProfileDict(value);
+}
+
+/**
+ * The payload's dictionary typed as `payloadType`, when it is of that type and conforms to its schema;
+ * otherwise undefined (its raw `dict` and the profile's issues say why).
+ *
+ * @example
+ * ```ts
+ * const scep = parsed.payloads.map((p) => typedPayload(p, 'com.apple.security.scep')).find(Boolean);
+ * scep?.PayloadContent.URL; // string
+ * ```
+ */
+export function typedPayload<T extends PayloadType>(
+  payload: ParsedPayload,
+  payloadType: T,
+): (PayloadContentOf<T> & CommonPayloadKeys) | undefined {
+  return payload.valid && payload.payloadType === payloadType
+    ? (payload.dict as unknown as PayloadContentOf<T> & CommonPayloadKeys)
+    : undefined;
 }

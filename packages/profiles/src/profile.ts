@@ -39,7 +39,9 @@ export interface ProfileOptions {
 }
 
 /** A configuration profile's dictionary, validated, as {@link encodeProfile} writes it. */
-export type ProfileDict = ProfileTopLevel & PlistDict;
+export type ProfileDict = Omit<ProfileTopLevel, 'PayloadContent'> & {
+  PayloadContent: PlistDict[];
+} & PlistDict;
 
 /** The PayloadIdentifier of the `index`-th payload when none is given: `<profile>.<type>[.<n>]`. */
 function defaultIdentifier(profileId: string, payloadType: string, seen: Map<string, number>): string {

@@ -169,3 +169,29 @@ export async function readSignedProfile(
   const { content, ...signature } = await verifySignedProfile(bytes, options);
   return { ...parseProfile(content, options.limits ? { limits: options.limits } : {}), signature };
 }
+
+/** A profile read by {@link readProfile}: `signature` is present when the bytes were signed. */
+export interface ReadProfile extends ParsedProfile {
+  signature?: Omit<VerifiedProfile, 'content'>;
+}
+
+/**
+ * Reads any profile: a signed one is verified (and must chain to `trusted` when given), a plain one is
+ * parsed, unless `requireSigned`. Payloads are read leniently either way (see `parseProfile`).
+ *
+ * @throws ProfileError `NOT_SIGNED` for a plain profile with `requireSigned`; the errors of
+ *   {@link verifySignedProfile} and `parseProfile`.
+ * @example
+ * ```ts
+ * const profile = await readProfile(uploadedBytes, { trusted: [rootCa], requireSigned: true });
+ * ```
+ */
+export async function readProfile(
+  bytes: Uint8Array,
+  options: VerifyProfileOptions & { limits?: Partial<PlistLimits>; requireSigned?: boolean } = {},
+): Promise<ReadProfile> {
+  if (isPlainProfile(bytes) && !options.requireSigned) {
+    return parseProfile(bytes, options.limits ? { limits: options.limits } : {});
+  }
+  return readSignedProfile(bytes, options);
+}
