@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { Support } from './support';
+import type { Support } from '@mdmkit/protocol';
 import { validatePayloadContent } from './validate';
 
 /**

@@ -1,7 +1,7 @@
 export * from './generated/index';
 export { definePayload, type Payload, type PayloadDefinition, type PayloadOptions } from './define';
 export { isMdmkitError, ProfileError, type ProfileErrorCode, type ProfileIssue } from './errors';
-export type { OsName, OsSupport, Support } from './support';
+export type { OsName, OsSupport, Support, SupportMode } from '@mdmkit/protocol';
 export { newUuid, stableUuid } from './identifiers';
 export {
   buildPayload,

@@ -7,27 +7,18 @@ import {
   encodeProfile,
   encryptProfile,
   type ProfileDict,
-  type ProfileError,
   parseProfile,
   readSignedProfile,
   signProfile,
   wifiManagedPayload,
 } from '../src/index';
 import { makeProfilePki, pkiFiles, type ProfilePki, run, Scratch } from './pki';
+import { rejected } from './caught';
 
 const ok = requirePeer(
   { name: 'openssl', probe: ['openssl', 'version'] },
   'OpenSSL encrypted-profile interop',
 );
-
-async function rejected(p: Promise<unknown>): Promise<ProfileError> {
-  try {
-    await p;
-  } catch (e) {
-    return e as ProfileError;
-  }
-  throw new Error('no error thrown');
-}
 
 describe('encrypted profiles', () => {
   let pki: ProfilePki;

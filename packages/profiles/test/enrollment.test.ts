@@ -4,10 +4,10 @@ import {
   buildEnrollmentProfile,
   type EnrollmentProfileOptions,
   encodeProfile,
-  type ProfileError,
   parseProfile,
 } from '../src/index';
 import { plistlibJson, Scratch } from './pki';
+import { caught } from './caught';
 
 const base: EnrollmentProfileOptions = {
   serverUrl: 'https://mdm.example.com/mdm',
@@ -23,15 +23,6 @@ const base: EnrollmentProfileOptions = {
     ],
   },
 };
-
-function caught(f: () => unknown): ProfileError {
-  try {
-    f();
-  } catch (e) {
-    return e as ProfileError;
-  }
-  throw new Error('no error thrown');
-}
 
 describe('enrollment profile', () => {
   it('SCEP identity + com.apple.mdm pointing at it, with the defaults the server needs', () => {

@@ -7,18 +7,9 @@ import {
   nudgeJson,
   nudgePayload,
   nudgeReminderAt,
-  type ProfileError,
   parseProfile,
 } from '../src/index';
-
-function caught(f: () => unknown): ProfileError {
-  try {
-    f();
-  } catch (e) {
-    return e as ProfileError;
-  }
-  throw new Error('no error thrown');
-}
+import { caught } from './caught';
 
 const deadlineOf = (deadline: string, timeZone: string) =>
   nudgeConfiguration({

@@ -3,25 +3,16 @@ import { describe, expect, it } from 'vitest';
 import {
   buildProfile,
   encodeProfile,
-  type ProfileError,
   parseProfile,
   rawPayload,
   securityRootPayload,
   stableUuid,
   wifiManagedPayload,
 } from '../src/index';
+import { caught } from './caught';
 
 const wifi = () => wifiManagedPayload({ SSID_STR: 'Office', EncryptionType: 'WPA2', Password: 'secret' });
 const root = () => securityRootPayload({ PayloadContent: new Uint8Array([0x30, 0x00]) });
-
-function caught(f: () => unknown): ProfileError {
-  try {
-    f();
-  } catch (e) {
-    return e as ProfileError;
-  }
-  throw new Error('no error thrown');
-}
 
 describe('profile assembler', () => {
   it('writes top-level keys, PayloadVersion 1 and an identifier per payload derived from the profile', () => {

@@ -5,24 +5,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildProfile,
   encodeProfile,
-  type ProfileError,
   readSignedProfile,
   signProfile,
   verifySignedProfile,
   wifiManagedPayload,
 } from '../src/index';
 import { makeProfilePki, pkiFiles, type ProfilePki, run, Scratch } from './pki';
+import { rejected } from './caught';
 
 const ok = requirePeer({ name: 'openssl', probe: ['openssl', 'version'] }, 'OpenSSL profile signing interop');
-
-async function rejected(p: Promise<unknown>): Promise<ProfileError> {
-  try {
-    await p;
-  } catch (e) {
-    return e as ProfileError;
-  }
-  throw new Error('no error thrown');
-}
 
 describe('signed profiles', () => {
   let pki: ProfilePki;

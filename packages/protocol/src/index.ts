@@ -53,6 +53,7 @@ export {
   userAuthenticateToken,
 } from './responses';
 export { plistData, plistDate } from './schema-helpers';
+export type { OsName, OsSupport, Support, SupportMode } from './support';
 export { type Check, compileCheck } from './compiled-check';
 export { validate } from './validate';
 export { emptyResponse, plistBytes, plistResponse, toPlistValue, type WireResponse } from './wire';

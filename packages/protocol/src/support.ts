@@ -21,5 +21,5 @@ export interface OsSupport {
   userEnrollment?: { mode?: string };
 }
 
-/** Per-OS facts; an OS that is missing does not support the payload type. */
+/** Per-OS facts; an OS that is missing does not support the command or payload type. */
 export type Support = Partial<Record<OsName, OsSupport>>;
