@@ -39,7 +39,22 @@ export interface PayloadDefinition<T extends string = string, C extends object =
   build(content: C, options?: PayloadOptions): Payload<T, C>;
 }
 
-/** Used by generated code: binds a definition's facts to its builder. */
+/**
+ * Used by generated code: binds a definition's facts to its builder.
+ *
+ * @example
+ * ```ts
+ * const ExampleDefinition = definePayload<'com.example.settings', { Enabled: boolean }>({
+ *   payloadType: 'com.example.settings',
+ *   schema: z.looseObject({ Enabled: z.boolean() }),
+ *   keys: ['Enabled'],
+ *   sources: [],
+ *   support: { macOS: { introduced: '13.0' } },
+ *   multiple: {},
+ * });
+ * ExampleDefinition.build({ Enabled: true });
+ * ```
+ */
 export function definePayload<T extends string, C extends object>(
   def: Omit<PayloadDefinition<T, C>, 'build'>,
 ): PayloadDefinition<T, C> {

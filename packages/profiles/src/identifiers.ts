@@ -21,7 +21,14 @@ export function stableUuid(name: string): string {
   return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
 }
 
-/** A random UUID in the upper-case form Apple's tools write. */
+/**
+ * A random UUID in the upper-case form Apple's tools write.
+ *
+ * @example
+ * ```ts
+ * newUuid(); // '3F2504E0-4F89-41D3-9A0C-0305E82C3301'
+ * ```
+ */
 export function newUuid(): string {
   return randomUUID().toUpperCase();
 }

@@ -4,19 +4,40 @@ import { type PayloadType, payloadDefinitions } from './generated/registry';
 import { validatePayloadContent } from './validate';
 import { z } from 'zod';
 
-/** The definition of a payload type, or undefined when the schema release does not describe it. */
+/**
+ * The definition of a payload type, or undefined when the schema release does not describe it.
+ *
+ * @example
+ * ```ts
+ * getPayloadDefinition('com.apple.security.scep')?.support.macOS?.introduced; // '10.7'
+ * ```
+ */
 export function getPayloadDefinition(payloadType: string): PayloadDefinition | undefined {
   return Object.hasOwn(payloadDefinitions, payloadType)
     ? (payloadDefinitions[payloadType as PayloadType] as unknown as PayloadDefinition)
     : undefined;
 }
 
-/** Whether the schema release describes `payloadType`. */
+/**
+ * Whether the schema release describes `payloadType`.
+ *
+ * @example
+ * ```ts
+ * isKnownPayloadType('com.apple.wifi.managed'); // true
+ * ```
+ */
 export function isKnownPayloadType(payloadType: string): payloadType is PayloadType {
   return Object.hasOwn(payloadDefinitions, payloadType);
 }
 
-/** Every PayloadType of the schema release, sorted. */
+/**
+ * Every PayloadType of the schema release, sorted.
+ *
+ * @example
+ * ```ts
+ * listPayloadTypes().length; // 120
+ * ```
+ */
 export function listPayloadTypes(): PayloadType[] {
   return Object.keys(payloadDefinitions) as PayloadType[];
 }

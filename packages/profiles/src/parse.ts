@@ -112,7 +112,14 @@ function readPayload(raw: PlistValue, index: number, issues: ProfileIssue[]): Pa
   };
 }
 
-/** Reads an already-decoded profile dictionary (see {@link parseProfile}). */
+/**
+ * Reads an already-decoded profile dictionary leniently (see {@link parseProfile}).
+ *
+ * @example
+ * ```ts
+ * const parsed = readProfileDict(await decryptProfile(encrypted.dict, deviceKey));
+ * ```
+ */
 export function readProfileDict(dict: PlistDict): ParsedProfile {
   const issues: ProfileIssue[] = [];
   const top: PlistDict = { ...dict };

@@ -80,7 +80,32 @@ function duplicateIssues(
   return { uuid, id };
 }
 
-/** One payload's dictionary: the common keys first, then its own keys. */
+/** Refuses anything the payload builders did not make (a plain dictionary, a missing entry). */
+function checkBuilt(p: unknown, index: number): void {
+  const ok =
+    typeof p === 'object' &&
+    p !== null &&
+    typeof (p as Payload).payloadType === 'string' &&
+    typeof (p as Payload).content === 'object' &&
+    (p as Payload).content !== null &&
+    typeof (p as Payload).options === 'object' &&
+    (p as Payload).options !== null;
+  if (!ok) {
+    throw new ProfileError('INVALID_PROFILE', `profile: PayloadContent.${index} is not a built payload`, {
+      keyPath: ['PayloadContent', index],
+    });
+  }
+}
+
+/**
+ * One payload's dictionary: the common keys first, then its own keys. `buildProfile` calls it for
+ * every payload; use it to embed a payload somewhere other than a profile.
+ *
+ * @example
+ * ```ts
+ * const dict = payloadDict(securityRootPayload({ PayloadContent: caDer }), 'com.example.root', newUuid());
+ * ```
+ */
 export function payloadDict(payload: Payload, identifier: string, uuid: string): PlistDict {
   const o = payload.options;
   const dict: PlistDict = {
@@ -122,8 +147,15 @@ export function buildProfile(options: ProfileOptions): ProfileDict {
   }
   const stable = options.stableIdentifiers === true;
   const profileUuid = options.uuid ?? (stable ? stableUuid(id) : newUuid());
+  const payloads = options.payloads ?? [];
+  if (!Array.isArray(payloads)) {
+    throw new ProfileError('INVALID_PROFILE', 'profile: payloads must be a list', {
+      keyPath: ['PayloadContent'],
+    });
+  }
+  payloads.forEach(checkBuilt);
   const seen = new Map<string, number>();
-  const dicts = (options.payloads ?? []).map((p) => {
+  const dicts = payloads.map((p) => {
     const pid = p.options.identifier ?? defaultIdentifier(id, p.payloadType, seen);
     const uuid = p.options.uuid ?? (stable ? stableUuid(`${id}/${pid}`) : newUuid());
     return payloadDict(p, pid, uuid);

@@ -79,7 +79,14 @@ export interface VerifiedProfile {
   signingTime?: Date;
 }
 
-/** Whether `bytes` look like a property list (XML or binary) rather than CMS. */
+/**
+ * Whether `bytes` look like a property list (XML or binary) rather than CMS.
+ *
+ * @example
+ * ```ts
+ * const parsed = isPlainProfile(bytes) ? parseProfile(bytes) : await readSignedProfile(bytes);
+ * ```
+ */
 export function isPlainProfile(bytes: Uint8Array): boolean {
   let i = 0;
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) i = 3;

@@ -112,6 +112,20 @@ describe('profile assembler', () => {
     expect(e.keyPath).toEqual(['PayloadContent', 2, 'PayloadIdentifier']);
   });
 
+  it('refuses something that is not a built payload with a typed error and its index', () => {
+    const e = caught(() =>
+      buildProfile({
+        identifier: 'a.b',
+        payloads: [root(), { PayloadType: 'com.apple.wifi.managed', SSID_STR: 'x' } as never],
+      }),
+    );
+    expect(e.code).toBe('INVALID_PROFILE');
+    expect(e.keyPath).toEqual(['PayloadContent', 1]);
+    expect(caught(() => buildProfile({ identifier: 'a.b', payloads: 'x' as never })).keyPath).toEqual([
+      'PayloadContent',
+    ]);
+  });
+
   it('refuses top-level values the schema does not allow', () => {
     expect(
       caught(() => buildProfile({ identifier: 'a.b', payloads: [], scope: 'Everyone' as never })).keyPath,
