@@ -4,7 +4,7 @@ import { ProfileTopLevelSchema } from './generated/top-level';
 import type { CommonPayloadKeys } from './generated/top-level';
 import type { PayloadType } from './generated/registry';
 import { getPayloadDefinition, type PayloadContentOf } from './lookup';
-import { schemaIssues } from './validate';
+import { MAX_ISSUES, moreIssues, schemaIssues } from './validate';
 
 /** Limits applied to a profile's property list; small next to the plist package's own defaults. */
 export const defaultProfileLimits: Readonly<PlistLimits> = Object.freeze({
@@ -41,7 +41,10 @@ export interface ParsedProfile {
   /** The top-level dictionary as received. */
   dict: PlistDict;
   payloads: ParsedPayload[];
-  /** Every problem found, each with its key path (`['PayloadContent', index, …]` inside a payload). */
+  /**
+   * The problems found, each with its key path (`['PayloadContent', index, …]` inside a payload): the
+   * first 1000, then one issue that counts the rest (`payloads[i].valid` and `unknownKeys` still see all).
+   */
   issues: ProfileIssue[];
   /** The payloads are encrypted (EncryptedPayloadContent); see `decryptProfile`. */
   encrypted: boolean;
@@ -67,10 +70,27 @@ function isDict(v: unknown): v is PlistDict {
   );
 }
 
-function readPayload(raw: PlistValue, index: number, issues: ProfileIssue[]): ParsedPayload | undefined {
+/** A profile's issues: the first {@link MAX_ISSUES} are listed, the rest counted in one last issue. */
+class IssueList {
+  readonly listed: ProfileIssue[] = [];
+  private unlisted = 0;
+  add(issue: ProfileIssue): void {
+    if (this.listed.length < MAX_ISSUES) this.listed.push(issue);
+    else this.unlisted++;
+  }
+  addAll(issues: readonly ProfileIssue[]): void {
+    for (const i of issues) this.add(i);
+  }
+  done(): ProfileIssue[] {
+    if (this.unlisted > 0) this.listed.push(moreIssues([], this.unlisted));
+    return this.listed;
+  }
+}
+
+function readPayload(raw: PlistValue, index: number, issues: IssueList): ParsedPayload | undefined {
   const base = ['PayloadContent', index];
   if (!isDict(raw)) {
-    issues.push({ path: base, message: 'payload is not a dictionary' });
+    issues.add({ path: base, message: 'payload is not a dictionary' });
     return undefined;
   }
   const type = typeof raw.PayloadType === 'string' ? raw.PayloadType : '';
@@ -93,20 +113,21 @@ function readPayload(raw: PlistValue, index: number, issues: ProfileIssue[]): Pa
   if (def) {
     const content: PlistDict = {};
     for (const [k, v] of Object.entries(raw)) if (!COMMON.has(k)) content[k] = v;
-    mine.push(...schemaIssues(def.schema, content, base));
+    for (const i of schemaIssues(def.schema, content, base)) mine.push(i);
     const known = new Set(def.keys);
     unknownKeys = Object.keys(content).filter((k) => !known.has(k));
-    for (const k of unknownKeys)
-      mine.push({ path: [...base, k], message: 'key not in the schema release; kept' });
   }
-  issues.push(...mine);
+  issues.addAll(mine);
+  // Listed after the payload's other issues, so that a flood of new keys cannot hide them.
+  for (const k of unknownKeys)
+    issues.add({ path: [...base, k], message: 'key not in the schema release; kept' });
   return {
     index,
     payloadType: type,
     ...(typeof raw.PayloadIdentifier === 'string' ? { identifier: raw.PayloadIdentifier } : {}),
     ...(typeof raw.PayloadUUID === 'string' ? { uuid: raw.PayloadUUID } : {}),
     known: def !== undefined,
-    valid: def !== undefined && mine.length === 0,
+    valid: def !== undefined && mine.length === 0 && unknownKeys.length === 0,
     dict: raw,
     unknownKeys,
   };
@@ -121,14 +142,14 @@ function readPayload(raw: PlistValue, index: number, issues: ProfileIssue[]): Pa
  * ```
  */
 export function readProfileDict(dict: PlistDict): ParsedProfile {
-  const issues: ProfileIssue[] = [];
+  const issues = new IssueList();
   const top: PlistDict = { ...dict };
   const content = dict.PayloadContent;
   const encrypted = dict.EncryptedPayloadContent instanceof Uint8Array;
   // Each payload is judged on its own below; the top-level schema sees the list's shape only.
   if (Array.isArray(content)) top.PayloadContent = [];
   else if (encrypted && content === undefined) top.PayloadContent = [];
-  issues.push(...schemaIssues(ProfileTopLevelSchema, top));
+  issues.addAll(schemaIssues(ProfileTopLevelSchema, top));
   const payloads: ParsedPayload[] = [];
   if (Array.isArray(content)) {
     if (content.length > MAX_PAYLOADS) {
@@ -145,14 +166,14 @@ export function readProfileDict(dict: PlistDict): ParsedProfile {
     if (!p.uuid) continue;
     const before = uuids.get(p.uuid.toUpperCase());
     if (before !== undefined) {
-      issues.push({
+      issues.add({
         path: ['PayloadContent', p.index, 'PayloadUUID'],
         message:
           before < 0 ? 'same PayloadUUID as the profile' : `same PayloadUUID as PayloadContent.${before}`,
       });
     } else uuids.set(p.uuid.toUpperCase(), p.index);
   }
-  return { dict, payloads, issues, encrypted };
+  return { dict, payloads, issues: issues.done(), encrypted };
 }
 
 /**

@@ -4,9 +4,18 @@ import { ProfileError, type ProfileIssue } from './errors';
 /** Keys the assembler writes on every payload; a payload's content may not set them itself. */
 export const ASSEMBLER_KEYS = ['PayloadType', 'PayloadVersion', 'PayloadIdentifier', 'PayloadUUID'] as const;
 
+/** Most issues listed for one validation or one profile; the rest are counted in one last issue. */
+export const MAX_ISSUES = 1000;
+
+/** The issue that stands for `count` issues not listed. */
+export function moreIssues(path: (string | number)[], count: number): ProfileIssue {
+  return { path, message: `${count} more issues not listed` };
+}
+
 /**
- * The problems `schema` finds in `value`, each with its key path under `basePath`. Messages name keys
- * and expected types only, never values (a payload may carry passwords or keys).
+ * The problems `schema` finds in `value`, each with its key path under `basePath`: at most
+ * {@link MAX_ISSUES}, then one issue counting the rest. Messages name keys and expected types only,
+ * never values (a payload may carry passwords or keys).
  */
 export function schemaIssues(
   schema: z.ZodType,
@@ -15,10 +24,13 @@ export function schemaIssues(
 ): ProfileIssue[] {
   const r = schema.safeParse(value);
   if (r.success) return [];
-  return r.error.issues.map((i) => ({
+  const all = r.error.issues;
+  const listed = all.slice(0, MAX_ISSUES).map((i) => ({
     path: [...basePath, ...i.path.map((p) => (typeof p === 'symbol' ? String(p) : p))],
     message: i.message,
   }));
+  if (all.length > MAX_ISSUES) listed.push(moreIssues(basePath, all.length - MAX_ISSUES));
+  return listed;
 }
 
 /** Throws a {@link ProfileError} with the first issue's key path when `issues` is not empty. */

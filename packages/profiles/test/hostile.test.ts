@@ -1,3 +1,4 @@
+import { buildBinary } from '@mdmkit/plist';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -109,4 +110,29 @@ describe('hostile input: only typed errors, never a crash', () => {
     );
     expect(() => parseProfile(deep)).toThrow(ProfileError);
   });
+
+  it('a payload with 150,000 unknown keys and thousands of wrong values lists its issues (capped) instead of crashing', () => {
+    const bytes = buildBinary({
+      PayloadType: 'Configuration',
+      PayloadVersion: 1,
+      PayloadIdentifier: 'com.example.p',
+      PayloadUUID: 'A',
+      PayloadContent: [
+        {
+          PayloadType: 'com.apple.security.scep',
+          PayloadVersion: 1,
+          PayloadIdentifier: 'com.example.p.scep',
+          PayloadUUID: 'B',
+          PayloadContent: { URL: 'https://x', Subject: Array.from({ length: 2000 }, () => 1) },
+          ...Object.fromEntries(Array.from({ length: 150_000 }, (_, i) => [`k${i}`, 1])),
+        },
+      ],
+    });
+    const parsed = parseProfile(bytes);
+    expect(parsed.payloads[0]!.valid).toBe(false);
+    expect(parsed.payloads[0]!.unknownKeys).toHaveLength(150_000);
+    expect(parsed.issues.length).toBeLessThanOrEqual(1001);
+    expect(parsed.issues[0]!.path).toEqual(['PayloadContent', 0, 'PayloadContent', 'Subject', 0]);
+    expect(parsed.issues.at(-1)!.message).toMatch(/more issues not listed/);
+  }, 60_000);
 });
