@@ -49,6 +49,7 @@ export {
   userAuthenticateChallenge,
   userAuthenticateToken,
 } from './responses';
+export type { OsName, OsSupport, Support, SupportMode } from './support';
 export { emptyResponse, plistBytes, plistResponse, type WireResponse } from './wire';
 export {
   type DeviceIdentity,

@@ -33,7 +33,7 @@ export interface OsSupportYaml {
 export interface SchemaFile {
   /** Path relative to the schema root, e.g. `mdm/commands/device.lock.yaml`. */
   path: string;
-  payload: { requesttype?: string; supportedOS?: Record<string, OsSupportYaml | null> };
+  payload: { requesttype?: string; payloadtype?: string; supportedOS?: Record<string, OsSupportYaml | null> };
   payloadkeys?: SchemaKey[];
   responsekeys?: SchemaKey[];
 }

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { COMMANDS_DIR, PROTOCOL_DIR } from './generate';
+import { PROFILES_DIR } from './profiles';
 
 /** The repository root (two levels above this package). */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -33,5 +34,6 @@ export function existingGeneratedFiles(root = repoRoot): string[] {
   };
   walk(join(root, PROTOCOL_DIR));
   walk(join(root, COMMANDS_DIR));
+  walk(join(root, PROFILES_DIR));
   return out.sort();
 }

@@ -1,0 +1,60 @@
+import type { z } from 'zod';
+import { ProfileError, type ProfileIssue } from './errors';
+
+/** Keys the assembler writes on every payload; a payload's content may not set them itself. */
+export const ASSEMBLER_KEYS = ['PayloadType', 'PayloadVersion', 'PayloadIdentifier', 'PayloadUUID'] as const;
+
+/** Most issues listed for one validation or one profile; the rest are counted in one last issue. */
+export const MAX_ISSUES = 1000;
+
+/** The issue that stands for `count` issues not listed. */
+export function moreIssues(path: (string | number)[], count: number): ProfileIssue {
+  return { path, message: `${count} more issues not listed` };
+}
+
+/**
+ * The problems `schema` finds in `value`, each with its key path under `basePath`: at most
+ * {@link MAX_ISSUES}, then one issue counting the rest. Messages name keys and expected types only,
+ * never values (a payload may carry passwords or keys).
+ */
+export function schemaIssues(
+  schema: z.ZodType,
+  value: unknown,
+  basePath: (string | number)[] = [],
+): ProfileIssue[] {
+  const r = schema.safeParse(value);
+  if (r.success) return [];
+  const all = r.error.issues;
+  const listed = all.slice(0, MAX_ISSUES).map((i) => ({
+    path: [...basePath, ...i.path.map((p) => (typeof p === 'symbol' ? String(p) : p))],
+    message: i.message,
+  }));
+  if (all.length > MAX_ISSUES) listed.push(moreIssues(basePath, all.length - MAX_ISSUES));
+  return listed;
+}
+
+/** Throws a {@link ProfileError} with the first issue's key path when `issues` is not empty. */
+export function throwIssues(
+  code: 'INVALID_PAYLOAD' | 'INVALID_PROFILE',
+  what: string,
+  issues: ProfileIssue[],
+): void {
+  const first = issues[0];
+  if (!first) return;
+  const where = first.path.length ? first.path.join('.') : '(root)';
+  throw new ProfileError(code, `${what}: ${where}: ${first.message}`, { keyPath: first.path, issues });
+}
+
+/** Validates a payload's own keys; refuses the keys the assembler owns. */
+export function validatePayloadContent(payloadType: string, schema: z.ZodType, content: unknown): void {
+  if (typeof content !== 'object' || content === null || Array.isArray(content)) {
+    throw new ProfileError('INVALID_PAYLOAD', `${payloadType} payload: content must be a dictionary`);
+  }
+  const owned = ASSEMBLER_KEYS.filter((k) => Object.hasOwn(content, k));
+  const issues: ProfileIssue[] = owned.map((k) => ({
+    path: [k],
+    message: 'set by the profile assembler; pass identifier/uuid in the payload options instead',
+  }));
+  issues.push(...schemaIssues(schema, content));
+  throwIssues('INVALID_PAYLOAD', `${payloadType} payload`, issues);
+}
