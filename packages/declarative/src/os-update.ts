@@ -8,6 +8,9 @@ import type { StatusManagementClientCapabilities } from './generated/status-item
 import type { ParsedStatusReport } from './status-report';
 import type { EnrollmentType, OsName } from './support';
 
+// A Set, not `in` on an object literal: `constructor` or `__proto__` from a status report is no OS.
+const OS_NAMES: ReadonlySet<string> = new Set<OsName>(['iOS', 'macOS', 'tvOS', 'visionOS', 'watchOS']);
+
 /** The identifier OS-update declarations get unless told otherwise: one per set, replaced in place. */
 export const OS_UPDATE_IDENTIFIER = 'com.mdmkit.os-update';
 
@@ -176,7 +179,7 @@ export function osUpdatePath(device: OsUpdateDevice, minimumVersion: string): Os
   const current = version === undefined ? undefined : parseOsVersion(version);
   if (!current) invalid('osVersion: unknown or not a version such as 17.5');
   const os = (osName === 'iPadOS' ? 'iOS' : osName) as OsName | undefined;
-  if (!os || !(os in { iOS: 1, macOS: 1, tvOS: 1, visionOS: 1, watchOS: 1 })) invalid('os: unknown');
+  if (!os || !OS_NAMES.has(os)) invalid('os: unknown');
   if (compareOsVersions(current, target) >= 0) return { path: 'up-to-date', reason: 'version' };
   const fallback: OsUpdatePath = os === 'macOS' ? 'nudge' : 'mdm-command';
   const facts = enforcement.support[os];

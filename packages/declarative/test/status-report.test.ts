@@ -15,7 +15,10 @@ function nest(items: Record<string, unknown>): Record<string, unknown> {
   for (const [name, value] of Object.entries(items)) {
     const parts = name.split('.');
     let node = root;
-    for (const p of parts.slice(0, -1)) node = (node[p] ??= {}) as Record<string, unknown>;
+    for (const p of parts.slice(0, -1)) {
+      node[p] ??= {};
+      node = node[p] as Record<string, unknown>;
+    }
     node[parts.at(-1)!] = value;
   }
   return root;
@@ -242,7 +245,7 @@ describe('parseStatusReport', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(Object.getPrototypeOf(r.items)).toBe(Object.prototype);
     expect(Object.keys(r.unknownItems).sort()).toEqual(['__proto__', 'device.__proto__']);
-    expect(r.unknownItems.__proto__).toEqual({ polluted: 1 });
+    expect(Object.getOwnPropertyDescriptor(r.unknownItems, '__proto__')?.value).toEqual({ polluted: 1 });
   });
 
   it('attack: deep nesting, huge counts and oversized bodies are refused or kept without recursion', () => {
