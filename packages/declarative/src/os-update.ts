@@ -92,12 +92,14 @@ export function localDateTimeIn(at: Date, timeZone: string): string {
  * The `com.apple.configuration.softwareupdate.enforcement.specific` declaration for "be on at least
  * `minimumVersion` by `deadline`".
  *
- * What the device does with it: until the deadline it offers the update and reminds the user, more
- * often as the deadline nears; at `TargetLocalDateTime` — read on the device's own clock in the
- * device's own time zone, so a fleet spread over time zones updates at the same local hour, not at
- * the same instant — it downloads if needed and installs, restarting without further consent. A device
- * already on `minimumVersion` or later ignores it. Needs iOS 17 (supervised or Automated Device
- * Enrollment) or macOS 14 (supervised); see {@link osUpdatePath} for the others.
+ * What the device does with it: once active, it fetches the update in the background and notifies
+ * the user, more often in the last day and hour before the deadline; at `TargetLocalDateTime` — read
+ * on the device's own clock in the device's own time zone, so a fleet spread over time zones updates
+ * at the same local hour, not at the same instant — it installs and restarts without further consent
+ * (a device that was off then installs shortly after it starts). A device already on
+ * `minimumVersion` or later does nothing; a version Apple's catalog does not offer for the device
+ * leaves the declaration active with nothing to install. Needs iOS 17 (supervised or device
+ * enrollment) or macOS 14 (supervised); see {@link osUpdatePath} for the others.
  * @throws DeclarativeError `INVALID_OS_UPDATE` for a version that is not 1–3 numbers, a deadline that
  * is not a calendar date and time, or an unknown time zone; `INVALID_DECLARATION` for the rest.
  * @example

@@ -5,7 +5,6 @@ import {
   buildDeclaration,
   createDeclarationSet,
   credentialDefinitions,
-  DeclarativeError,
   type DeclarationDefinition,
   declarationDefinitions,
   isMdmkitError,
@@ -16,18 +15,9 @@ import {
   softwareUpdateEnforcementSpecific,
 } from '../src/index';
 import { fuzzRuns, jsonArbitrary, sampleOf } from './json-arbitrary';
+import { caught } from './caught';
 
 const definitions = Object.values(declarationDefinitions) as DeclarationDefinition<string, object>[];
-
-function caught(f: () => unknown): DeclarativeError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DeclarativeError);
-    return e as DeclarativeError;
-  }
-  throw new Error('expected a DeclarativeError');
-}
 
 describe('every declaration of the schema release', () => {
   it('is generated: 38 types over the four kinds', () => {

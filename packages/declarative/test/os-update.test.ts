@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import {
   activationSimple,
   createDeclarationSet,
-  DeclarativeError,
   localDateTimeIn,
   OS_UPDATE_IDENTIFIER,
   osUpdateEnforcement,
@@ -10,16 +9,7 @@ import {
   parseStatusReport,
   SoftwareUpdateEnforcementSpecificPayloadSchema,
 } from '../src/index';
-
-function caught(f: () => unknown): DeclarativeError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DeclarativeError);
-    return e as DeclarativeError;
-  }
-  throw new Error('expected a DeclarativeError');
-}
+import { caught } from './caught';
 
 describe('osUpdateEnforcement', () => {
   it('builds softwareupdate.enforcement.specific from { minimumVersion, deadline }', () => {

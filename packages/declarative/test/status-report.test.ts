@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  DeclarativeError,
-  parseStatusReport,
-  type StatusItemName,
-  statusItemDefinitions,
-} from '../src/index';
+import { parseStatusReport, type StatusItemName, statusItemDefinitions } from '../src/index';
 import { sampleOf } from './json-arbitrary';
+import { caught } from './caught';
 
 const enc = (v: unknown) => new TextEncoder().encode(typeof v === 'string' ? v : JSON.stringify(v));
 
@@ -83,16 +79,6 @@ const macReport = {
   Errors: [],
   FullReport: true,
 };
-
-function caught(f: () => unknown): DeclarativeError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DeclarativeError);
-    return e as DeclarativeError;
-  }
-  throw new Error('expected a DeclarativeError');
-}
 
 describe('parseStatusReport', () => {
   it('types a real-shaped report: software update, FileVault, passcode, capabilities, declarations', () => {

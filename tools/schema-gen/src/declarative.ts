@@ -105,6 +105,23 @@ function dedupeBlankLines(lines: (string | null)[]): string {
     .join('\n');
 }
 
+/** The header naming every source file, and the imports of a file that bundles several schemas. */
+function bundleHead(
+  release: Release,
+  files: DeclarativeFile[],
+  ...imports: (string | null)[]
+): (string | null)[] {
+  return [
+    header(
+      release,
+      files.map((f) => f.path),
+    ),
+    "import { z } from 'zod';",
+    ...imports,
+    '',
+  ];
+}
+
 function payloadDecl(e: JsonEmitter, name: string, keys: SchemaKey[] | undefined, doc: string): void {
   if (isWildcardOnly(keys)) {
     e.decls.push(
@@ -223,13 +240,7 @@ function statusItemsFile(release: Release, files: DeclarativeFile[]): string {
     decls.push(...e.decls);
   }
   return dedupeBlankLines([
-    header(
-      release,
-      files.map((f) => f.path),
-    ),
-    "import { z } from 'zod';",
-    "import type { StatusItemDefinition } from '../define';",
-    '',
+    ...bundleHead(release, files, "import type { StatusItemDefinition } from '../define';"),
     decls.join('\n'),
     '/** The value type of every status item, keyed by its dotted name. */',
     'export interface StatusItemValues {',
@@ -277,15 +288,7 @@ function protocolFile(release: Release, files: DeclarativeFile[]): string {
     e.object(rt, keys ?? [], `/**\n * The \`${rt}\` document of the DDM protocol.\n * @see ${url}\n */\n`);
     decls.push(...e.decls);
   }
-  return dedupeBlankLines([
-    header(
-      release,
-      files.map((f) => f.path),
-    ),
-    "import { z } from 'zod';",
-    '',
-    decls.join('\n'),
-  ]);
+  return dedupeBlankLines([...bundleHead(release, files), decls.join('\n')]);
 }
 
 function credentialsFile(release: Release, files: DeclarativeFile[]): string {
@@ -309,13 +312,7 @@ function credentialsFile(release: Release, files: DeclarativeFile[]): string {
     );
   }
   return dedupeBlankLines([
-    header(
-      release,
-      files.map((f) => f.path),
-    ),
-    "import { z } from 'zod';",
-    base64 ? "import { base64Data } from '../schema-helpers';" : null,
-    '',
+    ...bundleHead(release, files, base64 ? "import { base64Data } from '../schema-helpers';" : null),
     decls.join('\n'),
     '/** Schema facts of every credential document, keyed by its type. */',
     'export const credentialDefinitions = {',

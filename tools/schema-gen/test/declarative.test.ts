@@ -38,26 +38,6 @@ describe.skipIf(!dir)('declarative generator', () => {
     for (const item of items) expect(code).toContain(`  '${item}': {\n    name: '${item}',`);
   });
 
-  it('copies no description or content text from the schemas', () => {
-    const prose = new Set<string>();
-    const collect = (v: unknown) => {
-      if (Array.isArray(v)) v.forEach(collect);
-      else if (v && typeof v === 'object') {
-        for (const [k, x] of Object.entries(v)) {
-          if ((k === 'content' || k === 'description' || k === 'title') && typeof x === 'string') {
-            for (const sentence of x.split(/(?<=[.:])\s+|\n/))
-              if (sentence.trim().length >= 32) prose.add(sentence.trim());
-          } else collect(x);
-        }
-      }
-    };
-    for (const f of yamlFiles(join(dir!, 'declarative')))
-      collect(parse(readFileSync(f, 'utf8'), { maxAliasCount: -1 }));
-    expect(prose.size).toBeGreaterThan(200);
-    const all = [...out().values()].join('\n');
-    expect([...prose].filter((p) => all.includes(p))).toEqual([]);
-  });
-
   it('<data> is base64 text in JSON: checked in what we build, any string in what devices send', () => {
     const all = out();
     expect(all.get(`${DECLARATIVE_DIR}/credentials.ts`)).toContain('Identity: base64Data,');
