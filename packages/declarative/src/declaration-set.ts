@@ -1,3 +1,4 @@
+import { assetReferencesOf } from './asset-references';
 import { canonicalJson, sha256Hex } from './canonical-json';
 import {
   checkIdentifier,
@@ -102,10 +103,45 @@ function seal(input: DeclarationInput, index: number): Declaration {
   return sealed;
 }
 
+function missing(index: number, path: (string | number)[], what: string): never {
+  throw new DeclarativeError(
+    'MISSING_REFERENCE',
+    `declarations.${index}.Payload.${path.join('.')}: ${what}`,
+    {
+      keyPath: [index, 'Payload', ...path],
+    },
+  );
+}
+
+/**
+ * What a device would report as Error.MissingConfigurations or Error.MissingAssets, refused while
+ * building: an activation naming a configuration the set lacks, a declaration naming an asset the
+ * set lacks or an asset of a type that does not fit that key.
+ */
+function checkReferences(d: Declaration, index: number, byKey: Map<string, Declaration>): void {
+  if (kindOfType(d.Type) === 'activation') {
+    const refs = (d.Payload as { StandardConfigurations?: unknown }).StandardConfigurations;
+    if (Array.isArray(refs)) {
+      refs.forEach((ref, j) => {
+        if (!byKey.has(`configuration/${ref}`)) {
+          missing(index, ['StandardConfigurations', j], 'no configuration with that identifier in the set');
+        }
+      });
+    }
+  }
+  for (const ref of assetReferencesOf(d)) {
+    const asset = byKey.get(`asset/${ref.identifier}`);
+    if (!asset) missing(index, ref.path, 'no asset with that identifier in the set');
+    if (!ref.types.includes(asset.Type))
+      missing(index, ref.path, `the asset is not one of ${ref.types.join(', ')}`);
+  }
+}
+
 /**
  * Builds a declaration set: checks every declaration (known types against their schema), computes
- * each ServerToken and the DeclarationsToken, and checks that identifiers are unique and that every
- * activation's `StandardConfigurations` are in the set.
+ * each ServerToken and the DeclarationsToken, and checks that identifiers are unique, that every
+ * activation's `StandardConfigurations` are in the set, and that every asset a declaration names is
+ * in the set with a type that fits its key.
  * @throws DeclarativeError `INVALID_DECLARATION`, `UNKNOWN_DECLARATION_TYPE`, `NOT_JSON`,
  * `DUPLICATE_IDENTIFIER` or `MISSING_REFERENCE`, with the key path (index first) of the problem.
  * @example
@@ -141,20 +177,7 @@ export function createDeclarationSet(
     list.push(d);
     i++;
   }
-  list.forEach((d, index) => {
-    if (kindOfType(d.Type) !== 'activation') return;
-    const refs = (d.Payload as { StandardConfigurations?: unknown }).StandardConfigurations;
-    if (!Array.isArray(refs)) return;
-    refs.forEach((ref, j) => {
-      if (!byKey.has(`configuration/${ref}`)) {
-        throw new DeclarativeError(
-          'MISSING_REFERENCE',
-          `declarations.${index}.Payload.StandardConfigurations.${j}: no configuration with that identifier in the set`,
-          { keyPath: [index, 'Payload', 'StandardConfigurations', j] },
-        );
-      }
-    });
-  });
+  list.forEach((d, index) => checkReferences(d, index, byKey));
   const timestamp = new Date(options.timestamp ?? Date.now());
   const stamp = syncTimestamp(timestamp);
   const entries = list

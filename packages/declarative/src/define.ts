@@ -48,9 +48,17 @@ export interface DeclarationDefinition<T extends string = string, P extends obje
   readonly apply?: string;
   /** True when the schema marks the declaration as beta. */
   readonly beta?: boolean;
+  /** Payload keys that hold an asset's identifier (`*` stands for each array item), with the asset types that fit. */
+  readonly assetReferences?: readonly AssetReference[];
   readonly support: DeclarativeSupport;
   /** Validates `payload` and returns the declaration with its ServerToken. */
   build(payload: P, options?: DeclarationOptions): Declaration<T, P>;
+}
+
+/** Where a payload names an asset, and which asset `Type`s may be named there. */
+export interface AssetReference {
+  readonly path: readonly string[];
+  readonly types: readonly string[];
 }
 
 /** What the generator knows about one status item. */

@@ -1,3 +1,4 @@
+export { assetReferencesOf, type NamedAsset } from './asset-references';
 export { canonicalJson, MAX_JSON_DEPTH } from './canonical-json';
 export {
   type DeclarationSet,
@@ -7,6 +8,7 @@ export {
   syncTimestamp,
 } from './declaration-set';
 export {
+  type AssetReference,
   checkIdentifier,
   DECLARATION_KINDS,
   type Declaration,

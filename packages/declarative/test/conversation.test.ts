@@ -6,6 +6,7 @@ import {
   answerDeclarativeRequest,
   createDeclarationSet,
   DeclarativeError,
+  declarationDefinitions,
   type DeclarationSet,
   type Declaration,
   managementOrganizationInformation,
@@ -238,6 +239,52 @@ describe('declaration sets refuse what a device could not use', () => {
         code: 'MISSING_REFERENCE',
         keyPath: [1, 'Payload', 'StandardConfigurations', 1],
       }),
+    );
+  });
+
+  it('a configuration naming an asset the set lacks, or an asset of a type that does not fit there', () => {
+    const certificate = declarationDefinitions['com.apple.asset.credential.certificate'].build(
+      { Reference: { DataURL: 'https://example.com/ca.der' } },
+      { identifier: 'ca' },
+    );
+    const userpass = declarationDefinitions['com.apple.asset.credential.userpassword'].build(
+      { Reference: { DataURL: 'https://example.com/cred.json' } },
+      { identifier: 'cred' },
+    );
+    const ldap = (ref: string) =>
+      declarationDefinitions['com.apple.configuration.account.ldap'].build(
+        { HostName: 'ldap.example.com', AuthenticationCredentialsAssetReference: ref } as never,
+        { identifier: 'ldap' },
+      );
+    expect(createDeclarationSet([userpass, ldap('cred')]).declarations).toHaveLength(2);
+    expect(() => createDeclarationSet([userpass, ldap('missing')])).toThrow(
+      expect.objectContaining({
+        code: 'MISSING_REFERENCE',
+        keyPath: [1, 'Payload', 'AuthenticationCredentialsAssetReference'],
+      }),
+    );
+    expect(() => createDeclarationSet([certificate, ldap('ca')])).toThrow(
+      expect.objectContaining({
+        code: 'MISSING_REFERENCE',
+        keyPath: [1, 'Payload', 'AuthenticationCredentialsAssetReference'],
+      }),
+    );
+    // References inside arrays are followed too.
+    const data = declarationDefinitions['com.apple.asset.data'].build(
+      { Reference: { DataURL: 'https://example.com/x', ContentType: 'application/plist' } },
+      { identifier: 'plist' },
+    );
+    const tasks = (ref: string) =>
+      declarationDefinitions['com.apple.configuration.services.background-tasks'].build(
+        {
+          TaskType: 'com.example.task',
+          LaunchdConfigurations: [{ FileAssetReference: ref, Context: 'daemon' }],
+        },
+        { identifier: 'tasks' },
+      );
+    expect(createDeclarationSet([data, tasks('plist')]).declarations).toHaveLength(2);
+    expect(() => createDeclarationSet([data, tasks('nope')])).toThrow(
+      expect.objectContaining({ keyPath: [1, 'Payload', 'LaunchdConfigurations', 0, 'FileAssetReference'] }),
     );
   });
 

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   activationSimple,
+  assetReferencesOf,
   buildDeclaration,
   createDeclarationSet,
   credentialDefinitions,
@@ -29,7 +30,15 @@ describe('every declaration of the schema release', () => {
 
   for (const def of definitions) {
     it(`${def.type}: builds from sample input and round-trips through JSON`, () => {
-      const payload = sampleOf(def.payload) as object;
+      const payload = sampleOf(def.payload) as Record<string, unknown>;
+      // Point every asset reference of the sample at an asset of its own, of the first type that fits.
+      const refs = assetReferencesOf({ Type: def.type, Payload: payload });
+      refs.forEach((r, i) => {
+        const parent = r.path
+          .slice(0, -1)
+          .reduce<unknown>((n, k) => (n as Record<string | number, unknown>)[k], payload);
+        (parent as Record<string | number, unknown>)[r.path.at(-1)!] = `asset-${i}`;
+      });
       const built = def.build(payload, { identifier: `sample.${def.kind}` });
       expect(built.Type).toBe(def.type);
       expect(built.ServerToken).toMatch(/^[0-9a-f]{64}$/);
@@ -39,10 +48,16 @@ describe('every declaration of the schema release', () => {
       // The device's copy is a valid payload and carries the same token the server computed.
       expect(def.payload.safeParse(back.Payload).success).toBe(true);
       expect(serverTokenOf(back)).toBe(built.ServerToken);
-      // An activation's set must hold the configurations it names.
-      const refs = def.kind === 'activation' ? (back.Payload.StandardConfigurations as string[]) : [];
-      const configs = [...new Set(refs)].map((id) => managementTest({ Echo: 'x' }, { identifier: id }));
-      expect(createDeclarationSet([back, ...configs]).declarations[0]).toEqual(built);
+      // A set must hold the configurations an activation names and the assets a declaration names.
+      const configs = def.kind === 'activation' ? (back.Payload.StandardConfigurations as string[]) : [];
+      const named = [...new Set(configs)].map((id) => managementTest({ Echo: 'x' }, { identifier: id }));
+      refs.forEach((r, i) => {
+        const asset = declarationDefinitions[
+          r.types[0] as keyof typeof declarationDefinitions
+        ] as DeclarationDefinition<string, object>;
+        named.push(asset.build(sampleOf(asset.payload) as object, { identifier: `asset-${i}` }) as never);
+      });
+      expect(createDeclarationSet([back, ...named]).declarations[0]).toEqual(built);
     });
   }
 

@@ -84,6 +84,37 @@ function supportOf(so: Record<string, DeclarativeOsYaml | null> | undefined): Re
   return out;
 }
 
+/** A payload key that names an asset: where it sits (`*` for array items) and which asset types fit. */
+interface AssetReference {
+  path: string[];
+  types: string[];
+}
+
+/** Every key of a payload that holds an asset's identifier, from the schema's `assettypes`. */
+function assetReferences(
+  keys: SchemaKey[] | undefined,
+  path: string[] = [],
+  seen = new Set<SchemaKey[]>(),
+): AssetReference[] {
+  if (!keys || seen.has(keys)) return [];
+  seen.add(keys);
+  const out: AssetReference[] = [];
+  for (const k of keys as (SchemaKey & { assettypes?: string[] })[]) {
+    if (k.key === 'ANY' || k.key.startsWith('ANY ')) continue;
+    const here = [...path, k.key];
+    if (k.assettypes?.length) out.push({ path: here, types: [...k.assettypes] });
+    if (k.type === '<dictionary>') out.push(...assetReferences(k.subkeys, here, seen));
+    // An array's single subkey describes its items.
+    if (k.type === '<array>' && k.subkeys?.length === 1) {
+      const item = k.subkeys[0]! as SchemaKey & { assettypes?: string[] };
+      if (item.assettypes?.length) out.push({ path: [...here, '*'], types: [...item.assettypes] });
+      if (item.type === '<dictionary>') out.push(...assetReferences(item.subkeys, [...here, '*'], seen));
+    }
+  }
+  seen.delete(keys);
+  return out;
+}
+
 function isWildcardOnly(keys: SchemaKey[] | undefined): boolean {
   return keys?.length === 1 && (keys[0]!.key === 'ANY' || keys[0]!.key.startsWith('ANY '));
 }
@@ -161,6 +192,7 @@ function declarationFile(
   const required = (f.payloadkeys ?? []).some((k) => k.presence === 'required' && !k.key.startsWith('ANY'));
   const exampleArg = isWildcardOnly(f.payloadkeys) ? '{}' : exampleObject(f.payloadkeys ?? [], 0);
   const support = supportOf(f.payload.supportedOS);
+  const refs = assetReferences(f.payloadkeys);
   const file = `${kind}-${f.path
     .split('/')
     .pop()!
@@ -181,6 +213,7 @@ function declarationFile(
     `  source: ${quote(url)},`,
     f.payload.apply ? `  apply: ${quote(f.payload.apply)},` : null,
     f.payload.beta ? '  beta: true,' : null,
+    refs.length ? `  assetReferences: ${tsValue(refs, 1)},` : null,
     `  support: ${tsValue(support, 1)},`,
     '});',
     '',

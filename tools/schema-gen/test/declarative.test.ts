@@ -61,4 +61,12 @@ describe.skipIf(!dir)('declarative generator', () => {
       "Type: z.enum(['MDM', 'None']),",
     );
   });
+
+  it('records where payloads name assets, through dictionaries and array items', () => {
+    const tasks = out().get(`${DECLARATIVE_DIR}/declarations/configuration-services-background-tasks.ts`)!;
+    expect(tasks).toContain("path: ['LaunchdConfigurations', '*', 'FileAssetReference'],");
+    const mail = out().get(`${DECLARATIVE_DIR}/declarations/configuration-account-mail.ts`)!;
+    expect(mail).toContain("path: ['IncomingServer', 'AuthenticationCredentialsAssetReference'],");
+    expect(mail).toContain("types: ['com.apple.asset.credential.userpassword'],");
+  });
 });

@@ -127,6 +127,22 @@ export const AccountExchangeDeclaration = defineDeclaration<'com.apple.configura
   payload: AccountExchangePayloadSchema,
   source: 'https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/declarative/declarations/configurations/account.exchange.yaml',
   apply: 'multiple',
+  assetReferences: [{
+    path: ['UserIdentityAssetReference'],
+    types: ['com.apple.asset.useridentity'],
+  }, {
+    path: ['AuthenticationCredentialsAssetReference'],
+    types: ['com.apple.asset.credential.userpassword'],
+  }, {
+    path: ['AuthenticationIdentityAssetReference'],
+    types: ['com.apple.asset.credential.acme', 'com.apple.asset.credential.identity', 'com.apple.asset.credential.scep'],
+  }, {
+    path: ['SMIME', 'Signing', 'IdentityAssetReference'],
+    types: ['com.apple.asset.credential.acme', 'com.apple.asset.credential.identity', 'com.apple.asset.credential.scep'],
+  }, {
+    path: ['SMIME', 'Encryption', 'IdentityAssetReference'],
+    types: ['com.apple.asset.credential.acme', 'com.apple.asset.credential.identity', 'com.apple.asset.credential.scep'],
+  }],
   support: {
     iOS: {
       introduced: '15.0',

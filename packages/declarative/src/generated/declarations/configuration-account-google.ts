@@ -27,6 +27,10 @@ export const AccountGoogleDeclaration = defineDeclaration<'com.apple.configurati
   payload: AccountGooglePayloadSchema,
   source: 'https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/declarative/declarations/configurations/account.google.yaml',
   apply: 'multiple',
+  assetReferences: [{
+    path: ['UserIdentityAssetReference'],
+    types: ['com.apple.asset.useridentity'],
+  }],
   support: {
     iOS: {
       introduced: '15.0',

@@ -42,6 +42,10 @@ export const AccountLDAPDeclaration = defineDeclaration<'com.apple.configuration
   payload: AccountLDAPPayloadSchema,
   source: 'https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/declarative/declarations/configurations/account.ldap.yaml',
   apply: 'multiple',
+  assetReferences: [{
+    path: ['AuthenticationCredentialsAssetReference'],
+    types: ['com.apple.asset.credential.userpassword'],
+  }],
   support: {
     iOS: {
       introduced: '15.0',

@@ -91,6 +91,22 @@ export const AccountMailDeclaration = defineDeclaration<'com.apple.configuration
   payload: AccountMailPayloadSchema,
   source: 'https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/declarative/declarations/configurations/account.mail.yaml',
   apply: 'multiple',
+  assetReferences: [{
+    path: ['UserIdentityAssetReference'],
+    types: ['com.apple.asset.useridentity'],
+  }, {
+    path: ['IncomingServer', 'AuthenticationCredentialsAssetReference'],
+    types: ['com.apple.asset.credential.userpassword'],
+  }, {
+    path: ['OutgoingServer', 'AuthenticationCredentialsAssetReference'],
+    types: ['com.apple.asset.credential.userpassword'],
+  }, {
+    path: ['SMIME', 'Signing', 'IdentityAssetReference'],
+    types: ['com.apple.asset.credential.acme', 'com.apple.asset.credential.identity', 'com.apple.asset.credential.scep'],
+  }, {
+    path: ['SMIME', 'Encryption', 'IdentityAssetReference'],
+    types: ['com.apple.asset.credential.acme', 'com.apple.asset.credential.identity', 'com.apple.asset.credential.scep'],
+  }],
   support: {
     iOS: {
       introduced: '15.0',

@@ -29,6 +29,10 @@ export const AccountSubscribedCalendarDeclaration = defineDeclaration<'com.apple
   payload: AccountSubscribedCalendarPayloadSchema,
   source: 'https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/declarative/declarations/configurations/account.subscribed-calendar.yaml',
   apply: 'multiple',
+  assetReferences: [{
+    path: ['AuthenticationCredentialsAssetReference'],
+    types: ['com.apple.asset.credential.userpassword'],
+  }],
   support: {
     iOS: {
       introduced: '15.0',

@@ -31,6 +31,10 @@ export const ManagementTestDeclaration = defineDeclaration<'com.apple.configurat
   payload: ManagementTestPayloadSchema,
   source: 'https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/declarative/declarations/configurations/management.test.yaml',
   apply: 'multiple',
+  assetReferences: [{
+    path: ['EchoDataAssetReference'],
+    types: ['com.apple.asset.data'],
+  }],
   support: {
     iOS: {
       introduced: '15.0',

@@ -39,6 +39,10 @@ export const ScreenSharingConnectionDeclaration = defineDeclaration<'com.apple.c
   payload: ScreenSharingConnectionPayloadSchema,
   source: 'https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/declarative/declarations/configurations/screensharing.connection.yaml',
   apply: 'multiple',
+  assetReferences: [{
+    path: ['AuthenticationCredentialsAssetReference'],
+    types: ['com.apple.asset.credential.userpassword'],
+  }],
   support: {
     iOS: {
       introduced: 'n/a',

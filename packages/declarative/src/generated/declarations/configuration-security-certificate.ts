@@ -25,6 +25,10 @@ export const SecurityCertificateDeclaration = defineDeclaration<'com.apple.confi
   payload: SecurityCertificatePayloadSchema,
   source: 'https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/declarative/declarations/configurations/security.certificate.yaml',
   apply: 'multiple',
+  assetReferences: [{
+    path: ['CredentialAssetReference'],
+    types: ['com.apple.asset.credential.certificate'],
+  }],
   support: {
     iOS: {
       introduced: '17.0',

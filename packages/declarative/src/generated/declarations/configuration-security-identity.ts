@@ -31,6 +31,10 @@ export const SecurityIdentityDeclaration = defineDeclaration<'com.apple.configur
   payload: SecurityIdentityPayloadSchema,
   source: 'https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/declarative/declarations/configurations/security.identity.yaml',
   apply: 'multiple',
+  assetReferences: [{
+    path: ['CredentialAssetReference'],
+    types: ['com.apple.asset.credential.identity', 'com.apple.asset.credential.scep', 'com.apple.asset.credential.acme'],
+  }],
   support: {
     iOS: {
       introduced: '17.0',

@@ -30,6 +30,10 @@ export const SecurityPasskeyAttestationDeclaration = defineDeclaration<'com.appl
   payload: SecurityPasskeyAttestationPayloadSchema,
   source: 'https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/declarative/declarations/configurations/security.passkey.attestation.yaml',
   apply: 'multiple',
+  assetReferences: [{
+    path: ['AttestationIdentityAssetReference'],
+    types: ['com.apple.asset.credential.identity', 'com.apple.asset.credential.scep', 'com.apple.asset.credential.acme'],
+  }],
   support: {
     iOS: {
       introduced: '17.0',

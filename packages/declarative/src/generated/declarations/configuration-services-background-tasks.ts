@@ -37,6 +37,13 @@ export const ServicesBackgroundTasksDeclaration = defineDeclaration<'com.apple.c
   payload: ServicesBackgroundTasksPayloadSchema,
   source: 'https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/declarative/declarations/configurations/services.background-tasks.yaml',
   apply: 'multiple',
+  assetReferences: [{
+    path: ['ExecutableAssetReference'],
+    types: ['com.apple.asset.data'],
+  }, {
+    path: ['LaunchdConfigurations', '*', 'FileAssetReference'],
+    types: ['com.apple.asset.data'],
+  }],
   support: {
     iOS: {
       introduced: 'n/a',

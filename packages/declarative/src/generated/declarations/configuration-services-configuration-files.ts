@@ -27,6 +27,10 @@ export const ServicesConfigurationFilesDeclaration = defineDeclaration<'com.appl
   payload: ServicesConfigurationFilesPayloadSchema,
   source: 'https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/declarative/declarations/configurations/services.configuration-files.yaml',
   apply: 'multiple',
+  assetReferences: [{
+    path: ['DataAssetReference'],
+    types: ['com.apple.asset.data'],
+  }],
   support: {
     iOS: {
       introduced: 'n/a',

@@ -27,6 +27,10 @@ export const WatchEnrollmentDeclaration = defineDeclaration<'com.apple.configura
   payload: WatchEnrollmentPayloadSchema,
   source: 'https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/declarative/declarations/configurations/watch.enrollment.yaml',
   apply: 'single',
+  assetReferences: [{
+    path: ['AnchorCertificateAssetReferences'],
+    types: ['com.apple.asset.credential.certificate'],
+  }],
   support: {
     iOS: {
       introduced: '17.0',
