@@ -22,7 +22,11 @@ function follow(
   }
   const step = ref.path[at]!;
   if (step === '*') {
-    if (Array.isArray(node)) node.forEach((item, i) => follow(item, ref, at + 1, [...path, i], out));
+    if (Array.isArray(node)) {
+      node.forEach((item, i) => {
+        follow(item, ref, at + 1, [...path, i], out);
+      });
+    }
     return;
   }
   if (node !== null && typeof node === 'object' && !Array.isArray(node) && Object.hasOwn(node, step)) {

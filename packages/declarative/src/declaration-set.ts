@@ -177,7 +177,9 @@ export function createDeclarationSet(
     list.push(d);
     i++;
   }
-  list.forEach((d, index) => checkReferences(d, index, byKey));
+  list.forEach((d, index) => {
+    checkReferences(d, index, byKey);
+  });
   const timestamp = new Date(options.timestamp ?? Date.now());
   const stamp = syncTimestamp(timestamp);
   const entries = list

@@ -1,6 +1,11 @@
 export { assetReferencesOf, type NamedAsset } from './asset-references';
 export { canonicalJson, MAX_JSON_DEPTH } from './canonical-json';
 export {
+  type DeclarationReason,
+  type DeclarationState,
+  declarationStates,
+} from './declaration-states';
+export {
   type DeclarationSet,
   type DeclarationInput,
   type DeclarationSetOptions,

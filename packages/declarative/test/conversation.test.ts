@@ -5,11 +5,13 @@ import {
   activationSimple,
   answerDeclarativeRequest,
   createDeclarationSet,
+  declarationStates,
   DeclarativeError,
   declarationDefinitions,
   type DeclarationSet,
   type Declaration,
   managementOrganizationInformation,
+  parseStatusReport,
   passcodeSettings,
   softwareUpdateEnforcementSpecific,
 } from '../src/index';
@@ -219,6 +221,44 @@ describe('a scripted device conversation over DeclarativeManagement check-ins', 
     expect(() =>
       answerDeclarativeRequest(set, { Endpoint: 'status', Data: new TextEncoder().encode('{') }),
     ).toThrow(expect.objectContaining({ code: 'INVALID_STATUS_REPORT' }));
+  });
+});
+
+describe('declarationStates', () => {
+  it('joins the set with what the device reports: current, stale, missing, extra, with reasons', () => {
+    const set = fleet(8);
+    const device = new ScriptedDevice();
+    device.sync(() => set);
+    const report = device.statusReport() as {
+      StatusItems: { management: { declarations: Record<string, Record<string, unknown>[]> } };
+    };
+    const lists = report.StatusItems.management.declarations;
+    // The device failed the passcode configuration, still holds an old OS update, dropped the org
+    // declaration and keeps one the server no longer sends.
+    const passcode = lists.configurations!.find((e) => e.identifier === 'passcode')!;
+    Object.assign(passcode, {
+      active: false,
+      valid: 'invalid',
+      reasons: [{ code: 'Error.ConfigurationCannotBeApplied', details: { Error: 'x' } }],
+    });
+    lists.configurations!.find((e) => e.identifier === 'os-update')!['server-token'] = 'old';
+    lists.management = [];
+    lists.assets!.push({ identifier: 'legacy-cert', 'server-token': 't', active: true, valid: 'valid' });
+    const parsed = parseStatusReport(JSON.stringify(report));
+    const states = declarationStates(set, parsed.items['management.declarations']!);
+    const by = new Map(states.map((s) => [s.identifier, s]));
+    expect(by.get('all')).toMatchObject({
+      kind: 'activation',
+      sync: 'current',
+      active: true,
+      valid: 'valid',
+    });
+    expect(by.get('passcode')).toMatchObject({ sync: 'current', active: false, valid: 'invalid' });
+    expect(by.get('passcode')!.reasons[0]!.code).toBe('Error.ConfigurationCannotBeApplied');
+    expect(by.get('os-update')!.sync).toBe('stale');
+    expect(by.get('org')).toEqual({ kind: 'management', identifier: 'org', sync: 'missing', reasons: [] });
+    expect(by.get('legacy-cert')).toMatchObject({ kind: 'asset', sync: 'extra' });
+    expect(states).toHaveLength(5);
   });
 });
 
