@@ -1,9 +1,9 @@
 import type { z } from 'zod';
+import { addIssue, conforms, type IssueBudget } from './capped-issues';
 import type { DeclarativeIssue } from './errors';
 import { DeclarativeError } from './errors';
 import { StatusReportSchema, type StatusReport as StatusReportDocument } from './generated/protocol';
 import { type StatusItemName, type StatusItemValues, statusItemDefinitions } from './generated/status-items';
-import { issuesOf } from './validate';
 
 /** Limits of {@link parseStatusReport}. */
 export interface StatusReportLimits {
@@ -13,12 +13,15 @@ export interface StatusReportLimits {
   maxItems?: number;
   /** Most entries in the report's `Errors` array. Default 10,000. */
   maxErrors?: number;
+  /** Most issues listed; past it they are only counted in `issuesOmitted`. Default 100. */
+  maxIssues?: number;
 }
 
 export const DEFAULT_STATUS_LIMITS: Required<StatusReportLimits> = {
   maxBytes: 4 * 1024 * 1024,
   maxItems: 10_000,
   maxErrors: 10_000,
+  maxIssues: 100,
 };
 
 /** An entry of an array status item that an incremental report marks as gone. */
@@ -49,8 +52,10 @@ export interface ParsedStatusReport {
   errors: StatusItemError[];
   /** True when the device says this is its whole status rather than the changes since the last report. */
   fullReport: boolean;
-  /** Every problem found, with the key path from the document root. */
+  /** The problems found, with the key path from the document root: the first `maxIssues` of them. */
   issues: DeclarativeIssue[];
+  /** How many more problems were found than `issues` lists (at least; a part past the limit counts once). */
+  issuesOmitted: number;
 }
 
 const knownNames = new Set<string>(Object.keys(statusItemDefinitions));
@@ -115,9 +120,11 @@ export function parseStatusReport(
     errors: [],
     fullReport: doc.FullReport === true,
     issues: [],
+    issuesOmitted: 0,
   };
+  const budget: IssueBudget = { issues: out.issues, max: max.maxIssues, omitted: 0 };
   if (doc.FullReport !== undefined && typeof doc.FullReport !== 'boolean') {
-    out.issues.push({ path: ['FullReport'], message: 'expected boolean' });
+    addIssue(budget, { path: ['FullReport'], message: 'expected boolean' });
   }
   let count = 0;
   const countItem = () => {
@@ -132,7 +139,7 @@ export function parseStatusReport(
       const name = parts.join('.');
       if (knownNames.has(name)) {
         countItem();
-        readItem(name as StatusItemName, value, ['StatusItems', ...parts], out);
+        readItem(name as StatusItemName, value, ['StatusItems', ...parts], out, budget);
       } else if (namespaces.has(name) && isPlainObject(value)) {
         walk(value, parts);
       } else {
@@ -142,10 +149,12 @@ export function parseStatusReport(
     }
   };
   if (isPlainObject(doc.StatusItems)) walk(doc.StatusItems, []);
-  else if (doc.StatusItems !== undefined)
-    out.issues.push({ path: ['StatusItems'], message: 'expected object' });
-  else out.issues.push({ path: ['StatusItems'], message: 'missing' });
-  readErrors(doc.Errors, max.maxErrors, out);
+  else {
+    const message = doc.StatusItems === undefined ? 'missing' : 'expected object';
+    addIssue(budget, { path: ['StatusItems'], message });
+  }
+  readErrors(doc.Errors, max.maxErrors, out, budget);
+  out.issuesOmitted = budget.omitted;
   return out;
 }
 
@@ -154,6 +163,7 @@ function readItem(
   value: unknown,
   path: (string | number)[],
   out: ParsedStatusReport,
+  budget: IssueBudget,
 ): void {
   const def = statusItemDefinitions[name];
   let checked = value;
@@ -164,18 +174,15 @@ function readItem(
       checked = value.filter((e) => !(isPlainObject(e) && e._removed === true));
     }
   }
-  const r = (def.schema as z.ZodType).safeParse(checked);
-  if (r.success) (out.items as Record<string, unknown>)[name] = checked;
-  else {
-    (out.nonConforming as Record<string, unknown>)[name] = value;
-    out.issues.push(...issuesOf(r.error, path));
-  }
+  if (conforms(def.schema as z.ZodType, checked, path, budget))
+    (out.items as Record<string, unknown>)[name] = checked;
+  else (out.nonConforming as Record<string, unknown>)[name] = value;
 }
 
-function readErrors(errors: unknown, maxErrors: number, out: ParsedStatusReport): void {
+function readErrors(errors: unknown, maxErrors: number, out: ParsedStatusReport, budget: IssueBudget): void {
   if (errors === undefined) return;
   if (!Array.isArray(errors)) {
-    out.issues.push({ path: ['Errors'], message: 'expected array' });
+    addIssue(budget, { path: ['Errors'], message: 'expected array' });
     return;
   }
   if (errors.length > maxErrors) {
@@ -183,9 +190,8 @@ function readErrors(errors: unknown, maxErrors: number, out: ParsedStatusReport)
   }
   const entry = ErrorEntrySchema.element as z.ZodType;
   errors.forEach((e, i) => {
-    const r = entry.safeParse(e);
-    if (!r.success) out.issues.push(...issuesOf(r.error, ['Errors', i]));
     // Kept even when it does not conform: which item failed is what the server needs to know.
+    conforms(entry, e, ['Errors', i], budget);
     out.errors.push(e as StatusItemError);
   });
 }

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { parseStatusReport, type StatusItemName, statusItemDefinitions } from '../src/index';
+import {
+  DEFAULT_STATUS_LIMITS,
+  parseStatusReport,
+  type StatusItemName,
+  statusItemDefinitions,
+} from '../src/index';
 import { sampleOf } from './json-arbitrary';
 import { caught } from './caught';
 
@@ -247,6 +252,26 @@ describe('parseStatusReport', () => {
       caught(() => parseStatusReport(enc({ StatusItems: {}, Errors: [1, 2, 3] }), { maxErrors: 2 })).code,
     ).toBe('LIMIT_EXCEEDED');
     expect(caught(() => parseStatusReport(new Uint8Array(65), { maxBytes: 64 })).code).toBe('LIMIT_EXCEEDED');
+  });
+
+  it('attack: 25,000 non-conforming entries in each of four arrays costs bounded time and a bounded list of issues', () => {
+    const bad = Array.from({ length: 25_000 }, (_, i) => ({ identifier: i, name: 5 }));
+    const declarations = { activations: bad, configurations: bad, assets: [], management: [] };
+    const body = JSON.stringify({
+      StatusItems: { app: { managed: { list: bad } }, management: { declarations } },
+      Errors: bad.slice(0, DEFAULT_STATUS_LIMITS.maxErrors),
+    });
+    const started = performance.now();
+    const r = parseStatusReport(body);
+    const ms = performance.now() - started;
+    expect(r.issues).toHaveLength(DEFAULT_STATUS_LIMITS.maxIssues);
+    expect(r.issuesOmitted).toBeGreaterThan(30_000);
+    // The first issues are the real ones, with their paths.
+    expect(r.issues[0]!.path).toEqual(['StatusItems', 'app', 'managed', 'list', 0, 'identifier']);
+    expect(r.nonConforming['app.managed.list']).toHaveLength(25_000);
+    expect(r.errors).toHaveLength(DEFAULT_STATUS_LIMITS.maxErrors);
+    // Before issues were capped this took 9 s and then overflowed the stack spreading 100,000 issues.
+    expect(ms).toBeLessThan(1500);
   });
 
   it('bodies that are not a UTF-8 JSON object are INVALID_STATUS_REPORT with the cause', () => {
