@@ -7,7 +7,7 @@ import { OS_NAMES, type OsSupportYaml, type SchemaKey } from './model';
  */
 export type Mode = 'request' | 'response';
 
-interface Emitted {
+export interface Emitted {
   ts: string;
   zod: string;
 }

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { generateDeclarative } from './declarative';
 import { Emitter, pascal, quote } from './emit';
 import { generateProfiles } from './profiles';
 import { OS_NAMES, type OsSupportYaml, type Release, type SchemaFile, type SchemaKey } from './model';
@@ -520,5 +521,6 @@ export function generate(schemasDir: string): Output {
   out.set(`${PROTOCOL_DIR}/checkin.ts`, checkinFile(release, load(schemasDir, 'mdm/checkin')));
   out.set(`${PROTOCOL_DIR}/errors.ts`, errorsFile(release, load(schemasDir, 'mdm/errors')));
   for (const [p, c] of generateProfiles(release, schemasDir)) out.set(p, c);
+  for (const [p, c] of generateDeclarative(schemasDir, release)) out.set(p, c);
   return out;
 }

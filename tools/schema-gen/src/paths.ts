@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DECLARATIVE_DIR } from './declarative';
 import { COMMANDS_DIR, PROTOCOL_DIR } from './generate';
 import { PROFILES_DIR } from './profiles';
 
@@ -35,5 +36,6 @@ export function existingGeneratedFiles(root = repoRoot): string[] {
   walk(join(root, PROTOCOL_DIR));
   walk(join(root, COMMANDS_DIR));
   walk(join(root, PROFILES_DIR));
+  walk(join(root, DECLARATIVE_DIR));
   return out.sort();
 }

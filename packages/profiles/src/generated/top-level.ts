@@ -5,7 +5,7 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/profiles/CommonPayloadKeys.yaml
 
 import { z } from 'zod';
-import { plistData, plistDate } from '@mdmkit/protocol';
+import { plistData, plistDate } from '@mdmkit/protocol/schema';
 
 /**
  * Top-level keys of a configuration profile.

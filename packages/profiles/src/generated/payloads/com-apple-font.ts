@@ -4,7 +4,7 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/profiles/com.apple.font.yaml
 
 import { z } from 'zod';
-import { plistData } from '@mdmkit/protocol';
+import { plistData } from '@mdmkit/protocol/schema';
 import { definePayload, type Payload, type PayloadOptions } from '../../define';
 
 /**
