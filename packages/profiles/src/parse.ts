@@ -13,6 +13,8 @@ export const defaultProfileLimits: Readonly<PlistLimits> = Object.freeze({
   maxObjects: 1_000_000,
   maxStringLength: 4 * 1024 * 1024,
   maxDataLength: 16 * 1024 * 1024,
+  maxExpansion: 32,
+  minExpansionBytes: 4 * 1024 * 1024,
 });
 
 /** Most payloads read from one profile. */
