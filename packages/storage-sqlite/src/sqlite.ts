@@ -387,7 +387,15 @@ export class SqliteStorage implements MdmStorage {
            serial_number = COALESCE(excluded.serial_number, serial_number), topic = COALESCE(excluded.topic, topic),
            enabled = 0, token_update_tally = 0, last_message = excluded.last_message, updated_at = excluded.updated_at`,
       ).run(input.id, input.id, input.serialNumber ?? null, input.topic ?? null, buf(input.raw), now, now);
-      this.#disableUsers(input.id, now);
+      // a new Authenticate starts the whole enrollment over, user channels and queues included
+      this.#stmt(
+        `DELETE FROM queue WHERE enrollment_id = ?
+           OR enrollment_id IN (SELECT id FROM enrollments WHERE device_id = ? AND channel = 'user')`,
+      ).run(input.id, input.id);
+      this.#stmt(
+        `UPDATE enrollments SET enabled = 0, token_update_tally = 0, updated_at = ?
+         WHERE device_id = ? AND channel = 'user' AND (enabled = 1 OR token_update_tally <> 0)`,
+      ).run(now, input.id);
     });
   }
 
