@@ -70,9 +70,13 @@ async function idleLag(ms: number): Promise<number> {
   return (await worstLag(() => new Promise((r) => setTimeout(r, ms)))).lagMs;
 }
 
-describe('sqlite keeps the event loop answering while another process holds the write lock', () => {
+// A blocking adapter delays the timer by the whole lock hold (1.5 s) on every run; a retry only
+// forgives a rare scheduler stall on a busy shared host, never that.
+describe('sqlite keeps the event loop answering while another process holds the write lock', {
+  retry: 2,
+}, () => {
   it('waits for the lock asynchronously and then stores the write', async () => {
-    const path = join(dir, 'held.sqlite');
+    const path = join(dir, `held-${Date.now()}.sqlite`); // a fresh file for every retry
     const s = await createSqliteStorage({ path });
     const noise = await idleLag(1_500);
     const holder = await holdWriteLock(path, 1_500);
@@ -83,14 +87,14 @@ describe('sqlite keeps the event loop answering while another process holds the 
     );
     expect(result.status).toBe('fulfilled');
     expect(elapsedMs).toBeGreaterThanOrEqual(1_000);
-    expect(lagMs).toBeLessThan(50 + noise);
+    expect(lagMs).toBeLessThan(50 + Math.max(noise, await idleLag(500)));
     expect(await holder.done).toBe(0);
     expect((await s.listQueue('UDID-1')).map((e) => e.uuid)).toEqual(['c-held']);
     await s.close();
   });
 
   it('gives up with BUSY after busyTimeoutMs without blocking the loop', async () => {
-    const path = join(dir, 'stuck.sqlite');
+    const path = join(dir, `stuck-${Date.now()}.sqlite`);
     const s = await createSqliteStorage({ path, busyTimeoutMs: 700 });
     const noise = await idleLag(700);
     const holder = await holdWriteLock(path, 3_000);
@@ -99,7 +103,7 @@ describe('sqlite keeps the event loop answering while another process holds the 
     expect(isStorageError((result as PromiseRejectedResult).reason, 'BUSY')).toBe(true);
     expect(elapsedMs).toBeGreaterThanOrEqual(650);
     expect(elapsedMs).toBeLessThan(2_500);
-    expect(lagMs).toBeLessThan(50 + noise);
+    expect(lagMs).toBeLessThan(50 + Math.max(noise, await idleLag(500)));
     await holder.done;
     expect(await s.getEnrollment('UDID-stuck')).toBeUndefined();
     await s.close();
