@@ -17,6 +17,7 @@ import {
   type EnrollmentRecord,
   type FinalStatus,
   type IssuedCertificateRecord,
+  isStorageError,
   type JobState,
   type Lease,
   type MdmStorage,
@@ -56,6 +57,8 @@ interface PendingWrite {
   fn: () => unknown;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
+  /** When the write was asked for (`Date.now()`): its wait for the lock counts from here. */
+  at: number;
 }
 interface Outcome {
   ok: boolean;
@@ -169,8 +172,7 @@ export class SqliteStorage implements MdmStorage {
   readonly #seen = new Map<string, number>();
   #closed = false;
   #housekeeping = 0;
-  readonly #pending: { fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] =
-    [];
+  readonly #pending: PendingWrite[] = [];
   #flushScheduled = false;
   /** The batch being committed (or waiting for the lock), so close() can wait for it. */
   #flushing: Promise<void> | undefined;
@@ -260,7 +262,7 @@ export class SqliteStorage implements MdmStorage {
   #write<T>(fn: () => T): Promise<T> {
     this.#check();
     return new Promise<T>((resolve, reject) => {
-      this.#pending.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      this.#pending.push({ fn, resolve: resolve as (v: unknown) => void, reject, at: Date.now() });
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
         setImmediate(() => this.#startFlush());
@@ -281,16 +283,25 @@ export class SqliteStorage implements MdmStorage {
     let outcomes: Outcome[] = [];
     try {
       if (this.#closed || !this.#db.open) throw new StorageError('CLOSED', 'storage handle is closed');
+      // busyTimeoutMs counts from when each write was asked for, not from when its batch started
+      // (writes asked for while an earlier batch waited have already waited that long)
+      const oldest = batch[0]!.at;
       await withRetry(
         () => {
           outcomes = this.#batchTxn.immediate(batch);
         },
         isBusy,
-        this.#lockRetry,
+        { ...this.#lockRetry, maxWaitMs: Math.max(0, oldest + this.#busyTimeout - Date.now()) },
       );
     } catch (e) {
       const err = mapSqliteError(e, this.#path);
-      for (const op of batch) op.reject(err);
+      const now = Date.now();
+      // the batch gave up at its oldest write's deadline; writes with time left wait on, in order
+      const waiting = isStorageError(err, 'BUSY')
+        ? batch.filter((op) => op.at + this.#busyTimeout > now)
+        : [];
+      for (const op of batch) if (!waiting.includes(op)) op.reject(err);
+      this.#pending.unshift(...waiting);
       return;
     }
     batch.forEach((op, i) => {
