@@ -106,8 +106,11 @@ const v1: string[] = [
 // any pair stored twice keeps its first result. The unique index also serves lookups by command,
 // which the index it replaces was for.
 const v2: string[] = [
-  `DELETE FROM results r USING results k
-   WHERE r.command_uuid = k.command_uuid AND r.enrollment_id = k.enrollment_id AND r.id > k.id`,
+  // grouped first: joining results to itself compares every copy of a pair with every other one
+  `DELETE FROM results r
+   USING (SELECT command_uuid, enrollment_id, min(id) AS first FROM results
+          GROUP BY command_uuid, enrollment_id HAVING count(*) > 1) k
+   WHERE r.command_uuid = k.command_uuid AND r.enrollment_id = k.enrollment_id AND r.id > k.first`,
   'CREATE UNIQUE INDEX results_command_enrollment ON results (command_uuid, enrollment_id)',
   'DROP INDEX results_command',
 ];
