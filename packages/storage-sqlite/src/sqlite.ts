@@ -53,6 +53,8 @@ const ENROLLMENT_COLUMNS =
   'id, channel, device_id, serial_number, user_id, user_short_name, user_long_name, topic, push_token, push_magic, unlock_token, enabled, token_update_tally, last_seen_at, created_at, updated_at';
 
 const migrationLocks = new WeakMap<Db, Promise<void>>();
+/** Each storage object's `busyTimeoutMs`, for the read wrappers below the class. */
+const busyTimeouts = new WeakMap<object, number>();
 interface PendingWrite {
   fn: () => unknown;
   resolve: (v: unknown) => void;
@@ -185,6 +187,7 @@ export class SqliteStorage implements MdmStorage {
     if (typeof this.#busyTimeout !== 'number' || !(this.#busyTimeout >= 0)) {
       throw new StorageError('INVALID_INPUT', 'busyTimeoutMs must be a non-negative number');
     }
+    busyTimeouts.set(this, this.#busyTimeout);
     if (options.database) {
       this.#db = options.database;
       this.#owned = false;
@@ -1209,7 +1212,10 @@ export class SqliteStorage implements MdmStorage {
   }
 }
 
-// Reads run outside #write; give their driver errors (I/O, corruption) the same StorageError mapping.
+// Reads run outside #write; give their driver errors (I/O, corruption) the same StorageError mapping,
+// and wait for a lock that keeps readers out (another connection's EXCLUSIVE lock outside WAL mode,
+// WAL recovery) the way writes do: short attempts, asynchronous backoff, busyTimeoutMs in total. Only
+// a driver error is retried: a write these methods make inside #write settles with a StorageError.
 const reads = [
   'getEnrollment',
   'getBootstrapToken',
@@ -1236,7 +1242,11 @@ for (const name of reads) {
     writable: true,
     value: async function (this: SqliteStorage, ...args: unknown[]) {
       try {
-        return await original.apply(this, args);
+        return await withRetry(
+          () => original.apply(this, args),
+          isBusy,
+          lockRetry(busyTimeouts.get(this) ?? DEFAULT_BUSY_TIMEOUT_MS),
+        );
       } catch (e) {
         throw mapSqliteError(e, this.path);
       }

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import Database from 'better-sqlite3';
 import { isStorageError } from '@mdmkit/storage';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createSqliteStorage } from '../src/index';
@@ -15,16 +16,20 @@ afterEach(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Another process takes the write lock of `path`, holds it for `holdMs` and commits. */
-async function holdWriteLock(path: string, holdMs: number): Promise<{ done: Promise<number | null> }> {
+/** Another process takes the write lock of `path` (`begin` it), holds it for `holdMs` and commits. */
+async function holdWriteLock(
+  path: string,
+  holdMs: number,
+  begin = 'BEGIN IMMEDIATE',
+): Promise<{ done: Promise<number | null> }> {
   const script = `
     const Database = require('better-sqlite3');
     const db = new Database(process.argv[1]);
-    db.exec('BEGIN IMMEDIATE');
+    db.exec(process.argv[3]);
     process.stdout.write('locked\\n');
     setTimeout(() => { db.exec('COMMIT'); db.close(); }, Number(process.argv[2]));
   `;
-  const child = spawn(process.execPath, ['-e', script, path, String(holdMs)], {
+  const child = spawn(process.execPath, ['-e', script, path, String(holdMs), begin], {
     cwd: packageDir,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -84,5 +89,22 @@ describe('sqlite busyTimeoutMs bounds the wait of every write', () => {
     expect(waited).toBeLessThan(900);
     await holder.done;
     await s.close();
+  });
+
+  it('waits for a lock that keeps readers out, as writes do, instead of failing a read at once', async () => {
+    // a handle passed in keeps its journal mode; in rollback-journal mode a writer's EXCLUSIVE lock
+    // keeps readers out too
+    const db = new Database(join(dir, `journal-${Date.now()}.sqlite`));
+    const s = await createSqliteStorage({ database: db, busyTimeoutMs: 3_000 });
+    await s.authenticate({ id: 'UDID-1' });
+    const holder = await holdWriteLock(db.name, 400, 'BEGIN EXCLUSIVE');
+    const start = performance.now();
+    const [enrollment, queue] = await Promise.all([s.getEnrollment('UDID-1'), s.listQueue('UDID-1')]);
+    expect(performance.now() - start).toBeGreaterThanOrEqual(300);
+    expect(enrollment?.id).toBe('UDID-1');
+    expect(queue).toEqual([]);
+    expect(await holder.done).toBe(0);
+    await s.close();
+    db.close();
   });
 });
