@@ -318,7 +318,15 @@ export class SqliteStorage implements MdmStorage {
   async #read<T>(fn: () => T): Promise<T> {
     this.#check();
     try {
-      return await withRetry(() => this.#db.transaction(fn).deferred(), isBusy, this.#lockRetry);
+      return await withRetry(
+        () => {
+          // the handle may have been closed while this read waited for a lock
+          this.#check();
+          return this.#db.transaction(fn).deferred();
+        },
+        isBusy,
+        this.#lockRetry,
+      );
     } catch (e) {
       throw mapSqliteError(e, this.#path);
     }

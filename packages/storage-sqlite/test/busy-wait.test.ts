@@ -107,4 +107,22 @@ describe('sqlite busyTimeoutMs bounds the wait of every write', () => {
     await s.close();
     db.close();
   });
+
+  it('ends a read waiting for a lock with CLOSED when the storage is closed meanwhile', async () => {
+    const db = new Database(join(dir, `closing-${Date.now()}.sqlite`));
+    const s = await createSqliteStorage({ database: db, busyTimeoutMs: 3_000 });
+    await s.authenticate({ id: 'UDID-1' });
+    const holder = await holdWriteLock(db.name, 400, 'BEGIN EXCLUSIVE');
+    const reads = [s.exportEnrollments(), s.getEnrollment('UDID-1')].map((p) =>
+      p.then(
+        () => 'read',
+        (e: unknown) => (isStorageError(e, 'CLOSED') ? 'CLOSED' : e),
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    await s.close();
+    expect(await Promise.all(reads)).toEqual(['CLOSED', 'CLOSED']);
+    await holder.done;
+    db.close();
+  });
 });
