@@ -17,6 +17,7 @@ import {
   type EnrollmentRecord,
   type FinalStatus,
   type IssuedCertificateRecord,
+  isStorageError,
   type JobState,
   type Lease,
   type MdmStorage,
@@ -30,6 +31,7 @@ import {
   type QueueEntry,
   type QueuedCommand,
   type RecordResultResponse,
+  type RetryOptions,
   resolveLimits,
   runMigrations,
   SenderNonceBudget,
@@ -52,10 +54,14 @@ const ENROLLMENT_COLUMNS =
   'id, channel, device_id, serial_number, user_id, user_short_name, user_long_name, topic, push_token, push_magic, unlock_token, enabled, token_update_tally, last_seen_at, created_at, updated_at';
 
 const migrationLocks = new WeakMap<Db, Promise<void>>();
+/** Each storage object's `busyTimeoutMs`, for the read wrappers below the class. */
+const busyTimeouts = new WeakMap<object, number>();
 interface PendingWrite {
   fn: () => unknown;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
+  /** When the write was asked for (`Date.now()`): its wait for the lock counts from here. */
+  at: number;
 }
 interface Outcome {
   ok: boolean;
@@ -64,6 +70,20 @@ interface Outcome {
 
 /** Most writes committed together; bounds the time one commit holds the write lock. */
 const MAX_BATCH = 256;
+
+/**
+ * SQLite's busy handler sleeps synchronously, freezing the whole event loop while it waits. It is
+ * kept to this short slice; longer waits for a lock are asynchronous backoff between attempts.
+ */
+const LOCK_SLICE_MS = 5;
+
+/** Default of {@link SqliteStorageOptions.busyTimeoutMs}. */
+const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
+
+/** Retry policy for lock contention: bounded by `busyTimeoutMs` in total, waited out asynchronously. */
+function lockRetry(busyTimeoutMs: number): RetryOptions {
+  return { attempts: Number.POSITIVE_INFINITY, maxWaitMs: busyTimeoutMs, baseDelayMs: 2, maxDelayMs: 50 };
+}
 
 /** Options for {@link createSqliteStorage}. */
 export interface SqliteStorageOptions extends CommonStorageOptions {
@@ -76,7 +96,11 @@ export interface SqliteStorageOptions extends CommonStorageOptions {
   database?: Db;
   /** Run migrations while opening. Default true. */
   migrate?: boolean;
-  /** How long one statement waits for another connection's lock before the adapter retries. Default 5000 ms. */
+  /**
+   * How long a transaction waits in total for another connection's lock before failing with
+   * `BUSY`. The wait is asynchronous (short attempts with backoff in between), so the event loop
+   * keeps serving other requests meanwhile. Default 5000 ms.
+   */
   busyTimeoutMs?: number;
   /**
    * `FULL` (default) makes every commit durable across power loss; `NORMAL` is faster and still
@@ -110,7 +134,14 @@ const ms = (d: Date | undefined): number | null => (d ? d.getTime() : null);
  * ```
  */
 export async function createSqliteStorage(options: SqliteStorageOptions): Promise<SqliteStorage> {
-  const storage = new SqliteStorage(options);
+  // another process switching the file to WAL holds it briefly; wait for it without blocking
+  const storage = await withRetry(
+    () => new SqliteStorage(options),
+    (e) => e instanceof StorageError && e.code === 'BUSY',
+    lockRetry(options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS),
+  ).catch((e: unknown) => {
+    throw e instanceof StorageError && e.code === 'BUSY' && e.cause instanceof StorageError ? e.cause : e;
+  });
   if (options.migrate !== false && !options.readonly) {
     try {
       await storage.migrate();
@@ -144,19 +175,25 @@ export class SqliteStorage implements MdmStorage {
   readonly #seen = new Map<string, number>();
   #closed = false;
   #housekeeping = 0;
-  readonly #pending: { fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] =
-    [];
+  readonly #pending: PendingWrite[] = [];
   #flushScheduled = false;
+  /** The batch being committed (or waiting for the lock), so close() can wait for it. */
+  #flushing: Promise<void> | undefined;
   readonly #batchTxn: Database.Transaction<(batch: PendingWrite[]) => Outcome[]>;
 
   constructor(options: SqliteStorageOptions) {
     this.#limits = resolveLimits(options.limits);
     this.#lastSeenInterval = resolveLastSeenInterval(options);
-    this.#busyTimeout = options.busyTimeoutMs ?? 5_000;
+    this.#busyTimeout = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+    if (typeof this.#busyTimeout !== 'number' || !(this.#busyTimeout >= 0)) {
+      throw new StorageError('INVALID_INPUT', 'busyTimeoutMs must be a non-negative number');
+    }
+    busyTimeouts.set(this, this.#busyTimeout);
     if (options.database) {
       this.#db = options.database;
       this.#owned = false;
       this.#path = options.database.name;
+      this.#db.pragma(`busy_timeout = ${this.#lockSlice}`);
       this.#batchTxn = batchTransaction(this.#db);
       return;
     }
@@ -168,16 +205,18 @@ export class SqliteStorage implements MdmStorage {
     this.#owned = true;
     let db: Db | undefined;
     try {
-      db = new Database(path, { timeout: this.#busyTimeout, readonly: options.readonly ?? false });
+      db = new Database(path, { timeout: this.#lockSlice, readonly: options.readonly ?? false });
       if (!options.readonly && path !== ':memory:') db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
       // reading the schema catches files that are not SQLite databases at open time
       db.prepare('SELECT count(*) FROM sqlite_master').get();
     } catch (e) {
       db?.close();
-      throw new StorageError('UNAVAILABLE', `cannot open SQLite database ${path}: ${(e as Error).message}`, {
-        cause: e,
-      });
+      throw new StorageError(
+        isBusy(e) ? 'BUSY' : 'UNAVAILABLE',
+        `cannot open SQLite database ${path}: ${(e as Error).message}`,
+        { cause: e },
+      );
     }
     this.#db = db;
     this.#batchTxn = batchTransaction(db);
@@ -194,6 +233,15 @@ export class SqliteStorage implements MdmStorage {
   }
 
   // ---- plumbing ----
+
+  /** The synchronous part of a lock wait: SQLite's own busy timeout. */
+  get #lockSlice(): number {
+    return Math.min(LOCK_SLICE_MS, this.#busyTimeout);
+  }
+
+  get #lockRetry(): RetryOptions {
+    return lockRetry(this.#busyTimeout);
+  }
 
   #stmt(sql: string): Database.Statement {
     let s = this.#stmts.get(sql);
@@ -212,32 +260,52 @@ export class SqliteStorage implements MdmStorage {
    * Runs `fn` inside a write transaction. Writes requested in the same event-loop turn share one
    * `BEGIN IMMEDIATE … COMMIT` (group commit: one fsync for many clients), each in its own savepoint
    * so one failing write rolls back alone. The promise settles after the commit. Lock contention
-   * retries the whole batch.
+   * retries the whole batch; one batch is in flight at a time, and writes requested while it waits
+   * for the lock form the next one.
    */
   #write<T>(fn: () => T): Promise<T> {
     this.#check();
     return new Promise<T>((resolve, reject) => {
-      this.#pending.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      this.#pending.push({ fn, resolve: resolve as (v: unknown) => void, reject, at: Date.now() });
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
-        setImmediate(() => void this.#flush());
+        setImmediate(() => this.#startFlush());
       }
+    });
+  }
+
+  #startFlush(): void {
+    this.#flushing = this.#flush().finally(() => {
+      this.#flushing = undefined;
+      if (this.#pending.length > 0) setImmediate(() => this.#startFlush());
+      else this.#flushScheduled = false;
     });
   }
 
   async #flush(): Promise<void> {
     const batch = this.#pending.splice(0, MAX_BATCH);
-    if (this.#pending.length > 0) setImmediate(() => void this.#flush());
-    else this.#flushScheduled = false;
     let outcomes: Outcome[] = [];
     try {
       if (this.#closed || !this.#db.open) throw new StorageError('CLOSED', 'storage handle is closed');
-      await withRetry(() => {
-        outcomes = this.#batchTxn.immediate(batch);
-      }, isBusy);
+      // busyTimeoutMs counts from when each write was asked for, not from when its batch started
+      // (writes asked for while an earlier batch waited have already waited that long)
+      const oldest = batch[0]!.at;
+      await withRetry(
+        () => {
+          outcomes = this.#batchTxn.immediate(batch);
+        },
+        isBusy,
+        { ...this.#lockRetry, maxWaitMs: Math.max(0, oldest + this.#busyTimeout - Date.now()) },
+      );
     } catch (e) {
       const err = mapSqliteError(e, this.#path);
-      for (const op of batch) op.reject(err);
+      const now = Date.now();
+      // the batch gave up at its oldest write's deadline; writes with time left wait on, in order
+      const waiting = isStorageError(err, 'BUSY')
+        ? batch.filter((op) => op.at + this.#busyTimeout > now)
+        : [];
+      for (const op of batch) if (!waiting.includes(op)) op.reject(err);
+      this.#pending.unshift(...waiting);
       return;
     }
     batch.forEach((op, i) => {
@@ -251,7 +319,15 @@ export class SqliteStorage implements MdmStorage {
   async #read<T>(fn: () => T): Promise<T> {
     this.#check();
     try {
-      return await withRetry(() => this.#db.transaction(fn).deferred(), isBusy);
+      return await withRetry(
+        () => {
+          // the handle may have been closed while this read waited for a lock
+          this.#check();
+          return this.#db.transaction(fn).deferred();
+        },
+        isBusy,
+        this.#lockRetry,
+      );
     } catch (e) {
       throw mapSqliteError(e, this.#path);
     }
@@ -281,7 +357,7 @@ export class SqliteStorage implements MdmStorage {
           }
         }
       } finally {
-        db.pragma(`busy_timeout = ${this.#busyTimeout}`);
+        db.pragma(`busy_timeout = ${this.#lockSlice}`);
       }
     };
     const driver: MigrationDriver<string> = {
@@ -340,7 +416,7 @@ export class SqliteStorage implements MdmStorage {
   async close(): Promise<void> {
     if (this.#closed) return;
     // writes already accepted are committed, not dropped
-    while (this.#pending.length > 0) await this.#flush();
+    while (this.#flushScheduled) await (this.#flushing ?? new Promise((r) => setImmediate(r)));
     this.#closed = true;
     this.#stmts.clear();
     if (this.#owned && this.#db.open) this.#db.close();
@@ -388,7 +464,15 @@ export class SqliteStorage implements MdmStorage {
            serial_number = COALESCE(excluded.serial_number, serial_number), topic = COALESCE(excluded.topic, topic),
            enabled = 0, token_update_tally = 0, last_message = excluded.last_message, updated_at = excluded.updated_at`,
       ).run(input.id, input.id, input.serialNumber ?? null, input.topic ?? null, buf(input.raw), now, now);
-      this.#disableUsers(input.id, now);
+      // a new Authenticate starts the whole enrollment over, user channels and queues included
+      this.#stmt(
+        `DELETE FROM queue WHERE enrollment_id = ?
+           OR enrollment_id IN (SELECT id FROM enrollments WHERE device_id = ? AND channel = 'user')`,
+      ).run(input.id, input.id);
+      this.#stmt(
+        `UPDATE enrollments SET enabled = 0, token_update_tally = 0, updated_at = ?
+         WHERE device_id = ? AND channel = 'user' AND (enabled = 1 OR token_update_tally <> 0)`,
+      ).run(now, input.id);
     });
   }
 
@@ -1148,7 +1232,10 @@ export class SqliteStorage implements MdmStorage {
   }
 }
 
-// Reads run outside #write; give their driver errors (I/O, corruption) the same StorageError mapping.
+// Reads run outside #write; give their driver errors (I/O, corruption) the same StorageError mapping,
+// and wait for a lock that keeps readers out (another connection's EXCLUSIVE lock outside WAL mode,
+// WAL recovery) the way writes do: short attempts, asynchronous backoff, busyTimeoutMs in total. Only
+// a driver error is retried: a write these methods make inside #write settles with a StorageError.
 const reads = [
   'getEnrollment',
   'getBootstrapToken',
@@ -1175,7 +1262,11 @@ for (const name of reads) {
     writable: true,
     value: async function (this: SqliteStorage, ...args: unknown[]) {
       try {
-        return await original.apply(this, args);
+        return await withRetry(
+          () => original.apply(this, args),
+          isBusy,
+          lockRetry(busyTimeouts.get(this) ?? DEFAULT_BUSY_TIMEOUT_MS),
+        );
       } catch (e) {
         throw mapSqliteError(e, this.path);
       }
