@@ -40,7 +40,10 @@ export function toNodeListener(
     const method = req.method ?? 'GET';
     const finish = (body?: Uint8Array) => {
       server.handle({ method, query, ...(body ? { body } : {}) }).then(
-        (r) => send(res, r.status, r.contentType, r.body),
+        (r) => {
+          if (r.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(r.retryAfterSeconds));
+          send(res, r.status, r.contentType, r.body);
+        },
         () => send(res, 500, 'text/plain; charset=utf-8', 'internal error'),
       );
     };
