@@ -92,6 +92,12 @@ export async function authenticate(ctx: Ctx, input: AuthenticateInput): Promise<
        WHERE device_id = ? AND channel = 'user' AND (enabled = 1 OR token_update_tally <> 0)`,
       [now, input.id],
     );
+    // A new Authenticate starts the whole enrollment over: its queues go too (results stay).
+    await tx.execute(
+      `DELETE q FROM queue q JOIN enrollments e ON q.enrollment_id = e.id
+       WHERE e.device_id = ? AND (e.id = ? OR e.channel = 'user')`,
+      [input.id, input.id],
+    );
   });
   ctx.lastSeenWritten.delete(input.id);
 }

@@ -30,6 +30,8 @@ export type Tx = mysql.PoolConnection;
 
 interface CoreConnection {
   query(sql: string, callback: (err: unknown) => void): void;
+  /** The socket; destroying it with an error fails every statement queued on the connection. */
+  stream: { destroy(error?: Error): void };
 }
 
 // READ COMMITTED: no gap locks on plain index lookups and a fresh snapshot per statement, which is
@@ -40,6 +42,21 @@ const sessionSetup = [
   "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO'",
   "SET SESSION time_zone = '+00:00'",
 ];
+
+/**
+ * A connection whose session settings the server refused must never run a statement: it would run
+ * at the server's isolation level, SQL mode or time zone. Destroying its socket right in the
+ * setting's callback, before the next queued statement can reach the server, fails every statement
+ * queued on it with this error, and the pool drops the connection.
+ */
+function refuseConnection(connection: CoreConnection, statement: string, err: unknown): void {
+  const reason = err instanceof Error ? err.message : String(err);
+  connection.stream.destroy(
+    new StorageError('UNAVAILABLE', `MySQL refused the session setting "${statement}": ${reason}`, {
+      cause: err,
+    }),
+  );
+}
 
 function parse(url: string, safeUrl: string): mysql.PoolOptions & { database: string } {
   let u: URL;
@@ -85,11 +102,17 @@ export async function openDatabase(options: MysqlConnectionOptions): Promise<MyD
     bigNumberStrings: true,
     charset: 'utf8mb4',
     enableKeepAlive: true,
+    // the session settings are made once per connection; a reset on release would drop them
+    resetOnRelease: false,
   });
   pool.on('connection', (connection) => {
     const core = connection as unknown as CoreConnection;
     // Queued ahead of any caller's statement on this connection.
-    for (const statement of sessionSetup) core.query(statement, () => {});
+    for (const statement of sessionSetup) {
+      core.query(statement, (err) => {
+        if (err) refuseConnection(core, statement, err);
+      });
+    }
   });
   try {
     const c = await pool.getConnection();

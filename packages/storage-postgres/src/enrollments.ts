@@ -90,6 +90,12 @@ export async function authenticate(ctx: Ctx, input: AuthenticateInput): Promise<
        WHERE device_id = $1 AND channel = 'user' AND (enabled OR token_update_tally <> 0)`,
       [input.id, now],
     );
+    // A new Authenticate starts the whole enrollment over: its queues go too (results stay).
+    await tx.query(
+      `DELETE FROM queue q USING enrollments e
+       WHERE q.enrollment_id = e.id AND e.device_id = $1 AND (e.id = $1 OR e.channel = 'user')`,
+      [input.id],
+    );
   });
   ctx.lastSeenWritten.delete(input.id);
 }

@@ -59,7 +59,9 @@ export async function openDatabase(options: PostgresConnectionOptions): Promise<
       max: options.poolSize ?? 10,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
       idleTimeoutMillis: 30_000,
-      options: `-c search_path=${schema}${options.synchronousCommit ? ` -c synchronous_commit=${options.synchronousCommit}` : ''}`,
+      // READ COMMITTED is what the queue's statements are written for (a fresh snapshot per
+      // statement, SKIP LOCKED picks); it is set here so a server or database default never applies.
+      options: `-c search_path=${schema} -c default_transaction_isolation=read\\ committed${options.synchronousCommit ? ` -c synchronous_commit=${options.synchronousCommit}` : ''}`,
       application_name: options.applicationName ?? 'mdmkit',
     });
   } catch (e) {
@@ -106,7 +108,7 @@ export async function transaction<T>(db: PgDatabase, what: string, fn: (tx: Tx) 
         };
         client.on('error', onError);
         try {
-          await client.query('BEGIN');
+          await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
           const result = await fn(client);
           await client.query('COMMIT');
           return result;

@@ -55,7 +55,7 @@ const v1: string[] = [
   // Keyed by (enrollment, receive order): the history listing reads the primary key backwards. One
   // more index serves lookups by command (and the duplicate check, by command and enrollment). No
   // unique constraint is needed for idempotency: only the transaction that deletes the queue row
-  // inserts the result, and the queue row exists once.
+  // inserts the result, and the queue row exists once. (Version 2 adds the key all the same.)
   `CREATE TABLE results (
      id bigint GENERATED ALWAYS AS IDENTITY,
      enrollment_id text COLLATE "C" NOT NULL,
@@ -101,6 +101,17 @@ const v1: string[] = [
      updated_at timestamptz NOT NULL)`,
 ];
 
+// The database itself keeps one result per (enrollment, command), as the other adapters' schemas
+// do, rather than trusting every writer to go through the queue row. Version 1 had no such key, so
+// any pair stored twice keeps its first result. The unique index also serves lookups by command,
+// which the index it replaces was for.
+const v2: string[] = [
+  `DELETE FROM results r USING results k
+   WHERE r.command_uuid = k.command_uuid AND r.enrollment_id = k.enrollment_id AND r.id > k.id`,
+  'CREATE UNIQUE INDEX results_command_enrollment ON results (command_uuid, enrollment_id)',
+  'DROP INDEX results_command',
+];
+
 /**
  * The adapter's schema versions, applied in order by `migrate()`. Never edit a released entry.
  *
@@ -110,4 +121,7 @@ const v1: string[] = [
  * console.log(`newest schema version: ${postgresMigrations.at(-1)?.version}`);
  * ```
  */
-export const postgresMigrations: Migration<string[]>[] = [{ version: 1, name: 'mdm core', up: v1 }];
+export const postgresMigrations: Migration<string[]>[] = [
+  { version: 1, name: 'mdm core', up: v1 },
+  { version: 2, name: 'one result per enrollment and command', up: v2 },
+];

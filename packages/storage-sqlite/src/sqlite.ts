@@ -30,6 +30,7 @@ import {
   type QueueEntry,
   type QueuedCommand,
   type RecordResultResponse,
+  type RetryOptions,
   resolveLimits,
   runMigrations,
   SenderNonceBudget,
@@ -65,6 +66,20 @@ interface Outcome {
 /** Most writes committed together; bounds the time one commit holds the write lock. */
 const MAX_BATCH = 256;
 
+/**
+ * SQLite's busy handler sleeps synchronously, freezing the whole event loop while it waits. It is
+ * kept to this short slice; longer waits for a lock are asynchronous backoff between attempts.
+ */
+const LOCK_SLICE_MS = 5;
+
+/** Default of {@link SqliteStorageOptions.busyTimeoutMs}. */
+const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
+
+/** Retry policy for lock contention: bounded by `busyTimeoutMs` in total, waited out asynchronously. */
+function lockRetry(busyTimeoutMs: number): RetryOptions {
+  return { attempts: Number.POSITIVE_INFINITY, maxWaitMs: busyTimeoutMs, baseDelayMs: 2, maxDelayMs: 50 };
+}
+
 /** Options for {@link createSqliteStorage}. */
 export interface SqliteStorageOptions extends CommonStorageOptions {
   /** Database file path; created if missing (its directory must exist). */
@@ -76,7 +91,11 @@ export interface SqliteStorageOptions extends CommonStorageOptions {
   database?: Db;
   /** Run migrations while opening. Default true. */
   migrate?: boolean;
-  /** How long one statement waits for another connection's lock before the adapter retries. Default 5000 ms. */
+  /**
+   * How long a transaction waits in total for another connection's lock before failing with
+   * `BUSY`. The wait is asynchronous (short attempts with backoff in between), so the event loop
+   * keeps serving other requests meanwhile. Default 5000 ms.
+   */
   busyTimeoutMs?: number;
   /**
    * `FULL` (default) makes every commit durable across power loss; `NORMAL` is faster and still
@@ -110,7 +129,14 @@ const ms = (d: Date | undefined): number | null => (d ? d.getTime() : null);
  * ```
  */
 export async function createSqliteStorage(options: SqliteStorageOptions): Promise<SqliteStorage> {
-  const storage = new SqliteStorage(options);
+  // another process switching the file to WAL holds it briefly; wait for it without blocking
+  const storage = await withRetry(
+    () => new SqliteStorage(options),
+    (e) => e instanceof StorageError && e.code === 'BUSY',
+    lockRetry(options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS),
+  ).catch((e: unknown) => {
+    throw e instanceof StorageError && e.code === 'BUSY' && e.cause instanceof StorageError ? e.cause : e;
+  });
   if (options.migrate !== false && !options.readonly) {
     try {
       await storage.migrate();
@@ -147,16 +173,22 @@ export class SqliteStorage implements MdmStorage {
   readonly #pending: { fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] =
     [];
   #flushScheduled = false;
+  /** The batch being committed (or waiting for the lock), so close() can wait for it. */
+  #flushing: Promise<void> | undefined;
   readonly #batchTxn: Database.Transaction<(batch: PendingWrite[]) => Outcome[]>;
 
   constructor(options: SqliteStorageOptions) {
     this.#limits = resolveLimits(options.limits);
     this.#lastSeenInterval = resolveLastSeenInterval(options);
-    this.#busyTimeout = options.busyTimeoutMs ?? 5_000;
+    this.#busyTimeout = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+    if (typeof this.#busyTimeout !== 'number' || !(this.#busyTimeout >= 0)) {
+      throw new StorageError('INVALID_INPUT', 'busyTimeoutMs must be a non-negative number');
+    }
     if (options.database) {
       this.#db = options.database;
       this.#owned = false;
       this.#path = options.database.name;
+      this.#db.pragma(`busy_timeout = ${this.#lockSlice}`);
       this.#batchTxn = batchTransaction(this.#db);
       return;
     }
@@ -168,16 +200,18 @@ export class SqliteStorage implements MdmStorage {
     this.#owned = true;
     let db: Db | undefined;
     try {
-      db = new Database(path, { timeout: this.#busyTimeout, readonly: options.readonly ?? false });
+      db = new Database(path, { timeout: this.#lockSlice, readonly: options.readonly ?? false });
       if (!options.readonly && path !== ':memory:') db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
       // reading the schema catches files that are not SQLite databases at open time
       db.prepare('SELECT count(*) FROM sqlite_master').get();
     } catch (e) {
       db?.close();
-      throw new StorageError('UNAVAILABLE', `cannot open SQLite database ${path}: ${(e as Error).message}`, {
-        cause: e,
-      });
+      throw new StorageError(
+        isBusy(e) ? 'BUSY' : 'UNAVAILABLE',
+        `cannot open SQLite database ${path}: ${(e as Error).message}`,
+        { cause: e },
+      );
     }
     this.#db = db;
     this.#batchTxn = batchTransaction(db);
@@ -194,6 +228,15 @@ export class SqliteStorage implements MdmStorage {
   }
 
   // ---- plumbing ----
+
+  /** The synchronous part of a lock wait: SQLite's own busy timeout. */
+  get #lockSlice(): number {
+    return Math.min(LOCK_SLICE_MS, this.#busyTimeout);
+  }
+
+  get #lockRetry(): RetryOptions {
+    return lockRetry(this.#busyTimeout);
+  }
 
   #stmt(sql: string): Database.Statement {
     let s = this.#stmts.get(sql);
@@ -212,7 +255,8 @@ export class SqliteStorage implements MdmStorage {
    * Runs `fn` inside a write transaction. Writes requested in the same event-loop turn share one
    * `BEGIN IMMEDIATE … COMMIT` (group commit: one fsync for many clients), each in its own savepoint
    * so one failing write rolls back alone. The promise settles after the commit. Lock contention
-   * retries the whole batch.
+   * retries the whole batch; one batch is in flight at a time, and writes requested while it waits
+   * for the lock form the next one.
    */
   #write<T>(fn: () => T): Promise<T> {
     this.#check();
@@ -220,21 +264,31 @@ export class SqliteStorage implements MdmStorage {
       this.#pending.push({ fn, resolve: resolve as (v: unknown) => void, reject });
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
-        setImmediate(() => void this.#flush());
+        setImmediate(() => this.#startFlush());
       }
+    });
+  }
+
+  #startFlush(): void {
+    this.#flushing = this.#flush().finally(() => {
+      this.#flushing = undefined;
+      if (this.#pending.length > 0) setImmediate(() => this.#startFlush());
+      else this.#flushScheduled = false;
     });
   }
 
   async #flush(): Promise<void> {
     const batch = this.#pending.splice(0, MAX_BATCH);
-    if (this.#pending.length > 0) setImmediate(() => void this.#flush());
-    else this.#flushScheduled = false;
     let outcomes: Outcome[] = [];
     try {
       if (this.#closed || !this.#db.open) throw new StorageError('CLOSED', 'storage handle is closed');
-      await withRetry(() => {
-        outcomes = this.#batchTxn.immediate(batch);
-      }, isBusy);
+      await withRetry(
+        () => {
+          outcomes = this.#batchTxn.immediate(batch);
+        },
+        isBusy,
+        this.#lockRetry,
+      );
     } catch (e) {
       const err = mapSqliteError(e, this.#path);
       for (const op of batch) op.reject(err);
@@ -251,7 +305,7 @@ export class SqliteStorage implements MdmStorage {
   async #read<T>(fn: () => T): Promise<T> {
     this.#check();
     try {
-      return await withRetry(() => this.#db.transaction(fn).deferred(), isBusy);
+      return await withRetry(() => this.#db.transaction(fn).deferred(), isBusy, this.#lockRetry);
     } catch (e) {
       throw mapSqliteError(e, this.#path);
     }
@@ -281,7 +335,7 @@ export class SqliteStorage implements MdmStorage {
           }
         }
       } finally {
-        db.pragma(`busy_timeout = ${this.#busyTimeout}`);
+        db.pragma(`busy_timeout = ${this.#lockSlice}`);
       }
     };
     const driver: MigrationDriver<string> = {
@@ -340,7 +394,7 @@ export class SqliteStorage implements MdmStorage {
   async close(): Promise<void> {
     if (this.#closed) return;
     // writes already accepted are committed, not dropped
-    while (this.#pending.length > 0) await this.#flush();
+    while (this.#flushScheduled) await (this.#flushing ?? new Promise((r) => setImmediate(r)));
     this.#closed = true;
     this.#stmts.clear();
     if (this.#owned && this.#db.open) this.#db.close();
@@ -388,7 +442,15 @@ export class SqliteStorage implements MdmStorage {
            serial_number = COALESCE(excluded.serial_number, serial_number), topic = COALESCE(excluded.topic, topic),
            enabled = 0, token_update_tally = 0, last_message = excluded.last_message, updated_at = excluded.updated_at`,
       ).run(input.id, input.id, input.serialNumber ?? null, input.topic ?? null, buf(input.raw), now, now);
-      this.#disableUsers(input.id, now);
+      // a new Authenticate starts the whole enrollment over, user channels and queues included
+      this.#stmt(
+        `DELETE FROM queue WHERE enrollment_id = ?
+           OR enrollment_id IN (SELECT id FROM enrollments WHERE device_id = ? AND channel = 'user')`,
+      ).run(input.id, input.id);
+      this.#stmt(
+        `UPDATE enrollments SET enabled = 0, token_update_tally = 0, updated_at = ?
+         WHERE device_id = ? AND channel = 'user' AND (enabled = 1 OR token_update_tally <> 0)`,
+      ).run(now, input.id);
     });
   }
 

@@ -32,7 +32,8 @@ describe('sqlite faults', () => {
 
   it('waits out and retries a lock held by another connection', async () => {
     const path = join(dir, 'busy.sqlite');
-    const s = await createSqliteStorage({ path, busyTimeoutMs: 10 });
+    // busyTimeoutMs bounds the whole wait, so it must outlast the 150 ms the lock is held
+    const s = await createSqliteStorage({ path, busyTimeoutMs: 2_000 });
     const locker = new Database(path);
     locker.exec('BEGIN IMMEDIATE');
     const released = new Promise<void>((r) =>

@@ -111,7 +111,11 @@ export interface PageOptions {
  * ```
  */
 export interface EnrollmentStore {
-  /** Records a device Authenticate: disables the device and its user channels and resets the TokenUpdate tally. */
+  /**
+   * Records a device Authenticate, which starts the enrollment over: the device channel and its user
+   * channels are disabled with their TokenUpdate tallies reset to 0, and their queues are cleared
+   * (stored results stay). Every adapter does all of it in one transaction.
+   */
   authenticate(input: AuthenticateInput): Promise<void>;
   /** Records a TokenUpdate: stores push info, enables the channel, increments the tally. Returns the new tally. */
   tokenUpdate(input: TokenUpdateInput): Promise<number>;

@@ -201,7 +201,17 @@ export class MemoryStorage implements MdmStorage {
     rec.updatedAt = now;
     if (!existing) db.sortedIds = undefined;
     db.enrollments.set(input.id, { ...existing, rec, raw: copy(input.raw) });
-    this.#disableUsers(db, input.id, now);
+    // a new Authenticate starts the whole enrollment over, user channels and queues included
+    this.#dropQueue(db, input.id);
+    for (const e of db.enrollments.values()) {
+      if (e.rec.channel !== 'user' || e.rec.deviceId !== input.id) continue;
+      this.#dropQueue(db, e.rec.id);
+      if (e.rec.enabled || e.rec.tokenUpdateTally !== 0) {
+        e.rec.enabled = false;
+        e.rec.tokenUpdateTally = 0;
+        e.rec.updatedAt = now;
+      }
+    }
   }
 
   #disableUsers(db: MemoryDb, deviceId: string, now: Date): void {
@@ -564,7 +574,10 @@ export class MemoryStorage implements MdmStorage {
   }
 
   async clearQueue(id: EnrollmentId): Promise<number> {
-    const db = this.#open();
+    return this.#dropQueue(this.#open(), id);
+  }
+
+  #dropQueue(db: MemoryDb, id: EnrollmentId): number {
     const q = db.queues.get(id);
     if (!q) return 0;
     for (const e of q) {

@@ -8,6 +8,11 @@ export interface RetryOptions {
   baseDelayMs?: number;
   /** Cap for one delay. Default 250. */
   maxDelayMs?: number;
+  /**
+   * Stop once this much time has passed since the first attempt, however many attempts are left
+   * (set `attempts` to `Infinity` to bound the retries by time alone). Default: no time bound.
+   */
+  maxWaitMs?: number;
 }
 
 /**
@@ -28,16 +33,21 @@ export async function withRetry<T>(
   const attempts = options.attempts ?? 8;
   const base = options.baseDelayMs ?? 5;
   const cap = options.maxDelayMs ?? 250;
+  const deadline =
+    options.maxWaitMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.maxWaitMs;
   for (let i = 1; ; i++) {
     try {
       return await fn();
     } catch (e) {
       if (!isTransient(e)) throw e;
-      if (i >= attempts) {
-        throw new StorageError('BUSY', `database stayed busy after ${attempts} attempts`, { cause: e });
+      const left = deadline - Date.now();
+      if (i >= attempts || left <= 0) {
+        throw new StorageError('BUSY', `database stayed busy after ${i} attempts`, { cause: e });
       }
       const delay = Math.min(cap, base * 2 ** (i - 1));
-      await new Promise((r) => setTimeout(r, delay / 2 + Math.random() * (delay / 2)));
+      const jittered = delay / 2 + Math.random() * (delay / 2);
+      // the last wait ends at the deadline, so one more attempt is made right there
+      await new Promise((r) => setTimeout(r, Math.min(jittered, left)));
     }
   }
 }

@@ -87,6 +87,24 @@ describe('withRetry', () => {
     expect(other).toBeInstanceOf(TypeError);
     expect(calls).toBe(1);
   });
+
+  it('bounds the retries by time with maxWaitMs, trying once more at the deadline', async () => {
+    let calls = 0;
+    const start = Date.now();
+    const err = await withRetry(
+      () => {
+        calls++;
+        throw new Error('locked');
+      },
+      () => true,
+      { attempts: Number.POSITIVE_INFINITY, baseDelayMs: 5, maxDelayMs: 20, maxWaitMs: 150 },
+    ).catch((e: unknown) => e);
+    const elapsed = Date.now() - start;
+    expect(err).toMatchObject({ code: 'BUSY' });
+    expect(elapsed).toBeGreaterThanOrEqual(145);
+    expect(elapsed).toBeLessThan(400);
+    expect(calls).toBeGreaterThan(5);
+  });
 });
 
 function fakeDriver(initial: { version: number; name: string }[] = []) {

@@ -78,6 +78,65 @@ export function enrollmentConformance(ctx: ConformanceContext): void {
       expect(await s.tokenUpdate({ id: dev, channel: 'device', ...push('d') })).toBe(1);
     });
 
+    it('starts the enrollment over on a new Authenticate: channels off, tallies reset, queues cleared', async () => {
+      const { s, s2 } = ctx;
+      const p = ctx.prefix();
+      const dev = `${p}UDID`;
+      const user = `${dev}:USER1`;
+      const other = `${p}OTHER`;
+      await s.authenticate({ id: dev, serialNumber: 'SN1' });
+      expect(await s.tokenUpdate({ id: dev, channel: 'device', ...push('d') })).toBe(1);
+      await s.userAuthenticate({ id: user, deviceId: dev, userId: 'USER1' });
+      expect(await s.tokenUpdate({ id: user, channel: 'user', deviceId: dev, ...push('u') })).toBe(1);
+      expect(await s.tokenUpdate({ id: user, channel: 'user', deviceId: dev, ...push('u') })).toBe(2);
+      await s.tokenUpdate({ id: other, channel: 'device', ...push('o') });
+
+      const cmd = (n: string) => ({
+        uuid: `${p}cmd-${n}`,
+        requestType: 'DeviceInformation',
+        payload: bytes(n),
+      });
+      await s.enqueueCommand(cmd('answered'), [dev]);
+      await s.enqueueCommand(cmd('pending'), [dev, user, other]);
+      await s.enqueueCommand(cmd('notnow'), [dev]);
+      await s.enqueueCommand(cmd('user'), [user]);
+      expect(
+        (
+          await s.recordResult({
+            enrollmentId: dev,
+            commandUuid: `${p}cmd-answered`,
+            status: 'Acknowledged',
+            payload: bytes('r'),
+          })
+        ).outcome,
+      ).toBe('stored');
+      await s.recordResult({ enrollmentId: dev, commandUuid: `${p}cmd-notnow`, status: 'NotNow' });
+
+      await s2.authenticate({ id: dev, serialNumber: 'SN1' });
+
+      expect(await s.getEnrollment(dev)).toMatchObject({ enabled: false, tokenUpdateTally: 0 });
+      expect(await s.getEnrollment(user)).toMatchObject({ enabled: false, tokenUpdateTally: 0 });
+      expect(await s.listQueue(dev)).toEqual([]);
+      expect(await s.listQueue(user)).toEqual([]);
+      expect(await s.nextCommand(dev)).toBeUndefined();
+      expect(await s.nextCommand(user)).toBeUndefined();
+      expect(await s.getPushInfo([dev, user])).toEqual([]);
+      // results already stored stay, and other devices keep their queue and enrollment
+      expect((await s.getResults(`${p}cmd-answered`)).map((r) => r.enrollmentId)).toEqual([dev]);
+      expect((await s.listQueue(other)).map((e) => e.uuid)).toEqual([`${p}cmd-pending`]);
+      expect(await s.getEnrollment(other)).toMatchObject({ enabled: true, tokenUpdateTally: 1 });
+
+      // the next TokenUpdates mark each channel as just enrolled again
+      expect(await s.tokenUpdate({ id: dev, channel: 'device', ...push('d') })).toBe(1);
+      expect(await s.tokenUpdate({ id: user, channel: 'user', deviceId: dev, ...push('u') })).toBe(1);
+      // a report for a command the Authenticate cleared is unknown and stores nothing
+      expect(
+        (await s.recordResult({ enrollmentId: dev, commandUuid: `${p}cmd-pending`, status: 'Acknowledged' }))
+          .outcome,
+      ).toBe('unknown');
+      expect(await s.getResults(`${p}cmd-pending`)).toEqual([]);
+    });
+
     it('rejects malformed enrollment input with INVALID_INPUT', async () => {
       const { s } = ctx;
       await expect(s.authenticate({ id: '' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
