@@ -8,11 +8,16 @@ export interface ReadmeExample {
   /** 1-based line of the opening fence. */
   line: number;
   code: string;
+  /** `vitest` when the block is a test file (marked `<!-- doc-test: vitest -->` on the line before). */
+  runner: 'tsx' | 'vitest';
 }
 
 const FENCE = /^```(ts|typescript)\s*$/;
 
-/** The fenced `ts`/`typescript` blocks of one Markdown text, in order. */
+/**
+ * The fenced `ts`/`typescript` blocks of one Markdown text, in order. A block is a program run with tsx,
+ * or a test file run with vitest when the line before its fence is `<!-- doc-test: vitest -->`.
+ */
 export function extractExamples(markdown: string, file: string): ReadmeExample[] {
   const lines = markdown.split('\n');
   const out: ReadmeExample[] = [];
@@ -22,7 +27,9 @@ export function extractExamples(markdown: string, file: string): ReadmeExample[]
     const body: string[] = [];
     for (i++; i < lines.length && lines[i]!.trim() !== '```'; i++) body.push(lines[i]!);
     if (i >= lines.length) throw new Error(`${file}:${start + 1}: unclosed code fence`);
-    out.push({ file, line: start + 1, code: body.join('\n') });
+    const marker = lines[start - 1]?.trim();
+    const runner = marker === '<!-- doc-test: vitest -->' ? 'vitest' : 'tsx';
+    out.push({ file, line: start + 1, code: body.join('\n'), runner });
   }
   return out;
 }
