@@ -62,7 +62,6 @@ function jsonText(input: Uint8Array): string {
       cause,
     });
   }
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is looked for
   if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/.test(text)) {
     throw new PlistParseError('UNKNOWN_FORMAT', 'not a property list (neither binary, XML nor JSON text)');
   }
