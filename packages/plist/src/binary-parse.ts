@@ -252,6 +252,7 @@ class BinaryParser {
     const cached = this.strings[ref];
     if (cached !== undefined) {
       if (++this.count > this.limits.maxObjects) this.tooMany();
+      this.spend(cached.length);
       return cached;
     }
     const off = this.offsetOf(ref);
@@ -264,7 +265,11 @@ class BinaryParser {
     if (++this.count > this.limits.maxObjects) this.tooMany();
     this.spend(SLOT);
     const cached = this.strings[ref];
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) {
+      // Shared in memory, but a value of its full length to whoever writes the result out.
+      this.spend(cached.length);
+      return cached;
+    }
     const b = this.b;
     const off = this.offsetOf(ref);
     const marker = b[off]!;
@@ -317,7 +322,8 @@ class BinaryParser {
         this.need(s, n, 'string');
         if (n > this.limits.maxStringLength)
           this.fail('LIMIT_EXCEEDED', 'string longer than maxStringLength', off);
-        // Strings are immutable and kept per object, so only the first reference pays.
+        // Strings are immutable and kept per object: later references share this one but pay for its
+        // length again, since each is a string of that length in the result (and in any output made from it).
         this.spend(STRING + n, off);
         const str =
           n <= MAX_CACHED ? cachedAsciiView(this.buf, this.view, s, n) : latin1Slice(this.buf, s, s + n);

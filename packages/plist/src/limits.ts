@@ -22,8 +22,9 @@ export interface PlistLimits {
    * A binary property list can refer to one object from many places, and every reference yields a
    * value of its own (a 46 KB document referring 30,000 times to one 16 KiB data object would make
    * 0.5 GB). The reader therefore counts, in approximate bytes of memory, what it makes: data and
-   * string contents, every array and dict rebuilt for a reference, boxed values (dates, reals, wide
-   * integers, UIDs) and the slot each value takes in its container; the budget is `maxExpansion`
+   * string contents (a shared string at every reference), every array and dict rebuilt for a
+   * reference, boxed values (dates, reals, wide integers, UIDs) and the slot each value takes in its
+   * container; the budget is `maxExpansion`
    * times the input size, but at least {@link PlistLimits.minExpansionBytes}. Documents whose objects
    * are referenced once stay well below it.
    */

@@ -5,6 +5,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import {
   buildBinary,
+  convert,
   defaultLimits,
   PlistParseError,
   type PlistValue,
@@ -104,6 +105,21 @@ describe('binary byte budget', () => {
     expect(error === undefined || error.code === 'LIMIT_EXCEEDED').toBe(true);
     expect(bytes).toBeLessThan(48 * MiB);
     expect(performance.now() - started).toBeLessThan(5_000);
+  });
+
+  // A string is decoded once and shared, but every reference is a value of that length to whoever
+  // writes it out (buildXml, JSON, convert): 2,000 references to one 500 KB string are 1 GB of text.
+  it.each([
+    ['value', () => fanOut(2000, [asciiObject('s'.repeat(500_000))], 2)],
+    [
+      'dictionary key',
+      () => fanOut(2000, [dictObject([2], [3], 2), asciiObject('k'.repeat(500_000)), trueObject], 2),
+    ],
+  ])('charges a shared string %s for its length at every reference', (_name, make) => {
+    const doc = make();
+    expect(doc.length).toBeLessThan(510_000);
+    expect(() => parseBinary(doc)).toThrowError(expect.objectContaining({ code: 'LIMIT_EXCEEDED' }));
+    expect(() => convert(doc, { to: 'xml' })).toThrowError(PlistParseError);
   });
 
   it('is a configurable multiple of the document size with a floor', () => {

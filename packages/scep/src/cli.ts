@@ -1,9 +1,9 @@
 import cluster from 'node:cluster';
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { createLocalKeyProvider, createStaticKeyProvider, type KeyProvider } from '@mdmkit/crypto';
 import { openFileDepot } from './depot';
 import { ScepError } from './errors';
@@ -130,8 +130,7 @@ export function parseServeArgs(args: readonly string[], env: NodeJS.ProcessEnv =
   const kekFile = values.get('kek-file');
   let kek: Uint8Array | undefined;
   if (kekFile !== undefined) {
-    const inside = relative(resolve(caDir), resolve(kekFile));
-    if (!inside.startsWith('..') && !isAbsolute(inside)) {
+    if (isInside(caDir, kekFile)) {
       throw bad(
         '--kek-file must be outside --ca-dir: a key-encryption key beside the sealed key protects nothing',
       );
@@ -161,10 +160,32 @@ export function parseServeArgs(args: readonly string[], env: NodeJS.ProcessEnv =
   };
 }
 
+/** A path with symbolic links resolved as far as it exists (the file itself may not exist yet). */
+function realPath(path: string): string {
+  const abs = resolve(path);
+  try {
+    return realpathSync(abs);
+  } catch {
+    const parent = dirname(abs);
+    return parent === abs ? abs : join(realPath(parent), basename(abs));
+  }
+}
+
+/** Whether `file` is `dir` or lies under it, following symbolic links. */
+function isInside(dir: string, file: string): boolean {
+  const rel = relative(realPath(dir), realPath(file));
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+}
+
 /** The key provider that seals the CA key, from the configuration. */
 async function keyProviderOf(config: ServeConfig): Promise<KeyProvider> {
   if (config.keyProvider) return config.keyProvider;
-  if (config.kekFile !== undefined) return createLocalKeyProvider({ path: config.kekFile });
+  if (config.kekFile !== undefined) {
+    if (isInside(config.caDir, config.kekFile)) {
+      throw bad('kekFile must be outside caDir: a key-encryption key beside the sealed key protects nothing');
+    }
+    return createLocalKeyProvider({ path: config.kekFile });
+  }
   if (config.kek) return createStaticKeyProvider(config.kek, { id: 'env' });
   throw bad('the CA key is sealed: give a key provider, kekFile or kek');
 }

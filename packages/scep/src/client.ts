@@ -202,7 +202,16 @@ export class ScepClient {
     // Only an RA that the CA vouches for may receive the challenge; any other certificate in the answer
     // may have been put there by whoever sits between the client and the CA.
     const ra = certificates.find((c) => !c.isCA && vouchedFor(c, anchor, certificates, 'keyEncipherment'));
-    const recipient = ra ?? ca;
+    // Without an RA, the CA that issues: the pinned one, or one below it (a root may be pinned while an
+    // intermediate issues), the lowest CA of the answer that chains to it.
+    const issuing = certificates.find(
+      (c) =>
+        c.isCA &&
+        c.fingerprintSha256 !== anchor.fingerprintSha256 &&
+        vouchedFor(c, anchor, certificates) &&
+        !certificates.some((o) => o !== c && o.isCA && o.issuer.toString() === c.subject.toString()),
+    );
+    const recipient = ra ?? issuing ?? ca;
     if (recipient.publicKey.asymmetricKeyType !== 'rsa') {
       throw new ScepError('UNTRUSTED_RESPONSE', 'GetCACert names no RSA certificate to encrypt requests to');
     }

@@ -107,8 +107,6 @@ export interface ScepServer {
 const SUPPORTED_HASHES = new Set(['sha1', 'sha256', 'sha512']);
 /** The one reason given for every request whose envelope does not open into a valid request. */
 const UNOPENABLE = 'the pkcsPKIEnvelope does not open into a valid request';
-/** What the strict readers get when there is no plaintext: they fail on it as fast as on garbage. */
-const NOTHING = new Uint8Array(0);
 const encoder = new TextEncoder();
 
 function text(status: number, message: string): ScepHttpResponse {
@@ -175,14 +173,18 @@ export function createScepServer(options: ScepServerOptions): ScepServer {
           body: createCertsOnlyCms([ca.certificate, ...extra]),
         };
   let nextCaResponse: Promise<ScepHttpResponse> | undefined;
-  // A request signed by the server's own decryption key, checked in place of a CSR that is missing.
-  const decoyCsr: Promise<Csr | undefined> = createCsr({
-    subject: 'CN=stand-in',
+  // A request signed by the server's own decryption key. When the envelope does not open, the readers
+  // parse it in place of the plaintext (parsing a whole CSR costs hundreds of microseconds, failing on
+  // nothing a few: a tampered envelope with valid padding opens into a CSR that parses), and its
+  // signature is checked in place of a CSR that is missing.
+  const decoy: Promise<{ der: Uint8Array; csr: Csr | undefined }> = createCsr({
+    subject: 'CN=stand-in for a request that does not open',
     privateKey: keys.privateKey,
     publicKey: createPublicKey(keys.privateKey),
+    challengePassword: 'stand-in challenge password',
   }).then(
-    (der) => parseCsr(der),
-    () => undefined,
+    (der) => ({ der, csr: parseCsr(der) }),
+    () => ({ der: new Uint8Array(0), csr: undefined }),
   );
 
   async function certRep(
@@ -343,12 +345,45 @@ export function createScepServer(options: ScepServerOptions): ScepServer {
     for (const [k, v] of pending) if (v.expiresAt <= t) pending.delete(k);
   }
 
+  /**
+   * Records the request's senderNonce, insert-if-absent, once the server is about to act on it: undefined
+   * when it is fresh, else the answer (a replay, or a full store). Requests that fail before this point
+   * (anyone can sign one with a self-signed certificate) get their answer without touching the store,
+   * so a flood of them cannot fill it; a replay of one gets the same refusal again.
+   */
+  async function claimNonce(ctx: ReplyContext): Promise<ScepHttpResponse | undefined> {
+    let fresh: boolean;
+    try {
+      fresh = await options.store.recordSenderNonce(
+        toHex(ctx.attrs.senderNonce),
+        new Date(now().getTime() + nonceTtl),
+      );
+    } catch (error) {
+      // A full replay store refuses new requests rather than forget a live nonce: tell the client to
+      // come back later instead of failing its enrollment for good.
+      if (isMdmkitError(error) && error.code === 'FULL') {
+        emit({
+          type: 'rejected',
+          failInfo: 'badRequest',
+          reason: 'the replay-nonce store is full',
+          transactionId: ctx.attrs.transactionId,
+        });
+        return {
+          ...text(503, 'busy: too many requests in the replay window, retry later'),
+          retryAfterSeconds: 60,
+        };
+      }
+      throw error;
+    }
+    return fresh ? undefined : failure(ctx, 'badRequest', 'replayed senderNonce');
+  }
+
   async function enrollment(ctx: ReplyContext, content: Uint8Array, type: 'PKCSReq' | 'RenewalReq') {
     const opened = await openEnvelope(content);
-    const csr = readStrictCsr(opened?.content ?? NOTHING);
+    const standIn = await decoy;
+    const csr = readStrictCsr(opened?.content ?? standIn.der);
     // Exactly one RSA signature check on every path: a stand-in request's when there is no CSR to check.
-    const decoy = await decoyCsr;
-    const checked = csr ?? decoy;
+    const checked = csr ?? standIn.csr;
     let signatureOk = false;
     try {
       signatureOk = checked?.verifySignature() ?? false;
@@ -369,6 +404,10 @@ export function createScepServer(options: ScepServerOptions): ScepServer {
       csrDer: csr.der,
     };
     const decision = await options.policy.decide(request);
+    if (decision.action !== 'reject') {
+      const refused = await claimNonce(ctx);
+      if (refused) return refused;
+    }
     return act(ctx, request, decision, opened.cipher);
   }
 
@@ -376,13 +415,15 @@ export function createScepServer(options: ScepServerOptions): ScepServer {
     // The transactionID names the request (RFC 8894 section 3.3.3); the envelope must still open and
     // hold an IssuerAndSubject before the server says anything about the transaction.
     const opened = await openEnvelope(content);
-    const poll = readIssuerAndSubject(opened?.content ?? NOTHING);
+    const poll = readIssuerAndSubject(opened?.content ?? (await decoy).der);
     if (!opened || !poll) return unopenable(ctx);
     sweepPending();
     const entry = pending.get(ctx.attrs.transactionId);
     if (!entry || entry.spki !== toHex(ctx.requester.spki)) {
       return failure(ctx, 'badCertId', 'no pending request with this transactionID');
     }
+    const refused = await claimNonce(ctx);
+    if (refused) return refused;
     const decision: PolicyDecision = options.policy.poll
       ? await options.policy.poll(entry.request)
       : { action: 'pending' };
@@ -391,10 +432,13 @@ export function createScepServer(options: ScepServerOptions): ScepServer {
 
   async function getCert(ctx: ReplyContext, content: Uint8Array) {
     const opened = await openEnvelope(content);
-    const wanted = readIssuerAndSerial(opened?.content ?? NOTHING);
+    const wanted = readIssuerAndSerial(opened?.content ?? (await decoy).der);
     if (!opened || !wanted) return unopenable(ctx);
     const rec = await options.store.getIssuedCertificate(wanted.serial);
     if (!rec) return failure(ctx, 'badCertId', 'unknown serial number');
+    // No nonce is recorded: GetCert changes nothing and answers with a public certificate encrypted to
+    // the signer, so a replay gains nothing, while recording would let anyone who has seen one serial
+    // (certificates travel in the clear) fill the replay store with self-signed requests.
     return success(ctx, [parseCertificate(rec.certificateDer)], opened.cipher);
   }
 
@@ -423,30 +467,6 @@ export function createScepServer(options: ScepServerOptions): ScepServer {
     if (verified.signer.publicKey.asymmetricKeyType !== 'rsa') {
       return failure(ctx, 'badAlg', 'the signer certificate must hold an RSA key to receive a CertRep');
     }
-    let fresh: boolean;
-    try {
-      fresh = await options.store.recordSenderNonce(
-        toHex(attrs.senderNonce),
-        new Date(now().getTime() + nonceTtl),
-      );
-    } catch (error) {
-      // A full replay store refuses new requests rather than forget a live nonce: tell the client to
-      // come back later instead of failing its enrollment for good.
-      if (isMdmkitError(error) && error.code === 'FULL') {
-        emit({
-          type: 'rejected',
-          failInfo: 'badRequest',
-          reason: 'the replay-nonce store is full',
-          transactionId: attrs.transactionId,
-        });
-        return {
-          ...text(503, 'busy: too many requests in the replay window, retry later'),
-          retryAfterSeconds: 60,
-        };
-      }
-      throw error;
-    }
-    if (!fresh) return failure(ctx, 'badRequest', 'replayed senderNonce');
     switch (attrs.messageType) {
       case MessageType.PKCSReq:
         return enrollment(ctx, verified.content, 'PKCSReq');

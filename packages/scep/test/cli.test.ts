@@ -7,6 +7,7 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import {
@@ -120,6 +121,22 @@ describe('mdmkit-scep arguments', () => {
       'INVALID_OPTIONS',
     );
     expect(bad(['--ca-dir', 'd', '--challenge', 'x', '--kek-file', 'kek'], {})).toBeUndefined();
+    // A name that merely starts with two dots, and a path that reaches the CA directory through a
+    // symbolic link, are still inside it.
+    expect(bad(['--ca-dir', 'd', '--challenge', 'x', '--kek-file', 'd/..kek'], {})).toBe('INVALID_OPTIONS');
+    const root = mkdtempSync(join(tmpdir(), 'scep-kek-'));
+    try {
+      mkdirSync(join(root, 'ca'));
+      symlinkSync(join(root, 'ca'), join(root, 'elsewhere'));
+      const viaLink = ['--ca-dir', join(root, 'ca'), '--challenge', 'x', '--kek-file'];
+      expect(bad([...viaLink, join(root, 'elsewhere', 'kek')], {})).toBe('INVALID_OPTIONS');
+      writeFileSync(join(root, 'ca', 'real.kek'), Buffer.alloc(32));
+      symlinkSync(join(root, 'ca', 'real.kek'), join(root, 'link.kek'));
+      expect(bad([...viaLink, join(root, 'link.kek')], {})).toBe('INVALID_OPTIONS');
+      expect(bad([...viaLink, join(root, 'kek')], {})).toBeUndefined();
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
     expect(parseListen('[::1]:8443')).toEqual({ host: '::1', port: 8443 });
     expect(parseListen('9090')).toEqual({ host: '127.0.0.1', port: 9090 });
     expect(() => parseListen('host:99999')).toThrow(ScepError);
@@ -333,6 +350,19 @@ describe('mdmkit-scep serve', () => {
         'SCEPStandard',
       ]);
       expect((await fetch(running.url.replace('/scep', '/other'))).status).toBe(404);
+      // serve() in code refuses a key-encryption key file inside the CA directory, as the command does.
+      const inside = serve({
+        host: '127.0.0.1',
+        port: 0,
+        caDir: join(dir, 'other'),
+        kekFile: join(dir, 'other', 'kek'),
+        challenge: 'x',
+        validityDays: 1,
+        keySizes: [2048],
+        caKeyBits: 2048,
+      });
+      await expect(inside).rejects.toMatchObject({ code: 'INVALID_OPTIONS' });
+      expect(existsSync(join(dir, 'other', 'kek'))).toBe(false);
     } finally {
       await running.close();
       rmSync(dir, { recursive: true, force: true });

@@ -3,6 +3,7 @@ import {
   type Certificate,
   createCertsOnlyCms,
   createSelfSignedCa,
+  decryptCms,
   derOctetString,
   derPrintableString,
   encryptCms,
@@ -179,6 +180,69 @@ describe('a pinned client trusts only what chains to the pinned CA', () => {
     const err = await client.enroll({ subject: 'CN=victim', challenge: CHALLENGE }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ScepError);
     expect((err as ScepError).code).toBe('UNTRUSTED_RESPONSE');
+  });
+
+  it("never encrypts the challenge to another client's certificate from the same CA", async () => {
+    // Any enrolled client holds a certificate from the pinned CA that allows keyEncipherment (the
+    // default template) and the key for it; listed as an "RA" by a man in the middle, it must not
+    // receive the next client's challenge.
+    const ca = await testCa();
+    const k = await poolKey(7);
+    const insider = await new ScepClient({
+      url: 'http://scep.test/scep',
+      fetch: ((input: string | URL | Request, init?: RequestInit) =>
+        realServer.fetch(new Request(input, init))) as typeof fetch,
+      caFingerprint: pinned(),
+    }).enroll({ subject: 'CN=insider', challenge: CHALLENGE, ...k });
+    expect(insider.certificate.issuer.get('CN')).toBe(ca.certificate.subject.get('CN'));
+    const leaked: string[] = [];
+    const m = mitm({
+      caCerts: [real.certificate, insider.certificate],
+      caps: realServer,
+      pkiOperation: async (req) => {
+        const body = new Uint8Array(await req.clone().arrayBuffer());
+        const v = await verifyPkiMessage(body);
+        try {
+          await decryptCms(v.content, {
+            recipients: [{ certificate: insider.certificate, privateKey: k.privateKey }],
+          });
+          leaked.push('opened');
+        } catch {
+          // Not for the insider's key.
+        }
+        return realServer.fetch(req);
+      },
+    });
+    const client = new ScepClient({ url: 'http://scep.test/scep', fetch: m.fetch, caFingerprint: pinned() });
+    expect((await client.getCaCertificates()).recipient.fingerprintSha256).toBe(pinned());
+    await client.enroll({ subject: 'CN=victim', challenge: CHALLENGE }).catch(() => undefined);
+    expect(leaked).toEqual([]);
+  });
+
+  it('pinned to a root, enrolls with the intermediate CA that issues', async () => {
+    const ik = await poolKey(6);
+    const issuing = await issueCertificate({
+      subject: 'CN=issuing CA',
+      publicKey: ik.publicKey,
+      issuer: real.certificate,
+      issuerKey: real.privateKey,
+      isCA: true,
+      keyUsage: ['keyCertSign', 'cRLSign'],
+    });
+    const server = createScepServer({
+      ca: { certificate: issuing, signer: ik.privateKey, chain: [real.certificate] },
+      store: new MemoryStorage(),
+      policy: createScepPolicy({ challenge: staticChallenge(CHALLENGE) }),
+    });
+    const client = new ScepClient({
+      url: 'http://scep.test/scep',
+      fetch: ((input: string | URL | Request, init?: RequestInit) =>
+        server.fetch(new Request(input, init))) as typeof fetch,
+      caFingerprint: pinned(),
+    });
+    expect((await client.getCaCertificates()).recipient.fingerprintSha256).toBe(issuing.fingerprintSha256);
+    const r = await client.enroll({ subject: 'CN=behind-intermediate', challenge: CHALLENGE });
+    expect(r.certificate.issuer.get('CN')).toBe('issuing CA');
   });
 
   it('enrolls through separate encryption and signing RA certificates (as NDES serves them)', async () => {
