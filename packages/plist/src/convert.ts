@@ -6,6 +6,7 @@ import { parseBinary } from './binary-parse';
 import type { PlistValue } from './value';
 import { buildXml } from './xml-build';
 import { parseXml } from './xml-parse';
+import { PlistParseError } from './errors';
 
 /** Target format of {@link convert}. */
 export type ConvertFormat = 'xml' | 'binary' | 'json';
@@ -45,8 +46,26 @@ export function readAny(input: Uint8Array, limits?: Partial<PlistLimits>): Plist
     case 'xml':
       return parseXml(input, { limits });
     default:
-      return fromJson(new TextDecoder().decode(input));
+      return fromJson(jsonText(input));
   }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** JSON is text: bytes that are not UTF-8, or control characters outside strings' escapes, mean another format. */
+function jsonText(input: Uint8Array): string {
+  let text: string;
+  try {
+    text = utf8.decode(input);
+  } catch (cause) {
+    throw new PlistParseError('UNKNOWN_FORMAT', 'not a property list (neither binary, XML nor JSON text)', {
+      cause,
+    });
+  }
+  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/.test(text)) {
+    throw new PlistParseError('UNKNOWN_FORMAT', 'not a property list (neither binary, XML nor JSON text)');
+  }
+  return text;
 }
 
 /**

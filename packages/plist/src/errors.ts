@@ -22,6 +22,7 @@ const brand = Symbol.for('mdmkit.error');
  * - `NOT_REPRESENTABLE_IN_XML`: a string or key holding a character XML 1.0 cannot carry (C0 controls
  *   other than TAB/LF/CR, U+FFFE, U+FFFF, unpaired surrogates); the binary format can hold it.
  * - `INVALID_JSON`: JSON given to {@link convert} that does not parse.
+ * - `UNKNOWN_FORMAT`: input to {@link convert} that is neither a binary plist, XML nor JSON text.
  */
 export type PlistErrorCode =
   | 'INVALID_XML'
@@ -47,7 +48,8 @@ export type PlistErrorCode =
   | 'LIMIT_EXCEEDED'
   | 'INVALID_VALUE'
   | 'NOT_REPRESENTABLE_IN_XML'
-  | 'INVALID_JSON';
+  | 'INVALID_JSON'
+  | 'UNKNOWN_FORMAT';
 
 /** Where in the input (or in the value, for builders) an error was found. */
 export interface PlistErrorLocation {

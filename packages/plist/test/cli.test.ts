@@ -92,13 +92,53 @@ describe('mdmkit-plist convert', () => {
     expect(r.stdout.length).toBe(0);
   });
 
-  it('reports usage errors with exit 2 and prints help', () => {
-    expect(run(['convert', '--to', 'yaml', '-']).status).toBe(2);
-    const help = run(['--help']);
-    expect(help.status).toBe(0);
-    expect(help.stdout.toString()).toContain('usage: mdmkit-plist convert');
-    const missing = run(['convert', '--to', 'xml', join(dir, 'nope.plist')]);
+  it('follows the command-line convention: help at every level, --version, usage errors exit 2', () => {
+    for (const args of [
+      ['--help'],
+      ['-h'],
+      ['help'],
+      ['help', 'convert'],
+      ['convert', '--help'],
+      ['convert', '-h'],
+    ]) {
+      const r = run(args);
+      expect(r.status, args.join(' ')).toBe(0);
+      expect(r.stdout.toString(), args.join(' ')).toContain('usage: mdmkit-plist');
+      expect(r.stderr).toBe('');
+    }
+    const version = run(['--version']);
+    expect(version.status).toBe(0);
+    expect(version.stdout.toString().trim()).toMatch(/^\d+\.\d+\.\d+/);
+    for (const args of [
+      [],
+      ['bogus'],
+      ['help', 'bogus'],
+      ['convert', '--to', 'yaml', '-'],
+      ['convert', '--to', 'xml'],
+      ['convert', '--to', 'xml', '-o'],
+      ['convert', '--to', 'xml', '--nope', '-'],
+    ]) {
+      const r = run(args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(/^mdmkit-plist: /);
+      expect(r.stdout.length, args.join(' ')).toBe(0);
+    }
+    expect(run(['convert', '--to', 'xml', '-o']).stderr).toContain('argument missing');
+  });
+
+  it('names the path in runtime errors and never repeats an error code', () => {
+    const missingPath = join(dir, 'nope.plist');
+    const missing = run(['convert', '--to', 'xml', missingPath]);
     expect(missing.status).toBe(1);
-    expect(missing.stderr).toContain('ENOENT');
+    expect(missing.stderr).toBe(`mdmkit-plist: ${missingPath}: no such file or directory\n`);
+    const directory = run(['convert', '--to', 'xml', dir]);
+    expect(directory.status).toBe(1);
+    expect(directory.stderr).toBe(`mdmkit-plist: ${dir}: is a directory\n`);
+    const random = join(dir, 'random.bin');
+    writeFileSync(random, new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x01, 0x00, 0xff, 0xfe, 0x00]));
+    const notPlist = run(['convert', '--to', 'json', random]);
+    expect(notPlist.status).toBe(1);
+    expect(notPlist.stderr).toContain(`${random}: not a property list`);
+    expect(notPlist.stderr).toContain('[UNKNOWN_FORMAT]');
   });
 });

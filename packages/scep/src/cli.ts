@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
 import { readFileSync, realpathSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
@@ -264,26 +265,66 @@ export async function serve(config: ServeConfig): Promise<RunningScepServer> {
   };
 }
 
-/** Runs the command line; resolves with the process exit code once the server has stopped. */
+const PROGRAM = 'mdmkit-scep';
+
+/** Top-level usage of the `mdmkit-scep` command. */
+export const PROGRAM_USAGE = `usage: ${PROGRAM} <command> [options]
+
+Commands:
+  serve     run a standalone SCEP CA server
+  help      show help for a command
+
+Options:
+  -h, --help     show this help
+  --version      print the version
+
+Run '${PROGRAM} help serve' for the options of serve.
+`;
+
+function packageVersion(): string {
+  return (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+}
+
+/**
+ * Runs the command line; resolves with the process exit code once the server has stopped. Follows the
+ * convention of every mdmkit bin: `--help`, `-h` and `help` at every level (stdout, exit 0), `--version`,
+ * usage errors on stderr with the program name (exit 2), runtime errors with exit 1.
+ */
 export async function main(
   argv: readonly string[],
   io: { out: (s: string) => void; err: (s: string) => void },
 ) {
-  const [command, ...rest] = argv;
-  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-    io.out(USAGE);
-    return command === undefined ? 2 : 0;
-  }
-  if (command !== 'serve') {
-    io.err(`unknown command ${command}\n${USAGE}`);
+  const usageError = (message: string, usage: string) => {
+    io.err(`${PROGRAM}: ${message}\n\n${usage}`);
     return 2;
+  };
+  const [command, ...rest] = argv;
+  if (command === undefined) return usageError('missing command', PROGRAM_USAGE);
+  if (command === '--help' || command === '-h') {
+    io.out(PROGRAM_USAGE);
+    return 0;
+  }
+  if (command === '--version') {
+    io.out(`${packageVersion()}\n`);
+    return 0;
+  }
+  if (command === 'help') {
+    const topic = rest[0];
+    if (topic === undefined) io.out(PROGRAM_USAGE);
+    else if (topic === 'serve') io.out(USAGE);
+    else return usageError(`unknown command ${JSON.stringify(topic)}`, PROGRAM_USAGE);
+    return 0;
+  }
+  if (command !== 'serve') return usageError(`unknown command ${JSON.stringify(command)}`, PROGRAM_USAGE);
+  if (rest.includes('--help') || rest.includes('-h') || rest[0] === 'help') {
+    io.out(USAGE);
+    return 0;
   }
   let config: ServeConfig;
   try {
     config = parseServeArgs(rest);
   } catch (e) {
-    io.err(`${(e as Error).message}\n${USAGE}`);
-    return 2;
+    return usageError((e as Error).message, USAGE);
   }
   if ((config.workers ?? 1) > 1 && cluster.isPrimary) return runPrimary(config, io);
   const quiet = cluster.isWorker;

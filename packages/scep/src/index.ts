@@ -63,5 +63,6 @@ export {
   type RunningScepServer,
   type ServeConfig,
   serve,
+  PROGRAM_USAGE,
   USAGE,
 } from './cli';

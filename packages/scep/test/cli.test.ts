@@ -21,9 +21,44 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openFileDepot, parseListen, parseServeArgs, ScepClient, ScepError, serve } from '../src/index';
+import { main, openFileDepot, parseListen, parseServeArgs, ScepClient, ScepError, serve } from '../src/index';
 
 const here = dirname(fileURLToPath(import.meta.url));
+
+async function runMain(argv: string[]) {
+  let out = '';
+  let err = '';
+  const status = await main(argv, { out: (s) => (out += s), err: (s) => (err += s) });
+  return { status, out, err };
+}
+
+describe('mdmkit-scep command line', () => {
+  it('follows the command-line convention: help at every level, --version, usage errors exit 2', async () => {
+    for (const args of [
+      ['--help'],
+      ['-h'],
+      ['help'],
+      ['help', 'serve'],
+      ['serve', '--help'],
+      ['serve', '-h'],
+    ]) {
+      const r = await runMain(args);
+      expect(r.status, args.join(' ')).toBe(0);
+      expect(r.out, args.join(' ')).toContain('usage: mdmkit-scep');
+      expect(r.err).toBe('');
+    }
+    expect((await runMain(['serve', '--help'])).out).toContain('--kek-file');
+    const version = await runMain(['--version']);
+    expect(version.status).toBe(0);
+    expect(version.out.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    for (const args of [[], ['bogus'], ['help', 'bogus'], ['serve'], ['serve', '--nope', 'x']]) {
+      const r = await runMain(args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.err, args.join(' ')).toMatch(/^mdmkit-scep: /);
+      expect(r.out, args.join(' ')).toBe('');
+    }
+  });
+});
 
 describe('mdmkit-scep arguments', () => {
   it('parses serve options with defaults', () => {
