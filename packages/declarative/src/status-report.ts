@@ -15,6 +15,11 @@ export interface StatusReportLimits {
   maxErrors?: number;
   /** Most issues listed; past it they are only counted in `issuesOmitted`. Default 100. */
   maxIssues?: number;
+  /**
+   * Deepest nesting of objects and arrays, the document itself counting as 1. Default 64. Checked
+   * before parsing, so whatever is kept can be stored with `JSON.stringify` without overflowing the stack.
+   */
+  maxDepth?: number;
 }
 
 export const DEFAULT_STATUS_LIMITS: Required<StatusReportLimits> = {
@@ -22,6 +27,7 @@ export const DEFAULT_STATUS_LIMITS: Required<StatusReportLimits> = {
   maxItems: 10_000,
   maxErrors: 10_000,
   maxIssues: 100,
+  maxDepth: 64,
 };
 
 /** An entry of an array status item that an incremental report marks as gone. */
@@ -72,7 +78,25 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function decodeBody(body: Uint8Array | string, maxBytes: number): unknown {
+/** Throws unless `text`'s objects and arrays nest at most `maxDepth` deep; brackets in strings do not count. */
+function checkDepth(text: string, maxDepth: number): void {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: the next character is escaped
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > maxDepth) {
+        throw new DeclarativeError('LIMIT_EXCEEDED', `status report: nested deeper than ${maxDepth} levels`);
+      }
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+}
+
+function decodeBody(body: Uint8Array | string, maxBytes: number, maxDepth: number): unknown {
   const size = typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.byteLength;
   if (size > maxBytes) {
     throw new DeclarativeError('LIMIT_EXCEEDED', `status report: ${size} bytes, more than ${maxBytes}`);
@@ -83,6 +107,7 @@ function decodeBody(body: Uint8Array | string, maxBytes: number): unknown {
   } catch (cause) {
     throw new DeclarativeError('INVALID_STATUS_REPORT', 'status report: not UTF-8', { cause });
   }
+  checkDepth(text, maxDepth);
   try {
     return JSON.parse(text);
   } catch (cause) {
@@ -108,7 +133,7 @@ export function parseStatusReport(
   limits: StatusReportLimits = {},
 ): ParsedStatusReport {
   const max = { ...DEFAULT_STATUS_LIMITS, ...limits };
-  const doc = decodeBody(body, max.maxBytes);
+  const doc = decodeBody(body, max.maxBytes, max.maxDepth);
   if (!isPlainObject(doc))
     throw new DeclarativeError('INVALID_STATUS_REPORT', 'status report: not a JSON object');
   const out: ParsedStatusReport = {
