@@ -115,8 +115,25 @@ describe('osUpdatePath', () => {
     expect(osUpdatePath({ os: 'iOS', osVersion: '17.1', enrollment: 'device' }, '17.5').path).toBe(
       'declaration',
     );
-    expect(osUpdatePath({ os: 'iOS', osVersion: '17.1', enrollment: 'user' }, '17.5').path).toBe(
+    // ScheduleOSUpdate is forbidden in user enrollment, so nothing can enforce the update there.
+    expect(osUpdatePath({ os: 'iOS', osVersion: '17.1', enrollment: 'user' }, '17.5')).toEqual({
+      path: 'none',
+      reason: 'enrollment',
+    });
+  });
+
+  it('offers the ScheduleOSUpdate command only where its schema allows it: supervised iOS and tvOS', () => {
+    expect(osUpdatePath({ os: 'iOS', osVersion: '16.7.8', enrollment: 'supervised' }, '17.5').path).toBe(
       'mdm-command',
+    );
+    expect(osUpdatePath({ os: 'iOS', osVersion: '16.7.8', enrollment: 'device' }, '17.5')).toEqual({
+      path: 'none',
+      reason: 'os-version',
+    });
+    expect(osUpdatePath({ os: 'tvOS', osVersion: '17.0', enrollment: 'device' }, '18.0').path).toBe('none');
+    expect(osUpdatePath({ os: 'watchOS', osVersion: '10.0' }, '11.0')).toEqual({ path: 'none', reason: 'os' });
+    expect(osUpdatePath({ os: 'visionOS', osVersion: '1.1', enrollment: 'supervised' }, '2.0').path).toBe(
+      'none',
     );
   });
 
