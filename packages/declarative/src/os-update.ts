@@ -84,6 +84,7 @@ export function localDateTimeIn(at: Date, timeZone: string): string {
     parts = new Intl.DateTimeFormat('en-US', {
       timeZone,
       hourCycle: 'h23',
+      era: 'short',
       year: 'numeric',
       month: '2-digit',
       day: '2-digit',
@@ -95,7 +96,11 @@ export function localDateTimeIn(at: Date, timeZone: string): string {
     invalid('deadline.timeZone: not an IANA time zone', cause);
   }
   const get = (t: string) => parts.find((p) => p.type === t)!.value;
-  return `${get('year').padStart(4, '0')}-${get('month')}-${get('day')}T${get('hour')}:${get('minute')}:${get('second')}`;
+  // Years before the common era print as positive numbers; years past 9999 have five digits.
+  if (get('era') !== 'AD') invalid('deadline.at: before the year 1');
+  return checkLocalDateTime(
+    `${get('year').padStart(4, '0')}-${get('month')}-${get('day')}T${get('hour')}:${get('minute')}:${get('second')}`,
+  );
 }
 
 /**

@@ -73,6 +73,9 @@ describe('osUpdateEnforcement', () => {
       ['a bare Date', { minimumVersion: '17.5', deadline: new Date() }],
       ['unknown zone', { minimumVersion: '17.5', deadline: { at: new Date(), timeZone: 'Mars/Olympus' } }],
       ['invalid Date', { minimumVersion: '17.5', deadline: { at: new Date(Number.NaN), timeZone: 'UTC' } }],
+      // Instants whose year has no four-digit form: year 10000, and years before the common era.
+      ['year 10000', { minimumVersion: '17.5', deadline: { at: new Date('+010000-01-01T00:00:00Z'), timeZone: 'UTC' } }],
+      ['year 2 BC', { minimumVersion: '17.5', deadline: { at: new Date('-000001-06-01T00:00:00Z'), timeZone: 'UTC' } }],
     ];
     for (const [what, input] of bad) {
       expect(caught(() => osUpdateEnforcement(input as never)).code, what).toBe('INVALID_OS_UPDATE');
