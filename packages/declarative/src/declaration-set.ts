@@ -60,6 +60,10 @@ const LIST_OF: Record<DeclarationKind, keyof DeclarationItemsResponse['Declarati
 /** `2026-12-05T17:00:00Z`: RFC 3339 in UTC without fractions, the form `SyncTokens.Timestamp` takes. */
 export function syncTimestamp(d: Date): string {
   if (Number.isNaN(d.getTime())) throw new DeclarativeError('INVALID_DECLARATION', 'timestamp: invalid Date');
+  const year = d.getUTCFullYear();
+  if (year < 0 || year > 9999) {
+    throw new DeclarativeError('INVALID_DECLARATION', 'timestamp: RFC 3339 has years 0000-9999 only');
+  }
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 

@@ -74,8 +74,14 @@ describe('osUpdateEnforcement', () => {
       ['unknown zone', { minimumVersion: '17.5', deadline: { at: new Date(), timeZone: 'Mars/Olympus' } }],
       ['invalid Date', { minimumVersion: '17.5', deadline: { at: new Date(Number.NaN), timeZone: 'UTC' } }],
       // Instants whose year has no four-digit form: year 10000, and years before the common era.
-      ['year 10000', { minimumVersion: '17.5', deadline: { at: new Date('+010000-01-01T00:00:00Z'), timeZone: 'UTC' } }],
-      ['year 2 BC', { minimumVersion: '17.5', deadline: { at: new Date('-000001-06-01T00:00:00Z'), timeZone: 'UTC' } }],
+      [
+        'year 10000',
+        { minimumVersion: '17.5', deadline: { at: new Date('+010000-01-01T00:00:00Z'), timeZone: 'UTC' } },
+      ],
+      [
+        'year 2 BC',
+        { minimumVersion: '17.5', deadline: { at: new Date('-000001-06-01T00:00:00Z'), timeZone: 'UTC' } },
+      ],
     ];
     for (const [what, input] of bad) {
       expect(caught(() => osUpdateEnforcement(input as never)).code, what).toBe('INVALID_OS_UPDATE');
@@ -134,7 +140,10 @@ describe('osUpdatePath', () => {
       reason: 'os-version',
     });
     expect(osUpdatePath({ os: 'tvOS', osVersion: '17.0', enrollment: 'device' }, '18.0').path).toBe('none');
-    expect(osUpdatePath({ os: 'watchOS', osVersion: '10.0' }, '11.0')).toEqual({ path: 'none', reason: 'os' });
+    expect(osUpdatePath({ os: 'watchOS', osVersion: '10.0' }, '11.0')).toEqual({
+      path: 'none',
+      reason: 'os',
+    });
     expect(osUpdatePath({ os: 'visionOS', osVersion: '1.1', enrollment: 'supervised' }, '2.0').path).toBe(
       'none',
     );

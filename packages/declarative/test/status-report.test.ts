@@ -240,7 +240,8 @@ describe('parseStatusReport', () => {
   });
 
   it('attack: nesting deeper than maxDepth is refused before parsing, so every report can be stored as JSON', () => {
-    const nested = (n: number) => `{"StatusItems":{"device":{"model":${'['.repeat(n)}${']'.repeat(n)}}},"Errors":[]}`;
+    const nested = (n: number) =>
+      `{"StatusItems":{"device":{"model":${'['.repeat(n)}${']'.repeat(n)}}},"Errors":[]}`;
     // A report the server would store: JSON.stringify must not overflow the stack on it.
     for (const n of [50_000, 1_000_000]) {
       const started = performance.now();
@@ -259,7 +260,9 @@ describe('parseStatusReport', () => {
     const r = parseStatusReport(atLimit);
     expect(Array.isArray(r.unknownItems['device.model'])).toBe(true);
     expect(() => JSON.stringify(r)).not.toThrow();
-    expect(caught(() => parseStatusReport(nested(DEFAULT_STATUS_LIMITS.maxDepth - 2))).code).toBe('LIMIT_EXCEEDED');
+    expect(caught(() => parseStatusReport(nested(DEFAULT_STATUS_LIMITS.maxDepth - 2))).code).toBe(
+      'LIMIT_EXCEEDED',
+    );
     expect(caught(() => parseStatusReport(nested(10), { maxDepth: 8 })).code).toBe('LIMIT_EXCEEDED');
   });
 
