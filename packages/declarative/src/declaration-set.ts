@@ -5,6 +5,7 @@ import {
   DECLARATION_KINDS,
   type Declaration,
   type DeclarationKind,
+  jsonCopy,
   kindOfType,
   sealDeclaration,
 } from './define';
@@ -78,7 +79,7 @@ function seal(input: DeclarationInput, index: number): Declaration {
       },
     );
   }
-  const { Type: type, Identifier: identifier, Payload: payload } = input;
+  const { Type: type, Identifier: identifier } = input;
   if (typeof type !== 'string' || !kindOfType(type)) {
     throw new DeclarativeError(
       'UNKNOWN_DECLARATION_TYPE',
@@ -87,6 +88,9 @@ function seal(input: DeclarationInput, index: number): Declaration {
     );
   }
   checkIdentifier(identifier, [...path, 'Identifier']);
+  // Validate a plain copy: a getter cannot answer one value to the check and another to the seal.
+  const payload =
+    input.Payload !== null && typeof input.Payload === 'object' ? jsonCopy(input.Payload) : input.Payload;
   const def = (declarationDefinitions as Record<string, { payload: import('zod').ZodType }>)[type];
   // A type newer than the schema release is passed through; its payload must still be a JSON object.
   const schema = def?.payload;
