@@ -54,8 +54,10 @@ export interface ParsedStatusReport {
   nonConforming: Partial<Record<StatusItemName, unknown>>;
   /** Items no schema of the release names, by dotted name, as sent. */
   unknownItems: Record<string, unknown>;
-  /** Status items the device could not report. */
+  /** Status items the device could not report: the `Errors` entries that conform. */
   errors: StatusItemError[];
+  /** `Errors` entries that do not conform, as sent (which item failed may still be in them). */
+  nonConformingErrors: unknown[];
   /** True when the device says this is its whole status rather than the changes since the last report. */
   fullReport: boolean;
   /** The problems found, with the key path from the document root: the first `maxIssues` of them. */
@@ -144,6 +146,7 @@ export function parseStatusReport(
     // No prototype: an item named `__proto__` stays an ordinary entry.
     unknownItems: Object.create(null) as Record<string, unknown>,
     errors: [],
+    nonConformingErrors: [],
     fullReport: doc.FullReport === true,
     issues: [],
     issuesOmitted: 0,
@@ -216,8 +219,9 @@ function readErrors(errors: unknown, maxErrors: number, out: ParsedStatusReport,
   }
   const entry = ErrorEntrySchema.element as z.ZodType;
   errors.forEach((e, i) => {
-    // Kept even when it does not conform: which item failed is what the server needs to know.
-    conforms(entry, e, ['Errors', i], budget);
-    out.errors.push(e as StatusItemError);
+    // Kept even when it does not conform (which item failed is what the server needs to know), but
+    // apart, so that the typed list holds only what its type says.
+    if (conforms(entry, e, ['Errors', i], budget)) out.errors.push(e as StatusItemError);
+    else out.nonConformingErrors.push(e);
   });
 }

@@ -212,12 +212,24 @@ describe('parseStatusReport', () => {
         ],
       }),
     );
-    expect(r.errors).toHaveLength(2);
+    expect(r.errors).toHaveLength(1);
     expect(r.errors[0]!.StatusItem).toBe('softwareupdate.install-state');
+    // Kept as sent, apart: the typed list holds only entries that conform.
+    expect(r.nonConformingErrors).toEqual([{ Reasons: 'nope' }]);
     expect(r.issues.map((i) => i.path.slice(0, 3))).toEqual([
       ['Errors', 1, 'StatusItem'],
       ['Errors', 1, 'Reasons'],
     ]);
+  });
+
+  it('attack: Errors entries of any JSON type never reach the typed errors list', () => {
+    const junk = [null, 1, 'x', [], {}, { StatusItem: 5 }, { StatusItem: 'a', Reasons: [null] }];
+    const r = parseStatusReport(
+      enc({ StatusItems: {}, Errors: [...junk, { StatusItem: 'passcode.is-present' }] }),
+    );
+    // What a server does with the typed list must not throw on device input.
+    expect(r.errors.map((e) => e.StatusItem.toUpperCase())).toEqual(['PASSCODE.IS-PRESENT']);
+    expect(r.nonConformingErrors).toEqual(junk);
   });
 
   it('a report without StatusItems or with a bad FullReport is kept, with the issue listed', () => {
@@ -293,7 +305,7 @@ describe('parseStatusReport', () => {
     // The first issues are the real ones, with their paths.
     expect(r.issues[0]!.path).toEqual(['StatusItems', 'app', 'managed', 'list', 0, 'identifier']);
     expect(r.nonConforming['app.managed.list']).toHaveLength(25_000);
-    expect(r.errors).toHaveLength(DEFAULT_STATUS_LIMITS.maxErrors);
+    expect(r.nonConformingErrors).toHaveLength(DEFAULT_STATUS_LIMITS.maxErrors);
     // Before issues were capped this took 9 s and then overflowed the stack spreading 100,000 issues.
     expect(ms).toBeLessThan(1500);
   });
