@@ -5,6 +5,7 @@ import {
   DECLARATION_KINDS,
   type Declaration,
   type DeclarationKind,
+  jsonCopy,
   kindOfType,
   sealDeclaration,
 } from './define';
@@ -60,6 +61,10 @@ const LIST_OF: Record<DeclarationKind, keyof DeclarationItemsResponse['Declarati
 /** `2026-12-05T17:00:00Z`: RFC 3339 in UTC without fractions, the form `SyncTokens.Timestamp` takes. */
 export function syncTimestamp(d: Date): string {
   if (Number.isNaN(d.getTime())) throw new DeclarativeError('INVALID_DECLARATION', 'timestamp: invalid Date');
+  const year = d.getUTCFullYear();
+  if (year < 0 || year > 9999) {
+    throw new DeclarativeError('INVALID_DECLARATION', 'timestamp: RFC 3339 has years 0000-9999 only');
+  }
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
@@ -74,7 +79,7 @@ function seal(input: DeclarationInput, index: number): Declaration {
       },
     );
   }
-  const { Type: type, Identifier: identifier, Payload: payload } = input;
+  const { Type: type, Identifier: identifier } = input;
   if (typeof type !== 'string' || !kindOfType(type)) {
     throw new DeclarativeError(
       'UNKNOWN_DECLARATION_TYPE',
@@ -83,6 +88,9 @@ function seal(input: DeclarationInput, index: number): Declaration {
     );
   }
   checkIdentifier(identifier, [...path, 'Identifier']);
+  // Validate a plain copy: a getter cannot answer one value to the check and another to the seal.
+  const payload =
+    input.Payload !== null && typeof input.Payload === 'object' ? jsonCopy(input.Payload) : input.Payload;
   const def = (declarationDefinitions as Record<string, { payload: import('zod').ZodType }>)[type];
   // A type newer than the schema release is passed through; its payload must still be a JSON object.
   const schema = def?.payload;

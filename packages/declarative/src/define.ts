@@ -128,6 +128,15 @@ function deepFreeze<T>(v: T): T {
 }
 
 /**
+ * A deep copy of `value` through its canonical JSON: plain data only, so what is validated is what is
+ * sealed, whatever getters or proxies the input has.
+ * @throws DeclarativeError `NOT_JSON` as {@link canonicalJson}.
+ */
+export function jsonCopy<T>(value: T): T {
+  return JSON.parse(canonicalJson(value)) as T;
+}
+
+/**
  * Assembles a declaration from already validated parts: the payload is copied through its canonical
  * JSON (so later changes to the caller's object cannot reach it), the token computed and the whole
  * frozen.
@@ -155,7 +164,8 @@ export function defineDeclaration<T extends string, P extends object>(
     ...def,
     build(payload: P, options?: DeclarationOptions): Declaration<T, P> {
       const identifier = checkIdentifier(options?.identifier ?? randomUUID());
-      const valid = validate(def.payload, payload ?? {}, 'INVALID_DECLARATION', `${def.type} declaration`, [
+      const copy = jsonCopy(payload ?? ({} as P));
+      const valid = validate(def.payload, copy, 'INVALID_DECLARATION', `${def.type} declaration`, [
         'Payload',
       ]);
       return sealDeclaration(def.type, identifier, valid);

@@ -34,6 +34,16 @@ export interface OsUpdateTarget {
   identifier?: string;
 }
 
+// ScheduleOSUpdate per its schema (mdm/commands/system.update.schedule.yaml): iOS and tvOS, supervised
+// only, forbidden in user enrollment; not on visionOS or watchOS. Macs that cannot take the declaration use Nudge.
+const COMMAND_OS_NAMES: ReadonlySet<string> = new Set<OsName>(['iOS', 'tvOS']);
+
+function fallbackPath(os: OsName, enrollment: EnrollmentType | undefined): OsUpdatePath {
+  if (os === 'macOS') return 'nudge';
+  if (!COMMAND_OS_NAMES.has(os)) return 'none';
+  return enrollment === undefined || enrollment === 'supervised' ? 'mdm-command' : 'none';
+}
+
 function invalid(message: string, cause?: unknown): never {
   throw new DeclarativeError('INVALID_OS_UPDATE', message, cause === undefined ? undefined : { cause });
 }
@@ -74,6 +84,7 @@ export function localDateTimeIn(at: Date, timeZone: string): string {
     parts = new Intl.DateTimeFormat('en-US', {
       timeZone,
       hourCycle: 'h23',
+      era: 'short',
       year: 'numeric',
       month: '2-digit',
       day: '2-digit',
@@ -85,7 +96,11 @@ export function localDateTimeIn(at: Date, timeZone: string): string {
     invalid('deadline.timeZone: not an IANA time zone', cause);
   }
   const get = (t: string) => parts.find((p) => p.type === t)!.value;
-  return `${get('year').padStart(4, '0')}-${get('month')}-${get('day')}T${get('hour')}:${get('minute')}:${get('second')}`;
+  // Years before the common era print as positive numbers; years past 9999 have five digits.
+  if (get('era') !== 'AD') invalid('deadline.at: before the year 1');
+  return checkLocalDateTime(
+    `${get('year').padStart(4, '0')}-${get('month')}-${get('day')}T${get('hour')}:${get('minute')}:${get('second')}`,
+  );
 }
 
 /**
@@ -139,8 +154,13 @@ export type OsUpdatePath =
   | 'declaration'
   /** A Mac that cannot take the declaration: prompt with Nudge (managed preferences, @mdmkit/profiles). */
   | 'nudge'
-  /** Not a Mac and cannot take the declaration: the ScheduleOSUpdate command is what is left. */
-  | 'mdm-command';
+  /** Not a Mac, cannot take the declaration, and may take the ScheduleOSUpdate command (supervised iOS or tvOS). */
+  | 'mdm-command'
+  /**
+   * Nothing enforces the update: neither the declaration nor ScheduleOSUpdate, which needs supervision
+   * and is forbidden in user enrollment (an unsupervised iPhone before iOS 17, a user-enrolled one, a watch).
+   */
+  | 'none';
 
 /** What is known of a device. Fields left out are read from `status` where it has them. */
 export interface OsUpdateDevice {
@@ -162,7 +182,8 @@ export interface OsUpdateDecision {
 
 /**
  * Decides from a device's OS, version, enrollment and status whether it takes the enforcement
- * declaration or needs the Nudge path (Macs) or the ScheduleOSUpdate command (other devices). The
+ * declaration or needs the Nudge path (Macs) or the ScheduleOSUpdate command (supervised iOS and
+ * tvOS; `none` for other devices, or `mdm-command` when the enrollment is not given). The
  * device's own `management.client-capabilities` win when present; otherwise the schema's first OS
  * version with the declaration (iOS 17.0, macOS 14.0) decides.
  * @throws DeclarativeError `INVALID_OS_UPDATE` when the OS or its version is unknown or malformed.
@@ -183,7 +204,7 @@ export function osUpdatePath(device: OsUpdateDevice, minimumVersion: string): Os
   const os = (osName === 'iPadOS' ? 'iOS' : osName) as OsName | undefined;
   if (!os || !OS_NAMES.has(os)) invalid('os: unknown');
   if (compareOsVersions(current, target) >= 0) return { path: 'up-to-date', reason: 'version' };
-  const fallback: OsUpdatePath = os === 'macOS' ? 'nudge' : 'mdm-command';
+  const fallback = fallbackPath(os, device.enrollment);
   const facts = enforcement.support[os];
   const introduced = facts?.introduced && parseOsVersion(facts.introduced);
   if (!introduced) return { path: fallback, reason: 'os' };

@@ -15,6 +15,11 @@ export interface StatusReportLimits {
   maxErrors?: number;
   /** Most issues listed; past it they are only counted in `issuesOmitted`. Default 100. */
   maxIssues?: number;
+  /**
+   * Deepest nesting of objects and arrays, the document itself counting as 1. Default 64. Checked
+   * before parsing, so whatever is kept can be stored with `JSON.stringify` without overflowing the stack.
+   */
+  maxDepth?: number;
 }
 
 export const DEFAULT_STATUS_LIMITS: Required<StatusReportLimits> = {
@@ -22,6 +27,7 @@ export const DEFAULT_STATUS_LIMITS: Required<StatusReportLimits> = {
   maxItems: 10_000,
   maxErrors: 10_000,
   maxIssues: 100,
+  maxDepth: 64,
 };
 
 /** An entry of an array status item that an incremental report marks as gone. */
@@ -48,8 +54,10 @@ export interface ParsedStatusReport {
   nonConforming: Partial<Record<StatusItemName, unknown>>;
   /** Items no schema of the release names, by dotted name, as sent. */
   unknownItems: Record<string, unknown>;
-  /** Status items the device could not report. */
+  /** Status items the device could not report: the `Errors` entries that conform. */
   errors: StatusItemError[];
+  /** `Errors` entries that do not conform, as sent (which item failed may still be in them). */
+  nonConformingErrors: unknown[];
   /** True when the device says this is its whole status rather than the changes since the last report. */
   fullReport: boolean;
   /** The problems found, with the key path from the document root: the first `maxIssues` of them. */
@@ -72,7 +80,26 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function decodeBody(body: Uint8Array | string, maxBytes: number): unknown {
+/** Throws unless `text`'s objects and arrays nest at most `maxDepth` deep; brackets in strings do not count. */
+function checkDepth(text: string, maxDepth: number): void {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      // A backslash escapes the character after it.
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > maxDepth) {
+        throw new DeclarativeError('LIMIT_EXCEEDED', `status report: nested deeper than ${maxDepth} levels`);
+      }
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+}
+
+function decodeBody(body: Uint8Array | string, maxBytes: number, maxDepth: number): unknown {
   const size = typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.byteLength;
   if (size > maxBytes) {
     throw new DeclarativeError('LIMIT_EXCEEDED', `status report: ${size} bytes, more than ${maxBytes}`);
@@ -83,6 +110,7 @@ function decodeBody(body: Uint8Array | string, maxBytes: number): unknown {
   } catch (cause) {
     throw new DeclarativeError('INVALID_STATUS_REPORT', 'status report: not UTF-8', { cause });
   }
+  checkDepth(text, maxDepth);
   try {
     return JSON.parse(text);
   } catch (cause) {
@@ -108,7 +136,7 @@ export function parseStatusReport(
   limits: StatusReportLimits = {},
 ): ParsedStatusReport {
   const max = { ...DEFAULT_STATUS_LIMITS, ...limits };
-  const doc = decodeBody(body, max.maxBytes);
+  const doc = decodeBody(body, max.maxBytes, max.maxDepth);
   if (!isPlainObject(doc))
     throw new DeclarativeError('INVALID_STATUS_REPORT', 'status report: not a JSON object');
   const out: ParsedStatusReport = {
@@ -118,6 +146,7 @@ export function parseStatusReport(
     // No prototype: an item named `__proto__` stays an ordinary entry.
     unknownItems: Object.create(null) as Record<string, unknown>,
     errors: [],
+    nonConformingErrors: [],
     fullReport: doc.FullReport === true,
     issues: [],
     issuesOmitted: 0,
@@ -190,8 +219,9 @@ function readErrors(errors: unknown, maxErrors: number, out: ParsedStatusReport,
   }
   const entry = ErrorEntrySchema.element as z.ZodType;
   errors.forEach((e, i) => {
-    // Kept even when it does not conform: which item failed is what the server needs to know.
-    conforms(entry, e, ['Errors', i], budget);
-    out.errors.push(e as StatusItemError);
+    // Kept even when it does not conform (which item failed is what the server needs to know), but
+    // apart, so that the typed list holds only what its type says.
+    if (conforms(entry, e, ['Errors', i], budget)) out.errors.push(e as StatusItemError);
+    else out.nonConformingErrors.push(e);
   });
 }

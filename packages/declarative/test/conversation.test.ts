@@ -365,4 +365,15 @@ describe('declaration sets refuse what a device could not use', () => {
     expect(DeclarationItemsResponseSchema.safeParse(set.declarationItems()).success).toBe(true);
     expect(set.tokens().SyncTokens.Timestamp).toBe('2026-12-01T09:00:00Z');
   });
+
+  it('a timestamp RFC 3339 cannot write (years outside 0000-9999) is refused, never sent', () => {
+    for (const timestamp of [new Date('+010000-01-01T00:00:00Z'), new Date('-000001-01-01T00:00:00Z')]) {
+      expect(() => createDeclarationSet([], { timestamp })).toThrow(
+        expect.objectContaining({ code: 'INVALID_DECLARATION' }),
+      );
+    }
+    expect(
+      createDeclarationSet([], { timestamp: new Date('9999-12-31T23:59:59Z') }).tokens().SyncTokens.Timestamp,
+    ).toBe('9999-12-31T23:59:59Z');
+  });
 });

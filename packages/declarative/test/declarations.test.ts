@@ -162,6 +162,22 @@ describe('bad input to the builders', () => {
     expect(caught(() => passcodeSettings({}, { identifier: 'a\nb' })).code).toBe('INVALID_DECLARATION');
   });
 
+  it('what is validated is what is sealed, even when a getter answers differently on each read', () => {
+    let reads = 0;
+    const payload = {
+      get MinimumLength() {
+        return reads++ === 0 ? 6 : ('six' as unknown as number);
+      },
+    };
+    expect(caught(() => passcodeSettings(payload, { identifier: 'p' })).keyPath).toEqual([
+      'Payload',
+      'MinimumLength',
+    ]);
+    reads = 0;
+    const input = { Type: 'com.apple.configuration.passcode.settings', Identifier: 'p', Payload: payload };
+    expect(caught(() => createDeclarationSet([input])).keyPath).toEqual([0, 'Payload', 'MinimumLength']);
+  });
+
   it('values JSON cannot carry are NOT_JSON, never a silent null', () => {
     const properties = declarationDefinitions['com.apple.management.properties'];
     const cyclic: Record<string, unknown> = {};

@@ -73,6 +73,15 @@ describe('osUpdateEnforcement', () => {
       ['a bare Date', { minimumVersion: '17.5', deadline: new Date() }],
       ['unknown zone', { minimumVersion: '17.5', deadline: { at: new Date(), timeZone: 'Mars/Olympus' } }],
       ['invalid Date', { minimumVersion: '17.5', deadline: { at: new Date(Number.NaN), timeZone: 'UTC' } }],
+      // Instants whose year has no four-digit form: year 10000, and years before the common era.
+      [
+        'year 10000',
+        { minimumVersion: '17.5', deadline: { at: new Date('+010000-01-01T00:00:00Z'), timeZone: 'UTC' } },
+      ],
+      [
+        'year 2 BC',
+        { minimumVersion: '17.5', deadline: { at: new Date('-000001-06-01T00:00:00Z'), timeZone: 'UTC' } },
+      ],
     ];
     for (const [what, input] of bad) {
       expect(caught(() => osUpdateEnforcement(input as never)).code, what).toBe('INVALID_OS_UPDATE');
@@ -115,8 +124,28 @@ describe('osUpdatePath', () => {
     expect(osUpdatePath({ os: 'iOS', osVersion: '17.1', enrollment: 'device' }, '17.5').path).toBe(
       'declaration',
     );
-    expect(osUpdatePath({ os: 'iOS', osVersion: '17.1', enrollment: 'user' }, '17.5').path).toBe(
+    // ScheduleOSUpdate is forbidden in user enrollment, so nothing can enforce the update there.
+    expect(osUpdatePath({ os: 'iOS', osVersion: '17.1', enrollment: 'user' }, '17.5')).toEqual({
+      path: 'none',
+      reason: 'enrollment',
+    });
+  });
+
+  it('offers the ScheduleOSUpdate command only where its schema allows it: supervised iOS and tvOS', () => {
+    expect(osUpdatePath({ os: 'iOS', osVersion: '16.7.8', enrollment: 'supervised' }, '17.5').path).toBe(
       'mdm-command',
+    );
+    expect(osUpdatePath({ os: 'iOS', osVersion: '16.7.8', enrollment: 'device' }, '17.5')).toEqual({
+      path: 'none',
+      reason: 'os-version',
+    });
+    expect(osUpdatePath({ os: 'tvOS', osVersion: '17.0', enrollment: 'device' }, '18.0').path).toBe('none');
+    expect(osUpdatePath({ os: 'watchOS', osVersion: '10.0' }, '11.0')).toEqual({
+      path: 'none',
+      reason: 'os',
+    });
+    expect(osUpdatePath({ os: 'visionOS', osVersion: '1.1', enrollment: 'supervised' }, '2.0').path).toBe(
+      'none',
     );
   });
 

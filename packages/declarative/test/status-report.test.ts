@@ -212,12 +212,24 @@ describe('parseStatusReport', () => {
         ],
       }),
     );
-    expect(r.errors).toHaveLength(2);
+    expect(r.errors).toHaveLength(1);
     expect(r.errors[0]!.StatusItem).toBe('softwareupdate.install-state');
+    // Kept as sent, apart: the typed list holds only entries that conform.
+    expect(r.nonConformingErrors).toEqual([{ Reasons: 'nope' }]);
     expect(r.issues.map((i) => i.path.slice(0, 3))).toEqual([
       ['Errors', 1, 'StatusItem'],
       ['Errors', 1, 'Reasons'],
     ]);
+  });
+
+  it('attack: Errors entries of any JSON type never reach the typed errors list', () => {
+    const junk = [null, 1, 'x', [], {}, { StatusItem: 5 }, { StatusItem: 'a', Reasons: [null] }];
+    const r = parseStatusReport(
+      enc({ StatusItems: {}, Errors: [...junk, { StatusItem: 'passcode.is-present' }] }),
+    );
+    // What a server does with the typed list must not throw on device input.
+    expect(r.errors.map((e) => e.StatusItem.toUpperCase())).toEqual(['PASSCODE.IS-PRESENT']);
+    expect(r.nonConformingErrors).toEqual(junk);
   });
 
   it('a report without StatusItems or with a bad FullReport is kept, with the issue listed', () => {
@@ -239,10 +251,34 @@ describe('parseStatusReport', () => {
     expect(Object.getOwnPropertyDescriptor(r.unknownItems, '__proto__')?.value).toEqual({ polluted: 1 });
   });
 
-  it('attack: deep nesting, huge counts and oversized bodies are refused or kept without recursion', () => {
-    const deep = `{"StatusItems":{"device":{"model":${'['.repeat(50_000)}${']'.repeat(50_000)}}},"Errors":[]}`;
-    const r = parseStatusReport(deep, { maxBytes: 1_000_000 });
+  it('attack: nesting deeper than maxDepth is refused before parsing, so every report can be stored as JSON', () => {
+    const nested = (n: number) =>
+      `{"StatusItems":{"device":{"model":${'['.repeat(n)}${']'.repeat(n)}}},"Errors":[]}`;
+    // A report the server would store: JSON.stringify must not overflow the stack on it.
+    for (const n of [50_000, 1_000_000]) {
+      const started = performance.now();
+      const e = caught(() => parseStatusReport(nested(n)));
+      expect(e.code).toBe('LIMIT_EXCEEDED');
+      expect(performance.now() - started).toBeLessThan(500);
+    }
+    const deepObject = `{"StatusItems":{"test":{"dictionary-value":${'{"a":'.repeat(100)}1${'}'.repeat(100)}}}}`;
+    expect(caught(() => parseStatusReport(deepObject)).code).toBe('LIMIT_EXCEEDED');
+    // Brackets inside strings are text, not nesting.
+    const family = `${'[{'.repeat(1000)}\\"[`;
+    const text = JSON.stringify({ StatusItems: { device: { model: { family } } } });
+    expect(parseStatusReport(text).items['device.model.family']).toBe(family);
+    // Exactly at the limit is accepted and stays storable.
+    const atLimit = nested(DEFAULT_STATUS_LIMITS.maxDepth - 3);
+    const r = parseStatusReport(atLimit);
     expect(Array.isArray(r.unknownItems['device.model'])).toBe(true);
+    expect(() => JSON.stringify(r)).not.toThrow();
+    expect(caught(() => parseStatusReport(nested(DEFAULT_STATUS_LIMITS.maxDepth - 2))).code).toBe(
+      'LIMIT_EXCEEDED',
+    );
+    expect(caught(() => parseStatusReport(nested(10), { maxDepth: 8 })).code).toBe('LIMIT_EXCEEDED');
+  });
+
+  it('attack: huge counts and oversized bodies are refused', () => {
     const many = {
       StatusItems: Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`x${i}`, i])),
       Errors: [],
@@ -269,7 +305,7 @@ describe('parseStatusReport', () => {
     // The first issues are the real ones, with their paths.
     expect(r.issues[0]!.path).toEqual(['StatusItems', 'app', 'managed', 'list', 0, 'identifier']);
     expect(r.nonConforming['app.managed.list']).toHaveLength(25_000);
-    expect(r.errors).toHaveLength(DEFAULT_STATUS_LIMITS.maxErrors);
+    expect(r.nonConformingErrors).toHaveLength(DEFAULT_STATUS_LIMITS.maxErrors);
     // Before issues were capped this took 9 s and then overflowed the stack spreading 100,000 issues.
     expect(ms).toBeLessThan(1500);
   });
