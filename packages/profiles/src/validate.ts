@@ -45,8 +45,8 @@ export function throwIssues(
   throw new ProfileError(code, `${what}: ${where}: ${first.message}`, { keyPath: first.path, issues });
 }
 
-/** Validates a payload's own keys; refuses the keys the assembler owns. */
-export function validatePayloadContent(payloadType: string, schema: z.ZodType, content: unknown): void {
+/** Validates a payload's own keys and returns them as validated; refuses the keys the assembler owns. */
+export function validatePayloadContent<C>(payloadType: string, schema: z.ZodType<C>, content: unknown): C {
   if (typeof content !== 'object' || content === null || Array.isArray(content)) {
     throw new ProfileError('INVALID_PAYLOAD', `${payloadType} payload: content must be a dictionary`);
   }
@@ -55,6 +55,8 @@ export function validatePayloadContent(payloadType: string, schema: z.ZodType, c
     path: [k],
     message: 'set by the profile assembler; pass identifier/uuid in the payload options instead',
   }));
-  issues.push(...schemaIssues(schema, content));
+  const r = schema.safeParse(content);
+  if (!r.success) issues.push(...schemaIssues(schema, content));
   throwIssues('INVALID_PAYLOAD', `${payloadType} payload`, issues);
+  return r.data as C;
 }

@@ -117,6 +117,7 @@ function payloadFile(release: Release, t: PayloadType): { path: string; code: st
   const defName = `${t.name}Definition`;
   const sources = t.files.map((f) => sourceUrl(release, f.path));
   const e = new Emitter(t.name, 'request', [t.keys], [contentName, defName]);
+  e.wrapReals = true;
   e.object(
     contentName,
     t.keys,
@@ -132,7 +133,8 @@ function payloadFile(release: Release, t: PayloadType): { path: string; code: st
     ),
     "import { z } from 'zod';",
     ...helperImports(e),
-    "import { definePayload, type Payload, type PayloadOptions } from '../../define';",
+    ...(e.usesReal ? ["import type { PlistReal } from '@mdmkit/plist';"] : []),
+    `import { definePayload, type Payload, type PayloadOptions${e.usesReal ? ', plistReal' : ''} } from '../../define';`,
     '',
     e.decls.join('\n'),
     `/** Schema facts of the \`${t.payloadType}\` payload: validator, known keys, availability. */`,
