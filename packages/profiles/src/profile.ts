@@ -1,7 +1,7 @@
 import { type PlistDict, type PlistValue, real } from '@mdmkit/plist';
 import type { Payload } from './define';
 import { ProfileError, type ProfileIssue } from './errors';
-import { type ProfileTopLevel, ProfileTopLevelSchema } from './generated/top-level';
+import { CommonPayloadKeysSchema, type ProfileTopLevel, ProfileTopLevelSchema } from './generated/top-level';
 import { newUuid, stableUuid } from './identifiers';
 import { schemaIssues, throwIssues } from './validate';
 
@@ -160,6 +160,12 @@ export function buildProfile(options: ProfileOptions): ProfileDict {
     const uuid = p.options.uuid ?? (stable ? stableUuid(`${id}/${pid}`) : newUuid());
     return payloadDict(p, pid, uuid);
   });
+  // The identity options are written as the payloads' common keys: strings only.
+  throwIssues(
+    'INVALID_PROFILE',
+    'profile',
+    dicts.flatMap((d, i) => schemaIssues(CommonPayloadKeysSchema, d, ['PayloadContent', i])),
+  );
   const dup = duplicateIssues(profileUuid, dicts);
   if (dup.uuid.length) {
     const first = dup.uuid[0]!;

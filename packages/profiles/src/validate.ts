@@ -1,3 +1,4 @@
+import { PlistReal, PlistUid } from '@mdmkit/plist';
 import type { z } from 'zod';
 import { ProfileError, type ProfileIssue } from './errors';
 
@@ -45,6 +46,67 @@ export function throwIssues(
   throw new ProfileError(code, `${what}: ${where}: ${first.message}`, { keyPath: first.path, issues });
 }
 
+/** Deepest nesting {@link unwritable} follows, far beyond any payload the schemas describe. */
+const MAX_NESTING = 256;
+
+/**
+ * The first value under `value` that a property list cannot hold (null, a function, a Map, an invalid
+ * date, an array hole, a cycle), with its key path; undefined when every value can be written.
+ */
+export function unwritable(
+  value: unknown,
+  path: (string | number)[] = [],
+  open: Set<object> = new Set(),
+): ProfileIssue | undefined {
+  switch (typeof value) {
+    case 'string':
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return undefined;
+    case 'object':
+      break;
+    default:
+      return { path, message: `a property list cannot hold a ${typeof value}` };
+  }
+  if (value === null) return { path, message: 'a property list cannot hold null' };
+  if (value instanceof Date)
+    return Number.isNaN(value.getTime()) ? { path, message: 'invalid date' } : undefined;
+  if (value instanceof Uint8Array || value instanceof PlistReal || value instanceof PlistUid)
+    return undefined;
+  if (
+    ArrayBuffer.isView(value) ||
+    value instanceof ArrayBuffer ||
+    value instanceof Map ||
+    value instanceof Set
+  )
+    return {
+      path,
+      message: 'a property list cannot hold this kind of object; use Uint8Array or a dictionary',
+    };
+  if (open.has(value)) return { path, message: 'the value contains itself' };
+  if (path.length >= MAX_NESTING) return { path, message: 'nested too deeply' };
+  open.add(value);
+  try {
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        if (value[i] === undefined) return { path: [...path, i], message: 'array item is missing' };
+        const found = unwritable(value[i], [...path, i], open);
+        if (found) return found;
+      }
+    } else {
+      for (const [k, v] of Object.entries(value)) {
+        if (v === undefined) continue;
+        const found = unwritable(v, [...path, k], open);
+        if (found) return found;
+      }
+    }
+  } finally {
+    open.delete(value);
+  }
+  return undefined;
+}
+
 /** Validates a payload's own keys and returns them as validated; refuses the keys the assembler owns. */
 export function validatePayloadContent<C>(payloadType: string, schema: z.ZodType<C>, content: unknown): C {
   if (typeof content !== 'object' || content === null || Array.isArray(content)) {
@@ -57,6 +119,9 @@ export function validatePayloadContent<C>(payloadType: string, schema: z.ZodType
   }));
   const r = schema.safeParse(content);
   if (!r.success) issues.push(...schemaIssues(schema, content));
+  // Keys the schema does not know (and values typed as any) must still be writable.
+  const bad = unwritable(content);
+  if (bad) issues.push(bad);
   throwIssues('INVALID_PAYLOAD', `${payloadType} payload`, issues);
   return r.data as C;
 }

@@ -164,4 +164,39 @@ describe('strict when we build: typed errors with the key path', () => {
     const profile = buildProfile({ identifier: 'com.example.m', payloads: [payload] });
     expect(profile.PayloadContent[0]!.AccessRights).toBeUndefined();
   });
+
+  it('values a property list cannot hold are refused at build with their key path, under unknown keys too', () => {
+    const base = { IdentityCertificateUUID: 'U', Topic: 't', ServerURL: 's' };
+    const cases: [Record<string, unknown>, (string | number)[]][] = [
+      [{ Extra: null }, ['Extra']],
+      [{ Extra: () => 1 }, ['Extra']],
+      [{ Extra: { Deeper: [1, Symbol('x')] } }, ['Extra', 'Deeper', 1]],
+      [{ Extra: [1, undefined] }, ['Extra', 1]],
+      [{ Extra: new Map() }, ['Extra']],
+      [{ Extra: new Date(Number.NaN) }, ['Extra']],
+    ];
+    for (const [extra, path] of cases) {
+      const e = caught(() => mdmPayload({ ...base, ...extra } as never));
+      expect(e.code, path.join('.')).toBe('INVALID_PAYLOAD');
+      expect(e.keyPath).toEqual(path);
+    }
+    const self: Record<string, unknown> = {};
+    self.Self = self;
+    expect(caught(() => mdmPayload({ ...base, Extra: self } as never)).keyPath).toEqual(['Extra', 'Self']);
+  });
+
+  it('payload identity options that are not strings are refused by the assembler', () => {
+    const p = (o: object) =>
+      mdmPayload({ IdentityCertificateUUID: 'U', Topic: 't', ServerURL: 's' }, o as never);
+    for (const [o, key] of [
+      [{ uuid: 5 }, 'PayloadUUID'],
+      [{ identifier: ['x'] }, 'PayloadIdentifier'],
+      [{ displayName: {} }, 'PayloadDisplayName'],
+      [{ organization: 1 }, 'PayloadOrganization'],
+    ] as const) {
+      const e = caught(() => buildProfile({ identifier: 'com.example.o', payloads: [p(o)] }));
+      expect(e.code, key).toBe('INVALID_PROFILE');
+      expect(e.keyPath).toEqual(['PayloadContent', 0, key]);
+    }
+  });
 });
