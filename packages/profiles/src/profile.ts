@@ -3,7 +3,7 @@ import type { Payload } from './define';
 import { ProfileError, type ProfileIssue } from './errors';
 import { CommonPayloadKeysSchema, type ProfileTopLevel, ProfileTopLevelSchema } from './generated/top-level';
 import { newUuid, stableUuid } from './identifiers';
-import { schemaIssues, throwIssues } from './validate';
+import { schemaIssues, throwIssues, unwritable } from './validate';
 
 /** Options of {@link buildProfile}. */
 export interface ProfileOptions {
@@ -203,6 +203,8 @@ export function buildProfile(options: ProfileOptions): ProfileDict {
   for (const [k, v] of optional) if (v !== undefined) top[k] = v as PlistValue;
   top.PayloadContent = dicts;
   const issues = schemaIssues(ProfileTopLevelSchema, top);
+  const bad = unwritable(top);
+  if (bad) issues.push(bad);
   if (options.removalDate && options.durationUntilRemoval !== undefined) {
     issues.push({
       path: ['DurationUntilRemoval'],

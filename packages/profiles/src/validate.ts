@@ -46,12 +46,20 @@ export function throwIssues(
   throw new ProfileError(code, `${what}: ${where}: ${first.message}`, { keyPath: first.path, issues });
 }
 
+/**
+ * Characters an XML property list cannot carry: controls other than tab, line feed and carriage
+ * return, U+FFFE, U+FFFF and unpaired surrogates. Written as character references, parsers refuse them.
+ */
+const NOT_XML =
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /** Deepest nesting {@link unwritable} follows, far beyond any payload the schemas describe. */
 const MAX_NESTING = 256;
 
 /**
- * The first value under `value` that a property list cannot hold (null, a function, a Map, an invalid
- * date, an array hole, a cycle), with its key path; undefined when every value can be written.
+ * The first value under `value` that an XML property list cannot hold (null, a function, a Map, an
+ * invalid date, an array hole, a cycle, text with characters XML 1.0 cannot carry), with its key path;
+ * undefined when every value can be written.
  */
 export function unwritable(
   value: unknown,
@@ -60,6 +68,9 @@ export function unwritable(
 ): ProfileIssue | undefined {
   switch (typeof value) {
     case 'string':
+      return NOT_XML.test(value)
+        ? { path, message: 'text holds a character XML 1.0 cannot carry' }
+        : undefined;
     case 'number':
     case 'boolean':
     case 'bigint':
@@ -97,6 +108,8 @@ export function unwritable(
     } else {
       for (const [k, v] of Object.entries(value)) {
         if (v === undefined) continue;
+        if (NOT_XML.test(k))
+          return { path: [...path, k], message: 'key holds a character XML 1.0 cannot carry' };
         const found = unwritable(v, [...path, k], open);
         if (found) return found;
       }

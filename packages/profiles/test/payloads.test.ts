@@ -174,6 +174,10 @@ describe('strict when we build: typed errors with the key path', () => {
       [{ Extra: [1, undefined] }, ['Extra', 1]],
       [{ Extra: new Map() }, ['Extra']],
       [{ Extra: new Date(Number.NaN) }, ['Extra']],
+      [{ Extra: 'a\u0001b' }, ['Extra']],
+      [{ Extra: ['\ud800'] }, ['Extra', 0]],
+      [{ 'Bad\u0000Key': 1 }, ['Bad\u0000Key']],
+      [{ Topic: 't\u001b' }, ['Topic']],
     ];
     for (const [extra, path] of cases) {
       const e = caught(() => mdmPayload({ ...base, ...extra } as never));
@@ -183,6 +187,14 @@ describe('strict when we build: typed errors with the key path', () => {
     const self: Record<string, unknown> = {};
     self.Self = self;
     expect(caught(() => mdmPayload({ ...base, Extra: self } as never)).keyPath).toEqual(['Extra', 'Self']);
+  });
+
+  it('text XML 1.0 cannot carry is refused in the profile options as well', () => {
+    const e = caught(() =>
+      buildProfile({ identifier: 'com.example.o', displayName: 'x\u0007', payloads: [] }),
+    );
+    expect(e.code).toBe('INVALID_PROFILE');
+    expect(e.keyPath).toEqual(['PayloadDisplayName']);
   });
 
   it('payload identity options that are not strings are refused by the assembler', () => {
