@@ -97,12 +97,17 @@ function fileName(t: PayloadType): string {
     .replace(/[^a-z0-9]+/g, '-');
 }
 
-/** Whether the schema allows more than one payload of this type per profile, per OS. */
-function multipleOf(f: SchemaFile): Record<string, boolean> {
+/**
+ * Whether the schema allows more than one payload of this type per profile, per OS; for a type merged
+ * from several files, only where every file that says allows it.
+ */
+function multipleOf(files: SchemaFile[]): Record<string, boolean> {
   const out: Record<string, boolean> = {};
   for (const os of OS_NAMES) {
-    const s = f.payload.supportedOS?.[os] as { multiple?: boolean } | null | undefined;
-    if (s && typeof s.multiple === 'boolean') out[os] = s.multiple;
+    for (const f of files) {
+      const s = f.payload.supportedOS?.[os] as { multiple?: boolean } | null | undefined;
+      if (s && typeof s.multiple === 'boolean') out[os] = (out[os] ?? true) && s.multiple;
+    }
   }
   return out;
 }
@@ -144,7 +149,7 @@ function payloadFile(release: Release, t: PayloadType): { path: string; code: st
     `  keys: [${t.keys.map((k) => quote(k.key)).join(', ')}],`,
     `  sources: [${sources.map(quote).join(', ')}],`,
     `  support: ${tsValue(supportOf(t.files[0]!.payload.supportedOS), 1)},`,
-    `  multiple: ${tsValue(multipleOf(t.files[0]!), 1)},`,
+    `  multiple: ${tsValue(multipleOf(t.files), 1)},`,
     '});',
     '',
     '/**',
