@@ -14,23 +14,33 @@ export function moreIssues(path: (string | number)[], count: number): ProfileIss
 }
 
 /**
- * The problems `schema` finds in `value`, each with its key path under `basePath`: at most
- * {@link MAX_ISSUES}, then one issue counting the rest. Messages name keys and expected types only,
- * never values (a payload may carry passwords or keys).
+ * The problems `schema` finds in `value`, each with its key path under `basePath`: the first
+ * {@link MAX_ISSUES} listed, and how many there are in all. Messages name keys and expected types
+ * only, never values (a payload may carry passwords or keys).
  */
-export function schemaIssues(
+export function countedSchemaIssues(
   schema: z.ZodType,
   value: unknown,
   basePath: (string | number)[] = [],
-): ProfileIssue[] {
+): { listed: ProfileIssue[]; total: number } {
   const r = schema.safeParse(value);
-  if (r.success) return [];
+  if (r.success) return { listed: [], total: 0 };
   const all = r.error.issues;
   const listed = all.slice(0, MAX_ISSUES).map((i) => ({
     path: [...basePath, ...i.path.map((p) => (typeof p === 'symbol' ? String(p) : p))],
     message: i.message,
   }));
-  if (all.length > MAX_ISSUES) listed.push(moreIssues(basePath, all.length - MAX_ISSUES));
+  return { listed, total: all.length };
+}
+
+/** {@link countedSchemaIssues} as one list: the issues listed, then one issue counting the rest. */
+export function schemaIssues(
+  schema: z.ZodType,
+  value: unknown,
+  basePath: (string | number)[] = [],
+): ProfileIssue[] {
+  const { listed, total } = countedSchemaIssues(schema, value, basePath);
+  if (total > listed.length) listed.push(moreIssues(basePath, total - listed.length));
   return listed;
 }
 
