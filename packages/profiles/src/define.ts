@@ -1,6 +1,20 @@
-import type { z } from 'zod';
+import { PlistReal, real } from '@mdmkit/plist';
 import type { Support } from '@mdmkit/protocol';
+import { z } from 'zod';
 import { validatePayloadContent } from './validate';
+
+/**
+ * Used by generated code for keys the schema types as real: takes a number or a `PlistReal`, checks
+ * its value with `inner`, and gives a `PlistReal`, so that a whole number is written as `<real>`.
+ *
+ * @example
+ * ```ts
+ * plistReal(z.number().min(0).max(1)).parse(1); // PlistReal { value: 1 }
+ * ```
+ */
+export function plistReal<N extends number>(inner: z.ZodType<N>): z.ZodType<N | PlistReal> {
+  return z.preprocess((v) => (v instanceof PlistReal ? v.value : v), inner).transform((n) => real(n));
+}
 
 /**
  * Identity of one payload inside its profile. Everything is optional: the profile assembler derives a
@@ -35,7 +49,10 @@ export interface PayloadDefinition<T extends string = string, C extends object =
   readonly support: Support;
   /** Per OS: whether one profile may hold more than one payload of this type. */
   readonly multiple: Readonly<Partial<Record<string, boolean>>>;
-  /** Validates `content` and returns the payload. */
+  /**
+   * Validates `content` and returns the payload with a copy of it as validated (keys typed as real
+   * become `PlistReal`; later changes to `content` do not reach the payload).
+   */
   build(content: C, options?: PayloadOptions): Payload<T, C>;
 }
 
@@ -61,8 +78,12 @@ export function definePayload<T extends string, C extends object>(
   return {
     ...def,
     build(content: C, options: PayloadOptions = {}): Payload<T, C> {
-      validatePayloadContent(def.payloadType, def.schema, content);
-      return Object.freeze({ payloadType: def.payloadType, content, options: Object.freeze({ ...options }) });
+      const checked = validatePayloadContent(def.payloadType, def.schema, content);
+      return Object.freeze({
+        payloadType: def.payloadType,
+        content: checked,
+        options: Object.freeze({ ...options }),
+      });
     },
   };
 }

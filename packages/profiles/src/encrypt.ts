@@ -46,7 +46,8 @@ export async function encryptProfile(
 /**
  * Opens EncryptedPayloadContent with the device's key and returns the profile with PayloadContent in
  * its place. Every failure to open it (wrong key, tampered bytes, bad padding, content that is not a
- * payload list) gives the same error.
+ * payload list) gives the same error. The time taken is not the same (content with valid padding is then
+ * parsed), and AES-CBC has no integrity of its own: decrypt only profiles whose signature was verified.
  *
  * @throws ProfileError `DECRYPTION_FAILED` (one message for every cause); `INVALID_PROFILE` when the
  *   profile is not encrypted.

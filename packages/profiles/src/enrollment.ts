@@ -27,13 +27,19 @@ export interface EnrollmentScep {
 export interface EnrollmentAcme {
   directoryUrl: string;
   clientIdentifier: string;
-  /** Default 384 for ECSECPrimeRandom, 2048 for RSA. */
+  /**
+   * Default 384 for ECSECPrimeRandom, 2048 for RSA. RSA: a multiple of 8 in 1024…4096; ECSECPrimeRandom:
+   * 192, 256, 384 or 521, and 256 or 384 when hardware-bound.
+   */
   keySize?: number;
   /** Default `ECSECPrimeRandom`. */
   keyType?: 'RSA' | 'ECSECPrimeRandom';
-  /** Keep the key in the Secure Enclave. Default true (required for attestation). */
+  /**
+   * Keep the key in the Secure Enclave (ECSECPrimeRandom only). Default true for ECSECPrimeRandom,
+   * false for RSA.
+   */
   hardwareBound?: boolean;
-  /** Ask the device for an attestation of the key. Default false. */
+  /** Ask the device for an attestation of the key (needs `hardwareBound`). Default false. */
   attest?: boolean;
   subject: SubjectInput;
 }
@@ -177,12 +183,26 @@ export function buildEnrollmentProfile(options: EnrollmentProfileOptions): Profi
     const a = options.acme!;
     urlOption(a.directoryUrl, ['acme', 'directoryUrl']);
     const keyType = a.keyType ?? 'ECSECPrimeRandom';
+    const rsa = keyType === 'RSA';
+    const keySize = a.keySize ?? (rsa ? 2048 : 384);
+    const hardwareBound = a.hardwareBound ?? !rsa;
+    // The combinations the payload allows; a device refuses the profile for any other.
+    if (rsa && hardwareBound) fail('an RSA key cannot be hardware-bound', ['acme', 'hardwareBound']);
+    const sizeOk = rsa
+      ? Number.isInteger(keySize) && keySize % 8 === 0 && keySize >= 1024 && keySize <= 4096
+      : (hardwareBound ? [256, 384] : [192, 256, 384, 521]).includes(keySize);
+    if (!sizeOk)
+      fail(`keySize does not fit a${hardwareBound ? ' hardware-bound' : 'n'} ${keyType} key`, [
+        'acme',
+        'keySize',
+      ]);
+    if (a.attest && !hardwareBound) fail('attest needs a hardware-bound key', ['acme', 'attest']);
     const content: SecurityAcmePayload = {
       DirectoryURL: a.directoryUrl,
       ClientIdentifier: a.clientIdentifier,
       KeyType: keyType,
-      KeySize: a.keySize ?? (keyType === 'RSA' ? 2048 : 384),
-      HardwareBound: a.hardwareBound ?? true,
+      KeySize: keySize,
+      HardwareBound: hardwareBound,
       Subject: subjectOf(a.subject, 'acme'),
     };
     if (a.attest !== undefined) content.Attest = a.attest;

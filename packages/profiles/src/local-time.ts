@@ -69,9 +69,15 @@ function wallAt(f: Intl.DateTimeFormat, ms: number): number {
 
 /**
  * The instant at which clocks in `timeZone` (IANA name) show `wall`. Where clocks are set back and the
- * time occurs twice, the earlier instant; where clocks jump forward over it, `skipped`.
+ * time occurs twice, the earlier instant; where clocks jump forward over it, `skipped`, or with
+ * `skipped: 'end'` the time read with the offset from before the jump (where the skipped span starts at
+ * `wall`, as when midnight is skipped, that is the jump itself: the start of that day).
  */
-export function instantOf(wall: WallTime, timeZone: string): Date | WallTimeProblem {
+export function instantOf(
+  wall: WallTime,
+  timeZone: string,
+  options: { skipped?: 'refuse' | 'end' } = {},
+): Date | WallTimeProblem {
   const f = formatter(timeZone);
   if (!f) return 'invalid-zone';
   const target = Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute, wall.second);
@@ -82,5 +88,8 @@ export function instantOf(wall: WallTime, timeZone: string): Date | WallTimeProb
     .map((off) => target - off)
     .filter((ms) => wallAt(f, ms) === target)
     .sort((a, b) => a - b);
-  return candidates.length ? new Date(candidates[0]!) : 'skipped';
+  if (candidates.length) return new Date(candidates[0]!);
+  // Read with the offset before the jump, the time falls after it: the jump itself is at that instant
+  // when the skipped span starts at `wall` (a day that starts at 01:00).
+  return options.skipped === 'end' ? new Date(target - Math.min(...offsets)) : 'skipped';
 }

@@ -12,8 +12,8 @@ export interface NudgeOptions {
   /** The macOS version every Mac must reach, e.g. `15.1.1`. */
   minimumVersion: string;
   /**
-   * The deadline as a wall-clock time in `timeZone`: `YYYY-MM-DDTHH:mm[:ss]`, or `YYYY-MM-DD` for
-   * midnight at the start of that day. No offset or `Z`: the zone says where.
+   * The deadline as a wall-clock time in `timeZone`: `YYYY-MM-DDTHH:mm[:ss]`, or `YYYY-MM-DD` for the
+   * start of that day (00:00, or 01:00 where clocks skip midnight). No offset or `Z`: the zone says where.
    */
   deadline: string;
   /** IANA zone of the deadline, e.g. `Europe/Berlin`. Required: a deadline without one is ambiguous. */
@@ -97,7 +97,9 @@ export function nudgeConfiguration(options: NudgeOptions): NudgeConfiguration {
   const wall = typeof options.deadline === 'string' ? parseWallTime(options.deadline) : undefined;
   if (!wall) fail('deadline must be YYYY-MM-DD or YYYY-MM-DDTHH:mm[:ss] without a zone', 'deadline');
   if (typeof options.timeZone !== 'string') fail('timeZone must be an IANA zone name', 'timeZone');
-  const at = instantOf(wall, options.timeZone);
+  // A date alone means the start of that day, which is not 00:00 where clocks skip midnight.
+  const dateOnly = !options.deadline.includes('T');
+  const at = instantOf(wall, options.timeZone, dateOnly ? { skipped: 'end' } : {});
   if (at === 'invalid-zone') fail(`unknown time zone ${options.timeZone.slice(0, 64)}`, 'timeZone');
   if (at === 'invalid-time') fail('deadline is out of range', 'deadline');
   if (at === 'skipped')

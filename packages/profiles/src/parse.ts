@@ -4,7 +4,7 @@ import { ProfileTopLevelSchema } from './generated/top-level';
 import type { CommonPayloadKeys } from './generated/top-level';
 import type { PayloadType } from './generated/registry';
 import { getPayloadDefinition, type PayloadContentOf } from './lookup';
-import { MAX_ISSUES, moreIssues, schemaIssues } from './validate';
+import { countedSchemaIssues, MAX_ISSUES, moreIssues, schemaIssues } from './validate';
 
 /** Limits applied to a profile's property list; small next to the plist package's own defaults. */
 export const defaultProfileLimits: Readonly<PlistLimits> = Object.freeze({
@@ -83,6 +83,10 @@ class IssueList {
   addAll(issues: readonly ProfileIssue[]): void {
     for (const i of issues) this.add(i);
   }
+  /** Counts issues found but not given one by one. */
+  skip(count: number): void {
+    this.unlisted += count;
+  }
   done(): ProfileIssue[] {
     if (this.unlisted > 0) this.listed.push(moreIssues([], this.unlisted));
     return this.listed;
@@ -106,6 +110,7 @@ function readPayload(raw: PlistValue, index: number, issues: IssueList): ParsedP
     mine.push({ path: [...base, 'PayloadVersion'], message: 'PayloadVersion is not 1' });
   const def = type ? getPayloadDefinition(type) : undefined;
   let unknownKeys: string[] = [];
+  let unlistedSchemaIssues = 0;
   if (type && !def) {
     mine.push({
       path: [...base, 'PayloadType'],
@@ -115,11 +120,14 @@ function readPayload(raw: PlistValue, index: number, issues: IssueList): ParsedP
   if (def) {
     const content: PlistDict = {};
     for (const [k, v] of Object.entries(raw)) if (!COMMON.has(k)) content[k] = v;
-    for (const i of schemaIssues(def.schema, content, base)) mine.push(i);
+    const found = countedSchemaIssues(def.schema, content, base);
+    for (const i of found.listed) mine.push(i);
+    unlistedSchemaIssues = found.total - found.listed.length;
     const known = new Set(def.keys);
     unknownKeys = Object.keys(content).filter((k) => !known.has(k));
   }
   issues.addAll(mine);
+  issues.skip(unlistedSchemaIssues);
   // Listed after the payload's other issues, so that a flood of new keys cannot hide them.
   for (const k of unknownKeys)
     issues.add({ path: [...base, k], message: 'key not in the schema release; kept' });

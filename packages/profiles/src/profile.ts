@@ -1,9 +1,9 @@
 import { type PlistDict, type PlistValue, real } from '@mdmkit/plist';
 import type { Payload } from './define';
 import { ProfileError, type ProfileIssue } from './errors';
-import { type ProfileTopLevel, ProfileTopLevelSchema } from './generated/top-level';
+import { CommonPayloadKeysSchema, type ProfileTopLevel, ProfileTopLevelSchema } from './generated/top-level';
 import { newUuid, stableUuid } from './identifiers';
-import { schemaIssues, throwIssues } from './validate';
+import { schemaIssues, throwIssues, unwritable } from './validate';
 
 /** Options of {@link buildProfile}. */
 export interface ProfileOptions {
@@ -160,6 +160,12 @@ export function buildProfile(options: ProfileOptions): ProfileDict {
     const uuid = p.options.uuid ?? (stable ? stableUuid(`${id}/${pid}`) : newUuid());
     return payloadDict(p, pid, uuid);
   });
+  // The identity options are written as the payloads' common keys: strings only.
+  throwIssues(
+    'INVALID_PROFILE',
+    'profile',
+    dicts.flatMap((d, i) => schemaIssues(CommonPayloadKeysSchema, d, ['PayloadContent', i])),
+  );
   const dup = duplicateIssues(profileUuid, dicts);
   if (dup.uuid.length) {
     const first = dup.uuid[0]!;
@@ -197,6 +203,8 @@ export function buildProfile(options: ProfileOptions): ProfileDict {
   for (const [k, v] of optional) if (v !== undefined) top[k] = v as PlistValue;
   top.PayloadContent = dicts;
   const issues = schemaIssues(ProfileTopLevelSchema, top);
+  const bad = unwritable(top);
+  if (bad) issues.push(bad);
   if (options.removalDate && options.durationUntilRemoval !== undefined) {
     issues.push({
       path: ['DurationUntilRemoval'],

@@ -84,6 +84,33 @@ describe('enrollment profile', () => {
     });
   });
 
+  it('ACME with an RSA key is not hardware-bound by default; combinations devices refuse are refused', () => {
+    const { scep: _, ...rest } = base;
+    const acme = {
+      directoryUrl: 'https://acme.example.com/d',
+      clientIdentifier: 'abc',
+      subject: [['CN', 'x']] as const,
+    };
+    const p = buildEnrollmentProfile({ ...rest, acme: { ...acme, keyType: 'RSA' } });
+    expect(p.PayloadContent[0]).toMatchObject({ KeyType: 'RSA', KeySize: 2048, HardwareBound: false });
+    const refused: [NonNullable<EnrollmentProfileOptions['acme']>, string][] = [
+      [{ ...acme, keyType: 'RSA', hardwareBound: true }, 'acme.hardwareBound'],
+      [{ ...acme, keyType: 'RSA', keySize: 1000 }, 'acme.keySize'],
+      [{ ...acme, keyType: 'ECSECPrimeRandom', keySize: 2048 }, 'acme.keySize'],
+      [{ ...acme, keySize: 521 }, 'acme.keySize'],
+      [{ ...acme, hardwareBound: false, attest: true }, 'acme.attest'],
+    ];
+    for (const [a, path] of refused) {
+      const e = caught(() => buildEnrollmentProfile({ ...rest, acme: a }));
+      expect(e.code, path).toBe('INVALID_ENROLLMENT');
+      expect(e.keyPath.join('.')).toBe(path);
+    }
+    expect(
+      buildEnrollmentProfile({ ...rest, acme: { ...acme, keySize: 521, hardwareBound: false } })
+        .PayloadContent[0],
+    ).toMatchObject({ KeySize: 521, HardwareBound: false });
+  });
+
   it('stable identifiers give the same profile for the same options', () => {
     const a = encodeProfile(buildEnrollmentProfile({ ...base, stableIdentifiers: true }));
     const b = encodeProfile(buildEnrollmentProfile({ ...base, stableIdentifiers: true }));

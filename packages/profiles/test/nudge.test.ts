@@ -52,6 +52,13 @@ describe('Nudge deadline: a local wall-clock time in a named zone', () => {
     expect(deadlineOf('2026-10-25T02:30', 'Europe/Berlin')).toBe('2026-10-25T00:30:00.000Z');
   });
 
+  it('a date alone is the start of that day, also where the day starts at 01:00 (clocks skip midnight)', () => {
+    // America/Santiago: -04 until 2026-09-06 00:00, which becomes 01:00 -03; the day starts at 04:00Z.
+    expect(deadlineOf('2026-09-06', 'America/Santiago')).toBe('2026-09-06T04:00:00.000Z');
+    expect(deadlineOf('2026-09-07', 'America/Santiago')).toBe('2026-09-07T03:00:00.000Z');
+    expect(caught(() => deadlineOf('2026-09-06T00:30', 'America/Santiago')).code).toBe('INVALID_NUDGE');
+  });
+
   it('refuses malformed input with INVALID_NUDGE and the option name', () => {
     const cases: [Record<string, string>, string][] = [
       [{ minimumVersion: 'fifteen' }, 'minimumVersion'],

@@ -1,3 +1,4 @@
+import { PlistReal, real } from '@mdmkit/plist';
 import { requirePeer } from '@mdmkit/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -6,17 +7,29 @@ import {
   encodeProfile,
   getPayloadDefinition,
   listPayloadTypes,
+  applicationaccessPayload,
   mdmPayload,
   type Payload,
   ProfileError,
   parseProfile,
   rawPayload,
   securityScepPayload,
+  universalaccessPayload,
 } from '../src/index';
 import { plistlibJson, Scratch } from './pki';
 import { sampleFor } from './sample';
 
 const types = listPayloadTypes();
+
+/** `v` with every PlistReal as its number: what parseProfile (reals as numbers) gives back. */
+function realsAsNumbers(v: unknown): unknown {
+  if (v instanceof PlistReal) return v.value;
+  if (Array.isArray(v)) return v.map(realsAsNumbers);
+  if (v && typeof v === 'object' && !(v instanceof Date) && !(v instanceof Uint8Array)) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, realsAsNumbers(x)]));
+  }
+  return v;
+}
 
 function samplePayload(type: string, optionalDepth = 2): Payload {
   const def = getPayloadDefinition(type)!;
@@ -47,7 +60,7 @@ describe('every generated payload type', () => {
       const p = parsed.payloads[0]!;
       expect(p.payloadType).toBe(type);
       expect(p.valid).toBe(true);
-      expect(p.dict).toEqual(profile.PayloadContent[0]);
+      expect(p.dict).toEqual(realsAsNumbers(profile.PayloadContent[0]));
     }
   });
 });
@@ -126,5 +139,76 @@ describe('strict when we build: typed errors with the key path', () => {
     );
     expect(e.message).toContain('PayloadContent.Challenge');
     expect(e.message).not.toContain('7');
+  });
+
+  it('a key the schema types as real is written as <real> even when whole, and takes real()', () => {
+    const xml = (p: Payload) =>
+      new TextDecoder().decode(encodeProfile(buildProfile({ identifier: 'com.example.r', payloads: [p] })));
+    expect(xml(applicationaccessPayload({ safariAcceptCookies: 2 }))).toMatch(
+      /<key>safariAcceptCookies<\/key>\s*<real>2<\/real>/,
+    );
+    expect(xml(applicationaccessPayload({ safariAcceptCookies: real(1.5) }))).toMatch(
+      /<key>safariAcceptCookies<\/key>\s*<real>1.5<\/real>/,
+    );
+    expect(xml(universalaccessPayload({ contrast: 1 }))).toMatch(/<key>contrast<\/key>\s*<real>1<\/real>/);
+    expect(caught(() => universalaccessPayload({ contrast: real(2) })).keyPath).toEqual(['contrast']);
+    expect(caught(() => applicationaccessPayload({ safariAcceptCookies: real(3) as never })).code).toBe(
+      'INVALID_PAYLOAD',
+    );
+  });
+
+  it('a built payload keeps the content as validated: later changes to the object given do not reach it', () => {
+    const content: Record<string, unknown> = { IdentityCertificateUUID: 'U', Topic: 't', ServerURL: 's' };
+    const payload = mdmPayload(content as never);
+    content.AccessRights = 'not a number';
+    const profile = buildProfile({ identifier: 'com.example.m', payloads: [payload] });
+    expect(profile.PayloadContent[0]!.AccessRights).toBeUndefined();
+  });
+
+  it('values a property list cannot hold are refused at build with their key path, under unknown keys too', () => {
+    const base = { IdentityCertificateUUID: 'U', Topic: 't', ServerURL: 's' };
+    const cases: [Record<string, unknown>, (string | number)[]][] = [
+      [{ Extra: null }, ['Extra']],
+      [{ Extra: () => 1 }, ['Extra']],
+      [{ Extra: { Deeper: [1, Symbol('x')] } }, ['Extra', 'Deeper', 1]],
+      [{ Extra: [1, undefined] }, ['Extra', 1]],
+      [{ Extra: new Map() }, ['Extra']],
+      [{ Extra: new Date(Number.NaN) }, ['Extra']],
+      [{ Extra: 'a\u0001b' }, ['Extra']],
+      [{ Extra: ['\ud800'] }, ['Extra', 0]],
+      [{ 'Bad\u0000Key': 1 }, ['Bad\u0000Key']],
+      [{ Topic: 't\u001b' }, ['Topic']],
+    ];
+    for (const [extra, path] of cases) {
+      const e = caught(() => mdmPayload({ ...base, ...extra } as never));
+      expect(e.code, path.join('.')).toBe('INVALID_PAYLOAD');
+      expect(e.keyPath).toEqual(path);
+    }
+    const self: Record<string, unknown> = {};
+    self.Self = self;
+    expect(caught(() => mdmPayload({ ...base, Extra: self } as never)).keyPath).toEqual(['Extra', 'Self']);
+  });
+
+  it('text XML 1.0 cannot carry is refused in the profile options as well', () => {
+    const e = caught(() =>
+      buildProfile({ identifier: 'com.example.o', displayName: 'x\u0007', payloads: [] }),
+    );
+    expect(e.code).toBe('INVALID_PROFILE');
+    expect(e.keyPath).toEqual(['PayloadDisplayName']);
+  });
+
+  it('payload identity options that are not strings are refused by the assembler', () => {
+    const p = (o: object) =>
+      mdmPayload({ IdentityCertificateUUID: 'U', Topic: 't', ServerURL: 's' }, o as never);
+    for (const [o, key] of [
+      [{ uuid: 5 }, 'PayloadUUID'],
+      [{ identifier: ['x'] }, 'PayloadIdentifier'],
+      [{ displayName: {} }, 'PayloadDisplayName'],
+      [{ organization: 1 }, 'PayloadOrganization'],
+    ] as const) {
+      const e = caught(() => buildProfile({ identifier: 'com.example.o', payloads: [p(o)] }));
+      expect(e.code, key).toBe('INVALID_PROFILE');
+      expect(e.keyPath).toEqual(['PayloadContent', 0, key]);
+    }
   });
 });

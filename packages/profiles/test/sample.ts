@@ -38,6 +38,12 @@ export function sampleFor(schema: z.ZodType, optionalDepth = 2, depth = 0): unkn
       return depth > 6 ? [] : [sampleFor(def.element as z.ZodType, optionalDepth, depth + 1)];
     case 'record':
       return { key: sampleFor(def.valueType as z.ZodType, optionalDepth, depth + 1) };
+    case 'pipe': {
+      // plistReal: a preprocess (transform, then the number schema), then a transform to PlistReal.
+      const from = def.in as Any;
+      const inner = from._zod.def.type === 'transform' ? def.out : from;
+      return sampleFor(inner as z.ZodType, optionalDepth, depth);
+    }
     case 'union':
       return sampleFor((def.options as z.ZodType[])[0]!, optionalDepth, depth);
     case 'object': {

@@ -57,6 +57,12 @@ export class Emitter {
   readonly decls: string[] = [];
   usesData = false;
   usesDate = false;
+  usesReal = false;
+  /**
+   * Set by generators whose output is written as a property list: `<real>` keys are wrapped in
+   * `plistReal(…)` (TS `number | PlistReal`), so that a whole number is still written as `<real>`.
+   */
+  wrapReals = false;
   private readonly refs = new Map<SchemaKey[], number>();
   private readonly names = new Map<SchemaKey[], Map<string, string>>();
   private readonly building = new Set<string>();
@@ -183,14 +189,10 @@ export class Emitter {
       }
       case '<integer>':
       case '<real>': {
-        if (k.rangelist?.length) return enumOf(k.rangelist, this.openEnums);
-        let zod = 'z.number()';
-        if (this.mode === 'request') {
-          if (k.type === '<integer>') zod += '.int()';
-          if (typeof k.range?.min === 'number') zod += `.min(${k.range.min})`;
-          if (typeof k.range?.max === 'number') zod += `.max(${k.range.max})`;
-        }
-        return { ts: 'number', zod };
+        const n = this.numberOf(k);
+        if (k.type !== '<real>' || !this.wrapReals) return n;
+        this.usesReal = true;
+        return { ts: `${n.ts} | PlistReal`, zod: `plistReal(${n.zod})` };
       }
       case '<boolean>':
         return { ts: 'boolean', zod: 'z.boolean()' };
@@ -209,6 +211,17 @@ export class Emitter {
       default:
         throw new Error(`unknown schema type ${k.type} for key ${k.key}`);
     }
+  }
+
+  private numberOf(k: SchemaKey): Emitted {
+    if (k.rangelist?.length) return enumOf(k.rangelist, this.openEnums);
+    let zod = 'z.number()';
+    if (this.mode === 'request') {
+      if (k.type === '<integer>') zod += '.int()';
+      if (typeof k.range?.min === 'number') zod += `.min(${k.range.min})`;
+      if (typeof k.range?.max === 'number') zod += `.max(${k.range.max})`;
+    }
+    return { ts: 'number', zod };
   }
 
   private dictionary(k: SchemaKey, depth: number, tag?: string): Emitted {

@@ -97,12 +97,17 @@ function fileName(t: PayloadType): string {
     .replace(/[^a-z0-9]+/g, '-');
 }
 
-/** Whether the schema allows more than one payload of this type per profile, per OS. */
-function multipleOf(f: SchemaFile): Record<string, boolean> {
+/**
+ * Whether the schema allows more than one payload of this type per profile, per OS; for a type merged
+ * from several files, only where every file that says allows it.
+ */
+function multipleOf(files: SchemaFile[]): Record<string, boolean> {
   const out: Record<string, boolean> = {};
   for (const os of OS_NAMES) {
-    const s = f.payload.supportedOS?.[os] as { multiple?: boolean } | null | undefined;
-    if (s && typeof s.multiple === 'boolean') out[os] = s.multiple;
+    for (const f of files) {
+      const s = f.payload.supportedOS?.[os] as { multiple?: boolean } | null | undefined;
+      if (s && typeof s.multiple === 'boolean') out[os] = (out[os] ?? true) && s.multiple;
+    }
   }
   return out;
 }
@@ -117,6 +122,7 @@ function payloadFile(release: Release, t: PayloadType): { path: string; code: st
   const defName = `${t.name}Definition`;
   const sources = t.files.map((f) => sourceUrl(release, f.path));
   const e = new Emitter(t.name, 'request', [t.keys], [contentName, defName]);
+  e.wrapReals = true;
   e.object(
     contentName,
     t.keys,
@@ -132,7 +138,8 @@ function payloadFile(release: Release, t: PayloadType): { path: string; code: st
     ),
     "import { z } from 'zod';",
     ...helperImports(e),
-    "import { definePayload, type Payload, type PayloadOptions } from '../../define';",
+    ...(e.usesReal ? ["import type { PlistReal } from '@mdmkit/plist';"] : []),
+    `import { definePayload, type Payload, type PayloadOptions${e.usesReal ? ', plistReal' : ''} } from '../../define';`,
     '',
     e.decls.join('\n'),
     `/** Schema facts of the \`${t.payloadType}\` payload: validator, known keys, availability. */`,
@@ -142,7 +149,7 @@ function payloadFile(release: Release, t: PayloadType): { path: string; code: st
     `  keys: [${t.keys.map((k) => quote(k.key)).join(', ')}],`,
     `  sources: [${sources.map(quote).join(', ')}],`,
     `  support: ${tsValue(supportOf(t.files[0]!.payload.supportedOS), 1)},`,
-    `  multiple: ${tsValue(multipleOf(t.files[0]!), 1)},`,
+    `  multiple: ${tsValue(multipleOf(t.files), 1)},`,
     '});',
     '',
     '/**',

@@ -54,6 +54,8 @@ describe.skipIf(!dir)('profile payloads generated from the pinned schemas', () =
     for (const f of ['Accounts', 'EnergySaver', 'FileVault2', 'Mobililty', 'TimeServer', 'WiFi']) {
       expect(mcx).toContain(`com.apple.MCX(${f}).yaml`);
     }
+    // Several of the six files allow one payload per profile on macOS: the merged type does too.
+    expect(mcx).toMatch(/multiple: \{\s*macOS: false,\s*\}/);
     expect(out.get(`${PROFILES_DIR}/payloads/loginwindow.ts`)).toContain("payloadType: 'loginwindow'");
     expect(out.get(`${PROFILES_DIR}/payloads/com-apple-loginwindow.ts`)).toContain(
       "payloadType: 'com.apple.loginwindow'",

@@ -4,7 +4,8 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/profiles/com.apple.applicationaccess.yaml
 
 import { z } from 'zod';
-import { definePayload, type Payload, type PayloadOptions } from '../../define';
+import type { PlistReal } from '@mdmkit/plist';
+import { definePayload, type Payload, type PayloadOptions, plistReal } from '../../define';
 
 /**
  * Keys of a `com.apple.applicationaccess` payload (without the common Payload* keys).
@@ -376,7 +377,7 @@ export interface ApplicationaccessPayload {
   /** Default: `false`. Availability: iOS 15.0+, visionOS 2.0+; not on macOS, tvOS, watchOS. */
   requireManagedPasteboard?: boolean;
   /** Default: `2`. Availability: not on macOS, tvOS, visionOS, watchOS; not with User Enrollment on iOS. */
-  safariAcceptCookies?: 0 | 1 | 1.5 | 2;
+  safariAcceptCookies?: 0 | 1 | 1.5 | 2 | PlistReal;
   /** Default: `true`. Availability: macOS 10.13+, visionOS 2.0+; not on tvOS, watchOS; supervised on iOS, not with User Enrollment on iOS, not with User Enrollment on macOS, supervised on visionOS, not with User Enrollment on visionOS. */
   safariAllowAutoFill?: boolean;
   /** Default: `true`. Availability: not on macOS, tvOS, visionOS, watchOS; not with User Enrollment on iOS. */
@@ -572,7 +573,7 @@ export const ApplicationaccessPayloadSchema: z.ZodType<ApplicationaccessPayload>
   ratingRegion: z.enum(['us', 'au', 'ca', 'de', 'fr', 'ie', 'jp', 'nz', 'gb']).optional(),
   ratingTVShows: z.number().int().min(0).max(1000).optional(),
   requireManagedPasteboard: z.boolean().optional(),
-  safariAcceptCookies: z.literal([0, 1, 1.5, 2]).optional(),
+  safariAcceptCookies: plistReal(z.literal([0, 1, 1.5, 2])).optional(),
   safariAllowAutoFill: z.boolean().optional(),
   safariAllowJavaScript: z.boolean().optional(),
   safariAllowPopups: z.boolean().optional(),

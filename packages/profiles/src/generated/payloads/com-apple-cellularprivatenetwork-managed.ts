@@ -4,7 +4,8 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/profiles/com.apple.cellularprivatenetwork.managed.yaml
 
 import { z } from 'zod';
-import { definePayload, type Payload, type PayloadOptions } from '../../define';
+import type { PlistReal } from '@mdmkit/plist';
+import { definePayload, type Payload, type PayloadOptions, plistReal } from '../../define';
 
 /**
  * Keys of a `com.apple.cellularprivatenetwork.managed` payload (without the common Payload* keys).
@@ -13,11 +14,11 @@ import { definePayload, type Payload, type PayloadOptions } from '../../define';
 export interface CellularprivatenetworkManagedPayload {
   Geofences?: Array<{
     /** Range: -180..180. */
-    Longitude: number;
+    Longitude: number | PlistReal;
     /** Range: -90..90. */
-    Latitude: number;
+    Latitude: number | PlistReal;
     /** Range: 100..6500. */
-    Radius: number;
+    Radius: number | PlistReal;
     GeofenceId: string;
   }>;
   DataSetName: string;
@@ -34,9 +35,9 @@ export interface CellularprivatenetworkManagedPayload {
 
 export const CellularprivatenetworkManagedPayloadSchema: z.ZodType<CellularprivatenetworkManagedPayload> = z.looseObject({
   Geofences: z.array(z.looseObject({
-    Longitude: z.number().min(-180).max(180),
-    Latitude: z.number().min(-90).max(90),
-    Radius: z.number().min(100).max(6500),
+    Longitude: plistReal(z.number().min(-180).max(180)),
+    Latitude: plistReal(z.number().min(-90).max(90)),
+    Radius: plistReal(z.number().min(100).max(6500)),
     GeofenceId: z.string(),
   })).optional(),
   DataSetName: z.string(),

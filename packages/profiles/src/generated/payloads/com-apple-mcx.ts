@@ -154,7 +154,7 @@ export const MCXDefinition = definePayload<'com.apple.MCX', MCXPayload>({
     },
   },
   multiple: {
-    macOS: true,
+    macOS: false,
   },
 });
 

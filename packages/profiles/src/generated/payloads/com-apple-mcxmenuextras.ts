@@ -4,7 +4,8 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/profiles/com.apple.mcxMenuExtras.yaml
 
 import { z } from 'zod';
-import { definePayload, type Payload, type PayloadOptions } from '../../define';
+import type { PlistReal } from '@mdmkit/plist';
+import { definePayload, type Payload, type PayloadOptions, plistReal } from '../../define';
 
 /**
  * Keys of a `com.apple.mcxMenuExtras` payload (without the common Payload* keys).
@@ -12,9 +13,9 @@ import { definePayload, type Payload, type PayloadOptions } from '../../define';
  */
 export interface McxMenuExtrasPayload {
   /** Default: `2.5`. */
-  delaySeconds?: number;
+  delaySeconds?: number | PlistReal;
   /** Default: `20`. */
-  maxWaitSeconds?: number;
+  maxWaitSeconds?: number | PlistReal;
   'AirPort.menu'?: boolean;
   'Battery.menu'?: boolean;
   'Bluetooth.menu'?: boolean;
@@ -44,8 +45,8 @@ export interface McxMenuExtrasPayload {
 }
 
 export const McxMenuExtrasPayloadSchema: z.ZodType<McxMenuExtrasPayload> = z.looseObject({
-  delaySeconds: z.number().optional(),
-  maxWaitSeconds: z.number().optional(),
+  delaySeconds: plistReal(z.number()).optional(),
+  maxWaitSeconds: plistReal(z.number()).optional(),
   'AirPort.menu': z.boolean().optional(),
   'Battery.menu': z.boolean().optional(),
   'Bluetooth.menu': z.boolean().optional(),

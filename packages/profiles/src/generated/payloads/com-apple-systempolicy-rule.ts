@@ -5,7 +5,8 @@
 
 import { z } from 'zod';
 import { plistData, plistDate } from '@mdmkit/protocol/schema';
-import { definePayload, type Payload, type PayloadOptions } from '../../define';
+import type { PlistReal } from '@mdmkit/plist';
+import { definePayload, type Payload, type PayloadOptions, plistReal } from '../../define';
 
 /**
  * Keys of a `com.apple.systempolicy.rule` payload (without the common Payload* keys).
@@ -14,7 +15,7 @@ import { definePayload, type Payload, type PayloadOptions } from '../../define';
 export interface SystempolicyRulePayload {
   Requirement?: string;
   Comment?: string;
-  Priority?: number;
+  Priority?: number | PlistReal;
   Expiration?: Date;
   /** Default: `"operation:execute"`. */
   OperationType?: 'operation:execute' | 'operation:install' | 'operation:lsopen';
@@ -24,7 +25,7 @@ export interface SystempolicyRulePayload {
 export const SystempolicyRulePayloadSchema: z.ZodType<SystempolicyRulePayload> = z.looseObject({
   Requirement: z.string().optional(),
   Comment: z.string().optional(),
-  Priority: z.number().optional(),
+  Priority: plistReal(z.number()).optional(),
   Expiration: plistDate.optional(),
   OperationType: z.enum(['operation:execute', 'operation:install', 'operation:lsopen']).optional(),
   LeafCertificate: plistData.optional(),

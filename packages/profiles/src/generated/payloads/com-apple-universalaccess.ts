@@ -4,7 +4,8 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/profiles/com.apple.universalaccess.yaml
 
 import { z } from 'zod';
-import { definePayload, type Payload, type PayloadOptions } from '../../define';
+import type { PlistReal } from '@mdmkit/plist';
+import { definePayload, type Payload, type PayloadOptions, plistReal } from '../../define';
 
 /**
  * Keys of a `com.apple.universalaccess` payload (without the common Payload* keys).
@@ -22,7 +23,7 @@ export interface UniversalaccessPayload {
   /** Default: `false`. */
   closeViewSmoothImages?: boolean;
   /** Range: 0..1. */
-  contrast?: number;
+  contrast?: number | PlistReal;
   /** Default: `false`. */
   flashScreen?: boolean;
   /** Default: `false`. Availability: macOS (deprecated 11.0). */
@@ -60,7 +61,7 @@ export const UniversalaccessPayloadSchema: z.ZodType<UniversalaccessPayload> = z
   closeViewScrollWheelToggle: z.boolean().optional(),
   closeViewShowPreview: z.boolean().optional(),
   closeViewSmoothImages: z.boolean().optional(),
-  contrast: z.number().min(0).max(1).optional(),
+  contrast: plistReal(z.number().min(0).max(1)).optional(),
   flashScreen: z.boolean().optional(),
   grayscale: z.boolean().optional(),
   mouseDriver: z.boolean().optional(),

@@ -4,7 +4,8 @@
 //   https://github.com/apple/device-management/blob/b6202ca2fbd31286a52eb160b67a4db7b4fe1f1f/mdm/profiles/GlobalPreferences.yaml
 
 import { z } from 'zod';
-import { definePayload, type Payload, type PayloadOptions } from '../../define';
+import type { PlistReal } from '@mdmkit/plist';
+import { definePayload, type Payload, type PayloadOptions, plistReal } from '../../define';
 
 /**
  * Keys of a `.GlobalPreferences` payload (without the common Payload* keys).
@@ -13,12 +14,12 @@ import { definePayload, type Payload, type PayloadOptions } from '../../define';
 export interface GlobalPreferencesPayload {
   /** Default: `true`. */
   MultipleSessionEnabled?: boolean;
-  'com.apple.autologout.AutoLogOutDelay'?: number;
+  'com.apple.autologout.AutoLogOutDelay'?: number | PlistReal;
 }
 
 export const GlobalPreferencesPayloadSchema: z.ZodType<GlobalPreferencesPayload> = z.looseObject({
   MultipleSessionEnabled: z.boolean().optional(),
-  'com.apple.autologout.AutoLogOutDelay': z.number().optional(),
+  'com.apple.autologout.AutoLogOutDelay': plistReal(z.number()).optional(),
 });
 
 /** Schema facts of the `.GlobalPreferences` payload: validator, known keys, availability. */
