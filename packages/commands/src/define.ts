@@ -95,7 +95,8 @@ export function defineCommand<R extends string, P extends object, Res>(
     build(payload: P, options?: CommandBuildOptions): Command<R, P> {
       return asCommandError(() => {
         const { value, paths } = unwrapUnchecked(payload ?? {});
-        const issues = checkValue(def.payload, value, ['Command']).filter(
+        // Every issue is listed (no limit), so that filtering the marked ones cannot hide the rest.
+        const issues = checkValue(def.payload, value, ['Command'], Number.POSITIVE_INFINITY).filter(
           // A marked value stands for a leaf; it never decides which member of a union applies.
           (i) => i.expected === UNION_MISMATCH || !paths.some((p) => startsWith(i.path, ['Command', ...p])),
         );

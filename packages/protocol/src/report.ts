@@ -4,7 +4,15 @@ import { isPlistDict, parseBody } from './body';
 import { type ResolvedEnrollment, resolveEnrollmentId } from './enrollment-id';
 import type { ProtocolIssue } from './errors';
 import { type IdentityBlock, identityShape } from './identity';
-import { checkValue, describeValue, throwIssues, validate } from './validate';
+import {
+  addIssue,
+  collectIssues,
+  describeValue,
+  ISSUE_LIMIT,
+  type IssueList,
+  throwIssues,
+  validate,
+} from './validate';
 
 /** Status of a device's answer on the command channel. */
 export type ReportStatus = 'Acknowledged' | 'Error' | 'CommandFormatError' | 'Idle' | 'NotNow';
@@ -58,9 +66,12 @@ export interface DecodedReport {
   payload: PlistDict;
   /**
    * Places where the report differs from Apple's schema (key path, expected, got), e.g. an
-   * `ErrorChain` item without `ErrorDomain`. Empty for a report that matches.
+   * `ErrorChain` item without `ErrorDomain`. Empty for a report that matches. At most the first
+   * 100 are listed; `omittedIssues` counts the rest.
    */
   issues: ProtocolIssue[];
+  /** How many further issues were found but not listed in `issues` (0 for most reports). */
+  omittedIssues: number;
 }
 
 /**
@@ -106,33 +117,39 @@ export function decodeReportDict(payload: PlistDict): DecodedReport {
     ]);
   }
   const enrollment = resolveEnrollmentId(envelope);
-  const issues = errorChainIssues(payload.ErrorChain);
+  const { issues, omitted } = errorChainIssues(payload.ErrorChain);
   if (payload.ErrorChain === undefined || Array.isArray(payload.ErrorChain)) {
-    return { envelope, enrollment, payload, issues };
+    return { envelope, enrollment, payload, issues, omittedIssues: omitted };
   }
   // An ErrorChain that is not an array stays in `payload` only, so the envelope's type holds.
   const { ErrorChain: _, ...rest } = envelope;
-  return { envelope: rest as ReportEnvelope, enrollment, payload, issues };
+  return { envelope: rest as ReportEnvelope, enrollment, payload, issues, omittedIssues: omitted };
 }
 
-function errorChainIssues(chain: unknown): ProtocolIssue[] {
-  if (chain === undefined) return [];
+function errorChainIssues(chain: unknown): IssueList {
+  const found: IssueList = { issues: [], omitted: 0 };
+  if (chain === undefined) return found;
   if (!Array.isArray(chain)) {
-    return [
-      { path: ['ErrorChain'], expected: 'array', got: describeValue(chain), message: 'expected an array' },
-    ];
+    addIssue(found, {
+      path: ['ErrorChain'],
+      expected: 'array',
+      got: describeValue(chain),
+      message: 'expected an array',
+    });
+    return found;
   }
-  const issues: ProtocolIssue[] = [];
   for (let i = 0; i < chain.length; i++) {
     const item = chain[i];
     if (!isPlistDict(item)) {
-      issues.push({
-        path: ['ErrorChain', i],
-        expected: 'dictionary',
-        got: describeValue(item),
-        message: 'expected a dictionary',
-      });
-    } else issues.push(...checkValue(ErrorChainItemSchema, item, ['ErrorChain', i]));
+      if (found.issues.length >= ISSUE_LIMIT) found.omitted++;
+      else
+        addIssue(found, {
+          path: ['ErrorChain', i],
+          expected: 'dictionary',
+          got: describeValue(item),
+          message: 'expected a dictionary',
+        });
+    } else collectIssues(ErrorChainItemSchema, item, ['ErrorChain', i], found);
   }
-  return issues;
+  return found;
 }
