@@ -42,6 +42,8 @@ export interface CommandDefinition<R extends string = string, P extends object =
   build(payload: P, options?: CommandBuildOptions): Command<R, P>;
 }
 
+const OS_NAMES: ReadonlySet<string> = new Set<OsName>(['iOS', 'macOS', 'tvOS', 'visionOS', 'watchOS']);
+
 function startsWith(path: (string | number)[], prefix: (string | number)[]): boolean {
   return prefix.length <= path.length && prefix.every((p, i) => path[i] === p);
 }
@@ -102,6 +104,15 @@ export function defineCommand<R extends string, P extends object, Res>(
         );
         if (issues.length) throwIssues('INVALID_COMMAND', what, issues);
         if (options?.platform) {
+          if (!OS_NAMES.has(options.platform.os)) {
+            throw new CommandError(
+              'INVALID_ARGUMENT',
+              `${what}: platform.os: expected one of ${[...OS_NAMES].join(', ')}`,
+              {
+                keyPath: ['platform', 'os'],
+              },
+            );
+          }
           const unavailable = unavailableKeys(
             def.keySupport,
             value as Record<string, unknown>,

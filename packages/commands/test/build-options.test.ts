@@ -92,3 +92,23 @@ describe('unchecked(): enum values newer than the pinned schema release', () => 
     expect(typeof update.InstallAction).toBe('object');
   });
 });
+
+describe('unchecked() marks leaves only', () => {
+  it('refuses a container, so a whole subtree cannot skip the schema', () => {
+    for (const v of [[{ bogus: 1 }], { not: 'a pin' }, null, undefined, 1n, Number.NaN]) {
+      const e = thrown(() => unchecked(v as never));
+      expect(e.code).toBe('INVALID_ARGUMENT');
+    }
+    expect(() =>
+      scheduleOSUpdateCommand({ Updates: [{ ProductKey: 'k', InstallAction: unchecked('Later') }] }),
+    ).not.toThrow();
+  });
+});
+
+describe('the platform a builder is asked for', () => {
+  it('is refused when it names no OS the schemas know (a wrong spelling would check nothing)', () => {
+    const e = thrown(() => eraseDeviceCommand({ PIN: '123456' }, { platform: { os: 'ios' as never } }));
+    expect(e.code).toBe('INVALID_ARGUMENT');
+    expect(e.keyPath).toEqual(['platform', 'os']);
+  });
+});
