@@ -193,6 +193,7 @@ function commandFile(release: Release, file: SchemaFile): CommandOutput {
   const responseName = `${rt}Response`;
   const hasResponse = f.responsekeys !== undefined;
   const e = new Emitter(rt, 'request', [f.payloadkeys, f.responsekeys], [payloadName, responseName]);
+  e.pure = true;
   e.object(
     payloadName,
     f.payloadkeys ?? [],
@@ -200,6 +201,7 @@ function commandFile(release: Release, file: SchemaFile): CommandOutput {
   );
   if (hasResponse) {
     const re = new Emitter(`${rt}Response`, 'response', [f.responsekeys], [responseName]);
+    re.pure = true;
     re.object(
       responseName,
       f.responsekeys ?? [],
@@ -261,7 +263,7 @@ function commandFile(release: Release, file: SchemaFile): CommandOutput {
     '',
     e.decls.join('\n'),
     `/** The schema facts of the \`${rt}\` command: its request and response validators and where it is available. */`,
-    `export const ${defName} = defineCommand<'${rt}', ${payloadName}, ${hasResponse ? responseName : 'undefined'}>({`,
+    `export const ${defName} = /* @__PURE__ */ defineCommand<'${rt}', ${payloadName}, ${hasResponse ? responseName : 'undefined'}>({`,
     `  requestType: '${rt}',`,
     `  payload: ${payloadName}Schema,`,
     `  response: ${hasResponse ? `${responseName}Schema` : 'undefined'},`,

@@ -17,10 +17,10 @@ export interface DeviceInformationPayload {
   DeviceAttestationNonce?: Uint8Array;
 }
 
-export const DeviceInformationPayloadSchema: z.ZodType<DeviceInformationPayload> = z.looseObject({
+export const DeviceInformationPayloadSchema: z.ZodType<DeviceInformationPayload> = /* @__PURE__ */ (() => z.looseObject({
   Queries: z.array(z.enum(['UDID', 'ProvisioningUDID', 'OrganizationInfo', 'MDMOptions', 'LastCloudBackupDate', 'AwaitingConfiguration', 'iTunesStoreAccountIsActive', 'iTunesStoreAccountHash', 'DeviceName', 'OSVersion', 'SupplementalOSVersionExtra', 'BuildVersion', 'SupplementalBuildVersion', 'ModelName', 'Model', 'ModelNumber', 'IsAppleSilicon', 'ProductName', 'SerialNumber', 'DeviceCapacity', 'AvailableDeviceCapacity', 'IMEI', 'MEID', 'ModemFirmwareVersion', 'CellularTechnology', 'BatteryLevel', 'HasBattery', 'IsSupervised', 'IsMultiUser', 'IsDeviceLocatorServiceEnabled', 'IsActivationLockEnabled', 'IsActivationLockSupported', 'IsDoNotDisturbInEffect', 'DeviceID', 'EASDeviceIdentifier', 'IsCloudBackupEnabled', 'ActiveManagedUsers', 'OSUpdateSettings', 'LocalHostName', 'HostName', 'AutoSetupAdminAccounts', 'SystemIntegrityProtectionEnabled', 'SupportsLOMDevice', 'IsMDMLostModeEnabled', 'MaximumResidentUsers', 'EstimatedResidentUsers', 'QuotaSize', 'ResidentUsers', 'UserSessionTimeout', 'TemporarySessionTimeout', 'TemporarySessionOnly', 'ManagedAppleIDDefaultDomains', 'OnlineAuthenticationGracePeriod', 'SkipLanguageAndLocaleSetupForNewUsers', 'PushToken', 'DiagnosticSubmissionEnabled', 'AppAnalyticsEnabled', 'TimeZone', 'ICCID', 'BluetoothMAC', 'WiFiMAC', 'EthernetMAC', 'CurrentCarrierNetwork', 'SIMCarrierNetwork', 'SubscriberCarrierNetwork', 'CarrierSettingsVersion', 'PhoneNumber', 'DataRoamingEnabled', 'VoiceRoamingEnabled', 'PersonalHotspotEnabled', 'IsNetworkTethered', 'IsRoaming', 'SubscriberMCC', 'SubscriberMNC', 'CurrentMCC', 'CurrentMNC', 'ServiceSubscriptions', 'PINRequiredForEraseDevice', 'PINRequiredForDeviceLock', 'SupportsiOSAppInstalls', 'SoftwareUpdateDeviceID', 'SoftwareUpdateSettings', 'AccessibilitySettings', 'DevicePropertiesAttestation', 'EACSPreflight'])),
   DeviceAttestationNonce: plistData.optional(),
-});
+}))();
 
 /**
  * The keys a device adds to its report of the `DeviceInformation` command.
@@ -257,7 +257,7 @@ export interface DeviceInformationResponse {
   };
 }
 
-export const DeviceInformationResponseSchema: z.ZodType<DeviceInformationResponse> = z.looseObject({
+export const DeviceInformationResponseSchema: z.ZodType<DeviceInformationResponse> = /* @__PURE__ */ (() => z.looseObject({
   QueryResponses: z.looseObject({
     UDID: z.string().optional(),
     ProvisioningUDID: z.string().optional(),
@@ -400,10 +400,10 @@ export const DeviceInformationResponseSchema: z.ZodType<DeviceInformationRespons
     DevicePropertiesAttestation: z.array(plistData).optional(),
     EACSPreflight: z.string().optional(),
   }),
-});
+}))();
 
 /** The schema facts of the `DeviceInformation` command: its request and response validators and where it is available. */
-export const DeviceInformationDefinition = defineCommand<'DeviceInformation', DeviceInformationPayload, DeviceInformationResponse>({
+export const DeviceInformationDefinition = /* @__PURE__ */ defineCommand<'DeviceInformation', DeviceInformationPayload, DeviceInformationResponse>({
   requestType: 'DeviceInformation',
   payload: DeviceInformationPayloadSchema,
   response: DeviceInformationResponseSchema,

@@ -152,7 +152,7 @@ export interface SettingsPayload {
   })[];
 }
 
-export const SettingsPayloadSchema: z.ZodType<SettingsPayload> = z.looseObject({
+export const SettingsPayloadSchema: z.ZodType<SettingsPayload> = /* @__PURE__ */ (() => z.looseObject({
   Settings: z.array(z.discriminatedUnion('Item', [z.looseObject({
     Item: z.literal('Wallpaper'),
     Image: plistData,
@@ -259,7 +259,7 @@ export const SettingsPayloadSchema: z.ZodType<SettingsPayload> = z.looseObject({
     ZoomEnabled: z.boolean().optional(),
     GrayscaleEnabled: z.boolean().optional(),
   })])),
-});
+}))();
 
 /**
  * The keys a device adds to its report of the `Settings` command.
@@ -279,7 +279,7 @@ export interface SettingsResponse {
   };
 }
 
-export const SettingsResponseSchema: z.ZodType<SettingsResponse> = z.looseObject({
+export const SettingsResponseSchema: z.ZodType<SettingsResponse> = /* @__PURE__ */ (() => z.looseObject({
   Settings: z.union([z.array(z.looseObject({
     Status: z.string(),
     ErrorChain: z.array(z.record(z.string(), z.unknown())).optional(),
@@ -289,10 +289,10 @@ export const SettingsResponseSchema: z.ZodType<SettingsResponse> = z.looseObject
     ErrorChain: z.array(z.record(z.string(), z.unknown())).optional(),
     Identifier: z.string().optional(),
   })]).optional(),
-});
+}))();
 
 /** The schema facts of the `Settings` command: its request and response validators and where it is available. */
-export const SettingsDefinition = defineCommand<'Settings', SettingsPayload, SettingsResponse>({
+export const SettingsDefinition = /* @__PURE__ */ defineCommand<'Settings', SettingsPayload, SettingsResponse>({
   requestType: 'Settings',
   payload: SettingsPayloadSchema,
   response: SettingsResponseSchema,
