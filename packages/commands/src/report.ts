@@ -52,11 +52,13 @@ export function decodeReportFor<R extends RequestType>(
 }
 
 /**
- * {@link decodeReportFor} for a dictionary that is already parsed.
+ * {@link decodeReportFor} for a dictionary that is already parsed, with reals as plain numbers
+ * (parse with `reals: 'number'`, as `decodeReportFor` does; a `PlistReal` is not a number to the
+ * response schema).
  *
  * @example
  * ```ts
- * const report = decodeReportDictFor('ProfileList', parse(body) as PlistDict);
+ * const report = decodeReportDictFor('ProfileList', parse(body, { reals: 'number' }) as PlistDict);
  * ```
  */
 export function decodeReportDictFor<R extends RequestType>(requestType: R, dict: PlistDict): TypedReport<R> {

@@ -97,11 +97,12 @@ export function decodeReport(body: Uint8Array | string): DecodedReport {
 }
 
 /**
- * {@link decodeReport} for a dictionary that is already parsed.
+ * {@link decodeReport} for a dictionary that is already parsed, with reals as plain numbers (parse
+ * with `reals: 'number'`, as `decodeReport` does; a `PlistReal` is not a number to the schemas).
  *
  * @example
  * ```ts
- * const report = decodeReportDict(parse(body) as PlistDict);
+ * const report = decodeReportDict(parse(body, { reals: 'number' }) as PlistDict);
  * ```
  */
 export function decodeReportDict(payload: PlistDict): DecodedReport {

@@ -1,3 +1,4 @@
+import { PlistReal, PlistUid } from '@mdmkit/plist';
 import type { z } from 'zod';
 import { type Check, compileCheck } from './compiled-check';
 import { ProtocolError, type ProtocolErrorCode, type ProtocolIssue } from './errors';
@@ -17,6 +18,8 @@ export function describeValue(v: unknown): string {
   if (Array.isArray(v)) return 'array';
   if (v instanceof Uint8Array) return 'data';
   if (v instanceof Date) return 'date';
+  if (v instanceof PlistReal) return 'real (PlistReal)';
+  if (v instanceof PlistUid) return 'uid';
   if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'real';
   if (typeof v === 'bigint') return 'integer beyond 2^53 (bigint)';
   if (typeof v === 'object') return 'dictionary';
