@@ -47,9 +47,17 @@ export const ErrorChainItemSchema: z.ZodType<Required<Pick<ErrorChainItem, 'Erro
     USEnglishDescription: z.string().optional(),
   });
 
-/** The part of a report without which it cannot be attributed: who, which command, which status. */
+/**
+ * The part of a report without which it cannot be attributed: who (the keys that decide the
+ * enrollment id), which command, which status. `UserLongName` and `NotOnConsole` are checked too,
+ * but a wrong type there is an issue, never a lost report.
+ */
 export const ReportEnvelopeSchema = z.looseObject({
-  ...identityShape,
+  UDID: identityShape.UDID,
+  EnrollmentID: identityShape.EnrollmentID,
+  EnrollmentUserID: identityShape.EnrollmentUserID,
+  UserID: identityShape.UserID,
+  UserShortName: identityShape.UserShortName,
   Status: z.enum(['Acknowledged', 'Error', 'CommandFormatError', 'Idle', 'NotNow']),
   CommandUUID: z.string().optional(),
 });
@@ -118,18 +126,24 @@ export function decodeReportDict(payload: PlistDict): DecodedReport {
     ]);
   }
   const enrollment = resolveEnrollmentId(envelope);
-  const { issues, omitted } = errorChainIssues(payload.ErrorChain);
-  if (payload.ErrorChain === undefined || Array.isArray(payload.ErrorChain)) {
-    return { envelope, enrollment, payload, issues, omittedIssues: omitted };
+  const found: IssueList = { issues: [], omitted: 0 };
+  // Keys of another type than Apple's stay in `payload` only, so the envelope's type holds.
+  const dropped: string[] = [];
+  for (const key of ['UserLongName', 'NotOnConsole'] as const) {
+    const before = found.issues.length + found.omitted;
+    collectIssues(identityShape[key], payload[key], [key], found);
+    if (found.issues.length + found.omitted > before) dropped.push(key);
   }
-  // An ErrorChain that is not an array stays in `payload` only, so the envelope's type holds.
-  const { ErrorChain: _, ...rest } = envelope;
-  return { envelope: rest as ReportEnvelope, enrollment, payload, issues, omittedIssues: omitted };
+  errorChainIssues(payload.ErrorChain, found);
+  if (payload.ErrorChain !== undefined && !Array.isArray(payload.ErrorChain)) dropped.push('ErrorChain');
+  const kept = dropped.length
+    ? (Object.fromEntries(Object.entries(envelope).filter(([k]) => !dropped.includes(k))) as ReportEnvelope)
+    : envelope;
+  return { envelope: kept, enrollment, payload, issues: found.issues, omittedIssues: found.omitted };
 }
 
-function errorChainIssues(chain: unknown): IssueList {
-  const found: IssueList = { issues: [], omitted: 0 };
-  if (chain === undefined) return found;
+function errorChainIssues(chain: unknown, found: IssueList): void {
+  if (chain === undefined) return;
   if (!Array.isArray(chain)) {
     addIssue(found, {
       path: ['ErrorChain'],
@@ -137,7 +151,7 @@ function errorChainIssues(chain: unknown): IssueList {
       got: describeValue(chain),
       message: 'expected an array',
     });
-    return found;
+    return;
   }
   for (let i = 0; i < chain.length; i++) {
     const item = chain[i];
@@ -152,5 +166,4 @@ function errorChainIssues(chain: unknown): IssueList {
         });
     } else collectIssues(ErrorChainItemSchema, item, ['ErrorChain', i], found);
   }
-  return found;
 }
