@@ -52,6 +52,25 @@ describe('per-key availability when a builder is asked for a platform', () => {
   });
 });
 
+describe('per-key availability of keys inside arrays and dictionaries', () => {
+  it('MaxUserDeferrals of a ScheduleOSUpdate update is macOS-only', () => {
+    const payload = {
+      Updates: [
+        { ProductKey: 'a', InstallAction: 'Default' as const },
+        { ProductKey: 'b', InstallAction: 'Default' as const, MaxUserDeferrals: 3 },
+      ],
+    };
+    const e = thrown(() => scheduleOSUpdateCommand(payload, { platform: { os: 'iOS' } }));
+    expect(e.code).toBe('KEY_NOT_AVAILABLE');
+    expect(e.keyPath).toEqual(['Command', 'Updates', 1, 'MaxUserDeferrals']);
+    expect(scheduleOSUpdateCommand(payload, { platform: { os: 'macOS', version: '12.0' } })).toBeDefined();
+    const old = thrown(() =>
+      scheduleOSUpdateCommand(payload, { platform: { os: 'macOS', version: '11.7' } }),
+    );
+    expect(old.keyPath).toEqual(['Command', 'Updates', 1, 'MaxUserDeferrals']);
+  });
+});
+
 describe('unchecked(): enum values newer than the pinned schema release', () => {
   it('sends the marked value as is and still validates the rest', () => {
     const cmd = scheduleOSUpdateCommand(

@@ -189,6 +189,124 @@ export const InstallApplicationDefinition = /* @__PURE__ */ defineCommand<'Insta
         introduced: 'n/a',
       },
     },
+    'Attributes.VPNUUID': {
+      tvOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Attributes.ContentFilterUUID': {
+      iOS: {
+        introduced: '16.0',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Attributes.DNSProxyUUID': {
+      iOS: {
+        introduced: '16.0',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Attributes.RelayUUID': {
+      iOS: {
+        introduced: '17.0',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Attributes.AssociatedDomains': {
+      iOS: {
+        introduced: '13.0',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Attributes.AssociatedDomainsEnableDirectDownloads': {
+      iOS: {
+        introduced: '14.0',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Attributes.Removable': {
+      iOS: {
+        introduced: '14.0',
+      },
+      tvOS: {
+        introduced: '14.0',
+      },
+    },
+    'Attributes.TapToPayScreenLock': {
+      iOS: {
+        introduced: '16.4',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Attributes.CellularSliceUUID': {
+      iOS: {
+        introduced: '17.0',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Attributes.Hideable': {
+      iOS: {
+        introduced: '18.1',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Attributes.Lockable': {
+      iOS: {
+        introduced: '18.1',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
     ChangeManagementState: {
       iOS: {
         introduced: '9.0',

@@ -342,6 +342,224 @@ export const SettingsDefinition = /* @__PURE__ */ defineCommand<'Settings', Sett
       supervised: false,
     },
   },
+  keySupport: {
+    'Settings.*.Attributes.VPNUUID': {
+      tvOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Settings.*.Attributes.ContentFilterUUID': {
+      iOS: {
+        introduced: '16.0',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Settings.*.Attributes.DNSProxyUUID': {
+      iOS: {
+        introduced: '16.0',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Settings.*.Attributes.RelayUUID': {
+      iOS: {
+        introduced: '17.0',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Settings.*.Attributes.AssociatedDomains': {
+      iOS: {
+        introduced: '13.0',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Settings.*.Attributes.AssociatedDomainsEnableDirectDownloads': {
+      iOS: {
+        introduced: '14.0',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Settings.*.Attributes.Removable': {
+      iOS: {
+        introduced: '14.0',
+      },
+      tvOS: {
+        introduced: '14.0',
+      },
+    },
+    'Settings.*.Attributes.TapToPayScreenLock': {
+      iOS: {
+        introduced: '16.4',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Settings.*.Attributes.CellularSliceUUID': {
+      iOS: {
+        introduced: '17.0',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Settings.*.Attributes.Hideable': {
+      iOS: {
+        introduced: '18.1',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Settings.*.Attributes.Lockable': {
+      iOS: {
+        introduced: '18.1',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Settings.*.OrganizationInfo.OrganizationShortName': {
+      iOS: {
+        introduced: '13.0',
+      },
+      macOS: {
+        introduced: '10.15',
+      },
+      tvOS: {
+        introduced: '13.0',
+      },
+    },
+    'Settings.*.MDMOptions.BootstrapTokenAllowed': {
+      iOS: {
+        introduced: 'n/a',
+      },
+      macOS: {
+        introduced: '10.15',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Settings.*.MDMOptions.PromptUserToAllowBootstrapTokenForAuthentication': {
+      iOS: {
+        introduced: 'n/a',
+      },
+      macOS: {
+        introduced: '11.0',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Settings.*.UserSessionTimeout': {
+      iOS: {
+        introduced: '14.5',
+      },
+    },
+    'Settings.*.TemporarySessionTimeout': {
+      iOS: {
+        introduced: '14.5',
+      },
+    },
+    'Settings.*.TemporarySessionOnly': {
+      iOS: {
+        introduced: '14.5',
+      },
+    },
+    'Settings.*.ManagedAppleIDDefaultDomains': {
+      iOS: {
+        introduced: '16.0',
+      },
+    },
+    'Settings.*.OnlineAuthenticationGracePeriod': {
+      iOS: {
+        introduced: '16.0',
+      },
+    },
+    'Settings.*.SkipLanguageAndLocaleSetupForNewUsers': {
+      iOS: {
+        introduced: '16.2',
+      },
+    },
+    'Settings.*.AwaitUserConfiguration': {
+      iOS: {
+        introduced: '17.0',
+      },
+    },
+    'Settings.*.PasscodePolicy': {
+      iOS: {
+        introduced: '17.0',
+      },
+    },
+    'Settings.*.IncreaseContrastEnabled': {
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Settings.*.GrayscaleEnabled': {
+      iOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+  },
 });
 
 /**

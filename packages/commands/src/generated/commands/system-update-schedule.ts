@@ -101,6 +101,41 @@ export const ScheduleOSUpdateDefinition = /* @__PURE__ */ defineCommand<'Schedul
       introduced: 'n/a',
     },
   },
+  keySupport: {
+    'Updates.*.ProductVersion': {
+      iOS: {
+        introduced: '11.3',
+      },
+      macOS: {
+        introduced: '12.0',
+      },
+      tvOS: {
+        introduced: '12.2',
+      },
+    },
+    'Updates.*.MaxUserDeferrals': {
+      iOS: {
+        introduced: 'n/a',
+      },
+      macOS: {
+        introduced: '12.0',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Updates.*.Priority': {
+      iOS: {
+        introduced: 'n/a',
+      },
+      macOS: {
+        introduced: '12.3',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+    },
+  },
 });
 
 /**
