@@ -34,7 +34,10 @@ export interface CommandDefinition<R extends string = string, P extends object =
   /** The schema file in Apple's repository at the pinned release. */
   readonly source: string;
   readonly support: Support;
-  /** Per-OS availability of the top-level payload keys that the schema restricts. */
+  /**
+   * Per-OS availability of the payload keys that the schema restricts, by key path (`.` between
+   * keys, `*` for every item of an array), e.g. `PIN` or `Updates.*.MaxUserDeferrals`.
+   */
   readonly keySupport?: Readonly<Record<string, Support>>;
   /** Access rights per value of a request array (DeviceInformation's queries). */
   readonly valueAccessRights?: Readonly<Record<string, Partial<Record<string, string>>>>;
@@ -42,36 +45,64 @@ export interface CommandDefinition<R extends string = string, P extends object =
   build(payload: P, options?: CommandBuildOptions): Command<R, P>;
 }
 
+const OS_NAMES: ReadonlySet<string> = new Set<OsName>(['iOS', 'macOS', 'tvOS', 'visionOS', 'watchOS']);
+
 function startsWith(path: (string | number)[], prefix: (string | number)[]): boolean {
   return prefix.length <= path.length && prefix.every((p, i) => path[i] === p);
 }
 
-/** Top-level keys of `payload` that the schema marks as unavailable on `platform`. */
+/** The places in `value` a key path of `keySupport` names (`*`: every item or key), present ones only. */
+function placesOf(
+  value: unknown,
+  segments: string[],
+  at: (string | number)[],
+  out: (string | number)[][],
+): void {
+  if (segments.length === 0) {
+    if (value !== undefined) out.push(at);
+    return;
+  }
+  if (typeof value !== 'object' || value === null) return;
+  const [head, ...rest] = segments as [string, ...string[]];
+  if (Array.isArray(value)) {
+    if (head === '*') for (let i = 0; i < value.length; i++) placesOf(value[i], rest, [...at, i], out);
+    return;
+  }
+  const dict = value as Record<string, unknown>;
+  if (head === '*') for (const k of Object.keys(dict)) placesOf(dict[k], rest, [...at, k], out);
+  else if (Object.hasOwn(dict, head)) placesOf(dict[head], rest, [...at, head], out);
+}
+
+/** The keys of `payload`, at any depth, that the schema marks as unavailable on `platform`. */
 function unavailableKeys(
   keySupport: Readonly<Record<string, Support>> | undefined,
   payload: Record<string, unknown>,
   platform: TargetPlatform,
 ): ProtocolIssue[] {
   const issues: ProtocolIssue[] = [];
-  for (const key of Object.keys(payload)) {
-    if (payload[key] === undefined) continue;
-    const s = keySupport?.[key]?.[platform.os];
+  for (const [keyPath, support] of Object.entries(keySupport ?? {})) {
+    const s = support[platform.os];
     if (!s?.introduced) continue;
+    const places: (string | number)[][] = [];
+    placesOf(payload, keyPath.split('.'), [], places);
     const where = `${platform.os}${platform.version ? ` ${platform.version}` : ''}`;
-    if (s.introduced === 'n/a') {
-      issues.push({
-        path: ['Command', key],
-        expected: `a key available on ${platform.os}`,
-        got: `a key not available on ${platform.os}`,
-        message: `not available on ${platform.os}`,
-      });
-    } else if (platform.version !== undefined && compareVersions(platform.version, s.introduced) < 0) {
-      issues.push({
-        path: ['Command', key],
-        expected: `a key available on ${where}`,
-        got: `a key introduced in ${platform.os} ${s.introduced}`,
-        message: `needs ${platform.os} ${s.introduced} or later`,
-      });
+    for (const place of places) {
+      const path = ['Command', ...place];
+      if (s.introduced === 'n/a') {
+        issues.push({
+          path,
+          expected: `a key available on ${platform.os}`,
+          got: `a key not available on ${platform.os}`,
+          message: `not available on ${platform.os}`,
+        });
+      } else if (platform.version !== undefined && compareVersions(platform.version, s.introduced) < 0) {
+        issues.push({
+          path,
+          expected: `a key available on ${where}`,
+          got: `a key introduced in ${platform.os} ${s.introduced}`,
+          message: `needs ${platform.os} ${s.introduced} or later`,
+        });
+      }
     }
   }
   return issues;
@@ -95,12 +126,22 @@ export function defineCommand<R extends string, P extends object, Res>(
     build(payload: P, options?: CommandBuildOptions): Command<R, P> {
       return asCommandError(() => {
         const { value, paths } = unwrapUnchecked(payload ?? {});
-        const issues = checkValue(def.payload, value, ['Command']).filter(
+        // Every issue is listed (no limit), so that filtering the marked ones cannot hide the rest.
+        const issues = checkValue(def.payload, value, ['Command'], Number.POSITIVE_INFINITY).filter(
           // A marked value stands for a leaf; it never decides which member of a union applies.
           (i) => i.expected === UNION_MISMATCH || !paths.some((p) => startsWith(i.path, ['Command', ...p])),
         );
         if (issues.length) throwIssues('INVALID_COMMAND', what, issues);
         if (options?.platform) {
+          if (!OS_NAMES.has(options.platform.os)) {
+            throw new CommandError(
+              'INVALID_ARGUMENT',
+              `${what}: platform.os: expected one of ${[...OS_NAMES].join(', ')}`,
+              {
+                keyPath: ['platform', 'os'],
+              },
+            );
+          }
           const unavailable = unavailableKeys(
             def.keySupport,
             value as Record<string, unknown>,

@@ -1,6 +1,6 @@
 import type { PlistDict } from '@mdmkit/plist';
 import { type DecodedReport, decodeReportDict, type ProtocolIssue } from '@mdmkit/protocol';
-import { checkValue, parseBody } from '@mdmkit/protocol/schema';
+import { collectIssues, ISSUE_LIMIT, type IssueList, parseBody } from '@mdmkit/protocol/schema';
 import { asCommandError, CommandError } from './errors';
 import type { RequestType } from './generated/registry';
 import { getCommand, type ResponseOf } from './lookup';
@@ -18,8 +18,13 @@ export interface TypedReport<R extends RequestType> extends DecodedReport {
    * lists why, and the keys are in `payload` as sent.
    */
   response?: ResponseOf<R>;
-  /** Where the response keys differ from the schema (key path, expected, got); also in `issues`. */
+  /**
+   * Where the response keys differ from the schema (key path, expected, got); also in `issues`.
+   * At most the first 100; `omittedResponseIssues` counts the rest.
+   */
   responseIssues: ProtocolIssue[];
+  /** How many further response issues were found but not listed in `responseIssues`. */
+  omittedResponseIssues: number;
 }
 
 /**
@@ -47,11 +52,13 @@ export function decodeReportFor<R extends RequestType>(
 }
 
 /**
- * {@link decodeReportFor} for a dictionary that is already parsed.
+ * {@link decodeReportFor} for a dictionary that is already parsed, with reals as plain numbers
+ * (parse with `reals: 'number'`, as `decodeReportFor` does; a `PlistReal` is not a number to the
+ * response schema).
  *
  * @example
  * ```ts
- * const report = decodeReportDictFor('ProfileList', parse(body) as PlistDict);
+ * const report = decodeReportDictFor('ProfileList', parse(body, { reals: 'number' }) as PlistDict);
  * ```
  */
 export function decodeReportDictFor<R extends RequestType>(requestType: R, dict: PlistDict): TypedReport<R> {
@@ -60,13 +67,17 @@ export function decodeReportDictFor<R extends RequestType>(requestType: R, dict:
     throw new CommandError('UNKNOWN_COMMAND', `no schema for RequestType ${requestType}; use decodeReport`);
   }
   const report = asCommandError(() => decodeReportDict(dict));
-  const out: TypedReport<R> = { ...report, requestType, responseIssues: [] };
+  const out: TypedReport<R> = { ...report, requestType, responseIssues: [], omittedResponseIssues: 0 };
   if (report.envelope.Status === 'Acknowledged' && def.response) {
-    const issues = checkValue(def.response, dict);
-    if (issues.length === 0) out.response = dict as ResponseOf<R>;
+    const found: IssueList = { issues: [], omitted: 0 };
+    collectIssues(def.response, dict, [], found);
+    if (found.issues.length === 0) out.response = dict as ResponseOf<R>;
     else {
-      out.responseIssues = issues;
-      out.issues = [...report.issues, ...issues];
+      out.responseIssues = found.issues;
+      out.omittedResponseIssues = found.omitted;
+      const all = [...report.issues, ...found.issues];
+      out.issues = all.slice(0, ISSUE_LIMIT);
+      out.omittedIssues = report.omittedIssues + found.omitted + all.length - out.issues.length;
     }
   }
   return out;

@@ -1,3 +1,5 @@
+import { CommandError } from './errors';
+
 /** A value the caller sends on purpose without the schema's check (see {@link unchecked}). */
 class UncheckedValue {
   constructor(readonly value: string | number | boolean) {}
@@ -10,6 +12,8 @@ class UncheckedValue {
  * be a string, number or boolean and stands for a leaf (it cannot pick a union member, such as the
  * `Item` of a Settings entry). The returned marker fits any payload key's type.
  *
+ * @throws CommandError `INVALID_ARGUMENT` for any other value (an array or dictionary would skip the
+ * checks of everything inside it).
  * @example
  * ```ts
  * scheduleOSUpdateCommand({
@@ -18,6 +22,13 @@ class UncheckedValue {
  * ```
  */
 export function unchecked(value: string | number | boolean): never {
+  const ok =
+    typeof value === 'string' ||
+    typeof value === 'boolean' ||
+    (typeof value === 'number' && Number.isFinite(value));
+  if (!ok) {
+    throw new CommandError('INVALID_ARGUMENT', 'unchecked: expected a string, finite number or boolean');
+  }
   return new UncheckedValue(value) as never;
 }
 

@@ -52,6 +52,25 @@ describe('per-key availability when a builder is asked for a platform', () => {
   });
 });
 
+describe('per-key availability of keys inside arrays and dictionaries', () => {
+  it('MaxUserDeferrals of a ScheduleOSUpdate update is macOS-only', () => {
+    const payload = {
+      Updates: [
+        { ProductKey: 'a', InstallAction: 'Default' as const },
+        { ProductKey: 'b', InstallAction: 'Default' as const, MaxUserDeferrals: 3 },
+      ],
+    };
+    const e = thrown(() => scheduleOSUpdateCommand(payload, { platform: { os: 'iOS' } }));
+    expect(e.code).toBe('KEY_NOT_AVAILABLE');
+    expect(e.keyPath).toEqual(['Command', 'Updates', 1, 'MaxUserDeferrals']);
+    expect(scheduleOSUpdateCommand(payload, { platform: { os: 'macOS', version: '12.0' } })).toBeDefined();
+    const old = thrown(() =>
+      scheduleOSUpdateCommand(payload, { platform: { os: 'macOS', version: '11.7' } }),
+    );
+    expect(old.keyPath).toEqual(['Command', 'Updates', 1, 'MaxUserDeferrals']);
+  });
+});
+
 describe('unchecked(): enum values newer than the pinned schema release', () => {
   it('sends the marked value as is and still validates the rest', () => {
     const cmd = scheduleOSUpdateCommand(
@@ -90,5 +109,25 @@ describe('unchecked(): enum values newer than the pinned schema release', () => 
     scheduleOSUpdateCommand(payload);
     expect(payload.Updates[0]).toBe(update);
     expect(typeof update.InstallAction).toBe('object');
+  });
+});
+
+describe('unchecked() marks leaves only', () => {
+  it('refuses a container, so a whole subtree cannot skip the schema', () => {
+    for (const v of [[{ bogus: 1 }], { not: 'a pin' }, null, undefined, 1n, Number.NaN]) {
+      const e = thrown(() => unchecked(v as never));
+      expect(e.code).toBe('INVALID_ARGUMENT');
+    }
+    expect(() =>
+      scheduleOSUpdateCommand({ Updates: [{ ProductKey: 'k', InstallAction: unchecked('Later') }] }),
+    ).not.toThrow();
+  });
+});
+
+describe('the platform a builder is asked for', () => {
+  it('is refused when it names no OS the schemas know (a wrong spelling would check nothing)', () => {
+    const e = thrown(() => eraseDeviceCommand({ PIN: '123456' }, { platform: { os: 'ios' as never } }));
+    expect(e.code).toBe('INVALID_ARGUMENT');
+    expect(e.keyPath).toEqual(['platform', 'os']);
   });
 });

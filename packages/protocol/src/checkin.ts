@@ -86,11 +86,12 @@ export function decodeCheckin(body: Uint8Array | string): DecodedCheckin {
 }
 
 /**
- * {@link decodeCheckin} for a dictionary that is already parsed.
+ * {@link decodeCheckin} for a dictionary that is already parsed, with reals as plain numbers (parse
+ * with `reals: 'number'`, as `decodeCheckin` does).
  *
  * @example
  * ```ts
- * const checkin = decodeCheckinDict(parse(body) as PlistDict);
+ * const checkin = decodeCheckinDict(parse(body, { reals: 'number' }) as PlistDict);
  * ```
  */
 export function decodeCheckinDict(raw: PlistDict): DecodedCheckin {

@@ -4,7 +4,15 @@ import { isPlistDict, parseBody } from './body';
 import { type ResolvedEnrollment, resolveEnrollmentId } from './enrollment-id';
 import type { ProtocolIssue } from './errors';
 import { type IdentityBlock, identityShape } from './identity';
-import { checkValue, describeValue, throwIssues, validate } from './validate';
+import {
+  addIssue,
+  collectIssues,
+  describeValue,
+  ISSUE_LIMIT,
+  type IssueList,
+  throwIssues,
+  validate,
+} from './validate';
 
 /** Status of a device's answer on the command channel. */
 export type ReportStatus = 'Acknowledged' | 'Error' | 'CommandFormatError' | 'Idle' | 'NotNow';
@@ -39,9 +47,17 @@ export const ErrorChainItemSchema: z.ZodType<Required<Pick<ErrorChainItem, 'Erro
     USEnglishDescription: z.string().optional(),
   });
 
-/** The part of a report without which it cannot be attributed: who, which command, which status. */
+/**
+ * The part of a report without which it cannot be attributed: who (the keys that decide the
+ * enrollment id), which command, which status. `UserLongName` and `NotOnConsole` are checked too,
+ * but a wrong type there is an issue, never a lost report.
+ */
 export const ReportEnvelopeSchema = z.looseObject({
-  ...identityShape,
+  UDID: identityShape.UDID,
+  EnrollmentID: identityShape.EnrollmentID,
+  EnrollmentUserID: identityShape.EnrollmentUserID,
+  UserID: identityShape.UserID,
+  UserShortName: identityShape.UserShortName,
   Status: z.enum(['Acknowledged', 'Error', 'CommandFormatError', 'Idle', 'NotNow']),
   CommandUUID: z.string().optional(),
 });
@@ -58,9 +74,12 @@ export interface DecodedReport {
   payload: PlistDict;
   /**
    * Places where the report differs from Apple's schema (key path, expected, got), e.g. an
-   * `ErrorChain` item without `ErrorDomain`. Empty for a report that matches.
+   * `ErrorChain` item without `ErrorDomain`. Empty for a report that matches. At most the first
+   * 100 are listed; `omittedIssues` counts the rest.
    */
   issues: ProtocolIssue[];
+  /** How many further issues were found but not listed in `issues` (0 for most reports). */
+  omittedIssues: number;
 }
 
 /**
@@ -86,11 +105,12 @@ export function decodeReport(body: Uint8Array | string): DecodedReport {
 }
 
 /**
- * {@link decodeReport} for a dictionary that is already parsed.
+ * {@link decodeReport} for a dictionary that is already parsed, with reals as plain numbers (parse
+ * with `reals: 'number'`, as `decodeReport` does; a `PlistReal` is not a number to the schemas).
  *
  * @example
  * ```ts
- * const report = decodeReportDict(parse(body) as PlistDict);
+ * const report = decodeReportDict(parse(body, { reals: 'number' }) as PlistDict);
  * ```
  */
 export function decodeReportDict(payload: PlistDict): DecodedReport {
@@ -106,33 +126,44 @@ export function decodeReportDict(payload: PlistDict): DecodedReport {
     ]);
   }
   const enrollment = resolveEnrollmentId(envelope);
-  const issues = errorChainIssues(payload.ErrorChain);
-  if (payload.ErrorChain === undefined || Array.isArray(payload.ErrorChain)) {
-    return { envelope, enrollment, payload, issues };
+  const found: IssueList = { issues: [], omitted: 0 };
+  // Keys of another type than Apple's stay in `payload` only, so the envelope's type holds.
+  const dropped: string[] = [];
+  for (const key of ['UserLongName', 'NotOnConsole'] as const) {
+    const before = found.issues.length + found.omitted;
+    collectIssues(identityShape[key], payload[key], [key], found);
+    if (found.issues.length + found.omitted > before) dropped.push(key);
   }
-  // An ErrorChain that is not an array stays in `payload` only, so the envelope's type holds.
-  const { ErrorChain: _, ...rest } = envelope;
-  return { envelope: rest as ReportEnvelope, enrollment, payload, issues };
+  errorChainIssues(payload.ErrorChain, found);
+  if (payload.ErrorChain !== undefined && !Array.isArray(payload.ErrorChain)) dropped.push('ErrorChain');
+  const kept = dropped.length
+    ? (Object.fromEntries(Object.entries(envelope).filter(([k]) => !dropped.includes(k))) as ReportEnvelope)
+    : envelope;
+  return { envelope: kept, enrollment, payload, issues: found.issues, omittedIssues: found.omitted };
 }
 
-function errorChainIssues(chain: unknown): ProtocolIssue[] {
-  if (chain === undefined) return [];
+function errorChainIssues(chain: unknown, found: IssueList): void {
+  if (chain === undefined) return;
   if (!Array.isArray(chain)) {
-    return [
-      { path: ['ErrorChain'], expected: 'array', got: describeValue(chain), message: 'expected an array' },
-    ];
+    addIssue(found, {
+      path: ['ErrorChain'],
+      expected: 'array',
+      got: describeValue(chain),
+      message: 'expected an array',
+    });
+    return;
   }
-  const issues: ProtocolIssue[] = [];
   for (let i = 0; i < chain.length; i++) {
     const item = chain[i];
     if (!isPlistDict(item)) {
-      issues.push({
-        path: ['ErrorChain', i],
-        expected: 'dictionary',
-        got: describeValue(item),
-        message: 'expected a dictionary',
-      });
-    } else issues.push(...checkValue(ErrorChainItemSchema, item, ['ErrorChain', i]));
+      if (found.issues.length >= ISSUE_LIMIT) found.omitted++;
+      else
+        addIssue(found, {
+          path: ['ErrorChain', i],
+          expected: 'dictionary',
+          got: describeValue(item),
+          message: 'expected a dictionary',
+        });
+    } else collectIssues(ErrorChainItemSchema, item, ['ErrorChain', i], found);
   }
-  return issues;
 }

@@ -6,5 +6,15 @@ export { KeyPathError } from './errors';
 export { IdentityBlockSchema, identityShape } from './identity';
 export { ErrorChainItemSchema, ReportEnvelopeSchema } from './report';
 export { plistData, plistDate } from './schema-helpers';
-export { checkValue, describeValue, throwIssues, UNION_MISMATCH, validate } from './validate';
+export {
+  addIssue,
+  checkValue,
+  collectIssues,
+  describeValue,
+  ISSUE_LIMIT,
+  type IssueList,
+  throwIssues,
+  UNION_MISMATCH,
+  validate,
+} from './validate';
 export { MAX_VALUE_DEPTH, toPlistValue } from './wire';

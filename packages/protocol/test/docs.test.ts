@@ -25,3 +25,24 @@ describe('public surface of @mdmkit/protocol', () => {
     }
   });
 });
+
+describe('examples that parse a body themselves', () => {
+  it('parse reals as numbers, as the *Dict functions expect', async () => {
+    const { readFileSync, readdirSync } = await import('node:fs');
+    const dirs = [join(import.meta.dirname, '../src'), join(import.meta.dirname, '../../commands/src')];
+    const calls: string[] = [];
+    for (const dir of dirs) {
+      for (const f of readdirSync(dir).filter((n) => n.endsWith('.ts'))) {
+        const text = readFileSync(join(dir, f), 'utf8');
+        for (const m of text.matchAll(/^ \* .*\bparse\(body[^)]*\)/gm)) calls.push(`${f}: ${m[0]}`);
+      }
+    }
+    expect(calls.length).toBeGreaterThan(0);
+    expect(calls.filter((c) => !c.includes("reals: 'number'"))).toEqual([]);
+  });
+
+  it('a real kept exact is described as a real, not as a dictionary', async () => {
+    const { PlistReal } = await import('@mdmkit/plist');
+    expect(schema.describeValue(new PlistReal(1))).toBe('real (PlistReal)');
+  });
+});

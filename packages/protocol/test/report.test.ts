@@ -103,3 +103,31 @@ describe('decodeReport never loses a report over its ErrorChain', () => {
     expect(r.issues).toMatchObject([{ path: ['ErrorChain'], expected: 'array', got: 'dictionary' }]);
   });
 });
+
+describe('identity keys that do not decide the enrollment id never cost a report', () => {
+  it('UserLongName or NotOnConsole of another type: envelope kept, key left out of it, issue listed', () => {
+    const r = decodeReport(
+      buildXml({
+        UDID: 'D',
+        UserID: 'U',
+        UserLongName: 42,
+        NotOnConsole: 'true',
+        Status: 'Acknowledged',
+        CommandUUID: 'C',
+      }),
+    );
+    expect(r.envelope).toMatchObject({ UDID: 'D', UserID: 'U', Status: 'Acknowledged', CommandUUID: 'C' });
+    expect(r.envelope.UserLongName).toBeUndefined();
+    expect(r.envelope.NotOnConsole).toBeUndefined();
+    expect(r.payload.UserLongName).toBe(42);
+    expect(r.enrollment.id).toBe('D:U');
+    expect(r.issues.map((i) => [i.path, i.expected, i.got])).toEqual([
+      [['UserLongName'], 'string', 'integer'],
+      [['NotOnConsole'], 'boolean', 'string'],
+    ]);
+  });
+
+  it('a key that decides the id is still part of the envelope', () => {
+    expect(() => decodeReport(buildXml({ UDID: 'D', UserID: 7, Status: 'Idle' }))).toThrow(ProtocolError);
+  });
+});

@@ -55,6 +55,11 @@ export interface ObjectOptions {
  */
 export class Emitter {
   readonly decls: string[] = [];
+  /**
+   * Wraps each schema in a call marked `@__PURE__`, so that a bundler drops the schemas of every
+   * command a program does not use (zod's constructors are calls a bundler must otherwise keep).
+   */
+  pure = false;
   usesData = false;
   usesDate = false;
   usesReal = false;
@@ -91,6 +96,10 @@ export class Emitter {
     for (const r of roots) if (r) walk(r);
   }
 
+  private init(zod: string): string {
+    return this.pure ? `/* @__PURE__ */ (() => ${zod})()` : zod;
+  }
+
   /** Emits a top-level object as `export interface name` + `export const nameSchema`. */
   object(name: string, keys: SchemaKey[], doc: string, opts: ObjectOptions = {}, extendsClause = ''): void {
     this.taken.add(name);
@@ -100,7 +109,7 @@ export class Emitter {
     const spreadTs = extendsClause ? ` extends ${extendsClause}` : '';
     this.decls.push(
       `${doc}export interface ${name}${spreadTs} ${body.ts}\n\n` +
-        `export const ${name}Schema: z.ZodType<${name}> = ${body.zod};\n`,
+        `export const ${name}Schema: z.ZodType<${name}> = ${this.init(body.zod)};\n`,
     );
   }
 
@@ -171,7 +180,7 @@ export class Emitter {
       context === 'dict' && body.ts.startsWith('{')
         ? `export interface ${name} ${body.ts}`
         : `export type ${name} = ${body.ts};`;
-    this.decls.push(`${ts}\n\nexport const ${name}Schema: z.ZodType<${name}> = ${body.zod};\n`);
+    this.decls.push(`${ts}\n\nexport const ${name}Schema: z.ZodType<${name}> = ${this.init(body.zod)};\n`);
     return { ts: name, zod: `${name}Schema` };
   }
 

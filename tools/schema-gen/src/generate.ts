@@ -195,6 +195,7 @@ function commandFile(release: Release, file: SchemaFile): CommandOutput {
   const responseName = `${rt}Response`;
   const hasResponse = f.responsekeys !== undefined;
   const e = new Emitter(rt, 'request', [f.payloadkeys, f.responsekeys], [payloadName, responseName]);
+  e.pure = true;
   e.object(
     payloadName,
     f.payloadkeys ?? [],
@@ -202,6 +203,7 @@ function commandFile(release: Release, file: SchemaFile): CommandOutput {
   );
   if (hasResponse) {
     const re = new Emitter(`${rt}Response`, 'response', [f.responsekeys], [responseName]);
+    re.pure = true;
     re.object(
       responseName,
       f.responsekeys ?? [],
@@ -231,16 +233,32 @@ function commandFile(release: Release, file: SchemaFile): CommandOutput {
     }
     info.valueAccessRights = rights;
   }
-  // Per-key availability of the top-level request keys, for the builders' platform check.
+  // Per-key availability of the request keys, for the builders' platform check. Keys inside
+  // arrays and dictionaries are named by their path, `*` standing for every item (or every key of
+  // a dictionary whose keys are free), e.g. `Updates.*.MaxUserDeferrals`.
   const keySupport: Record<string, Record<string, { introduced: string }>> = {};
-  for (const k of f.payloadkeys ?? []) {
-    const perOs: Record<string, { introduced: string }> = {};
-    for (const os of OS_NAMES) {
-      const introduced = k.supportedOS?.[os]?.introduced;
-      if (introduced) perOs[os] = { introduced };
+  const keySupportOf = (keys: SchemaKey[] | undefined, prefix: string[]) => {
+    for (const k of keys ?? []) {
+      const path = [...prefix, k.key === 'ANY' ? '*' : k.key];
+      const perOs: Record<string, { introduced: string }> = {};
+      for (const os of OS_NAMES) {
+        const introduced = k.supportedOS?.[os]?.introduced;
+        if (introduced) perOs[os] = { introduced };
+      }
+      const name = path.join('.');
+      if (Object.keys(perOs).length) {
+        // Two members of a union could name one path with different facts: refuse to guess.
+        if (keySupport[name] && JSON.stringify(keySupport[name]) !== JSON.stringify(perOs)) {
+          throw new Error(`schema-gen: ${rt}: ${name} has two different availabilities`);
+        }
+        keySupport[name] = perOs;
+      }
+      if (k.type === '<array>')
+        for (const item of k.subkeys ?? []) keySupportOf(item.subkeys, [...path, '*']);
+      else if (k.type === '<dictionary>') keySupportOf(k.subkeys, path);
     }
-    if (Object.keys(perOs).length) keySupport[k.key] = perOs;
-  }
+  };
+  keySupportOf(f.payloadkeys, []);
   const fn = builderName(rt);
   const hasRequired = (f.payloadkeys ?? []).some((k) => k.presence === 'required');
   const payloadParam = hasRequired ? `payload: ${payloadName}` : `payload: ${payloadName} = {}`;
@@ -263,7 +281,7 @@ function commandFile(release: Release, file: SchemaFile): CommandOutput {
     '',
     e.decls.join('\n'),
     `/** The schema facts of the \`${rt}\` command: its request and response validators and where it is available. */`,
-    `export const ${defName} = defineCommand<'${rt}', ${payloadName}, ${hasResponse ? responseName : 'undefined'}>({`,
+    `export const ${defName} = /* @__PURE__ */ defineCommand<'${rt}', ${payloadName}, ${hasResponse ? responseName : 'undefined'}>({`,
     `  requestType: '${rt}',`,
     `  payload: ${payloadName}Schema,`,
     `  response: ${hasResponse ? `${responseName}Schema` : 'undefined'},`,

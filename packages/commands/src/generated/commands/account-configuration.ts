@@ -35,7 +35,7 @@ export interface AccountConfigurationPayload {
   ManagedLocalUserShortName?: string;
 }
 
-export const AccountConfigurationPayloadSchema: z.ZodType<AccountConfigurationPayload> = z.looseObject({
+export const AccountConfigurationPayloadSchema: z.ZodType<AccountConfigurationPayload> = /* @__PURE__ */ (() => z.looseObject({
   SkipPrimarySetupAccountCreation: z.boolean().optional(),
   SetPrimarySetupAccountAsRegularUser: z.boolean().optional(),
   PrimaryAccountFullName: z.string().optional(),
@@ -49,10 +49,10 @@ export const AccountConfigurationPayloadSchema: z.ZodType<AccountConfigurationPa
     hidden: z.boolean().optional(),
   })).optional(),
   ManagedLocalUserShortName: z.string().optional(),
-});
+}))();
 
 /** The schema facts of the `AccountConfiguration` command: its request and response validators and where it is available. */
-export const AccountConfigurationDefinition = defineCommand<'AccountConfiguration', AccountConfigurationPayload, undefined>({
+export const AccountConfigurationDefinition = /* @__PURE__ */ defineCommand<'AccountConfiguration', AccountConfigurationPayload, undefined>({
   requestType: 'AccountConfiguration',
   payload: AccountConfigurationPayloadSchema,
   response: undefined,

@@ -14,9 +14,9 @@ export interface ActiveNSExtensionsPayload {
   FilterExtensionPoints?: string[];
 }
 
-export const ActiveNSExtensionsPayloadSchema: z.ZodType<ActiveNSExtensionsPayload> = z.looseObject({
+export const ActiveNSExtensionsPayloadSchema: z.ZodType<ActiveNSExtensionsPayload> = /* @__PURE__ */ (() => z.looseObject({
   FilterExtensionPoints: z.array(z.string()).optional(),
-});
+}))();
 
 /**
  * The keys a device adds to its report of the `ActiveNSExtensions` command.
@@ -35,7 +35,7 @@ export interface ActiveNSExtensionsResponse {
   }>;
 }
 
-export const ActiveNSExtensionsResponseSchema: z.ZodType<ActiveNSExtensionsResponse> = z.looseObject({
+export const ActiveNSExtensionsResponseSchema: z.ZodType<ActiveNSExtensionsResponse> = /* @__PURE__ */ (() => z.looseObject({
   Extensions: z.array(z.looseObject({
     Identifier: z.string(),
     ExtensionPoint: z.string(),
@@ -46,10 +46,10 @@ export const ActiveNSExtensionsResponseSchema: z.ZodType<ActiveNSExtensionsRespo
     Version: z.string(),
     UserElection: z.union([z.enum(['Default', 'Use', 'Ignore']), z.string()]),
   })),
-});
+}))();
 
 /** The schema facts of the `ActiveNSExtensions` command: its request and response validators and where it is available. */
-export const ActiveNSExtensionsDefinition = defineCommand<'ActiveNSExtensions', ActiveNSExtensionsPayload, ActiveNSExtensionsResponse>({
+export const ActiveNSExtensionsDefinition = /* @__PURE__ */ defineCommand<'ActiveNSExtensions', ActiveNSExtensionsPayload, ActiveNSExtensionsResponse>({
   requestType: 'ActiveNSExtensions',
   payload: ActiveNSExtensionsPayloadSchema,
   response: ActiveNSExtensionsResponseSchema,

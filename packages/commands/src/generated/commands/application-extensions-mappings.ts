@@ -12,7 +12,7 @@ import { defineCommand, type CommandBuildOptions, type Command } from '../../def
  */
 export interface NSExtensionMappingsPayload {}
 
-export const NSExtensionMappingsPayloadSchema: z.ZodType<NSExtensionMappingsPayload> = z.looseObject({});
+export const NSExtensionMappingsPayloadSchema: z.ZodType<NSExtensionMappingsPayload> = /* @__PURE__ */ (() => z.looseObject({}))();
 
 /**
  * The keys a device adds to its report of the `NSExtensionMappings` command.
@@ -26,16 +26,16 @@ export interface NSExtensionMappingsResponse {
   }>;
 }
 
-export const NSExtensionMappingsResponseSchema: z.ZodType<NSExtensionMappingsResponse> = z.looseObject({
+export const NSExtensionMappingsResponseSchema: z.ZodType<NSExtensionMappingsResponse> = /* @__PURE__ */ (() => z.looseObject({
   Extensions: z.array(z.looseObject({
     Identifier: z.string(),
     ExtensionPoint: z.string(),
     DisplayName: z.string(),
   })),
-});
+}))();
 
 /** The schema facts of the `NSExtensionMappings` command: its request and response validators and where it is available. */
-export const NSExtensionMappingsDefinition = defineCommand<'NSExtensionMappings', NSExtensionMappingsPayload, NSExtensionMappingsResponse>({
+export const NSExtensionMappingsDefinition = /* @__PURE__ */ defineCommand<'NSExtensionMappings', NSExtensionMappingsPayload, NSExtensionMappingsResponse>({
   requestType: 'NSExtensionMappings',
   payload: NSExtensionMappingsPayloadSchema,
   response: NSExtensionMappingsResponseSchema,

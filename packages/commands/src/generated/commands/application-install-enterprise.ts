@@ -29,7 +29,7 @@ export interface InstallEnterpriseApplicationPayload {
   iOSApp?: boolean;
 }
 
-export const InstallEnterpriseApplicationPayloadSchema: z.ZodType<InstallEnterpriseApplicationPayload> = z.looseObject({
+export const InstallEnterpriseApplicationPayloadSchema: z.ZodType<InstallEnterpriseApplicationPayload> = /* @__PURE__ */ (() => z.looseObject({
   Manifest: z.record(z.string(), z.unknown()).optional(),
   ManifestURL: z.string().optional(),
   ManifestURLPinningCerts: z.array(plistData).optional(),
@@ -39,10 +39,10 @@ export const InstallEnterpriseApplicationPayloadSchema: z.ZodType<InstallEnterpr
   Configuration: z.record(z.string(), z.unknown()).optional(),
   ChangeManagementState: z.literal('Managed').optional(),
   iOSApp: z.boolean().optional(),
-});
+}))();
 
 /** The schema facts of the `InstallEnterpriseApplication` command: its request and response validators and where it is available. */
-export const InstallEnterpriseApplicationDefinition = defineCommand<'InstallEnterpriseApplication', InstallEnterpriseApplicationPayload, undefined>({
+export const InstallEnterpriseApplicationDefinition = /* @__PURE__ */ defineCommand<'InstallEnterpriseApplication', InstallEnterpriseApplicationPayload, undefined>({
   requestType: 'InstallEnterpriseApplication',
   payload: InstallEnterpriseApplicationPayloadSchema,
   response: undefined,

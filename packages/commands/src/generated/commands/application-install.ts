@@ -58,7 +58,7 @@ export interface InstallApplicationPayload {
   iOSApp?: boolean;
 }
 
-export const InstallApplicationPayloadSchema: z.ZodType<InstallApplicationPayload> = z.looseObject({
+export const InstallApplicationPayloadSchema: z.ZodType<InstallApplicationPayload> = /* @__PURE__ */ (() => z.looseObject({
   iTunesStoreID: z.number().int().optional(),
   Identifier: z.string().optional(),
   Options: z.looseObject({
@@ -83,7 +83,7 @@ export const InstallApplicationPayloadSchema: z.ZodType<InstallApplicationPayloa
   ChangeManagementState: z.literal('Managed').optional(),
   InstallAsManaged: z.boolean().optional(),
   iOSApp: z.boolean().optional(),
-});
+}))();
 
 /**
  * The keys a device adds to its report of the `InstallApplication` command.
@@ -95,14 +95,14 @@ export interface InstallApplicationResponse {
   RejectionReason?: 'AppAlreadyInstalled' | 'AppAlreadyQueued' | 'AppStoreDisabled' | 'CouldNotVerifyAppID' | 'ManagementChangeNotSupported' | 'NotAnApp' | 'NotSupported' | 'Other' | 'PurchaseMethodNotSupported' | 'PurchaseMethodNotSupportedInMultiUser' | (string & {});
 }
 
-export const InstallApplicationResponseSchema: z.ZodType<InstallApplicationResponse> = z.looseObject({
+export const InstallApplicationResponseSchema: z.ZodType<InstallApplicationResponse> = /* @__PURE__ */ (() => z.looseObject({
   Identifier: z.string().optional(),
   State: z.union([z.enum(['Queued', 'NeedsRedemption', 'Redeeming', 'Prompting', 'PromptingForLogin', 'ValidatingPurchase', 'Installing', 'Managed', 'ManagedButUninstalled', 'UserInstalledApp', 'UserRejected', 'PromptingForUpdate', 'PromptingForUpdateLogin', 'ValidatingUpdate', 'Updating', 'UpdateRejected', 'PromptingForManagement', 'ManagementRejected', 'Failed', 'Unknown']), z.string()]).optional(),
   RejectionReason: z.union([z.enum(['AppAlreadyInstalled', 'AppAlreadyQueued', 'AppStoreDisabled', 'CouldNotVerifyAppID', 'ManagementChangeNotSupported', 'NotAnApp', 'NotSupported', 'Other', 'PurchaseMethodNotSupported', 'PurchaseMethodNotSupportedInMultiUser']), z.string()]).optional(),
-});
+}))();
 
 /** The schema facts of the `InstallApplication` command: its request and response validators and where it is available. */
-export const InstallApplicationDefinition = defineCommand<'InstallApplication', InstallApplicationPayload, InstallApplicationResponse>({
+export const InstallApplicationDefinition = /* @__PURE__ */ defineCommand<'InstallApplication', InstallApplicationPayload, InstallApplicationResponse>({
   requestType: 'InstallApplication',
   payload: InstallApplicationPayloadSchema,
   response: InstallApplicationResponseSchema,
@@ -186,6 +186,124 @@ export const InstallApplicationDefinition = defineCommand<'InstallApplication', 
         introduced: '7.0',
       },
       macOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Attributes.VPNUUID': {
+      tvOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Attributes.ContentFilterUUID': {
+      iOS: {
+        introduced: '16.0',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Attributes.DNSProxyUUID': {
+      iOS: {
+        introduced: '16.0',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Attributes.RelayUUID': {
+      iOS: {
+        introduced: '17.0',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Attributes.AssociatedDomains': {
+      iOS: {
+        introduced: '13.0',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Attributes.AssociatedDomainsEnableDirectDownloads': {
+      iOS: {
+        introduced: '14.0',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Attributes.Removable': {
+      iOS: {
+        introduced: '14.0',
+      },
+      tvOS: {
+        introduced: '14.0',
+      },
+    },
+    'Attributes.TapToPayScreenLock': {
+      iOS: {
+        introduced: '16.4',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Attributes.CellularSliceUUID': {
+      iOS: {
+        introduced: '17.0',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Attributes.Hideable': {
+      iOS: {
+        introduced: '18.1',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Attributes.Lockable': {
+      iOS: {
+        introduced: '18.1',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
         introduced: 'n/a',
       },
     },

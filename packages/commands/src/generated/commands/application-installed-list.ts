@@ -19,11 +19,11 @@ export interface InstalledApplicationListPayload {
   Items?: Array<'AdHocCodeSigned' | 'AppStoreVendable' | 'BetaApp' | 'BundleSize' | 'DeviceBasedVPP' | 'DistributorIdentifier' | 'DynamicSize' | 'ExternalVersionIdentifier' | 'HasUpdateAvailable' | 'Identifier' | 'Installing' | 'IsAppClip' | 'IsValidated' | 'Name' | 'ShortVersion' | 'Version'>;
 }
 
-export const InstalledApplicationListPayloadSchema: z.ZodType<InstalledApplicationListPayload> = z.looseObject({
+export const InstalledApplicationListPayloadSchema: z.ZodType<InstalledApplicationListPayload> = /* @__PURE__ */ (() => z.looseObject({
   Identifiers: z.array(z.string()).optional(),
   ManagedAppsOnly: z.boolean().optional(),
   Items: z.array(z.enum(['AdHocCodeSigned', 'AppStoreVendable', 'BetaApp', 'BundleSize', 'DeviceBasedVPP', 'DistributorIdentifier', 'DynamicSize', 'ExternalVersionIdentifier', 'HasUpdateAvailable', 'Identifier', 'Installing', 'IsAppClip', 'IsValidated', 'Name', 'ShortVersion', 'Version'])).optional(),
-});
+}))();
 
 /**
  * The keys a device adds to its report of the `InstalledApplicationList` command.
@@ -72,7 +72,7 @@ export interface InstalledApplicationListResponse {
   }>;
 }
 
-export const InstalledApplicationListResponseSchema: z.ZodType<InstalledApplicationListResponse> = z.looseObject({
+export const InstalledApplicationListResponseSchema: z.ZodType<InstalledApplicationListResponse> = /* @__PURE__ */ (() => z.looseObject({
   InstalledApplicationList: z.array(z.looseObject({
     Identifier: z.string().optional(),
     ExternalVersionIdentifier: z.number().optional(),
@@ -96,10 +96,10 @@ export const InstalledApplicationListResponseSchema: z.ZodType<InstalledApplicat
     IsAppClip: z.boolean().optional(),
     Source: z.string().optional(),
   })),
-});
+}))();
 
 /** The schema facts of the `InstalledApplicationList` command: its request and response validators and where it is available. */
-export const InstalledApplicationListDefinition = defineCommand<'InstalledApplicationList', InstalledApplicationListPayload, InstalledApplicationListResponse>({
+export const InstalledApplicationListDefinition = /* @__PURE__ */ defineCommand<'InstalledApplicationList', InstalledApplicationListPayload, InstalledApplicationListResponse>({
   requestType: 'InstalledApplicationList',
   payload: InstalledApplicationListPayloadSchema,
   response: InstalledApplicationListResponseSchema,

@@ -15,10 +15,10 @@ export interface InviteToProgramPayload {
   InvitationURL: string;
 }
 
-export const InviteToProgramPayloadSchema: z.ZodType<InviteToProgramPayload> = z.looseObject({
+export const InviteToProgramPayloadSchema: z.ZodType<InviteToProgramPayload> = /* @__PURE__ */ (() => z.looseObject({
   ProgramID: z.literal('com.apple.cloudvpp'),
   InvitationURL: z.string(),
-});
+}))();
 
 /**
  * The keys a device adds to its report of the `InviteToProgram` command.
@@ -28,12 +28,12 @@ export interface InviteToProgramResponse {
   InvitationResult: 'Acknowledged' | 'InvalidProgramID' | 'InvalidInvitationURL' | (string & {});
 }
 
-export const InviteToProgramResponseSchema: z.ZodType<InviteToProgramResponse> = z.looseObject({
+export const InviteToProgramResponseSchema: z.ZodType<InviteToProgramResponse> = /* @__PURE__ */ (() => z.looseObject({
   InvitationResult: z.union([z.enum(['Acknowledged', 'InvalidProgramID', 'InvalidInvitationURL']), z.string()]),
-});
+}))();
 
 /** The schema facts of the `InviteToProgram` command: its request and response validators and where it is available. */
-export const InviteToProgramDefinition = defineCommand<'InviteToProgram', InviteToProgramPayload, InviteToProgramResponse>({
+export const InviteToProgramDefinition = /* @__PURE__ */ defineCommand<'InviteToProgram', InviteToProgramPayload, InviteToProgramResponse>({
   requestType: 'InviteToProgram',
   payload: InviteToProgramPayloadSchema,
   response: InviteToProgramResponseSchema,

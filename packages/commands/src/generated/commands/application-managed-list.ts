@@ -15,9 +15,9 @@ export interface ManagedApplicationListPayload {
   Identifiers?: string[];
 }
 
-export const ManagedApplicationListPayloadSchema: z.ZodType<ManagedApplicationListPayload> = z.looseObject({
+export const ManagedApplicationListPayloadSchema: z.ZodType<ManagedApplicationListPayload> = /* @__PURE__ */ (() => z.looseObject({
   Identifiers: z.array(z.string()).optional(),
-});
+}))();
 
 /**
  * The keys a device adds to its report of the `ManagedApplicationList` command.
@@ -40,7 +40,7 @@ export interface ManagedApplicationListResponse {
   }>;
 }
 
-export const ManagedApplicationListResponseSchema: z.ZodType<ManagedApplicationListResponse> = z.looseObject({
+export const ManagedApplicationListResponseSchema: z.ZodType<ManagedApplicationListResponse> = /* @__PURE__ */ (() => z.looseObject({
   ManagedApplicationList: z.record(z.string(), z.looseObject({
     Status: z.union([z.enum(['Queued', 'NeedsRedemption', 'Redeeming', 'Prompting', 'PromptingForLogin', 'ValidatingPurchase', 'PromptingForUpdate', 'PromptingForUpdateLogin', 'PromptingForManagement', 'ValidatingUpdate', 'Updating', 'Installing', 'Managed', 'ManagedButUninstalled', 'Unknown', 'UserInstalledApp', 'UserRejected', 'UpdateRejected', 'ManagementRejected', 'Failed']), z.string()]),
     ManagementFlags: z.number(),
@@ -50,10 +50,10 @@ export const ManagedApplicationListResponseSchema: z.ZodType<ManagedApplicationL
     IsValidated: z.boolean().optional(),
     ExternalVersionIdentifier: z.number().optional(),
   })),
-});
+}))();
 
 /** The schema facts of the `ManagedApplicationList` command: its request and response validators and where it is available. */
-export const ManagedApplicationListDefinition = defineCommand<'ManagedApplicationList', ManagedApplicationListPayload, ManagedApplicationListResponse>({
+export const ManagedApplicationListDefinition = /* @__PURE__ */ defineCommand<'ManagedApplicationList', ManagedApplicationListPayload, ManagedApplicationListResponse>({
   requestType: 'ManagedApplicationList',
   payload: ManagedApplicationListPayloadSchema,
   response: ManagedApplicationListResponseSchema,

@@ -15,13 +15,13 @@ export interface ApplyRedemptionCodePayload {
   RedemptionCode: string;
 }
 
-export const ApplyRedemptionCodePayloadSchema: z.ZodType<ApplyRedemptionCodePayload> = z.looseObject({
+export const ApplyRedemptionCodePayloadSchema: z.ZodType<ApplyRedemptionCodePayload> = /* @__PURE__ */ (() => z.looseObject({
   Identifier: z.string(),
   RedemptionCode: z.string(),
-});
+}))();
 
 /** The schema facts of the `ApplyRedemptionCode` command: its request and response validators and where it is available. */
-export const ApplyRedemptionCodeDefinition = defineCommand<'ApplyRedemptionCode', ApplyRedemptionCodePayload, undefined>({
+export const ApplyRedemptionCodeDefinition = /* @__PURE__ */ defineCommand<'ApplyRedemptionCode', ApplyRedemptionCodePayload, undefined>({
   requestType: 'ApplyRedemptionCode',
   payload: ApplyRedemptionCodePayloadSchema,
   response: undefined,

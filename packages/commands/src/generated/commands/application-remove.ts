@@ -14,12 +14,12 @@ export interface RemoveApplicationPayload {
   Identifier: string;
 }
 
-export const RemoveApplicationPayloadSchema: z.ZodType<RemoveApplicationPayload> = z.looseObject({
+export const RemoveApplicationPayloadSchema: z.ZodType<RemoveApplicationPayload> = /* @__PURE__ */ (() => z.looseObject({
   Identifier: z.string(),
-});
+}))();
 
 /** The schema facts of the `RemoveApplication` command: its request and response validators and where it is available. */
-export const RemoveApplicationDefinition = defineCommand<'RemoveApplication', RemoveApplicationPayload, undefined>({
+export const RemoveApplicationDefinition = /* @__PURE__ */ defineCommand<'RemoveApplication', RemoveApplicationPayload, undefined>({
   requestType: 'RemoveApplication',
   payload: RemoveApplicationPayloadSchema,
   response: undefined,

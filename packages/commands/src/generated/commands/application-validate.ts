@@ -14,12 +14,12 @@ export interface ValidateApplicationsPayload {
   Identifiers?: string[];
 }
 
-export const ValidateApplicationsPayloadSchema: z.ZodType<ValidateApplicationsPayload> = z.looseObject({
+export const ValidateApplicationsPayloadSchema: z.ZodType<ValidateApplicationsPayload> = /* @__PURE__ */ (() => z.looseObject({
   Identifiers: z.array(z.string()).optional(),
-});
+}))();
 
 /** The schema facts of the `ValidateApplications` command: its request and response validators and where it is available. */
-export const ValidateApplicationsDefinition = defineCommand<'ValidateApplications', ValidateApplicationsPayload, undefined>({
+export const ValidateApplicationsDefinition = /* @__PURE__ */ defineCommand<'ValidateApplications', ValidateApplicationsPayload, undefined>({
   requestType: 'ValidateApplications',
   payload: ValidateApplicationsPayloadSchema,
   response: undefined,

@@ -16,9 +16,9 @@ export interface CertificateListPayload {
   ManagedOnly?: boolean;
 }
 
-export const CertificateListPayloadSchema: z.ZodType<CertificateListPayload> = z.looseObject({
+export const CertificateListPayloadSchema: z.ZodType<CertificateListPayload> = /* @__PURE__ */ (() => z.looseObject({
   ManagedOnly: z.boolean().optional(),
-});
+}))();
 
 /**
  * The keys a device adds to its report of the `CertificateList` command.
@@ -32,16 +32,16 @@ export interface CertificateListResponse {
   }>;
 }
 
-export const CertificateListResponseSchema: z.ZodType<CertificateListResponse> = z.looseObject({
+export const CertificateListResponseSchema: z.ZodType<CertificateListResponse> = /* @__PURE__ */ (() => z.looseObject({
   CertificateList: z.array(z.looseObject({
     CommonName: z.string(),
     IsIdentity: z.boolean(),
     Data: plistData,
   })),
-});
+}))();
 
 /** The schema facts of the `CertificateList` command: its request and response validators and where it is available. */
-export const CertificateListDefinition = defineCommand<'CertificateList', CertificateListPayload, CertificateListResponse>({
+export const CertificateListDefinition = /* @__PURE__ */ defineCommand<'CertificateList', CertificateListPayload, CertificateListResponse>({
   requestType: 'CertificateList',
   payload: CertificateListPayloadSchema,
   response: CertificateListResponseSchema,

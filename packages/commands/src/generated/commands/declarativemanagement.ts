@@ -15,12 +15,12 @@ export interface DeclarativeManagementPayload {
   Data?: Uint8Array;
 }
 
-export const DeclarativeManagementPayloadSchema: z.ZodType<DeclarativeManagementPayload> = z.looseObject({
+export const DeclarativeManagementPayloadSchema: z.ZodType<DeclarativeManagementPayload> = /* @__PURE__ */ (() => z.looseObject({
   Data: plistData.optional(),
-});
+}))();
 
 /** The schema facts of the `DeclarativeManagement` command: its request and response validators and where it is available. */
-export const DeclarativeManagementDefinition = defineCommand<'DeclarativeManagement', DeclarativeManagementPayload, undefined>({
+export const DeclarativeManagementDefinition = /* @__PURE__ */ defineCommand<'DeclarativeManagement', DeclarativeManagementPayload, undefined>({
   requestType: 'DeclarativeManagement',
   payload: DeclarativeManagementPayloadSchema,
   response: undefined,

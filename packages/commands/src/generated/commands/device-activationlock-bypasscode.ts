@@ -12,7 +12,7 @@ import { defineCommand, type CommandBuildOptions, type Command } from '../../def
  */
 export interface ActivationLockBypassCodePayload {}
 
-export const ActivationLockBypassCodePayloadSchema: z.ZodType<ActivationLockBypassCodePayload> = z.looseObject({});
+export const ActivationLockBypassCodePayloadSchema: z.ZodType<ActivationLockBypassCodePayload> = /* @__PURE__ */ (() => z.looseObject({}))();
 
 /**
  * The keys a device adds to its report of the `ActivationLockBypassCode` command.
@@ -22,12 +22,12 @@ export interface ActivationLockBypassCodeResponse {
   ActivationLockBypassCode: string;
 }
 
-export const ActivationLockBypassCodeResponseSchema: z.ZodType<ActivationLockBypassCodeResponse> = z.looseObject({
+export const ActivationLockBypassCodeResponseSchema: z.ZodType<ActivationLockBypassCodeResponse> = /* @__PURE__ */ (() => z.looseObject({
   ActivationLockBypassCode: z.string(),
-});
+}))();
 
 /** The schema facts of the `ActivationLockBypassCode` command: its request and response validators and where it is available. */
-export const ActivationLockBypassCodeDefinition = defineCommand<'ActivationLockBypassCode', ActivationLockBypassCodePayload, ActivationLockBypassCodeResponse>({
+export const ActivationLockBypassCodeDefinition = /* @__PURE__ */ defineCommand<'ActivationLockBypassCode', ActivationLockBypassCodePayload, ActivationLockBypassCodeResponse>({
   requestType: 'ActivationLockBypassCode',
   payload: ActivationLockBypassCodePayloadSchema,
   response: ActivationLockBypassCodeResponseSchema,

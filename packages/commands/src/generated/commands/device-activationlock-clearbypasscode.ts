@@ -12,10 +12,10 @@ import { defineCommand, type CommandBuildOptions, type Command } from '../../def
  */
 export interface ClearActivationLockBypassCodePayload {}
 
-export const ClearActivationLockBypassCodePayloadSchema: z.ZodType<ClearActivationLockBypassCodePayload> = z.looseObject({});
+export const ClearActivationLockBypassCodePayloadSchema: z.ZodType<ClearActivationLockBypassCodePayload> = /* @__PURE__ */ (() => z.looseObject({}))();
 
 /** The schema facts of the `ClearActivationLockBypassCode` command: its request and response validators and where it is available. */
-export const ClearActivationLockBypassCodeDefinition = defineCommand<'ClearActivationLockBypassCode', ClearActivationLockBypassCodePayload, undefined>({
+export const ClearActivationLockBypassCodeDefinition = /* @__PURE__ */ defineCommand<'ClearActivationLockBypassCode', ClearActivationLockBypassCodePayload, undefined>({
   requestType: 'ClearActivationLockBypassCode',
   payload: ClearActivationLockBypassCodePayloadSchema,
   response: undefined,

@@ -12,10 +12,10 @@ import { defineCommand, type CommandBuildOptions, type Command } from '../../def
  */
 export interface DeviceConfiguredPayload {}
 
-export const DeviceConfiguredPayloadSchema: z.ZodType<DeviceConfiguredPayload> = z.looseObject({});
+export const DeviceConfiguredPayloadSchema: z.ZodType<DeviceConfiguredPayload> = /* @__PURE__ */ (() => z.looseObject({}))();
 
 /** The schema facts of the `DeviceConfigured` command: its request and response validators and where it is available. */
-export const DeviceConfiguredDefinition = defineCommand<'DeviceConfigured', DeviceConfiguredPayload, undefined>({
+export const DeviceConfiguredDefinition = /* @__PURE__ */ defineCommand<'DeviceConfigured', DeviceConfiguredPayload, undefined>({
   requestType: 'DeviceConfigured',
   payload: DeviceConfiguredPayloadSchema,
   response: undefined,

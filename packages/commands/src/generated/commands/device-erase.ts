@@ -28,7 +28,7 @@ export interface EraseDevicePayload {
   };
 }
 
-export const EraseDevicePayloadSchema: z.ZodType<EraseDevicePayload> = z.looseObject({
+export const EraseDevicePayloadSchema: z.ZodType<EraseDevicePayload> = /* @__PURE__ */ (() => z.looseObject({
   PreserveDataPlan: z.boolean().optional(),
   DisallowProximitySetup: z.boolean().optional(),
   PIN: z.string().optional(),
@@ -38,10 +38,10 @@ export const EraseDevicePayloadSchema: z.ZodType<EraseDevicePayload> = z.looseOb
     WiFiProfileData: plistData.optional(),
     MDMProfileData: plistData.optional(),
   }).optional(),
-});
+}))();
 
 /** The schema facts of the `EraseDevice` command: its request and response validators and where it is available. */
-export const EraseDeviceDefinition = defineCommand<'EraseDevice', EraseDevicePayload, undefined>({
+export const EraseDeviceDefinition = /* @__PURE__ */ defineCommand<'EraseDevice', EraseDevicePayload, undefined>({
   requestType: 'EraseDevice',
   payload: EraseDevicePayloadSchema,
   response: undefined,

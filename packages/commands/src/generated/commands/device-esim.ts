@@ -14,12 +14,12 @@ export interface RefreshCellularPlansPayload {
   eSIMServerURL: string;
 }
 
-export const RefreshCellularPlansPayloadSchema: z.ZodType<RefreshCellularPlansPayload> = z.looseObject({
+export const RefreshCellularPlansPayloadSchema: z.ZodType<RefreshCellularPlansPayload> = /* @__PURE__ */ (() => z.looseObject({
   eSIMServerURL: z.string(),
-});
+}))();
 
 /** The schema facts of the `RefreshCellularPlans` command: its request and response validators and where it is available. */
-export const RefreshCellularPlansDefinition = defineCommand<'RefreshCellularPlans', RefreshCellularPlansPayload, undefined>({
+export const RefreshCellularPlansDefinition = /* @__PURE__ */ defineCommand<'RefreshCellularPlans', RefreshCellularPlansPayload, undefined>({
   requestType: 'RefreshCellularPlans',
   payload: RefreshCellularPlansPayloadSchema,
   response: undefined,

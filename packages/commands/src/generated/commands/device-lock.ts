@@ -19,11 +19,11 @@ export interface DeviceLockPayload {
   PIN?: string;
 }
 
-export const DeviceLockPayloadSchema: z.ZodType<DeviceLockPayload> = z.looseObject({
+export const DeviceLockPayloadSchema: z.ZodType<DeviceLockPayload> = /* @__PURE__ */ (() => z.looseObject({
   Message: z.string().optional(),
   PhoneNumber: z.string().optional(),
   PIN: z.string().optional(),
-});
+}))();
 
 /**
  * The keys a device adds to its report of the `DeviceLock` command.
@@ -33,12 +33,12 @@ export interface DeviceLockResponse {
   MessageResult?: string;
 }
 
-export const DeviceLockResponseSchema: z.ZodType<DeviceLockResponse> = z.looseObject({
+export const DeviceLockResponseSchema: z.ZodType<DeviceLockResponse> = /* @__PURE__ */ (() => z.looseObject({
   MessageResult: z.string().optional(),
-});
+}))();
 
 /** The schema facts of the `DeviceLock` command: its request and response validators and where it is available. */
-export const DeviceLockDefinition = defineCommand<'DeviceLock', DeviceLockPayload, DeviceLockResponse>({
+export const DeviceLockDefinition = /* @__PURE__ */ defineCommand<'DeviceLock', DeviceLockPayload, DeviceLockResponse>({
   requestType: 'DeviceLock',
   payload: DeviceLockPayloadSchema,
   response: DeviceLockResponseSchema,

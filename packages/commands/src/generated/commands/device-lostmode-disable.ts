@@ -12,10 +12,10 @@ import { defineCommand, type CommandBuildOptions, type Command } from '../../def
  */
 export interface DisableLostModePayload {}
 
-export const DisableLostModePayloadSchema: z.ZodType<DisableLostModePayload> = z.looseObject({});
+export const DisableLostModePayloadSchema: z.ZodType<DisableLostModePayload> = /* @__PURE__ */ (() => z.looseObject({}))();
 
 /** The schema facts of the `DisableLostMode` command: its request and response validators and where it is available. */
-export const DisableLostModeDefinition = defineCommand<'DisableLostMode', DisableLostModePayload, undefined>({
+export const DisableLostModeDefinition = /* @__PURE__ */ defineCommand<'DisableLostMode', DisableLostModePayload, undefined>({
   requestType: 'DisableLostMode',
   payload: DisableLostModePayloadSchema,
   response: undefined,

@@ -16,14 +16,14 @@ export interface EnableLostModePayload {
   Footnote?: string;
 }
 
-export const EnableLostModePayloadSchema: z.ZodType<EnableLostModePayload> = z.looseObject({
+export const EnableLostModePayloadSchema: z.ZodType<EnableLostModePayload> = /* @__PURE__ */ (() => z.looseObject({
   Message: z.string().optional(),
   PhoneNumber: z.string().optional(),
   Footnote: z.string().optional(),
-});
+}))();
 
 /** The schema facts of the `EnableLostMode` command: its request and response validators and where it is available. */
-export const EnableLostModeDefinition = defineCommand<'EnableLostMode', EnableLostModePayload, undefined>({
+export const EnableLostModeDefinition = /* @__PURE__ */ defineCommand<'EnableLostMode', EnableLostModePayload, undefined>({
   requestType: 'EnableLostMode',
   payload: EnableLostModePayloadSchema,
   response: undefined,

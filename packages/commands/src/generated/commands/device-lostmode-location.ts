@@ -12,7 +12,7 @@ import { defineCommand, type CommandBuildOptions, type Command } from '../../def
  */
 export interface DeviceLocationPayload {}
 
-export const DeviceLocationPayloadSchema: z.ZodType<DeviceLocationPayload> = z.looseObject({});
+export const DeviceLocationPayloadSchema: z.ZodType<DeviceLocationPayload> = /* @__PURE__ */ (() => z.looseObject({}))();
 
 /**
  * The keys a device adds to its report of the `DeviceLocation` command.
@@ -35,7 +35,7 @@ export interface DeviceLocationResponse {
   Timestamp?: string;
 }
 
-export const DeviceLocationResponseSchema: z.ZodType<DeviceLocationResponse> = z.looseObject({
+export const DeviceLocationResponseSchema: z.ZodType<DeviceLocationResponse> = /* @__PURE__ */ (() => z.looseObject({
   Latitude: z.number(),
   Longitude: z.number(),
   HorizontalAccuracy: z.number().optional(),
@@ -44,10 +44,10 @@ export const DeviceLocationResponseSchema: z.ZodType<DeviceLocationResponse> = z
   Speed: z.number().optional(),
   Course: z.number().optional(),
   Timestamp: z.string().optional(),
-});
+}))();
 
 /** The schema facts of the `DeviceLocation` command: its request and response validators and where it is available. */
-export const DeviceLocationDefinition = defineCommand<'DeviceLocation', DeviceLocationPayload, DeviceLocationResponse>({
+export const DeviceLocationDefinition = /* @__PURE__ */ defineCommand<'DeviceLocation', DeviceLocationPayload, DeviceLocationResponse>({
   requestType: 'DeviceLocation',
   payload: DeviceLocationPayloadSchema,
   response: DeviceLocationResponseSchema,

@@ -12,10 +12,10 @@ import { defineCommand, type CommandBuildOptions, type Command } from '../../def
  */
 export interface PlayLostModeSoundPayload {}
 
-export const PlayLostModeSoundPayloadSchema: z.ZodType<PlayLostModeSoundPayload> = z.looseObject({});
+export const PlayLostModeSoundPayloadSchema: z.ZodType<PlayLostModeSoundPayload> = /* @__PURE__ */ (() => z.looseObject({}))();
 
 /** The schema facts of the `PlayLostModeSound` command: its request and response validators and where it is available. */
-export const PlayLostModeSoundDefinition = defineCommand<'PlayLostModeSound', PlayLostModeSoundPayload, undefined>({
+export const PlayLostModeSoundDefinition = /* @__PURE__ */ defineCommand<'PlayLostModeSound', PlayLostModeSoundPayload, undefined>({
   requestType: 'PlayLostModeSound',
   payload: PlayLostModeSoundPayloadSchema,
   response: undefined,

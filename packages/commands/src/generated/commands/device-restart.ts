@@ -19,14 +19,14 @@ export interface RestartDevicePayload {
   NotifyUser?: boolean;
 }
 
-export const RestartDevicePayloadSchema: z.ZodType<RestartDevicePayload> = z.looseObject({
+export const RestartDevicePayloadSchema: z.ZodType<RestartDevicePayload> = /* @__PURE__ */ (() => z.looseObject({
   RebuildKernelCache: z.boolean().optional(),
   KextPaths: z.array(z.string()).optional(),
   NotifyUser: z.boolean().optional(),
-});
+}))();
 
 /** The schema facts of the `RestartDevice` command: its request and response validators and where it is available. */
-export const RestartDeviceDefinition = defineCommand<'RestartDevice', RestartDevicePayload, undefined>({
+export const RestartDeviceDefinition = /* @__PURE__ */ defineCommand<'RestartDevice', RestartDevicePayload, undefined>({
   requestType: 'RestartDevice',
   payload: RestartDevicePayloadSchema,
   response: undefined,

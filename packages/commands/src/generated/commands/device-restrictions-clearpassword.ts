@@ -12,10 +12,10 @@ import { defineCommand, type CommandBuildOptions, type Command } from '../../def
  */
 export interface ClearRestrictionsPasswordPayload {}
 
-export const ClearRestrictionsPasswordPayloadSchema: z.ZodType<ClearRestrictionsPasswordPayload> = z.looseObject({});
+export const ClearRestrictionsPasswordPayloadSchema: z.ZodType<ClearRestrictionsPasswordPayload> = /* @__PURE__ */ (() => z.looseObject({}))();
 
 /** The schema facts of the `ClearRestrictionsPassword` command: its request and response validators and where it is available. */
-export const ClearRestrictionsPasswordDefinition = defineCommand<'ClearRestrictionsPassword', ClearRestrictionsPasswordPayload, undefined>({
+export const ClearRestrictionsPasswordDefinition = /* @__PURE__ */ defineCommand<'ClearRestrictionsPassword', ClearRestrictionsPasswordPayload, undefined>({
   requestType: 'ClearRestrictionsPassword',
   payload: ClearRestrictionsPasswordPayloadSchema,
   response: undefined,

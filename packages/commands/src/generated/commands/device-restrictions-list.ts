@@ -15,9 +15,9 @@ export interface RestrictionsPayload {
   ProfileRestrictions?: boolean;
 }
 
-export const RestrictionsPayloadSchema: z.ZodType<RestrictionsPayload> = z.looseObject({
+export const RestrictionsPayloadSchema: z.ZodType<RestrictionsPayload> = /* @__PURE__ */ (() => z.looseObject({
   ProfileRestrictions: z.boolean().optional(),
-});
+}))();
 
 export interface RestrictionsResponseRestrictionsDictionary {
   restrictedBool?: Record<string, {
@@ -34,7 +34,7 @@ export interface RestrictionsResponseRestrictionsDictionary {
   }>;
 }
 
-export const RestrictionsResponseRestrictionsDictionarySchema: z.ZodType<RestrictionsResponseRestrictionsDictionary> = z.looseObject({
+export const RestrictionsResponseRestrictionsDictionarySchema: z.ZodType<RestrictionsResponseRestrictionsDictionary> = /* @__PURE__ */ (() => z.looseObject({
   restrictedBool: z.record(z.string(), z.looseObject({
     value: z.boolean(),
   })).optional(),
@@ -47,7 +47,7 @@ export const RestrictionsResponseRestrictionsDictionarySchema: z.ZodType<Restric
   union: z.record(z.string(), z.looseObject({
     values: z.array(z.string()),
   })).optional(),
-});
+}))();
 
 /**
  * The keys a device adds to its report of the `Restrictions` command.
@@ -58,13 +58,13 @@ export interface RestrictionsResponse {
   ProfileRestrictions: Record<string, RestrictionsResponseRestrictionsDictionary>;
 }
 
-export const RestrictionsResponseSchema: z.ZodType<RestrictionsResponse> = z.looseObject({
+export const RestrictionsResponseSchema: z.ZodType<RestrictionsResponse> = /* @__PURE__ */ (() => z.looseObject({
   GlobalRestrictions: RestrictionsResponseRestrictionsDictionarySchema,
   ProfileRestrictions: z.record(z.string(), RestrictionsResponseRestrictionsDictionarySchema),
-});
+}))();
 
 /** The schema facts of the `Restrictions` command: its request and response validators and where it is available. */
-export const RestrictionsDefinition = defineCommand<'Restrictions', RestrictionsPayload, RestrictionsResponse>({
+export const RestrictionsDefinition = /* @__PURE__ */ defineCommand<'Restrictions', RestrictionsPayload, RestrictionsResponse>({
   requestType: 'Restrictions',
   payload: RestrictionsPayloadSchema,
   response: RestrictionsResponseSchema,

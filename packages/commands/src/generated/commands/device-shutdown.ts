@@ -12,10 +12,10 @@ import { defineCommand, type CommandBuildOptions, type Command } from '../../def
  */
 export interface ShutDownDevicePayload {}
 
-export const ShutDownDevicePayloadSchema: z.ZodType<ShutDownDevicePayload> = z.looseObject({});
+export const ShutDownDevicePayloadSchema: z.ZodType<ShutDownDevicePayload> = /* @__PURE__ */ (() => z.looseObject({}))();
 
 /** The schema facts of the `ShutDownDevice` command: its request and response validators and where it is available. */
-export const ShutDownDeviceDefinition = defineCommand<'ShutDownDevice', ShutDownDevicePayload, undefined>({
+export const ShutDownDeviceDefinition = /* @__PURE__ */ defineCommand<'ShutDownDevice', ShutDownDevicePayload, undefined>({
   requestType: 'ShutDownDevice',
   payload: ShutDownDevicePayloadSchema,
   response: undefined,

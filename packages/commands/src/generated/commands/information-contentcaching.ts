@@ -13,7 +13,7 @@ import { defineCommand, type CommandBuildOptions, type Command } from '../../def
  */
 export interface ContentCachingInformationPayload {}
 
-export const ContentCachingInformationPayloadSchema: z.ZodType<ContentCachingInformationPayload> = z.looseObject({});
+export const ContentCachingInformationPayloadSchema: z.ZodType<ContentCachingInformationPayload> = /* @__PURE__ */ (() => z.looseObject({}))();
 
 /**
  * The keys a device adds to its report of the `ContentCachingInformation` command.
@@ -163,7 +163,7 @@ export interface ContentCachingInformationResponse {
   };
 }
 
-export const ContentCachingInformationResponseSchema: z.ZodType<ContentCachingInformationResponse> = z.looseObject({
+export const ContentCachingInformationResponseSchema: z.ZodType<ContentCachingInformationResponse> = /* @__PURE__ */ (() => z.looseObject({
   StatusResponse: z.looseObject({
     Activated: z.boolean().optional(),
     Active: z.boolean().optional(),
@@ -281,10 +281,10 @@ export const ContentCachingInformationResponseSchema: z.ZodType<ContentCachingIn
     TotalBytesStoredFromParents: z.number().optional(),
     TotalBytesStoredFromPeers: z.number().optional(),
   }),
-});
+}))();
 
 /** The schema facts of the `ContentCachingInformation` command: its request and response validators and where it is available. */
-export const ContentCachingInformationDefinition = defineCommand<'ContentCachingInformation', ContentCachingInformationPayload, ContentCachingInformationResponse>({
+export const ContentCachingInformationDefinition = /* @__PURE__ */ defineCommand<'ContentCachingInformation', ContentCachingInformationPayload, ContentCachingInformationResponse>({
   requestType: 'ContentCachingInformation',
   payload: ContentCachingInformationPayloadSchema,
   response: ContentCachingInformationResponseSchema,

@@ -17,10 +17,10 @@ export interface DeviceInformationPayload {
   DeviceAttestationNonce?: Uint8Array;
 }
 
-export const DeviceInformationPayloadSchema: z.ZodType<DeviceInformationPayload> = z.looseObject({
+export const DeviceInformationPayloadSchema: z.ZodType<DeviceInformationPayload> = /* @__PURE__ */ (() => z.looseObject({
   Queries: z.array(z.enum(['UDID', 'ProvisioningUDID', 'OrganizationInfo', 'MDMOptions', 'LastCloudBackupDate', 'AwaitingConfiguration', 'iTunesStoreAccountIsActive', 'iTunesStoreAccountHash', 'DeviceName', 'OSVersion', 'SupplementalOSVersionExtra', 'BuildVersion', 'SupplementalBuildVersion', 'ModelName', 'Model', 'ModelNumber', 'IsAppleSilicon', 'ProductName', 'SerialNumber', 'DeviceCapacity', 'AvailableDeviceCapacity', 'IMEI', 'MEID', 'ModemFirmwareVersion', 'CellularTechnology', 'BatteryLevel', 'HasBattery', 'IsSupervised', 'IsMultiUser', 'IsDeviceLocatorServiceEnabled', 'IsActivationLockEnabled', 'IsActivationLockSupported', 'IsDoNotDisturbInEffect', 'DeviceID', 'EASDeviceIdentifier', 'IsCloudBackupEnabled', 'ActiveManagedUsers', 'OSUpdateSettings', 'LocalHostName', 'HostName', 'AutoSetupAdminAccounts', 'SystemIntegrityProtectionEnabled', 'SupportsLOMDevice', 'IsMDMLostModeEnabled', 'MaximumResidentUsers', 'EstimatedResidentUsers', 'QuotaSize', 'ResidentUsers', 'UserSessionTimeout', 'TemporarySessionTimeout', 'TemporarySessionOnly', 'ManagedAppleIDDefaultDomains', 'OnlineAuthenticationGracePeriod', 'SkipLanguageAndLocaleSetupForNewUsers', 'PushToken', 'DiagnosticSubmissionEnabled', 'AppAnalyticsEnabled', 'TimeZone', 'ICCID', 'BluetoothMAC', 'WiFiMAC', 'EthernetMAC', 'CurrentCarrierNetwork', 'SIMCarrierNetwork', 'SubscriberCarrierNetwork', 'CarrierSettingsVersion', 'PhoneNumber', 'DataRoamingEnabled', 'VoiceRoamingEnabled', 'PersonalHotspotEnabled', 'IsNetworkTethered', 'IsRoaming', 'SubscriberMCC', 'SubscriberMNC', 'CurrentMCC', 'CurrentMNC', 'ServiceSubscriptions', 'PINRequiredForEraseDevice', 'PINRequiredForDeviceLock', 'SupportsiOSAppInstalls', 'SoftwareUpdateDeviceID', 'SoftwareUpdateSettings', 'AccessibilitySettings', 'DevicePropertiesAttestation', 'EACSPreflight'])),
   DeviceAttestationNonce: plistData.optional(),
-});
+}))();
 
 /**
  * The keys a device adds to its report of the `DeviceInformation` command.
@@ -257,7 +257,7 @@ export interface DeviceInformationResponse {
   };
 }
 
-export const DeviceInformationResponseSchema: z.ZodType<DeviceInformationResponse> = z.looseObject({
+export const DeviceInformationResponseSchema: z.ZodType<DeviceInformationResponse> = /* @__PURE__ */ (() => z.looseObject({
   QueryResponses: z.looseObject({
     UDID: z.string().optional(),
     ProvisioningUDID: z.string().optional(),
@@ -400,10 +400,10 @@ export const DeviceInformationResponseSchema: z.ZodType<DeviceInformationRespons
     DevicePropertiesAttestation: z.array(plistData).optional(),
     EACSPreflight: z.string().optional(),
   }),
-});
+}))();
 
 /** The schema facts of the `DeviceInformation` command: its request and response validators and where it is available. */
-export const DeviceInformationDefinition = defineCommand<'DeviceInformation', DeviceInformationPayload, DeviceInformationResponse>({
+export const DeviceInformationDefinition = /* @__PURE__ */ defineCommand<'DeviceInformation', DeviceInformationPayload, DeviceInformationResponse>({
   requestType: 'DeviceInformation',
   payload: DeviceInformationPayloadSchema,
   response: DeviceInformationResponseSchema,
@@ -454,6 +454,1132 @@ export const DeviceInformationDefinition = defineCommand<'DeviceInformation', De
     },
   },
   keySupport: {
+    'Queries.*.ProvisioningUDID': {
+      iOS: {
+        introduced: 'n/a',
+      },
+      macOS: {
+        introduced: '11.3',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.OrganizationInfo': {
+      iOS: {
+        introduced: '7.0',
+      },
+      macOS: {
+        introduced: '10.11',
+      },
+      tvOS: {
+        introduced: '9.0',
+      },
+    },
+    'Queries.*.MDMOptions': {
+      iOS: {
+        introduced: '7.0',
+      },
+      macOS: {
+        introduced: '11.0',
+      },
+      tvOS: {
+        introduced: '9.0',
+      },
+      watchOS: {
+        introduced: '10.0',
+      },
+    },
+    'Queries.*.LastCloudBackupDate': {
+      iOS: {
+        introduced: '8.0',
+      },
+      macOS: {
+        introduced: 'n/a',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.AwaitingConfiguration': {
+      iOS: {
+        introduced: '9.0',
+      },
+      macOS: {
+        introduced: '10.11',
+      },
+      tvOS: {
+        introduced: '10.2',
+      },
+      visionOS: {
+        introduced: '2.0',
+      },
+    },
+    'Queries.*.iTunesStoreAccountIsActive': {
+      iOS: {
+        introduced: '7.0',
+      },
+      macOS: {
+        introduced: '10.9',
+      },
+      tvOS: {
+        introduced: '9.0',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.iTunesStoreAccountHash': {
+      iOS: {
+        introduced: '8.0',
+      },
+      macOS: {
+        introduced: '10.10',
+      },
+      tvOS: {
+        introduced: '9.0',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.SupplementalOSVersionExtra': {
+      iOS: {
+        introduced: '16.1',
+      },
+      macOS: {
+        introduced: '13.0',
+      },
+      tvOS: {
+        introduced: '16.1',
+      },
+    },
+    'Queries.*.SupplementalBuildVersion': {
+      iOS: {
+        introduced: '16.1',
+      },
+      macOS: {
+        introduced: '13.0',
+      },
+      tvOS: {
+        introduced: '16.1',
+      },
+    },
+    'Queries.*.Model': {
+      visionOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.ModelNumber': {
+      iOS: {
+        introduced: '16.4',
+      },
+      macOS: {
+        introduced: '13.3',
+      },
+      tvOS: {
+        introduced: '16.4',
+      },
+    },
+    'Queries.*.IsAppleSilicon': {
+      iOS: {
+        introduced: 'n/a',
+      },
+      macOS: {
+        introduced: '12.0',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.DeviceCapacity': {
+      tvOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.AvailableDeviceCapacity': {
+      tvOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.IMEI': {
+      macOS: {
+        introduced: 'n/a',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.MEID': {
+      macOS: {
+        introduced: 'n/a',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.ModemFirmwareVersion': {
+      macOS: {
+        introduced: 'n/a',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.CellularTechnology': {
+      iOS: {
+        introduced: '4.2.6',
+      },
+      macOS: {
+        introduced: 'n/a',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.BatteryLevel': {
+      iOS: {
+        introduced: '5.0',
+      },
+      macOS: {
+        introduced: '13.3',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.HasBattery': {
+      iOS: {
+        introduced: 'n/a',
+      },
+      macOS: {
+        introduced: '13.3',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.IsSupervised': {
+      iOS: {
+        introduced: '6.0',
+      },
+      macOS: {
+        introduced: '10.15',
+      },
+      tvOS: {
+        introduced: '9.0',
+      },
+    },
+    'Queries.*.IsMultiUser': {
+      iOS: {
+        introduced: '9.3',
+      },
+      macOS: {
+        introduced: 'n/a',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.IsDeviceLocatorServiceEnabled': {
+      iOS: {
+        introduced: '7.0',
+      },
+      macOS: {
+        introduced: 'n/a',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.IsActivationLockEnabled': {
+      iOS: {
+        introduced: '7.0',
+      },
+      macOS: {
+        introduced: '10.15',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.IsActivationLockSupported': {
+      iOS: {
+        introduced: 'n/a',
+      },
+      macOS: {
+        introduced: '10.15',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.IsDoNotDisturbInEffect': {
+      iOS: {
+        introduced: '7.0',
+      },
+      macOS: {
+        introduced: 'n/a',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.DeviceID': {
+      iOS: {
+        introduced: 'n/a',
+      },
+      macOS: {
+        introduced: 'n/a',
+      },
+      tvOS: {
+        introduced: '9.0',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.EASDeviceIdentifier': {
+      iOS: {
+        introduced: '7.0',
+      },
+      macOS: {
+        introduced: 'n/a',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.IsCloudBackupEnabled': {
+      iOS: {
+        introduced: '7.1',
+      },
+      macOS: {
+        introduced: 'n/a',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.ActiveManagedUsers': {
+      iOS: {
+        introduced: 'n/a',
+      },
+      macOS: {
+        introduced: '10.11',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.OSUpdateSettings': {
+      iOS: {
+        introduced: 'n/a',
+      },
+      macOS: {
+        introduced: '10.11',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.LocalHostName': {
+      iOS: {
+        introduced: 'n/a',
+      },
+      macOS: {
+        introduced: '10.11',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.HostName': {
+      iOS: {
+        introduced: 'n/a',
+      },
+      macOS: {
+        introduced: '10.11',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.AutoSetupAdminAccounts': {
+      iOS: {
+        introduced: 'n/a',
+      },
+      macOS: {
+        introduced: '10.11',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.SystemIntegrityProtectionEnabled': {
+      iOS: {
+        introduced: 'n/a',
+      },
+      macOS: {
+        introduced: '10.12',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.SupportsLOMDevice': {
+      iOS: {
+        introduced: 'n/a',
+      },
+      macOS: {
+        introduced: '11.0',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.IsMDMLostModeEnabled': {
+      iOS: {
+        introduced: '9.3',
+      },
+      macOS: {
+        introduced: 'n/a',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.MaximumResidentUsers': {
+      iOS: {
+        introduced: '9.3',
+      },
+      macOS: {
+        introduced: 'n/a',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.EstimatedResidentUsers': {
+      iOS: {
+        introduced: '14.0',
+      },
+      macOS: {
+        introduced: 'n/a',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.QuotaSize': {
+      iOS: {
+        introduced: '13.4',
+      },
+      macOS: {
+        introduced: 'n/a',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.ResidentUsers': {
+      iOS: {
+        introduced: '13.4',
+      },
+      macOS: {
+        introduced: 'n/a',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.UserSessionTimeout': {
+      iOS: {
+        introduced: '14.5',
+      },
+      macOS: {
+        introduced: 'n/a',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.TemporarySessionTimeout': {
+      iOS: {
+        introduced: '14.5',
+      },
+      macOS: {
+        introduced: 'n/a',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.TemporarySessionOnly': {
+      iOS: {
+        introduced: '14.5',
+      },
+      macOS: {
+        introduced: 'n/a',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.ManagedAppleIDDefaultDomains': {
+      iOS: {
+        introduced: '16.0',
+      },
+      macOS: {
+        introduced: 'n/a',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.OnlineAuthenticationGracePeriod': {
+      iOS: {
+        introduced: '16.0',
+      },
+      macOS: {
+        introduced: 'n/a',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.SkipLanguageAndLocaleSetupForNewUsers': {
+      iOS: {
+        introduced: '16.2',
+      },
+      macOS: {
+        introduced: 'n/a',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.PushToken': {
+      iOS: {
+        introduced: '9.3',
+      },
+      macOS: {
+        introduced: '10.12',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.DiagnosticSubmissionEnabled': {
+      iOS: {
+        introduced: '9.3',
+      },
+      macOS: {
+        introduced: 'n/a',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.AppAnalyticsEnabled': {
+      iOS: {
+        introduced: '9.3',
+      },
+      macOS: {
+        introduced: 'n/a',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.TimeZone': {
+      iOS: {
+        introduced: '14.0',
+      },
+      macOS: {
+        introduced: 'n/a',
+      },
+      tvOS: {
+        introduced: '14.0',
+      },
+      visionOS: {
+        introduced: '2.0',
+      },
+    },
+    'Queries.*.ICCID': {
+      macOS: {
+        introduced: 'n/a',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.BluetoothMAC': {
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.EthernetMAC': {
+      iOS: {
+        introduced: 'n/a',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.CurrentCarrierNetwork': {
+      macOS: {
+        introduced: 'n/a',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.SIMCarrierNetwork': {
+      macOS: {
+        introduced: 'n/a',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.SubscriberCarrierNetwork': {
+      iOS: {
+        introduced: '5.0',
+      },
+      macOS: {
+        introduced: 'n/a',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.CarrierSettingsVersion': {
+      macOS: {
+        introduced: 'n/a',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.PhoneNumber': {
+      macOS: {
+        introduced: 'n/a',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.DataRoamingEnabled': {
+      iOS: {
+        introduced: '5.0',
+      },
+      macOS: {
+        introduced: 'n/a',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.VoiceRoamingEnabled': {
+      iOS: {
+        introduced: '5.0',
+      },
+      macOS: {
+        introduced: 'n/a',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.PersonalHotspotEnabled': {
+      iOS: {
+        introduced: '7.0',
+      },
+      macOS: {
+        introduced: 'n/a',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.IsNetworkTethered': {
+      iOS: {
+        introduced: '10.3',
+      },
+      macOS: {
+        introduced: 'n/a',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.IsRoaming': {
+      iOS: {
+        introduced: '4.2',
+      },
+      macOS: {
+        introduced: 'n/a',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.SubscriberMCC': {
+      iOS: {
+        introduced: '4.2.6',
+      },
+      macOS: {
+        introduced: 'n/a',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.SubscriberMNC': {
+      iOS: {
+        introduced: '4.2.6',
+      },
+      macOS: {
+        introduced: 'n/a',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.CurrentMCC': {
+      macOS: {
+        introduced: 'n/a',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.CurrentMNC': {
+      macOS: {
+        introduced: 'n/a',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.ServiceSubscriptions': {
+      iOS: {
+        introduced: '12.0',
+      },
+      macOS: {
+        introduced: 'n/a',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.PINRequiredForEraseDevice': {
+      iOS: {
+        introduced: 'n/a',
+      },
+      macOS: {
+        introduced: '11.0',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.PINRequiredForDeviceLock': {
+      iOS: {
+        introduced: 'n/a',
+      },
+      macOS: {
+        introduced: '11.0',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.SupportsiOSAppInstalls': {
+      iOS: {
+        introduced: 'n/a',
+      },
+      macOS: {
+        introduced: '11.0',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.SoftwareUpdateDeviceID': {
+      iOS: {
+        introduced: '15.0',
+      },
+      macOS: {
+        introduced: '12.0',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.SoftwareUpdateSettings': {
+      iOS: {
+        introduced: '14.5',
+      },
+      macOS: {
+        introduced: 'n/a',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.AccessibilitySettings': {
+      iOS: {
+        introduced: '16.0',
+      },
+      macOS: {
+        introduced: 'n/a',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Queries.*.DevicePropertiesAttestation': {
+      iOS: {
+        introduced: '16.0',
+      },
+      macOS: {
+        introduced: '14.0',
+      },
+      tvOS: {
+        introduced: '16.0',
+      },
+    },
+    'Queries.*.EACSPreflight': {
+      iOS: {
+        introduced: 'n/a',
+      },
+      macOS: {
+        introduced: '13.3',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
     DeviceAttestationNonce: {
       iOS: {
         introduced: '16.0',

@@ -13,7 +13,7 @@ import { defineCommand, type CommandBuildOptions, type Command } from '../../def
  */
 export interface SecurityInfoPayload {}
 
-export const SecurityInfoPayloadSchema: z.ZodType<SecurityInfoPayload> = z.looseObject({});
+export const SecurityInfoPayloadSchema: z.ZodType<SecurityInfoPayload> = /* @__PURE__ */ (() => z.looseObject({}))();
 
 /**
  * The keys a device adds to its report of the `SecurityInfo` command.
@@ -102,7 +102,7 @@ export interface SecurityInfoResponse {
   };
 }
 
-export const SecurityInfoResponseSchema: z.ZodType<SecurityInfoResponse> = z.looseObject({
+export const SecurityInfoResponseSchema: z.ZodType<SecurityInfoResponse> = /* @__PURE__ */ (() => z.looseObject({
   SecurityInfo: z.looseObject({
     HardwareEncryptionCaps: z.number().optional(),
     PasscodePresent: z.boolean().optional(),
@@ -152,10 +152,10 @@ export const SecurityInfoResponseSchema: z.ZodType<SecurityInfoResponse> = z.loo
     BootstrapTokenRequiredForKernelExtensionApproval: z.boolean().optional(),
     IsRecoveryLockEnabled: z.boolean().optional(),
   }),
-});
+}))();
 
 /** The schema facts of the `SecurityInfo` command: its request and response validators and where it is available. */
-export const SecurityInfoDefinition = defineCommand<'SecurityInfo', SecurityInfoPayload, SecurityInfoResponse>({
+export const SecurityInfoDefinition = /* @__PURE__ */ defineCommand<'SecurityInfo', SecurityInfoPayload, SecurityInfoResponse>({
   requestType: 'SecurityInfo',
   payload: SecurityInfoPayloadSchema,
   response: SecurityInfoResponseSchema,

@@ -21,7 +21,7 @@ export interface LOMDeviceRequestPayload {
   }>;
 }
 
-export const LOMDeviceRequestPayloadSchema: z.ZodType<LOMDeviceRequestPayload> = z.looseObject({
+export const LOMDeviceRequestPayloadSchema: z.ZodType<LOMDeviceRequestPayload> = /* @__PURE__ */ (() => z.looseObject({
   RequestList: z.array(z.looseObject({
     DeviceRequestType: z.enum(['PowerON', 'PowerOFF', 'Reset']),
     DeviceRequestUUID: z.string(),
@@ -30,7 +30,7 @@ export const LOMDeviceRequestPayloadSchema: z.ZodType<LOMDeviceRequestPayload> =
     SecondaryIPv6AddressList: z.array(z.string()),
     LOMProtocolVersion: z.number().int(),
   })),
-});
+}))();
 
 /**
  * The keys a device adds to its report of the `LOMDeviceRequest` command.
@@ -44,16 +44,16 @@ export interface LOMDeviceRequestResponse {
   }>;
 }
 
-export const LOMDeviceRequestResponseSchema: z.ZodType<LOMDeviceRequestResponse> = z.looseObject({
+export const LOMDeviceRequestResponseSchema: z.ZodType<LOMDeviceRequestResponse> = /* @__PURE__ */ (() => z.looseObject({
   ResponseList: z.array(z.looseObject({
     DeviceRequestSuccess: z.boolean(),
     DeviceRequestUUID: z.string(),
     DeviceRequestReturnError: z.string().optional(),
   })),
-});
+}))();
 
 /** The schema facts of the `LOMDeviceRequest` command: its request and response validators and where it is available. */
-export const LOMDeviceRequestDefinition = defineCommand<'LOMDeviceRequest', LOMDeviceRequestPayload, LOMDeviceRequestResponse>({
+export const LOMDeviceRequestDefinition = /* @__PURE__ */ defineCommand<'LOMDeviceRequest', LOMDeviceRequestPayload, LOMDeviceRequestResponse>({
   requestType: 'LOMDeviceRequest',
   payload: LOMDeviceRequestPayloadSchema,
   response: LOMDeviceRequestResponseSchema,

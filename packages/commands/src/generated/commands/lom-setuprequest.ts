@@ -12,7 +12,7 @@ import { defineCommand, type CommandBuildOptions, type Command } from '../../def
  */
 export interface LOMSetupRequestPayload {}
 
-export const LOMSetupRequestPayloadSchema: z.ZodType<LOMSetupRequestPayload> = z.looseObject({});
+export const LOMSetupRequestPayloadSchema: z.ZodType<LOMSetupRequestPayload> = /* @__PURE__ */ (() => z.looseObject({}))();
 
 /**
  * The keys a device adds to its report of the `LOMSetupRequest` command.
@@ -24,14 +24,14 @@ export interface LOMSetupRequestResponse {
   LOMProtocolVersion: number;
 }
 
-export const LOMSetupRequestResponseSchema: z.ZodType<LOMSetupRequestResponse> = z.looseObject({
+export const LOMSetupRequestResponseSchema: z.ZodType<LOMSetupRequestResponse> = /* @__PURE__ */ (() => z.looseObject({
   PrimaryIPv6AddressList: z.array(z.string()),
   SecondaryIPv6AddressList: z.array(z.string()),
   LOMProtocolVersion: z.number(),
-});
+}))();
 
 /** The schema facts of the `LOMSetupRequest` command: its request and response validators and where it is available. */
-export const LOMSetupRequestDefinition = defineCommand<'LOMSetupRequest', LOMSetupRequestPayload, LOMSetupRequestResponse>({
+export const LOMSetupRequestDefinition = /* @__PURE__ */ defineCommand<'LOMSetupRequest', LOMSetupRequestPayload, LOMSetupRequestResponse>({
   requestType: 'LOMSetupRequest',
   payload: LOMSetupRequestPayloadSchema,
   response: LOMSetupRequestResponseSchema,

@@ -14,9 +14,9 @@ export interface ManagedApplicationAttributesPayload {
   Identifiers: string[];
 }
 
-export const ManagedApplicationAttributesPayloadSchema: z.ZodType<ManagedApplicationAttributesPayload> = z.looseObject({
+export const ManagedApplicationAttributesPayloadSchema: z.ZodType<ManagedApplicationAttributesPayload> = /* @__PURE__ */ (() => z.looseObject({
   Identifiers: z.array(z.string()),
-});
+}))();
 
 /**
  * The keys a device adds to its report of the `ManagedApplicationAttributes` command.
@@ -52,7 +52,7 @@ export interface ManagedApplicationAttributesResponse {
   }>;
 }
 
-export const ManagedApplicationAttributesResponseSchema: z.ZodType<ManagedApplicationAttributesResponse> = z.looseObject({
+export const ManagedApplicationAttributesResponseSchema: z.ZodType<ManagedApplicationAttributesResponse> = /* @__PURE__ */ (() => z.looseObject({
   ApplicationAttributes: z.array(z.looseObject({
     Identifier: z.string(),
     Attributes: z.looseObject({
@@ -69,10 +69,10 @@ export const ManagedApplicationAttributesResponseSchema: z.ZodType<ManagedApplic
       Lockable: z.boolean().optional(),
     }).optional(),
   })),
-});
+}))();
 
 /** The schema facts of the `ManagedApplicationAttributes` command: its request and response validators and where it is available. */
-export const ManagedApplicationAttributesDefinition = defineCommand<'ManagedApplicationAttributes', ManagedApplicationAttributesPayload, ManagedApplicationAttributesResponse>({
+export const ManagedApplicationAttributesDefinition = /* @__PURE__ */ defineCommand<'ManagedApplicationAttributes', ManagedApplicationAttributesPayload, ManagedApplicationAttributesResponse>({
   requestType: 'ManagedApplicationAttributes',
   payload: ManagedApplicationAttributesPayloadSchema,
   response: ManagedApplicationAttributesResponseSchema,

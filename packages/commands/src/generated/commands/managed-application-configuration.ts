@@ -14,9 +14,9 @@ export interface ManagedApplicationConfigurationPayload {
   Identifiers: string[];
 }
 
-export const ManagedApplicationConfigurationPayloadSchema: z.ZodType<ManagedApplicationConfigurationPayload> = z.looseObject({
+export const ManagedApplicationConfigurationPayloadSchema: z.ZodType<ManagedApplicationConfigurationPayload> = /* @__PURE__ */ (() => z.looseObject({
   Identifiers: z.array(z.string()),
-});
+}))();
 
 /**
  * The keys a device adds to its report of the `ManagedApplicationConfiguration` command.
@@ -29,15 +29,15 @@ export interface ManagedApplicationConfigurationResponse {
   }>;
 }
 
-export const ManagedApplicationConfigurationResponseSchema: z.ZodType<ManagedApplicationConfigurationResponse> = z.looseObject({
+export const ManagedApplicationConfigurationResponseSchema: z.ZodType<ManagedApplicationConfigurationResponse> = /* @__PURE__ */ (() => z.looseObject({
   ApplicationConfigurations: z.array(z.looseObject({
     Identifier: z.string(),
     Configuration: z.record(z.string(), z.unknown()).optional(),
   })),
-});
+}))();
 
 /** The schema facts of the `ManagedApplicationConfiguration` command: its request and response validators and where it is available. */
-export const ManagedApplicationConfigurationDefinition = defineCommand<'ManagedApplicationConfiguration', ManagedApplicationConfigurationPayload, ManagedApplicationConfigurationResponse>({
+export const ManagedApplicationConfigurationDefinition = /* @__PURE__ */ defineCommand<'ManagedApplicationConfiguration', ManagedApplicationConfigurationPayload, ManagedApplicationConfigurationResponse>({
   requestType: 'ManagedApplicationConfiguration',
   payload: ManagedApplicationConfigurationPayloadSchema,
   response: ManagedApplicationConfigurationResponseSchema,

@@ -16,10 +16,10 @@ export interface ManagedApplicationFeedbackPayload {
   DeleteFeedback?: boolean;
 }
 
-export const ManagedApplicationFeedbackPayloadSchema: z.ZodType<ManagedApplicationFeedbackPayload> = z.looseObject({
+export const ManagedApplicationFeedbackPayloadSchema: z.ZodType<ManagedApplicationFeedbackPayload> = /* @__PURE__ */ (() => z.looseObject({
   Identifiers: z.array(z.string()),
   DeleteFeedback: z.boolean().optional(),
-});
+}))();
 
 /**
  * The keys a device adds to its report of the `ManagedApplicationFeedback` command.
@@ -32,15 +32,15 @@ export interface ManagedApplicationFeedbackResponse {
   }>;
 }
 
-export const ManagedApplicationFeedbackResponseSchema: z.ZodType<ManagedApplicationFeedbackResponse> = z.looseObject({
+export const ManagedApplicationFeedbackResponseSchema: z.ZodType<ManagedApplicationFeedbackResponse> = /* @__PURE__ */ (() => z.looseObject({
   ManagedApplicationFeedback: z.array(z.looseObject({
     Identifier: z.string(),
     Feedback: z.record(z.string(), z.unknown()).optional(),
   })),
-});
+}))();
 
 /** The schema facts of the `ManagedApplicationFeedback` command: its request and response validators and where it is available. */
-export const ManagedApplicationFeedbackDefinition = defineCommand<'ManagedApplicationFeedback', ManagedApplicationFeedbackPayload, ManagedApplicationFeedbackResponse>({
+export const ManagedApplicationFeedbackDefinition = /* @__PURE__ */ defineCommand<'ManagedApplicationFeedback', ManagedApplicationFeedbackPayload, ManagedApplicationFeedbackResponse>({
   requestType: 'ManagedApplicationFeedback',
   payload: ManagedApplicationFeedbackPayloadSchema,
   response: ManagedApplicationFeedbackResponseSchema,

@@ -27,7 +27,7 @@ export interface InstallMediaPayload {
   Title?: string;
 }
 
-export const InstallMediaPayloadSchema: z.ZodType<InstallMediaPayload> = z.looseObject({
+export const InstallMediaPayloadSchema: z.ZodType<InstallMediaPayload> = /* @__PURE__ */ (() => z.looseObject({
   iTunesStoreID: z.number().int().optional(),
   MediaURL: z.string().optional(),
   MediaType: z.literal('Book'),
@@ -36,7 +36,7 @@ export const InstallMediaPayloadSchema: z.ZodType<InstallMediaPayload> = z.loose
   Version: z.string().optional(),
   Author: z.string().optional(),
   Title: z.string().optional(),
-});
+}))();
 
 /**
  * The keys a device adds to its report of the `InstallMedia` command.
@@ -53,17 +53,17 @@ export interface InstallMediaResponse {
   RejectionReason?: 'CouldNotVerifyITunesStoreID' | 'PurchaseNotFound' | 'AppStoreDisabled' | 'WrongMediaType' | 'DownloadInvalid' | 'EnterpriseBooksNotSupportedInMultiUser' | (string & {});
 }
 
-export const InstallMediaResponseSchema: z.ZodType<InstallMediaResponse> = z.looseObject({
+export const InstallMediaResponseSchema: z.ZodType<InstallMediaResponse> = /* @__PURE__ */ (() => z.looseObject({
   iTunesStoreID: z.number().optional(),
   MediaURL: z.string().optional(),
   PersistentID: z.string().optional(),
   MediaType: z.string().optional(),
   State: z.union([z.enum(['Queued', 'PromptingForLogin', 'Updating', 'Installing', 'Managed', 'ManagedButUninstalled', 'Installed', 'Uninstalled', 'Failed', 'Unknown']), z.string()]).optional(),
   RejectionReason: z.union([z.enum(['CouldNotVerifyITunesStoreID', 'PurchaseNotFound', 'AppStoreDisabled', 'WrongMediaType', 'DownloadInvalid', 'EnterpriseBooksNotSupportedInMultiUser']), z.string()]).optional(),
-});
+}))();
 
 /** The schema facts of the `InstallMedia` command: its request and response validators and where it is available. */
-export const InstallMediaDefinition = defineCommand<'InstallMedia', InstallMediaPayload, InstallMediaResponse>({
+export const InstallMediaDefinition = /* @__PURE__ */ defineCommand<'InstallMedia', InstallMediaPayload, InstallMediaResponse>({
   requestType: 'InstallMedia',
   payload: InstallMediaPayloadSchema,
   response: InstallMediaResponseSchema,

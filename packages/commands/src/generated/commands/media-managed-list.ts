@@ -12,7 +12,7 @@ import { defineCommand, type CommandBuildOptions, type Command } from '../../def
  */
 export interface ManagedMediaListPayload {}
 
-export const ManagedMediaListPayloadSchema: z.ZodType<ManagedMediaListPayload> = z.looseObject({});
+export const ManagedMediaListPayloadSchema: z.ZodType<ManagedMediaListPayload> = /* @__PURE__ */ (() => z.looseObject({}))();
 
 /**
  * The keys a device adds to its report of the `ManagedMediaList` command.
@@ -30,7 +30,7 @@ export interface ManagedMediaListResponse {
   }>;
 }
 
-export const ManagedMediaListResponseSchema: z.ZodType<ManagedMediaListResponse> = z.looseObject({
+export const ManagedMediaListResponseSchema: z.ZodType<ManagedMediaListResponse> = /* @__PURE__ */ (() => z.looseObject({
   Books: z.array(z.looseObject({
     iTunesStoreID: z.number(),
     State: z.string().optional(),
@@ -40,10 +40,10 @@ export const ManagedMediaListResponseSchema: z.ZodType<ManagedMediaListResponse>
     Author: z.string().optional(),
     Title: z.string().optional(),
   })),
-});
+}))();
 
 /** The schema facts of the `ManagedMediaList` command: its request and response validators and where it is available. */
-export const ManagedMediaListDefinition = defineCommand<'ManagedMediaList', ManagedMediaListPayload, ManagedMediaListResponse>({
+export const ManagedMediaListDefinition = /* @__PURE__ */ defineCommand<'ManagedMediaList', ManagedMediaListPayload, ManagedMediaListResponse>({
   requestType: 'ManagedMediaList',
   payload: ManagedMediaListPayloadSchema,
   response: ManagedMediaListResponseSchema,

@@ -16,14 +16,14 @@ export interface RemoveMediaPayload {
   PersistentID?: string;
 }
 
-export const RemoveMediaPayloadSchema: z.ZodType<RemoveMediaPayload> = z.looseObject({
+export const RemoveMediaPayloadSchema: z.ZodType<RemoveMediaPayload> = /* @__PURE__ */ (() => z.looseObject({
   MediaType: z.literal('Book'),
   iTunesStoreID: z.string().optional(),
   PersistentID: z.string().optional(),
-});
+}))();
 
 /** The schema facts of the `RemoveMedia` command: its request and response validators and where it is available. */
-export const RemoveMediaDefinition = defineCommand<'RemoveMedia', RemoveMediaPayload, undefined>({
+export const RemoveMediaDefinition = /* @__PURE__ */ defineCommand<'RemoveMedia', RemoveMediaPayload, undefined>({
   requestType: 'RemoveMedia',
   payload: RemoveMediaPayloadSchema,
   response: undefined,

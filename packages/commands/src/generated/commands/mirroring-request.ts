@@ -17,12 +17,12 @@ export interface RequestMirroringPayload {
   Password?: string;
 }
 
-export const RequestMirroringPayloadSchema: z.ZodType<RequestMirroringPayload> = z.looseObject({
+export const RequestMirroringPayloadSchema: z.ZodType<RequestMirroringPayload> = /* @__PURE__ */ (() => z.looseObject({
   DestinationName: z.string().optional(),
   DestinationDeviceID: z.string().optional(),
   ScanTime: z.number().int().optional(),
   Password: z.string().optional(),
-});
+}))();
 
 /**
  * The keys a device adds to its report of the `RequestMirroring` command.
@@ -32,12 +32,12 @@ export interface RequestMirroringResponse {
   MirroringResult?: string;
 }
 
-export const RequestMirroringResponseSchema: z.ZodType<RequestMirroringResponse> = z.looseObject({
+export const RequestMirroringResponseSchema: z.ZodType<RequestMirroringResponse> = /* @__PURE__ */ (() => z.looseObject({
   MirroringResult: z.string().optional(),
-});
+}))();
 
 /** The schema facts of the `RequestMirroring` command: its request and response validators and where it is available. */
-export const RequestMirroringDefinition = defineCommand<'RequestMirroring', RequestMirroringPayload, RequestMirroringResponse>({
+export const RequestMirroringDefinition = /* @__PURE__ */ defineCommand<'RequestMirroring', RequestMirroringPayload, RequestMirroringResponse>({
   requestType: 'RequestMirroring',
   payload: RequestMirroringPayloadSchema,
   response: RequestMirroringResponseSchema,

@@ -12,10 +12,10 @@ import { defineCommand, type CommandBuildOptions, type Command } from '../../def
  */
 export interface StopMirroringPayload {}
 
-export const StopMirroringPayloadSchema: z.ZodType<StopMirroringPayload> = z.looseObject({});
+export const StopMirroringPayloadSchema: z.ZodType<StopMirroringPayload> = /* @__PURE__ */ (() => z.looseObject({}))();
 
 /** The schema facts of the `StopMirroring` command: its request and response validators and where it is available. */
-export const StopMirroringDefinition = defineCommand<'StopMirroring', StopMirroringPayload, undefined>({
+export const StopMirroringDefinition = /* @__PURE__ */ defineCommand<'StopMirroring', StopMirroringPayload, undefined>({
   requestType: 'StopMirroring',
   payload: StopMirroringPayloadSchema,
   response: undefined,

@@ -15,12 +15,12 @@ export interface ClearPasscodePayload {
   UnlockToken: Uint8Array;
 }
 
-export const ClearPasscodePayloadSchema: z.ZodType<ClearPasscodePayload> = z.looseObject({
+export const ClearPasscodePayloadSchema: z.ZodType<ClearPasscodePayload> = /* @__PURE__ */ (() => z.looseObject({
   UnlockToken: plistData,
-});
+}))();
 
 /** The schema facts of the `ClearPasscode` command: its request and response validators and where it is available. */
-export const ClearPasscodeDefinition = defineCommand<'ClearPasscode', ClearPasscodePayload, undefined>({
+export const ClearPasscodeDefinition = /* @__PURE__ */ defineCommand<'ClearPasscode', ClearPasscodePayload, undefined>({
   requestType: 'ClearPasscode',
   payload: ClearPasscodePayloadSchema,
   response: undefined,

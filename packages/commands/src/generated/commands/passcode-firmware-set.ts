@@ -17,11 +17,11 @@ export interface SetFirmwarePasswordPayload {
   AllowOroms?: boolean;
 }
 
-export const SetFirmwarePasswordPayloadSchema: z.ZodType<SetFirmwarePasswordPayload> = z.looseObject({
+export const SetFirmwarePasswordPayloadSchema: z.ZodType<SetFirmwarePasswordPayload> = /* @__PURE__ */ (() => z.looseObject({
   CurrentPassword: z.string().optional(),
   NewPassword: z.string(),
   AllowOroms: z.boolean().optional(),
-});
+}))();
 
 /**
  * The keys a device adds to its report of the `SetFirmwarePassword` command.
@@ -33,14 +33,14 @@ export interface SetFirmwarePasswordResponse {
   };
 }
 
-export const SetFirmwarePasswordResponseSchema: z.ZodType<SetFirmwarePasswordResponse> = z.looseObject({
+export const SetFirmwarePasswordResponseSchema: z.ZodType<SetFirmwarePasswordResponse> = /* @__PURE__ */ (() => z.looseObject({
   SetFirmwarePassword: z.looseObject({
     PasswordChanged: z.boolean(),
   }),
-});
+}))();
 
 /** The schema facts of the `SetFirmwarePassword` command: its request and response validators and where it is available. */
-export const SetFirmwarePasswordDefinition = defineCommand<'SetFirmwarePassword', SetFirmwarePasswordPayload, SetFirmwarePasswordResponse>({
+export const SetFirmwarePasswordDefinition = /* @__PURE__ */ defineCommand<'SetFirmwarePassword', SetFirmwarePasswordPayload, SetFirmwarePasswordResponse>({
   requestType: 'SetFirmwarePassword',
   payload: SetFirmwarePasswordPayloadSchema,
   response: SetFirmwarePasswordResponseSchema,

@@ -14,9 +14,9 @@ export interface VerifyFirmwarePasswordPayload {
   Password: string;
 }
 
-export const VerifyFirmwarePasswordPayloadSchema: z.ZodType<VerifyFirmwarePasswordPayload> = z.looseObject({
+export const VerifyFirmwarePasswordPayloadSchema: z.ZodType<VerifyFirmwarePasswordPayload> = /* @__PURE__ */ (() => z.looseObject({
   Password: z.string(),
-});
+}))();
 
 /**
  * The keys a device adds to its report of the `VerifyFirmwarePassword` command.
@@ -28,14 +28,14 @@ export interface VerifyFirmwarePasswordResponse {
   };
 }
 
-export const VerifyFirmwarePasswordResponseSchema: z.ZodType<VerifyFirmwarePasswordResponse> = z.looseObject({
+export const VerifyFirmwarePasswordResponseSchema: z.ZodType<VerifyFirmwarePasswordResponse> = /* @__PURE__ */ (() => z.looseObject({
   VerifyFirmwarePassword: z.looseObject({
     PasswordVerified: z.boolean(),
   }),
-});
+}))();
 
 /** The schema facts of the `VerifyFirmwarePassword` command: its request and response validators and where it is available. */
-export const VerifyFirmwarePasswordDefinition = defineCommand<'VerifyFirmwarePassword', VerifyFirmwarePasswordPayload, VerifyFirmwarePasswordResponse>({
+export const VerifyFirmwarePasswordDefinition = /* @__PURE__ */ defineCommand<'VerifyFirmwarePassword', VerifyFirmwarePasswordPayload, VerifyFirmwarePasswordResponse>({
   requestType: 'VerifyFirmwarePassword',
   payload: VerifyFirmwarePasswordPayloadSchema,
   response: VerifyFirmwarePasswordResponseSchema,

@@ -15,13 +15,13 @@ export interface SetRecoveryLockPayload {
   NewPassword: string;
 }
 
-export const SetRecoveryLockPayloadSchema: z.ZodType<SetRecoveryLockPayload> = z.looseObject({
+export const SetRecoveryLockPayloadSchema: z.ZodType<SetRecoveryLockPayload> = /* @__PURE__ */ (() => z.looseObject({
   CurrentPassword: z.string().optional(),
   NewPassword: z.string(),
-});
+}))();
 
 /** The schema facts of the `SetRecoveryLock` command: its request and response validators and where it is available. */
-export const SetRecoveryLockDefinition = defineCommand<'SetRecoveryLock', SetRecoveryLockPayload, undefined>({
+export const SetRecoveryLockDefinition = /* @__PURE__ */ defineCommand<'SetRecoveryLock', SetRecoveryLockPayload, undefined>({
   requestType: 'SetRecoveryLock',
   payload: SetRecoveryLockPayloadSchema,
   response: undefined,

@@ -14,9 +14,9 @@ export interface VerifyRecoveryLockPayload {
   Password: string;
 }
 
-export const VerifyRecoveryLockPayloadSchema: z.ZodType<VerifyRecoveryLockPayload> = z.looseObject({
+export const VerifyRecoveryLockPayloadSchema: z.ZodType<VerifyRecoveryLockPayload> = /* @__PURE__ */ (() => z.looseObject({
   Password: z.string(),
-});
+}))();
 
 /**
  * The keys a device adds to its report of the `VerifyRecoveryLock` command.
@@ -26,12 +26,12 @@ export interface VerifyRecoveryLockResponse {
   PasswordVerified: boolean;
 }
 
-export const VerifyRecoveryLockResponseSchema: z.ZodType<VerifyRecoveryLockResponse> = z.looseObject({
+export const VerifyRecoveryLockResponseSchema: z.ZodType<VerifyRecoveryLockResponse> = /* @__PURE__ */ (() => z.looseObject({
   PasswordVerified: z.boolean(),
-});
+}))();
 
 /** The schema facts of the `VerifyRecoveryLock` command: its request and response validators and where it is available. */
-export const VerifyRecoveryLockDefinition = defineCommand<'VerifyRecoveryLock', VerifyRecoveryLockPayload, VerifyRecoveryLockResponse>({
+export const VerifyRecoveryLockDefinition = /* @__PURE__ */ defineCommand<'VerifyRecoveryLock', VerifyRecoveryLockPayload, VerifyRecoveryLockResponse>({
   requestType: 'VerifyRecoveryLock',
   payload: VerifyRecoveryLockPayloadSchema,
   response: VerifyRecoveryLockResponseSchema,

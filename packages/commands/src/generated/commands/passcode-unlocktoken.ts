@@ -13,7 +13,7 @@ import { defineCommand, type CommandBuildOptions, type Command } from '../../def
  */
 export interface RequestUnlockTokenPayload {}
 
-export const RequestUnlockTokenPayloadSchema: z.ZodType<RequestUnlockTokenPayload> = z.looseObject({});
+export const RequestUnlockTokenPayloadSchema: z.ZodType<RequestUnlockTokenPayload> = /* @__PURE__ */ (() => z.looseObject({}))();
 
 /**
  * The keys a device adds to its report of the `RequestUnlockToken` command.
@@ -23,12 +23,12 @@ export interface RequestUnlockTokenResponse {
   UnlockToken: Uint8Array;
 }
 
-export const RequestUnlockTokenResponseSchema: z.ZodType<RequestUnlockTokenResponse> = z.looseObject({
+export const RequestUnlockTokenResponseSchema: z.ZodType<RequestUnlockTokenResponse> = /* @__PURE__ */ (() => z.looseObject({
   UnlockToken: plistData,
-});
+}))();
 
 /** The schema facts of the `RequestUnlockToken` command: its request and response validators and where it is available. */
-export const RequestUnlockTokenDefinition = defineCommand<'RequestUnlockToken', RequestUnlockTokenPayload, RequestUnlockTokenResponse>({
+export const RequestUnlockTokenDefinition = /* @__PURE__ */ defineCommand<'RequestUnlockToken', RequestUnlockTokenPayload, RequestUnlockTokenResponse>({
   requestType: 'RequestUnlockToken',
   payload: RequestUnlockTokenPayloadSchema,
   response: RequestUnlockTokenResponseSchema,

@@ -15,12 +15,12 @@ export interface InstallProfilePayload {
   Payload: Uint8Array;
 }
 
-export const InstallProfilePayloadSchema: z.ZodType<InstallProfilePayload> = z.looseObject({
+export const InstallProfilePayloadSchema: z.ZodType<InstallProfilePayload> = /* @__PURE__ */ (() => z.looseObject({
   Payload: plistData,
-});
+}))();
 
 /** The schema facts of the `InstallProfile` command: its request and response validators and where it is available. */
-export const InstallProfileDefinition = defineCommand<'InstallProfile', InstallProfilePayload, undefined>({
+export const InstallProfileDefinition = /* @__PURE__ */ defineCommand<'InstallProfile', InstallProfilePayload, undefined>({
   requestType: 'InstallProfile',
   payload: InstallProfilePayloadSchema,
   response: undefined,

@@ -16,9 +16,9 @@ export interface ProfileListPayload {
   ManagedOnly?: boolean;
 }
 
-export const ProfileListPayloadSchema: z.ZodType<ProfileListPayload> = z.looseObject({
+export const ProfileListPayloadSchema: z.ZodType<ProfileListPayload> = /* @__PURE__ */ (() => z.looseObject({
   ManagedOnly: z.boolean().optional(),
-});
+}))();
 
 /**
  * The keys a device adds to its report of the `ProfileList` command.
@@ -56,7 +56,7 @@ export interface ProfileListResponse {
   }>;
 }
 
-export const ProfileListResponseSchema: z.ZodType<ProfileListResponse> = z.looseObject({
+export const ProfileListResponseSchema: z.ZodType<ProfileListResponse> = /* @__PURE__ */ (() => z.looseObject({
   ProfileList: z.array(z.looseObject({
     PayloadUUID: z.string(),
     PayloadIdentifier: z.string(),
@@ -80,10 +80,10 @@ export const ProfileListResponseSchema: z.ZodType<ProfileListResponse> = z.loose
       PayloadOrganization: z.string().optional(),
     })).optional(),
   })),
-});
+}))();
 
 /** The schema facts of the `ProfileList` command: its request and response validators and where it is available. */
-export const ProfileListDefinition = defineCommand<'ProfileList', ProfileListPayload, ProfileListResponse>({
+export const ProfileListDefinition = /* @__PURE__ */ defineCommand<'ProfileList', ProfileListPayload, ProfileListResponse>({
   requestType: 'ProfileList',
   payload: ProfileListPayloadSchema,
   response: ProfileListResponseSchema,

@@ -15,12 +15,12 @@ export interface InstallProvisioningProfilePayload {
   ProvisioningProfile: Uint8Array;
 }
 
-export const InstallProvisioningProfilePayloadSchema: z.ZodType<InstallProvisioningProfilePayload> = z.looseObject({
+export const InstallProvisioningProfilePayloadSchema: z.ZodType<InstallProvisioningProfilePayload> = /* @__PURE__ */ (() => z.looseObject({
   ProvisioningProfile: plistData,
-});
+}))();
 
 /** The schema facts of the `InstallProvisioningProfile` command: its request and response validators and where it is available. */
-export const InstallProvisioningProfileDefinition = defineCommand<'InstallProvisioningProfile', InstallProvisioningProfilePayload, undefined>({
+export const InstallProvisioningProfileDefinition = /* @__PURE__ */ defineCommand<'InstallProvisioningProfile', InstallProvisioningProfilePayload, undefined>({
   requestType: 'InstallProvisioningProfile',
   payload: InstallProvisioningProfilePayloadSchema,
   response: undefined,

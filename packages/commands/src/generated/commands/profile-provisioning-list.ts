@@ -16,9 +16,9 @@ export interface ProvisioningProfileListPayload {
   ManagedOnly?: boolean;
 }
 
-export const ProvisioningProfileListPayloadSchema: z.ZodType<ProvisioningProfileListPayload> = z.looseObject({
+export const ProvisioningProfileListPayloadSchema: z.ZodType<ProvisioningProfileListPayload> = /* @__PURE__ */ (() => z.looseObject({
   ManagedOnly: z.boolean().optional(),
-});
+}))();
 
 /**
  * The keys a device adds to its report of the `ProvisioningProfileList` command.
@@ -32,16 +32,16 @@ export interface ProvisioningProfileListResponse {
   }>;
 }
 
-export const ProvisioningProfileListResponseSchema: z.ZodType<ProvisioningProfileListResponse> = z.looseObject({
+export const ProvisioningProfileListResponseSchema: z.ZodType<ProvisioningProfileListResponse> = /* @__PURE__ */ (() => z.looseObject({
   ProvisioningProfileList: z.array(z.looseObject({
     Name: z.string(),
     UUID: z.string(),
     ExpiryDate: plistDate.optional(),
   })),
-});
+}))();
 
 /** The schema facts of the `ProvisioningProfileList` command: its request and response validators and where it is available. */
-export const ProvisioningProfileListDefinition = defineCommand<'ProvisioningProfileList', ProvisioningProfileListPayload, ProvisioningProfileListResponse>({
+export const ProvisioningProfileListDefinition = /* @__PURE__ */ defineCommand<'ProvisioningProfileList', ProvisioningProfileListPayload, ProvisioningProfileListResponse>({
   requestType: 'ProvisioningProfileList',
   payload: ProvisioningProfileListPayloadSchema,
   response: ProvisioningProfileListResponseSchema,

@@ -14,12 +14,12 @@ export interface RemoveProvisioningProfilePayload {
   UUID: string;
 }
 
-export const RemoveProvisioningProfilePayloadSchema: z.ZodType<RemoveProvisioningProfilePayload> = z.looseObject({
+export const RemoveProvisioningProfilePayloadSchema: z.ZodType<RemoveProvisioningProfilePayload> = /* @__PURE__ */ (() => z.looseObject({
   UUID: z.string(),
-});
+}))();
 
 /** The schema facts of the `RemoveProvisioningProfile` command: its request and response validators and where it is available. */
-export const RemoveProvisioningProfileDefinition = defineCommand<'RemoveProvisioningProfile', RemoveProvisioningProfilePayload, undefined>({
+export const RemoveProvisioningProfileDefinition = /* @__PURE__ */ defineCommand<'RemoveProvisioningProfile', RemoveProvisioningProfilePayload, undefined>({
   requestType: 'RemoveProvisioningProfile',
   payload: RemoveProvisioningProfilePayloadSchema,
   response: undefined,

@@ -14,12 +14,12 @@ export interface RemoveProfilePayload {
   Identifier: string;
 }
 
-export const RemoveProfilePayloadSchema: z.ZodType<RemoveProfilePayload> = z.looseObject({
+export const RemoveProfilePayloadSchema: z.ZodType<RemoveProfilePayload> = /* @__PURE__ */ (() => z.looseObject({
   Identifier: z.string(),
-});
+}))();
 
 /** The schema facts of the `RemoveProfile` command: its request and response validators and where it is available. */
-export const RemoveProfileDefinition = defineCommand<'RemoveProfile', RemoveProfilePayload, undefined>({
+export const RemoveProfileDefinition = /* @__PURE__ */ defineCommand<'RemoveProfile', RemoveProfilePayload, undefined>({
   requestType: 'RemoveProfile',
   payload: RemoveProfilePayloadSchema,
   response: undefined,

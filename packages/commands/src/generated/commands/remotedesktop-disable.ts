@@ -12,10 +12,10 @@ import { defineCommand, type CommandBuildOptions, type Command } from '../../def
  */
 export interface DisableRemoteDesktopPayload {}
 
-export const DisableRemoteDesktopPayloadSchema: z.ZodType<DisableRemoteDesktopPayload> = z.looseObject({});
+export const DisableRemoteDesktopPayloadSchema: z.ZodType<DisableRemoteDesktopPayload> = /* @__PURE__ */ (() => z.looseObject({}))();
 
 /** The schema facts of the `DisableRemoteDesktop` command: its request and response validators and where it is available. */
-export const DisableRemoteDesktopDefinition = defineCommand<'DisableRemoteDesktop', DisableRemoteDesktopPayload, undefined>({
+export const DisableRemoteDesktopDefinition = /* @__PURE__ */ defineCommand<'DisableRemoteDesktop', DisableRemoteDesktopPayload, undefined>({
   requestType: 'DisableRemoteDesktop',
   payload: DisableRemoteDesktopPayloadSchema,
   response: undefined,

@@ -12,10 +12,10 @@ import { defineCommand, type CommandBuildOptions, type Command } from '../../def
  */
 export interface EnableRemoteDesktopPayload {}
 
-export const EnableRemoteDesktopPayloadSchema: z.ZodType<EnableRemoteDesktopPayload> = z.looseObject({});
+export const EnableRemoteDesktopPayloadSchema: z.ZodType<EnableRemoteDesktopPayload> = /* @__PURE__ */ (() => z.looseObject({}))();
 
 /** The schema facts of the `EnableRemoteDesktop` command: its request and response validators and where it is available. */
-export const EnableRemoteDesktopDefinition = defineCommand<'EnableRemoteDesktop', EnableRemoteDesktopPayload, undefined>({
+export const EnableRemoteDesktopDefinition = /* @__PURE__ */ defineCommand<'EnableRemoteDesktop', EnableRemoteDesktopPayload, undefined>({
   requestType: 'EnableRemoteDesktop',
   payload: EnableRemoteDesktopPayloadSchema,
   response: undefined,

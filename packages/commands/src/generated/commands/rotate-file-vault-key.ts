@@ -24,7 +24,7 @@ export interface RotateFileVaultKeyPayload {
   ReplyEncryptionCertificate?: Uint8Array;
 }
 
-export const RotateFileVaultKeyPayloadSchema: z.ZodType<RotateFileVaultKeyPayload> = z.looseObject({
+export const RotateFileVaultKeyPayloadSchema: z.ZodType<RotateFileVaultKeyPayload> = /* @__PURE__ */ (() => z.looseObject({
   KeyType: z.enum(['personal', 'institutional']),
   FileVaultUnlock: z.looseObject({
     Password: z.string().optional(),
@@ -33,7 +33,7 @@ export const RotateFileVaultKeyPayloadSchema: z.ZodType<RotateFileVaultKeyPayloa
   }),
   NewCertificate: plistData.optional(),
   ReplyEncryptionCertificate: plistData.optional(),
-});
+}))();
 
 /**
  * The keys a device adds to its report of the `RotateFileVaultKey` command.
@@ -45,14 +45,14 @@ export interface RotateFileVaultKeyResponse {
   };
 }
 
-export const RotateFileVaultKeyResponseSchema: z.ZodType<RotateFileVaultKeyResponse> = z.looseObject({
+export const RotateFileVaultKeyResponseSchema: z.ZodType<RotateFileVaultKeyResponse> = /* @__PURE__ */ (() => z.looseObject({
   RotateResult: z.looseObject({
     EncryptedNewRecoveryKey: plistData.optional(),
   }).optional(),
-});
+}))();
 
 /** The schema facts of the `RotateFileVaultKey` command: its request and response validators and where it is available. */
-export const RotateFileVaultKeyDefinition = defineCommand<'RotateFileVaultKey', RotateFileVaultKeyPayload, RotateFileVaultKeyResponse>({
+export const RotateFileVaultKeyDefinition = /* @__PURE__ */ defineCommand<'RotateFileVaultKey', RotateFileVaultKeyPayload, RotateFileVaultKeyResponse>({
   requestType: 'RotateFileVaultKey',
   payload: RotateFileVaultKeyPayloadSchema,
   response: RotateFileVaultKeyResponseSchema,

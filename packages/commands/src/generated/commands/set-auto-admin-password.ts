@@ -16,13 +16,13 @@ export interface SetAutoAdminPasswordPayload {
   passwordHash: Uint8Array;
 }
 
-export const SetAutoAdminPasswordPayloadSchema: z.ZodType<SetAutoAdminPasswordPayload> = z.looseObject({
+export const SetAutoAdminPasswordPayloadSchema: z.ZodType<SetAutoAdminPasswordPayload> = /* @__PURE__ */ (() => z.looseObject({
   GUID: z.string(),
   passwordHash: plistData,
-});
+}))();
 
 /** The schema facts of the `SetAutoAdminPassword` command: its request and response validators and where it is available. */
-export const SetAutoAdminPasswordDefinition = defineCommand<'SetAutoAdminPassword', SetAutoAdminPasswordPayload, undefined>({
+export const SetAutoAdminPasswordDefinition = /* @__PURE__ */ defineCommand<'SetAutoAdminPassword', SetAutoAdminPasswordPayload, undefined>({
   requestType: 'SetAutoAdminPassword',
   payload: SetAutoAdminPasswordPayloadSchema,
   response: undefined,

@@ -152,7 +152,7 @@ export interface SettingsPayload {
   })[];
 }
 
-export const SettingsPayloadSchema: z.ZodType<SettingsPayload> = z.looseObject({
+export const SettingsPayloadSchema: z.ZodType<SettingsPayload> = /* @__PURE__ */ (() => z.looseObject({
   Settings: z.array(z.discriminatedUnion('Item', [z.looseObject({
     Item: z.literal('Wallpaper'),
     Image: plistData,
@@ -259,7 +259,7 @@ export const SettingsPayloadSchema: z.ZodType<SettingsPayload> = z.looseObject({
     ZoomEnabled: z.boolean().optional(),
     GrayscaleEnabled: z.boolean().optional(),
   })])),
-});
+}))();
 
 /**
  * The keys a device adds to its report of the `Settings` command.
@@ -279,7 +279,7 @@ export interface SettingsResponse {
   };
 }
 
-export const SettingsResponseSchema: z.ZodType<SettingsResponse> = z.looseObject({
+export const SettingsResponseSchema: z.ZodType<SettingsResponse> = /* @__PURE__ */ (() => z.looseObject({
   Settings: z.union([z.array(z.looseObject({
     Status: z.string(),
     ErrorChain: z.array(z.record(z.string(), z.unknown())).optional(),
@@ -289,10 +289,10 @@ export const SettingsResponseSchema: z.ZodType<SettingsResponse> = z.looseObject
     ErrorChain: z.array(z.record(z.string(), z.unknown())).optional(),
     Identifier: z.string().optional(),
   })]).optional(),
-});
+}))();
 
 /** The schema facts of the `Settings` command: its request and response validators and where it is available. */
-export const SettingsDefinition = defineCommand<'Settings', SettingsPayload, SettingsResponse>({
+export const SettingsDefinition = /* @__PURE__ */ defineCommand<'Settings', SettingsPayload, SettingsResponse>({
   requestType: 'Settings',
   payload: SettingsPayloadSchema,
   response: SettingsResponseSchema,
@@ -340,6 +340,224 @@ export const SettingsDefinition = defineCommand<'Settings', SettingsPayload, Set
       introduced: '10.0',
       accessRights: 'AllowSettings',
       supervised: false,
+    },
+  },
+  keySupport: {
+    'Settings.*.Attributes.VPNUUID': {
+      tvOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Settings.*.Attributes.ContentFilterUUID': {
+      iOS: {
+        introduced: '16.0',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Settings.*.Attributes.DNSProxyUUID': {
+      iOS: {
+        introduced: '16.0',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Settings.*.Attributes.RelayUUID': {
+      iOS: {
+        introduced: '17.0',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Settings.*.Attributes.AssociatedDomains': {
+      iOS: {
+        introduced: '13.0',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Settings.*.Attributes.AssociatedDomainsEnableDirectDownloads': {
+      iOS: {
+        introduced: '14.0',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Settings.*.Attributes.Removable': {
+      iOS: {
+        introduced: '14.0',
+      },
+      tvOS: {
+        introduced: '14.0',
+      },
+    },
+    'Settings.*.Attributes.TapToPayScreenLock': {
+      iOS: {
+        introduced: '16.4',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Settings.*.Attributes.CellularSliceUUID': {
+      iOS: {
+        introduced: '17.0',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Settings.*.Attributes.Hideable': {
+      iOS: {
+        introduced: '18.1',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Settings.*.Attributes.Lockable': {
+      iOS: {
+        introduced: '18.1',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Settings.*.OrganizationInfo.OrganizationShortName': {
+      iOS: {
+        introduced: '13.0',
+      },
+      macOS: {
+        introduced: '10.15',
+      },
+      tvOS: {
+        introduced: '13.0',
+      },
+    },
+    'Settings.*.MDMOptions.BootstrapTokenAllowed': {
+      iOS: {
+        introduced: 'n/a',
+      },
+      macOS: {
+        introduced: '10.15',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Settings.*.MDMOptions.PromptUserToAllowBootstrapTokenForAuthentication': {
+      iOS: {
+        introduced: 'n/a',
+      },
+      macOS: {
+        introduced: '11.0',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+      visionOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Settings.*.UserSessionTimeout': {
+      iOS: {
+        introduced: '14.5',
+      },
+    },
+    'Settings.*.TemporarySessionTimeout': {
+      iOS: {
+        introduced: '14.5',
+      },
+    },
+    'Settings.*.TemporarySessionOnly': {
+      iOS: {
+        introduced: '14.5',
+      },
+    },
+    'Settings.*.ManagedAppleIDDefaultDomains': {
+      iOS: {
+        introduced: '16.0',
+      },
+    },
+    'Settings.*.OnlineAuthenticationGracePeriod': {
+      iOS: {
+        introduced: '16.0',
+      },
+    },
+    'Settings.*.SkipLanguageAndLocaleSetupForNewUsers': {
+      iOS: {
+        introduced: '16.2',
+      },
+    },
+    'Settings.*.AwaitUserConfiguration': {
+      iOS: {
+        introduced: '17.0',
+      },
+    },
+    'Settings.*.PasscodePolicy': {
+      iOS: {
+        introduced: '17.0',
+      },
+    },
+    'Settings.*.IncreaseContrastEnabled': {
+      watchOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Settings.*.GrayscaleEnabled': {
+      iOS: {
+        introduced: 'n/a',
+      },
+      watchOS: {
+        introduced: 'n/a',
+      },
     },
   },
 });

@@ -13,7 +13,7 @@ import { defineCommand, type CommandBuildOptions, type Command } from '../../def
  */
 export interface AvailableOSUpdatesPayload {}
 
-export const AvailableOSUpdatesPayloadSchema: z.ZodType<AvailableOSUpdatesPayload> = z.looseObject({});
+export const AvailableOSUpdatesPayloadSchema: z.ZodType<AvailableOSUpdatesPayload> = /* @__PURE__ */ (() => z.looseObject({}))();
 
 /**
  * The keys a device adds to its report of the `AvailableOSUpdates` command.
@@ -62,7 +62,7 @@ export interface AvailableOSUpdatesResponse {
   }>;
 }
 
-export const AvailableOSUpdatesResponseSchema: z.ZodType<AvailableOSUpdatesResponse> = z.looseObject({
+export const AvailableOSUpdatesResponseSchema: z.ZodType<AvailableOSUpdatesResponse> = /* @__PURE__ */ (() => z.looseObject({
   AvailableOSUpdates: z.array(z.looseObject({
     ProductKey: z.string(),
     HumanReadableName: z.string(),
@@ -86,10 +86,10 @@ export const AvailableOSUpdatesResponseSchema: z.ZodType<AvailableOSUpdatesRespo
     SupplementalBuildVersion: z.string().optional(),
     SupplementalOSVersionExtra: z.string().optional(),
   })),
-});
+}))();
 
 /** The schema facts of the `AvailableOSUpdates` command: its request and response validators and where it is available. */
-export const AvailableOSUpdatesDefinition = defineCommand<'AvailableOSUpdates', AvailableOSUpdatesPayload, AvailableOSUpdatesResponse>({
+export const AvailableOSUpdatesDefinition = /* @__PURE__ */ defineCommand<'AvailableOSUpdates', AvailableOSUpdatesPayload, AvailableOSUpdatesResponse>({
   requestType: 'AvailableOSUpdates',
   payload: AvailableOSUpdatesPayloadSchema,
   response: AvailableOSUpdatesResponseSchema,

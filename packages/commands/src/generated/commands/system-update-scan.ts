@@ -15,9 +15,9 @@ export interface ScheduleOSUpdateScanPayload {
   Force?: boolean;
 }
 
-export const ScheduleOSUpdateScanPayloadSchema: z.ZodType<ScheduleOSUpdateScanPayload> = z.looseObject({
+export const ScheduleOSUpdateScanPayloadSchema: z.ZodType<ScheduleOSUpdateScanPayload> = /* @__PURE__ */ (() => z.looseObject({
   Force: z.boolean().optional(),
-});
+}))();
 
 /**
  * The keys a device adds to its report of the `ScheduleOSUpdateScan` command.
@@ -27,12 +27,12 @@ export interface ScheduleOSUpdateScanResponse {
   ScanInitiated: boolean;
 }
 
-export const ScheduleOSUpdateScanResponseSchema: z.ZodType<ScheduleOSUpdateScanResponse> = z.looseObject({
+export const ScheduleOSUpdateScanResponseSchema: z.ZodType<ScheduleOSUpdateScanResponse> = /* @__PURE__ */ (() => z.looseObject({
   ScanInitiated: z.boolean(),
-});
+}))();
 
 /** The schema facts of the `ScheduleOSUpdateScan` command: its request and response validators and where it is available. */
-export const ScheduleOSUpdateScanDefinition = defineCommand<'ScheduleOSUpdateScan', ScheduleOSUpdateScanPayload, ScheduleOSUpdateScanResponse>({
+export const ScheduleOSUpdateScanDefinition = /* @__PURE__ */ defineCommand<'ScheduleOSUpdateScan', ScheduleOSUpdateScanPayload, ScheduleOSUpdateScanResponse>({
   requestType: 'ScheduleOSUpdateScan',
   payload: ScheduleOSUpdateScanPayloadSchema,
   response: ScheduleOSUpdateScanResponseSchema,

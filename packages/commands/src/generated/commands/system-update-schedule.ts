@@ -23,7 +23,7 @@ export interface ScheduleOSUpdatePayload {
   }>;
 }
 
-export const ScheduleOSUpdatePayloadSchema: z.ZodType<ScheduleOSUpdatePayload> = z.looseObject({
+export const ScheduleOSUpdatePayloadSchema: z.ZodType<ScheduleOSUpdatePayload> = /* @__PURE__ */ (() => z.looseObject({
   Updates: z.array(z.looseObject({
     ProductKey: z.string().optional(),
     ProductVersion: z.string().optional(),
@@ -31,7 +31,7 @@ export const ScheduleOSUpdatePayloadSchema: z.ZodType<ScheduleOSUpdatePayload> =
     MaxUserDeferrals: z.number().int().optional(),
     Priority: z.enum(['Low', 'High']).optional(),
   })),
-});
+}))();
 
 /**
  * The keys a device adds to its report of the `ScheduleOSUpdate` command.
@@ -46,17 +46,17 @@ export interface ScheduleOSUpdateResponse {
   }>;
 }
 
-export const ScheduleOSUpdateResponseSchema: z.ZodType<ScheduleOSUpdateResponse> = z.looseObject({
+export const ScheduleOSUpdateResponseSchema: z.ZodType<ScheduleOSUpdateResponse> = /* @__PURE__ */ (() => z.looseObject({
   UpdateResults: z.array(z.looseObject({
     ProductKey: z.string(),
     InstallAction: z.union([z.enum(['Error', 'DownloadOnly', 'InstallASAP', 'NotifyOnly', 'InstallLater', 'InstallForceRestart']), z.string()]),
     Status: z.union([z.enum(['Idle', 'Downloading', 'DownloadFailed', 'DownloadRequiresComputer', 'DownloadInsufficientSpace', 'DownloadInsufficientPower', 'DownloadInsufficientNetwork', 'Installing', 'InstallInsufficientSpace', 'InstallInsufficientPower', 'InstallPhoneCallInProgress', 'InstallFailed']), z.string()]),
     ErrorChain: z.array(z.record(z.string(), z.unknown())).optional(),
   })),
-});
+}))();
 
 /** The schema facts of the `ScheduleOSUpdate` command: its request and response validators and where it is available. */
-export const ScheduleOSUpdateDefinition = defineCommand<'ScheduleOSUpdate', ScheduleOSUpdatePayload, ScheduleOSUpdateResponse>({
+export const ScheduleOSUpdateDefinition = /* @__PURE__ */ defineCommand<'ScheduleOSUpdate', ScheduleOSUpdatePayload, ScheduleOSUpdateResponse>({
   requestType: 'ScheduleOSUpdate',
   payload: ScheduleOSUpdatePayloadSchema,
   response: ScheduleOSUpdateResponseSchema,
@@ -99,6 +99,41 @@ export const ScheduleOSUpdateDefinition = defineCommand<'ScheduleOSUpdate', Sche
     },
     watchOS: {
       introduced: 'n/a',
+    },
+  },
+  keySupport: {
+    'Updates.*.ProductVersion': {
+      iOS: {
+        introduced: '11.3',
+      },
+      macOS: {
+        introduced: '12.0',
+      },
+      tvOS: {
+        introduced: '12.2',
+      },
+    },
+    'Updates.*.MaxUserDeferrals': {
+      iOS: {
+        introduced: 'n/a',
+      },
+      macOS: {
+        introduced: '12.0',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
+    },
+    'Updates.*.Priority': {
+      iOS: {
+        introduced: 'n/a',
+      },
+      macOS: {
+        introduced: '12.3',
+      },
+      tvOS: {
+        introduced: 'n/a',
+      },
     },
   },
 });

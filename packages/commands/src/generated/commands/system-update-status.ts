@@ -13,7 +13,7 @@ import { defineCommand, type CommandBuildOptions, type Command } from '../../def
  */
 export interface OSUpdateStatusPayload {}
 
-export const OSUpdateStatusPayloadSchema: z.ZodType<OSUpdateStatusPayload> = z.looseObject({});
+export const OSUpdateStatusPayloadSchema: z.ZodType<OSUpdateStatusPayload> = /* @__PURE__ */ (() => z.looseObject({}))();
 
 /**
  * The keys a device adds to its report of the `OSUpdateStatus` command.
@@ -36,7 +36,7 @@ export interface OSUpdateStatusResponse {
   }>;
 }
 
-export const OSUpdateStatusResponseSchema: z.ZodType<OSUpdateStatusResponse> = z.looseObject({
+export const OSUpdateStatusResponseSchema: z.ZodType<OSUpdateStatusResponse> = /* @__PURE__ */ (() => z.looseObject({
   OSUpdateStatus: z.array(z.looseObject({
     ProductKey: z.string(),
     IsDownloaded: z.boolean(),
@@ -47,10 +47,10 @@ export const OSUpdateStatusResponseSchema: z.ZodType<OSUpdateStatusResponse> = z
     NextScheduledInstall: plistDate.optional(),
     PastNotifications: z.array(plistDate).optional(),
   })),
-});
+}))();
 
 /** The schema facts of the `OSUpdateStatus` command: its request and response validators and where it is available. */
-export const OSUpdateStatusDefinition = defineCommand<'OSUpdateStatus', OSUpdateStatusPayload, OSUpdateStatusResponse>({
+export const OSUpdateStatusDefinition = /* @__PURE__ */ defineCommand<'OSUpdateStatus', OSUpdateStatusPayload, OSUpdateStatusResponse>({
   requestType: 'OSUpdateStatus',
   payload: OSUpdateStatusPayloadSchema,
   response: OSUpdateStatusResponseSchema,

@@ -12,10 +12,10 @@ import { defineCommand, type CommandBuildOptions, type Command } from '../../def
  */
 export interface UserConfiguredPayload {}
 
-export const UserConfiguredPayloadSchema: z.ZodType<UserConfiguredPayload> = z.looseObject({});
+export const UserConfiguredPayloadSchema: z.ZodType<UserConfiguredPayload> = /* @__PURE__ */ (() => z.looseObject({}))();
 
 /** The schema facts of the `UserConfigured` command: its request and response validators and where it is available. */
-export const UserConfiguredDefinition = defineCommand<'UserConfigured', UserConfiguredPayload, undefined>({
+export const UserConfiguredDefinition = /* @__PURE__ */ defineCommand<'UserConfigured', UserConfiguredPayload, undefined>({
   requestType: 'UserConfigured',
   payload: UserConfiguredPayloadSchema,
   response: undefined,

@@ -18,14 +18,14 @@ export interface DeleteUserPayload {
   DeleteAllUsers?: boolean;
 }
 
-export const DeleteUserPayloadSchema: z.ZodType<DeleteUserPayload> = z.looseObject({
+export const DeleteUserPayloadSchema: z.ZodType<DeleteUserPayload> = /* @__PURE__ */ (() => z.looseObject({
   UserName: z.string().optional(),
   ForceDeletion: z.boolean().optional(),
   DeleteAllUsers: z.boolean().optional(),
-});
+}))();
 
 /** The schema facts of the `DeleteUser` command: its request and response validators and where it is available. */
-export const DeleteUserDefinition = defineCommand<'DeleteUser', DeleteUserPayload, undefined>({
+export const DeleteUserDefinition = /* @__PURE__ */ defineCommand<'DeleteUser', DeleteUserPayload, undefined>({
   requestType: 'DeleteUser',
   payload: DeleteUserPayloadSchema,
   response: undefined,

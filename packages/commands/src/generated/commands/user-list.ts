@@ -12,7 +12,7 @@ import { defineCommand, type CommandBuildOptions, type Command } from '../../def
  */
 export interface UserListPayload {}
 
-export const UserListPayloadSchema: z.ZodType<UserListPayload> = z.looseObject({});
+export const UserListPayloadSchema: z.ZodType<UserListPayload> = /* @__PURE__ */ (() => z.looseObject({}))();
 
 /**
  * The keys a device adds to its report of the `UserList` command.
@@ -41,7 +41,7 @@ export interface UserListResponse {
   }>;
 }
 
-export const UserListResponseSchema: z.ZodType<UserListResponse> = z.looseObject({
+export const UserListResponseSchema: z.ZodType<UserListResponse> = /* @__PURE__ */ (() => z.looseObject({
   Users: z.array(z.looseObject({
     UserName: z.string(),
     FullName: z.string().optional(),
@@ -54,10 +54,10 @@ export const UserListResponseSchema: z.ZodType<UserListResponse> = z.looseObject
     MobileAccount: z.boolean().optional(),
     HasSecureToken: z.boolean().optional(),
   })),
-});
+}))();
 
 /** The schema facts of the `UserList` command: its request and response validators and where it is available. */
-export const UserListDefinition = defineCommand<'UserList', UserListPayload, UserListResponse>({
+export const UserListDefinition = /* @__PURE__ */ defineCommand<'UserList', UserListPayload, UserListResponse>({
   requestType: 'UserList',
   payload: UserListPayloadSchema,
   response: UserListResponseSchema,

@@ -12,10 +12,10 @@ import { defineCommand, type CommandBuildOptions, type Command } from '../../def
  */
 export interface LogOutUserPayload {}
 
-export const LogOutUserPayloadSchema: z.ZodType<LogOutUserPayload> = z.looseObject({});
+export const LogOutUserPayloadSchema: z.ZodType<LogOutUserPayload> = /* @__PURE__ */ (() => z.looseObject({}))();
 
 /** The schema facts of the `LogOutUser` command: its request and response validators and where it is available. */
-export const LogOutUserDefinition = defineCommand<'LogOutUser', LogOutUserPayload, undefined>({
+export const LogOutUserDefinition = /* @__PURE__ */ defineCommand<'LogOutUser', LogOutUserPayload, undefined>({
   requestType: 'LogOutUser',
   payload: LogOutUserPayloadSchema,
   response: undefined,

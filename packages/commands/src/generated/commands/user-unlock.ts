@@ -14,12 +14,12 @@ export interface UnlockUserAccountPayload {
   UserName: string;
 }
 
-export const UnlockUserAccountPayloadSchema: z.ZodType<UnlockUserAccountPayload> = z.looseObject({
+export const UnlockUserAccountPayloadSchema: z.ZodType<UnlockUserAccountPayload> = /* @__PURE__ */ (() => z.looseObject({
   UserName: z.string(),
-});
+}))();
 
 /** The schema facts of the `UnlockUserAccount` command: its request and response validators and where it is available. */
-export const UnlockUserAccountDefinition = defineCommand<'UnlockUserAccount', UnlockUserAccountPayload, undefined>({
+export const UnlockUserAccountDefinition = /* @__PURE__ */ defineCommand<'UnlockUserAccount', UnlockUserAccountPayload, undefined>({
   requestType: 'UnlockUserAccount',
   payload: UnlockUserAccountPayloadSchema,
   response: undefined,
