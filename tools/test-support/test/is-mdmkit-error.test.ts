@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 import * as apns from '../../../packages/apns/src/index';
 import * as commands from '../../../packages/commands/src/index';
 import * as crypto from '../../../packages/crypto/src/index';
+import * as declarative from '../../../packages/declarative/src/index';
 import * as plist from '../../../packages/plist/src/index';
+import * as profiles from '../../../packages/profiles/src/index';
 import * as protocol from '../../../packages/protocol/src/index';
 import * as scep from '../../../packages/scep/src/index';
 import * as storage from '../../../packages/storage/src/index';
@@ -28,10 +30,20 @@ const packages: Record<
     errorClass: crypto.CryptoError as ErrorClass,
     code: 'INVALID_KEY',
   },
+  declarative: {
+    isMdmkitError: declarative.isMdmkitError,
+    errorClass: declarative.DeclarativeError as ErrorClass,
+    code: 'INVALID_DECLARATION',
+  },
   plist: {
     isMdmkitError: plist.isMdmkitError,
     errorClass: plist.PlistError as ErrorClass,
     code: 'INVALID_XML',
+  },
+  profiles: {
+    isMdmkitError: profiles.isMdmkitError,
+    errorClass: profiles.ProfileError as ErrorClass,
+    code: 'INVALID_PAYLOAD',
   },
   protocol: {
     isMdmkitError: protocol.isMdmkitError,
