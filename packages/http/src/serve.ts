@@ -1,0 +1,112 @@
+import type { Server as NetServer } from 'node:net';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttp2Server, createSecureServer, type Http2Session } from 'node:http2';
+import { createServer as createHttpsServer } from 'node:https';
+import type { TlsOptions } from 'node:tls';
+import { toNodeListener } from './node';
+import { type AdapterOptions, positiveTimeout } from './options';
+import type { Handler } from './types';
+
+/** Options of {@link serve}: the adapter's options plus where to listen and the server's timeouts. */
+export interface ServeOptions extends AdapterOptions {
+  /** Default 0 (any free port). */
+  port?: number;
+  /** Default `127.0.0.1`: listening on every interface is a decision to write down, not a default. */
+  host?: string;
+  /** Serve HTTPS with these options (`key`, `cert`, `ca`, `requestCert`, `rejectUnauthorized`, …). */
+  tls?: TlsOptions;
+  /** Serve HTTP/2: over TLS with HTTP/1.1 fallback when `tls` is set, cleartext h2c otherwise. */
+  http2?: boolean;
+  /** The request headers must arrive within this time of the connection or the last request (slowloris). Default 20 000. */
+  headersTimeoutMs?: number;
+  /** The whole request must arrive within this time. Default 60 000. */
+  requestTimeoutMs?: number;
+  /** How long an idle keep-alive connection is kept. Default 5 000. */
+  keepAliveTimeoutMs?: number;
+  /** A connection (or HTTP/2 session) with no traffic at all for this long is closed. Default 60 000. */
+  idleTimeoutMs?: number;
+}
+
+/** A server started by {@link serve}. */
+export interface RunningHttpServer {
+  readonly server: NetServer;
+  /** e.g. `http://127.0.0.1:41234` (IPv6 hosts in brackets). */
+  readonly url: string;
+  readonly port: number;
+  /** Stops listening and closes every open connection. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a `node:http`, `node:https` or `node:http2` server for a handler, with the timeouts that
+ * keep slow and idle clients from holding connections, on 127.0.0.1 unless told otherwise.
+ *
+ * @example
+ * ```ts
+ * import { serve } from '@mdmkit/http';
+ * const running = await serve(router.handle, { port: 8443, tls: { key, cert }, http2: true });
+ * console.log(`listening on ${running.url}`);
+ * ```
+ */
+export async function serve(handler: Handler, options: ServeOptions = {}): Promise<RunningHttpServer> {
+  const headersTimeout = options.headersTimeoutMs ?? 20_000;
+  const requestTimeout = options.requestTimeoutMs ?? 60_000;
+  const keepAliveTimeout = options.keepAliveTimeoutMs ?? 5_000;
+  const idleTimeout = options.idleTimeoutMs ?? 60_000;
+  positiveTimeout('headersTimeoutMs', headersTimeout);
+  positiveTimeout('requestTimeoutMs', requestTimeout);
+  positiveTimeout('keepAliveTimeoutMs', keepAliveTimeout);
+  positiveTimeout('idleTimeoutMs', idleTimeout);
+  const listener = toNodeListener(handler, options);
+  const host = options.host ?? '127.0.0.1';
+  let server: NetServer;
+  const sessions = new Set<Http2Session>();
+  if (options.http2) {
+    const h2 = options.tls
+      ? createSecureServer({ ...options.tls, allowHTTP1: true }, listener)
+      : createHttp2Server(listener);
+    h2.setTimeout(idleTimeout);
+    h2.on('session', (s: Http2Session) => {
+      sessions.add(s);
+      s.once('close', () => sessions.delete(s));
+    });
+    server = h2;
+  } else {
+    // Node checks header and request deadlines on this interval; a fraction of the shortest one
+    // keeps a slow client from outliving its deadline by much.
+    const connectionsCheckingInterval = Math.max(50, Math.min(1_000, Math.floor(headersTimeout / 4)));
+    const base = {
+      headersTimeout: Math.min(headersTimeout, requestTimeout),
+      requestTimeout,
+      keepAliveTimeout,
+      connectionsCheckingInterval,
+    };
+    const h1: HttpServer = options.tls
+      ? createHttpsServer({ ...options.tls, ...base }, listener)
+      : createHttpServer(base, listener);
+    h1.setTimeout(idleTimeout);
+    server = h1;
+  }
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  const scheme = options.tls ? 'https' : 'http';
+  const url = `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return {
+    server,
+    url,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of sessions) s.destroy();
+        (server as HttpServer).closeAllConnections?.();
+      }),
+  };
+}
