@@ -164,30 +164,33 @@ function readBody(
 }
 
 /**
- * Answers before (or without) reading the whole body and ends the exchange: HTTP/1 closes the
- * connection after the answer, HTTP/2 resets only this stream. The rest of the body is read and
- * dropped for a short while first, so the client sees the answer rather than a reset.
+ * Answers before (or without) reading the whole body and ends the exchange. The rest of the body is
+ * read and dropped for a short while first, so the client sees the answer rather than a reset; then
+ * HTTP/1 cuts the connection (the answer said `connection: close`) and HTTP/2 resets only this stream.
  */
 function reject(
   req: IncomingMessage | Http2ServerRequest,
   res: ServerResponse | Http2ServerResponse,
   answer: HttpResponse,
 ): void {
-  if (isHttp2(req)) {
-    send(res, answer);
-    // NO_ERROR: the answer is complete and the rest of the request is not wanted (RFC 9113 8.1).
-    if (!req.stream.destroyed) req.stream.close(0);
-    return;
-  }
-  if (!res.headersSent) (res as ServerResponse).setHeader('connection', 'close');
+  const h2 = isHttp2(req);
+  // HTTP/2 forbids connection-specific headers; there the stream ends, not the connection.
+  if (!h2 && !res.headersSent) (res as ServerResponse).setHeader('connection', 'close');
   send(res, answer);
+  const cut = () => {
+    clearTimeout(timer);
+    if (h2) {
+      // NO_ERROR: the answer is complete and the rest of the request is not wanted (RFC 9113 8.1).
+      if (!req.stream.destroyed) req.stream.close(0);
+    } else req.destroy();
+  };
+  const timer = setTimeout(cut, DRAIN_MS);
+  timer.unref();
   let drained = 0;
-  const cut = setTimeout(() => req.destroy(), DRAIN_MS);
-  cut.unref();
   req.on('data', (chunk: Uint8Array) => {
     drained += chunk.byteLength;
-    if (drained > DRAIN_BYTES) req.destroy();
+    if (drained > DRAIN_BYTES) cut();
   });
-  req.once('close', () => clearTimeout(cut));
+  req.once('close', () => clearTimeout(timer));
   req.resume();
 }

@@ -1,6 +1,6 @@
-import type { Server as NetServer } from 'node:net';
+import type { Server as NetServer, Socket } from 'node:net';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { createServer as createHttp2Server, createSecureServer, type Http2Session } from 'node:http2';
+import { createServer as createHttp2Server, createSecureServer } from 'node:http2';
 import { createServer as createHttpsServer } from 'node:https';
 import type { TlsOptions } from 'node:tls';
 import { toNodeListener } from './node';
@@ -60,16 +60,11 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
   const listener = toNodeListener(handler, options);
   const host = options.host ?? '127.0.0.1';
   let server: NetServer;
-  const sessions = new Set<Http2Session>();
   if (options.http2) {
     const h2 = options.tls
       ? createSecureServer({ ...options.tls, allowHTTP1: true }, listener)
       : createHttp2Server(listener);
     h2.setTimeout(idleTimeout);
-    h2.on('session', (s: Http2Session) => {
-      sessions.add(s);
-      s.once('close', () => sessions.delete(s));
-    });
     server = h2;
   } else {
     // Node checks header and request deadlines on this interval; a fraction of the shortest one
@@ -87,6 +82,12 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
     h1.setTimeout(idleTimeout);
     server = h1;
   }
+  // Every connection, HTTP/1 or HTTP/2, so that close() ends them all whatever state they are in.
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => {
@@ -105,8 +106,7 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
-        for (const s of sessions) s.destroy();
-        (server as HttpServer).closeAllConnections?.();
+        for (const socket of sockets) socket.destroy();
       }),
   };
 }

@@ -16,6 +16,8 @@ export interface CurlResult {
   status: number;
   version: string;
   body: string;
+  /** curl's own complaints, for assertion messages. */
+  stderr: string;
 }
 
 /** Runs curl and returns status, HTTP version and body; `args` go before the URL. */
@@ -44,7 +46,7 @@ export function runCurl(url: string, args: string[] = []): Promise<CurlResult> {
       const at = out.lastIndexOf(marker);
       if (at === -1) return reject(new Error(`curl printed nothing: ${err}`));
       const [status, version] = out.slice(at + marker.length).split(' ');
-      resolve({ status: Number(status), version: version ?? '', body: out.slice(0, at) });
+      resolve({ status: Number(status), version: version ?? '', body: out.slice(0, at), stderr: err });
     });
   });
 }
