@@ -107,16 +107,21 @@ function parseRange(entry: string): Range {
   const bytes = parseIpAddress(slash === -1 ? entry : entry.slice(0, slash));
   if (bytes === undefined)
     throw new HttpError('INVALID_OPTIONS', `not an IP address or CIDR range: ${entry}`);
-  const max = bytes.length * 8;
-  let bits = max;
+  const writtenAsV6 = (slash === -1 ? entry : entry.slice(0, slash)).includes(':');
+  const max = writtenAsV6 ? 128 : 32;
+  let bits = bytes.length * 8;
   if (slash !== -1) {
     const p = entry.slice(slash + 1);
     if (!/^\d{1,3}$/.test(p) || Number(p) > max) {
       throw new HttpError('INVALID_OPTIONS', `bad prefix length in ${entry}`);
     }
     bits = Number(p);
-    // An IPv4-mapped range written in IPv6 form counts its prefix from the IPv4 part.
-    if (entry.slice(0, slash).includes(':') && bytes.length === 4) bits = Math.max(0, bits - 96);
+    // An IPv4-mapped range written in IPv6 form counts its prefix from the IPv4 part; one shorter
+    // than the mapping prefix would reach beyond IPv4 and is refused rather than guessed at.
+    if (writtenAsV6 && bytes.length === 4) {
+      if (bits < 96) throw new HttpError('INVALID_OPTIONS', `IPv4-mapped range shorter than /96: ${entry}`);
+      bits -= 96;
+    }
   }
   return { bytes, bits };
 }
