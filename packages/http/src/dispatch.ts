@@ -4,8 +4,18 @@ import type { Handler, HttpRequest, HttpResponse } from './types';
 
 const encoder = new TextEncoder();
 
-/** A plain-text answer the adapters give on their own. Says what happened and nothing more. */
-export function plainText(status: number, message: string): HttpResponse {
+/**
+ * A plain-text answer (a line ending in a newline), as the adapters give on their own: it says what
+ * happened and nothing more. Frozen, so it can be built once and returned many times.
+ *
+ * @example
+ * ```ts
+ * import { textResponse } from '@mdmkit/http';
+ * const gone = textResponse(410, 'this enrollment was removed');
+ * const handler = () => gone;
+ * ```
+ */
+export function textResponse(status: number, message: string): HttpResponse {
   return Object.freeze({
     status,
     headers: Object.freeze({ 'content-type': 'text/plain; charset=utf-8' }),
@@ -15,11 +25,11 @@ export function plainText(status: number, message: string): HttpResponse {
 
 /** The adapters' own answers, built once. */
 export const ANSWERS = {
-  badRequest: plainText(400, 'bad request'),
-  notFound: plainText(404, 'not found'),
-  timeout: plainText(408, 'request body timeout'),
-  tooLarge: plainText(413, 'request body too large'),
-  internal: plainText(500, 'internal error'),
+  badRequest: textResponse(400, 'bad request'),
+  notFound: textResponse(404, 'not found'),
+  timeout: textResponse(408, 'request body timeout'),
+  tooLarge: textResponse(413, 'request body too large'),
+  internal: textResponse(500, 'internal error'),
 } as const;
 
 function failed(code: HttpErrorCode, message: string, cause: unknown, config: AdapterConfig): HttpResponse {

@@ -1,4 +1,4 @@
-import { ANSWERS, plainText } from './dispatch';
+import { ANSWERS, textResponse } from './dispatch';
 import { HttpError } from './errors';
 import type { Handler, HttpRequest, HttpResponse } from './types';
 
@@ -40,7 +40,7 @@ interface DynamicRoute {
   methods: Map<string, RouteHandler>;
 }
 
-const METHOD_NOT_ALLOWED = plainText(405, 'method not allowed');
+const METHOD_NOT_ALLOWED = textResponse(405, 'method not allowed');
 const NO_PARAMS: RouteParams = Object.freeze({});
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
