@@ -91,17 +91,16 @@ async function readBody(request: Request, config: AdapterConfig): Promise<Uint8A
   }
   const reader = request.body!.getReader();
   const collector = new BodyCollector(config.maxBodyBytes);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), config.bodyTimeoutMs);
-  });
+  // Cancelling the reader ends a pending read, so one timer is enough: no race per chunk.
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    reader.cancel().catch(() => {});
+  }, config.bodyTimeoutMs);
   try {
     for (;;) {
-      const next = await Promise.race([reader.read(), deadline]);
-      if (next === 'timeout') {
-        reader.cancel().catch(() => {});
-        return new HttpError('BODY_TIMEOUT', 'request body did not arrive in time');
-      }
+      const next = await reader.read();
+      if (timedOut) return new HttpError('BODY_TIMEOUT', 'request body did not arrive in time');
       if (next.done) return collector.bytes();
       if (!collector.push(next.value)) {
         reader.cancel().catch(() => {});
@@ -109,6 +108,7 @@ async function readBody(request: Request, config: AdapterConfig): Promise<Uint8A
       }
     }
   } catch (cause) {
+    if (timedOut) return new HttpError('BODY_TIMEOUT', 'request body did not arrive in time');
     return new HttpError('BODY_UNREADABLE', 'request body stream failed', { cause });
   } finally {
     clearTimeout(timer);

@@ -87,7 +87,8 @@ function dispatch(
   const socket = isHttp2(req) ? req.stream.session?.socket : req.socket;
   const request = new AdapterRequest(
     config,
-    (req.method ?? 'GET').toUpperCase(),
+    // HTTP/1 methods come upper-case from Node's parser; an HTTP/2 :method is taken as sent.
+    isHttp2(req) ? (req.method ?? 'GET').toUpperCase() : (req.method ?? 'GET'),
     req.url ?? '/',
     new NodeHeaders(req.headers),
     body,
@@ -102,16 +103,19 @@ function dispatch(
 
 function send(res: ServerResponse | Http2ServerResponse, r: HttpResponse): void {
   if (res.headersSent || res.destroyed) return;
-  const raw = r.body;
-  const body =
-    raw === undefined || bodyless(r.status) ? undefined : typeof raw === 'string' ? Buffer.from(raw) : raw;
+  const body = r.body === undefined || bodyless(r.status) ? undefined : r.body;
   const headers: Record<string, string | number | readonly string[]> = {};
   if (r.headers) {
     for (const name in r.headers) {
-      if (name.toLowerCase() !== 'content-length') headers[name] = r.headers[name]!;
+      // Ours is the only content-length: it must match what is sent.
+      if (name.length !== 14 || name.toLowerCase() !== 'content-length') headers[name] = r.headers[name]!;
     }
   }
-  if (!bodyless(r.status)) headers['content-length'] = body === undefined ? 0 : body.byteLength;
+  if (!bodyless(r.status)) {
+    // A string is written as is; measuring it costs less than encoding it into a buffer first.
+    headers['content-length'] =
+      body === undefined ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+  }
   (res as ServerResponse).writeHead(r.status, headers as Record<string, string | number | string[]>);
   if (body === undefined) res.end();
   else (res as ServerResponse).end(body);

@@ -140,23 +140,25 @@ describe.skipIf(!have.curl || !have.openssl)('client certificate identity', () =
   });
 
   const rfc9440 = () => `Client-Cert: :${derB64(pki.clientCertPem)}:`;
+  /** curl arguments that trust the test CA and present the device's certificate. */
+  const asDevice = () => [
+    '--cacert',
+    join(pki.dir, 'ca.pem'),
+    '--cert',
+    pki.clientCertPath,
+    '--key',
+    pki.clientKeyPath,
+  ];
   const deviceB64 = () => Buffer.from(pki.clientDer).toString('base64');
 
   it('comes from the TLS handshake', async () => {
     const s = await start({ tls: tls() });
-    const ca = join(pki.dir, 'ca.pem');
-    const r = await runCurl(`${s.url}/c`, [
-      '--cacert',
-      ca,
-      '--cert',
-      pki.clientCertPath,
-      '--key',
-      pki.clientKeyPath,
-    ]);
-    const seen = JSON.parse(r.body) as Seen;
+    const seen = JSON.parse((await runCurl(`${s.url}/c`, asDevice())).body) as Seen;
     expect(seen.certSource).toBe('tls');
     expect(seen.certDer).toBe(deviceB64());
-    const none = JSON.parse((await runCurl(`${s.url}/c`, ['--cacert', ca])).body) as Seen;
+    const none = JSON.parse(
+      (await runCurl(`${s.url}/c`, ['--cacert', join(pki.dir, 'ca.pem')])).body,
+    ) as Seen;
     expect(none.certSource).toBeNull();
   });
 
@@ -176,18 +178,7 @@ describe.skipIf(!have.curl || !have.openssl)('client certificate identity', () =
   it('attack: a client with its own TLS certificate cannot swap in another through the header', async () => {
     const s = await start({ tls: tls(), trustedProxies: ['10.0.0.1'] });
     const other = `Client-Cert: :${derB64(readFileSync(join(pki.dir, 'proxy.pem'), 'utf8'))}:`;
-    const ca = join(pki.dir, 'ca.pem');
-    const r = await runCurl(`${s.url}/c`, [
-      '--cacert',
-      ca,
-      '--cert',
-      pki.clientCertPath,
-      '--key',
-      pki.clientKeyPath,
-      '-H',
-      other,
-    ]);
-    const seen = JSON.parse(r.body) as Seen;
+    const seen = JSON.parse((await runCurl(`${s.url}/c`, [...asDevice(), '-H', other])).body) as Seen;
     expect(seen.certSource).toBe('tls');
     expect(seen.certDer).toBe(deviceB64());
   });
