@@ -162,6 +162,17 @@ describe.skipIf(!have.curl || !have.openssl)('client certificate identity', () =
     expect(none.certSource).toBeNull();
   });
 
+  it.skipIf(!have.curlHttp2)('comes from the TLS handshake over HTTP/2 too', async () => {
+    const s = await start({ tls: tls(), http2: true });
+    const r = await runCurl(`${s.url}/c`, ['--http2', ...asDevice()]);
+    expect(r.version).toBe('2');
+    expect(JSON.parse(r.body)).toMatchObject({
+      certSource: 'tls',
+      certDer: deviceB64(),
+      remoteAddress: '127.0.0.1',
+    });
+  });
+
   it('attack: a Client-Cert header from an address that is not a trusted proxy is ignored', async () => {
     const s = await start({ trustedProxies: ['10.0.0.0/8', '::1'] });
     const seen = JSON.parse((await runCurl(`${s.url}/c`, ['-H', rfc9440()])).body) as Seen;
