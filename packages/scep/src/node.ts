@@ -27,7 +27,7 @@ function toHttpResponse(r: ScepHttpResponse): HttpResponse {
 }
 
 /**
- * A {@link ScepServer} as an `@mdmkit/http` {@link Handler}, for mounting beside other handlers
+ * A {@link ScepServer} as an `@mdmkit/http` `Handler`, for mounting beside other handlers
  * (in `createRouter`, say). The body arrives already read within the adapter's limit.
  *
  * @example
