@@ -80,7 +80,16 @@ export function toFetchHandler(handler: Handler, options?: AdapterOptions): Fetc
       readConnectionCertificate,
     );
     const out = callHandler(handler, req, config);
-    return toResponse(out instanceof Promise ? await out : out);
+    const answer = out instanceof Promise ? await out : out;
+    try {
+      return toResponse(answer);
+    } catch (cause) {
+      // Headers the runtime refuses (CR/LF, bad names): the one plain 500 instead.
+      config.onError(
+        new HttpError('BAD_RESPONSE', 'handler returned headers that cannot be sent', { cause }),
+      );
+      return toResponse(ANSWERS.internal);
+    }
   };
 }
 

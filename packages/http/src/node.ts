@@ -70,7 +70,7 @@ export function toNodeListener(handler: Handler, options?: AdapterOptions): Node
     }
     if (declaredTooLarge(req.headers['content-length'], config.maxBodyBytes)) {
       config.onError(new HttpError('BODY_TOO_LARGE', 'declared request body is over the limit'));
-      reject(req, res, ANSWERS.tooLarge);
+      reject(req, res, ANSWERS.tooLarge, config);
       return;
     }
     readBody(handler, config, req, res);
@@ -97,11 +97,11 @@ function dispatch(
     readTlsCertificate,
   );
   const out = callHandler(handler, request, config);
-  if (out instanceof Promise) out.then((r) => send(res, r));
-  else send(res, out);
+  if (out instanceof Promise) out.then((r) => send(res, r, config));
+  else send(res, out, config);
 }
 
-function send(res: ServerResponse | Http2ServerResponse, r: HttpResponse): void {
+function send(res: ServerResponse | Http2ServerResponse, r: HttpResponse, config: AdapterConfig): void {
   if (res.headersSent || res.destroyed) return;
   const body = r.body === undefined || bodyless(r.status) ? undefined : r.body;
   const headers: Record<string, string | number | readonly string[]> = {};
@@ -116,7 +116,15 @@ function send(res: ServerResponse | Http2ServerResponse, r: HttpResponse): void 
     headers['content-length'] =
       body === undefined ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
   }
-  (res as ServerResponse).writeHead(r.status, headers as Record<string, string | number | string[]>);
+  try {
+    (res as ServerResponse).writeHead(r.status, headers as Record<string, string | number | string[]>);
+  } catch (cause) {
+    // Node refuses header names and values it cannot send (CR/LF, bad characters); nothing is
+    // written yet, so the one plain 500 can still go out.
+    config.onError(new HttpError('BAD_RESPONSE', 'handler returned headers that cannot be sent', { cause }));
+    if (r !== ANSWERS.internal) send(res, ANSWERS.internal, config);
+    return;
+  }
   if (body === undefined) res.end();
   else (res as ServerResponse).end(body);
 }
@@ -140,7 +148,7 @@ function readBody(
     if (!collector.push(chunk)) {
       stop();
       config.onError(new HttpError('BODY_TOO_LARGE', 'streamed request body is over the limit'));
-      reject(req, res, ANSWERS.tooLarge);
+      reject(req, res, ANSWERS.tooLarge, config);
     }
   };
   const onEnd = () => {
@@ -152,7 +160,7 @@ function readBody(
     if (settled) return;
     stop();
     config.onError(new HttpError('BODY_TIMEOUT', 'request body did not arrive in time'));
-    reject(req, res, ANSWERS.timeout);
+    reject(req, res, ANSWERS.timeout, config);
   }, config.bodyTimeoutMs);
   req.on('data', onData);
   req.on('end', onEnd);
@@ -176,11 +184,12 @@ function reject(
   req: IncomingMessage | Http2ServerRequest,
   res: ServerResponse | Http2ServerResponse,
   answer: HttpResponse,
+  config: AdapterConfig,
 ): void {
   const h2 = isHttp2(req);
   // HTTP/2 forbids connection-specific headers; there the stream ends, not the connection.
   if (!h2 && !res.headersSent) (res as ServerResponse).setHeader('connection', 'close');
-  send(res, answer);
+  send(res, answer, config);
   const cut = () => {
     clearTimeout(timer);
     if (h2) {

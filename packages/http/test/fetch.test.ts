@@ -12,6 +12,7 @@ describe('WHATWG Request → Response adapter', () => {
     (req) => {
       if (req.path === '/throw') throw new Error('secret detail');
       if (req.path === '/none') return { status: 204, body: 'x' };
+      if (req.path === '/bad-header') return { status: 200, headers: { 'x-echo': 'a\r\nx-injected: 1' } };
       if (req.path === '/multi') return { status: 200, headers: { 'set-cookie': ['a=1', 'b=2'] } };
       return echo(req);
     },
@@ -83,6 +84,12 @@ describe('WHATWG Request → Response adapter', () => {
     const res = await handle(new Request('http://x/throw'));
     expect(res.status).toBe(500);
     expect(await res.text()).toBe('internal error\n');
+  });
+
+  it('a header the runtime refuses is a plain 500', async () => {
+    const res = await handle(new Request('http://x/bad-header'));
+    expect(res.status).toBe(500);
+    expect(errors.some((e) => e.code === 'BAD_RESPONSE')).toBe(true);
   });
 
   it('204 carries no body; repeated header values stay separate', async () => {

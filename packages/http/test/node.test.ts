@@ -13,6 +13,9 @@ describe('node:http adapter', () => {
         if (req.path === '/throw') throw new Error('secret detail: db password hunter2');
         if (req.path === '/reject') return Promise.reject(new Error('secret detail'));
         if (req.path === '/invalid') return { status: 42 } as never;
+        if (req.path === '/bad-header') return { status: 200, headers: { 'x-echo': 'a\r\nx-injected: 1' } };
+        if (req.path === '/bad-header-async')
+          return Promise.resolve({ status: 200, headers: { 'bad name': 'v' } });
         if (req.path === '/async') return Promise.resolve({ status: 201, body: 'made' });
         if (req.path === '/empty') return { status: 204, body: 'dropped' };
         return echo(req);
@@ -131,6 +134,15 @@ describe('node:http adapter', () => {
     const res = await fetch(`${running.url}/invalid`);
     expect(res.status).toBe(500);
     expect(errors.some((e) => e.code === 'BAD_RESPONSE')).toBe(true);
+  });
+
+  it('a header Node refuses to send (CR/LF in a value, a bad name) is a 500, not a crash', async () => {
+    for (const path of ['/bad-header', '/bad-header-async']) {
+      const res = await fetch(`${running.url}${path}`);
+      expect(res.status).toBe(500);
+      expect(res.headers.get('x-injected')).toBeNull();
+    }
+    expect(errors.filter((e) => e.code === 'BAD_RESPONSE').length).toBeGreaterThanOrEqual(3);
   });
 
   it('async handlers, and no body for 204', async () => {
