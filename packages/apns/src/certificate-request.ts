@@ -69,6 +69,11 @@ export interface PushCertificateRequestOptions {
   vendorChain: string;
   /** Validate the chain at this time; default now. */
   at?: Date;
+  /**
+   * Accept a vendor chain with a SHA-1-signed certificate below the root. Default false; Apple's
+   * root's own SHA-1 self-signature needs no opt-in.
+   */
+  allowSha1Signatures?: boolean;
 }
 
 /**
@@ -102,6 +107,7 @@ export async function createPushCertificateRequest(options: PushCertificateReque
       trusted: [chain[chain.length - 1]!],
       intermediates: chain.slice(0, -1),
       ...(options.at ? { at: options.at } : {}),
+      ...(options.allowSha1Signatures ? { allowSha1Signatures: true } : {}),
     });
   } catch (e) {
     throw new ApnsError('INVALID_CERTIFICATE', 'the vendor certificate does not chain to the given chain', {

@@ -68,7 +68,12 @@ export interface ApnsClientOptions {
 export interface PushManyOptions {
   /** Pushes in flight at once (including those waiting for a retry). Default: the client's `concurrency`. */
   concurrency?: number;
-  /** Called with each result as it arrives, before the iterator yields it. */
+  /**
+   * Called with each result as it arrives, before the iterator yields it. If it throws, no further
+   * pushes are started; the pushes already started still finish, each result still goes to this
+   * callback (and is yielded by {@link ApnsClient.pushMany}), then the iterator or the promise of
+   * {@link ApnsClient.pushAll} rejects with the first error thrown.
+   */
   onResult?: (result: PushResult) => void;
 }
 
@@ -216,21 +221,31 @@ export class ApnsClient {
     let wake: (() => void) | undefined;
     let inflight = 0;
     let exhausted = false;
+    let callbackFailed: { error: unknown } | undefined;
+    const onResult = options.onResult;
     const asyncIt = Symbol.asyncIterator in pushes;
     const it = asyncIt
       ? (pushes as AsyncIterable<MdmPush>)[Symbol.asyncIterator]()
       : (pushes as Iterable<MdmPush>)[Symbol.iterator]();
+    // Runs from a stream's event handler: an exception here would escape into the event loop and end
+    // the process, so a throwing callback is caught and handed to the consumer of the iterator.
     const onDone = (r: PushResult): void => {
       inflight--;
       ready.push(r);
-      options.onResult?.(r);
+      if (onResult) {
+        try {
+          onResult(r);
+        } catch (e) {
+          callbackFailed ??= { error: e };
+        }
+      }
       const w = wake;
       wake = undefined;
       w?.();
     };
     try {
       while (true) {
-        while (!exhausted && inflight < limit) {
+        while (!exhausted && !callbackFailed && inflight < limit) {
           const next = asyncIt
             ? await (it as AsyncIterator<MdmPush>).next()
             : (it as Iterator<MdmPush>).next();
@@ -251,7 +266,11 @@ export class ApnsClient {
           yield r;
           continue;
         }
-        if (exhausted && inflight === 0) return;
+        if (inflight === 0) {
+          // Pushes already started have all been yielded; now the callback's error reaches the caller.
+          if (callbackFailed) throw callbackFailed.error;
+          if (exhausted) return;
+        }
         await new Promise<void>((resolve) => {
           wake = resolve;
         });

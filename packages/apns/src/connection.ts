@@ -151,7 +151,6 @@ export class Connection {
       return;
     }
     if (this.active++ === 0) this.session.ref();
-    job.attempts++;
     job.status = 0;
     job.apnsId = undefined;
     job.chunks = undefined;
@@ -178,6 +177,12 @@ export class Connection {
       this.lastActivity = Date.now();
     }
     const status = job.status;
+    if (status === 0 && !job.timedOut && this.wasUnprocessed(stream)) {
+      // APNs provably never processed it: not an attempt, so it does not use up the retry budget.
+      this.owner.onOutcome(this, job, { kind: 'unprocessed' });
+      return;
+    }
+    job.attempts++;
     if (status > 0 && !job.timedOut) {
       if (status === 200) {
         this.owner.onAnswer(this, job, 200, job.apnsId, '');
@@ -197,8 +202,6 @@ export class Connection {
         reason: 'Timeout',
         error: new ApnsError('TIMEOUT', `no answer from APNs within ${this.cfg.requestTimeoutMs} ms`),
       };
-    } else if (this.wasUnprocessed(stream)) {
-      outcome = { kind: 'unprocessed' };
     } else {
       outcome = {
         kind: 'failed',

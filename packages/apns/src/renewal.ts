@@ -27,6 +27,8 @@ export interface PushCertWriter {
     certificatePem: string;
     sealedKey: Uint8Array;
   }): Promise<StoredPushCertRecord>;
+  /** Every stored certificate; the renewal guard compares the new topic with these. */
+  listPushCerts(): Promise<StoredPushCertRecord[]>;
 }
 
 /** Options of {@link installPushCertificate}. */
@@ -44,10 +46,15 @@ export interface InstallPushCertificateOptions {
   /**
    * The topic in use now, i.e. the one enrolled devices listen on. A certificate for another topic
    * is refused unless `force` is set, because devices enrolled under the old topic would never be
-   * woken again and would have to re-enroll.
+   * woken again and would have to re-enroll. Without it, the topics already in the store are the
+   * ones in use: once the store holds a certificate, one for a topic not among them is refused the
+   * same way.
    */
   currentTopic?: string;
-  /** Accept a certificate for a different topic than `currentTopic`. */
+  /**
+   * Accept a certificate for a topic other than `currentTopic` or the stored ones (replacing a
+   * certificate on purpose, or adding a second topic).
+   */
   force?: boolean;
 }
 
@@ -87,13 +94,7 @@ export async function installPushCertificate(
   const info = parsePushCertificate(options.certificate);
   assertCertificateCurrent(info);
   const { store, keyProvider, currentTopic } = options;
-  if (currentTopic !== undefined && info.topic !== currentTopic && !options.force) {
-    throw new ApnsError(
-      'TOPIC_MISMATCH',
-      `the new certificate is for ${info.topic}, not ${currentTopic}: it is a new certificate, not a renewal, ` +
-        'and devices enrolled under the old topic would stop receiving pushes (pass force to replace anyway)',
-    );
-  }
+  if (!options.force) await assertSameTopic(info.topic, currentTopic, store);
   const existing = await store.getPushCert(info.topic);
   let privateKey: KeyObject;
   if (options.privateKey !== undefined) {
@@ -135,4 +136,28 @@ export async function installPushCertificate(
     }
   }
   return result;
+}
+
+/**
+ * The renewal guard's topic rule: the new certificate's topic must be `currentTopic` when given,
+ * else one already stored (any topic is fine for the very first certificate).
+ */
+async function assertSameTopic(
+  topic: string,
+  currentTopic: string | undefined,
+  store: PushCertWriter,
+): Promise<void> {
+  let inUse: string[];
+  if (currentTopic !== undefined) inUse = [currentTopic];
+  else {
+    inUse = (await store.listPushCerts()).map((r) => r.topic);
+    if (inUse.length === 0) return;
+  }
+  if (inUse.includes(topic)) return;
+  const shown = inUse.slice(0, 3).join(', ') + (inUse.length > 3 ? ', …' : '');
+  throw new ApnsError(
+    'TOPIC_MISMATCH',
+    `the new certificate is for ${topic}, not ${shown}: it is a new certificate, not a renewal, ` +
+      'and devices enrolled under the old topic would stop receiving pushes (pass force to install anyway)',
+  );
 }

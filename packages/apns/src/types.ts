@@ -37,7 +37,10 @@ export interface PushDelivered {
   status: 200;
   /** The `apns-id` APNs answered with. */
   apnsId: string;
-  /** Requests sent for this push (1 without retries). */
+  /**
+   * Requests APNs may have processed for this push (1 without retries). Re-sends of requests APNs
+   * refused unprocessed (REFUSED_STREAM, above a GOAWAY's last stream id) are not counted.
+   */
   attempts: number;
 }
 
@@ -52,6 +55,10 @@ export interface PushFailed {
   /** For 410: when APNs last knew the token to be invalid. Mark the device unreachable. */
   timestamp?: Date;
   apnsId?: string;
+  /**
+   * Requests APNs may have processed for this push, counted like {@link PushDelivered.attempts}: 0
+   * when APNs refused every request unprocessed.
+   */
   attempts: number;
   /**
    * True when the failure is transient (429, 5xx, connection, timeout) and retries ran out; false for

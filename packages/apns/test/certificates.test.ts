@@ -65,6 +65,24 @@ class TinyStore implements PushCertWriter {
     this.records.set(rec.topic, stored);
     return stored;
   }
+  async listPushCerts() {
+    return [...this.records.values()];
+  }
+}
+
+/** A store holding one freshly installed push certificate for a random topic. */
+async function storeWithFirstCertificate(pushCa: Ca, keyFill: number) {
+  const store = new TinyStore();
+  const keyProvider = createStaticKeyProvider(new Uint8Array(32).fill(keyFill));
+  const topic = `com.apple.mgmt.External.${randomUUID()}`;
+  const first = await issuePush(pushCa, topic);
+  await installPushCertificate({
+    store,
+    keyProvider,
+    certificate: first.certificate.pem,
+    privateKey: first.privateKey,
+  });
+  return { store, keyProvider, topic, first };
 }
 
 describe('push certificate tooling', () => {
@@ -142,6 +160,35 @@ describe('push certificate tooling', () => {
     expect(decoded.chain.map((c) => c.fingerprintSha256)).toEqual(
       [vendor, intermediate, root].map((c) => c.certificate.fingerprintSha256),
     );
+  });
+
+  it('refuses a vendor chain with a SHA-1-signed intermediate unless SHA-1 is allowed', async () => {
+    const ikey = await generateKeyPair({ type: 'rsa', bits: 2048 });
+    const sha1Intermediate = await issueCertificate({
+      subject: 'CN=SHA-1 Intermediate,O=mdmkit tests',
+      publicKey: ikey.publicKey,
+      issuer: root.certificate,
+      issuerKey: root.privateKey,
+      isCA: true,
+      validityDays: 30,
+      hash: 'sha1',
+    });
+    const sha1Vendor = await issueCertificate({
+      subject: 'CN=MDM Vendor: SHA-1 chain,O=mdmkit tests',
+      publicKey: vendor.certificate.publicKey,
+      issuer: sha1Intermediate,
+      issuerKey: ikey.privateKey,
+      validityDays: 30,
+    });
+    const base = {
+      csr: (await generatePushCsr()).csrDer,
+      vendorCertificate: sha1Vendor.pem,
+      vendorPrivateKey: vendor.privateKey,
+      vendorChain: sha1Intermediate.pem + root.certificate.pem,
+    };
+    await expect(createPushCertificateRequest(base)).rejects.toMatchObject({ code: 'INVALID_CERTIFICATE' });
+    const request = await createPushCertificateRequest({ ...base, allowSha1Signatures: true });
+    expect(decodePushCertificateRequest(request).signatureValid).toBe(true);
   });
 
   it('refuses a wrong vendor key, a broken chain and a tampered CSR', async () => {
@@ -282,6 +329,35 @@ describe('push certificate tooling', () => {
     expect(store.records.get(topic)?.version).toBe('2');
   });
 
+  it('refuses a certificate for another topic than the stored one even without currentTopic', async () => {
+    const { store, keyProvider, topic, first } = await storeWithFirstCertificate(pushCa, 8);
+    // An admin uploads a certificate made for another topic (a new certificate, not a renewal).
+    const other = await issuePush(pushCa, `com.apple.mgmt.External.${randomUUID()}`);
+    await expect(
+      installPushCertificate({
+        store,
+        keyProvider,
+        certificate: other.certificate.pem,
+        privateKey: other.privateKey,
+      }),
+    ).rejects.toMatchObject({ code: 'TOPIC_MISMATCH' });
+    expect([...store.records.keys()]).toEqual([topic]);
+    // A renewal of the stored topic passes without currentTopic.
+    const renewed = await issuePush(pushCa, topic, { key: first.privateKey, days: 400 });
+    const r = await installPushCertificate({ store, keyProvider, certificate: renewed.certificate.pem });
+    expect(r.replaced?.serialNumber).toBe(first.certificate.serialNumber);
+    // Only an explicit force adds the other topic.
+    const forced = await installPushCertificate({
+      store,
+      keyProvider,
+      certificate: other.certificate.pem,
+      privateKey: other.privateKey,
+      force: true,
+    });
+    expect(forced.info.topic).not.toBe(topic);
+    expect(store.records.size).toBe(2);
+  });
+
   it('hot-reloads a renewed certificate from the store without a restart', async () => {
     const serverKey = await generateKeyPair({ type: 'ec', curve: 'P-256' });
     const serverCert = await issueCertificate({
@@ -297,16 +373,7 @@ describe('push certificate tooling', () => {
       key: exportPrivateKey(serverKey.privateKey, 'pkcs8-pem') as string,
       cert: serverCert.pem,
     });
-    const store = new TinyStore();
-    const keyProvider = createStaticKeyProvider(new Uint8Array(32).fill(9));
-    const topic = `com.apple.mgmt.External.${randomUUID()}`;
-    const first = await issuePush(pushCa, topic);
-    await installPushCertificate({
-      store,
-      keyProvider,
-      certificate: first.certificate.pem,
-      privateKey: first.privateKey,
-    });
+    const { store, keyProvider, topic, first } = await storeWithFirstCertificate(pushCa, 9);
     const client = new ApnsClient({
       store: { certs: store, topic, keyProvider, checkIntervalMs: 60_000 },
       origin: mock.origin,

@@ -455,6 +455,81 @@ describe.skipIf(!ok)('ApnsClient against the mock', () => {
     expect(mock.stats.answered).toBe(300);
   });
 
+  it('pushMany hands an error thrown by onResult to the iterator, never to an event handler', async () => {
+    const { mock, client } = await setup({ latencyMs: 2 });
+    const escaped: unknown[] = [];
+    const onEscape = (e: unknown): void => {
+      escaped.push(e);
+    };
+    process.on('uncaughtException', onEscape);
+    try {
+      let calls = 0;
+      const yielded: PushResult[] = [];
+      const run = (async () => {
+        for await (const r of client.pushMany(pushes(500), {
+          concurrency: 10,
+          onResult: () => {
+            if (++calls === 5) throw new Error('stop here');
+          },
+        })) {
+          yielded.push(r);
+        }
+      })();
+      await expect(run).rejects.toThrow('stop here');
+      // Pulling stopped; every push that was started still got its one result.
+      expect(mock.stats.received).toBeLessThan(100);
+      expect(client.stats.pending).toBe(0);
+      expect(yielded.length).toBe(mock.stats.received);
+      expect(new Set(yielded.map((r) => r.push.token)).size).toBe(yielded.length);
+      expect(yielded.every((r) => r.ok)).toBe(true);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(escaped).toEqual([]);
+    } finally {
+      process.off('uncaughtException', onEscape);
+    }
+  });
+
+  it('does not count refused streams toward the retry budget', async () => {
+    let sent = 0;
+    const { mock, client } = await setup(
+      {
+        respond: () => {
+          sent++;
+          if (sent <= 2) {
+            // GOAWAY naming no stream as processed: this request is refused (REFUSED_STREAM).
+            mock!.goawayAll({ lastStreamId: 0 });
+            return { hang: true };
+          }
+          if (sent === 3) return { reason: 'InternalServerError' };
+          return undefined;
+        },
+      },
+      { retry: { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 20 } },
+    );
+    const r = await client.push({ token: token(7), pushMagic: 'm' });
+    expect(mock.stats.refused).toBe(2);
+    expect(r).toMatchObject({ ok: true, attempts: 2 });
+    expect(mock.stats.byStatus).toEqual({ 200: 1, 500: 1 });
+  });
+
+  it('ends a push APNs keeps refusing after 10 re-sends, with no attempt counted', async () => {
+    const { mock, client } = await setup({
+      respond: () => {
+        mock!.goawayAll({ lastStreamId: 0 });
+        return { hang: true };
+      },
+    });
+    const r = await client.push({ token: token(8), pushMagic: 'm' });
+    expect(mock.stats.refused).toBe(11);
+    expect(r).toMatchObject({
+      ok: false,
+      status: 0,
+      reason: 'ConnectionFailed',
+      attempts: 0,
+      transient: true,
+    });
+  });
+
   it('pushAll stops pulling when onResult throws and rejects once started pushes finished', async () => {
     const { mock, client } = await setup({ latencyMs: 2 });
     let n = 0;

@@ -2,7 +2,7 @@ import type { Certificate } from './certificate';
 import { CryptoError } from './errors';
 import { ekuOids } from './issue';
 import { namesEqual } from './name';
-import { OID } from './oids';
+import { OID, SIGNATURE_ALGORITHMS } from './oids';
 import { verifyData } from './signer';
 
 /** Options of {@link verifyCertificateChain}. */
@@ -17,6 +17,13 @@ export interface ChainOptions {
   requiredEku?: string;
   /** Maximum path length including leaf and anchor; default 8. */
   maxDepth?: number;
+  /**
+   * Accept certificates on the path that are signed with SHA-1 (sha1WithRSAEncryption,
+   * ecdsa-with-SHA1). Default false: SHA-1 collisions are practical, so a SHA-1 signature on an
+   * issued certificate proves nothing. A trust anchor's own self-signature is never checked, so a
+   * SHA-1 self-signed root such as Apple's Root CA works without this.
+   */
+  allowSha1Signatures?: boolean;
 }
 
 const KNOWN_CRITICAL = new Set<string>([
@@ -29,7 +36,8 @@ const KNOWN_CRITICAL = new Set<string>([
 ]);
 
 /**
- * Whether `issuer`'s key made `cert`'s signature (no other check).
+ * Whether `issuer`'s key made `cert`'s signature (no other check: a SHA-1 signature that verifies
+ * is true here; {@link verifyCertificateChain} is what refuses it).
  *
  * @example
  * ```ts
@@ -43,6 +51,11 @@ export function verifyCertificateSignature(cert: Certificate, issuer: Certificat
     if (e instanceof CryptoError && e.code === 'UNSUPPORTED_ALGORITHM') return false;
     throw e;
   }
+}
+
+/** Signature algorithms too weak to trust by default; weaker ones (MD5, MD2) are not verified at all. */
+function isSha1Signature(algorithmOid: string): boolean {
+  return SIGNATURE_ALGORITHMS[algorithmOid]?.hash === 'sha1';
 }
 
 function couldIssue(child: Certificate, parent: Certificate): boolean {
@@ -61,7 +74,12 @@ function isSame(a: Certificate, b: Certificate): boolean {
  * Finds a path from `cert` to a trusted certificate and returns it (leaf first, anchor last), or
  * undefined. Signatures, CA flags, key usage and path lengths are checked while searching; time is not.
  */
-function buildPath(cert: Certificate, opts: ChainOptions, maxDepth: number): Certificate[] | undefined {
+function buildPath(
+  cert: Certificate,
+  opts: ChainOptions,
+  maxDepth: number,
+  seen: { sha1: boolean },
+): Certificate[] | undefined {
   const pool = [
     ...opts.trusted.map((c) => ({ c, trusted: true })),
     ...(opts.intermediates ?? []).map((c) => ({ c, trusted: false })),
@@ -78,6 +96,11 @@ function buildPath(cert: Certificate, opts: ChainOptions, maxDepth: number): Cer
       // pathLength counts the non-self-issued intermediates below this CA (all but the leaf).
       if (c.pathLength !== undefined && path.length - 1 > c.pathLength) continue;
       if (!verifyCertificateSignature(cur, c)) continue;
+      // Checked after the signature, so that the error can say the path failed only for SHA-1.
+      if (isSha1Signature(cur.signatureAlgorithm) && !opts.allowSha1Signatures) {
+        seen.sha1 = true;
+        continue;
+      }
       const next = [...path, c];
       if (trusted) return next;
       const found = walk(next);
@@ -90,7 +113,9 @@ function buildPath(cert: Certificate, opts: ChainOptions, maxDepth: number): Cer
 
 /**
  * Verifies that `cert` chains to one of `trusted` (through `intermediates` as needed) at `at`, with
- * signature, CA, key usage, path length, validity and EKU checks. Throws `CryptoError`:
+ * signature, CA, key usage, path length, validity and EKU checks. Certificates signed with SHA-1
+ * are refused unless `allowSha1Signatures` is set (an anchor's own self-signature is not checked).
+ * Throws `CryptoError`:
  * `CHAIN_INVALID` (no valid path, EKU not allowed, unknown critical extension),
  * `CERTIFICATE_EXPIRED` or `CERTIFICATE_NOT_YET_VALID` (any certificate on the path). Returns the path.
  *
@@ -101,9 +126,14 @@ function buildPath(cert: Certificate, opts: ChainOptions, maxDepth: number): Cer
  */
 export function verifyCertificateChain(cert: Certificate, opts: ChainOptions): Certificate[] {
   const at = opts.at ?? new Date();
-  const path = buildPath(cert, opts, opts.maxDepth ?? 8);
+  const seen = { sha1: false };
+  const path = buildPath(cert, opts, opts.maxDepth ?? 8, seen);
   if (!path) {
-    throw new CryptoError('CHAIN_INVALID', `no trusted path for "${cert.subject.toString().slice(0, 120)}"`);
+    const why = seen.sha1 ? ' (a certificate on it is signed with SHA-1; see allowSha1Signatures)' : '';
+    throw new CryptoError(
+      'CHAIN_INVALID',
+      `no trusted path for "${cert.subject.toString().slice(0, 120)}"${why}`,
+    );
   }
   for (const c of path) {
     for (const x of c.extensions) {

@@ -1,8 +1,9 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { chmod, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { CryptoError } from './errors';
+import { withFileLock } from './file-lock';
 
 /**
  * Wraps and unwraps data keys with a key-encryption key (KEK) held elsewhere: a local file, a KMS,
@@ -316,32 +317,73 @@ interface KeyFile {
   keys: Record<string, { key: string; created: string }>;
 }
 
-async function writeKeyFile(path: string, data: KeyFile, exclusive: boolean): Promise<void> {
-  const text = `${JSON.stringify(data, null, 2)}\n`;
-  if (exclusive) {
-    const fh = await open(path, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o600);
-    try {
-      await fh.writeFile(text);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    return;
-  }
+/** A key file bigger than this is refused (about ten thousand keys). */
+const KEY_FILE_MAX_BYTES = 1024 * 1024;
+/** How often a provider looks at the file for another process's rotation before wrapping. */
+const FOLLOW_INTERVAL_MS = 1000;
+
+/** Writes the file's full text to a new temporary file beside `path`, synced; returns its name. */
+async function writeTemp(path: string, data: KeyFile): Promise<string> {
   const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
   const fh = await open(tmp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o600);
   try {
-    await fh.writeFile(text);
+    await fh.writeFile(`${JSON.stringify(data, null, 2)}\n`);
     await fh.sync();
-  } finally {
-    await fh.close();
+  } catch (e) {
+    await fh.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    throw e;
   }
+  await fh.close();
+  return tmp;
+}
+
+/** Makes a rename or link in `path`'s directory durable (where the platform allows it). */
+async function syncDirectory(path: string): Promise<void> {
+  try {
+    const dh = await open(dirname(path), 'r');
+    try {
+      await dh.sync();
+    } finally {
+      await dh.close();
+    }
+  } catch {
+    // not supported for directories on every platform
+  }
+}
+
+/**
+ * Replaces the key file in one step: readers see the old file or the new one, never a part. Call it
+ * only while holding the file's lock, so that no other process's change is overwritten.
+ */
+async function replaceKeyFile(path: string, data: KeyFile): Promise<void> {
+  const tmp = await writeTemp(path, data);
   try {
     await rename(tmp, path);
   } catch (e) {
     await unlink(tmp).catch(() => undefined);
     throw e;
   }
+  await syncDirectory(path);
+}
+
+/**
+ * Publishes a first key file only if none exists, complete or not at all (a hard link fails when the
+ * name is taken), so that a process starting at the same moment never reads a half-written file.
+ * Returns false when another process created it first.
+ */
+async function createKeyFile(path: string, data: KeyFile): Promise<boolean> {
+  const tmp = await writeTemp(path, data);
+  try {
+    await link(tmp, path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  } finally {
+    await unlink(tmp).catch(() => undefined);
+  }
+  await syncDirectory(path);
+  return true;
 }
 
 function newKey(): { id: string; key: string; created: string } {
@@ -375,10 +417,59 @@ function parseKeyFile(text: string): KeyFile {
   return f;
 }
 
+/** One version of the key file as read, with what identifies that version on disk. */
+interface KeyFileVersion {
+  file: KeyFile;
+  /** Inode, size and modification time: a replaced file has another inode. */
+  stamp: string;
+}
+
+function stampOf(st: { ino: bigint; size: bigint; mtimeNs: bigint }): string {
+  return `${st.ino}:${st.size}:${st.mtimeNs}`;
+}
+
+/**
+ * Reads and checks the key file through one handle, so that the stamp belongs to the text read.
+ * Refuses a file readable by group or others, and one over {@link KEY_FILE_MAX_BYTES}.
+ */
+async function readKeyFile(path: string): Promise<KeyFileVersion> {
+  const fh = await open(path, 'r');
+  try {
+    const st = await fh.stat({ bigint: true });
+    if (process.platform !== 'win32' && (st.mode & 0o077n) !== 0n) {
+      throw new CryptoError(
+        'KEY_PROVIDER_FAILED',
+        `key file ${path} is accessible by group or others (mode ${(st.mode & 0o777n).toString(8)}); chmod 600 it`,
+      );
+    }
+    if (st.size > KEY_FILE_MAX_BYTES) {
+      throw new CryptoError('LIMIT_EXCEEDED', `key file ${path} is larger than ${KEY_FILE_MAX_BYTES} bytes`);
+    }
+    return { file: parseKeyFile(await fh.readFile('utf8')), stamp: stampOf(st) };
+  } finally {
+    await fh.close();
+  }
+}
+
+async function statStamp(path: string): Promise<string> {
+  return stampOf(await stat(path, { bigint: true }));
+}
+
+function providerFailure(message: string, e: unknown): CryptoError {
+  return e instanceof CryptoError ? e : new CryptoError('KEY_PROVIDER_FAILED', message, { cause: e });
+}
+
 /**
  * A provider whose KEKs live in a JSON file at `path`, created with mode 0600 on first use (the
- * directory is created 0700 if missing). Refuses a file readable by group or others. Supports
- * rotation: `rotate()` adds a KEK, `rewrapSecret` moves blobs to it, `retire()` drops the old one.
+ * directory is created 0700 if missing). Refuses a file readable by group or others, or larger than
+ * 1 MiB. Supports rotation: `rotate()` adds a KEK, `rewrapSecret` moves blobs to it, `retire()`
+ * drops the old one.
+ *
+ * Several processes may share the file. `rotate()` and `retire()` take a lock (`<path>.lock`),
+ * re-read the file, change it and replace it atomically, so that no process's key is lost. A
+ * process that meets a key id it does not know re-reads the file (when it changed) before failing,
+ * and before wrapping it looks for another process's rotation at most once a second, so that new
+ * secrets follow the current key.
  *
  * @example
  * ```ts
@@ -391,53 +482,87 @@ function parseKeyFile(text: string): KeyFile {
  */
 export async function createLocalKeyProvider(opts: { path: string; id?: string }): Promise<LocalKeyProvider> {
   const { path } = opts;
-  let file: KeyFile;
+  let loaded: KeyFileVersion;
   try {
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-    let text: string | undefined;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (e) {
+    loaded = await readKeyFile(path).catch(async (e: unknown) => {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    }
-    if (text === undefined) {
       const k = newKey();
-      file = { version: 1, current: k.id, keys: { [k.id]: { key: k.key, created: k.created } } };
-      try {
-        await writeKeyFile(path, file, true);
-      } catch (e) {
-        // Another process created it first: use theirs.
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        file = parseKeyFile(await readFile(path, 'utf8'));
-      }
-    } else {
-      file = parseKeyFile(text);
-    }
-    if (process.platform !== 'win32') {
-      const st = await stat(path);
-      if ((st.mode & 0o077) !== 0) {
-        throw new CryptoError(
-          'KEY_PROVIDER_FAILED',
-          `key file ${path} is accessible by group or others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it`,
-        );
-      }
-    }
+      // Whether ours or another process's first file won, read back the one that is there.
+      await createKeyFile(path, {
+        version: 1,
+        current: k.id,
+        keys: { [k.id]: { key: k.key, created: k.created } },
+      });
+      return readKeyFile(path);
+    });
   } catch (e) {
-    if (e instanceof CryptoError) throw e;
-    throw new CryptoError('KEY_PROVIDER_FAILED', `cannot use key file ${path}`, { cause: e });
+    throw providerFailure(`cannot use key file ${path}`, e);
   }
-  const keys = new Map<string, Uint8Array>(
-    Object.entries(file.keys).map(([id, k]) => [id, new Uint8Array(Buffer.from(k.key, 'base64'))]),
-  );
+
+  let file = loaded.file;
+  let stamp = loaded.stamp;
+  let keys = new Map<string, Uint8Array>();
   let current = file.current;
-  const persist = async () => {
-    try {
-      await writeKeyFile(path, file, false);
-      await chmod(path, 0o600);
-    } catch (e) {
-      throw new CryptoError('KEY_PROVIDER_FAILED', `cannot write key file ${path}`, { cause: e });
-    }
+  let checkedAt = Date.now();
+  let reloading: Promise<void> | undefined;
+  /** Rotations and retirements of this provider, one at a time (the file lock covers other processes). */
+  let changes: Promise<unknown> = Promise.resolve();
+
+  const install = (v: KeyFileVersion): void => {
+    file = v.file;
+    stamp = v.stamp;
+    keys = new Map(
+      Object.entries(v.file.keys).map(([id, k]) => [id, new Uint8Array(Buffer.from(k.key, 'base64'))]),
+    );
+    current = v.file.current;
   };
+  install(loaded);
+
+  /** Re-reads the file if another process replaced it; concurrent callers share one read. */
+  const refresh = (): Promise<void> => {
+    reloading ??= (async () => {
+      try {
+        checkedAt = Date.now();
+        if ((await statStamp(path)) === stamp) return;
+        install(await readKeyFile(path));
+      } catch (e) {
+        throw providerFailure(`cannot read key file ${path}`, e);
+      } finally {
+        reloading = undefined;
+      }
+    })();
+    return reloading;
+  };
+
+  /** Runs `change` on the freshest file under the lock and installs what it wrote. */
+  const modify = <T>(change: (fresh: KeyFile) => { next?: KeyFile; result: T }): Promise<T> => {
+    const run = changes.then(() =>
+      withFileLock(path, async () => {
+        let fresh: KeyFileVersion;
+        try {
+          fresh = await readKeyFile(path);
+        } catch (e) {
+          throw providerFailure(`cannot read key file ${path}`, e);
+        }
+        const { next, result } = change(fresh.file);
+        if (!next) {
+          install(fresh);
+          return result;
+        }
+        try {
+          await replaceKeyFile(path, next);
+          install({ file: next, stamp: await statStamp(path) });
+        } catch (e) {
+          throw providerFailure(`cannot write key file ${path}`, e);
+        }
+        return result;
+      }),
+    );
+    changes = run.catch(() => undefined);
+    return run;
+  };
+
   return {
     id: opts.id ?? 'local',
     get currentKeyId() {
@@ -445,28 +570,42 @@ export async function createLocalKeyProvider(opts: { path: string; id?: string }
     },
     keyIds: () => [...keys.keys()],
     async wrapKey(dataKey, ctx) {
+      if (Date.now() - checkedAt >= FOLLOW_INTERVAL_MS) {
+        // Following another process's rotation is best effort: the key already loaded still seals
+        // secrets that open, so a file that cannot be read right now must not stop sealing.
+        await refresh().catch(() => undefined);
+      }
       return { keyId: current, wrapped: aesWrap(keys.get(current)!, dataKey, ctx) };
     },
     async unwrapKey(keyId, wrapped, ctx) {
+      // Another process may have rotated since this one read the file.
+      if (!keys.has(keyId)) await refresh();
       const kek = keys.get(keyId);
       if (!kek) throw new CryptoError('SEALED_SECRET_INVALID', 'sealed under an unknown or retired key');
       return aesUnwrap(kek, wrapped, ctx);
     },
-    async rotate() {
-      const k = newKey();
-      file = { ...file, current: k.id, keys: { ...file.keys, [k.id]: { key: k.key, created: k.created } } };
-      await persist();
-      keys.set(k.id, new Uint8Array(Buffer.from(k.key, 'base64')));
-      current = k.id;
-      return k.id;
+    rotate() {
+      return modify((fresh) => {
+        const k = newKey();
+        return {
+          next: {
+            ...fresh,
+            current: k.id,
+            keys: { ...fresh.keys, [k.id]: { key: k.key, created: k.created } },
+          },
+          result: k.id,
+        };
+      });
     },
-    async retire(keyId) {
-      if (keyId === current) throw new CryptoError('KEY_PROVIDER_FAILED', 'cannot retire the current key');
-      if (!keys.has(keyId)) return;
-      const { [keyId]: _removed, ...rest } = file.keys;
-      file = { ...file, keys: rest };
-      await persist();
-      keys.delete(keyId);
+    retire(keyId) {
+      return modify((fresh) => {
+        if (keyId === fresh.current) {
+          throw new CryptoError('KEY_PROVIDER_FAILED', 'cannot retire the current key');
+        }
+        if (!Object.hasOwn(fresh.keys, keyId)) return { result: undefined };
+        const { [keyId]: _removed, ...rest } = fresh.keys;
+        return { next: { ...fresh, keys: rest }, result: undefined };
+      });
     },
   };
 }

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import {
-  CryptoError,
   createSelfSignedCa,
   derOctetString,
   derUtf8String,
@@ -16,16 +15,7 @@ import {
   verifyCertificateSignature,
 } from '../src/index';
 import { sign } from 'node:crypto';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(CryptoError);
-    return (e as CryptoError).code;
-  }
-  return undefined;
-}
+import { codeOf } from './support/error-code';
 
 describe('names', () => {
   it('keeps written order, escapes, and resolves short names and OIDs', () => {

@@ -12,6 +12,7 @@ import {
   opensslStatus,
   TempDir,
   type TestIdentity,
+  opensslSignCsr,
 } from './support/openssl';
 
 const ok = opensslAvailable('PKCS#12 interop with openssl pkcs12');
@@ -40,21 +41,7 @@ describe.skipIf(!ok)('PKCS#12 interop with openssl', () => {
       csr,
     ]);
     leafCertPath = dir.file('leaf-issued.crt');
-    openssl([
-      'x509',
-      '-req',
-      '-in',
-      csr,
-      '-CA',
-      ca.certPath,
-      '-CAkey',
-      ca.keyPath,
-      '-CAcreateserial',
-      '-days',
-      '5',
-      '-out',
-      leafCertPath,
-    ]);
+    opensslSignCsr(csr, ca, leafCertPath, ['-days', '5']);
   });
   afterAll(() => dir.remove());
 

@@ -14,6 +14,23 @@ import {
 
 const TRAILER = 32;
 const TWO_32 = 2 ** 32;
+
+// What a value costs in memory, as measured on V8's 64-bit heap (test/budget.test.ts), for the byte
+// budget. Exactness does not matter; what matters is that every reference pays for what it makes.
+/** The slot that holds a value (or a dict key) in its container. */
+const SLOT = 8;
+/** An object made per reference: PlistReal, PlistUid, bigint, a number that is no small integer. */
+const BOXED = 48;
+/** A Date, which caches its calendar fields. */
+const DATE = 112;
+/** An array or dict object itself. */
+const CONTAINER = 64;
+/** A dict entry's hash-table bookkeeping beyond its key and value slots. */
+const DICT_ENTRY = 48;
+/** A Uint8Array with its ArrayBuffer and backing store, before the bytes. */
+const DATA = 200;
+/** A string's header, before its characters. */
+const STRING = 16;
 const ON_PATH_POOL = new Uint8Array(4096);
 
 /** An array or dict being filled in; its child references are read one by one. */
@@ -33,10 +50,17 @@ interface Frame {
  *
  * Dates carry sub-millisecond precision in this format; they are rounded to the nearest millisecond.
  * An object referenced from several places is decoded into separate, equal values (counting against
- * `maxObjects` each time), so mutating one never changes another.
+ * `maxObjects` each time), so mutating one never changes another. Each `<data>` value is a fresh
+ * `Uint8Array` of its own (never a `Buffer`, never a view into `input`), whatever kind of
+ * `Uint8Array` the input is.
+ *
+ * Since one stored object can be referenced many times, the reader keeps a budget of the bytes it
+ * materialises (data and string contents, containers and boxed values made for each reference):
+ * `maxExpansion` times the input size, at least `minExpansionBytes` (see {@link PlistLimits}).
  *
  * @throws {@link PlistParseError} for a malformed or truncated document, references out of range,
- *   reference cycles, `null`/`set` objects and exceeded limits.
+ *   reference cycles, `null`/`set` objects and exceeded limits (`LIMIT_EXCEEDED`, also when the byte
+ *   budget runs out).
  * @example
  * ```ts
  * import { buildBinary, parseBinary } from '@mdmkit/plist';
@@ -60,7 +84,8 @@ class BinaryParser {
   private numObjects = 0;
   private tableOffset = 0;
   private count = 0;
-  private readonly maxValues: number;
+  /** Bytes still allowed to be materialised. */
+  private budget: number;
   private onPath!: Uint8Array;
   private strings: (string | undefined)[] = [];
   private readonly stack: Frame[] = [];
@@ -73,11 +98,22 @@ class BinaryParser {
     this.buf = Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
     this.view = new DataView(b.buffer, b.byteOffset, b.byteLength);
     this.end = b.length - TRAILER;
-    // Every value read follows one reference stored in the document, and each stored reference is
-    // followed once unless a container is referenced from several places. Allowing four times the input
-    // size in values keeps such sharing usable while a small document that references one container
-    // over and over (the binary "billion laughs") fails after a few thousand values.
-    this.maxValues = Math.min(limits.maxObjects, Math.max(65_536, 4 * b.length));
+    // A document whose objects are each referenced once materialises a small multiple of its size;
+    // only references to one object from many places (a "billion laughs", or one large data object
+    // repeated) go far beyond it.
+    this.budget = Math.max(limits.minExpansionBytes, limits.maxExpansion * b.length);
+  }
+
+  /** Takes `bytes` from the budget. */
+  private spend(bytes: number, offset?: number): void {
+    this.budget -= bytes;
+    if (this.budget < 0) {
+      this.fail(
+        'LIMIT_EXCEEDED',
+        'values materialised exceed the byte budget (maxExpansion times the input size, at least minExpansionBytes)',
+        offset,
+      );
+    }
   }
 
   parse(): PlistValue {
@@ -212,9 +248,11 @@ class BinaryParser {
   }
 
   private readKey(ref: number): string {
+    this.spend(SLOT);
     const cached = this.strings[ref];
     if (cached !== undefined) {
-      if (++this.count > this.maxValues) this.tooMany();
+      if (++this.count > this.limits.maxObjects) this.tooMany();
+      this.spend(cached.length);
       return cached;
     }
     const off = this.offsetOf(ref);
@@ -224,9 +262,14 @@ class BinaryParser {
   }
 
   private readObject(ref: number): PlistValue {
-    if (++this.count > this.maxValues) this.tooMany();
+    if (++this.count > this.limits.maxObjects) this.tooMany();
+    this.spend(SLOT);
     const cached = this.strings[ref];
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) {
+      // Shared in memory, but a value of its full length to whoever writes the result out.
+      this.spend(cached.length);
+      return cached;
+    }
     const b = this.b;
     const off = this.offsetOf(ref);
     const marker = b[off]!;
@@ -249,11 +292,13 @@ class BinaryParser {
           this.need(off + 1, 8, 'real');
           v = this.buf.readDoubleBE(off + 1);
         } else return this.fail('INVALID_BINARY', 'unsupported real size', off);
+        this.spend(BOXED, off);
         return this.exactReals && isIntegral(v) ? new PlistReal(v) : v;
       }
       case 0x3: {
         if (marker !== 0x33) this.fail('INVALID_BINARY', 'unsupported date size', off);
         this.need(off + 1, 8, 'date');
+        this.spend(DATE, off);
         const ms = Math.round(this.buf.readDoubleBE(off + 1) * 1000 + APPLE_EPOCH_MS);
         const d = new Date(ms);
         if (Number.isNaN(d.getTime())) this.fail('INVALID_DATE', 'date out of range', off);
@@ -264,7 +309,12 @@ class BinaryParser {
         const s = this.dataStart;
         this.need(s, n, 'data');
         if (n > this.limits.maxDataLength) this.fail('LIMIT_EXCEEDED', 'data longer than maxDataLength', off);
-        return b.slice(s, s + n);
+        this.spend(DATA + n, off);
+        // A copy of its own: a view would alias the input (and other references to this object)
+        // and keep the whole input alive.
+        const data = new Uint8Array(n);
+        data.set(b.subarray(s, s + n));
+        return data;
       }
       case 0x5: {
         const n = this.lengthAt(off, lo);
@@ -272,6 +322,9 @@ class BinaryParser {
         this.need(s, n, 'string');
         if (n > this.limits.maxStringLength)
           this.fail('LIMIT_EXCEEDED', 'string longer than maxStringLength', off);
+        // Strings are immutable and kept per object: later references share this one but pay for its
+        // length again, since each is a string of that length in the result (and in any output made from it).
+        this.spend(STRING + n, off);
         const str =
           n <= MAX_CACHED ? cachedAsciiView(this.buf, this.view, s, n) : latin1Slice(this.buf, s, s + n);
         this.strings[ref] = str;
@@ -283,6 +336,7 @@ class BinaryParser {
         this.need(s, n * 2, 'string');
         if (n > this.limits.maxStringLength)
           this.fail('LIMIT_EXCEEDED', 'string longer than maxStringLength', off);
+        this.spend(STRING + 2 * n, off);
         let str: string;
         if (n < 24) {
           str = '';
@@ -302,6 +356,7 @@ class BinaryParser {
         if (n > 8) this.fail('INVALID_BINARY', 'UID wider than 8 bytes', off);
         const v = this.readUInt(off + 1, n);
         if (!Number.isSafeInteger(v)) this.fail('INTEGER_OUT_OF_RANGE', 'UID above 2^53-1', off);
+        this.spend(BOXED, off);
         return new PlistUid(v);
       }
       case 0xa:
@@ -312,6 +367,8 @@ class BinaryParser {
         // Validate the count against the bytes present before allocating anything for it.
         this.need(s, (dict ? 2 : 1) * n * this.refSize, dict ? 'dict' : 'array');
         if (this.onPath[ref] === 1) this.fail('CYCLE', 'a container contains itself', off);
+        // Charged whole before any child is read: a container rebuilt for every reference pays each time.
+        this.spend(CONTAINER + (dict ? DICT_ENTRY * n : 0), off);
         const container: PlistValue[] | PlistDict = dict ? {} : [];
         if (n > 0) {
           if (this.stack.length >= this.limits.maxDepth)
@@ -340,10 +397,13 @@ class BinaryParser {
         return (b[p]! << 8) | b[p + 1]!;
       case 2:
         this.need(p, 4, 'integer');
+        // Wider integers may be heap numbers or bigints: counted as boxed.
+        this.spend(BOXED, off);
         return this.buf.readUInt32BE(p);
       case 3: {
         // 8-byte integers are signed.
         this.need(p, 8, 'integer');
+        this.spend(BOXED, off);
         const hi = this.buf.readInt32BE(p);
         const low = this.buf.readUInt32BE(p + 4);
         const v = hi * TWO_32 + low;
@@ -352,6 +412,7 @@ class BinaryParser {
       case 4: {
         // 16-byte form: a signed 128-bit integer; only −2^63 … 2^64−1 is representable here.
         this.need(p, 16, 'integer');
+        this.spend(BOXED, off);
         const v = (this.buf.readBigInt64BE(p) << 64n) | this.buf.readBigUInt64BE(p + 8);
         if (v < -(2n ** 63n) || v > 2n ** 64n - 1n)
           this.fail('INTEGER_OUT_OF_RANGE', 'integer out of range', off);
@@ -364,12 +425,7 @@ class BinaryParser {
   }
 
   private tooMany(): never {
-    this.fail(
-      'LIMIT_EXCEEDED',
-      this.count > this.limits.maxObjects
-        ? 'more values than maxObjects'
-        : 'shared references expand to more than four times the document size in values',
-    );
+    this.fail('LIMIT_EXCEEDED', 'more values than maxObjects');
   }
 
   private fail(code: PlistErrorCode, message: string, offset?: number): never {

@@ -19,6 +19,8 @@ const brand = Symbol.for('mdmkit.error');
  *   dictionary key.
  * - `LIMIT_EXCEEDED`: one of the {@link PlistLimits} was hit.
  * - `INVALID_VALUE`: a value given to a builder that no property list (or, for {@link convert}, no JSON) can hold.
+ * - `NOT_REPRESENTABLE_IN_XML`: a string or key holding a character XML 1.0 cannot carry (C0 controls
+ *   other than TAB/LF/CR, U+FFFE, U+FFFF, unpaired surrogates); the binary format can hold it.
  * - `INVALID_JSON`: JSON given to {@link convert} that does not parse.
  */
 export type PlistErrorCode =
@@ -44,6 +46,7 @@ export type PlistErrorCode =
   | 'INVALID_KEY'
   | 'LIMIT_EXCEEDED'
   | 'INVALID_VALUE'
+  | 'NOT_REPRESENTABLE_IN_XML'
   | 'INVALID_JSON';
 
 /** Where in the input (or in the value, for builders) an error was found. */

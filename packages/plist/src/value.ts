@@ -1,3 +1,5 @@
+import { PlistParseError } from './errors';
+
 /**
  * A real number that must stay a real even though its value is integral (`1.0`, `-3.0`).
  *
@@ -58,6 +60,7 @@ export class PlistUid {
 /**
  * Makes a UID; `n` must be an integer in 0 … 2^53−1.
  *
+ * @throws {@link PlistParseError} `INVALID_VALUE` for any other `n`.
  * @example
  * ```ts
  * import { uid } from '@mdmkit/plist';
@@ -66,7 +69,7 @@ export class PlistUid {
  */
 export function uid(n: number): PlistUid {
   if (!Number.isSafeInteger(n) || n < 0)
-    throw new RangeError(`UID must be a non-negative safe integer, got ${n}`);
+    throw new PlistParseError('INVALID_VALUE', `UID must be an integer in 0 … 2^53-1, got ${n}`);
   return new PlistUid(n);
 }
 

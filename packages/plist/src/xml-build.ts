@@ -18,11 +18,23 @@ const HEADER =
   '<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">\n' +
   '<plist version="1.0">\n';
 
-// Characters that must be escaped in text. Control characters other than TAB/LF cannot appear raw in
-// XML 1.0; they are written as character references so that this package reads them back exactly
-// (other XML 1.0 readers reject them: use the binary format for such strings).
-const NEEDS_ESCAPE = /[&<>\x00-\x08\x0b-\x1f\x7f]/;
-const ESCAPE_ALL = /[&<>\x00-\x08\x0b-\x1f\x7f]/g;
+// Characters that must be escaped in text. CR is written as a reference because XML readers turn a
+// raw CR (and CR LF) into LF; DEL is legal either way and written as a reference so it stays visible.
+const NEEDS_ESCAPE = /[&<>\r\x7f]/;
+const ESCAPE_ALL = /[&<>\r\x7f]/g;
+// What XML 1.0 cannot carry at all, neither raw nor as a character reference: C0 controls other than
+// TAB, LF and CR, U+FFFE, U+FFFF, and surrogates that are not part of a pair.
+const NOT_XML_CHAR =
+  /[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Thrown inside the writer when a string cannot be written; containers add their key or index on
+ * the way out, and {@link write} turns it into a {@link PlistParseError} with the whole key path.
+ */
+class Unrepresentable {
+  readonly keyPath: (string | number)[] = [];
+  constructor(readonly message: string) {}
+}
 
 function escapeChar(c: string): string {
   switch (c) {
@@ -48,8 +60,15 @@ const MAX_BUILD_DEPTH = 2048;
  * the second (milliseconds are dropped, rounding down). A {@link PlistUid} becomes a `CF$UID` dict.
  * Dictionary members whose value is `undefined` are left out, as `JSON.stringify` does.
  *
+ * Strings (and keys) must consist of characters XML 1.0 can carry: every character except the C0
+ * controls other than TAB, LF and CR, U+FFFE, U+FFFF and unpaired surrogates. Neither python's
+ * `plistlib` nor any other conforming XML reader accepts those, raw or as character references, so they
+ * are refused rather than changed; {@link buildBinary} writes them as they are. CR is written as
+ * `&#13;`, which XML readers keep (a raw CR would become LF).
+ *
  * @throws {@link PlistParseError} `INVALID_VALUE` for values no plist can hold (`null`, `undefined`,
- *   functions, invalid dates, out-of-range bigints), `CYCLE` for a container that contains itself.
+ *   functions, invalid dates, out-of-range bigints), `CYCLE` for a container that contains itself,
+ *   `NOT_REPRESENTABLE_IN_XML` (with the `keyPath`) for a string XML 1.0 cannot carry.
  * @example
  * ```ts
  * import { buildXml } from '@mdmkit/plist';
@@ -79,7 +98,14 @@ export function buildXmlBytes(value: PlistValue, options?: BuildXmlOptions): Uin
 function write(value: PlistValue, options: BuildXmlOptions | undefined): XmlWriter {
   const w = new XmlWriter(options?.indent ?? '\t', options?.sortKeys === true);
   w.out.ascii(HEADER);
-  w.value(value, 0);
+  try {
+    w.value(value, 0);
+  } catch (e) {
+    if (e instanceof Unrepresentable) {
+      throw new PlistParseError('NOT_REPRESENTABLE_IN_XML', e.message, { keyPath: e.keyPath });
+    }
+    throw e;
+  }
   w.out.ascii('</plist>\n');
   return w;
 }
@@ -122,6 +148,17 @@ class XmlWriter {
     out.pos = p;
     if (i === n) return;
     const rest = s.slice(i);
+    const bad = NOT_XML_CHAR.exec(rest);
+    if (bad) {
+      const code = bad[0]
+        .charCodeAt(bad[0].length - 1)
+        .toString(16)
+        .toUpperCase()
+        .padStart(4, '0');
+      throw new Unrepresentable(
+        `U+${code} at index ${i + bad.index} cannot be written in XML 1.0; use the binary format`,
+      );
+    }
     if (!this.nonAscii && /[^\x00-\x7f]/.test(rest)) this.nonAscii = true;
     out.utf8(NEEDS_ESCAPE.test(rest) ? rest.replace(ESCAPE_ALL, escapeChar) : rest);
   }
@@ -182,7 +219,12 @@ class XmlWriter {
       for (let i = 0; i < v.length; i++) {
         const item = v[i];
         if (item === undefined) throw invalid(`array hole or undefined at index ${i}`);
-        this.value(item, level + 1);
+        try {
+          this.value(item, level + 1);
+        } catch (e) {
+          if (e instanceof Unrepresentable) e.keyPath.unshift(i);
+          throw e;
+        }
       }
       out.ascii(pad);
       out.ascii('</array>');
@@ -242,12 +284,17 @@ class XmlWriter {
       const k = keys[i]!;
       const item = dict[k];
       if (item === undefined) continue;
-      out.ascii(p1);
-      out.ascii('<key>');
-      this.text(k);
-      out.ascii('</key>');
-      out.ascii(this.nl);
-      this.value(item, level + 1);
+      try {
+        out.ascii(p1);
+        out.ascii('<key>');
+        this.text(k);
+        out.ascii('</key>');
+        out.ascii(this.nl);
+        this.value(item, level + 1);
+      } catch (e) {
+        if (e instanceof Unrepresentable) e.keyPath.unshift(k);
+        throw e;
+      }
     }
     out.ascii(pad);
     out.ascii('</dict>');

@@ -244,7 +244,7 @@ describe('binary errors', () => {
     expect(code(bomb)).toBe('LIMIT_EXCEEDED');
     expect(code(bomb, { limits: { maxObjects: 1000 } })).toBe('LIMIT_EXCEEDED');
     expect(Date.now() - started).toBeLessThan(2_000);
-    // Sharing that stays within twice the document size is fine.
+    // Sharing that stays within the byte budget is fine.
     const shared = { k: 'v', n: [1, 2, 3] };
     const ok = parseBinary(buildBinary([shared, shared, shared])) as PlistValue[];
     expect(ok).toEqual([shared, shared, shared]);

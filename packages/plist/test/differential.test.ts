@@ -2,10 +2,30 @@
 // what plistlib writes, we read to the same value, in both formats. Values are compared in a tagged
 // form that keeps every type apart (integer vs real, -0.0, NaN bits, dates, data, UIDs).
 import { requirePeer } from '@mdmkit/test-support';
-import { buildBinary, buildXml, type PlistDict, type PlistValue, parse, real, uid } from '@mdmkit/plist';
+import {
+  buildBinary,
+  buildXml,
+  buildXmlBytes,
+  type PlistDict,
+  PlistParseError,
+  type PlistValue,
+  parse,
+  parseBinary,
+  real,
+  uid,
+} from '@mdmkit/plist';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { normalise, type PeerRequest, plistlib, type Tagged, tag } from './support/tagged';
+import {
+  answerData,
+  answerValue,
+  normalise,
+  type PeerAnswer,
+  type PeerRequest,
+  plistlib,
+  type Tagged,
+  tag,
+} from './support/tagged';
 
 const ok = requirePeer(
   { name: 'python3', probe: ['python3', '-c', 'import plistlib'] },
@@ -16,26 +36,93 @@ const SEED = Number(process.env.MDMKIT_DIFF_SEED ?? Date.now() % 2 ** 31);
 
 type Format = 'xml' | 'binary';
 
-// XML 1.0 cannot carry most control characters or U+FFFE/U+FFFF, and plistlib turns CR into LF when
-// writing; the binary format carries any string plistlib can encode.
-const xmlSafe = (s: string) => !/[\u0000-\u0008\u000b-\u001f\ufffe\uffff]/.test(s);
+// Code points from every plane, without the ones XML 1.0 cannot carry (those come from `awkward`, so
+// that most documents stay writable as XML); fast-check's 'binary' unit is slow.
+const plainCodePoint = fc.oneof(
+  fc.integer({ min: 0x20, max: 0x7f }),
+  fc.constantFrom(0x09, 0x0a, 0x0d),
+  fc.integer({ min: 0x80, max: 0xd7ff }),
+  fc.integer({ min: 0xe000, max: 0xfffd }),
+  fc.integer({ min: 0x10000, max: 0x10ffff }),
+);
+// C0 controls, U+FFFE/U+FFFF and lone surrogates: plistlib cannot carry these in XML (nor lone
+// surrogates in binary), and nothing is filtered out, so both sides' verdicts are compared.
+const awkward = fc.constantFrom(
+  0x00,
+  0x01,
+  0x08,
+  0x0b,
+  0x0c,
+  0x0e,
+  0x1f,
+  0xd800,
+  0xdbff,
+  0xdc00,
+  0xdfff,
+  0xfffe,
+  0xffff,
+);
+const codePoints = (unit: fc.Arbitrary<number>) =>
+  fc.array(unit, { maxLength: 20 }).map((cps) => String.fromCodePoint(...cps));
+const anyString = fc.oneof(
+  { weight: 6, arbitrary: codePoints(plainCodePoint) },
+  { weight: 1, arbitrary: codePoints(fc.oneof({ weight: 4, arbitrary: plainCodePoint }, awkward)) },
+);
 
-// Any code point but lone surrogates (plistlib cannot encode those); fast-check's 'binary' unit is slow.
-const anyCodePoints = fc
-  .array(
-    fc.oneof(
-      fc.integer({ min: 0, max: 0x7f }),
-      fc.integer({ min: 0x80, max: 0xffff }),
-      fc.integer({ min: 0x10000, max: 0x10ffff }),
-    ),
-    { maxLength: 20 },
-  )
-  .map((cps) => String.fromCodePoint(...cps.filter((c) => c < 0xd800 || c > 0xdfff)));
+/** Whether `s` holds a surrogate that is not part of a pair (encodeURIComponent refuses exactly those). */
+function hasLoneSurrogate(s: string): boolean {
+  try {
+    encodeURIComponent(s);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+function someString(t: Tagged, test: (s: string) => boolean): boolean {
+  switch (t.t) {
+    case 's':
+      return test(t.v);
+    case 'a':
+      return t.v.some((x) => someString(x, test));
+    case 'o':
+      return t.v.some(([k, x]) => test(k) || someString(x, test));
+    default:
+      return false;
+  }
+}
+
+/** What plistlib's XML writer makes of a value: it turns CR LF and CR into LF, in keys and strings. */
+function plistlibXmlText(t: Tagged): Tagged {
+  const lf = (s: string) => s.replace(/\r\n?/g, '\n');
+  switch (t.t) {
+    case 's':
+      return { t: 's', v: lf(t.v) };
+    case 'a':
+      return { t: 'a', v: t.v.map(plistlibXmlText) };
+    case 'o':
+      return { t: 'o', v: t.v.map(([k, x]) => [lf(k), plistlibXmlText(x)] as [string, Tagged]) };
+    default:
+      return t;
+  }
+}
+
+/** Our XML, or `undefined` where buildXml refuses a string XML 1.0 cannot carry. */
+function ourXml(v: PlistValue): Uint8Array | undefined {
+  try {
+    return buildXmlBytes(v);
+  } catch (e) {
+    if (e instanceof PlistParseError && e.code === 'NOT_REPRESENTABLE_IN_XML') return undefined;
+    throw e;
+  }
+}
 
 function valueArb(format: Format): fc.Arbitrary<PlistValue> {
-  const str = fc
-    .oneof(anyCodePoints, fc.string({ maxLength: 20 }), fc.constantFrom('', ' a ', '<&>"\'', ']]>'))
-    .filter((s) => format === 'binary' || xmlSafe(s));
+  const str = fc.oneof(
+    anyString,
+    fc.string({ maxLength: 20 }),
+    fc.constantFrom('', ' a ', '<&>"\'', ']]>', 'cr\r', 'crlf\r\n'),
+  );
   const key = fc.oneof(str, fc.constantFrom('__proto__', 'constructor', 'toString', '1', 'CF$UID'));
   const int = fc.oneof(
     fc.integer(),
@@ -99,28 +186,118 @@ function same(actual: Tagged, expected: Tagged, context: () => string): void {
 
 describe.skipIf(!ok)('differential against python plistlib', () => {
   for (const format of ['xml', 'binary'] as const) {
-    it(`${format}: random values, both directions`, () => {
+    it(`${format}: random values, both directions, with the same verdicts`, () => {
       const values = fc.sample(valueArb(format), { numRuns: RUNS, seed: SEED + (format === 'xml' ? 0 : 1) });
-      const build = format === 'xml' ? (v: PlistValue) => new TextEncoder().encode(buildXml(v)) : buildBinary;
+      const ours = values.map((v) => (format === 'xml' ? ourXml(v) : buildBinary(v)));
       const requests: PeerRequest[] = [];
-      for (const v of values) {
-        requests.push({ op: 'read', data: build(v) });
+      values.forEach((v, i) => {
+        requests.push({ op: 'read', data: ours[i] ?? new Uint8Array(0) });
         requests.push({ op: 'write', fmt: format, value: tag(v) });
-      }
+        requests.push({ op: 'carry', fmt: format, value: tag(v) });
+      });
       const answers = plistlib(requests);
+      let refused = 0;
       for (let i = 0; i < values.length; i++) {
+        const at = () => `${format} #${i} (seed ${SEED})`;
         const expected = tag(values[i]!);
-        const read = answers[2 * i]!;
-        if (!read.ok)
-          throw new Error(`plistlib could not read our ${format}: ${read.error} (seed ${SEED}, #${i})`);
-        same(read.value!, expected, () => `plistlib reading our ${format} #${i}`);
-        const written = answers[2 * i + 1]!;
-        if (!written.ok) throw new Error(`plistlib could not write #${i}: ${written.error} (seed ${SEED})`);
-        const ours = parse(Buffer.from(written.data!, 'base64'));
-        same(tag(ours), expected, () => `reading plistlib's ${format} #${i}`);
+        const [read, written, carried] = answers.slice(3 * i, 3 * i + 3) as [
+          PeerAnswer,
+          PeerAnswer,
+          PeerAnswer,
+        ];
+        const lone = someString(expected, hasLoneSurrogate);
+        if (format === 'xml') {
+          // We refuse exactly what plistlib cannot carry through XML (it fails to write it, or to read
+          // back what it wrote).
+          expect(
+            ours[i] === undefined,
+            `buildXml refused ${at()}: plistlib says ${carried.ok || carried.error}`,
+          ).toBe(!carried.ok);
+        } else {
+          // The binary format carries everything; plistlib cannot encode lone surrogates.
+          expect(carried.ok, `plistlib carrying ${at()}`).toBe(!lone);
+          same(tag(parse(ours[i]!)), expected, () => `our own binary round trip ${at()}`);
+        }
+        if (!carried.ok) {
+          refused++;
+          if (format === 'binary') expect(read.ok, `plistlib reading our ${at()}`).toBe(false);
+          if (written.ok) {
+            // plistlib wrote XML its own reader rejects (U+FFFE, U+FFFF): ours reads it.
+            same(
+              tag(parse(Buffer.from(written.data!, 'base64'))),
+              plistlibXmlText(expected),
+              () => `reading plistlib's ${at()}`,
+            );
+          }
+          continue;
+        }
+        if (!read.ok) throw new Error(`plistlib could not read our ${at()}: ${read.error}`);
+        same(read.value!, expected, () => `plistlib reading our ${at()}`);
+        if (!written.ok) throw new Error(`plistlib could not write ${at()}: ${written.error}`);
+        const theirs = tag(parse(Buffer.from(written.data!, 'base64')));
+        same(
+          theirs,
+          format === 'xml' ? plistlibXmlText(expected) : expected,
+          () => `reading plistlib's ${at()}`,
+        );
       }
+      // Both verdicts were exercised.
+      expect(refused).toBeGreaterThan(0);
+      expect(refused).toBeLessThan(values.length);
     });
   }
+
+  it('strings XML 1.0 cannot carry: refused by both in XML, kept by our binary format', () => {
+    const strings = [
+      '\u0000',
+      'a\u0001',
+      '\u000b',
+      '\u001f',
+      '\ufffe',
+      '\uffff',
+      '\ud800',
+      'x\udfff',
+      '\udc00\ud800',
+    ];
+    const requests: PeerRequest[] = [];
+    for (const s of strings) {
+      const v = { [s]: [s] };
+      requests.push({ op: 'carry', fmt: 'xml', value: tag(v) });
+      requests.push({ op: 'carry', fmt: 'binary', value: tag(v) });
+      requests.push({ op: 'read', data: buildBinary(v) });
+    }
+    const answers = plistlib(requests);
+    strings.forEach((s, i) => {
+      const v = { [s]: [s] };
+      expect(ourXml(v)).toBeUndefined();
+      expect(answers[3 * i]!.ok).toBe(false);
+      expect(parseBinary(buildBinary(v))).toEqual(v);
+      const lone = hasLoneSurrogate(s);
+      expect(answers[3 * i + 1]!.ok).toBe(!lone);
+      expect(answers[3 * i + 2]!.ok).toBe(!lone);
+      if (!lone)
+        same(
+          answerValue(answers[3 * i + 2]),
+          tag(v),
+          () => `plistlib reading our binary ${JSON.stringify(s)}`,
+        );
+    });
+  });
+
+  it('dictionary order survives both directions', () => {
+    const v: PlistValue = { zeta: 1, alpha: { y: 'b', x: 'a' }, mid: [{ b: 1, a: 2 }] };
+    const answers = plistlib([
+      { op: 'read', data: buildXmlBytes(v) },
+      { op: 'read', data: buildBinary(v) },
+      { op: 'write', fmt: 'xml', value: tag(v) },
+      { op: 'write', fmt: 'binary', value: tag(v) },
+    ]);
+    const order = (t: Tagged) => JSON.stringify(t);
+    expect(order(answerValue(answers[0]))).toBe(order(tag(v)));
+    expect(order(answerValue(answers[1]))).toBe(order(tag(v)));
+    expect(Object.keys(parse(answerData(answers[2])) as PlistDict)).toEqual(['zeta', 'alpha', 'mid']);
+    expect(order(tag(parse(answerData(answers[3]))))).toBe(order(tag(v)));
+  });
 
   it('edge values, both formats, both directions', () => {
     const edge: PlistValue[] = [

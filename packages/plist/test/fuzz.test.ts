@@ -1,8 +1,11 @@
-// Fuzzing: mutated and random documents must either parse or fail with PlistParseError, quickly.
+// Fuzzing: mutated and random documents must either parse or fail with PlistParseError, quickly and
+// without growing memory by more than the byte budget allows.
 // Bounded for CI; run longer with MDMKIT_FUZZ_RUNS=200000 (and MDMKIT_FUZZ_SEED to replay).
 import {
   buildBinary,
   buildXml,
+  buildXmlBytes,
+  isBinaryPlist,
   type PlistValue,
   PlistParseError,
   parse,
@@ -12,11 +15,14 @@ import {
   uid,
 } from '@mdmkit/plist';
 import { describe, expect, it } from 'vitest';
+import { arrayObject, bplist, dataObject } from './support/bplist';
 import { normalise, tag } from './support/tagged';
 
 const RUNS = Number(process.env.MDMKIT_FUZZ_RUNS ?? 2500);
 const SEED = Number(process.env.MDMKIT_FUZZ_SEED ?? Date.now() % 2 ** 31);
-const LIMITS = { limits: { maxObjects: 200_000, maxDepth: 200 } };
+const MiB = 1024 * 1024;
+// A smaller budget floor than the default keeps each rejected expansion quick.
+const LIMITS = { limits: { maxObjects: 200_000, maxDepth: 200, minExpansionBytes: MiB / 4 } };
 
 /** Small deterministic PRNG (mulberry32) so that a failing seed can be replayed. */
 function rng(seed: number): () => number {
@@ -63,6 +69,8 @@ xmlSeeds.push(
 const binSeeds = [...seeds, { u: uid(300), n: Array.from({ length: 300 }, (_, i) => `k${i}`) }].map(
   buildBinary,
 );
+// 5,000 references to one 4 KiB data object: 9 KB that would materialise 20 MiB.
+binSeeds.push(bplist([arrayObject(new Array(5000).fill(1), 1), dataObject(4096)], 1));
 
 const TOKENS = [
   '<dict>',
@@ -145,6 +153,20 @@ interface Outcome {
   parsed: number;
   rejected: number;
   slowestMs: number;
+  /** Largest growth of heap and array buffers over one parse (garbage included). */
+  largestGrowth: number;
+}
+
+/** Generous against the budget: the heap also grows with V8's own bookkeeping. */
+const MAX_GROWTH = 12 * MiB;
+
+function used(): number {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+}
+
+function outcome(): Outcome {
+  return { parsed: 0, rejected: 0, slowestMs: 0, largestGrowth: 0 };
 }
 
 function check(
@@ -153,11 +175,14 @@ function check(
   o: Outcome,
   rebuild: (v: PlistValue) => Uint8Array,
 ): void {
+  const before = used();
   const started = performance.now();
   let value: PlistValue;
   try {
     value = fn(input);
+    o.largestGrowth = Math.max(o.largestGrowth, used() - before);
   } catch (e) {
+    o.largestGrowth = Math.max(o.largestGrowth, used() - before);
     if (!(e instanceof PlistParseError)) {
       throw new Error(
         `non-PlistParseError ${String(e)} (seed ${SEED}) for input ${Buffer.from(input).toString('base64')}`,
@@ -184,32 +209,40 @@ function check(
 describe('fuzz', () => {
   it(`XML: ${RUNS} mutated documents (seed ${SEED})`, () => {
     const r = rng(SEED);
-    const o: Outcome = { parsed: 0, rejected: 0, slowestMs: 0 };
-    const xml = (b: Uint8Array) => parseXml(b, LIMITS);
-    for (let i = 0; i < RUNS; i++) {
-      check(mutate(xmlSeeds[i % xmlSeeds.length]!, r, false), xml, o, (v) =>
-        new TextEncoder().encode(buildXml(v)),
-      );
-    }
+    const o = outcome();
+    // The reader is lenient: what it accepts may hold characters XML cannot carry (a raw NUL, `&#1;`),
+    // which only the binary format writes back; parse() reads either.
+    const read = (b: Uint8Array) => (isBinaryPlist(b) ? parseBinary(b, LIMITS) : parseXml(b, LIMITS));
+    const rebuild = (v: PlistValue) => {
+      try {
+        return buildXmlBytes(v);
+      } catch (e) {
+        if (e instanceof PlistParseError && e.code === 'NOT_REPRESENTABLE_IN_XML') return buildBinary(v);
+        throw e;
+      }
+    };
+    for (let i = 0; i < RUNS; i++) check(mutate(xmlSeeds[i % xmlSeeds.length]!, r, false), read, o, rebuild);
     expect(o.parsed + o.rejected).toBe(RUNS);
     expect(o.rejected).toBeGreaterThan(RUNS / 4);
     expect(o.slowestMs).toBeLessThan(1000);
+    expect(o.largestGrowth).toBeLessThan(MAX_GROWTH);
   });
 
   it(`binary: ${RUNS} mutated documents (seed ${SEED})`, () => {
     const r = rng(SEED + 1);
-    const o: Outcome = { parsed: 0, rejected: 0, slowestMs: 0 };
+    const o = outcome();
     const bin = (b: Uint8Array) => parseBinary(b, LIMITS);
     for (let i = 0; i < RUNS; i++)
       check(mutate(binSeeds[i % binSeeds.length]!, r, true), bin, o, buildBinary);
     expect(o.parsed + o.rejected).toBe(RUNS);
     expect(o.rejected).toBeGreaterThan(RUNS / 4);
     expect(o.slowestMs).toBeLessThan(1000);
+    expect(o.largestGrowth).toBeLessThan(MAX_GROWTH);
   });
 
   it(`random bytes through parse() (seed ${SEED})`, () => {
     const r = rng(SEED + 2);
-    const o: Outcome = { parsed: 0, rejected: 0, slowestMs: 0 };
+    const o = outcome();
     const any = (b: Uint8Array) => parse(b, LIMITS);
     const magic = new TextEncoder().encode('bplist00');
     for (let i = 0; i < RUNS / 2; i++) {
@@ -218,5 +251,6 @@ describe('fuzz', () => {
       check(input, any, o, buildBinary);
     }
     expect(o.slowestMs).toBeLessThan(1000);
+    expect(o.largestGrowth).toBeLessThan(MAX_GROWTH);
   });
 });

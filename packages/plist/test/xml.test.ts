@@ -256,7 +256,7 @@ describe('buildXml', () => {
       frac: 0.1,
       nan: NaN,
       inf: -Infinity,
-      str: 'tab\tnl\ncr\r<&>]]> \u0001 \u0000 é \u{1F600}',
+      str: 'tab\tnl\ncr\r<&>]]> \u007f é \u{1F600}',
       date: new Date('1999-12-31T23:59:59Z'),
       data: new Uint8Array([0, 255, 128]),
       empty: new Uint8Array(0),

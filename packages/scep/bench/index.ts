@@ -104,6 +104,8 @@ async function main() {
             `127.0.0.1:${port}`,
             '--ca-dir',
             join(work, `ours-${bits}-${workers}`),
+            '--kek-file',
+            join(work, `ours-${bits}-${workers}.kek`),
             '--challenge',
             CHALLENGE,
             '--ca-key-size',

@@ -1,10 +1,11 @@
 // In-process profile of the SCEP handler: pre-built PKCSReq messages handed straight to
 // ScepServer.handle (no HTTP), timed per phase, to separate SCEP cost from HTTP cost.
 // Run: npx tsx --conditions=mdmkit-source bench/inprocess.ts [N]
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createCsr, generateKeyPair, issueCertificate } from '@mdmkit/crypto';
+import { createCsr, createStaticKeyProvider, generateKeyPair, issueCertificate } from '@mdmkit/crypto';
 import {
   buildPkiMessage,
   createScepPolicy,
@@ -15,7 +16,12 @@ import {
 
 const N = Number(process.argv[2] ?? 200);
 const dir = mkdtempSync(join(tmpdir(), 'scep-inproc-'));
-const depot = await openFileDepot({ dir, caKeyBits: 2048 });
+// A throwaway key-encryption key: the bench's CA lives only as long as the run.
+const depot = await openFileDepot({
+  dir,
+  caKeyBits: 2048,
+  keyProvider: createStaticKeyProvider(randomBytes(32)),
+});
 const server = createScepServer({
   ca: { certificate: depot.certificate, signer: depot.privateKey },
   store: depot,

@@ -27,8 +27,16 @@ export interface ScepCa {
   signer: KeyObject | Signer;
   /** Key that decrypts requests sent to the CA certificate, when `signer` is not a `KeyObject`. */
   decryptionKey?: KeyObject;
-  /** A registration authority that receives and answers the pkiMessages instead of the CA. */
-  ra?: { certificate: Certificate; privateKey: KeyObject };
+  /**
+   * A registration authority that receives and answers the pkiMessages instead of the CA. With
+   * `signing`, replies are signed by that second RA certificate and `certificate` only decrypts
+   * requests (separate encryption and signing RA certificates, as Microsoft NDES uses).
+   */
+  ra?: {
+    certificate: Certificate;
+    privateKey: KeyObject;
+    signing?: { certificate: Certificate; privateKey: KeyObject };
+  };
   /** Intermediate certificates to hand out with GetCACert. */
   chain?: Certificate[];
 }
@@ -113,17 +121,22 @@ export function threadPoolSigner(key: KeyObject): Signer {
 
 /** Checks that a CA configuration can work and returns the keys the server uses. */
 export function messageKeys(ca: ScepCa): {
+  /** The certificate requests are encrypted to, and its key. */
   certificate: Certificate;
   privateKey: KeyObject;
+  /** The certificate that signs CertReps, and its signer. */
+  signingCertificate: Certificate;
   signer: Signer;
   issuer: Signer;
 } {
   const issuer = isKeyObject(ca.signer) ? threadPoolSigner(ca.signer) : ca.signer;
   if (ca.ra) {
+    const signing = ca.ra.signing ?? ca.ra;
     return {
       certificate: ca.ra.certificate,
       privateKey: ca.ra.privateKey,
-      signer: threadPoolSigner(ca.ra.privateKey),
+      signingCertificate: signing.certificate,
+      signer: threadPoolSigner(signing.privateKey),
       issuer,
     };
   }
@@ -134,7 +147,13 @@ export function messageKeys(ca: ScepCa): {
       'a CA whose key is behind a Signer needs an RA or a decryptionKey to read requests',
     );
   }
-  return { certificate: ca.certificate, privateKey: key, signer: issuer, issuer };
+  return {
+    certificate: ca.certificate,
+    privateKey: key,
+    signingCertificate: ca.certificate,
+    signer: issuer,
+    issuer,
+  };
 }
 
 export function isKeyObject(k: unknown): k is KeyObject {

@@ -1,7 +1,9 @@
 import cluster from 'node:cluster';
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { createLocalKeyProvider, createStaticKeyProvider, type KeyProvider } from '@mdmkit/crypto';
 import { openFileDepot } from './depot';
 import { ScepError } from './errors';
 import { toNodeListener } from './node';
@@ -18,7 +20,14 @@ export interface ServeConfig {
   keySizes: number[];
   caKeyBits: 2048 | 3072 | 4096;
   caSubject?: string;
+  /** Passphrase of a plain `ca.key` from an earlier version, read once to seal it. */
   passphrase?: string;
+  /** File holding the key-encryption key that seals the CA key (created when missing); outside `caDir`. */
+  kekFile?: string;
+  /** The key-encryption key itself (32 bytes), e.g. from an environment secret. */
+  kek?: Uint8Array;
+  /** Any other key provider (a KMS); takes precedence over `kekFile` and `kek`. */
+  keyProvider?: KeyProvider;
   /** Processes serving the same port and depot. Default 1. */
   workers?: number;
 }
@@ -28,14 +37,17 @@ export const USAGE = `usage: mdmkit-scep serve --ca-dir DIR (--challenge SECRET 
 Serves SCEP at /scep, issuing from the CA in DIR (created on first run).
 
   --listen HOST:PORT        address to listen on (default 127.0.0.1:8080)
-  --ca-dir DIR              CA depot: ca.pem, ca.key (0600), certs/<serial>.pem
+  --ca-dir DIR              CA depot: ca.pem, ca.key.sealed (0600), certs/<serial>.pem
+  --kek-file FILE           key-encryption key sealing the CA key, created when missing; must be
+                            outside --ca-dir (or env MDMKIT_SCEP_KEK: 32 bytes, base64)
   --challenge SECRET        static challenge password (or env MDMKIT_SCEP_CHALLENGE)
   --challenge-file FILE     read the challenge from a file (first line)
   --validity-days N         validity of issued certificates (default 365)
   --key-sizes LIST          allowed RSA key sizes, comma-separated (default 2048,3072,4096)
   --ca-key-size N           RSA size of a new CA key (default 2048)
   --ca-subject DN           subject of a new CA (default "CN=mdmkit SCEP CA")
-  --ca-passphrase-file FILE passphrase protecting ca.key (or env MDMKIT_SCEP_CA_PASSPHRASE)
+  --ca-passphrase-file FILE passphrase of a plain ca.key from an earlier version, which is sealed
+                            and deleted on start (or env MDMKIT_SCEP_CA_PASSPHRASE)
   --workers N               processes sharing the port and the depot (default 1)
 `;
 
@@ -74,6 +86,7 @@ export function parseServeArgs(args: readonly string[], env: NodeJS.ProcessEnv =
     'ca-key-size',
     'ca-subject',
     'ca-passphrase-file',
+    'kek-file',
     'workers',
   ]);
   for (let i = 0; i < args.length; i++) {
@@ -113,6 +126,20 @@ export function parseServeArgs(args: readonly string[], env: NodeJS.ProcessEnv =
   const passFile = values.get('ca-passphrase-file');
   const passphrase = passFile !== undefined ? readFirstLine(passFile) : env.MDMKIT_SCEP_CA_PASSPHRASE;
   const caSubject = values.get('ca-subject');
+  const kekFile = values.get('kek-file');
+  let kek: Uint8Array | undefined;
+  if (kekFile !== undefined) {
+    if (isInside(caDir, kekFile)) {
+      throw bad(
+        '--kek-file must be outside --ca-dir: a key-encryption key beside the sealed key protects nothing',
+      );
+    }
+  } else if (env.MDMKIT_SCEP_KEK) {
+    kek = new Uint8Array(Buffer.from(env.MDMKIT_SCEP_KEK, 'base64'));
+    if (kek.length !== 32) throw bad('MDMKIT_SCEP_KEK must be 32 bytes, base64-encoded');
+  } else {
+    throw bad('the CA key is sealed: give --kek-file FILE (outside --ca-dir) or MDMKIT_SCEP_KEK');
+  }
   const workers = Number(values.get('workers') ?? '1');
   if (!Number.isInteger(workers) || workers < 1 || workers > 64)
     throw bad('--workers must be between 1 and 64');
@@ -127,7 +154,50 @@ export function parseServeArgs(args: readonly string[], env: NodeJS.ProcessEnv =
     caKeyBits,
     ...(caSubject !== undefined ? { caSubject } : {}),
     ...(passphrase ? { passphrase } : {}),
+    ...(kekFile !== undefined ? { kekFile } : {}),
+    ...(kek ? { kek } : {}),
   };
+}
+
+/** A path with symbolic links resolved as far as it exists (the file itself may not exist yet). */
+function realPath(path: string): string {
+  const abs = resolve(path);
+  try {
+    return realpathSync(abs);
+  } catch {
+    const parent = dirname(abs);
+    return parent === abs ? abs : join(realPath(parent), basename(abs));
+  }
+}
+
+/** Whether `file` is `dir` or lies under it, following symbolic links. */
+function isInside(dir: string, file: string): boolean {
+  const rel = relative(realPath(dir), realPath(file));
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+}
+
+/** The key provider that seals the CA key, from the configuration. */
+async function keyProviderOf(config: ServeConfig): Promise<KeyProvider> {
+  if (config.keyProvider) return config.keyProvider;
+  if (config.kekFile !== undefined) {
+    if (isInside(config.caDir, config.kekFile)) {
+      throw bad('kekFile must be outside caDir: a key-encryption key beside the sealed key protects nothing');
+    }
+    return createLocalKeyProvider({ path: config.kekFile });
+  }
+  if (config.kek) return createStaticKeyProvider(config.kek, { id: 'env' });
+  throw bad('the CA key is sealed: give a key provider, kekFile or kek');
+}
+
+/** Opens (or creates) the depot a configuration names. */
+async function openDepotOf(config: ServeConfig) {
+  return openFileDepot({
+    dir: config.caDir,
+    keyProvider: await keyProviderOf(config),
+    caKeyBits: config.caKeyBits,
+    ...(config.caSubject !== undefined ? { caSubject: config.caSubject } : {}),
+    ...(config.passphrase !== undefined ? { passphrase: config.passphrase } : {}),
+  });
 }
 
 function readFirstLine(path: string): string {
@@ -143,6 +213,8 @@ export interface RunningScepServer {
   /** Base URL of the SCEP endpoint, e.g. `http://127.0.0.1:8080/scep`. */
   readonly url: string;
   readonly server: Server;
+  /** Whether starting sealed a plain `ca.key` from an earlier version (and deleted it). */
+  readonly migrated: boolean;
   /** Stops accepting connections, closes idle ones and waits for requests in flight. */
   close(): Promise<void>;
 }
@@ -153,19 +225,14 @@ export interface RunningScepServer {
  * @example
  * ```ts
  * import { serve } from '@mdmkit/scep';
- * const running = await serve({ host: '127.0.0.1', port: 8080, caDir: './ca', challenge: 'secret',
- *   validityDays: 365, keySizes: [2048, 3072, 4096], caKeyBits: 2048 });
+ * const running = await serve({ host: '127.0.0.1', port: 8080, caDir: './ca', kekFile: '/etc/mdmkit/scep-kek',
+ *   challenge: 'secret', validityDays: 365, keySizes: [2048, 3072, 4096], caKeyBits: 2048 });
  * console.log(running.url); // http://127.0.0.1:8080/scep
  * await running.close();
  * ```
  */
 export async function serve(config: ServeConfig): Promise<RunningScepServer> {
-  const depot = await openFileDepot({
-    dir: config.caDir,
-    caKeyBits: config.caKeyBits,
-    ...(config.caSubject !== undefined ? { caSubject: config.caSubject } : {}),
-    ...(config.passphrase !== undefined ? { passphrase: config.passphrase } : {}),
-  });
+  const depot = await openDepotOf(config);
   const scep = createScepServer({
     ca: { certificate: depot.certificate, signer: depot.privateKey },
     store: depot,
@@ -188,6 +255,7 @@ export async function serve(config: ServeConfig): Promise<RunningScepServer> {
   return {
     url: `http://${hostText}:${addr.port}/scep`,
     server,
+    migrated: depot.migrated,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -226,6 +294,9 @@ export async function main(
     io.err(`mdmkit-scep: ${(e as Error).message}\n`);
     return 1;
   }
+  if (!quiet && running.migrated) {
+    io.out(`mdmkit-scep: sealed the plain CA key in ${config.caDir} and removed ca.key\n`);
+  }
   if (!quiet) io.out(`mdmkit-scep: serving SCEP at ${running.url} (CA ${config.caDir})\n`);
   await new Promise<void>((resolve) => {
     const stop = () => {
@@ -249,12 +320,9 @@ export async function main(
  */
 async function runPrimary(config: ServeConfig, io: { out: (s: string) => void; err: (s: string) => void }) {
   try {
-    await openFileDepot({
-      dir: config.caDir,
-      caKeyBits: config.caKeyBits,
-      ...(config.caSubject !== undefined ? { caSubject: config.caSubject } : {}),
-      ...(config.passphrase !== undefined ? { passphrase: config.passphrase } : {}),
-    });
+    const depot = await openDepotOf(config);
+    if (depot.migrated)
+      io.out(`mdmkit-scep: sealed the plain CA key in ${config.caDir} and removed ca.key\n`);
   } catch (e) {
     io.err(`mdmkit-scep: ${(e as Error).message}\n`);
     return 1;

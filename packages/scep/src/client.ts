@@ -19,6 +19,7 @@ import {
 import { octetAttribute, printableAttribute, readScepAttributes, verifyPkiMessage } from './attributes';
 import { failInfoName, MessageType, PkiStatus, ScepOid } from './constants';
 import { ScepError } from './errors';
+import { vouchedFor } from './trust';
 
 /** Options of {@link ScepClient}. */
 export interface ScepClientOptions {
@@ -26,7 +27,11 @@ export interface ScepClientOptions {
   url: string;
   /**
    * SHA-256 fingerprint (hex; colons and spaces ignored) of the CA certificate. When set, GetCACert must
-   * return a certificate with this fingerprint, and replies must be signed by a certificate from that answer.
+   * return a certificate with this fingerprint; the client then encrypts only to that CA or to a
+   * certificate that chains to it and allows keyEncipherment, accepts a CertRep only when signed by the CA
+   * or a certificate that chains to it and allows digitalSignature, and accepts an issued certificate only
+   * when it chains to the CA. Without a pin the same rules apply to the CA certificate GetCACert names,
+   * which protects nothing against a man in the middle: pin in production.
    */
   caFingerprint?: string;
   /** Alternative fetch (proxies, tests). */
@@ -193,10 +198,24 @@ export class ScepClient {
     } else {
       ca = certificates.find((c) => c.isCA) ?? certificates[0]!;
     }
-    const ra = certificates.find(
-      (c) => !c.isCA && (c.keyUsage === undefined || c.keyUsage.includes('keyEncipherment')),
+    const anchor = ca;
+    // Only an RA that the CA vouches for may receive the challenge; any other certificate in the answer
+    // may have been put there by whoever sits between the client and the CA.
+    const ra = certificates.find((c) => !c.isCA && vouchedFor(c, anchor, certificates, 'keyEncipherment'));
+    // Without an RA, the CA that issues: the pinned one, or one below it (a root may be pinned while an
+    // intermediate issues), the lowest CA of the answer that chains to it.
+    const issuing = certificates.find(
+      (c) =>
+        c.isCA &&
+        c.fingerprintSha256 !== anchor.fingerprintSha256 &&
+        vouchedFor(c, anchor, certificates) &&
+        !certificates.some((o) => o !== c && o.isCA && o.issuer.toString() === c.subject.toString()),
     );
-    return { ca, recipient: ra ?? ca, certificates };
+    const recipient = ra ?? issuing ?? ca;
+    if (recipient.publicKey.asymmetricKeyType !== 'rsa') {
+      throw new ScepError('UNTRUSTED_RESPONSE', 'GetCACert names no RSA certificate to encrypt requests to');
+    }
+    return { ca, recipient, certificates };
   }
 
   private async choose(options: ScepEnrollOptions): Promise<{
@@ -283,6 +302,9 @@ export class ScepClient {
     const spkiBytes = new Uint8Array(spki);
     const certificate = certificates.find((c) => sameBytes(c.spki, spkiBytes));
     if (!certificate) throw new ScepError('BAD_RESPONSE', 'the CertRep holds no certificate for our key');
+    if (!vouchedFor(certificate, cas.ca, [...certificates, ...cas.certificates])) {
+      throw new ScepError('UNTRUSTED_RESPONSE', 'the issued certificate does not chain to the CA');
+    }
     return {
       certificate,
       privateKey,
@@ -324,8 +346,8 @@ export class ScepClient {
     } catch (cause) {
       throw new ScepError('BAD_RESPONSE', 'the CertRep signature does not verify', { cause });
     }
-    if (!args.cas.certificates.some((c) => c.fingerprintSha256 === verified.signer.fingerprintSha256)) {
-      throw new ScepError('BAD_RESPONSE', 'the CertRep is not signed by the CA or its RA');
+    if (!vouchedFor(verified.signer, args.cas.ca, args.cas.certificates, 'digitalSignature')) {
+      throw new ScepError('UNTRUSTED_RESPONSE', 'the CertRep is not signed by the CA or an RA it certified');
     }
     const attrs = readScepAttributes(verified.signedAttributes);
     if (!attrs || attrs.messageType !== MessageType.CertRep) {

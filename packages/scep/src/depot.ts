@@ -5,10 +5,17 @@ import { join } from 'node:path';
 import {
   type Certificate,
   createSelfSignedCa,
+  exportPrivateKey,
   generateKeyPair,
+  importPrivateKey,
+  type KeyProvider,
   type NameInput,
+  openSecret,
   parseCertificate,
+  sealSecret,
 } from '@mdmkit/crypto';
+import { caKeySealContext } from './ca';
+import { SenderNonceBudget } from '@mdmkit/storage';
 import { ScepError } from './errors';
 import type { IssuedCertificateRecord, ScepStore } from './store';
 
@@ -16,7 +23,13 @@ import type { IssuedCertificateRecord, ScepStore } from './store';
 export interface FileDepotOptions {
   /** The directory; created when missing. */
   dir: string;
-  /** Encrypts the CA key file (PKCS#8, AES-256-CBC) with this passphrase. */
+  /**
+   * Seals the CA key (`ca.key.sealed`) through `@mdmkit/crypto` sealed secrets. Keep what it holds apart
+   * from the directory: a local key file elsewhere, an environment secret, or a KMS behind your own
+   * `KeyProvider` — a key-encryption key beside the sealed key protects nothing.
+   */
+  keyProvider: KeyProvider;
+  /** Only to migrate a passphrase-protected plain `ca.key` from an earlier version. */
   passphrase?: string;
   /** For a new CA: its subject. Default `CN=mdmkit SCEP CA`. */
   caSubject?: NameInput;
@@ -24,6 +37,12 @@ export interface FileDepotOptions {
   caKeyBits?: 2048 | 3072 | 4096;
   /** For a new CA: validity in days. Default 3650. */
   caValidityDays?: number;
+  /**
+   * Most sender-nonce files kept at once (expired ones count until they are swept). Default 100 000.
+   * When full, a new nonce is refused (the server answers 503) until old ones expire; a live nonce is
+   * never deleted to make room.
+   */
+  maxNonces?: number;
 }
 
 /** A file-backed CA depot: the CA certificate and key, and a {@link ScepStore} whose certificates are kept by serial. */
@@ -33,6 +52,8 @@ export interface FileDepot extends ScepStore {
   readonly privateKey: KeyObject;
   /** Whether this call created the CA. */
   readonly created: boolean;
+  /** Whether this call sealed a plain `ca.key` it found and removed the plain file. */
+  readonly migrated: boolean;
 }
 
 const SERIAL = /^[0-9a-f]{1,64}$/;
@@ -58,15 +79,45 @@ async function readIfExists(path: string): Promise<Buffer | undefined> {
   }
 }
 
+async function openSealedKey(
+  blob: Uint8Array,
+  certificate: Certificate,
+  provider: KeyProvider,
+  path: string,
+): Promise<KeyObject> {
+  let pkcs8: Uint8Array;
+  try {
+    pkcs8 = await openSecret(blob, { provider, ...caKeySealContext(certificate) });
+  } catch (cause) {
+    throw new ScepError(
+      'DEPOT_ERROR',
+      `cannot open ${path} with this key provider (wrong key-encryption key?)`,
+      {
+        cause,
+      },
+    );
+  }
+  try {
+    return importPrivateKey(pkcs8);
+  } finally {
+    pkcs8.fill(0);
+  }
+}
+
 /**
- * Opens (or, on first use, creates) a CA depot in a directory: `ca.pem`, `ca.key` (mode 0600, optionally
- * passphrase-protected), `certs/<serial>.pem` with `certs/<serial>.json` metadata, and `challenges.json`
- * (hashes of one-time challenges). Seen nonces are kept in memory. One process per depot.
+ * Opens (or, on first use, creates) a CA depot in a directory: `ca.pem`, `ca.key.sealed` (the CA key
+ * sealed through `keyProvider`, mode 0600), `certs/<serial>.pem` with `certs/<serial>.json` metadata,
+ * `challenges.json` (hashes of one-time challenges) and `nonces/` (one file per live sender nonce, at
+ * most `maxNonces`). A plain `ca.key` from an earlier version is sealed on open and then deleted.
+ * Several processes may share a depot.
  *
  * @example
  * ```ts
  * import { createScepPolicy, createScepServer, openFileDepot, staticChallenge } from '@mdmkit/scep';
- * const depot = await openFileDepot({ dir: './ca' });
+ * import { createLocalKeyProvider } from '@mdmkit/crypto';
+ * // The key-encryption key lives outside the CA directory.
+ * const keyProvider = await createLocalKeyProvider({ path: '/etc/mdmkit/scep-kek' });
+ * const depot = await openFileDepot({ dir: './ca', keyProvider });
  * const scep = createScepServer({
  *   ca: { certificate: depot.certificate, signer: depot.privateKey },
  *   store: depot,
@@ -82,29 +133,63 @@ export async function openFileDepot(options: FileDepotOptions): Promise<FileDepo
     throw new ScepError('DEPOT_ERROR', `cannot create the CA directory ${dir}`, { cause });
   }
   const certPath = join(dir, 'ca.pem');
-  const keyPath = join(dir, 'ca.key');
+  const sealedPath = join(dir, 'ca.key.sealed');
+  const plainPath = join(dir, 'ca.key');
   let certificate: Certificate;
   let privateKey: KeyObject;
   let created = false;
+  let migrated = false;
   const certPem = await readIfExists(certPath);
-  const keyPem = await readIfExists(keyPath);
-  if (certPem && keyPem) {
+  const sealed = await readIfExists(sealedPath);
+  const plain = await readIfExists(plainPath);
+  const seal = async (key: KeyObject) => {
+    const pkcs8 = exportPrivateKey(key, 'pkcs8-der') as Uint8Array;
+    try {
+      const blob = await sealSecret(pkcs8, {
+        provider: options.keyProvider,
+        ...caKeySealContext(certificate),
+      });
+      await writeAtomic(sealedPath, blob, 0o600);
+    } finally {
+      pkcs8.fill(0);
+    }
+  };
+  if (certPem && (sealed || plain)) {
     try {
       certificate = parseCertificate(certPem.toString('utf8'));
     } catch (cause) {
       throw new ScepError('DEPOT_ERROR', `${certPath} is not a certificate`, { cause });
     }
-    try {
-      privateKey = createPrivateKey({
-        key: keyPem,
-        format: 'pem',
-        ...(options.passphrase !== undefined ? { passphrase: options.passphrase } : {}),
-      });
-    } catch (cause) {
-      throw new ScepError('DEPOT_ERROR', `cannot read ${keyPath} (wrong or missing passphrase?)`, { cause });
+    if (sealed) {
+      privateKey = await openSealedKey(sealed, certificate, options.keyProvider, sealedPath);
+    } else {
+      try {
+        privateKey = createPrivateKey({
+          key: plain!,
+          format: 'pem',
+          ...(options.passphrase !== undefined ? { passphrase: options.passphrase } : {}),
+        });
+      } catch (cause) {
+        throw new ScepError('DEPOT_ERROR', `cannot read ${plainPath} (wrong or missing passphrase?)`, {
+          cause,
+        });
+      }
+      // Migrate: seal, prove the sealed copy opens to the same key, and only then drop the plain file.
+      await seal(privateKey);
+      const check = await openSealedKey(
+        await readFile(sealedPath),
+        certificate,
+        options.keyProvider,
+        sealedPath,
+      );
+      if (!check.equals(privateKey))
+        throw new ScepError('DEPOT_ERROR', `sealing ${plainPath} did not round-trip`);
+      migrated = true;
     }
-  } else if (certPem || keyPem) {
-    throw new ScepError('DEPOT_ERROR', `${dir} has only one of ca.pem and ca.key`);
+    // A plain key left beside a sealed one (e.g. by a migration cut short) must not stay on disk.
+    if (plain) await unlink(plainPath);
+  } else if (certPem || sealed || plain) {
+    throw new ScepError('DEPOT_ERROR', `${dir} has a CA key without ca.pem, or ca.pem without a key`);
   } else {
     const key = await generateKeyPair({ type: 'rsa', bits: options.caKeyBits ?? 2048 });
     const ca = await createSelfSignedCa({
@@ -114,12 +199,7 @@ export async function openFileDepot(options: FileDepotOptions): Promise<FileDepo
     });
     certificate = ca.certificate;
     privateKey = ca.privateKey;
-    const pem = privateKey.export(
-      options.passphrase !== undefined
-        ? { type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: options.passphrase }
-        : { type: 'pkcs8', format: 'pem' },
-    );
-    await writeAtomic(keyPath, pem, 0o600);
+    await seal(privateKey);
     await writeAtomic(certPath, certificate.pem, 0o644);
     created = true;
   }
@@ -171,6 +251,9 @@ export async function openFileDepot(options: FileDepotOptions): Promise<FileDepo
   const nonceDir = join(dir, 'nonces');
   await mkdir(nonceDir, { recursive: true, mode: 0o700 });
   let lastSweep = 0;
+  const maxNonces = options.maxNonces ?? 100_000;
+  // Shared with other processes on the same directory through the count of files it takes now and then.
+  const nonceBudget = new SenderNonceBudget(maxNonces);
   const sweepNonces = async (t: number) => {
     lastSweep = t;
     for (const name of await readdir(nonceDir).catch(() => [] as string[])) {
@@ -209,6 +292,7 @@ export async function openFileDepot(options: FileDepotOptions): Promise<FileDepo
     certificate,
     privateKey,
     created,
+    migrated,
     async putChallenge(hash, expiresAt) {
       challenges.set(hash, expiresAt.getTime());
       await saveChallenges();
@@ -225,6 +309,17 @@ export async function openFileDepot(options: FileDepotOptions): Promise<FileDepo
       const t = Date.now();
       if (t - lastSweep > 600_000) void sweepNonces(t);
       const path = join(nonceDir, nonceHex);
+      const gate = await nonceBudget.gate({
+        countLive: async () => (await readdir(nonceDir)).length,
+        isLive: async () => {
+          const seen = Number((await readIfExists(path))?.toString('utf8'));
+          if (Number.isFinite(seen) && seen > t) return true;
+          // Full of files, some perhaps expired: sweep now and then so that room comes back.
+          if (t - lastSweep > 10_000) await sweepNonces(t);
+          return false;
+        },
+      });
+      if (gate === 'replay') return false;
       try {
         // One synchronous call for a tiny file costs less than three round trips through the libuv pool
         // (open, write, close), where it would also queue behind the RSA work of concurrent requests.

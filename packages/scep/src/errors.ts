@@ -9,6 +9,8 @@ const brand = Symbol.for('mdmkit.error');
  * - `HTTP_ERROR`: the peer answered with an HTTP status other than 200 (client side).
  * - `BAD_RESPONSE`: the peer's answer was not a valid SCEP response (client side).
  * - `FINGERPRINT_MISMATCH`: no certificate from GetCACert matches the pinned fingerprint.
+ * - `UNTRUSTED_RESPONSE`: a certificate the client would rely on (the one it encrypts to, the CertRep's
+ *   signer, the issued certificate) does not chain to the CA or lacks the key usage its role needs.
  * - `REQUEST_FAILED`: the CA answered FAILURE; see {@link ScepError.failInfo}.
  * - `PENDING_TIMEOUT`: the CA still answered PENDING when polling gave up.
  * - `INVALID_OPTIONS`: bad configuration or command-line arguments.
@@ -21,6 +23,7 @@ export type ScepErrorCode =
   | 'HTTP_ERROR'
   | 'BAD_RESPONSE'
   | 'FINGERPRINT_MISMATCH'
+  | 'UNTRUSTED_RESPONSE'
   | 'REQUEST_FAILED'
   | 'PENDING_TIMEOUT'
   | 'INVALID_OPTIONS'

@@ -23,7 +23,9 @@ export interface NodeListenerOptions extends Omit<AdapterOptions, 'maxBodyBytes'
 const notFound = textResponse(404, 'not found');
 
 function toHttpResponse(r: ScepHttpResponse): HttpResponse {
-  return { status: r.status, headers: { 'content-type': r.contentType }, body: r.body };
+  const headers: Record<string, string> = { 'content-type': r.contentType };
+  if (r.retryAfterSeconds !== undefined) headers['retry-after'] = String(r.retryAfterSeconds);
+  return { status: r.status, headers, body: r.body };
 }
 
 /**

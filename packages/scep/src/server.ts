@@ -1,16 +1,16 @@
-import { randomBytes } from 'node:crypto';
+import { createPublicKey, randomBytes } from 'node:crypto';
 import {
   type Certificate,
   type CmsAttribute,
   type ContentCipher,
+  type Csr,
   createCertsOnlyCms,
+  createCsr,
   decryptCms,
   encryptCms,
   issueCertificate,
   parseCertificate,
   parseCsr,
-  parseDer,
-  readIntegerHex,
   signCms,
   verifyCertificateChain,
   type verifyCms,
@@ -35,6 +35,8 @@ import {
   ScepOid,
 } from './constants';
 import type { PolicyDecision, ScepEnrollmentRequest, ScepPolicy } from './policy';
+import { isMdmkitError } from './errors';
+import { readIssuerAndSerial, readIssuerAndSubject, readStrictCsr } from './request-content';
 import type { ScepStore } from './store';
 
 /** Options of {@link createScepServer}. */
@@ -88,6 +90,8 @@ export interface ScepHttpResponse {
   status: number;
   contentType: string;
   body: Uint8Array;
+  /** For a 503: when to retry, sent as `Retry-After`. */
+  retryAfterSeconds?: number;
 }
 
 /** A SCEP server: the WHATWG handler, plus a lower-level entry point that adapters use. */
@@ -101,6 +105,8 @@ export interface ScepServer {
 }
 
 const SUPPORTED_HASHES = new Set(['sha1', 'sha256', 'sha512']);
+/** The one reason given for every request whose envelope does not open into a valid request. */
+const UNOPENABLE = 'the pkcsPKIEnvelope does not open into a valid request';
 const encoder = new TextEncoder();
 
 function text(status: number, message: string): ScepHttpResponse {
@@ -154,7 +160,10 @@ export function createScepServer(options: ScepServerOptions): ScepServer {
     }
   };
 
-  const extra = [...(ca.ra ? [ca.ra.certificate] : []), ...(ca.chain ?? [])];
+  const extra = [
+    ...(ca.ra ? [ca.ra.certificate, ...(ca.ra.signing ? [ca.ra.signing.certificate] : [])] : []),
+    ...(ca.chain ?? []),
+  ];
   const caCertResponse: ScepHttpResponse =
     extra.length === 0
       ? { status: 200, contentType: ContentType.caCert, body: ca.certificate.der }
@@ -164,6 +173,19 @@ export function createScepServer(options: ScepServerOptions): ScepServer {
           body: createCertsOnlyCms([ca.certificate, ...extra]),
         };
   let nextCaResponse: Promise<ScepHttpResponse> | undefined;
+  // A request signed by the server's own decryption key. When the envelope does not open, the readers
+  // parse it in place of the plaintext (parsing a whole CSR costs hundreds of microseconds, failing on
+  // nothing a few: a tampered envelope with valid padding opens into a CSR that parses), and its
+  // signature is checked in place of a CSR that is missing.
+  const decoy: Promise<{ der: Uint8Array; csr: Csr | undefined }> = createCsr({
+    subject: 'CN=stand-in for a request that does not open',
+    privateKey: keys.privateKey,
+    publicKey: createPublicKey(keys.privateKey),
+    challengePassword: 'stand-in challenge password',
+  }).then(
+    (der) => ({ der, csr: parseCsr(der) }),
+    () => ({ der: new Uint8Array(0), csr: undefined }),
+  );
 
   async function certRep(
     ctx: ReplyContext,
@@ -185,11 +207,11 @@ export function createScepServer(options: ScepServerOptions): ScepServer {
       content: extraArgs.envelope ?? new Uint8Array(0),
       // FAILURE and PENDING carry no pkcsPKIEnvelope: the eContent is left out.
       detached: extraArgs.envelope === undefined,
-      certificate: keys.certificate,
+      certificate: keys.signingCertificate,
       privateKey: keys.signer,
       hash: ctx.hash,
       signedAttributes: attributes,
-      certificates: [keys.certificate],
+      certificates: [keys.signingCertificate],
     });
     return { status: 200, contentType: ContentType.pkiMessage, body: der };
   }
@@ -209,20 +231,27 @@ export function createScepServer(options: ScepServerOptions): ScepServer {
     return certRep(ctx, 'SUCCESS', { envelope });
   }
 
-  /** Decrypts the pkcsPKIEnvelope; a failure of any kind is the same badMessageCheck. */
+  /**
+   * Decrypts the pkcsPKIEnvelope; undefined on any failure. Callers never answer from this alone: they
+   * run the same parse (and, for enrollments, the same signature check) whether it opened or not, and
+   * give one answer for every failure, so that no answer or timing tells a padding error from a
+   * malformed plaintext.
+   */
   async function openEnvelope(
     content: Uint8Array,
-  ): Promise<
-    { ok: true; content: Uint8Array; cipher: ContentCipher } | { ok: false; failInfo: FailInfoName }
-  > {
+  ): Promise<{ content: Uint8Array; cipher: ContentCipher } | undefined> {
     try {
       const r = await decryptCms(content, {
         recipients: [{ certificate: keys.certificate, privateKey: keys.privateKey }],
       });
-      return { ok: true, content: r.content, cipher: r.cipher };
+      return { content: r.content, cipher: r.cipher };
     } catch {
-      return { ok: false, failInfo: 'badMessageCheck' };
+      return undefined;
     }
+  }
+
+  function unopenable(ctx: ReplyContext): Promise<ScepHttpResponse> {
+    return failure(ctx, 'badMessageCheck', UNOPENABLE);
   }
 
   /** Whether `signer` is a currently valid certificate issued by this CA (a renewal). */
@@ -316,22 +345,52 @@ export function createScepServer(options: ScepServerOptions): ScepServer {
     for (const [k, v] of pending) if (v.expiresAt <= t) pending.delete(k);
   }
 
+  /**
+   * Records the request's senderNonce, insert-if-absent, once the server is about to act on it: undefined
+   * when it is fresh, else the answer (a replay, or a full store). Requests that fail before this point
+   * (anyone can sign one with a self-signed certificate) get their answer without touching the store,
+   * so a flood of them cannot fill it; a replay of one gets the same refusal again.
+   */
+  async function claimNonce(ctx: ReplyContext): Promise<ScepHttpResponse | undefined> {
+    let fresh: boolean;
+    try {
+      fresh = await options.store.recordSenderNonce(
+        toHex(ctx.attrs.senderNonce),
+        new Date(now().getTime() + nonceTtl),
+      );
+    } catch (error) {
+      // A full replay store refuses new requests rather than forget a live nonce: tell the client to
+      // come back later instead of failing its enrollment for good.
+      if (isMdmkitError(error) && error.code === 'FULL') {
+        emit({
+          type: 'rejected',
+          failInfo: 'badRequest',
+          reason: 'the replay-nonce store is full',
+          transactionId: ctx.attrs.transactionId,
+        });
+        return {
+          ...text(503, 'busy: too many requests in the replay window, retry later'),
+          retryAfterSeconds: 60,
+        };
+      }
+      throw error;
+    }
+    return fresh ? undefined : failure(ctx, 'badRequest', 'replayed senderNonce');
+  }
+
   async function enrollment(ctx: ReplyContext, content: Uint8Array, type: 'PKCSReq' | 'RenewalReq') {
     const opened = await openEnvelope(content);
-    if (!opened.ok) return failure(ctx, opened.failInfo, 'could not decrypt the pkcsPKIEnvelope');
-    let csr: ReturnType<typeof parseCsr>;
-    try {
-      csr = parseCsr(opened.content);
-    } catch {
-      return failure(ctx, 'badRequest', 'the envelope does not hold a valid CSR');
-    }
+    const standIn = await decoy;
+    const csr = readStrictCsr(opened?.content ?? standIn.der);
+    // Exactly one RSA signature check on every path: a stand-in request's when there is no CSR to check.
+    const checked = csr ?? standIn.csr;
     let signatureOk = false;
     try {
-      signatureOk = csr.verifySignature();
+      signatureOk = checked?.verifySignature() ?? false;
     } catch {
       signatureOk = false;
     }
-    if (!signatureOk) return failure(ctx, 'badMessageCheck', 'the CSR signature does not verify');
+    if (!opened || !csr || !signatureOk) return unopenable(ctx);
     const renewing = ourValidCertificate(ctx.requester);
     const request: ScepEnrollmentRequest = {
       messageType: type,
@@ -345,18 +404,26 @@ export function createScepServer(options: ScepServerOptions): ScepServer {
       csrDer: csr.der,
     };
     const decision = await options.policy.decide(request);
+    if (decision.action !== 'reject') {
+      const refused = await claimNonce(ctx);
+      if (refused) return refused;
+    }
     return act(ctx, request, decision, opened.cipher);
   }
 
   async function certPoll(ctx: ReplyContext, content: Uint8Array) {
-    // The transactionID names the request (RFC 8894 section 3.3.3); the envelope must still open.
+    // The transactionID names the request (RFC 8894 section 3.3.3); the envelope must still open and
+    // hold an IssuerAndSubject before the server says anything about the transaction.
     const opened = await openEnvelope(content);
-    if (!opened.ok) return failure(ctx, opened.failInfo, 'could not decrypt the pkcsPKIEnvelope');
+    const poll = readIssuerAndSubject(opened?.content ?? (await decoy).der);
+    if (!opened || !poll) return unopenable(ctx);
     sweepPending();
     const entry = pending.get(ctx.attrs.transactionId);
     if (!entry || entry.spki !== toHex(ctx.requester.spki)) {
       return failure(ctx, 'badCertId', 'no pending request with this transactionID');
     }
+    const refused = await claimNonce(ctx);
+    if (refused) return refused;
     const decision: PolicyDecision = options.policy.poll
       ? await options.policy.poll(entry.request)
       : { action: 'pending' };
@@ -365,18 +432,13 @@ export function createScepServer(options: ScepServerOptions): ScepServer {
 
   async function getCert(ctx: ReplyContext, content: Uint8Array) {
     const opened = await openEnvelope(content);
-    if (!opened.ok) return failure(ctx, opened.failInfo, 'could not decrypt the pkcsPKIEnvelope');
-    let serial: string;
-    try {
-      // IssuerAndSerialNumber ::= SEQUENCE { issuer Name, serialNumber INTEGER }
-      const it = parseDer(opened.content).iterate();
-      it.next(0x30, 'issuer');
-      serial = readIntegerHex(it.next(0x02, 'serialNumber'));
-    } catch {
-      return failure(ctx, 'badRequest', 'malformed IssuerAndSerialNumber');
-    }
-    const rec = await options.store.getIssuedCertificate(serial);
+    const wanted = readIssuerAndSerial(opened?.content ?? (await decoy).der);
+    if (!opened || !wanted) return unopenable(ctx);
+    const rec = await options.store.getIssuedCertificate(wanted.serial);
     if (!rec) return failure(ctx, 'badCertId', 'unknown serial number');
+    // No nonce is recorded: GetCert changes nothing and answers with a public certificate encrypted to
+    // the signer, so a replay gains nothing, while recording would let anyone who has seen one serial
+    // (certificates travel in the clear) fill the replay store with self-signed requests.
     return success(ctx, [parseCertificate(rec.certificateDer)], opened.cipher);
   }
 
@@ -405,11 +467,6 @@ export function createScepServer(options: ScepServerOptions): ScepServer {
     if (verified.signer.publicKey.asymmetricKeyType !== 'rsa') {
       return failure(ctx, 'badAlg', 'the signer certificate must hold an RSA key to receive a CertRep');
     }
-    const fresh = await options.store.recordSenderNonce(
-      toHex(attrs.senderNonce),
-      new Date(now().getTime() + nonceTtl),
-    );
-    if (!fresh) return failure(ctx, 'badRequest', 'replayed senderNonce');
     switch (attrs.messageType) {
       case MessageType.PKCSReq:
         return enrollment(ctx, verified.content, 'PKCSReq');
@@ -433,10 +490,10 @@ export function createScepServer(options: ScepServerOptions): ScepServer {
       const certs = [next.certificate, ...(next.ra ? [next.ra] : [])];
       const der = await signCms({
         content: createCertsOnlyCms(certs),
-        certificate: keys.certificate,
+        certificate: keys.signingCertificate,
         privateKey: keys.signer,
         hash: 'sha256',
-        certificates: [keys.certificate],
+        certificates: [keys.signingCertificate],
       });
       return { status: 200, contentType: ContentType.nextCaCert, body: der };
     })();
@@ -538,5 +595,7 @@ async function readRequestBody(request: Request, max: number): Promise<Uint8Arra
 }
 
 function toResponse(r: ScepHttpResponse): Response {
-  return new Response(r.body, { status: r.status, headers: { 'content-type': r.contentType } });
+  const headers: Record<string, string> = { 'content-type': r.contentType };
+  if (r.retryAfterSeconds !== undefined) headers['retry-after'] = String(r.retryAfterSeconds);
+  return new Response(r.body, { status: r.status, headers });
 }

@@ -15,7 +15,8 @@ import {
   toNodeListener,
 } from '../src/index';
 import { CHALLENGE, testCa } from './helpers';
-import { makeRequest, post } from './pki';
+import { envelopeRegions, makeRequest, post } from './pki';
+import { verifyPkiMessage } from '../src/attributes';
 
 describe('bad input never crashes and never issues', () => {
   let scep: ScepServer;
@@ -247,27 +248,88 @@ describe('bad input never crashes and never issues', () => {
     }
   });
 
-  it('random mutations of a valid request never crash and never issue twice', async () => {
+  it('a full replay store turns new requests away with 503 and still refuses replays', async () => {
     const ca = await testCa();
-    const good = await makeRequest({ recipient: ca.certificate, challenge: CHALLENGE, keyIndex: 2 });
-    const before = issued;
+    const events: string[] = [];
+    const small = createScepServer({
+      ca,
+      store: new MemoryStorage({ limits: { maxSenderNonces: 2 } }),
+      policy: createScepPolicy({ challenge: staticChallenge(CHALLENGE) }),
+      onEvent: (e) => events.push(e.type),
+    });
+    const first = await makeRequest({ recipient: ca.certificate, challenge: CHALLENGE });
+    expect((await post(small, first)).status).toBe(PkiStatus.SUCCESS);
+    expect(
+      (await post(small, await makeRequest({ recipient: ca.certificate, challenge: CHALLENGE }))).status,
+    ).toBe(PkiStatus.SUCCESS);
+    const third = await makeRequest({ recipient: ca.certificate, challenge: CHALLENGE });
+    const res = await small.fetch(
+      new Request('http://x/scep?operation=PKIOperation', { method: 'POST', body: third.der }),
+    );
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('60');
+    const replay = await post(small, first);
+    expect(replay.status).toBe(PkiStatus.FAILURE);
+    expect(replay.failInfo).toBe(FailInfo.badRequest);
+    expect(events).not.toContain('error');
+  });
+
+  it('random mutations of the envelope, each with a fresh nonce, always fail the same way', async () => {
+    const ca = await testCa();
     const runs = Number(process.env.MDMKIT_FUZZ_RUNS ?? 150);
+    const template = await makeRequest({ recipient: ca.certificate, challenge: CHALLENGE, keyIndex: 2 });
+    const envelope = (await verifyPkiMessage(template.der)).content;
+    const regions = envelopeRegions(envelope);
+    const before = issued;
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.tuple(fc.nat(good.der.length - 1), fc.integer({ min: 1, max: 255 })), {
-          minLength: 1,
-          maxLength: 4,
-        }),
-        async (flips) => {
-          const copy = good.der.slice();
-          for (const [i, x] of flips) copy[i]! ^= x;
-          const res = await op(copy);
-          expect([200, 400]).toContain(res.status);
+        fc.constantFrom('encryptedKey', 'iv', 'ciphertext'),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 4 }),
+        fc.constantFrom('19', '17', '20', '21'),
+        async (where, flips, messageType) => {
+          const { start, end } = regions[where as keyof typeof regions];
+          const env = envelope.slice();
+          for (const [i, x] of flips) env[start + (i % (end - start))]! ^= x;
+          // makeRequest signs every case afresh with a new senderNonce, so none is refused as a replay.
+          const r = await post(
+            scep,
+            await makeRequest({ recipient: ca.certificate, envelope: env, messageType, keyIndex: 2 }),
+          );
+          expect(r.http).toBe(200);
+          expect(r.status).toBe(PkiStatus.FAILURE);
+          expect(r.failInfo).toBe(FailInfo.badMessageCheck);
+          expect(r.certificates).toBeUndefined();
         },
       ),
       { numRuns: runs },
     );
-    // Every mutation carries the same senderNonce: at most one can ever get through.
-    expect(issued - before).toBeLessThanOrEqual(1);
+    expect(issued).toBe(before);
+  });
+
+  it('random mutations of a whole request, each with a fresh nonce, never crash and never issue to a stranger', async () => {
+    const ca = await testCa();
+    const runs = Number(process.env.MDMKIT_FUZZ_RUNS ?? 150);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 4 }),
+        async (flips) => {
+          const good = await makeRequest({ recipient: ca.certificate, challenge: CHALLENGE, keyIndex: 2 });
+          const copy = good.der.slice();
+          for (const [i, x] of flips) copy[i % copy.length]! ^= x;
+          const r = await post(scep, { der: copy, signer: good.signer });
+          expect([200, 400]).toContain(r.http);
+          if (r.http !== 200) return;
+          // A flip in a field nothing reads (e.g. the self-signed certificate's own signature) may
+          // still be a valid request; anything issued must then be for the requester's own key.
+          expect([PkiStatus.FAILURE, PkiStatus.SUCCESS]).toContain(r.status);
+          if (r.status === PkiStatus.SUCCESS) {
+            expect(r.certificates?.[0]?.spki).toEqual(good.signer.certificate.spki);
+          } else {
+            expect(r.certificates).toBeUndefined();
+          }
+        },
+      ),
+      { numRuns: runs },
+    );
   });
 });

@@ -1,5 +1,22 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync, readFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import {
+  createLocalKeyProvider,
+  createSelfSignedCa,
+  createStaticKeyProvider,
+  exportPrivateKey,
+  generateKeyPair,
+} from '@mdmkit/crypto';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +27,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 describe('mdmkit-scep arguments', () => {
   it('parses serve options with defaults', () => {
-    const c = parseServeArgs(['--ca-dir', '/tmp/x', '--challenge', 's3cret'], {});
+    const c = parseServeArgs(['--ca-dir', '/tmp/x', '--challenge', 's3cret', '--kek-file', '/etc/kek'], {});
     expect(c).toMatchObject({
       host: '127.0.0.1',
       port: 8080,
@@ -30,7 +47,7 @@ describe('mdmkit-scep arguments', () => {
         '--ca-key-size',
         '4096',
       ],
-      { MDMKIT_SCEP_CHALLENGE: 'from-env' },
+      { MDMKIT_SCEP_CHALLENGE: 'from-env', MDMKIT_SCEP_KEK: Buffer.alloc(32, 7).toString('base64') },
     );
     expect(d).toMatchObject({
       host: '0.0.0.0',
@@ -40,12 +57,16 @@ describe('mdmkit-scep arguments', () => {
       keySizes: [2048, 4096],
       caKeyBits: 4096,
     });
+    expect(d.kek).toHaveLength(32);
   });
 
   it('rejects bad arguments with INVALID_OPTIONS', () => {
-    const bad = (args: string[]) => {
+    const bad = (
+      args: string[],
+      env: NodeJS.ProcessEnv = { MDMKIT_SCEP_KEK: Buffer.alloc(32).toString('base64') },
+    ) => {
       try {
-        parseServeArgs(args, {});
+        parseServeArgs(args, env);
         return undefined;
       } catch (e) {
         return e instanceof ScepError ? e.code : 'other';
@@ -58,6 +79,29 @@ describe('mdmkit-scep arguments', () => {
     expect(bad(['--ca-dir', 'd', '--challenge', 'x', '--bogus', '1'])).toBe('INVALID_OPTIONS');
     expect(bad(['--ca-dir', 'd', '--challenge'])).toBe('INVALID_OPTIONS');
     expect(bad(['--ca-dir', 'd', '--challenge', 'x', '--workers', '0'])).toBe('INVALID_OPTIONS');
+    // The CA key is sealed: a key-encryption key is required, and never inside the CA directory.
+    expect(bad(['--ca-dir', 'd', '--challenge', 'x'], {})).toBe('INVALID_OPTIONS');
+    expect(bad(['--ca-dir', 'd', '--challenge', 'x', '--kek-file', 'd/kek'], {})).toBe('INVALID_OPTIONS');
+    expect(bad(['--ca-dir', 'd', '--challenge', 'x'], { MDMKIT_SCEP_KEK: 'c2hvcnQ=' })).toBe(
+      'INVALID_OPTIONS',
+    );
+    expect(bad(['--ca-dir', 'd', '--challenge', 'x', '--kek-file', 'kek'], {})).toBeUndefined();
+    // A name that merely starts with two dots, and a path that reaches the CA directory through a
+    // symbolic link, are still inside it.
+    expect(bad(['--ca-dir', 'd', '--challenge', 'x', '--kek-file', 'd/..kek'], {})).toBe('INVALID_OPTIONS');
+    const root = mkdtempSync(join(tmpdir(), 'scep-kek-'));
+    try {
+      mkdirSync(join(root, 'ca'));
+      symlinkSync(join(root, 'ca'), join(root, 'elsewhere'));
+      const viaLink = ['--ca-dir', join(root, 'ca'), '--challenge', 'x', '--kek-file'];
+      expect(bad([...viaLink, join(root, 'elsewhere', 'kek')], {})).toBe('INVALID_OPTIONS');
+      writeFileSync(join(root, 'ca', 'real.kek'), Buffer.alloc(32));
+      symlinkSync(join(root, 'ca', 'real.kek'), join(root, 'link.kek'));
+      expect(bad([...viaLink, join(root, 'link.kek')], {})).toBe('INVALID_OPTIONS');
+      expect(bad([...viaLink, join(root, 'kek')], {})).toBeUndefined();
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
     expect(parseListen('[::1]:8443')).toEqual({ host: '::1', port: 8443 });
     expect(parseListen('9090')).toEqual({ host: '127.0.0.1', port: 9090 });
     expect(() => parseListen('host:99999')).toThrow(ScepError);
@@ -66,29 +110,63 @@ describe('mdmkit-scep arguments', () => {
 
 describe('file depot', () => {
   let dir: string;
+  const kek = createStaticKeyProvider(new Uint8Array(32).fill(1));
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'mdmkit-scep-depot-'));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('creates the CA once, key 0600 and passphrase-protected, and keeps it across restarts', async () => {
-    const d1 = await openFileDepot({ dir: join(dir, 'ca'), passphrase: 'pw-123' });
+  it('seals the CA key through the key provider, keeps it across restarts, and refuses another KEK', async () => {
+    const keyProvider = await createLocalKeyProvider({ path: join(dir, 'kek', 'scep.kek') });
+    const d1 = await openFileDepot({ dir: join(dir, 'ca'), keyProvider });
     expect(d1.created).toBe(true);
-    expect(statSync(join(dir, 'ca', 'ca.key')).mode & 0o777).toBe(0o600);
-    expect(readFileSync(join(dir, 'ca', 'ca.key'), 'utf8')).toContain('ENCRYPTED PRIVATE KEY');
-    const d2 = await openFileDepot({ dir: join(dir, 'ca'), passphrase: 'pw-123' });
+    expect(readdirSync(join(dir, 'ca')).sort()).toEqual(['ca.key.sealed', 'ca.pem', 'certs', 'nonces']);
+    expect(statSync(join(dir, 'ca', 'ca.key.sealed')).mode & 0o777).toBe(0o600);
+    const sealedBytes = readFileSync(join(dir, 'ca', 'ca.key.sealed'));
+    expect(sealedBytes.toString('latin1')).not.toContain('PRIVATE KEY');
+    // The PKCS#8 encoding of the key appears nowhere in the file.
+    const pkcs8 = exportPrivateKey(d1.privateKey, 'pkcs8-der') as Uint8Array;
+    expect(sealedBytes.includes(Buffer.from(pkcs8.subarray(pkcs8.length - 64)))).toBe(false);
+    const d2 = await openFileDepot({ dir: join(dir, 'ca'), keyProvider });
     expect(d2.created).toBe(false);
     expect(d2.certificate.fingerprintSha256).toBe(d1.certificate.fingerprintSha256);
-    await expect(openFileDepot({ dir: join(dir, 'ca'), passphrase: 'wrong' })).rejects.toMatchObject({
+    expect(d2.privateKey.equals(d1.privateKey)).toBe(true);
+    const other = createStaticKeyProvider(new Uint8Array(32).fill(9));
+    await expect(openFileDepot({ dir: join(dir, 'ca'), keyProvider: other })).rejects.toMatchObject({
       code: 'DEPOT_ERROR',
     });
   });
 
+  it('seals a plain ca.key from an earlier version on open and deletes the plain file', async () => {
+    const legacy = join(dir, 'legacy');
+    mkdirSync(legacy, { recursive: true });
+    const key = await generateKeyPair({ type: 'rsa', bits: 2048 });
+    const { certificate, privateKey } = await createSelfSignedCa({ subject: 'CN=old CA', key });
+    writeFileSync(join(legacy, 'ca.pem'), certificate.pem);
+    writeFileSync(
+      join(legacy, 'ca.key'),
+      privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'pw-123' }),
+      { mode: 0o600 },
+    );
+    const keyProvider = createStaticKeyProvider(new Uint8Array(32).fill(3));
+    await expect(openFileDepot({ dir: legacy, keyProvider, passphrase: 'wrong' })).rejects.toMatchObject({
+      code: 'DEPOT_ERROR',
+    });
+    expect(existsSync(join(legacy, 'ca.key'))).toBe(true);
+    const d = await openFileDepot({ dir: legacy, keyProvider, passphrase: 'pw-123' });
+    expect(d.migrated).toBe(true);
+    expect(d.privateKey.equals(privateKey)).toBe(true);
+    expect(existsSync(join(legacy, 'ca.key'))).toBe(false);
+    const again = await openFileDepot({ dir: legacy, keyProvider });
+    expect(again.migrated).toBe(false);
+    expect(again.privateKey.equals(privateKey)).toBe(true);
+  });
+
   it('stores challenges, nonces and certificates', async () => {
-    const d = await openFileDepot({ dir: join(dir, 'store') });
+    const d = await openFileDepot({ keyProvider: kek, dir: join(dir, 'store') });
     await d.putChallenge('aa', new Date(Date.now() + 60_000));
     await d.putChallenge('bb', new Date(Date.now() - 1));
-    const reopened = await openFileDepot({ dir: join(dir, 'store') });
+    const reopened = await openFileDepot({ keyProvider: kek, dir: join(dir, 'store') });
     expect(await reopened.consumeChallenge('aa')).toBe(true);
     expect(await reopened.consumeChallenge('aa')).toBe(false);
     expect(await reopened.consumeChallenge('bb')).toBe(false);
@@ -103,7 +181,7 @@ describe('file depot', () => {
       certificateDer: d.certificate.der,
       issuedAt: new Date(5),
     });
-    const again = await openFileDepot({ dir: join(dir, 'store') });
+    const again = await openFileDepot({ keyProvider: kek, dir: join(dir, 'store') });
     // A recorded senderNonce stays a replay after a restart, and its file is not world-readable.
     expect(await again.recordSenderNonce('01', new Date(Date.now() + 60_000))).toBe(false);
     expect(statSync(join(dir, 'store', 'nonces', '01')).mode & 0o777).toBe(0o600);
@@ -115,8 +193,8 @@ describe('file depot', () => {
   });
 
   it("processes sharing a depot see each other's nonces and certificates", async () => {
-    const a = await openFileDepot({ dir: join(dir, 'shared') });
-    const b = await openFileDepot({ dir: join(dir, 'shared') });
+    const a = await openFileDepot({ keyProvider: kek, dir: join(dir, 'shared') });
+    const b = await openFileDepot({ keyProvider: kek, dir: join(dir, 'shared') });
     expect(await a.recordSenderNonce('beef', new Date(Date.now() + 60_000))).toBe(true);
     expect(await b.recordSenderNonce('beef', new Date(Date.now() + 60_000))).toBe(false);
     // An expired nonce may be used again.
@@ -132,6 +210,28 @@ describe('file depot', () => {
       issuedAt: new Date(5),
     });
     expect((await b.findIssuedCertificatesBySubject('CN=shared')).map((r) => r.serial)).toEqual(['cd34']);
+  });
+
+  it('keeps at most maxNonces nonce files under a flood, refusing new ones and never forgetting a live one', async () => {
+    const a = await openFileDepot({ keyProvider: kek, dir: join(dir, 'flood'), maxNonces: 20 });
+    const b = await openFileDepot({ keyProvider: kek, dir: join(dir, 'flood'), maxNonces: 20 });
+    const until = new Date(Date.now() + 60_000);
+    let refused = 0;
+    for (let i = 0; i < 60; i++) {
+      const nonce = i.toString(16).padStart(4, '0');
+      await (i % 2 ? a : b).recordSenderNonce(nonce, until).then(
+        (fresh) => expect(fresh).toBe(true),
+        (e: unknown) => {
+          expect(e).toMatchObject({ name: 'StorageError', code: 'FULL' });
+          refused++;
+        },
+      );
+    }
+    expect(refused).toBe(40);
+    expect(readdirSync(join(dir, 'flood', 'nonces'))).toHaveLength(20);
+    for (let i = 0; i < 20; i++) {
+      expect(await a.recordSenderNonce(i.toString(16).padStart(4, '0'), until)).toBe(false);
+    }
   });
 });
 
@@ -149,6 +249,8 @@ describe('mdmkit-scep serve', () => {
         '127.0.0.1:0',
         '--ca-dir',
         join(dir, 'ca'),
+        '--kek-file',
+        join(dir, 'kek'),
         '--challenge',
         'bin-secret',
         '--validity-days',
@@ -176,7 +278,8 @@ describe('mdmkit-scep serve', () => {
       expect(days).toBeGreaterThan(6.9);
       expect(days).toBeLessThan(7.1);
       expect(readdirSync(join(dir, 'ca', 'certs'))).toContain(`${r.certificate.serialNumber}.pem`);
-      expect(statSync(join(dir, 'ca', 'ca.key')).mode & 0o777).toBe(0o600);
+      expect(statSync(join(dir, 'ca', 'ca.key.sealed')).mode & 0o777).toBe(0o600);
+      expect(existsSync(join(dir, 'ca', 'ca.key'))).toBe(false);
       const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
@@ -193,6 +296,7 @@ describe('mdmkit-scep serve', () => {
       host: '127.0.0.1',
       port: 0,
       caDir: dir,
+      kek: new Uint8Array(32).fill(5),
       challenge: 'x',
       validityDays: 1,
       keySizes: [2048],
@@ -211,6 +315,19 @@ describe('mdmkit-scep serve', () => {
         'SCEPStandard',
       ]);
       expect((await fetch(running.url.replace('/scep', '/other'))).status).toBe(404);
+      // serve() in code refuses a key-encryption key file inside the CA directory, as the command does.
+      const inside = serve({
+        host: '127.0.0.1',
+        port: 0,
+        caDir: join(dir, 'other'),
+        kekFile: join(dir, 'other', 'kek'),
+        challenge: 'x',
+        validityDays: 1,
+        keySizes: [2048],
+        caKeyBits: 2048,
+      });
+      await expect(inside).rejects.toMatchObject({ code: 'INVALID_OPTIONS' });
+      expect(existsSync(join(dir, 'other', 'kek'))).toBe(false);
     } finally {
       await running.close();
       rmSync(dir, { recursive: true, force: true });

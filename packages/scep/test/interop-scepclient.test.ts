@@ -23,6 +23,7 @@ describe.skipIf(!ok)('Debian scepclient enrolls against mdmkit-scep', () => {
       host: '127.0.0.1',
       port: 0,
       caDir: join(dir, 'ca'),
+      kekFile: join(dir, 'kek'),
       challenge: 'interop-secret',
       validityDays: 30,
       keySizes: [2048, 3072, 4096],

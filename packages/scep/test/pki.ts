@@ -12,6 +12,7 @@ import {
   generateKeyPair,
   issueCertificate,
   parseCertsOnlyCms,
+  parseDer,
   signCms,
 } from '@mdmkit/crypto';
 import { ScepOid } from '../src/index';
@@ -129,4 +130,26 @@ export async function decodeReply(
     out.certificates = parseCertsOnlyCms(opened.content);
   }
   return out;
+}
+
+/** Byte ranges inside an EnvelopedData ContentInfo: the first recipient's encrypted key, the IV, the ciphertext. */
+export function envelopeRegions(
+  envelope: Uint8Array,
+): Record<'encryptedKey' | 'iv' | 'ciphertext', { start: number; end: number }> {
+  const top = parseDer(envelope).iterate();
+  top.next(0x06, 'contentType');
+  const body = top.next(0xa0, 'content').iterate().next(0x30, 'EnvelopedData').children();
+  const recipient = body[1]!.children()[0]!.children();
+  const key = recipient[recipient.length - 1]!;
+  const eci = body[body.length - 1]!.iterate();
+  eci.next(0x06, 'contentType');
+  const alg = eci.next(0x30, 'contentEncryptionAlgorithm').iterate();
+  alg.next(0x06, 'algorithm');
+  const iv = alg.next(0x04, 'iv');
+  const ct = eci.next(0x80, 'encryptedContent');
+  const range = (el: { contentStart: number; contentEnd: number }) => ({
+    start: el.contentStart,
+    end: el.contentEnd,
+  });
+  return { encryptedKey: range(key), iv: range(iv), ciphertext: range(ct) };
 }

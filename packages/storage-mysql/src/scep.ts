@@ -1,4 +1,10 @@
-import { checkBytes, checkKey, type IssuedCertificateRecord, StorageError } from '@mdmkit/storage';
+import {
+  checkBytes,
+  checkKey,
+  type IssuedCertificateRecord,
+  SenderNonceBudget,
+  StorageError,
+} from '@mdmkit/storage';
 import type mysql from 'mysql2/promise';
 import { bytes, type Ctx, date, optionalText } from './context';
 import { isDuplicateKey, toStorageError } from './errors';
@@ -46,12 +52,24 @@ export async function consumeChallenge(
 /**
  * Inserts the nonce; a duplicate key means it was seen before, and only an expired record may be
  * taken over (the UPDATE re-checks expiry under the row lock). Expired nonces are pruned a few at a
- * time on the way, so the table stays at the size of the replay window.
+ * time on the way, so the table stays at the size of the replay window; the number of live ones is
+ * kept under `limits.maxSenderNonces` (see {@link SenderNonceBudget}).
  */
 export async function recordSenderNonce(ctx: Ctx, nonceHex: string, expiresAt: Date): Promise<boolean> {
   checkKey('sender nonce', nonceHex, ctx.limits.maxKeyLength);
   date('expiresAt', expiresAt);
   const now = new Date();
+  const gate = await SenderNonceBudget.for(ctx, ctx.limits.maxSenderNonces).gate({
+    countLive: async () => {
+      const sql = 'SELECT COUNT(*) AS n FROM scep_nonces WHERE expires_at > ?';
+      return Number((await execute(ctx.db, 'recordSenderNonce', sql, [now]))[0]!.n);
+    },
+    isLive: async () => {
+      const sql = 'SELECT 1 FROM scep_nonces WHERE nonce = ? AND expires_at > ?';
+      return (await execute(ctx.db, 'recordSenderNonce', sql, [nonceHex, now])).length === 1;
+    },
+  });
+  if (gate === 'replay') return false;
   let fresh: boolean;
   try {
     await ctx.db.pool.execute('INSERT INTO scep_nonces (nonce, expires_at) VALUES (?, ?)', [

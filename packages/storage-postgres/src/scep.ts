@@ -1,4 +1,10 @@
-import { checkBytes, checkKey, type IssuedCertificateRecord, StorageError } from '@mdmkit/storage';
+import {
+  checkBytes,
+  checkKey,
+  type IssuedCertificateRecord,
+  SenderNonceBudget,
+  StorageError,
+} from '@mdmkit/storage';
 import { bytes, type Ctx, date, optionalText } from './context';
 import { query } from './pool';
 
@@ -33,12 +39,25 @@ export async function consumeChallenge(
 
 /**
  * Inserts the nonce, or takes over an expired record of it; a live record means a replay. Expired
- * nonces are pruned a few at a time on the way, so the table stays at the size of the window.
+ * nonces are pruned a few at a time on the way, so the table stays at the size of the window; the
+ * number of live ones is kept under `limits.maxSenderNonces` (see {@link SenderNonceBudget}).
  */
 export async function recordSenderNonce(ctx: Ctx, nonceHex: string, expiresAt: Date): Promise<boolean> {
   checkKey('sender nonce', nonceHex, ctx.limits.maxKeyLength);
   date('expiresAt', expiresAt);
   const now = new Date();
+  const gate = await SenderNonceBudget.for(ctx, ctx.limits.maxSenderNonces).gate({
+    countLive: async () => {
+      const sql = 'SELECT count(*) AS n FROM scep_nonces WHERE expires_at > $1';
+      const { rows } = await query<{ n: string }>(ctx.db, 'recordSenderNonce', sql, [now]);
+      return Number(rows[0]!.n);
+    },
+    isLive: async () => {
+      const sql = 'SELECT 1 FROM scep_nonces WHERE nonce = $1 AND expires_at > $2';
+      return (await query(ctx.db, 'recordSenderNonce', sql, [nonceHex, now])).rows.length === 1;
+    },
+  });
+  if (gate === 'replay') return false;
   const { rows } = await query(
     ctx.db,
     'recordSenderNonce',

@@ -32,6 +32,7 @@ import {
   type RecordResultResponse,
   resolveLimits,
   runMigrations,
+  SenderNonceBudget,
   StorageError,
   type StorageLimits,
   type StoredPushCert,
@@ -930,6 +931,17 @@ export class SqliteStorage implements MdmStorage {
   async recordSenderNonce(nonceHex: string, expiresAt: Date): Promise<boolean> {
     this.#key('sender nonce', nonceHex);
     checkDate('expiresAt', expiresAt);
+    const gate = await SenderNonceBudget.for(this, this.#limits.maxSenderNonces).gate({
+      countLive: async () =>
+        (this.#stmt('SELECT count(*) AS n FROM scep_nonces WHERE expires_at > ?').get(Date.now()) as Row)
+          .n as number,
+      isLive: async () =>
+        this.#stmt('SELECT 1 FROM scep_nonces WHERE nonce = ? AND expires_at > ?').get(
+          nonceHex,
+          Date.now(),
+        ) !== undefined,
+    });
+    if (gate === 'replay') return false;
     const changed = await this.#write(
       () =>
         this.#stmt(

@@ -12,6 +12,7 @@ const brand = Symbol.for('mdmkit.error');
  * - `MIGRATION_FAILED`: the schema could not be brought to the version this code needs.
  * - `INVALID_INPUT`: an argument is malformed (empty id, bad priority, wrong type).
  * - `CLOSED`: the storage handle was already closed.
+ * - `FULL`: a bounded store (SCEP sender nonces) holds its limit of unexpired records; retry after they expire.
  */
 export type StorageErrorCode =
   | 'NOT_FOUND'
@@ -22,7 +23,8 @@ export type StorageErrorCode =
   | 'FENCED'
   | 'MIGRATION_FAILED'
   | 'INVALID_INPUT'
-  | 'CLOSED';
+  | 'CLOSED'
+  | 'FULL';
 
 const retryableCodes: ReadonlySet<StorageErrorCode> = new Set(['UNAVAILABLE', 'BUSY']);
 

@@ -52,6 +52,7 @@ export {
   type StorageLifecycle,
 } from './storage';
 export { MemoryStorage, type MemoryStorageOptions } from './memory';
+export { SenderNonceBudget, senderNoncesFull } from './nonce-budget';
 export {
   DEFAULT_PAGE_SIZE,
   MAX_PAGE_SIZE,

@@ -10,6 +10,12 @@ export interface StorageLimits {
   maxBlobBytes: number;
   /** Longest id, UUID, topic, hash or other key string in characters. Default 255. */
   maxKeyLength: number;
+  /**
+   * Most unexpired SCEP sender nonces kept at once. Default 100 000. When the store is full a new nonce
+   * is refused with `FULL` until old ones expire: it is never made room for by forgetting an unexpired
+   * nonce, since that would let a flood reopen replays.
+   */
+  maxSenderNonces: number;
 }
 
 /** The limits adapters use unless configured otherwise. */
@@ -18,6 +24,7 @@ export const DEFAULT_STORAGE_LIMITS: Readonly<StorageLimits> = Object.freeze({
   maxResultBytes: 8 * 1024 * 1024,
   maxBlobBytes: 64 * 1024,
   maxKeyLength: 255,
+  maxSenderNonces: 100_000,
 });
 
 /**

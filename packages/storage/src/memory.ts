@@ -9,6 +9,7 @@ import type {
   UserAuthenticateInput,
 } from './enrollment';
 import { StorageError } from './errors';
+import { senderNoncesFull } from './nonce-budget';
 import type { JobState, Lease } from './lease';
 import { checkBytes, checkKey, resolveLimits, type StorageLimits } from './limits';
 import { type Migration, type MigrationDriver, type MigrationReport, runMigrations } from './migrations';
@@ -633,10 +634,20 @@ export class MemoryStorage implements MdmStorage {
     this.#key('sender nonce', nonceHex);
     checkDate('expiresAt', expiresAt);
     const now = Date.now();
+    // The map keeps insertion order and callers give every nonce the same lifetime, so the oldest entries
+    // are at the front: dropping expired ones from there is amortised O(1) per insert.
+    for (const [k, v] of db.nonces) {
+      if (v > now) break;
+      db.nonces.delete(k);
+    }
     const exp = db.nonces.get(nonceHex);
     if (exp !== undefined && exp > now) return false;
+    if (exp === undefined && db.nonces.size >= this.#limits.maxSenderNonces) {
+      throw senderNoncesFull(this.#limits.maxSenderNonces);
+    }
+    // Re-inserting moves a taken-over expired record to the back, where its new expiry belongs.
+    db.nonces.delete(nonceHex);
     db.nonces.set(nonceHex, expiresAt.getTime());
-    if (db.nonces.size > 10_000) for (const [k, v] of db.nonces) if (v <= now) db.nonces.delete(k);
     return true;
   }
 

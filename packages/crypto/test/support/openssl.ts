@@ -93,3 +93,26 @@ export function loadIdentity(keyPath: string, certPath: string): TestIdentity {
     certificate: { der: new Uint8Array(x.raw), publicKey: x.publicKey, pem },
   };
 }
+
+/** Signs `csr` with a CA's certificate and key through `openssl x509 -req`; `extra` adds options. */
+export function opensslSignCsr(
+  csr: string,
+  ca: { certPath: string; keyPath: string },
+  out: string,
+  extra: string[] = [],
+): void {
+  openssl([
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    ca.certPath,
+    '-CAkey',
+    ca.keyPath,
+    '-CAcreateserial',
+    ...extra,
+    '-out',
+    out,
+  ]);
+}

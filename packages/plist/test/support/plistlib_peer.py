@@ -3,6 +3,8 @@
 One JSON request per input line, one JSON answer per output line:
   {"op": "read", "data": <base64>}                      -> {"ok": true, "value": <tagged>}
   {"op": "write", "fmt": "xml"|"binary", "value": <tagged>} -> {"ok": true, "data": <base64>}
+  {"op": "carry", "fmt": "xml"|"binary", "value": <tagged>} -> {"ok": true, "value": <tagged>}
+    (writes, then reads its own output: whether plistlib can carry the value in that format at all)
 Tagged values keep every plist type apart: {"t": "i"|"r"|"s"|"b"|"d"|"D"|"u"|"a"|"o", "v": ...}.
 Integers are decimal strings, reals the hex of their IEEE 754 bits, dates microseconds since 1970
 (UTC), data base64, dicts lists of [key, value] pairs.
@@ -76,7 +78,10 @@ def main():
             else:
                 fmt = plistlib.FMT_XML if req["fmt"] == "xml" else plistlib.FMT_BINARY
                 data = plistlib.dumps(from_tagged(req["value"]), fmt=fmt, sort_keys=False)
-                out = {"ok": True, "data": base64.b64encode(data).decode("ascii")}
+                if req["op"] == "carry":
+                    out = {"ok": True, "value": to_tagged(plistlib.loads(data))}
+                else:
+                    out = {"ok": True, "data": base64.b64encode(data).decode("ascii")}
         except Exception as e:  # reported to the test, which decides whether it was expected
             out = {"ok": False, "error": "%s: %s" % (type(e).__name__, e)}
         sys.stdout.write(json.dumps(out) + "\n")

@@ -42,7 +42,10 @@ export function tag(v: PlistValue): Tagged {
   return { t: 'o', v: Object.keys(v).map((k) => [k, tag((v as PlistDict)[k]!)] as [string, Tagged]) };
 }
 
-/** Makes two tagged values comparable: dict entries sorted by key, dates rounded to the millisecond. */
+/**
+ * Makes two tagged values comparable: dates rounded to the millisecond, NaN payloads dropped. Dict
+ * entries keep their order (a round trip keeps it too).
+ */
 export function normalise(t: Tagged): Tagged {
   switch (t.t) {
     case 'd':
@@ -53,10 +56,11 @@ export function normalise(t: Tagged): Tagged {
     case 'a':
       return { t: 'a', v: t.v.map(normalise) };
     case 'o': {
-      // Duplicate keys keep the last value, as both implementations do.
+      // A duplicate key keeps its first position and its last value, in JavaScript objects and
+      // python dicts alike.
       const m = new Map<string, Tagged>();
       for (const [k, x] of t.v) m.set(k, normalise(x));
-      return { t: 'o', v: [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) };
+      return { t: 'o', v: [...m.entries()] };
     }
     default:
       return t;
@@ -65,8 +69,22 @@ export function normalise(t: Tagged): Tagged {
 
 export type PeerRequest =
   | { op: 'read'; data: Uint8Array }
-  | { op: 'write'; fmt: 'xml' | 'binary'; value: Tagged };
+  | { op: 'write' | 'carry'; fmt: 'xml' | 'binary'; value: Tagged };
 export type PeerAnswer = { ok: true; value?: Tagged; data?: string } | { ok: false; error: string };
+
+/** The value plistlib read, or an error naming what it said instead. */
+export function answerValue(a: PeerAnswer | undefined): Tagged {
+  if (!a?.ok || a.value === undefined)
+    throw new Error(`plistlib gave no value: ${a?.ok === false ? a.error : '?'}`);
+  return a.value;
+}
+
+/** The bytes plistlib wrote, or an error naming what it said instead. */
+export function answerData(a: PeerAnswer | undefined): Buffer {
+  if (!a?.ok || a.data === undefined)
+    throw new Error(`plistlib wrote nothing: ${a?.ok === false ? a.error : '?'}`);
+  return Buffer.from(a.data, 'base64');
+}
 
 const script = fileURLToPath(new URL('./plistlib_peer.py', import.meta.url));
 

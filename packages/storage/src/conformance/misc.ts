@@ -44,6 +44,36 @@ export function miscConformance(ctx: ConformanceContext): void {
       expect(racing.filter(Boolean)).toHaveLength(1);
     });
 
+    it('refuses new sender nonces under a flood without forgetting a live one, and recovers after expiry', async () => {
+      const db = await ctx.fresh();
+      const cap = 40;
+      const h = await db.open({ limits: { maxSenderNonces: cap } });
+      const h2 = await db.open({ limits: { maxSenderNonces: cap } });
+      const p = ctx.prefix();
+      // One expiry for the whole flood, far enough ahead that a slow database finishes the flood first.
+      const until = new Date(Date.now() + 4_000);
+      const soon = () => until;
+      let refused = 0;
+      for (let i = 0; i < cap * 3; i++) {
+        try {
+          expect(await (i % 2 ? h : h2).recordSenderNonce(`${p}f${i}`, soon())).toBe(true);
+          expect(i).toBeLessThan(cap);
+        } catch (e) {
+          expect(e).toMatchObject({ name: 'StorageError', code: 'FULL' });
+          refused++;
+        }
+      }
+      expect(refused).toBe(cap * 2);
+      // Every nonce taken before the store filled is still a replay, on either handle.
+      for (let i = 0; i < cap; i++)
+        expect(await (i % 2 ? h2 : h).recordSenderNonce(`${p}f${i}`, soon())).toBe(false);
+      await new Promise((r) => setTimeout(r, Math.max(0, until.getTime() - Date.now()) + 1_100));
+      // Once they expire there is room again.
+      const later = new Date(Date.now() + 60_000);
+      expect(await h.recordSenderNonce(`${p}after`, later)).toBe(true);
+      expect(await h2.recordSenderNonce(`${p}after`, later)).toBe(false);
+    });
+
     it('stores issued certificates and finds them by serial and subject', async () => {
       const { s, s2 } = ctx;
       const p = ctx.prefix();

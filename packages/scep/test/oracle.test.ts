@@ -1,0 +1,293 @@
+import {
+  type Certificate,
+  CryptoError,
+  decryptCms,
+  derSequence,
+  encodeName,
+  encryptCms,
+  issueCertificate,
+} from '@mdmkit/crypto';
+import { MemoryStorage } from '@mdmkit/storage';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readScepAttributes, verifyPkiMessage } from '../src/attributes';
+import {
+  createScepPolicy,
+  createScepServer,
+  FailInfo,
+  MessageType,
+  PkiStatus,
+  ScepClient,
+  ScepOid,
+  type ScepServer,
+  staticChallenge,
+} from '../src/index';
+import { CHALLENGE, testCa } from './helpers';
+import { envelopeRegions, makeRequest, poolKey } from './pki';
+
+/**
+ * The attack of a CBC padding oracle on SCEP: an eavesdropper captures one real enrollment request
+ * (SCEP runs over plain HTTP), flips ciphertext bytes of its pkcsPKIEnvelope, and re-sends each copy
+ * signed with its own throwaway certificate and a fresh nonce — as PKCSReq, RenewalReq, and with the
+ * RecipientInfo transplanted into CertPoll and GetCert. Any difference between the answers to
+ * "padding valid" and "padding invalid" decrypts the challenge byte by byte.
+ */
+
+const SIGNING_TIME = '1.2.840.113549.1.9.5';
+
+interface Answer {
+  http: number;
+  contentType: string;
+  body: Uint8Array;
+  status?: number;
+  failInfo?: number;
+  hasFailInfoText: boolean;
+  /** The body with nonces, signingTime and signature zeroed: what must be the same for every answer. */
+  masked: string;
+}
+
+function zeroAll(body: Uint8Array, needle: Uint8Array): void {
+  const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  let at = buf.indexOf(needle);
+  while (at >= 0) {
+    buf.fill(0, at, at + needle.length);
+    at = buf.indexOf(needle, at + needle.length);
+  }
+}
+
+async function answer(scep: ScepServer, der: Uint8Array, signatureBytes: number): Promise<Answer> {
+  const res = await scep.handle({
+    method: 'POST',
+    query: new URLSearchParams('operation=PKIOperation'),
+    body: der,
+  });
+  const out: Answer = {
+    http: res.status,
+    contentType: res.contentType,
+    body: res.body,
+    hasFailInfoText: false,
+    masked: '',
+  };
+  if (res.status !== 200) {
+    out.masked = Buffer.from(res.body).toString('hex');
+    return out;
+  }
+  const v = await verifyPkiMessage(res.body);
+  const a = readScepAttributes(v.signedAttributes);
+  if (a?.pkiStatus !== undefined) out.status = a.pkiStatus;
+  if (a?.failInfo !== undefined) out.failInfo = a.failInfo;
+  out.hasFailInfoText = v.signedAttributes.some((x) => x.oid === ScepOid.failInfoText);
+  const copy = res.body.slice();
+  for (const attr of v.signedAttributes) {
+    if (
+      attr.oid === ScepOid.senderNonce ||
+      attr.oid === ScepOid.recipientNonce ||
+      attr.oid === SIGNING_TIME
+    ) {
+      for (const value of attr.values) zeroAll(copy, value);
+    }
+  }
+  // The signature is the last element of the SignerInfo, itself last in the SignedData.
+  copy.fill(0, copy.length - signatureBytes);
+  out.masked = Buffer.from(copy).toString('hex');
+  return out;
+}
+
+describe('no decryption oracle: every failure to open a request gets one answer', () => {
+  let scep: ScepServer;
+  let ca: Awaited<ReturnType<typeof testCa>>;
+  let captured: Uint8Array;
+  let envelope: Uint8Array;
+  let attacker: { certificate: Certificate; privateKey: import('node:crypto').KeyObject };
+  const reasons: string[] = [];
+  const tampered: { env: Uint8Array; paddingValid: boolean; what: string }[] = [];
+  const SIG = 256;
+
+  beforeAll(async () => {
+    ca = await testCa();
+    scep = createScepServer({
+      ca,
+      store: new MemoryStorage(),
+      policy: createScepPolicy({ challenge: staticChallenge(CHALLENGE) }),
+      onEvent: (e) => {
+        if (e.type === 'rejected') reasons.push(e.reason);
+        if (e.type === 'error') throw e.error;
+      },
+    });
+    // Capture a real enrollment request from our own client on its way to the server.
+    const client = new ScepClient({
+      url: 'http://scep.test/scep',
+      fetch: (async (url: URL | string, init?: RequestInit) => {
+        const req = new Request(url, init);
+        if (new URL(req.url).searchParams.get('operation') === 'PKIOperation' && req.method === 'POST') {
+          captured ??= new Uint8Array(await req.clone().arrayBuffer());
+        }
+        return scep.fetch(req);
+      }) as typeof fetch,
+    });
+    const { privateKey, publicKey } = await poolKey(0);
+    await client.enroll({ subject: 'CN=victim', challenge: CHALLENGE, privateKey, publicKey });
+    envelope = (await verifyPkiMessage(captured)).content;
+
+    const k = await poolKey(3);
+    attacker = {
+      certificate: await issueCertificate({
+        subject: 'CN=attacker',
+        publicKey: k.publicKey,
+        issuerKey: k.privateKey,
+        validityDays: 1,
+      }),
+      privateKey: k.privateKey,
+    };
+
+    const { iv, ciphertext } = envelopeRegions(envelope);
+    const ivStart = iv.start;
+    const { start, end } = ciphertext;
+    const blocks = (end - start) / 16;
+    expect(Number.isInteger(blocks) && blocks >= 3).toBe(true);
+    const lastByteOfPrevious = end - 17;
+    const flips: { at: number; xor: number; what: string }[] = [];
+    // The last byte of the second-to-last block steers the last padding byte: most values make the
+    // padding invalid, one of them (whatever turns it into 0x01) makes it valid.
+    for (let x = 1; x < 256; x += 7) flips.push({ at: lastByteOfPrevious, xor: x, what: `pad ^ ${x}` });
+    // Flips early in the ciphertext garble the CSR but leave the padding valid.
+    for (const off of [0, 5, 16, 33]) flips.push({ at: start + off, xor: 0x41, what: `body+${off}` });
+    // Flips in the IV change only the first block: the DER header of the CSR.
+    for (const off of [1, 3]) flips.push({ at: ivStart + off, xor: 0x01, what: `iv+${off}` });
+    for (const f of flips) {
+      const env = envelope.slice();
+      env[f.at]! ^= f.xor;
+      let paddingValid = true;
+      try {
+        await decryptCms(env, {
+          recipients: [{ certificate: ca.certificate, privateKey: ca.signer as never }],
+        });
+      } catch (e) {
+        expect(e).toBeInstanceOf(CryptoError);
+        paddingValid = false;
+      }
+      tampered.push({ env, paddingValid, what: f.what });
+    }
+    // Find the one flip that makes the padding exactly 0x01 so the valid class is never empty.
+    for (let x = 1; x < 256; x++) {
+      const env = envelope.slice();
+      env[lastByteOfPrevious]! ^= x;
+      try {
+        await decryptCms(env, {
+          recipients: [{ certificate: ca.certificate, privateKey: ca.signer as never }],
+        });
+        tampered.push({ env, paddingValid: true, what: `pad ^ ${x} (valid)` });
+      } catch {
+        // invalid padding, already covered above
+      }
+    }
+  });
+
+  const TRANSACTION = 'f00dfeed';
+
+  async function send(env: Uint8Array, type: number): Promise<Answer> {
+    const req = await makeRequest({
+      recipient: ca.certificate,
+      envelope: env,
+      messageType: String(type),
+      signer: attacker,
+      transactionId: TRANSACTION,
+    });
+    return answer(scep, req.der, SIG);
+  }
+
+  it('has tampered copies with valid and with invalid padding', () => {
+    expect(tampered.filter((t) => t.paddingValid).length).toBeGreaterThanOrEqual(3);
+    expect(tampered.filter((t) => !t.paddingValid).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('answers every tampered copy the same, as PKCSReq, RenewalReq, CertPoll and GetCert', async () => {
+    const answers: { what: string; a: Answer }[] = [];
+    reasons.length = 0;
+    for (const type of [
+      MessageType.PKCSReq,
+      MessageType.RenewalReq,
+      MessageType.CertPoll,
+      MessageType.GetCert,
+    ]) {
+      for (const t of tampered) answers.push({ what: `${type} ${t.what}`, a: await send(t.env, type) });
+    }
+    // The untampered envelope transplanted into CertPoll and GetCert decrypts, but holds a CSR.
+    answers.push({ what: 'CertPoll transplant', a: await send(envelope, MessageType.CertPoll) });
+    answers.push({ what: 'GetCert transplant', a: await send(envelope, MessageType.GetCert) });
+    for (const { what, a } of answers) {
+      expect({ what, http: a.http, status: a.status, failInfo: a.failInfo, text: a.hasFailInfoText }).toEqual(
+        {
+          what,
+          http: 200,
+          status: PkiStatus.FAILURE,
+          failInfo: FailInfo.badMessageCheck,
+          text: false,
+        },
+      );
+      expect(a.contentType).toBe(answers[0]!.a.contentType);
+      expect(a.body.length).toBe(answers[0]!.a.body.length);
+      expect(a.masked).toBe(answers[0]!.a.masked);
+    }
+    // One code path: the server gave the same reason for every one of them.
+    expect(new Set(reasons).size).toBe(1);
+  });
+
+  it('takes no measurably different time for valid and invalid padding', async () => {
+    const valid = tampered.filter((t) => t.paddingValid);
+    const invalid = tampered.filter((t) => !t.paddingValid);
+    // CPU time of this process (RSA signing on the thread pool included), so that other work on a
+    // shared machine does not swamp the measure; pairs alternate their order so drift cancels out.
+    const cost = async (env: Uint8Array) => {
+      const req = await makeRequest({
+        recipient: ca.certificate,
+        envelope: env,
+        signer: attacker,
+        transactionId: TRANSACTION,
+      });
+      const before = process.cpuUsage();
+      await scep.handle({
+        method: 'POST',
+        query: new URLSearchParams('operation=PKIOperation'),
+        body: req.der,
+      });
+      const used = process.cpuUsage(before);
+      return (used.user + used.system) / 1000;
+    };
+    const times = { valid: [] as number[], invalid: [] as number[] };
+    for (let i = 0; i < 60; i++) {
+      const v = valid[i % valid.length]!.env;
+      const w = invalid[i % invalid.length]!.env;
+      if (i % 2 === 0) {
+        times.valid.push(await cost(v));
+        times.invalid.push(await cost(w));
+      } else {
+        times.invalid.push(await cost(w));
+        times.valid.push(await cost(v));
+      }
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+    const mv = median(times.valid);
+    const mi = median(times.invalid);
+    console.log(
+      `median CPU ms per request: valid padding ${mv.toFixed(3)}, invalid padding ${mi.toFixed(3)}`,
+    );
+    // A separate path (a CSR parsed and its signature checked for one class only) is a consistent shift.
+    expect(Math.abs(mv - mi) / Math.min(mv, mi)).toBeLessThan(0.2);
+  });
+
+  it('decides differently only about well-formed, decrypted, signature-checked requests', async () => {
+    // A well-formed CertPoll for an unknown transaction: badCertId.
+    const issuerAndSubject = derSequence([ca.certificate.subject.der, encodeName('CN=nobody')]);
+    const poll = await send(
+      await encryptCms({ content: issuerAndSubject, recipients: [ca.certificate], cipher: 'aes-128-cbc' }),
+      MessageType.CertPoll,
+    );
+    expect(poll.failInfo).toBe(FailInfo.badCertId);
+    // A genuine request with the wrong challenge: FAILURE/badRequest, no certificate.
+    const wrong = await makeRequest({ recipient: ca.certificate, challenge: 'wrong', keyIndex: 1 });
+    const a = await answer(scep, wrong.der, SIG);
+    expect(a.status).toBe(PkiStatus.FAILURE);
+    expect(a.failInfo).toBe(FailInfo.badRequest);
+    expect(a.hasFailInfoText).toBe(false);
+  });
+});
