@@ -1,7 +1,7 @@
 import { connect } from 'node:http2';
 import { MemoryStorage } from '@mdmkit/storage';
 import { createRouter, serve } from '@mdmkit/http';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   createScepPolicy,
   createScepServer,
@@ -54,5 +54,64 @@ describe('SCEP on @mdmkit/http', () => {
     } finally {
       await running.close();
     }
+  });
+
+  it('scep.fetch reads bodies through @mdmkit/http: a stalled body gets 408, not a hung request', async () => {
+    const scep = await small();
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const stalled = new ReadableStream<Uint8Array>({
+        start(c) {
+          c.enqueue(new Uint8Array(10));
+        },
+      });
+      const pending = scep.fetch(
+        new Request('http://x/scep?operation=PKIOperation', {
+          method: 'POST',
+          body: stalled,
+          duplex: 'half',
+        } as RequestInit),
+      );
+      await vi.advanceTimersByTimeAsync(30_000);
+      const res = await pending;
+      expect(res.status).toBe(408);
+      expect(await res.text()).toBe('request body timeout\n');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('scep.fetch answers a streamed body over the limit and a failing body stream like the adapters', async () => {
+    const scep = await small();
+    const chunks = (n: number) =>
+      new ReadableStream<Uint8Array>({
+        start(c) {
+          for (let i = 0; i < n; i++) c.enqueue(new Uint8Array(1024));
+          c.close();
+        },
+      });
+    const over = await scep.fetch(
+      new Request('http://x/scep?operation=PKIOperation', {
+        method: 'POST',
+        body: chunks(5),
+        duplex: 'half',
+      } as RequestInit),
+    );
+    expect(over.status).toBe(413);
+    expect(await over.text()).toBe('request body too large\n');
+    const broken = new ReadableStream<Uint8Array>({
+      start(c) {
+        c.error(new Error('client went away at /secret/path'));
+      },
+    });
+    const res = await scep.fetch(
+      new Request('http://x/scep?operation=PKIOperation', {
+        method: 'POST',
+        body: broken,
+        duplex: 'half',
+      } as RequestInit),
+    );
+    expect(res.status).toBe(400);
+    expect(await res.text()).toBe('bad request\n');
   });
 });
