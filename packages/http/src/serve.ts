@@ -1,6 +1,6 @@
 import type { Server as NetServer, Socket } from 'node:net';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { createServer as createHttp2Server, createSecureServer } from 'node:http2';
+import { createServer as createHttp2Server, createSecureServer, type ServerHttp2Session } from 'node:http2';
 import { createServer as createHttpsServer } from 'node:https';
 import type { TlsOptions } from 'node:tls';
 import { toNodeListener } from './node';
@@ -17,11 +17,14 @@ export interface ServeOptions extends AdapterOptions {
   tls?: TlsOptions;
   /** Serve HTTP/2: over TLS with HTTP/1.1 fallback when `tls` is set, cleartext h2c otherwise. */
   http2?: boolean;
-  /** The request headers must arrive within this time of the connection or the last request (slowloris). Default 20 000. */
+  /**
+   * The request headers must arrive within this time of the connection or the last request (slowloris).
+   * For HTTP/2: a new session must start a request within this time. Default 20 000.
+   */
   headersTimeoutMs?: number;
   /** The whole request must arrive within this time. Default 60 000. */
   requestTimeoutMs?: number;
-  /** How long an idle keep-alive connection is kept. Default 5 000. */
+  /** How long an idle keep-alive connection (or HTTP/2 session with no request in progress) is kept. Default 5 000. */
   keepAliveTimeoutMs?: number;
   /** A connection (or HTTP/2 session) with no traffic at all for this long is closed. Default 60 000. */
   idleTimeoutMs?: number;
@@ -59,26 +62,30 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
   positiveTimeout('idleTimeoutMs', idleTimeout);
   const listener = toNodeListener(handler, options);
   const host = options.host ?? '127.0.0.1';
+  // Node checks header and request deadlines on this interval; a fraction of the shortest one
+  // keeps a slow client from outliving its deadline by much.
+  const connectionsCheckingInterval = Math.max(50, Math.min(1_000, Math.floor(headersTimeout / 4)));
+  const h1Timeouts = {
+    headersTimeout: Math.min(headersTimeout, requestTimeout),
+    requestTimeout,
+    keepAliveTimeout,
+    connectionsCheckingInterval,
+  };
   let server: NetServer;
   if (options.http2) {
     const h2 = options.tls
       ? createSecureServer({ ...options.tls, allowHTTP1: true }, listener)
       : createHttp2Server(listener);
+    // HTTP/1.1 clients of the TLS server go through node:http's machinery, which reads these
+    // from the server object (createSecureServer ignores them as options); set before listen().
+    Object.assign(h2, h1Timeouts);
     h2.setTimeout(idleTimeout);
+    h2.on('session', (session: ServerHttp2Session) => limitWait(session, headersTimeout, keepAliveTimeout));
     server = h2;
   } else {
-    // Node checks header and request deadlines on this interval; a fraction of the shortest one
-    // keeps a slow client from outliving its deadline by much.
-    const connectionsCheckingInterval = Math.max(50, Math.min(1_000, Math.floor(headersTimeout / 4)));
-    const base = {
-      headersTimeout: Math.min(headersTimeout, requestTimeout),
-      requestTimeout,
-      keepAliveTimeout,
-      connectionsCheckingInterval,
-    };
     const h1: HttpServer = options.tls
-      ? createHttpsServer({ ...options.tls, ...base }, listener)
-      : createHttpServer(base, listener);
+      ? createHttpsServer({ ...options.tls, ...h1Timeouts }, listener)
+      : createHttpServer(h1Timeouts, listener);
     h1.setTimeout(idleTimeout);
     server = h1;
   }
@@ -109,4 +116,27 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
         for (const socket of sockets) socket.destroy();
       }),
   };
+}
+
+/**
+ * HTTP/2's header deadline: node:http2 has none, and a client that sends a request's headers slowly
+ * (CONTINUATION frames) never reaches a listener. A session with no request in progress is closed
+ * `first` ms after it opens and `between` ms after its last request ended, as HTTP/1 connections are.
+ */
+function limitWait(session: ServerHttp2Session, first: number, between: number): void {
+  let open = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (ms: number) => {
+    timer = setTimeout(() => session.destroy(), ms);
+    timer.unref();
+  };
+  arm(first);
+  session.on('stream', (stream) => {
+    open++;
+    clearTimeout(timer);
+    stream.once('close', () => {
+      if (--open === 0 && !session.destroyed) arm(between);
+    });
+  });
+  session.once('close', () => clearTimeout(timer));
 }
