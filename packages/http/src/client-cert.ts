@@ -14,7 +14,9 @@ export type ClientCertHeaderFormat = 'rfc9440' | 'escaped-pem';
 export const MAX_HEADER_CERT_BYTES = 16 * 1024;
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
-const PEM = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/;
+// Exactly one certificate and nothing around it: a header that came twice arrives joined with ", ",
+// and taking the first block would take the client's copy over the proxy's.
+const PEM = /^\s*-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]*)-----END CERTIFICATE-----\s*$/;
 
 /**
  * Decodes a forwarded client certificate to DER. Throws `BAD_CLIENT_CERT_HEADER` when the value is
@@ -54,6 +56,11 @@ function fromEscapedPem(value: string): string {
     throw new HttpError('BAD_CLIENT_CERT_HEADER', 'client certificate header is not URL-escaped', { cause });
   }
   const m = PEM.exec(pem);
-  if (!m) throw new HttpError('BAD_CLIENT_CERT_HEADER', 'client certificate header holds no PEM certificate');
+  if (!m) {
+    throw new HttpError(
+      'BAD_CLIENT_CERT_HEADER',
+      'client certificate header is not exactly one PEM certificate',
+    );
+  }
   return m[1]!.replace(/\s+/g, '');
 }

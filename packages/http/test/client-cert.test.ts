@@ -44,4 +44,18 @@ describe('client certificate headers', () => {
     for (const [value, format] of bad)
       expect(code(() => decodeClientCertHeader(value, format))).toBe('BAD_CLIENT_CERT_HEADER');
   });
+
+  it('refuses an escaped-PEM header that came twice or holds more than one certificate', () => {
+    const other = Buffer.concat([Buffer.from([0x30, 0x03]), Buffer.from([1, 2, 3])]).toString('base64');
+    const otherPem = `-----BEGIN CERTIFICATE-----\n${other}\n-----END CERTIFICATE-----\n`;
+    const bad = [
+      // A client's own header first, the proxy's appended: node and fetch join them with ", ".
+      `${encodeURIComponent(otherPem)}, ${encodeURIComponent(pem)}`,
+      encodeURIComponent(otherPem + pem),
+      `junk${encodeURIComponent(pem)}`,
+      `${encodeURIComponent(pem)}junk`,
+    ];
+    for (const value of bad)
+      expect(code(() => decodeClientCertHeader(value, 'escaped-pem'))).toBe('BAD_CLIENT_CERT_HEADER');
+  });
 });
