@@ -1,10 +1,16 @@
 import type { Server as NetServer, Socket } from 'node:net';
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type Server as HttpServer,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttp2Server, createSecureServer, type ServerHttp2Session } from 'node:http2';
 import { createServer as createHttpsServer } from 'node:https';
 import type { TlsOptions } from 'node:tls';
 import { toNodeListener } from './node';
-import { type AdapterOptions, positiveTimeout } from './options';
+import { declaredTooLarge } from './body';
+import { type AdapterOptions, DEFAULT_MAX_BODY_BYTES, positiveTimeout } from './options';
 import type { Handler } from './types';
 
 /** Options of {@link serve}: the adapter's options plus where to listen and the server's timeouts. */
@@ -89,6 +95,13 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
     h1.setTimeout(idleTimeout);
     server = h1;
   }
+  // Node sends `100 Continue` by itself unless someone listens for this; a body declared over the
+  // limit gets its 413 without being invited first.
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (!declaredTooLarge(req.headers['content-length'], maxBodyBytes)) res.writeContinue();
+    listener(req, res);
+  });
   // Every connection, HTTP/1 or HTTP/2, so that close() ends them all whatever state they are in.
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {

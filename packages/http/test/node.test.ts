@@ -78,6 +78,27 @@ describe('node:http adapter', () => {
     expect(errors.some((e) => e.code === 'BODY_TOO_LARGE')).toBe(true);
   });
 
+  it('Expect: 100-continue with an oversize Content-Length gets 413 and no 100 Continue', async () => {
+    const socket = await rawConnect(running.port);
+    const closed = untilClosed(socket);
+    socket.write('POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 1000000\r\nExpect: 100-continue\r\n\r\n');
+    const { text } = await closed;
+    expect(text).toMatch(/^HTTP\/1\.1 413 /);
+    expect(text).not.toContain('100 Continue');
+  });
+
+  it('Expect: 100-continue within the limit gets 100 Continue, then the answer', async () => {
+    const socket = await rawConnect(running.port);
+    const closed = untilClosed(socket);
+    socket.write(
+      'POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n',
+    );
+    await new Promise<void>((resolve) => socket.once('data', () => resolve()));
+    socket.write('hello');
+    const { text } = await closed;
+    expect(text).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 /);
+  });
+
   it('answers 413 to a streamed body that goes over the limit, and fetch sees it', async () => {
     const stream = new ReadableStream<Uint8Array>({
       start(c) {
