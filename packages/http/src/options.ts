@@ -18,7 +18,10 @@ export interface AdapterOptions {
   clientCertHeaderFormat?: ClientCertHeaderFormat;
   /** The header they put it in. Default `client-cert` for `rfc9440`, `x-ssl-client-cert` for `escaped-pem`. */
   clientCertHeader?: string;
-  /** Told about every failure the client only sees as a status line (handler errors, limits, bad headers). */
+  /**
+   * Told about every failure the client only sees as a status line (handler errors, limits, bad headers).
+   * What it throws is ignored.
+   */
   onError?: (error: HttpError) => void;
 }
 
@@ -65,7 +68,18 @@ export function resolveOptions(options: AdapterOptions = {}): AdapterConfig {
     proxies: new AddressSet(options.trustedProxies ?? []),
     certHeader,
     certFormat,
-    onError: options.onError ?? ignore,
+    onError: options.onError === undefined ? ignore : guarded(options.onError),
+  };
+}
+
+/** A reporter that throws (a logger that is down) must change no answer and crash nothing. */
+function guarded(onError: (error: HttpError) => void): (error: HttpError) => void {
+  return (error) => {
+    try {
+      onError(error);
+    } catch {
+      // Nothing useful is left to tell the failure to.
+    }
   };
 }
 

@@ -179,4 +179,27 @@ describe('node:http adapter', () => {
     const res = await fetch(`${running.url}/still?a=ok`);
     expect(((await res.json()) as Seen).a).toBe('ok');
   });
+
+  it('an onError that throws changes no answer and takes nothing down', async () => {
+    const failing = await serve(
+      (req) => {
+        if (req.path === '/throw') throw new Error('handler failed');
+        return Promise.resolve({ status: 200, headers: req.path === '/bad' ? { 'bad name': 'v' } : {} });
+      },
+      {
+        maxBodyBytes: 10,
+        onError: () => {
+          throw new Error('logger down');
+        },
+      },
+    );
+    try {
+      expect((await fetch(`${failing.url}/throw`)).status).toBe(500);
+      expect((await fetch(`${failing.url}/bad`)).status).toBe(500);
+      expect((await fetch(`${failing.url}/x`, { method: 'POST', body: 'x'.repeat(100) })).status).toBe(413);
+      expect((await fetch(`${failing.url}/ok`)).status).toBe(200);
+    } finally {
+      await failing.close();
+    }
+  });
 });
