@@ -184,7 +184,8 @@ describe('node:http adapter', () => {
     const failing = await serve(
       (req) => {
         if (req.path === '/throw') throw new Error('handler failed');
-        return Promise.resolve({ status: 200, headers: req.path === '/bad' ? { 'bad name': 'v' } : {} });
+        const headers: Record<string, string> = req.path === '/bad' ? { 'bad name': 'v' } : {};
+        return Promise.resolve({ status: 200, headers });
       },
       {
         maxBodyBytes: 10,
