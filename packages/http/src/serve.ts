@@ -140,6 +140,7 @@ function limitWait(session: ServerHttp2Session, first: number, between: number):
   let open = 0;
   let timer: NodeJS.Timeout | undefined;
   const arm = (ms: number) => {
+    // destroy(), not close(): a graceful GOAWAY waits for the half-sent header block it is meant to end.
     timer = setTimeout(() => session.destroy(), ms);
     timer.unref();
   };
