@@ -243,7 +243,23 @@ export async function serve(config: ServeConfig): Promise<RunningScepServer> {
       validityDays: config.validityDays,
     }),
   });
-  const server = createServer({ keepAliveTimeout: 5_000 }, toNodeListener(scep, { path: '/scep' }));
+  // The slow-client limits @mdmkit/http's serve() sets: headers within 20 s, the whole request
+  // within 60 s, idle connections closed after 60 s; no `100 Continue` for a body over the limit.
+  const listener = toNodeListener(scep, { path: '/scep' });
+  const server = createServer(
+    {
+      headersTimeout: 20_000,
+      requestTimeout: 60_000,
+      keepAliveTimeout: 5_000,
+      connectionsCheckingInterval: 1_000,
+    },
+    listener,
+  );
+  server.setTimeout(60_000);
+  server.on('checkContinue', (req, res) => {
+    if (!(Number(req.headers['content-length']) > scep.maxBodyBytes)) res.writeContinue();
+    listener(req, res);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {

@@ -45,7 +45,7 @@ export {
   type ScepServerEvent,
   type ScepServerOptions,
 } from './server';
-export { type NodeListenerOptions, toNodeListener } from './node';
+export { type NodeListenerOptions, scepHandler, toFetchHandler, toNodeListener } from './node';
 export { type FileDepot, type FileDepotOptions, openFileDepot } from './depot';
 export {
   type BuildPkiMessageOptions,

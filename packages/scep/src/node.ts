@@ -1,14 +1,58 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ScepServer } from './server';
+import {
+  type AdapterOptions,
+  type FetchHandler,
+  type Handler,
+  type HttpResponse,
+  type NodeListener,
+  textResponse,
+  toFetchHandler as fetchAdapter,
+  toNodeListener as nodeAdapter,
+} from '@mdmkit/http';
+import type { ScepHttpResponse, ScepServer } from './server';
 
-/** Options of {@link toNodeListener}. */
-export interface NodeListenerOptions {
-  /** Only this path is served (e.g. `/scep`); other paths get 404. Default: every path. */
+/**
+ * Options of {@link toNodeListener} and {@link toFetchHandler}: where SCEP is mounted, plus the
+ * `@mdmkit/http` adapter options (timeouts, `onError`). The body limit is the server's own
+ * `maxBodyBytes`.
+ */
+export interface NodeListenerOptions extends Omit<AdapterOptions, 'maxBodyBytes'> {
+  /** Only this path is served (e.g. `/scep`, with or without a trailing slash); other paths get 404. Default: every path. */
   path?: string;
 }
 
+const notFound = textResponse(404, 'not found');
+
+function toHttpResponse(r: ScepHttpResponse): HttpResponse {
+  const headers: Record<string, string> = { 'content-type': r.contentType };
+  if (r.retryAfterSeconds !== undefined) headers['retry-after'] = String(r.retryAfterSeconds);
+  return { status: r.status, headers, body: r.body };
+}
+
 /**
- * Adapts a {@link ScepServer} to a `node:http` request listener, reading the body with the server's size limit.
+ * A {@link ScepServer} as an `@mdmkit/http` `Handler`, for mounting beside other handlers
+ * (in `createRouter`, say). The body arrives already read within the adapter's limit.
+ *
+ * @example
+ * ```ts
+ * import { createRouter, serve } from '@mdmkit/http';
+ * const router = createRouter().add('*', '/scep', scepHandler(scep));
+ * await serve(router.handle, { maxBodyBytes: scep.maxBodyBytes });
+ * ```
+ */
+export function scepHandler(server: ScepServer, options: { path?: string } = {}): Handler {
+  const path = options.path;
+  return (req) => {
+    if (path !== undefined && req.path !== path && req.path !== `${path}/`) return notFound;
+    const body = req.method === 'POST' ? req.body : undefined;
+    return server
+      .handle({ method: req.method, query: req.query, ...(body ? { body } : {}) })
+      .then(toHttpResponse);
+  };
+}
+
+/**
+ * Adapts a {@link ScepServer} to a `node:http`/`https`/`http2` request listener through
+ * `@mdmkit/http`, reading the body with the server's size limit.
  *
  * @example
  * ```ts
@@ -16,71 +60,28 @@ export interface NodeListenerOptions {
  * createServer(toNodeListener(scep, { path: '/scep' })).listen(8080, '127.0.0.1');
  * ```
  */
-export function toNodeListener(
-  server: ScepServer,
-  options: NodeListenerOptions = {},
-): (req: IncomingMessage, res: ServerResponse) => void {
-  const path = options.path;
-  const send = (res: ServerResponse, status: number, contentType: string, body: Uint8Array | string) => {
-    if (res.headersSent) return;
-    const buf = typeof body === 'string' ? Buffer.from(`${body}\n`) : body;
-    res.writeHead(status, { 'content-type': contentType, 'content-length': buf.byteLength });
-    res.end(buf);
-  };
-  return (req, res) => {
-    const raw = req.url ?? '/';
-    const q = raw.indexOf('?');
-    const pathname = q === -1 ? raw : raw.slice(0, q);
-    const query = new URLSearchParams(q === -1 ? '' : raw.slice(q + 1));
-    if (path !== undefined && pathname !== path && pathname !== `${path}/`) {
-      req.resume();
-      send(res, 404, 'text/plain; charset=utf-8', 'not found');
-      return;
-    }
-    const method = req.method ?? 'GET';
-    const finish = (body?: Uint8Array) => {
-      server.handle({ method, query, ...(body ? { body } : {}) }).then(
-        (r) => {
-          if (r.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(r.retryAfterSeconds));
-          send(res, r.status, r.contentType, r.body);
-        },
-        () => send(res, 500, 'text/plain; charset=utf-8', 'internal error'),
-      );
-    };
-    if (method !== 'POST') {
-      req.resume();
-      finish();
-      return;
-    }
-    const max = server.maxBodyBytes;
-    const declared = Number(req.headers['content-length'] ?? 'NaN');
-    if (Number.isFinite(declared) && declared > max) {
-      // Answer without reading the body, then drop the connection so the rest is not read either.
-      res.setHeader('connection', 'close');
-      send(res, 413, 'text/plain; charset=utf-8', 'request body too large');
-      req.destroy();
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let total = 0;
-    let aborted = false;
-    req.on('data', (chunk: Buffer) => {
-      if (aborted) return;
-      total += chunk.length;
-      if (total > max) {
-        aborted = true;
-        res.setHeader('connection', 'close');
-        send(res, 413, 'text/plain; charset=utf-8', 'request body too large');
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (!aborted) finish(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
-    });
-    req.on('error', () => {
-      aborted = true;
-    });
-  };
+export function toNodeListener(server: ScepServer, options: NodeListenerOptions = {}): NodeListener {
+  const { path, ...adapter } = options;
+  return nodeAdapter(scepHandler(server, path === undefined ? {} : { path }), {
+    ...adapter,
+    maxBodyBytes: server.maxBodyBytes,
+  });
+}
+
+/**
+ * Adapts a {@link ScepServer} to a WHATWG `Request → Response` function through `@mdmkit/http`,
+ * with the same path rule and limits as {@link toNodeListener}.
+ *
+ * @example
+ * ```ts
+ * const handle = toFetchHandler(scep, { path: '/scep' });
+ * // hono: app.all('/scep', (c) => handle(c.req.raw));
+ * ```
+ */
+export function toFetchHandler(server: ScepServer, options: NodeListenerOptions = {}): FetchHandler {
+  const { path, ...adapter } = options;
+  return fetchAdapter(scepHandler(server, path === undefined ? {} : { path }), {
+    ...adapter,
+    maxBodyBytes: server.maxBodyBytes,
+  });
 }

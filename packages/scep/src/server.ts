@@ -1,4 +1,5 @@
 import { createPublicKey, randomBytes } from 'node:crypto';
+import type { FetchHandler } from '@mdmkit/http';
 import {
   type Certificate,
   type CmsAttribute,
@@ -34,6 +35,7 @@ import {
   type ScepCapability,
   ScepOid,
 } from './constants';
+import { toFetchHandler } from './node';
 import type { PolicyDecision, ScepEnrollmentRequest, ScepPolicy } from './policy';
 import { isMdmkitError } from './errors';
 import { readIssuerAndSerial, readIssuerAndSubject, readStrictCsr } from './request-content';
@@ -534,26 +536,12 @@ export function createScepServer(options: ScepServerOptions): ScepServer {
     }
   }
 
-  const fetchHandler = async (request: Request): Promise<Response> => {
-    let url: URL;
-    let body: Uint8Array | undefined;
-    try {
-      url = new URL(request.url);
-      if (request.method.toUpperCase() === 'POST') {
-        const read = await readRequestBody(request, maxBodyBytes);
-        if (read === 'too large') return toResponse(text(413, 'request body too large'));
-        body = read;
-      }
-    } catch {
-      // A body stream that fails mid-way (client gone) or a URL the framework could not form.
-      return toResponse(text(400, 'unreadable request'));
-    }
-    return toResponse(
-      await handle({ method: request.method, query: url.searchParams, ...(body ? { body } : {}) }),
-    );
-  };
-
-  return { fetch: fetchHandler, handle, maxBodyBytes };
+  // The WHATWG entry point is @mdmkit/http's fetch adapter: the same body limit, 413 and plain 500
+  // as the node listener.
+  let fetchHandler: FetchHandler | undefined;
+  const server: ScepServer = { fetch: (request) => fetchHandler!(request), handle, maxBodyBytes };
+  fetchHandler = toFetchHandler(server);
+  return server;
 }
 
 /** Decodes the GET `message=` parameter: base64 (standard or URL alphabet), URL-escaping already removed. */
@@ -566,36 +554,4 @@ function decodeMessageParam(value: string | null, max: number): Uint8Array | str
   const bytes = Buffer.from(b64, b64.includes('-') || b64.includes('_') ? 'base64url' : 'base64');
   if (bytes.length === 0) return 'empty message parameter';
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
-async function readRequestBody(request: Request, max: number): Promise<Uint8Array | 'too large'> {
-  const declared = Number(request.headers.get('content-length') ?? 'NaN');
-  if (Number.isFinite(declared) && declared > max) return 'too large';
-  if (!request.body) return new Uint8Array(0);
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > max) {
-      await reader.cancel().catch(() => {});
-      return 'too large';
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.byteLength;
-  }
-  return out;
-}
-
-function toResponse(r: ScepHttpResponse): Response {
-  const headers: Record<string, string> = { 'content-type': r.contentType };
-  if (r.retryAfterSeconds !== undefined) headers['retry-after'] = String(r.retryAfterSeconds);
-  return new Response(r.body, { status: r.status, headers });
 }

@@ -17,6 +17,7 @@ import {
   exportPrivateKey,
   generateKeyPair,
 } from '@mdmkit/crypto';
+import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -321,6 +322,44 @@ describe('mdmkit-scep serve', () => {
       expect(out).toContain('stopped');
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('serve() has the slow-client timeouts of @mdmkit/http and sends no 100 Continue for an oversize body', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mdmkit-scep-serve-'));
+    const running = await serve({
+      host: '127.0.0.1',
+      port: 0,
+      caDir: dir,
+      kek: new Uint8Array(32).fill(5),
+      challenge: 'x',
+      validityDays: 1,
+      keySizes: [2048],
+      caKeyBits: 2048,
+    });
+    try {
+      expect(running.server.headersTimeout).toBeLessThanOrEqual(20_000);
+      expect(running.server.requestTimeout).toBeLessThanOrEqual(60_000);
+      expect(running.server.timeout).toBeGreaterThan(0);
+      const port = (running.server.address() as { port: number }).port;
+      const answer = await new Promise<string>((resolve) => {
+        const socket = netConnect(port, '127.0.0.1');
+        let text = '';
+        socket.on('data', (d: Buffer) => {
+          text += d.toString('latin1');
+        });
+        socket.on('error', () => {});
+        socket.on('close', () => resolve(text));
+        socket.write(
+          'POST /scep?operation=PKIOperation HTTP/1.1\r\nHost: t\r\nContent-Length: 100000000\r\nExpect: 100-continue\r\n\r\n',
+        );
+      });
+      expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+      const small = await fetch(`${running.url}?operation=GetCACaps`);
+      expect(small.status).toBe(200);
+    } finally {
+      await running.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

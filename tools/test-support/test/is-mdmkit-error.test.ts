@@ -5,6 +5,7 @@ import * as apns from '../../../packages/apns/src/index';
 import * as commands from '../../../packages/commands/src/index';
 import * as crypto from '../../../packages/crypto/src/index';
 import * as declarative from '../../../packages/declarative/src/index';
+import * as http from '../../../packages/http/src/index';
 import * as plist from '../../../packages/plist/src/index';
 import * as profiles from '../../../packages/profiles/src/index';
 import * as protocol from '../../../packages/protocol/src/index';
@@ -34,6 +35,11 @@ const packages: Record<
     isMdmkitError: declarative.isMdmkitError,
     errorClass: declarative.DeclarativeError as ErrorClass,
     code: 'INVALID_DECLARATION',
+  },
+  http: {
+    isMdmkitError: http.isMdmkitError,
+    errorClass: http.HttpError as ErrorClass,
+    code: 'BODY_TOO_LARGE',
   },
   plist: {
     isMdmkitError: plist.isMdmkitError,
