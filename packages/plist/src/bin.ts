@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { createRequire } from 'node:module';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { convert, type ConvertFormat } from './convert';
 import { PlistParseError } from './errors';
@@ -118,10 +118,19 @@ function runConvert(args: ConvertArgs): number {
   try {
     if (target === '-') writeFileSync(1, out);
     else if (target === args.input) {
-      // Replace in place atomically, so a failed write never leaves half a file.
+      // Replace in place atomically, so a failed write never leaves half a file. The temporary file is
+      // created afresh (never through a file or link already at that name) with the input's mode, so a
+      // private file stays private.
       const tmp = `${target}.${process.pid}.tmp`;
-      writeFileSync(tmp, out);
-      renameSync(tmp, target);
+      const mode = statSync(target).mode & 0o7777;
+      writeFileSync(tmp, out, { flag: 'wx', mode: 0o600 });
+      try {
+        chmodSync(tmp, mode);
+        renameSync(tmp, target);
+      } catch (e) {
+        rmSync(tmp, { force: true });
+        throw e;
+      }
     } else writeFileSync(target, out);
   } catch (e) {
     process.stderr.write(`${PROGRAM}: ${describeFsError(e as NodeJS.ErrnoException, target)}\n`);

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -83,6 +83,46 @@ describe('mdmkit-plist convert', () => {
     expect(run(['convert', '--to', 'xml', input]).status).toBe(0);
     expect(readFileSync(input, 'utf8')).toContain('<string>Ünïcode</string>');
     expect(parse(readFileSync(input))).toEqual(value);
+  });
+
+  it('converts in place keeping the file mode, and never writes through a file at the temporary name', () => {
+    const input = join(dir, 'secret.plist');
+    writeFileSync(input, buildBinary(value), { mode: 0o600 });
+    chmodSync(input, 0o600);
+    expect(run(['convert', '--to', 'xml', input]).status).toBe(0);
+    expect(statSync(input).mode & 0o777).toBe(0o600);
+    expect(parse(readFileSync(input))).toEqual(value);
+    // Whatever already sits at a name the temporary file could take is left alone.
+    const victim = join(dir, 'victim');
+    writeFileSync(victim, 'untouched');
+    const names = readdirSync(dir);
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--conditions=mdmkit-source',
+        '-e',
+        `const fs = require('node:fs');
+         const real = fs.openSync;
+         fs.openSync = (p, ...rest) => {
+           if (String(p).startsWith(${JSON.stringify(input)} + '.')) fs.symlinkSync(${JSON.stringify(victim)}, p);
+           return real(p, ...rest);
+         };
+         process.argv.splice(1, 0, ${JSON.stringify(bin)});
+         import(${JSON.stringify(bin)});`,
+        '--',
+        'convert',
+        '--to',
+        'binary',
+        input,
+      ],
+      { cwd: fileURLToPath(new URL('..', import.meta.url)), timeout: 30_000 },
+    );
+    expect(readFileSync(victim, 'utf8')).toBe('untouched');
+    expect(r.status).toBe(1);
+    expect(parse(readFileSync(input))).toEqual(value);
+    for (const name of readdirSync(dir)) if (!names.includes(name)) rmSync(join(dir, name));
   });
 
   it('reports malformed input with its code and exits 1', () => {

@@ -99,7 +99,9 @@ export function parseServeArgs(args: readonly string[], env: NodeJS.ProcessEnv =
     let value: string | undefined;
     if (eq !== -1) value = arg.slice(eq + 1);
     else {
-      value = args[i + 1];
+      // `--ca-dir --challenge x` lacks a value rather than naming a directory "--challenge"; a value
+      // that starts with -- is given as --name=value.
+      value = args[i + 1]?.startsWith('--') ? undefined : args[i + 1];
       i++;
     }
     if (value === undefined) throw bad(`--${name} needs a value`);
@@ -205,8 +207,14 @@ function readFirstLine(path: string): string {
   try {
     return (readFileSync(path, 'utf8').split(/\r?\n/)[0] ?? '').trim();
   } catch (cause) {
-    throw new ScepError('INVALID_OPTIONS', `cannot read ${path}`, { cause });
+    const reason = (cause as Error).message.replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '');
+    throw new ScepError('INVALID_OPTIONS', `${path}: ${reason}`, { cause });
   }
+}
+
+/** Whether an error comes from reading a file the arguments name (a runtime error, not a usage error). */
+function isFileError(e: unknown): boolean {
+  return e instanceof ScepError && typeof (e.cause as NodeJS.ErrnoException | undefined)?.code === 'string';
 }
 
 /** A running standalone server. */
@@ -340,6 +348,10 @@ export async function main(
   try {
     config = parseServeArgs(rest);
   } catch (e) {
+    if (isFileError(e)) {
+      io.err(`${PROGRAM}: ${(e as Error).message}\n`);
+      return 1;
+    }
     return usageError((e as Error).message, USAGE);
   }
   if ((config.workers ?? 1) > 1 && cluster.isPrimary) return runPrimary(config, io);

@@ -59,6 +59,21 @@ describe('mdmkit-scep command line', () => {
       expect(r.out, args.join(' ')).toBe('');
     }
   });
+
+  it('reports an option whose value is missing before the next option, and an unreadable file as a runtime error', async () => {
+    const swallowed = await runMain(['serve', '--ca-dir', '--challenge', 'x', '--kek-file', '/tmp/k']);
+    expect(swallowed.status).toBe(2);
+    expect(swallowed.err).toMatch(/^mdmkit-scep: --ca-dir needs a value\n/);
+    const dir = mkdtempSync(join(tmpdir(), 'mdmkit-scep-cli-'));
+    try {
+      const missing = join(dir, 'challenge.txt');
+      const r = await runMain(['serve', '--ca-dir', join(dir, 'ca'), '--challenge-file', missing]);
+      expect(r.status).toBe(1);
+      expect(r.err).toBe(`mdmkit-scep: ${missing}: no such file or directory\n`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('mdmkit-scep arguments', () => {
