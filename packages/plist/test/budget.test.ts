@@ -82,7 +82,10 @@ describe('binary byte budget', () => {
     expect(bytes).toBeLessThan(16 * MiB);
   });
 
-  // Each shape is the worst of its kind that fits in about 1 MB; none may grow memory past 48 MiB.
+  // Each shape is the worst of its kind that fits in about 1 MB; none may grow memory past 80 MiB. The
+  // growth counts the garbage left while filling containers, which differs between V8 versions: the
+  // largest seen is 36 MiB on Node 20 and 70 MiB on Node 24 (64-bit integers); before the budget, a
+  // 46 KB document grew it by 0.5 GB.
   const shapes: [string, () => Uint8Array][] = [
     ['16 KiB data, 1M references', () => fanOut(1_000_000 - 17_000, [dataObject(16 * 1024)])],
     ['empty data, 1M references', () => fanOut(1_000_000, [dataObject(0)])],
@@ -97,13 +100,13 @@ describe('binary byte budget', () => {
     ['nested arrays, 4,000 × 120 levels', () => laughs(4000, 120)],
     ['nested arrays, 255 × 20 levels', () => laughs(255, 20)],
   ];
-  it.each(shapes)('%s stays under 48 MiB', (_name, make) => {
+  it.each(shapes)('%s stays under 80 MiB', (_name, make) => {
     const doc = make();
     expect(doc.length).toBeLessThanOrEqual(1_000_100);
     const started = performance.now();
     const { bytes, error } = growth(doc);
     expect(error === undefined || error.code === 'LIMIT_EXCEEDED').toBe(true);
-    expect(bytes).toBeLessThan(48 * MiB);
+    expect(bytes).toBeLessThan(80 * MiB);
     expect(performance.now() - started).toBeLessThan(5_000);
   });
 
