@@ -50,9 +50,17 @@ describe.skipIf(skip)('packages installed from tarballs outside the monorepo', (
     const app = join(work, 'app');
     run('mkdir', ['-p', app], work);
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
-    const wanted = ['plist', 'crypto', 'storage', 'scep', 'storage-sqlite'].map((n) =>
-      join(packs, `mdmkit-${n}-0.1.0.tgz`),
-    );
+    // The program's own imports, plus every @mdmkit package those depend on, read from the tarballs.
+    const names = new Set(['plist', 'crypto', 'scep', 'storage-sqlite']);
+    for (const name of names) {
+      const deps = (manifestOf(join(packs, `mdmkit-${name}-0.1.0.tgz`)).dependencies ?? {}) as Record<
+        string,
+        string
+      >;
+      for (const dep of Object.keys(deps))
+        if (dep.startsWith('@mdmkit/')) names.add(dep.slice('@mdmkit/'.length));
+    }
+    const wanted = [...names].map((n) => join(packs, `mdmkit-${n}-0.1.0.tgz`));
     const install = run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...wanted], app);
     expect(install.status, install.out).toBe(0);
     copyFileSync(join(import.meta.dirname, 'fixtures/outside/main.mjs'), join(app, 'main.mjs'));
