@@ -32,6 +32,7 @@ export async function startHarness(
   storage: MdmStorage,
   extra: Partial<MdmServerOptions> = {},
   serveOptions: Parameters<typeof serve>[1] = {},
+  authorize?: (req: import('@mdmkit/http').HttpRequest) => boolean,
 ): Promise<Harness> {
   const keyProvider = createStaticKeyProvider(new Uint8Array(randomBytes(32)));
   const scepCa = await createLocalCa({ provider: keyProvider, subject: 'CN=mdmkit test identity CA' });
@@ -49,7 +50,7 @@ export async function startHarness(
     checkInUrl: `${PUBLIC_ORIGIN}/mdm/checkin`,
     topic: push.topic,
     scep: { ca: scepCa.ca },
-    enrollment: { signer },
+    enrollment: { signer, ...(authorize ? { authorize } : {}) },
     apns: { origin: apns.origin, ca: apnsCerts.caPem },
     onEvent: (e) => events.push(e),
     ...extra,

@@ -3,6 +3,7 @@ import { MemoryStorage } from '@mdmkit/storage';
 import { VirtualDevice } from '@mdmkit/testkit/virtual-device';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from './harness';
+import { waitFor } from './wait';
 
 describe('enroll → Authenticate → TokenUpdate → enqueue → push → poll → acknowledge → stored', () => {
   let h: Harness;
@@ -32,11 +33,3 @@ describe('enroll → Authenticate → TokenUpdate → enqueue → push → poll 
     expect(await h.storage.listQueue(device.udid)).toEqual([]);
   });
 });
-
-export async function waitFor(cond: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > timeoutMs) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

@@ -221,7 +221,7 @@ export class VirtualDevice {
 
   /** Sends CheckOut, as a device does when its MDM profile is removed. */
   async checkOut(): Promise<void> {
-    await this.checkin({ MessageType: 'CheckOut', UDID: this.udid });
+    await this.checkin({ MessageType: 'CheckOut', UDID: this.udid, Topic: this.facts.topic });
     this.enrolled = false;
   }
 
