@@ -66,8 +66,8 @@ function profileBytes(identifier: string): Uint8Array {
 }
 
 /** Runs a command on the state and decodes the answer as a server would. */
-async function run(s: DeviceState, command: { CommandUUID: string; Command: Record<string, unknown> & { RequestType: string } }) {
-  const answer = await answerCommand(s, command.Command as PlistDict);
+async function run(s: DeviceState, command: { CommandUUID: string; Command: object }) {
+  const answer = await answerCommand(s, command.Command);
   const dict = { UDID: s.udid, CommandUUID: command.CommandUUID, ...answer } as PlistDict;
   return { answer, dict };
 }
@@ -141,7 +141,7 @@ describe('virtual device answers', () => {
 
   it('refuses an enrollment profile whose signature does not verify', async () => {
     const bytes = await signCms({ content: profileBytes('x'), certificate: ca.certificate, privateKey: ca.privateKey });
-    bytes[bytes.length - 5] ^= 0xff;
+    bytes[bytes.length - 5] = (bytes[bytes.length - 5] ?? 0) ^ 0xff;
     await expect(readEnrollmentProfile(bytes)).rejects.toMatchObject({ code: 'INVALID_PROFILE' });
   });
 });

@@ -143,7 +143,8 @@ function installedApplications(state: DeviceState, command: PlistDict): CommandA
  * answer.Status; // 'Acknowledged'
  * ```
  */
-export async function answerCommand(state: DeviceState, command: PlistDict): Promise<CommandAnswer> {
+export async function answerCommand(state: DeviceState, request: object): Promise<CommandAnswer> {
+  const command = request as PlistDict;
   switch (command.RequestType) {
     case 'DeviceInformation':
       return deviceInformation(state, command);
