@@ -27,7 +27,9 @@ import { isMdmkitError, ServerError } from './errors';
 import type { MdmEventListener } from './events';
 
 /** A decoded device message: a check-in (CheckInURL) or a command report (ServerURL). */
-export type DeviceMessage = { kind: 'checkin'; checkin: DecodedCheckin } | { kind: 'report'; report: DecodedReport };
+export type DeviceMessage =
+  | { kind: 'checkin'; checkin: DecodedCheckin }
+  | { kind: 'report'; report: DecodedReport };
 
 /** One device request as it moves down the chain; links fill in what they establish. */
 export interface MdmRequest {
@@ -227,11 +229,17 @@ export function associateCertificate(options: AssociateOptions): ChainLink {
         await options.store.associateCertificate(enrollment.deviceId, hash);
       } catch (e) {
         if (isMdmkitError(e) && e.code === 'CONFLICT') {
-          throw new ServerError('NOT_ASSOCIATED', 'the certificate belongs to another enrollment', { cause: e });
+          throw new ServerError('NOT_ASSOCIATED', 'the certificate belongs to another enrollment', {
+            cause: e,
+          });
         }
         throw e;
       }
-      options.onAssociated?.({ type: 'certificate-associated', enrollmentId: enrollment.deviceId, certificate: cert });
+      options.onAssociated?.({
+        type: 'certificate-associated',
+        enrollmentId: enrollment.deviceId,
+        certificate: cert,
+      });
     }
     return next(req);
   };

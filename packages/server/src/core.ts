@@ -142,7 +142,11 @@ export function createCore(options: CoreOptions): MdmService {
       case 'SetBootstrapToken': {
         const token = c.message.BootstrapToken;
         if (token === undefined || token.length === 0) return OK;
-        const sealed = await sealSecret(token, { provider: keyProvider, owner: id, kind: BOOTSTRAP_TOKEN_SECRET_KIND });
+        const sealed = await sealSecret(token, {
+          provider: keyProvider,
+          owner: id,
+          kind: BOOTSTRAP_TOKEN_SECRET_KIND,
+        });
         await storage.putBootstrapToken(id, sealed);
         emit({ type: 'bootstrap-token-set', enrollmentId: id });
         return OK;
@@ -150,7 +154,11 @@ export function createCore(options: CoreOptions): MdmService {
       case 'GetBootstrapToken': {
         const sealed = await storage.getBootstrapToken(id);
         if (!sealed) return getBootstrapTokenResponse({});
-        const token = await openSecret(sealed, { provider: keyProvider, owner: id, kind: BOOTSTRAP_TOKEN_SECRET_KIND });
+        const token = await openSecret(sealed, {
+          provider: keyProvider,
+          owner: id,
+          kind: BOOTSTRAP_TOKEN_SECRET_KIND,
+        });
         return getBootstrapTokenResponse({ BootstrapToken: token });
       }
       default:
@@ -197,8 +205,11 @@ export function createCore(options: CoreOptions): MdmService {
   return async (req) => {
     const message = req.message;
     if (!message) throw new ServerError('BAD_MESSAGE', 'no decoded message');
-    const answer = message.kind === 'checkin' ? await checkin(req, message.checkin) : await report(req, message.report);
-    await storage.touchLastSeen(message.kind === 'checkin' ? message.checkin.enrollment.id : message.report.enrollment.id);
+    const answer =
+      message.kind === 'checkin' ? await checkin(req, message.checkin) : await report(req, message.report);
+    await storage.touchLastSeen(
+      message.kind === 'checkin' ? message.checkin.enrollment.id : message.report.enrollment.id,
+    );
     return answer;
   };
 }

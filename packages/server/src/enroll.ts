@@ -1,7 +1,13 @@
 import type { Certificate, Signer } from '@mdmkit/crypto';
 import type { KeyObject } from 'node:crypto';
 import type { HttpRequest, HttpResponse } from '@mdmkit/http';
-import { buildEnrollmentProfile, type EnrollmentProfileOptions, encodeProfile, signProfile, type SubjectInput } from '@mdmkit/profiles';
+import {
+  buildEnrollmentProfile,
+  type EnrollmentProfileOptions,
+  encodeProfile,
+  signProfile,
+  type SubjectInput,
+} from '@mdmkit/profiles';
 import type { OneTimeChallenges } from '@mdmkit/scep';
 import { ServerError } from './errors';
 import type { MdmEventListener } from './events';
@@ -39,7 +45,9 @@ export interface EnrollmentHandlerContext {
 const PROFILE_CONTENT_TYPE = 'application/x-apple-aspen-config';
 
 /** Serves a freshly built, signed enrollment profile with its own one-time challenge. @internal */
-export function enrollmentHandler(ctx: EnrollmentHandlerContext): (request: HttpRequest) => Promise<HttpResponse> {
+export function enrollmentHandler(
+  ctx: EnrollmentHandlerContext,
+): (request: HttpRequest) => Promise<HttpResponse> {
   return async (request) => {
     if (ctx.config.authorize && !(await ctx.config.authorize(request))) {
       throw new ServerError('ENROLLMENT_REFUSED', 'not authorized to enroll');

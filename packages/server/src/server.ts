@@ -150,7 +150,8 @@ export function createMdmServer(options: MdmServerOptions): MdmServer {
   const emit = emitter(options.onEvent);
   const now = options.now ?? (() => new Date());
   const serverPath = pathOf(options.serverUrl, 'serverUrl');
-  const checkinPath = options.checkInUrl !== undefined ? pathOf(options.checkInUrl, 'checkInUrl') : serverPath;
+  const checkinPath =
+    options.checkInUrl !== undefined ? pathOf(options.checkInUrl, 'checkInUrl') : serverPath;
   const scepPath = options.scep.path ?? '/scep';
   const scepUrl = options.scep.url ?? new URL(scepPath, options.serverUrl).href;
   const trusted = [options.scep.ca.certificate, ...(options.extraTrustedCas ?? [])];

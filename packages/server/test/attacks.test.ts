@@ -89,17 +89,33 @@ for (const backend of STORAGES) {
     const ackForA = () => ({ UDID: a.udid, Status: 'Acknowledged', CommandUUID: pending, SecurityInfo: {} });
 
     it("refuses another device's certificate with its own signature", async () => {
-      const asB = { signWith: { certificate: b.certificate, privateKey: b.identityKey }, contentType: undefined };
+      const asB = {
+        signWith: { certificate: b.certificate, privateKey: b.identityKey },
+        contentType: undefined,
+      };
       await expectRefused(() => b.send(SERVER, ackForA(), asB), 'NOT_ASSOCIATED');
       await expectRefused(
-        () => b.send(CHECKIN, { MessageType: 'TokenUpdate', UDID: a.udid, Topic: h.topic, Token: new Uint8Array(32), PushMagic: 'x' }),
+        () =>
+          b.send(CHECKIN, {
+            MessageType: 'TokenUpdate',
+            UDID: a.udid,
+            Topic: h.topic,
+            Token: new Uint8Array(32),
+            PushMagic: 'x',
+          }),
         'NOT_ASSOCIATED',
       );
-      await expectRefused(() => b.send(CHECKIN, { MessageType: 'CheckOut', UDID: a.udid, Topic: h.topic }), 'NOT_ASSOCIATED');
+      await expectRefused(
+        () => b.send(CHECKIN, { MessageType: 'CheckOut', UDID: a.udid, Topic: h.topic }),
+        'NOT_ASSOCIATED',
+      );
     });
 
     it('refuses a forged signature (the right certificate, signed with another key)', async () => {
-      const forged = { signWith: { certificate: a.certificate, privateKey: b.identityKey }, contentType: undefined };
+      const forged = {
+        signWith: { certificate: a.certificate, privateKey: b.identityKey },
+        contentType: undefined,
+      };
       await expectRefused(() => b.send(SERVER, ackForA(), forged), 'BAD_IDENTITY');
     });
 
@@ -110,32 +126,55 @@ for (const backend of STORAGES) {
         { notBefore: new Date(Date.now() - 3 * day), notAfter: new Date(Date.now() - day) },
       );
       await expectRefused(
-        () => a.send(CHECKIN, { MessageType: 'Authenticate', UDID: randomUUID(), Topic: h.topic }, { signWith: expired }),
+        () =>
+          a.send(
+            CHECKIN,
+            { MessageType: 'Authenticate', UDID: randomUUID(), Topic: h.topic },
+            { signWith: expired },
+          ),
         'UNTRUSTED_CERTIFICATE',
       );
-      await expectRefused(() => a.send(SERVER, ackForA(), { signWith: expired, contentType: undefined }), 'UNTRUSTED_CERTIFICATE');
+      await expectRefused(
+        () => a.send(SERVER, ackForA(), { signWith: expired, contentType: undefined }),
+        'UNTRUSTED_CERTIFICATE',
+      );
     });
 
     it('refuses a certificate from a foreign CA', async () => {
       const foreignCa = await createSelfSignedCa({ subject: 'CN=Not Our CA', validityDays: 30 });
       const foreign = await identityFrom(foreignCa);
       await expectRefused(
-        () => a.send(CHECKIN, { MessageType: 'Authenticate', UDID: randomUUID(), Topic: h.topic }, { signWith: foreign }),
+        () =>
+          a.send(
+            CHECKIN,
+            { MessageType: 'Authenticate', UDID: randomUUID(), Topic: h.topic },
+            { signWith: foreign },
+          ),
         'UNTRUSTED_CERTIFICATE',
       );
-      await expectRefused(() => a.send(SERVER, ackForA(), { signWith: foreign, contentType: undefined }), 'UNTRUSTED_CERTIFICATE');
+      await expectRefused(
+        () => a.send(SERVER, ackForA(), { signWith: foreign, contentType: undefined }),
+        'UNTRUSTED_CERTIFICATE',
+      );
     });
 
     it('refuses a signed request replayed with another body', async () => {
       const idle = plist({ UDID: a.udid, Status: 'Idle' });
       const signature = await a.sign(idle);
-      await expectRefused(() => a.send(SERVER, plist(ackForA()), { signature, contentType: undefined }), 'BAD_IDENTITY');
+      await expectRefused(
+        () => a.send(SERVER, plist(ackForA()), { signature, contentType: undefined }),
+        'BAD_IDENTITY',
+      );
     });
 
     it("ignores another device's certificate in a proxy header from an untrusted address", async () => {
       const header = `:${Buffer.from(a.certificate.der).toString('base64')}:`;
       await expectRefused(async () => {
-        const res = await h.fetch(SERVER, { method: 'PUT', headers: { 'client-cert': header }, body: plist(ackForA()) });
+        const res = await h.fetch(SERVER, {
+          method: 'PUT',
+          headers: { 'client-cert': header },
+          body: plist(ackForA()),
+        });
         return { status: res.status };
       }, 'NO_IDENTITY');
       // With B's own signature beside the header, B is who the server sees: B, not A.
@@ -147,13 +186,24 @@ for (const backend of STORAGES) {
 
     it('refuses an Authenticate from a foreign identity claiming an enrolled UDID', async () => {
       await expectRefused(
-        () => b.send(CHECKIN, { MessageType: 'Authenticate', UDID: a.udid, Topic: h.topic, SerialNumber: 'EVIL' }),
+        () =>
+          b.send(CHECKIN, {
+            MessageType: 'Authenticate',
+            UDID: a.udid,
+            Topic: h.topic,
+            SerialNumber: 'EVIL',
+          }),
         'NOT_ASSOCIATED',
       );
       const foreignCa = await createSelfSignedCa({ subject: 'CN=Another Foreign CA', validityDays: 30 });
       const foreign = await identityFrom(foreignCa);
       await expectRefused(
-        () => a.send(CHECKIN, { MessageType: 'Authenticate', UDID: a.udid, Topic: h.topic }, { signWith: foreign }),
+        () =>
+          a.send(
+            CHECKIN,
+            { MessageType: 'Authenticate', UDID: a.udid, Topic: h.topic },
+            { signWith: foreign },
+          ),
         'UNTRUSTED_CERTIFICATE',
       );
     });
@@ -168,7 +218,11 @@ for (const backend of STORAGES) {
 
 describe('answers that are not attacks', () => {
   it('honours the proxy header from a trusted proxy', async () => {
-    const h = await startHarness(new MemoryStorage(), {}, { trustedProxies: ['127.0.0.1', '::1', '::ffff:127.0.0.1'] });
+    const h = await startHarness(
+      new MemoryStorage(),
+      {},
+      { trustedProxies: ['127.0.0.1', '::1', '::ffff:127.0.0.1'] },
+    );
     try {
       const a = await VirtualDevice.enroll(await h.profile(), { fetch: h.fetch });
       const header = `:${Buffer.from(a.certificate.der).toString('base64')}:`;
@@ -193,7 +247,9 @@ describe('answers that are not attacks', () => {
       blocked.add(a.udid);
       expect((await a.send(SERVER, idle, { contentType: undefined })).status).toBe(401);
       // Broken input from a blocked device's neighbour is 400, never 401.
-      expect((await a.send(SERVER, new TextEncoder().encode('not a plist'), { contentType: undefined })).status).toBe(400);
+      expect(
+        (await a.send(SERVER, new TextEncoder().encode('not a plist'), { contentType: undefined })).status,
+      ).toBe(400);
     } finally {
       await h.close();
     }
@@ -205,7 +261,9 @@ describe('answers that are not attacks', () => {
     try {
       const a = await VirtualDevice.enroll(await h.profile(), { fetch: h.fetch });
       storage.recordResult = () => Promise.reject(new Error('database is down'));
-      expect((await a.send(SERVER, { UDID: a.udid, Status: 'Idle' }, { contentType: undefined })).status).toBe(500);
+      expect(
+        (await a.send(SERVER, { UDID: a.udid, Status: 'Idle' }, { contentType: undefined })).status,
+      ).toBe(500);
       expect(h.events.some((e) => e.type === 'error')).toBe(true);
     } finally {
       await h.close();
@@ -213,7 +271,12 @@ describe('answers that are not attacks', () => {
   });
 
   it('serves enrollment profiles only to requests the authorize callback accepts', async () => {
-    const h = await startHarness(new MemoryStorage(), {}, {}, (req) => req.query.get('token') === 'let-me-in');
+    const h = await startHarness(
+      new MemoryStorage(),
+      {},
+      {},
+      (req) => req.query.get('token') === 'let-me-in',
+    );
     try {
       const denied = await h.fetch(`${PUBLIC_ORIGIN}/mdm/enroll`);
       expect(denied.status).toBe(403);

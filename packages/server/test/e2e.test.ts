@@ -22,7 +22,9 @@ const PLATFORMS = ['macOS', 'iOS', 'iPadOS'] as const;
 async function inBatches<T>(count: number, size: number, make: (i: number) => Promise<T>): Promise<T[]> {
   const out: T[] = [];
   for (let i = 0; i < count; i += size) {
-    out.push(...(await Promise.all(Array.from({ length: Math.min(size, count - i) }, (_, j) => make(i + j)))));
+    out.push(
+      ...(await Promise.all(Array.from({ length: Math.min(size, count - i) }, (_, j) => make(i + j)))),
+    );
   }
   return out;
 }
@@ -49,7 +51,10 @@ for (const backend of STORAGES) {
 
     it(`enrolls ${DEVICES} virtual devices from the served profile`, async () => {
       devices = await inBatches(DEVICES, 10, async (i) => {
-        const d = await VirtualDevice.enroll(await h.profile(), { fetch: h.fetch, platform: PLATFORMS[i % 3] });
+        const d = await VirtualDevice.enroll(await h.profile(), {
+          fetch: h.fetch,
+          platform: PLATFORMS[i % 3],
+        });
         h.apns.registerDevice(d.pushToken, () => d.receivePush());
         return d;
       });
@@ -65,8 +70,13 @@ for (const backend of STORAGES) {
     });
 
     it('delivers DeviceInformation to every device after its push, and stores every answer', async () => {
-      const cmd = deviceInformationCommand({ Queries: ['UDID', 'SerialNumber', 'ModelName', 'IsAppleSilicon', 'IMEI'] });
-      const { push } = await h.mdm.enqueue(cmd, devices.map((d) => d.udid));
+      const cmd = deviceInformationCommand({
+        Queries: ['UDID', 'SerialNumber', 'ModelName', 'IsAppleSilicon', 'IMEI'],
+      });
+      const { push } = await h.mdm.enqueue(
+        cmd,
+        devices.map((d) => d.udid),
+      );
       expect(push?.delivered).toHaveLength(DEVICES);
       expect(push?.failed).toEqual([]);
       await waitFor(() => devices.every((d) => d.handled.some((x) => x.commandUuid === cmd.CommandUUID)));
@@ -86,8 +96,12 @@ for (const backend of STORAGES) {
         expect(typed.response?.QueryResponses.UDID).toBe(d.udid);
         // What differs by platform: Apple silicon on the Mac, an IMEI on the iPhone.
         expect(typed.response?.QueryResponses.IsAppleSilicon).toBe(d.platform === 'macOS' ? true : undefined);
-        expect(typeof typed.response?.QueryResponses.IMEI).toBe(d.platform === 'iOS' ? 'string' : 'undefined');
-        expect((await storage.listHistory(d.udid)).items.map((x) => x.commandUuid)).toContain(cmd.CommandUUID);
+        expect(typeof typed.response?.QueryResponses.IMEI).toBe(
+          d.platform === 'iOS' ? 'string' : 'undefined',
+        );
+        expect((await storage.listHistory(d.udid)).items.map((x) => x.commandUuid)).toContain(
+          cmd.CommandUUID,
+        );
         expect(await storage.listQueue(d.udid)).toEqual([]);
       }
     });
@@ -110,7 +124,11 @@ for (const backend of STORAGES) {
       await h.mdm.push([busyDevice.udid]);
       await waitFor(() => busyDevice.handled.length === 2);
       await busyDevice.idle();
-      expect(busyDevice.handled[1]).toMatchObject({ commandUuid: cmd.CommandUUID, status: 'Acknowledged', pushesSeen: 2 });
+      expect(busyDevice.handled[1]).toMatchObject({
+        commandUuid: cmd.CommandUUID,
+        status: 'Acknowledged',
+        pushesSeen: 2,
+      });
       const [result] = await storage.getResults(cmd.CommandUUID);
       expect(result?.status).toBe('Acknowledged');
       expect(decodeReportFor('SecurityInfo', result!.payload).response?.SecurityInfo.FDE_Enabled).toBe(true);
@@ -136,7 +154,11 @@ for (const backend of STORAGES) {
     it('installs and removes profiles, and ProfileList reflects them', async () => {
       const d = devices[1]!;
       const profile = encodeProfile(
-        buildProfile({ identifier: 'com.example.dock', displayName: 'Dock', payloads: [dockPayload({ autohide: true })] }),
+        buildProfile({
+          identifier: 'com.example.dock',
+          displayName: 'Dock',
+          payloads: [dockPayload({ autohide: true })],
+        }),
       );
       const list1 = profileListCommand({});
       await h.mdm.enqueue(installProfileCommand({ Payload: profile }), [d.udid], { push: false });
@@ -144,7 +166,9 @@ for (const backend of STORAGES) {
       await waitFor(() => d.handled.some((x) => x.commandUuid === list1.CommandUUID));
       await d.idle();
       const [r1] = await storage.getResults(list1.CommandUUID);
-      const ids1 = decodeReportFor('ProfileList', r1!.payload).response?.ProfileList.map((p) => p.PayloadIdentifier);
+      const ids1 = decodeReportFor('ProfileList', r1!.payload).response?.ProfileList.map(
+        (p) => p.PayloadIdentifier,
+      );
       expect(ids1).toContain('com.example.dock');
 
       const remove = removeProfileCommand({ Identifier: 'com.example.dock' });
@@ -158,7 +182,9 @@ for (const backend of STORAGES) {
       expect((await storage.getResults(remove.CommandUUID))[0]?.status).toBe('Acknowledged');
       expect((await storage.getResults(removeAgain.CommandUUID))[0]?.status).toBe('Error');
       const [r2] = await storage.getResults(list2.CommandUUID);
-      const ids2 = decodeReportFor('ProfileList', r2!.payload).response?.ProfileList.map((p) => p.PayloadIdentifier);
+      const ids2 = decodeReportFor('ProfileList', r2!.payload).response?.ProfileList.map(
+        (p) => p.PayloadIdentifier,
+      );
       expect(ids2).not.toContain('com.example.dock');
     });
 
@@ -170,7 +196,12 @@ for (const backend of STORAGES) {
       await h.mdm.enqueue(second, [d.udid], { push: false });
       const res = await d.send(
         `https://mdm.test/mdm/server`,
-        { UDID: d.udid, Status: 'Acknowledged', CommandUUID: first.CommandUUID, QueryResponses: 'not a dictionary' },
+        {
+          UDID: d.udid,
+          Status: 'Acknowledged',
+          CommandUUID: first.CommandUUID,
+          QueryResponses: 'not a dictionary',
+        },
         { contentType: undefined },
       );
       expect(res.status).toBe(200);
@@ -186,7 +217,10 @@ for (const backend of STORAGES) {
 
     it('opens a macOS user channel and runs commands on it', async () => {
       const mac = devices.find((d) => d.platform === 'macOS')!;
-      const token = await mac.enrollUser({ userId: 'A1B2C3D4-0000-0000-0000-000000000001', shortName: 'alice' });
+      const token = await mac.enrollUser({
+        userId: 'A1B2C3D4-0000-0000-0000-000000000001',
+        shortName: 'alice',
+      });
       const userId = `${mac.udid}:A1B2C3D4-0000-0000-0000-000000000001`;
       h.apns.registerDevice(token, () => mac.poll('A1B2C3D4-0000-0000-0000-000000000001'));
       const e = await storage.getEnrollment(userId);
@@ -233,7 +267,9 @@ for (const backend of STORAGES) {
     it('never lets an enrollment profile challenge enroll a second device', async () => {
       const profile = await h.profile();
       await VirtualDevice.enroll(profile, { fetch: h.fetch });
-      await expect(VirtualDevice.enroll(profile, { fetch: h.fetch })).rejects.toMatchObject({ code: 'ENROLL_FAILED' });
+      await expect(VirtualDevice.enroll(profile, { fetch: h.fetch })).rejects.toMatchObject({
+        code: 'ENROLL_FAILED',
+      });
     });
   });
 }

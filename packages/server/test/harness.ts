@@ -1,6 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { installPushCertificate } from '@mdmkit/apns';
-import { type Certificate, createSelfSignedCa, createStaticKeyProvider, type KeyProvider } from '@mdmkit/crypto';
+import {
+  type Certificate,
+  createSelfSignedCa,
+  createStaticKeyProvider,
+  type KeyProvider,
+} from '@mdmkit/crypto';
 import { type RunningHttpServer, serve } from '@mdmkit/http';
 import { createLocalCa, type LocalCa } from '@mdmkit/scep';
 import type { MdmStorage } from '@mdmkit/storage';
@@ -40,7 +45,12 @@ export async function startHarness(
   const signer = { certificate: signerCa.certificate, privateKey: signerCa.privateKey };
   const apnsCerts = await createMockApnsCertificates();
   const push = await apnsCerts.issuePushCertificate();
-  await installPushCertificate({ store: storage, keyProvider, certificate: push.certPem, privateKey: push.keyPem });
+  await installPushCertificate({
+    store: storage,
+    keyProvider,
+    certificate: push.certPem,
+    privateKey: push.keyPem,
+  });
   const apns = await startMockApns({ key: apnsCerts.serverKeyPem, cert: apnsCerts.serverCertPem });
   const events: MdmEvent[] = [];
   const mdm = createMdmServer({

@@ -18,7 +18,10 @@ function postgresAvailable(): boolean {
   const host = u.hostname || '127.0.0.1';
   const port = u.port || '5432';
   const probe = `require('net').connect(${Number(port)}, ${JSON.stringify(host)}).on('connect', () => process.exit(0)).on('error', () => process.exit(1)).setTimeout(3000, () => process.exit(1))`;
-  return requirePeer({ name: `PostgreSQL at ${host}:${port}`, probe: ['node', '-e', probe] }, 'server end-to-end tests on PostgreSQL');
+  return requirePeer(
+    { name: `PostgreSQL at ${host}:${port}`, probe: ['node', '-e', probe] },
+    'server end-to-end tests on PostgreSQL',
+  );
 }
 
 /** The backends the end-to-end suite runs on: SQLite always, PostgreSQL where it runs (required in CI). */

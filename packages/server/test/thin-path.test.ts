@@ -25,7 +25,11 @@ describe('enroll → Authenticate → TokenUpdate → enqueue → push → poll 
     expect(push?.delivered).toEqual([device.udid]);
     await waitFor(() => device.handled.length === 1);
     await device.idle();
-    expect(device.handled[0]).toMatchObject({ commandUuid: cmd.CommandUUID, status: 'Acknowledged', pushesSeen: 1 });
+    expect(device.handled[0]).toMatchObject({
+      commandUuid: cmd.CommandUUID,
+      status: 'Acknowledged',
+      pushesSeen: 1,
+    });
     const results = await h.storage.getResults(cmd.CommandUUID);
     expect(results).toHaveLength(1);
     expect(results[0]?.status).toBe('Acknowledged');

@@ -59,7 +59,12 @@ function profileBytes(identifier: string): Uint8Array {
       PayloadUUID: randomUUID(),
       PayloadDisplayName: 'Test',
       PayloadContent: [
-        { PayloadType: 'com.apple.dock', PayloadVersion: 1, PayloadIdentifier: `${identifier}.dock`, PayloadUUID: randomUUID() },
+        {
+          PayloadType: 'com.apple.dock',
+          PayloadVersion: 1,
+          PayloadIdentifier: `${identifier}.dock`,
+          PayloadUUID: randomUUID(),
+        },
       ],
     }),
   );
@@ -77,7 +82,12 @@ describe('virtual device answers', () => {
     it(`are schema-valid for every implemented command on ${platform}`, async () => {
       const s = state(platform);
       const commands = [
-        ['DeviceInformation', deviceInformationCommand({ Queries: ['UDID', 'SerialNumber', 'OSVersion', 'IsAppleSilicon', 'IMEI', 'BatteryLevel'] })],
+        [
+          'DeviceInformation',
+          deviceInformationCommand({
+            Queries: ['UDID', 'SerialNumber', 'OSVersion', 'IsAppleSilicon', 'IMEI', 'BatteryLevel'],
+          }),
+        ],
         ['SecurityInfo', securityInfoCommand({})],
         ['ProfileList', profileListCommand({})],
         ['InstalledApplicationList', installedApplicationListCommand({})],
@@ -102,8 +112,14 @@ describe('virtual device answers', () => {
     expect(phone).toMatchObject({ ModelName: 'iPhone' });
     expect(typeof phone.IMEI).toBe('string');
     expect(pad).toEqual({ ModelName: 'iPad Pro' });
-    const macSecurity = (await run(state('macOS'), securityInfoCommand({}))).answer.SecurityInfo as Record<string, unknown>;
-    const padSecurity = (await run(state('iPadOS'), securityInfoCommand({}))).answer.SecurityInfo as Record<string, unknown>;
+    const macSecurity = (await run(state('macOS'), securityInfoCommand({}))).answer.SecurityInfo as Record<
+      string,
+      unknown
+    >;
+    const padSecurity = (await run(state('iPadOS'), securityInfoCommand({}))).answer.SecurityInfo as Record<
+      string,
+      unknown
+    >;
     expect(macSecurity.FDE_Enabled).toBe(true);
     expect(padSecurity.FDE_Enabled).toBeUndefined();
     expect(padSecurity.HardwareEncryptionCaps).toBe(3);
@@ -116,7 +132,11 @@ describe('virtual device answers', () => {
 
   it('installs and removes profiles, signed or not, and ProfileList follows', async () => {
     const s = state('macOS');
-    const signed = await signCms({ content: profileBytes('com.example.signed'), certificate: ca.certificate, privateKey: ca.privateKey });
+    const signed = await signCms({
+      content: profileBytes('com.example.signed'),
+      certificate: ca.certificate,
+      privateKey: ca.privateKey,
+    });
     await run(s, installProfileCommand({ Payload: profileBytes('com.example.plain') }));
     await run(s, installProfileCommand({ Payload: signed }));
     const ids = async () => {
@@ -124,7 +144,9 @@ describe('virtual device answers', () => {
       return decodeReportDictFor('ProfileList', dict).response?.ProfileList.map((p) => p.PayloadIdentifier);
     };
     expect(await ids()).toEqual(['com.example.plain', 'com.example.signed']);
-    expect((await run(s, removeProfileCommand({ Identifier: 'com.example.plain' }))).answer.Status).toBe('Acknowledged');
+    expect((await run(s, removeProfileCommand({ Identifier: 'com.example.plain' }))).answer.Status).toBe(
+      'Acknowledged',
+    );
     expect(await ids()).toEqual(['com.example.signed']);
     const again = await run(s, removeProfileCommand({ Identifier: 'com.example.plain' }));
     expect(again.answer.Status).toBe('Error');
@@ -136,11 +158,18 @@ describe('virtual device answers', () => {
     expect(answer.Status).toBe('Error');
     const report = decodeReportDict(dict);
     expect(report.issues).toEqual([]);
-    expect(report.envelope.ErrorChain?.[0]).toMatchObject({ ErrorDomain: 'MCMDMErrorDomain', ErrorCode: 12021 });
+    expect(report.envelope.ErrorChain?.[0]).toMatchObject({
+      ErrorDomain: 'MCMDMErrorDomain',
+      ErrorCode: 12021,
+    });
   });
 
   it('refuses an enrollment profile whose signature does not verify', async () => {
-    const bytes = await signCms({ content: profileBytes('x'), certificate: ca.certificate, privateKey: ca.privateKey });
+    const bytes = await signCms({
+      content: profileBytes('x'),
+      certificate: ca.certificate,
+      privateKey: ca.privateKey,
+    });
     bytes[bytes.length - 5] = (bytes[bytes.length - 5] ?? 0) ^ 0xff;
     await expect(readEnrollmentProfile(bytes)).rejects.toMatchObject({ code: 'INVALID_PROFILE' });
   });

@@ -125,7 +125,10 @@ export class VirtualDevice {
    */
   static async enroll(profile: Uint8Array, options: VirtualDeviceOptions = {}): Promise<VirtualDevice> {
     const facts = await readEnrollmentProfile(profile);
-    const client = new ScepClient({ url: facts.scep.url, ...(options.fetch ? { fetch: options.fetch } : {}) });
+    const client = new ScepClient({
+      url: facts.scep.url,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
     let result: Awaited<ReturnType<ScepClient['enroll']>>;
     let cas: Certificate[];
     try {
@@ -159,7 +162,9 @@ export class VirtualDevice {
       PayloadVersion: 1,
       PayloadDisplayName: 'MDM enrollment',
       IsManaged: false,
-      PayloadContent: [{ PayloadType: 'com.apple.mdm', PayloadVersion: 1, PayloadIdentifier: 'mdm.enrollment.mdm' }],
+      PayloadContent: [
+        { PayloadType: 'com.apple.mdm', PayloadVersion: 1, PayloadIdentifier: 'mdm.enrollment.mdm' },
+      ],
     });
     await device.authenticate();
     await device.tokenUpdate();
@@ -215,7 +220,9 @@ export class VirtualDevice {
       Topic: this.facts.topic,
       Token: hexToBytes(channel.pushToken),
       PushMagic: channel.pushMagic,
-      ...(channel.kind === 'device' && this.platform !== 'macOS' ? { UnlockToken: new Uint8Array(randomBytes(64)) } : {}),
+      ...(channel.kind === 'device' && this.platform !== 'macOS'
+        ? { UnlockToken: new Uint8Array(randomBytes(64)) }
+        : {}),
     };
   }
 
@@ -243,7 +250,8 @@ export class VirtualDevice {
    * Returns the user channel's push token.
    */
   async enrollUser(user: { userId: string; shortName: string; longName?: string }): Promise<string> {
-    if (this.platform !== 'macOS') throw new TestkitError('INVALID_OPTIONS', 'user channels are a macOS feature');
+    if (this.platform !== 'macOS')
+      throw new TestkitError('INVALID_OPTIONS', 'user channels are a macOS feature');
     const channel: Channel = {
       kind: 'user',
       ids: {
@@ -323,7 +331,11 @@ export class VirtualDevice {
   }
 
   private async report(channel: Channel, fields: Record<string, unknown>): Promise<Uint8Array> {
-    const result = await this.send(this.facts.serverUrl, { ...channel.ids, ...fields }, { contentType: undefined });
+    const result = await this.send(
+      this.facts.serverUrl,
+      { ...channel.ids, ...fields },
+      { contentType: undefined },
+    );
     if (result.status !== 200) {
       throw new TestkitError('REQUEST_FAILED', `the server answered a report with ${result.status}`);
     }
@@ -333,7 +345,10 @@ export class VirtualDevice {
   private async checkin(message: PlistDict): Promise<Uint8Array> {
     const result = await this.send(this.facts.checkInUrl, message, { contentType: CHECKIN_CONTENT_TYPE });
     if (result.status !== 200) {
-      throw new TestkitError('REQUEST_FAILED', `the server answered ${String(message.MessageType)} with ${result.status}`);
+      throw new TestkitError(
+        'REQUEST_FAILED',
+        `the server answered ${String(message.MessageType)} with ${result.status}`,
+      );
     }
     return result.body;
   }
@@ -364,7 +379,12 @@ export class VirtualDevice {
     const signature =
       options.signature ??
       Buffer.from(
-        await signCms({ content: body, certificate: signer.certificate, privateKey: signer.privateKey, detached: true }),
+        await signCms({
+          content: body,
+          certificate: signer.certificate,
+          privateKey: signer.privateKey,
+          detached: true,
+        }),
       ).toString('base64');
     const headers: Record<string, string> = { 'mdm-signature': signature, ...options.headers };
     const contentType = 'contentType' in options ? options.contentType : CHECKIN_CONTENT_TYPE;
@@ -376,7 +396,12 @@ export class VirtualDevice {
 
   /** Signs a body like this device does, and returns the Mdm-Signature value. */
   async sign(body: Uint8Array): Promise<string> {
-    const der = await signCms({ content: body, certificate: this.certificate, privateKey: this.privateKey, detached: true });
+    const der = await signCms({
+      content: body,
+      certificate: this.certificate,
+      privateKey: this.privateKey,
+      detached: true,
+    });
     return Buffer.from(der).toString('base64');
   }
 }

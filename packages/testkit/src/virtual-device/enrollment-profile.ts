@@ -12,7 +12,13 @@ export interface EnrollmentProfileFacts {
 }
 
 function isDict(v: unknown): v is PlistDict {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array) && !(v instanceof Date);
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    !(v instanceof Uint8Array) &&
+    !(v instanceof Date)
+  );
 }
 
 function bad(message: string, cause?: unknown): TestkitError {
@@ -57,7 +63,8 @@ export async function readEnrollmentProfile(bytes: Uint8Array): Promise<Enrollme
     for (const rdn of s.Subject) {
       if (!Array.isArray(rdn)) continue;
       for (const pair of rdn) {
-        if (Array.isArray(pair) && typeof pair[0] === 'string' && typeof pair[1] === 'string') subject[pair[0]] = pair[1];
+        if (Array.isArray(pair) && typeof pair[0] === 'string' && typeof pair[1] === 'string')
+          subject[pair[0]] = pair[1];
       }
     }
   }

@@ -14,7 +14,13 @@ export interface DeviceModel {
   /** The SecurityInfo dictionary this platform answers with. */
   securityInfo: Record<string, unknown>;
   /** Applications InstalledApplicationList reports. */
-  applications: { Identifier: string; Name: string; ShortVersion: string; Version: string; BundleSize: number }[];
+  applications: {
+    Identifier: string;
+    Name: string;
+    ShortVersion: string;
+    Version: string;
+    BundleSize: number;
+  }[];
 }
 
 /** What differs between the three platforms' answers (values as recent hardware reports them). */
@@ -43,8 +49,20 @@ export const DEVICE_MODELS: Readonly<Record<DevicePlatform, DeviceModel>> = {
       IsRecoveryLockEnabled: false,
     },
     applications: [
-      { Identifier: 'com.apple.Safari', Name: 'Safari', ShortVersion: '18.1', Version: '20619.2.8', BundleSize: 14_000_000 },
-      { Identifier: 'com.apple.dt.Xcode', Name: 'Xcode', ShortVersion: '16.1', Version: '23503', BundleSize: 11_000_000_000 },
+      {
+        Identifier: 'com.apple.Safari',
+        Name: 'Safari',
+        ShortVersion: '18.1',
+        Version: '20619.2.8',
+        BundleSize: 14_000_000,
+      },
+      {
+        Identifier: 'com.apple.dt.Xcode',
+        Name: 'Xcode',
+        ShortVersion: '16.1',
+        Version: '23503',
+        BundleSize: 11_000_000_000,
+      },
     ],
   },
   iOS: {
@@ -62,8 +80,20 @@ export const DEVICE_MODELS: Readonly<Record<DevicePlatform, DeviceModel>> = {
       PasscodeCompliantWithProfiles: true,
     },
     applications: [
-      { Identifier: 'com.apple.mobilesafari', Name: 'Safari', ShortVersion: '18.1', Version: '8620', BundleSize: 0 },
-      { Identifier: 'com.example.app', Name: 'Example', ShortVersion: '1.2', Version: '120', BundleSize: 52_000_000 },
+      {
+        Identifier: 'com.apple.mobilesafari',
+        Name: 'Safari',
+        ShortVersion: '18.1',
+        Version: '8620',
+        BundleSize: 0,
+      },
+      {
+        Identifier: 'com.example.app',
+        Name: 'Example',
+        ShortVersion: '1.2',
+        Version: '120',
+        BundleSize: 52_000_000,
+      },
     ],
   },
   iPadOS: {
@@ -81,7 +111,13 @@ export const DEVICE_MODELS: Readonly<Record<DevicePlatform, DeviceModel>> = {
       PasscodeCompliantWithProfiles: true,
     },
     applications: [
-      { Identifier: 'com.apple.mobilesafari', Name: 'Safari', ShortVersion: '18.1', Version: '8620', BundleSize: 0 },
+      {
+        Identifier: 'com.apple.mobilesafari',
+        Name: 'Safari',
+        ShortVersion: '18.1',
+        Version: '8620',
+        BundleSize: 0,
+      },
     ],
   },
 };

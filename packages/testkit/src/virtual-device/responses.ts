@@ -10,7 +10,12 @@ export interface InstalledProfile {
   PayloadDisplayName?: string;
   PayloadOrganization?: string;
   IsManaged: boolean;
-  PayloadContent: { PayloadType: string; PayloadVersion: number; PayloadIdentifier: string; PayloadUUID?: string }[];
+  PayloadContent: {
+    PayloadType: string;
+    PayloadVersion: number;
+    PayloadIdentifier: string;
+    PayloadUUID?: string;
+  }[];
 }
 
 /** The state a command may read or change. */
@@ -30,7 +35,13 @@ export interface DeviceState {
 export type CommandAnswer = Record<string, unknown> & { Status: 'Acknowledged' | 'Error' | 'NotNow' };
 
 function isDict(v: unknown): v is PlistDict {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array) && !(v instanceof Date);
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    !(v instanceof Uint8Array) &&
+    !(v instanceof Date)
+  );
 }
 
 /** An `Error` report with an ErrorChain, the shape devices use. */
@@ -38,7 +49,12 @@ export function errorAnswer(domain: string, code: number, description: string): 
   return {
     Status: 'Error',
     ErrorChain: [
-      { ErrorCode: code, ErrorDomain: domain, LocalizedDescription: description, USEnglishDescription: description },
+      {
+        ErrorCode: code,
+        ErrorDomain: domain,
+        LocalizedDescription: description,
+        USEnglishDescription: description,
+      },
     ],
   };
 }
@@ -78,14 +94,19 @@ function readProfileBytes(bytes: Uint8Array): Promise<unknown> {
 
 async function installProfile(state: DeviceState, command: PlistDict): Promise<CommandAnswer> {
   const bytes = command.Payload;
-  if (!(bytes instanceof Uint8Array)) return errorAnswer('MCProfileErrorDomain', 1000, 'The profile is missing.');
+  if (!(bytes instanceof Uint8Array))
+    return errorAnswer('MCProfileErrorDomain', 1000, 'The profile is missing.');
   let profile: unknown;
   try {
     profile = await readProfileBytes(bytes);
   } catch {
     return errorAnswer('MCProfileErrorDomain', 1000, 'The profile cannot be read.');
   }
-  if (!isDict(profile) || typeof profile.PayloadIdentifier !== 'string' || typeof profile.PayloadUUID !== 'string') {
+  if (
+    !isDict(profile) ||
+    typeof profile.PayloadIdentifier !== 'string' ||
+    typeof profile.PayloadUUID !== 'string'
+  ) {
     return errorAnswer('MCProfileErrorDomain', 1001, 'The profile is malformed.');
   }
   const content = Array.isArray(profile.PayloadContent) ? profile.PayloadContent.filter(isDict) : [];
@@ -93,8 +114,12 @@ async function installProfile(state: DeviceState, command: PlistDict): Promise<C
     PayloadIdentifier: profile.PayloadIdentifier,
     PayloadUUID: profile.PayloadUUID,
     PayloadVersion: typeof profile.PayloadVersion === 'number' ? profile.PayloadVersion : 1,
-    ...(typeof profile.PayloadDisplayName === 'string' ? { PayloadDisplayName: profile.PayloadDisplayName } : {}),
-    ...(typeof profile.PayloadOrganization === 'string' ? { PayloadOrganization: profile.PayloadOrganization } : {}),
+    ...(typeof profile.PayloadDisplayName === 'string'
+      ? { PayloadDisplayName: profile.PayloadDisplayName }
+      : {}),
+    ...(typeof profile.PayloadOrganization === 'string'
+      ? { PayloadOrganization: profile.PayloadOrganization }
+      : {}),
     IsManaged: true,
     PayloadContent: content.map((p) => ({
       PayloadType: String(p.PayloadType),
@@ -151,7 +176,10 @@ export async function answerCommand(state: DeviceState, request: object): Promis
     case 'SecurityInfo':
       return { Status: 'Acknowledged', SecurityInfo: structuredClone(state.model.securityInfo) };
     case 'ProfileList':
-      return { Status: 'Acknowledged', ProfileList: [...state.profiles.values()].map((p) => structuredClone(p)) };
+      return {
+        Status: 'Acknowledged',
+        ProfileList: [...state.profiles.values()].map((p) => structuredClone(p)),
+      };
     case 'InstalledApplicationList':
       return installedApplications(state, command);
     case 'CertificateList':
