@@ -44,7 +44,15 @@ export interface EnrollmentHandlerContext {
 
 const PROFILE_CONTENT_TYPE = 'application/x-apple-aspen-config';
 
-/** Serves a freshly built, signed enrollment profile with its own one-time challenge. @internal */
+/**
+ * Serves a freshly built, signed enrollment profile with its own one-time challenge. @internal
+ *
+ * @example
+ * ```ts
+ * const serve = enrollmentHandler({ config: { signer }, serverUrl, checkInUrl: undefined, scepUrl, topic: () => topic, scepCa: () => ca, challenges, emit });
+ * const response = await serve(request); // 200, application/x-apple-aspen-config
+ * ```
+ */
 export function enrollmentHandler(
   ctx: EnrollmentHandlerContext,
 ): (request: HttpRequest) => Promise<HttpResponse> {

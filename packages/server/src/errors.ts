@@ -75,7 +75,14 @@ export function isMdmkitError(e: unknown): e is Error & { code: string } {
   return typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[brand] === true;
 }
 
-/** Wraps anything that is not already a ServerError as INTERNAL. @internal */
+/**
+ * Wraps anything that is not already a ServerError as INTERNAL. @internal
+ *
+ * @example
+ * ```ts
+ * asServerError(new Error('db down')).status; // 500
+ * ```
+ */
 export function asServerError(e: unknown): ServerError {
   if (e instanceof ServerError) return e;
   return new ServerError('INTERNAL', 'request failed', { cause: e });

@@ -42,7 +42,15 @@ export type MdmEvent =
 /** Receives {@link MdmEvent}s. */
 export type MdmEventListener = (event: MdmEvent) => void;
 
-/** Calls a listener and swallows what it throws. @internal */
+/**
+ * Calls a listener and swallows what it throws. @internal
+ *
+ * @example
+ * ```ts
+ * const emit = emitter((e) => console.log(e.type));
+ * emit({ type: 'check-out', enrollmentId: 'UDID-1' });
+ * ```
+ */
 export function emitter(listener: MdmEventListener | undefined): MdmEventListener {
   if (!listener) return () => {};
   return (event) => {

@@ -4,24 +4,13 @@ import { join } from 'node:path';
 import type { MdmStorage } from '@mdmkit/storage';
 import { createPostgresStorage } from '@mdmkit/storage-postgres';
 import { createSqliteStorage } from '@mdmkit/storage-sqlite';
-import { postgresTestUrl, requirePeer, uniqueName } from '@mdmkit/test-support';
+import { postgresReachable, postgresTestUrl, uniqueName } from '@mdmkit/test-support';
 import pg from 'pg';
 
 export interface StorageFixture {
   name: string;
   available: boolean;
   open(): Promise<{ storage: MdmStorage; destroy(): Promise<void> }>;
-}
-
-function postgresAvailable(): boolean {
-  const u = new URL(postgresTestUrl());
-  const host = u.hostname || '127.0.0.1';
-  const port = u.port || '5432';
-  const probe = `require('net').connect(${Number(port)}, ${JSON.stringify(host)}).on('connect', () => process.exit(0)).on('error', () => process.exit(1)).setTimeout(3000, () => process.exit(1))`;
-  return requirePeer(
-    { name: `PostgreSQL at ${host}:${port}`, probe: ['node', '-e', probe] },
-    'server end-to-end tests on PostgreSQL',
-  );
 }
 
 /** The backends the end-to-end suite runs on: SQLite always, PostgreSQL where it runs (required in CI). */
@@ -43,7 +32,7 @@ export const STORAGES: StorageFixture[] = [
   },
   {
     name: 'postgres',
-    available: postgresAvailable(),
+    available: postgresReachable('server end-to-end tests on PostgreSQL'),
     async open() {
       const url = postgresTestUrl();
       const schema = uniqueName('mdmkit_server');

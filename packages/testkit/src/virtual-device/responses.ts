@@ -44,7 +44,15 @@ function isDict(v: unknown): v is PlistDict {
   );
 }
 
-/** An `Error` report with an ErrorChain, the shape devices use. */
+/**
+ * An `Error` report with an ErrorChain, the shape devices use.
+ *
+ * @example
+ * ```ts
+ * const answer = errorAnswer('MCMDMErrorDomain', 12021, 'Not supported.');
+ * answer.Status; // 'Error'
+ * ```
+ */
 export function errorAnswer(domain: string, code: number, description: string): CommandAnswer {
   return {
     Status: 'Error',
