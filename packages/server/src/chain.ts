@@ -185,8 +185,16 @@ export function blockList(isBlocked: (deviceId: string) => boolean | Promise<boo
 
 /** Options of {@link associateCertificate}. */
 export interface AssociateOptions {
-  store: Pick<EnrollmentStore, 'associateCertificate' | 'enrollmentForCertificate'>;
+  store: Pick<EnrollmentStore, 'associateCertificate' | 'enrollmentForCertificate' | 'getEnrollment'>;
   onAssociated?: MdmEventListener;
+  /**
+   * Let an Authenticate with a new certificate take over a UDID whose enrollment is enabled (bound
+   * to another certificate and not checked out). Default false: anyone holding a fresh identity from
+   * the SCEP CA could otherwise reset and hijack an enrolled device's channel. A device whose profile
+   * was removed without CheckOut then re-enrolls after an admin clears it (or with this set to true,
+   * NanoMDM's behaviour).
+   */
+  allowTakeoverOfEnabledEnrollment?: boolean;
 }
 
 /**
@@ -194,7 +202,8 @@ export interface AssociateOptions {
  * device's identity certificate):
  *
  * - Authenticate binds a certificate no other enrollment holds (a device that re-enrolls comes with
- *   a new one); a certificate bound to another enrollment is refused.
+ *   a new one); a certificate bound to another enrollment is refused, and so is a new certificate
+ *   for an enrollment that is still enabled (unless `allowTakeoverOfEnabledEnrollment`).
  * - Every other message must come with a certificate bound to its own enrollment.
  *
  * The check runs before the core writes anything, so a refused request changes nothing.
@@ -222,6 +231,12 @@ export function associateCertificate(options: AssociateOptions): ChainLink {
     if (owner === undefined) {
       if (!authenticate) {
         throw new ServerError('NOT_ASSOCIATED', 'the certificate is not associated with this enrollment');
+      }
+      if (
+        !options.allowTakeoverOfEnabledEnrollment &&
+        (await options.store.getEnrollment(enrollment.deviceId))?.enabled
+      ) {
+        throw new ServerError('NOT_ASSOCIATED', 'the enrollment is active with another certificate');
       }
       // Bound at Authenticate, before the core runs: a concurrent Authenticate with the same
       // certificate for another UDID loses here with CONFLICT instead of sharing it.

@@ -13,6 +13,7 @@ import {
 } from '@mdmkit/scep';
 import type { EnrollmentId, MdmStorage } from '@mdmkit/storage';
 import {
+  type AssociateOptions,
   associateCertificate,
   blockList,
   type ChainLink,
@@ -65,6 +66,8 @@ export interface MdmServerOptions {
   isBlocked?: (deviceId: string) => boolean | Promise<boolean>;
   /** Rearranges the service chain: receives the default links, returns the ones to use. */
   links?: (defaults: ChainLink[]) => ChainLink[];
+  /** See {@link AssociateOptions.allowTakeoverOfEnabledEnrollment}. Default false. */
+  allowTakeoverOfEnabledEnrollment?: boolean;
   /** Accept macOS user channels. Default true. */
   userChannels?: boolean;
   onEvent?: MdmEventListener;
@@ -171,7 +174,11 @@ export function createMdmServer(options: MdmServerOptions): MdmServer {
     verifyIdentityChain({ trusted: () => trusted, now }),
     decodeMessage(),
     ...(options.isBlocked ? [blockList(options.isBlocked)] : []),
-    associateCertificate({ store: storage, onAssociated: emit }),
+    associateCertificate({
+      store: storage,
+      onAssociated: emit,
+      allowTakeoverOfEnabledEnrollment: options.allowTakeoverOfEnabledEnrollment === true,
+    }),
   ];
   const links = options.links ? options.links(defaults) : defaults;
   const core = createCore({

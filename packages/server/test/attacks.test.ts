@@ -208,6 +208,14 @@ for (const backend of STORAGES) {
       );
     });
 
+    it('refuses a fresh identity from the SCEP CA that tries to take over an enabled enrollment', async () => {
+      const intruder = await VirtualDevice.enroll(await h.profile(), { fetch: h.fetch });
+      await expectRefused(
+        () => intruder.send(CHECKIN, { MessageType: 'Authenticate', UDID: a.udid, Topic: h.topic }),
+        'NOT_ASSOCIATED',
+      );
+    });
+
     it('still serves the real devices after every attack', async () => {
       const handled = await a.poll();
       expect(handled.map((x) => [x.commandUuid, x.status])).toEqual([[pending, 'Acknowledged']]);
@@ -283,6 +291,21 @@ describe('answers that are not attacks', () => {
       const profile = await h.profile('?token=let-me-in');
       const device = await VirtualDevice.enroll(profile, { fetch: h.fetch });
       expect((await h.storage.getEnrollment(device.udid))?.enabled).toBe(true);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('lets a device that checked out re-enroll under its UDID with a new identity', async () => {
+    const h = await startHarness(new MemoryStorage());
+    try {
+      const first = await VirtualDevice.enroll(await h.profile(), { fetch: h.fetch });
+      await first.checkOut();
+      const again = await VirtualDevice.enroll(await h.profile(), { fetch: h.fetch, udid: first.udid });
+      expect(again.certificate.fingerprintSha256).not.toBe(first.certificate.fingerprintSha256);
+      expect((await h.storage.getEnrollment(first.udid))?.enabled).toBe(true);
+      // The old identity still belongs to this enrollment, never to another one.
+      expect(await h.storage.enrollmentForCertificate(first.certificate.fingerprintSha256)).toBe(first.udid);
     } finally {
       await h.close();
     }
