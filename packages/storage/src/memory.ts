@@ -348,6 +348,18 @@ export class MemoryStorage implements MdmStorage {
     db.certs.set(certHash, id);
   }
 
+  async replaceCertificate(id: EnrollmentId, certHash: string): Promise<void> {
+    const db = this.#open();
+    this.#key('enrollment id', id);
+    this.#key('certificate hash', certHash);
+    const bound = db.certs.get(certHash);
+    if (bound !== undefined && bound !== id) {
+      throw new StorageError('CONFLICT', 'certificate is already associated with another enrollment');
+    }
+    for (const [h, owner] of db.certs) if (owner === id && h !== certHash) db.certs.delete(h);
+    db.certs.set(certHash, id);
+  }
+
   async enrollmentForCertificate(certHash: string): Promise<EnrollmentId | undefined> {
     return this.#open().certs.get(certHash);
   }
