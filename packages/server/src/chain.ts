@@ -185,26 +185,28 @@ export function blockList(isBlocked: (deviceId: string) => boolean | Promise<boo
 
 /** Options of {@link associateCertificate}. */
 export interface AssociateOptions {
-  store: Pick<EnrollmentStore, 'associateCertificate' | 'enrollmentForCertificate' | 'getEnrollment'>;
+  store: Pick<EnrollmentStore, 'replaceCertificate' | 'enrollmentForCertificate' | 'getEnrollment'>;
   onAssociated?: MdmEventListener;
   /**
-   * Let an Authenticate with a new certificate take over a UDID whose enrollment is enabled (bound
-   * to another certificate and not checked out). Default false: anyone holding a fresh identity from
-   * the SCEP CA could otherwise reset and hijack an enrolled device's channel. A device whose profile
-   * was removed without CheckOut then re-enrolls after an admin clears it (or with this set to true,
-   * NanoMDM's behaviour).
+   * Refuse an Authenticate that brings a new certificate to an enrollment that is still enabled
+   * (not checked out). Default false, as in NanoMDM: a wiped or re-imaged device re-enrolls without
+   * CheckOut, and refusing it strands the device until an admin intervenes. Set it when holders of
+   * identities from your CAs are not all trusted to claim any UDID; a device must then check out
+   * (or be disabled by the host) before it can enroll again.
    */
-  allowTakeoverOfEnabledEnrollment?: boolean;
+  refuseReenrollmentWhileEnabled?: boolean;
 }
 
 /**
  * Certificate/enrollment association, keyed by the device channel (user channels share the
  * device's identity certificate):
  *
- * - Authenticate binds a certificate no other enrollment holds (a device that re-enrolls comes with
- *   a new one); a certificate bound to another enrollment is refused, and so is a new certificate
- *   for an enrollment that is still enabled (unless `allowTakeoverOfEnabledEnrollment`).
- * - Every other message must come with a certificate bound to its own enrollment.
+ * - Authenticate from an identity the chain already verified (a trusted CA) starts the enrollment
+ *   over and binds its certificate as the enrollment's only one, as NanoMDM does: a wiped device
+ *   re-enrolls without CheckOut, and its old certificate stops opening the enrollment. A
+ *   certificate bound to another enrollment is refused; with `refuseReenrollmentWhileEnabled`, so
+ *   is a new certificate for an enrollment that is still enabled.
+ * - Every other message must come with the certificate bound to its own enrollment.
  *
  * The check runs before the core writes anything, so a refused request changes nothing.
  *
@@ -233,15 +235,16 @@ export function associateCertificate(options: AssociateOptions): ChainLink {
         throw new ServerError('NOT_ASSOCIATED', 'the certificate is not associated with this enrollment');
       }
       if (
-        !options.allowTakeoverOfEnabledEnrollment &&
+        options.refuseReenrollmentWhileEnabled &&
         (await options.store.getEnrollment(enrollment.deviceId))?.enabled
       ) {
         throw new ServerError('NOT_ASSOCIATED', 'the enrollment is active with another certificate');
       }
       // Bound at Authenticate, before the core runs: a concurrent Authenticate with the same
-      // certificate for another UDID loses here with CONFLICT instead of sharing it.
+      // certificate for another UDID loses here with CONFLICT instead of sharing it, and the
+      // enrollment's previous certificates are unbound in the same transaction.
       try {
-        await options.store.associateCertificate(enrollment.deviceId, hash);
+        await options.store.replaceCertificate(enrollment.deviceId, hash);
       } catch (e) {
         if (isMdmkitError(e) && e.code === 'CONFLICT') {
           throw new ServerError('NOT_ASSOCIATED', 'the certificate belongs to another enrollment', {

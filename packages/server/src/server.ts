@@ -66,8 +66,11 @@ export interface MdmServerOptions {
   isBlocked?: (deviceId: string) => boolean | Promise<boolean>;
   /** Rearranges the service chain: receives the default links, returns the ones to use. */
   links?: (defaults: ChainLink[]) => ChainLink[];
-  /** See {@link AssociateOptions.allowTakeoverOfEnabledEnrollment}. Default false. */
-  allowTakeoverOfEnabledEnrollment?: boolean;
+  /**
+   * Strict mode: refuse re-enrollment (Authenticate with a new identity) of an enrollment that is
+   * still enabled. Default false, NanoMDM's rule; see {@link AssociateOptions.refuseReenrollmentWhileEnabled}.
+   */
+  refuseReenrollmentWhileEnabled?: boolean;
   /** Accept macOS user channels. Default true. */
   userChannels?: boolean;
   onEvent?: MdmEventListener;
@@ -177,7 +180,7 @@ export function createMdmServer(options: MdmServerOptions): MdmServer {
     associateCertificate({
       store: storage,
       onAssociated: emit,
-      allowTakeoverOfEnabledEnrollment: options.allowTakeoverOfEnabledEnrollment === true,
+      refuseReenrollmentWhileEnabled: options.refuseReenrollmentWhileEnabled === true,
     }),
   ];
   const links = options.links ? options.links(defaults) : defaults;

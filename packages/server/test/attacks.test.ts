@@ -13,7 +13,7 @@ const SERVER = `${PUBLIC_ORIGIN}/mdm/server`;
 const CHECKIN = `${PUBLIC_ORIGIN}/mdm/checkin`;
 
 /** Everything storage holds about enrollments, queues and results, as one comparable string. */
-async function snapshot(storage: MdmStorage, ids: string[]): Promise<string> {
+async function snapshot(storage: MdmStorage, ids: string[], certHashes: string[] = []): Promise<string> {
   const enrollments: unknown[] = [];
   let after: string | undefined;
   do {
@@ -23,7 +23,7 @@ async function snapshot(storage: MdmStorage, ids: string[]): Promise<string> {
   } while (after);
   const queues = await Promise.all(ids.map((id) => storage.listQueue(id)));
   const history = await Promise.all(ids.map((id) => storage.listHistory(id)));
-  const certs = await Promise.all(ids.map((id) => storage.enrollmentForCertificate(id)));
+  const certs = await Promise.all(certHashes.map((hash) => storage.enrollmentForCertificate(hash)));
   return JSON.stringify({ enrollments, queues, history, certs });
 }
 
@@ -58,6 +58,7 @@ for (const backend of STORAGES) {
     let pending: string;
     let before: string;
     const ids = () => [a.udid, b.udid];
+    const hashes = () => [a.certificate.fingerprintSha256, b.certificate.fingerprintSha256];
 
     beforeAll(async () => {
       const opened = await backend.open();
@@ -77,11 +78,11 @@ for (const backend of STORAGES) {
     });
 
     async function expectRefused(run: () => Promise<{ status: number }>, code: string): Promise<void> {
-      before = await snapshot(storage, ids());
+      before = await snapshot(storage, ids(), hashes());
       const count = h.events.length;
       const { status } = await run();
       expect(status).toBe(403);
-      expect(await snapshot(storage, ids())).toBe(before);
+      expect(await snapshot(storage, ids(), hashes())).toBe(before);
       const rejected = h.events.slice(count).find((e) => e.type === 'rejected');
       expect(rejected?.type === 'rejected' && rejected.error.code).toBe(code);
     }
@@ -208,14 +209,6 @@ for (const backend of STORAGES) {
       );
     });
 
-    it('refuses a fresh identity from the SCEP CA that tries to take over an enabled enrollment', async () => {
-      const intruder = await VirtualDevice.enroll(await h.profile(), { fetch: h.fetch });
-      await expectRefused(
-        () => intruder.send(CHECKIN, { MessageType: 'Authenticate', UDID: a.udid, Topic: h.topic }),
-        'NOT_ASSOCIATED',
-      );
-    });
-
     it('still serves the real devices after every attack', async () => {
       const handled = await a.poll();
       expect(handled.map((x) => [x.commandUuid, x.status])).toEqual([[pending, 'Acknowledged']]);
@@ -296,6 +289,49 @@ describe('answers that are not attacks', () => {
     }
   });
 
+  it('re-enrolls a wiped device without CheckOut, and stops accepting its old identity', async () => {
+    const h = await startHarness(new MemoryStorage());
+    try {
+      const first = await VirtualDevice.enroll(await h.profile(), { fetch: h.fetch });
+      const cmd = securityInfoCommand({});
+      await h.mdm.enqueue(cmd, [first.udid], { push: false });
+      // The same hardware, wiped: a new identity from the SCEP CA, the same UDID, no CheckOut before.
+      const again = await VirtualDevice.enroll(await h.profile(), { fetch: h.fetch, udid: first.udid });
+      const enrollment = await h.storage.getEnrollment(first.udid);
+      expect(enrollment?.enabled).toBe(true);
+      expect(enrollment?.tokenUpdateTally).toBe(1);
+      expect(await h.storage.listQueue(first.udid)).toEqual([]);
+      expect(await h.storage.enrollmentForCertificate(again.certificate.fingerprintSha256)).toBe(first.udid);
+      expect(await h.storage.enrollmentForCertificate(first.certificate.fingerprintSha256)).toBeUndefined();
+      const count = h.events.length;
+      const stale = await first.send(SERVER, { UDID: first.udid, Status: 'Idle' }, { contentType: undefined });
+      expect(stale.status).toBe(403);
+      const rejected = h.events.slice(count).find((e) => e.type === 'rejected');
+      expect(rejected?.type === 'rejected' && rejected.error.code).toBe('NOT_ASSOCIATED');
+      expect(await again.poll()).toEqual([]);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('refuses a new identity for an enabled enrollment in strict mode, changing nothing', async () => {
+    const h = await startHarness(new MemoryStorage(), { refuseReenrollmentWhileEnabled: true });
+    try {
+      const a = await VirtualDevice.enroll(await h.profile(), { fetch: h.fetch });
+      const intruder = await VirtualDevice.enroll(await h.profile(), { fetch: h.fetch });
+      const hashes = [a.certificate.fingerprintSha256, intruder.certificate.fingerprintSha256];
+      const before = await snapshot(h.storage, [a.udid, intruder.udid], hashes);
+      const res = await intruder.send(CHECKIN, { MessageType: 'Authenticate', UDID: a.udid, Topic: h.topic });
+      expect(res.status).toBe(403);
+      expect(await snapshot(h.storage, [a.udid, intruder.udid], hashes)).toBe(before);
+      await a.checkOut();
+      const again = await VirtualDevice.enroll(await h.profile(), { fetch: h.fetch, udid: a.udid });
+      expect(await h.storage.enrollmentForCertificate(again.certificate.fingerprintSha256)).toBe(a.udid);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('lets a device that checked out re-enroll under its UDID with a new identity', async () => {
     const h = await startHarness(new MemoryStorage());
     try {
@@ -304,8 +340,8 @@ describe('answers that are not attacks', () => {
       const again = await VirtualDevice.enroll(await h.profile(), { fetch: h.fetch, udid: first.udid });
       expect(again.certificate.fingerprintSha256).not.toBe(first.certificate.fingerprintSha256);
       expect((await h.storage.getEnrollment(first.udid))?.enabled).toBe(true);
-      // The old identity still belongs to this enrollment, never to another one.
-      expect(await h.storage.enrollmentForCertificate(first.certificate.fingerprintSha256)).toBe(first.udid);
+      // The old identity no longer opens this enrollment.
+      expect(await h.storage.enrollmentForCertificate(first.certificate.fingerprintSha256)).toBeUndefined();
     } finally {
       await h.close();
     }
