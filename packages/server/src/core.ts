@@ -28,7 +28,8 @@ export type CoreStorage = Pick<
   | 'getBootstrapToken'
   | 'touchLastSeen'
   | 'recordResult'
-  | 'listQueue'
+  | 'nextCommand'
+  | 'listHistory'
 >;
 
 /** Options of {@link createCore}. */
@@ -166,29 +167,47 @@ export function createCore(options: CoreOptions): MdmService {
     }
   }
 
+  /** A NotNow answers the command just handed out: the queue's head, or its head past NotNow'd ones. */
+  async function headType(id: string, uuid: string): Promise<string | undefined> {
+    for (const skipNotNow of [false, true]) {
+      const head = await storage.nextCommand(id, { skipNotNow });
+      if (head?.uuid === uuid) return head.requestType;
+    }
+    return undefined;
+  }
+
+  /** A final answer was just stored (or already was): the newest result of the enrollment. */
+  async function storedType(id: string, uuid: string): Promise<string | undefined> {
+    const newest = (await storage.listHistory(id, { limit: 1 })).items[0];
+    return newest?.commandUuid === uuid ? newest.requestType : undefined;
+  }
+
   async function report(req: MdmRequest, r: DecodedReport): Promise<HttpResponse> {
     const id = r.enrollment.id;
     const env = r.envelope;
-    let requestType: string | undefined;
-    let issues: ProtocolIssue[] = r.issues;
-    if (env.CommandUUID !== undefined && env.Status !== 'Idle') {
-      requestType = (await storage.listQueue(id)).find((e) => e.uuid === env.CommandUUID)?.requestType;
-      if (requestType !== undefined && isKnownRequestType(requestType)) {
-        // Lenient on read: a response that does not match its schema is stored all the same, with
-        // its issues told to the host, and the device still gets its next command.
-        try {
-          issues = decodeReportDictFor(requestType, r.payload).issues;
-        } catch {
-          // The envelope already decoded; the typed view adds nothing we must have.
-        }
-      }
-    }
+    const uuid = env.Status !== 'Idle' ? env.CommandUUID : undefined;
+    // The command type comes from indexed reads, never from the whole queue: a report costs the
+    // same however long the enrollment's queue is.
+    let requestType = uuid !== undefined && env.Status === 'NotNow' ? await headType(id, uuid) : undefined;
     const { outcome, next } = await storage.recordResult({
       enrollmentId: id,
       status: env.Status,
       payload: req.http.body,
-      ...(env.CommandUUID !== undefined && env.Status !== 'Idle' ? { commandUuid: env.CommandUUID } : {}),
+      ...(uuid !== undefined ? { commandUuid: uuid } : {}),
     });
+    if (uuid !== undefined && env.Status !== 'NotNow' && (outcome === 'stored' || outcome === 'duplicate')) {
+      requestType = await storedType(id, uuid);
+    }
+    let issues: ProtocolIssue[] = r.issues;
+    if (requestType !== undefined && env.Status !== 'NotNow' && isKnownRequestType(requestType)) {
+      // Lenient on read: a response that does not match its schema is stored all the same, with
+      // its issues told to the host, and the device still gets its next command.
+      try {
+        issues = decodeReportDictFor(requestType, r.payload).issues;
+      } catch {
+        // The envelope already decoded; the typed view adds nothing we must have.
+      }
+    }
     emit({
       type: 'report',
       enrollmentId: id,
