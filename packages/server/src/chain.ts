@@ -89,6 +89,11 @@ export function extractIdentity(): ChainLink {
       } else {
         const signature = req.http.headers.get('mdm-signature');
         if (!signature) throw new ServerError('NO_IDENTITY', 'no client certificate and no Mdm-Signature');
+        // Base64 has no comma: one means several Mdm-Signature headers joined, and the lenient
+        // decoder would verify the first one alone while a proxy may have checked another.
+        if (signature.includes(',')) {
+          throw new ServerError('BAD_IDENTITY', 'several Mdm-Signature headers');
+        }
         req.identity = await identityFromMdmSignature(signature, req.http.body);
       }
     } catch (e) {

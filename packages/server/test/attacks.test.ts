@@ -1,10 +1,22 @@
 import { securityInfoCommand } from '@mdmkit/commands';
-import { createSelfSignedCa, generateKeyPair, issueCertificate, type Certificate } from '@mdmkit/crypto';
+import {
+  createSelfSignedCa,
+  generateKeyPair,
+  issueCertificate,
+  parseCertificate,
+  pemEncode,
+  signCms,
+  type Certificate,
+} from '@mdmkit/crypto';
 import { buildXml } from '@mdmkit/plist';
 import { MemoryStorage, type MdmStorage } from '@mdmkit/storage';
 import { VirtualDevice } from '@mdmkit/testkit/virtual-device';
+import { execFileSync } from 'node:child_process';
 import type { KeyObject } from 'node:crypto';
-import { randomUUID } from 'node:crypto';
+import { createPrivateKey, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, PUBLIC_ORIGIN, startHarness } from './harness';
 import { STORAGES } from './storages';
@@ -34,6 +46,7 @@ function plist(value: Record<string, unknown>): Uint8Array {
 async function identityFrom(
   issuer: { certificate: Certificate; privateKey: KeyObject },
   dates: { notBefore?: Date; notAfter?: Date } = {},
+  extendedKeyUsage: 'clientAuth' | 'serverAuth' = 'clientAuth',
 ): Promise<{ certificate: Certificate; privateKey: KeyObject }> {
   const key = await generateKeyPair({ type: 'rsa', bits: 2048 });
   const certificate = await issueCertificate({
@@ -41,11 +54,36 @@ async function identityFrom(
     publicKey: key.publicKey,
     issuer: issuer.certificate,
     issuerKey: issuer.privateKey,
-    extendedKeyUsage: ['clientAuth'],
+    extendedKeyUsage: [extendedKeyUsage],
     keyUsage: ['digitalSignature', 'keyEncipherment'],
     ...(dates.notBefore ? { notBefore: dates.notBefore, notAfter: dates.notAfter } : { validityDays: 30 }),
   });
   return { certificate, privateKey: key.privateKey };
+}
+
+/**
+ * A leaf signed by a certificate that is not a CA (a device identity): our own issuer refuses to make
+ * one, so OpenSSL does, as an attacker would.
+ */
+function leafUnder(issuer: { certificate: Certificate; privateKey: KeyObject }): {
+  certificate: Certificate;
+  privateKey: KeyObject;
+} {
+  const dir = mkdtempSync(join(tmpdir(), 'mdmkit-leaf-'));
+  try {
+    const o = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+    writeFileSync(join(dir, 'issuer.pem'), pemEncode('CERTIFICATE', issuer.certificate.der));
+    writeFileSync(join(dir, 'issuer.key'), issuer.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    writeFileSync(join(dir, 'ext.cnf'), 'extendedKeyUsage = clientAuth\nkeyUsage = digitalSignature\n');
+    o('req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'leaf.key', '-subj', '/CN=under a device', '-out', 'leaf.csr');
+    o('x509', '-req', '-in', 'leaf.csr', '-CA', 'issuer.pem', '-CAkey', 'issuer.key', '-set_serial', '7', '-days', '30', '-extfile', 'ext.cnf', '-out', 'leaf.pem');
+    return {
+      certificate: parseCertificate(readFileSync(join(dir, 'leaf.pem'), 'utf8')),
+      privateKey: createPrivateKey(readFileSync(join(dir, 'leaf.key'))),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 for (const backend of STORAGES) {
@@ -77,11 +115,15 @@ for (const backend of STORAGES) {
       await destroy?.();
     });
 
-    async function expectRefused(run: () => Promise<{ status: number }>, code: string): Promise<void> {
+    async function expectRefused(
+      run: () => Promise<{ status: number }>,
+      code: string,
+      expectedStatus = 403,
+    ): Promise<void> {
       before = await snapshot(storage, ids(), hashes());
       const count = h.events.length;
       const { status } = await run();
-      expect(status).toBe(403);
+      expect(status).toBe(expectedStatus);
       expect(await snapshot(storage, ids(), hashes())).toBe(before);
       const rejected = h.events.slice(count).find((e) => e.type === 'rejected');
       expect(rejected?.type === 'rejected' && rejected.error.code).toBe(code);
@@ -207,6 +249,99 @@ for (const backend of STORAGES) {
           ),
         'UNTRUSTED_CERTIFICATE',
       );
+    });
+
+    it('refuses a signature over an empty body, whatever body comes with it', async () => {
+      const empty = new Uint8Array(0);
+      const overEmpty = Buffer.from(
+        await signCms({ content: empty, certificate: a.certificate, privateKey: a.identityKey, detached: true }),
+      ).toString('base64');
+      await expectRefused(() => a.send(SERVER, empty, { signature: overEmpty, contentType: undefined }), 'BAD_MESSAGE', 400);
+      await expectRefused(
+        () => a.send(SERVER, ackForA(), { signature: overEmpty, contentType: undefined }),
+        'BAD_IDENTITY',
+      );
+    });
+
+    it("refuses a foreign signer that carries a trusted device's certificate in the CMS", async () => {
+      const foreignCa = await createSelfSignedCa({ subject: 'CN=Bag Stuffer CA', validityDays: 30 });
+      const foreign = await identityFrom(foreignCa);
+      const body = plist(ackForA());
+      const stuffed = Buffer.from(
+        await signCms({
+          content: body,
+          certificate: foreign.certificate,
+          privateKey: foreign.privateKey,
+          detached: true,
+          certificates: [a.certificate, h.scepCa.ca.certificate],
+        }),
+      ).toString('base64');
+      await expectRefused(() => a.send(SERVER, body, { signature: stuffed, contentType: undefined }), 'UNTRUSTED_CERTIFICATE');
+    });
+
+    it('refuses a leaf issued by a device identity (not a CA), even with the chain in the CMS', async () => {
+      const underDevice = leafUnder({ certificate: a.certificate, privateKey: a.identityKey });
+      const body = plist({ MessageType: 'Authenticate', UDID: a.udid, Topic: h.topic });
+      const withChain = Buffer.from(
+        await signCms({
+          content: body,
+          certificate: underDevice.certificate,
+          privateKey: underDevice.privateKey,
+          detached: true,
+          certificates: [a.certificate],
+        }),
+      ).toString('base64');
+      await expectRefused(() => a.send(CHECKIN, body, { signature: withChain }), 'UNTRUSTED_CERTIFICATE');
+    });
+
+    it('refuses an identity from the SCEP CA without client-authentication use', async () => {
+      const signer = h.scepCa.ca.signer as KeyObject;
+      const serverOnly = await identityFrom(
+        { certificate: h.scepCa.ca.certificate, privateKey: signer },
+        {},
+        'serverAuth',
+      );
+      await expectRefused(
+        () => a.send(CHECKIN, { MessageType: 'Authenticate', UDID: a.udid, Topic: h.topic }, { signWith: serverOnly }),
+        'UNTRUSTED_CERTIFICATE',
+      );
+    });
+
+    it('refuses two Mdm-Signature headers, whichever comes first', async () => {
+      const body = plist(ackForA());
+      const sign = async (d: VirtualDevice) =>
+        Buffer.from(
+          await signCms({ content: body, certificate: d.certificate, privateKey: d.identityKey, detached: true }),
+        ).toString('base64');
+      const [sa, sb] = [await sign(a), await sign(b)];
+      for (const pair of [[sb, sa], [sa, sb]]) {
+        const headers = new Headers();
+        for (const v of pair) headers.append('mdm-signature', v!);
+        await expectRefused(() => h.fetch(SERVER, { method: 'PUT', headers, body }), 'BAD_IDENTITY');
+      }
+    });
+
+    it("refuses a user-channel message and GetBootstrapToken for a device from another device's certificate", async () => {
+      await expectRefused(
+        () => b.send(CHECKIN, { MessageType: 'UserAuthenticate', UDID: a.udid, UserID: randomUUID() }),
+        'NOT_ASSOCIATED',
+      );
+      await expectRefused(
+        () => b.send(SERVER, { UDID: a.udid, UserID: randomUUID(), Status: 'Idle' }, { contentType: undefined }),
+        'NOT_ASSOCIATED',
+      );
+      await expectRefused(
+        () => b.send(CHECKIN, { MessageType: 'GetBootstrapToken', UDID: a.udid }),
+        'NOT_ASSOCIATED',
+      );
+    });
+
+    it('answers an oversized body with 413 and changes nothing', async () => {
+      before = await snapshot(storage, ids(), hashes());
+      const big = new Uint8Array(2 * 1024 * 1024).fill(0x20);
+      const { status } = await a.send(SERVER, big, { contentType: undefined });
+      expect(status).toBe(413);
+      expect(await snapshot(storage, ids(), hashes())).toBe(before);
     });
 
     it('still serves the real devices after every attack', async () => {
