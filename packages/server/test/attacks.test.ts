@@ -12,6 +12,7 @@ import { buildXml } from '@mdmkit/plist';
 import { MemoryStorage, type MdmStorage } from '@mdmkit/storage';
 import { VirtualDevice } from '@mdmkit/testkit/virtual-device';
 import { execFileSync } from 'node:child_process';
+import { connect } from 'node:net';
 import type { KeyObject } from 'node:crypto';
 import { createPrivateKey, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -75,8 +76,37 @@ function leafUnder(issuer: { certificate: Certificate; privateKey: KeyObject }):
     writeFileSync(join(dir, 'issuer.pem'), pemEncode('CERTIFICATE', issuer.certificate.der));
     writeFileSync(join(dir, 'issuer.key'), issuer.privateKey.export({ type: 'pkcs8', format: 'pem' }));
     writeFileSync(join(dir, 'ext.cnf'), 'extendedKeyUsage = clientAuth\nkeyUsage = digitalSignature\n');
-    o('req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'leaf.key', '-subj', '/CN=under a device', '-out', 'leaf.csr');
-    o('x509', '-req', '-in', 'leaf.csr', '-CA', 'issuer.pem', '-CAkey', 'issuer.key', '-set_serial', '7', '-days', '30', '-extfile', 'ext.cnf', '-out', 'leaf.pem');
+    o(
+      'req',
+      '-new',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'leaf.key',
+      '-subj',
+      '/CN=under a device',
+      '-out',
+      'leaf.csr',
+    );
+    o(
+      'x509',
+      '-req',
+      '-in',
+      'leaf.csr',
+      '-CA',
+      'issuer.pem',
+      '-CAkey',
+      'issuer.key',
+      '-set_serial',
+      '7',
+      '-days',
+      '30',
+      '-extfile',
+      'ext.cnf',
+      '-out',
+      'leaf.pem',
+    );
     return {
       certificate: parseCertificate(readFileSync(join(dir, 'leaf.pem'), 'utf8')),
       privateKey: createPrivateKey(readFileSync(join(dir, 'leaf.key'))),
@@ -254,9 +284,18 @@ for (const backend of STORAGES) {
     it('refuses a signature over an empty body, whatever body comes with it', async () => {
       const empty = new Uint8Array(0);
       const overEmpty = Buffer.from(
-        await signCms({ content: empty, certificate: a.certificate, privateKey: a.identityKey, detached: true }),
+        await signCms({
+          content: empty,
+          certificate: a.certificate,
+          privateKey: a.identityKey,
+          detached: true,
+        }),
       ).toString('base64');
-      await expectRefused(() => a.send(SERVER, empty, { signature: overEmpty, contentType: undefined }), 'BAD_MESSAGE', 400);
+      await expectRefused(
+        () => a.send(SERVER, empty, { signature: overEmpty, contentType: undefined }),
+        'BAD_MESSAGE',
+        400,
+      );
       await expectRefused(
         () => a.send(SERVER, ackForA(), { signature: overEmpty, contentType: undefined }),
         'BAD_IDENTITY',
@@ -276,7 +315,10 @@ for (const backend of STORAGES) {
           certificates: [a.certificate, h.scepCa.ca.certificate],
         }),
       ).toString('base64');
-      await expectRefused(() => a.send(SERVER, body, { signature: stuffed, contentType: undefined }), 'UNTRUSTED_CERTIFICATE');
+      await expectRefused(
+        () => a.send(SERVER, body, { signature: stuffed, contentType: undefined }),
+        'UNTRUSTED_CERTIFICATE',
+      );
     });
 
     it('refuses a leaf issued by a device identity (not a CA), even with the chain in the CMS', async () => {
@@ -302,7 +344,12 @@ for (const backend of STORAGES) {
         'serverAuth',
       );
       await expectRefused(
-        () => a.send(CHECKIN, { MessageType: 'Authenticate', UDID: a.udid, Topic: h.topic }, { signWith: serverOnly }),
+        () =>
+          a.send(
+            CHECKIN,
+            { MessageType: 'Authenticate', UDID: a.udid, Topic: h.topic },
+            { signWith: serverOnly },
+          ),
         'UNTRUSTED_CERTIFICATE',
       );
     });
@@ -311,10 +358,18 @@ for (const backend of STORAGES) {
       const body = plist(ackForA());
       const sign = async (d: VirtualDevice) =>
         Buffer.from(
-          await signCms({ content: body, certificate: d.certificate, privateKey: d.identityKey, detached: true }),
+          await signCms({
+            content: body,
+            certificate: d.certificate,
+            privateKey: d.identityKey,
+            detached: true,
+          }),
         ).toString('base64');
       const [sa, sb] = [await sign(a), await sign(b)];
-      for (const pair of [[sb, sa], [sa, sb]]) {
+      for (const pair of [
+        [sb, sa],
+        [sa, sb],
+      ]) {
         const headers = new Headers();
         for (const v of pair) headers.append('mdm-signature', v!);
         await expectRefused(() => h.fetch(SERVER, { method: 'PUT', headers, body }), 'BAD_IDENTITY');
@@ -327,7 +382,8 @@ for (const backend of STORAGES) {
         'NOT_ASSOCIATED',
       );
       await expectRefused(
-        () => b.send(SERVER, { UDID: a.udid, UserID: randomUUID(), Status: 'Idle' }, { contentType: undefined }),
+        () =>
+          b.send(SERVER, { UDID: a.udid, UserID: randomUUID(), Status: 'Idle' }, { contentType: undefined }),
         'NOT_ASSOCIATED',
       );
       await expectRefused(
@@ -424,6 +480,33 @@ describe('answers that are not attacks', () => {
     }
   });
 
+  it('answers a client that never finishes its body with 408, and serves others meanwhile', async () => {
+    const h = await startHarness(new MemoryStorage(), {}, { bodyTimeoutMs: 500 });
+    try {
+      const a = await VirtualDevice.enroll(await h.profile(), { fetch: h.fetch });
+      const before = await snapshot(h.storage, [a.udid], [a.certificate.fingerprintSha256]);
+      const { port } = new URL(h.http.url);
+      const socket = connect(Number(port), '127.0.0.1');
+      const answered = new Promise<string>((resolve) => {
+        let got = '';
+        socket.on('data', (d) => (got += d.toString('latin1')));
+        socket.on('close', () => resolve(got));
+        socket.on('error', () => resolve(got));
+      });
+      socket.write(`PUT /mdm/server HTTP/1.1\r\nHost: mdm.test\r\nContent-Length: 4096\r\n\r\n<?xml`);
+      // The slow client holds nothing up.
+      expect(
+        (await a.send(SERVER, { UDID: a.udid, Status: 'Idle' }, { contentType: undefined })).status,
+      ).toBe(200);
+      const started = Date.now();
+      expect(await answered).toMatch(/^HTTP\/1\.1 408 /);
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(await snapshot(h.storage, [a.udid], [a.certificate.fingerprintSha256])).toBe(before);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('re-enrolls a wiped device without CheckOut, and stops accepting its old identity', async () => {
     const h = await startHarness(new MemoryStorage());
     try {
@@ -439,7 +522,11 @@ describe('answers that are not attacks', () => {
       expect(await h.storage.enrollmentForCertificate(again.certificate.fingerprintSha256)).toBe(first.udid);
       expect(await h.storage.enrollmentForCertificate(first.certificate.fingerprintSha256)).toBeUndefined();
       const count = h.events.length;
-      const stale = await first.send(SERVER, { UDID: first.udid, Status: 'Idle' }, { contentType: undefined });
+      const stale = await first.send(
+        SERVER,
+        { UDID: first.udid, Status: 'Idle' },
+        { contentType: undefined },
+      );
       expect(stale.status).toBe(403);
       const rejected = h.events.slice(count).find((e) => e.type === 'rejected');
       expect(rejected?.type === 'rejected' && rejected.error.code).toBe('NOT_ASSOCIATED');

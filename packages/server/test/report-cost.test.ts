@@ -36,7 +36,8 @@ describe('the cost of a report', () => {
       // The command type still reaches the report events, NotNow and final alike.
       const reports = h.events.filter((e) => e.type === 'report' && e.status !== 'Idle');
       expect(reports.length).toBe(302);
-      for (const e of reports) expect(e.type === 'report' && e.requestType).toMatch(/^(SecurityInfo|DeviceInformation)$/);
+      for (const e of reports)
+        expect(e.type === 'report' && e.requestType).toMatch(/^(SecurityInfo|DeviceInformation)$/);
       const notNowReport = reports.find((e) => e.type === 'report' && e.status === 'NotNow');
       expect(notNowReport).toMatchObject({ commandUuid: first.CommandUUID, requestType: 'SecurityInfo' });
     } finally {

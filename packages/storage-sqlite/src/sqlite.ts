@@ -635,7 +635,10 @@ export class SqliteStorage implements MdmStorage {
       // Thrown inside the write, so its savepoint rolls back and nothing is unbound.
       if (owner !== id)
         throw new StorageError('CONFLICT', 'certificate is already associated with another enrollment');
-      this.#stmt('DELETE FROM cert_associations WHERE enrollment_id = ? AND cert_hash <> ?').run(id, certHash);
+      this.#stmt('DELETE FROM cert_associations WHERE enrollment_id = ? AND cert_hash <> ?').run(
+        id,
+        certHash,
+      );
     });
   }
 

@@ -216,7 +216,7 @@ export function enrollmentConformance(ctx: ConformanceContext): void {
       expect([a, b]).toContain(owner);
     });
 
-    it('replaces the certificates of an enrollment with one, never taking another enrollment\'s', async () => {
+    it("replaces the certificates of an enrollment with one, never taking another enrollment's", async () => {
       const { s, s2 } = ctx;
       const p = ctx.prefix();
       const a = `${p}A`;
