@@ -1,6 +1,7 @@
 import { verifyCms } from '@mdmkit/crypto';
 import { type PlistDict, parse } from '@mdmkit/plist';
 import { TestkitError } from '../errors';
+import { isDict } from './plist-dict';
 
 /** What a device takes from an enrollment profile. */
 export interface EnrollmentProfileFacts {
@@ -9,16 +10,6 @@ export interface EnrollmentProfileFacts {
   topic: string;
   signMessage: boolean;
   scep: { url: string; challenge?: string; subject: Record<string, string>; caFingerprint?: Uint8Array };
-}
-
-function isDict(v: unknown): v is PlistDict {
-  return (
-    typeof v === 'object' &&
-    v !== null &&
-    !Array.isArray(v) &&
-    !(v instanceof Uint8Array) &&
-    !(v instanceof Date)
-  );
 }
 
 function bad(message: string, cause?: unknown): TestkitError {

@@ -1,6 +1,7 @@
 import { type Certificate, verifyCms } from '@mdmkit/crypto';
 import { type PlistDict, parse } from '@mdmkit/plist';
 import type { DeviceModel } from './models';
+import { isDict } from './plist-dict';
 
 /** A configuration profile the virtual device has installed, as ProfileList reports it. */
 export interface InstalledProfile {
@@ -33,16 +34,6 @@ export interface DeviceState {
 
 /** The report fields besides the identity block: Status, and the command's response keys. */
 export type CommandAnswer = Record<string, unknown> & { Status: 'Acknowledged' | 'Error' | 'NotNow' };
-
-function isDict(v: unknown): v is PlistDict {
-  return (
-    typeof v === 'object' &&
-    v !== null &&
-    !Array.isArray(v) &&
-    !(v instanceof Uint8Array) &&
-    !(v instanceof Date)
-  );
-}
 
 /**
  * An `Error` report with an ErrorChain, the shape devices use.
