@@ -1,5 +1,5 @@
 import { verifyCms } from '@mdmkit/crypto';
-import { type PlistDict, parse } from '@mdmkit/plist';
+import { parse } from '@mdmkit/plist';
 import { TestkitError } from '../errors';
 import { isDict } from './plist-dict';
 
