@@ -306,6 +306,28 @@ export async function associateCertificate(ctx: Ctx, id: string, certHash: strin
   }
 }
 
+export async function replaceCertificate(ctx: Ctx, id: string, certHash: string): Promise<void> {
+  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
+  checkKey('certificate hash', certHash, ctx.limits.maxKeyLength);
+  await transaction(ctx.db, 'replaceCertificate', async (tx) => {
+    await tx.execute(
+      'INSERT INTO certificate_associations (cert_hash, enrollment_id, created_at) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE cert_hash = cert_hash',
+      [certHash, id, new Date()],
+    );
+    const [rows] = await tx.execute<mysql.RowDataPacket[]>(
+      'SELECT enrollment_id FROM certificate_associations WHERE cert_hash = ? FOR UPDATE',
+      [certHash],
+    );
+    if (rows[0]?.enrollment_id !== id) {
+      throw new StorageError('CONFLICT', 'certificate is already associated with another enrollment');
+    }
+    await tx.execute('DELETE FROM certificate_associations WHERE enrollment_id = ? AND cert_hash <> ?', [
+      id,
+      certHash,
+    ]);
+  });
+}
+
 export async function enrollmentForCertificate(ctx: Ctx, certHash: string): Promise<string | undefined> {
   checkKey('certificate hash', certHash, ctx.limits.maxKeyLength);
   const rows = await execute<mysql.RowDataPacket[]>(

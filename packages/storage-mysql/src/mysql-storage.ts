@@ -150,6 +150,9 @@ export class MysqlStorage implements MdmStorage {
   associateCertificate(id: string, certHash: string): Promise<void> {
     return this.#run((c) => enrollments.associateCertificate(c, id, certHash));
   }
+  replaceCertificate(id: string, certHash: string): Promise<void> {
+    return this.#run((c) => enrollments.replaceCertificate(c, id, certHash));
+  }
   enrollmentForCertificate(certHash: string): Promise<string | undefined> {
     return this.#run((c) => enrollments.enrollmentForCertificate(c, certHash));
   }

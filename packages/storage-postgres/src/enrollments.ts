@@ -293,6 +293,29 @@ export async function associateCertificate(ctx: Ctx, id: string, certHash: strin
   }
 }
 
+export async function replaceCertificate(ctx: Ctx, id: string, certHash: string): Promise<void> {
+  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
+  checkKey('certificate hash', certHash, ctx.limits.maxKeyLength);
+  await transaction(ctx.db, 'replaceCertificate', async (tx) => {
+    await tx.query(
+      `INSERT INTO certificate_associations (cert_hash, enrollment_id, created_at) VALUES ($1, $2, $3)
+       ON CONFLICT (cert_hash) DO NOTHING`,
+      [certHash, id, new Date()],
+    );
+    const { rows } = await tx.query<{ enrollment_id: string }>(
+      'SELECT enrollment_id FROM certificate_associations WHERE cert_hash = $1',
+      [certHash],
+    );
+    if (rows[0]?.enrollment_id !== id) {
+      throw new StorageError('CONFLICT', 'certificate is already associated with another enrollment');
+    }
+    await tx.query('DELETE FROM certificate_associations WHERE enrollment_id = $1 AND cert_hash <> $2', [
+      id,
+      certHash,
+    ]);
+  });
+}
+
 export async function enrollmentForCertificate(ctx: Ctx, certHash: string): Promise<string | undefined> {
   checkKey('certificate hash', certHash, ctx.limits.maxKeyLength);
   const { rows } = await query<{ enrollment_id: string }>(

@@ -622,6 +622,26 @@ export class SqliteStorage implements MdmStorage {
       throw new StorageError('CONFLICT', 'certificate is already associated with another enrollment');
   }
 
+  async replaceCertificate(id: EnrollmentId, certHash: string): Promise<void> {
+    this.#key('enrollment id', id);
+    this.#key('certificate hash', certHash);
+    await this.#write(() => {
+      this.#stmt(
+        'INSERT INTO cert_associations (cert_hash, enrollment_id, created_at) VALUES (?, ?, ?) ON CONFLICT (cert_hash) DO NOTHING',
+      ).run(certHash, id, Date.now());
+      const owner = (
+        this.#stmt('SELECT enrollment_id FROM cert_associations WHERE cert_hash = ?').get(certHash) as Row
+      ).enrollment_id;
+      // Thrown inside the write, so its savepoint rolls back and nothing is unbound.
+      if (owner !== id)
+        throw new StorageError('CONFLICT', 'certificate is already associated with another enrollment');
+      this.#stmt('DELETE FROM cert_associations WHERE enrollment_id = ? AND cert_hash <> ?').run(
+        id,
+        certHash,
+      );
+    });
+  }
+
   async enrollmentForCertificate(certHash: string): Promise<EnrollmentId | undefined> {
     this.#check();
     const row = this.#stmt('SELECT enrollment_id FROM cert_associations WHERE cert_hash = ?').get(certHash) as

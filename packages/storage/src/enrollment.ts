@@ -141,6 +141,12 @@ export interface EnrollmentStore {
    * same pair again is a no-op; a hash already bound to a different enrollment throws CONFLICT.
    */
   associateCertificate(id: EnrollmentId, certHash: string): Promise<void>;
+  /**
+   * Binds `certHash` to `id` as its only identity: every other hash bound to `id` is unbound in the
+   * same transaction, so a re-enrolled device's old certificate stops being accepted for it. A hash
+   * already bound to a different enrollment throws CONFLICT and changes nothing.
+   */
+  replaceCertificate(id: EnrollmentId, certHash: string): Promise<void>;
   /** The enrollment a certificate hash is bound to. */
   enrollmentForCertificate(certHash: string): Promise<EnrollmentId | undefined>;
   /** Whether `certHash` is bound to `id`. */

@@ -338,6 +338,10 @@ export class MemoryStorage implements MdmStorage {
   }
 
   async associateCertificate(id: EnrollmentId, certHash: string): Promise<void> {
+    this.#bindCertificate(id, certHash);
+  }
+
+  #bindCertificate(id: EnrollmentId, certHash: string): Map<string, string> {
     const db = this.#open();
     this.#key('enrollment id', id);
     this.#key('certificate hash', certHash);
@@ -346,6 +350,13 @@ export class MemoryStorage implements MdmStorage {
       throw new StorageError('CONFLICT', 'certificate is already associated with another enrollment');
     }
     db.certs.set(certHash, id);
+    return db.certs;
+  }
+
+  async replaceCertificate(id: EnrollmentId, certHash: string): Promise<void> {
+    // Binding first throws CONFLICT before anything is unbound; no await splits the two steps.
+    const certs = this.#bindCertificate(id, certHash);
+    for (const [h, owner] of certs) if (owner === id && h !== certHash) certs.delete(h);
   }
 
   async enrollmentForCertificate(certHash: string): Promise<EnrollmentId | undefined> {

@@ -216,6 +216,30 @@ export function enrollmentConformance(ctx: ConformanceContext): void {
       expect([a, b]).toContain(owner);
     });
 
+    it("replaces the certificates of an enrollment with one, never taking another enrollment's", async () => {
+      const { s, s2 } = ctx;
+      const p = ctx.prefix();
+      const a = `${p}A`;
+      const b = `${p}B`;
+      const [old1, old2, fresh, theirs] = ['o1', 'o2', 'new', 'b'].map((n) => `${p}${n}${'cd'.repeat(20)}`);
+      await s.associateCertificate(a, old1!);
+      await s.associateCertificate(a, old2!);
+      await s.associateCertificate(b, theirs!);
+      await s2.replaceCertificate(a, fresh!);
+      expect(await s.enrollmentForCertificate(fresh!)).toBe(a);
+      expect(await s.enrollmentForCertificate(old1!)).toBeUndefined();
+      expect(await s.enrollmentForCertificate(old2!)).toBeUndefined();
+      await s.replaceCertificate(a, fresh!);
+      expect(await s.isCertificateAssociated(a, fresh!)).toBe(true);
+      // Another enrollment's certificate: CONFLICT, and neither enrollment loses anything.
+      await expect(s2.replaceCertificate(a, theirs!)).rejects.toMatchObject({
+        name: 'StorageError',
+        code: 'CONFLICT',
+      });
+      expect(await s.enrollmentForCertificate(theirs!)).toBe(b);
+      expect(await s.enrollmentForCertificate(fresh!)).toBe(a);
+    });
+
     it('exports and imports enrollments with tokens and certificate hashes', async () => {
       const { s, s2 } = ctx;
       const p = ctx.prefix();
