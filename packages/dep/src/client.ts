@@ -3,7 +3,7 @@ import { Pool, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { type Clock, systemClock } from './clock';
 import { DepError, type DepErrorCode } from './errors';
-import { type OAuth1Credentials, oauth1Header } from './oauth1';
+import { type OAuth1Credentials, oauth1Header } from '@mdmkit/crypto';
 import { backoffDelay, DEFAULT_RETRY, parseRetryAfter, type RetryPolicy } from './retry';
 import {
   type AccountDrivenProfile,

@@ -11,7 +11,7 @@ import {
 } from '@mdmkit/crypto';
 import { z } from 'zod';
 import { DepError } from './errors';
-import type { OAuth1Credentials } from './oauth1';
+import type { OAuth1Credentials } from '@mdmkit/crypto';
 
 /** The decrypted server token: OAuth credentials for the DEP API and their expiry. */
 export interface DepToken extends OAuth1Credentials {
