@@ -34,3 +34,12 @@ export type {
   EnrollmentProfile,
   RemoveProfileResponse,
 } from './schemas';
+export { type ConnectDepTokenOptions, connectDepToken, DEP_TOKEN_SECRET_KIND, openDepToken } from './tokens';
+export { toDeviceInput } from './devices';
+export {
+  depLeaseName,
+  type DepSyncEvent,
+  DepSyncer,
+  type DepSyncerOptions,
+  type DepSyncReport,
+} from './syncer';

@@ -190,7 +190,10 @@ export class MemoryDepStore implements DepStore {
         });
         continue;
       }
-      if (signature(old) !== signature(d)) result.modified.push(d.serialNumber);
+      // One event per device and page: a device added earlier in this page stays just "added".
+      if (signature(old) !== signature(d) && !result.added.includes(d.serialNumber) && !result.modified.includes(d.serialNumber)) {
+        result.modified.push(d.serialNumber);
+      }
       // Apple restates the whole device; only what storage itself tracks is carried over.
       s.devices.set(d.serialNumber, {
         ...d,
