@@ -92,8 +92,9 @@ export function parseOAuth1Header(header: string | undefined): Record<string, st
   const re = /\s*([A-Za-z0-9_%.~-]+)="([^"]{0,1024})"\s*(?:,|$)/gy;
   const text = m[1]!;
   let count = 0;
-  let match: RegExpExecArray | null;
-  while (re.lastIndex < text.length && (match = re.exec(text)) !== null) {
+  while (re.lastIndex < text.length) {
+    const match = re.exec(text);
+    if (match === null) break;
     if (++count > 32) return undefined;
     try {
       out[decodeURIComponent(match[1]!)] = decodeURIComponent(match[2]!);
@@ -119,7 +120,8 @@ export function verifyOAuth1Signature(
   params: Readonly<Record<string, string>>,
   secrets: Pick<OAuth1Credentials, 'consumerSecret' | 'accessSecret'>,
 ): boolean {
-  if (params.oauth_signature_method !== 'HMAC-SHA1' || typeof params.oauth_signature !== 'string') return false;
+  if (params.oauth_signature_method !== 'HMAC-SHA1' || typeof params.oauth_signature !== 'string')
+    return false;
   const expected = Buffer.from(oauth1Signature(method, url, params, secrets));
   const given = Buffer.from(params.oauth_signature);
   return given.length === expected.length && timingSafeEqual(given, expected);

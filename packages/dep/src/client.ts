@@ -113,7 +113,8 @@ export class DepClient {
   constructor(opts: DepClientOptions) {
     const t = opts.token;
     for (const k of ['consumerKey', 'consumerSecret', 'accessToken', 'accessSecret'] as const) {
-      if (typeof t?.[k] !== 'string' || t[k].length === 0) throw new DepError('INVALID_INPUT', `token.${k} is missing`);
+      if (typeof t?.[k] !== 'string' || t[k].length === 0)
+        throw new DepError('INVALID_INPUT', `token.${k} is missing`);
     }
     this.#token = t;
     let url: URL;
@@ -122,7 +123,8 @@ export class DepClient {
     } catch (e) {
       throw new DepError('INVALID_INPUT', 'baseUrl is not a URL', { cause: e });
     }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new DepError('INVALID_INPUT', 'baseUrl must be http(s)');
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+      throw new DepError('INVALID_INPUT', 'baseUrl must be http(s)');
     this.baseUrl = url.href.replace(/\/$/, '');
     this.#basePath = url.pathname.replace(/\/$/, '');
     const timeout = opts.timeoutMs ?? 60_000;
@@ -133,7 +135,12 @@ export class DepClient {
       let shared = pools.get(url.origin);
       if (!shared) {
         shared = {
-          pool: new Pool(url.origin, { connections: 8, headersTimeout: timeout, bodyTimeout: timeout, keepAliveTimeout: 30_000 }),
+          pool: new Pool(url.origin, {
+            connections: 8,
+            headersTimeout: timeout,
+            bodyTimeout: timeout,
+            keepAliveTimeout: 30_000,
+          }),
           users: 0,
         };
         pools.set(url.origin, shared);
@@ -174,45 +181,88 @@ export class DepClient {
 
   /** `POST /devices/sync`: changes since `cursor` (from a fetch or an earlier sync), with op_type. */
   syncDevices(opts: { cursor: string; limit?: number }): Promise<DeviceListResponse> {
-    if (!opts?.cursor) throw new DepError('CURSOR_REQUIRED', 'syncDevices needs the cursor of a fetch or sync');
+    if (!opts?.cursor)
+      throw new DepError('CURSOR_REQUIRED', 'syncDevices needs the cursor of a fetch or sync');
     return this.#call('POST', '/devices/sync', cursorBody(opts), deviceListResponseSchema, true);
   }
 
   /** `POST /devices`: details of up to 1000 devices, each with its own `response_status`. */
   getDeviceDetails(serials: readonly string[]): Promise<DeviceDetailsResponse> {
-    return this.#call('POST', '/devices', { devices: serialList(serials) }, deviceDetailsResponseSchema, true);
+    return this.#call(
+      'POST',
+      '/devices',
+      { devices: serialList(serials) },
+      deviceDetailsResponseSchema,
+      true,
+    );
   }
 
   /** `POST /devices/disown`: releases devices from the organisation (irreversible at Apple). */
   disownDevices(serials: readonly string[]): Promise<DisownResponse> {
-    return this.#call('POST', '/devices/disown', { devices: serialList(serials) }, disownResponseSchema, false);
+    return this.#call(
+      'POST',
+      '/devices/disown',
+      { devices: serialList(serials) },
+      disownResponseSchema,
+      false,
+    );
   }
 
   /** `POST /profile`: defines an enrollment profile; returns its UUID and per-device statuses. */
   defineProfile(profile: EnrollmentProfile): Promise<DefineProfileResponse> {
-    return this.#call('POST', '/profile', build(enrollmentProfileSchema, profile, 'profile'), defineProfileResponseSchema, false);
+    return this.#call(
+      'POST',
+      '/profile',
+      build(enrollmentProfileSchema, profile, 'profile'),
+      defineProfileResponseSchema,
+      false,
+    );
   }
 
   /** `GET /profile?profile_uuid=…`. */
   getProfile(profileUuid: string): Promise<EnrollmentProfile & { profile_uuid?: string }> {
     if (!profileUuid) throw new DepError('INVALID_INPUT', 'profileUuid is required');
-    return this.#call('GET', `/profile?profile_uuid=${encodeURIComponent(profileUuid)}`, undefined, profileResponseSchema, true);
+    return this.#call(
+      'GET',
+      `/profile?profile_uuid=${encodeURIComponent(profileUuid)}`,
+      undefined,
+      profileResponseSchema,
+      true,
+    );
   }
 
   /** `PUT /profile/devices`: assigns a profile to devices; per-device `SUCCESS`/`NOT_ACCESSIBLE`/`FAILED`. */
   assignProfile(profileUuid: string, serials: readonly string[]): Promise<AssignProfileResponse> {
     if (!profileUuid) throw new DepError('INVALID_INPUT', 'profileUuid is required');
-    return this.#call('PUT', '/profile/devices', { profile_uuid: profileUuid, devices: serialList(serials) }, assignProfileResponseSchema, true);
+    return this.#call(
+      'PUT',
+      '/profile/devices',
+      { profile_uuid: profileUuid, devices: serialList(serials) },
+      assignProfileResponseSchema,
+      true,
+    );
   }
 
   /** `DELETE /profile/devices`: removes whatever profile the devices have. */
   removeProfile(serials: readonly string[]): Promise<RemoveProfileResponse> {
-    return this.#call('DELETE', '/profile/devices', { devices: serialList(serials) }, removeProfileResponseSchema, true);
+    return this.#call(
+      'DELETE',
+      '/profile/devices',
+      { devices: serialList(serials) },
+      removeProfileResponseSchema,
+      true,
+    );
   }
 
   /** `POST /device/activationlock`: escrows an activation-lock bypass for a supervised device. */
   activationLock(req: ActivationLockRequest): Promise<ActivationLockResponse> {
-    return this.#call('POST', '/device/activationlock', build(activationLockRequestSchema, req, 'request'), activationLockResponseSchema, false);
+    return this.#call(
+      'POST',
+      '/device/activationlock',
+      build(activationLockRequestSchema, req, 'request'),
+      activationLockResponseSchema,
+      false,
+    );
   }
 
   /** `POST /account-driven-enrollment/profile`: sets the service-discovery URL for account-driven enrollment. */
@@ -223,7 +273,13 @@ export class DepClient {
 
   /** `GET /account-driven-enrollment/profile`. */
   getAccountDrivenEnrollmentProfile(): Promise<AccountDrivenProfile> {
-    return this.#call('GET', '/account-driven-enrollment/profile', undefined, accountDrivenProfileSchema, true);
+    return this.#call(
+      'GET',
+      '/account-driven-enrollment/profile',
+      undefined,
+      accountDrivenProfileSchema,
+      true,
+    );
   }
 
   /** `GET /os-beta-enrollment/tokens`: AppleSeed beta enrollment tokens of the organisation. */
@@ -241,7 +297,9 @@ export class DepClient {
     this.#sessionPending ??= (async () => {
       try {
         const url = `${this.baseUrl}/session`;
-        const auth = oauth1Header('GET', url, this.#token, { timestamp: Math.floor(this.#clock.now() / 1000) });
+        const auth = oauth1Header('GET', url, this.#token, {
+          timestamp: Math.floor(this.#clock.now() / 1000),
+        });
         const answer = await this.#send('GET', '/session', undefined, { authorization: auth }, true);
         if (answer.status !== 200) throw answerError(answer);
         const { auth_session_token } = parseBody(answer, sessionResponseSchema);
@@ -304,24 +362,35 @@ export class DepClient {
       } catch (e) {
         if (e instanceof DepError && e.code !== 'NETWORK') throw e;
         if (!idempotent || attempt >= this.#retry.maxRetries) {
-          throw e instanceof DepError ? e : new DepError('NETWORK', `${method} ${path} failed: ${(e as Error).message}`, { cause: e });
+          throw e instanceof DepError
+            ? e
+            : new DepError('NETWORK', `${method} ${path} failed: ${(e as Error).message}`, { cause: e });
         }
         await this.#clock.sleep(backoffDelay(attempt, this.#retry, this.#random));
         continue;
       }
       if (answer.status !== 429 && answer.status !== 503) return answer;
       if (attempt >= this.#retry.maxRetries) {
-        throw new DepError('RATE_LIMITED', `${method} ${path}: ${answer.status} after ${attempt + 1} attempts`, {
-          status: answer.status,
-          body: answer.body.slice(0, 512),
-        });
+        throw new DepError(
+          'RATE_LIMITED',
+          `${method} ${path}: ${answer.status} after ${attempt + 1} attempts`,
+          {
+            status: answer.status,
+            body: answer.body.slice(0, 512),
+          },
+        );
       }
       const after = parseRetryAfter(header(answer.headers, 'retry-after'), this.#clock.now());
       await this.#clock.sleep(backoffDelay(attempt, this.#retry, this.#random, after));
     }
   }
 
-  async #once(method: string, path: string, headers: Record<string, string>, body: string | undefined): Promise<RawAnswer> {
+  async #once(
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body: string | undefined,
+  ): Promise<RawAnswer> {
     let res: Dispatcher.ResponseData;
     try {
       res = await this.#dispatcher.request({
@@ -341,23 +410,34 @@ export class DepClient {
         size += (chunk as Buffer).length;
         if (size > this.#maxBytes) {
           res.body.destroy();
-          throw new DepError('INVALID_RESPONSE', `${method} ${path}: response larger than ${this.#maxBytes} bytes`, { status: res.statusCode });
+          throw new DepError(
+            'INVALID_RESPONSE',
+            `${method} ${path}: response larger than ${this.#maxBytes} bytes`,
+            { status: res.statusCode },
+          );
         }
         chunks.push(chunk as Buffer);
       }
     } catch (e) {
       if (e instanceof DepError) throw e;
       // The answer started but broke off: a truncated response, not something to replay blindly.
-      throw new DepError('INVALID_RESPONSE', `${method} ${path}: response body cut short`, { cause: e, status: res.statusCode });
+      throw new DepError('INVALID_RESPONSE', `${method} ${path}: response body cut short`, {
+        cause: e,
+        status: res.statusCode,
+      });
     }
     return { status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') };
   }
 }
 
-function cursorBody(opts: { cursor?: string | undefined; limit?: number | undefined }): Record<string, unknown> {
+function cursorBody(opts: {
+  cursor?: string | undefined;
+  limit?: number | undefined;
+}): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (opts.cursor !== undefined) {
-    if (typeof opts.cursor !== 'string' || opts.cursor.length === 0) throw new DepError('INVALID_INPUT', 'cursor must be a non-empty string');
+    if (typeof opts.cursor !== 'string' || opts.cursor.length === 0)
+      throw new DepError('INVALID_INPUT', 'cursor must be a non-empty string');
     out.cursor = opts.cursor;
   }
   if (opts.limit !== undefined) {
@@ -374,7 +454,8 @@ function serialList(serials: readonly string[]): string[] {
     throw new DepError('INVALID_INPUT', `give 1 to ${MAX_DEVICE_LIMIT} serial numbers`);
   }
   for (const s of serials) {
-    if (typeof s !== 'string' || s.length === 0 || s.length > 64) throw new DepError('INVALID_INPUT', 'serial numbers are 1 to 64 characters');
+    if (typeof s !== 'string' || s.length === 0 || s.length > 64)
+      throw new DepError('INVALID_INPUT', 'serial numbers are 1 to 64 characters');
   }
   return [...serials];
 }
@@ -403,7 +484,10 @@ function parseBody<T>(answer: RawAnswer, schema: z.ZodType<T>): T {
   const r = schema.safeParse(json);
   if (!r.success) {
     const where = r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new DepError('INVALID_RESPONSE', `unexpected response shape: ${where}`, { cause: r.error, status: answer.status });
+    throw new DepError('INVALID_RESPONSE', `unexpected response shape: ${where}`, {
+      cause: r.error,
+      status: answer.status,
+    });
   }
   return r.data;
 }
@@ -422,7 +506,16 @@ function answerError(answer: RawAnswer): DepError {
   const mapped = word ? WORD_CODES[word] : undefined;
   const code: DepErrorCode =
     mapped ??
-    (answer.status === 401 ? 'UNAUTHORIZED' : answer.status === 403 ? (word === 'FORBIDDEN' ? 'UNAUTHORIZED' : 'FORBIDDEN') : 'HTTP_ERROR');
-  const what = code === 'TERMS_NOT_SIGNED' ? 'the organisation must accept new terms in Apple Business Manager' : `${answer.status}${word ? ` ${word}` : ''}`;
+    (answer.status === 401
+      ? 'UNAUTHORIZED'
+      : answer.status === 403
+        ? word === 'FORBIDDEN'
+          ? 'UNAUTHORIZED'
+          : 'FORBIDDEN'
+        : 'HTTP_ERROR');
+  const what =
+    code === 'TERMS_NOT_SIGNED'
+      ? 'the organisation must accept new terms in Apple Business Manager'
+      : `${answer.status}${word ? ` ${word}` : ''}`;
   return new DepError(code, `DEP API: ${what}`, { status: answer.status, body: snippet });
 }

@@ -16,7 +16,8 @@ const OPS = new Set<string>(['added', 'modified', 'deleted']);
  */
 export function toDeviceInput(d: DepDevice, phase: 'fetch' | 'sync'): DepDeviceInput {
   const op = d.op_type?.toLowerCase();
-  const opType: DepOpType = phase === 'fetch' && !op ? 'added' : op && OPS.has(op) ? (op as DepOpType) : 'modified';
+  const opType: DepOpType =
+    phase === 'fetch' && !op ? 'added' : op && OPS.has(op) ? (op as DepOpType) : 'modified';
   const out: DepDeviceInput = { serialNumber: d.serial_number, opType, raw: JSON.stringify(d) };
   const set = <K extends keyof DepDeviceInput>(k: K, v: DepDeviceInput[K] | undefined) => {
     if (v !== undefined) out[k] = v;

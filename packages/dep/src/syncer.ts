@@ -130,9 +130,23 @@ export class DepSyncer {
    * `ran: false` at once when another replica holds the token's lease.
    */
   async syncToken(tokenName: string, signal?: AbortSignal): Promise<DepSyncReport> {
-    const report: DepSyncReport = { tokenName, ran: false, pages: 0, added: 0, modified: 0, deleted: 0, assigned: 0, cursorReset: false };
+    const report: DepSyncReport = {
+      tokenName,
+      ran: false,
+      pages: 0,
+      added: 0,
+      modified: 0,
+      deleted: 0,
+      assigned: 0,
+      cursorReset: false,
+    };
     const leaseName = depLeaseName(tokenName);
-    let lease = await this.#o.leases.acquireLease(leaseName, this.holder, this.#ttl, new Date(this.#clock.now()));
+    let lease = await this.#o.leases.acquireLease(
+      leaseName,
+      this.holder,
+      this.#ttl,
+      new Date(this.#clock.now()),
+    );
     if (!lease) return report;
     report.ran = true;
     const { store } = this.#o;
@@ -149,7 +163,11 @@ export class DepSyncer {
       };
       await this.#pull(client, tokenName, lease.token, report, renew, signal);
       if (record.defaultProfileUuid) await this.#assign(client, tokenName, record.defaultProfileUuid, report);
-      await store.updateDepTokenStatus(tokenName, { lastSyncAt: new Date(this.#clock.now()), termsNotSigned: undefined, lastError: undefined });
+      await store.updateDepTokenStatus(tokenName, {
+        lastSyncAt: new Date(this.#clock.now()),
+        termsNotSigned: undefined,
+        lastError: undefined,
+      });
       return report;
     } catch (e) {
       await this.#recordFailure(tokenName, e);
@@ -179,7 +197,12 @@ export class DepSyncer {
 
   async #client(record: DepTokenRecord): Promise<DepClient> {
     const token = await openDepToken(record, this.#o.keyProvider);
-    return new DepClient({ ...this.#o.client, token, clock: this.#clock, ...(record.baseUrl && { baseUrl: record.baseUrl }) });
+    return new DepClient({
+      ...this.#o.client,
+      token,
+      clock: this.#clock,
+      ...(record.baseUrl && { baseUrl: record.baseUrl }),
+    });
   }
 
   async #pull(
@@ -207,7 +230,11 @@ export class DepSyncer {
           await store.applyDepPage({ tokenName, fence, cursor: saved.cursor, phase: 'sync', devices: [] });
           continue;
         }
-        if (e instanceof DepError && (e.code === 'CURSOR_INVALID' || e.code === 'CURSOR_EXPIRED') && !report.cursorReset) {
+        if (
+          e instanceof DepError &&
+          (e.code === 'CURSOR_INVALID' || e.code === 'CURSOR_EXPIRED') &&
+          !report.cursorReset
+        ) {
           report.cursorReset = true;
           await store.resetDepCursor(tokenName, fence);
           continue;
@@ -217,7 +244,13 @@ export class DepSyncer {
       const devices = page.devices.map((d) => toDeviceInput(d, phase));
       // After the last page of a fetch the cursor is the starting point of sync.
       const nextPhase = phase === 'fetch' && !page.more_to_follow ? 'sync' : phase;
-      const result = await store.applyDepPage({ tokenName, fence, cursor: page.cursor, phase: nextPhase, devices });
+      const result = await store.applyDepPage({
+        tokenName,
+        fence,
+        cursor: page.cursor,
+        phase: nextPhase,
+        devices,
+      });
       report.pages++;
       report.added += result.added.length;
       report.modified += result.modified.length;
@@ -230,18 +263,35 @@ export class DepSyncer {
     }
   }
 
-  async #assign(client: DepClient, tokenName: string, profileUuid: string, report: DepSyncReport): Promise<void> {
+  async #assign(
+    client: DepClient,
+    tokenName: string,
+    profileUuid: string,
+    report: DepSyncReport,
+  ): Promise<void> {
     const { store } = this.#o;
     for (;;) {
-      const waiting: DepDeviceRecord[] = await store.listDepDevicesAwaitingProfile(tokenName, MAX_DEVICE_LIMIT);
+      const waiting: DepDeviceRecord[] = await store.listDepDevicesAwaitingProfile(
+        tokenName,
+        MAX_DEVICE_LIMIT,
+      );
       if (waiting.length === 0) return;
       let recorded = 0;
-      const answer = await client.assignProfile(profileUuid, waiting.map((d) => d.serialNumber));
+      const answer = await client.assignProfile(
+        profileUuid,
+        waiting.map((d) => d.serialNumber),
+      );
       const at = new Date(this.#clock.now());
       for (const d of waiting) {
         const status = answer.devices[d.serialNumber];
         if (status === undefined || status === 'THROTTLED') continue;
-        await store.recordDepAssignment({ tokenName, serialNumber: d.serialNumber, profileUuid, status, assignedAt: at });
+        await store.recordDepAssignment({
+          tokenName,
+          serialNumber: d.serialNumber,
+          profileUuid,
+          status,
+          assignedAt: at,
+        });
         recorded++;
         if (status === 'SUCCESS') report.assigned++;
         this.#emit({ type: 'assigned', tokenName, serialNumber: d.serialNumber, profileUuid, status });
@@ -255,7 +305,10 @@ export class DepSyncer {
     const terms = e instanceof DepError && e.code === 'TERMS_NOT_SIGNED';
     const message = e instanceof DepError ? `${e.code}: ${e.message}` : String((e as Error)?.message ?? e);
     await this.#o.store
-      .updateDepTokenStatus(tokenName, { lastError: message.slice(0, 500), ...(terms && { termsNotSigned: true }) })
+      .updateDepTokenStatus(tokenName, {
+        lastError: message.slice(0, 500),
+        ...(terms && { termsNotSigned: true }),
+      })
       .catch(() => {});
   }
 

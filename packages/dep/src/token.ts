@@ -111,7 +111,8 @@ export async function decryptServerToken(
 
 /** Reads the decrypted token text (with or without its text/plain MIME header). */
 export function parseTokenMessage(content: Uint8Array | string): DepToken {
-  let text = typeof content === 'string' ? content : new TextDecoder('utf-8', { fatal: false }).decode(content);
+  let text =
+    typeof content === 'string' ? content : new TextDecoder('utf-8', { fatal: false }).decode(content);
   if (!/^\s*-----BEGIN MESSAGE-----/.test(text)) {
     try {
       text = new TextDecoder().decode(parseMimeEntity(text).body);

@@ -29,7 +29,11 @@ export interface ConnectDepTokenOptions {
  * await connectDepToken(store, keyProvider, { name: 'main', token, defaultProfileUuid });
  * ```
  */
-export async function connectDepToken(store: DepStore, provider: KeyProvider, opts: ConnectDepTokenOptions): Promise<DepTokenRecord> {
+export async function connectDepToken(
+  store: DepStore,
+  provider: KeyProvider,
+  opts: ConnectDepTokenOptions,
+): Promise<DepTokenRecord> {
   const { name, token } = opts;
   if (typeof name !== 'string' || name.length === 0) throw new DepError('INVALID_INPUT', 'name is required');
   const plain = new TextEncoder().encode(
@@ -62,18 +66,29 @@ export async function connectDepToken(store: DepStore, provider: KeyProvider, op
 export async function openDepToken(record: DepTokenRecord, provider: KeyProvider): Promise<DepToken> {
   let plain: Uint8Array;
   try {
-    plain = await openSecret(record.sealedCredentials, { provider, owner: record.name, kind: DEP_TOKEN_SECRET_KIND });
+    plain = await openSecret(record.sealedCredentials, {
+      provider,
+      owner: record.name,
+      kind: DEP_TOKEN_SECRET_KIND,
+    });
   } catch (e) {
-    throw new DepError('INVALID_TOKEN', `the stored credentials of ${record.name} cannot be opened`, { cause: e });
+    throw new DepError('INVALID_TOKEN', `the stored credentials of ${record.name} cannot be opened`, {
+      cause: e,
+    });
   }
   try {
     const c = JSON.parse(new TextDecoder().decode(plain)) as Record<string, unknown>;
     for (const k of ['consumerKey', 'consumerSecret', 'accessToken', 'accessSecret']) {
       if (typeof c[k] !== 'string') throw new Error(`missing ${k}`);
     }
-    return { ...(c as unknown as Omit<DepToken, 'accessTokenExpiry'>), accessTokenExpiry: record.accessTokenExpiry };
+    return {
+      ...(c as unknown as Omit<DepToken, 'accessTokenExpiry'>),
+      accessTokenExpiry: record.accessTokenExpiry,
+    };
   } catch (e) {
-    throw new DepError('INVALID_TOKEN', `the stored credentials of ${record.name} are not readable`, { cause: e });
+    throw new DepError('INVALID_TOKEN', `the stored credentials of ${record.name} are not readable`, {
+      cause: e,
+    });
   } finally {
     plain.fill(0);
   }

@@ -84,7 +84,13 @@ describe('DepClient: rate limits', () => {
   it('backs off with jitter without Retry-After and stops after the bounded retries with RATE_LIMITED', async () => {
     const clock = fakeClock();
     mock = await startMockDep();
-    client = new DepClient({ token: mock.credentials, baseUrl: mock.url, clock, random: () => 0.5, retry: { maxRetries: 2, baseDelayMs: 100 } });
+    client = new DepClient({
+      token: mock.credentials,
+      baseUrl: mock.url,
+      clock,
+      random: () => 0.5,
+      retry: { maxRetries: 2, baseDelayMs: 100 },
+    });
     await client.getAccount();
     mock.throttle(3, { retryAfterSeconds: 0 });
     await expect(client.getAccount()).rejects.toMatchObject({ code: 'RATE_LIMITED', status: 429 });
@@ -102,7 +108,9 @@ describe('DepClient: endpoints', () => {
       serials.push(...page.devices.map((d) => d.serial_number));
     }
     expect(new Set(serials).size).toBe(25);
-    await expect(client.fetchDevices({ cursor: page.cursor })).rejects.toMatchObject({ code: 'CURSOR_EXHAUSTED' });
+    await expect(client.fetchDevices({ cursor: page.cursor })).rejects.toMatchObject({
+      code: 'CURSOR_EXHAUSTED',
+    });
     mock.addDevice('C02NEW');
     const sync = await client.syncDevices({ cursor: page.cursor });
     expect(sync.devices.map((d) => [d.serial_number, d.op_type])).toEqual([['C02NEW', 'added']]);
@@ -114,13 +122,19 @@ describe('DepClient: endpoints', () => {
     const { cursor } = await client.fetchDevices();
     mock.expireCursors();
     await expect(client.syncDevices({ cursor })).rejects.toMatchObject({ code: 'CURSOR_EXPIRED' });
-    expect(() => client.syncDevices({ cursor: '' })).toThrow(expect.objectContaining({ code: 'CURSOR_REQUIRED' }));
+    expect(() => client.syncDevices({ cursor: '' })).toThrow(
+      expect.objectContaining({ code: 'CURSOR_REQUIRED' }),
+    );
   });
 
   it('defines, reads, assigns and removes profiles, surfacing per-device statuses', async () => {
     const { mock, client } = await setup(2);
     const [a, b] = [...mock.inventory.devices.keys()] as [string, string];
-    const { profile_uuid } = await client.defineProfile({ profile_name: 'Default', url: 'https://mdm.example.com/enroll', is_supervised: true });
+    const { profile_uuid } = await client.defineProfile({
+      profile_name: 'Default',
+      url: 'https://mdm.example.com/enroll',
+      is_supervised: true,
+    });
     expect((await client.getProfile(profile_uuid)).profile_name).toBe('Default');
     const assigned = await client.assignProfile(profile_uuid, [a, 'NOPE']);
     expect(assigned.devices).toEqual({ [a]: 'SUCCESS', NOPE: 'NOT_ACCESSIBLE' });
@@ -131,9 +145,13 @@ describe('DepClient: endpoints', () => {
     const { client, mock } = await setup();
     await client.getAccount();
     const before = mock.requests.length;
-    expect(() => client.defineProfile({ profile_name: '', url: 'not a url' })).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
+    expect(() => client.defineProfile({ profile_name: '', url: 'not a url' })).toThrow(
+      expect.objectContaining({ code: 'INVALID_INPUT' }),
+    );
     expect(() => client.assignProfile('X', [])).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
-    expect(() => client.fetchDevices({ limit: 5000 })).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
+    expect(() => client.fetchDevices({ limit: 5000 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_INPUT' }),
+    );
     expect(mock.requests.length).toBe(before);
   });
 
@@ -143,9 +161,16 @@ describe('DepClient: endpoints', () => {
     const details = await client.getDeviceDetails([a, 'X']);
     expect(details.devices[a]?.response_status).toBe('SUCCESS');
     expect(details.devices.X?.response_status).toBe('NOT_ACCESSIBLE');
-    expect(await client.activationLock({ device: a, escrow_key: 'abc' })).toEqual({ serial_number: a, response_status: 'SUCCESS' });
-    await client.setAccountDrivenEnrollmentProfile('https://mdm.example.com/.well-known/com.apple.remotemanagement');
-    expect((await client.getAccountDrivenEnrollmentProfile()).mdm_service_discovery_url).toContain('remotemanagement');
+    expect(await client.activationLock({ device: a, escrow_key: 'abc' })).toEqual({
+      serial_number: a,
+      response_status: 'SUCCESS',
+    });
+    await client.setAccountDrivenEnrollmentProfile(
+      'https://mdm.example.com/.well-known/com.apple.remotemanagement',
+    );
+    expect((await client.getAccountDrivenEnrollmentProfile()).mdm_service_discovery_url).toContain(
+      'remotemanagement',
+    );
     expect((await client.getOsBetaEnrollmentTokens()).betaEnrollmentTokens[0]?.token).toBe('mock-beta-token');
     expect((await client.disownDevices([b])).devices).toEqual({ [b]: 'SUCCESS' });
   });
@@ -163,9 +188,18 @@ describe('DepClient: bad answers', () => {
 
   it('turns JSON missing fields into INVALID_RESPONSE naming the field', async () => {
     const { mock, client } = await setup(1);
-    mock.injectFault({ kind: 'body', body: JSON.stringify({ more_to_follow: false, devices: [] }) }, { path: '/server/devices' });
+    mock.injectFault(
+      { kind: 'body', body: JSON.stringify({ more_to_follow: false, devices: [] }) },
+      { path: '/server/devices' },
+    );
     await expect(client.fetchDevices()).rejects.toThrow(/cursor/);
-    mock.injectFault({ kind: 'body', body: JSON.stringify({ cursor: 'c', more_to_follow: false, devices: [{ model: 'x' }] }) }, { path: '/server/devices' });
+    mock.injectFault(
+      {
+        kind: 'body',
+        body: JSON.stringify({ cursor: 'c', more_to_follow: false, devices: [{ model: 'x' }] }),
+      },
+      { path: '/server/devices' },
+    );
     await expect(client.fetchDevices()).rejects.toMatchObject({ code: 'INVALID_RESPONSE' });
   });
 
@@ -179,7 +213,11 @@ describe('DepClient: bad answers', () => {
   it('maps an unexpected status to HTTP_ERROR with the status and body', async () => {
     const { mock, client } = await setup();
     mock.injectFault({ kind: 'status', status: 418, body: 'TEAPOT' }, { path: '/account' });
-    await expect(client.getAccount()).rejects.toMatchObject({ code: 'HTTP_ERROR', status: 418, body: 'TEAPOT' });
+    await expect(client.getAccount()).rejects.toMatchObject({
+      code: 'HTTP_ERROR',
+      status: 418,
+      body: 'TEAPOT',
+    });
   });
 
   it('reports a refused connection as NETWORK after bounded retries', async () => {

@@ -3,7 +3,15 @@ import { createStaticKeyProvider } from '@mdmkit/crypto';
 import { MemoryDepStore, MemoryStorage } from '@mdmkit/storage';
 import { type MockDep, startMockDep } from '@mdmkit/testkit/mock-dep';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectDepToken, DepClient, DepError, depLeaseName, type DepSyncEvent, DepSyncer, openDepToken } from '../src/index';
+import {
+  connectDepToken,
+  DepClient,
+  DepError,
+  depLeaseName,
+  type DepSyncEvent,
+  DepSyncer,
+  openDepToken,
+} from '../src/index';
 import { fakeClock } from './fake-clock';
 
 const mocks: MockDep[] = [];
@@ -26,7 +34,9 @@ async function setup(opts: { devices?: number; tokens?: string[]; withDefault?: 
     let profileUuid: string | undefined;
     if (opts.withDefault) {
       const c = new DepClient({ token: mock.credentials, baseUrl: mock.url });
-      profileUuid = (await c.defineProfile({ profile_name: `${name} default`, url: 'https://mdm.example.com/enroll' })).profile_uuid;
+      profileUuid = (
+        await c.defineProfile({ profile_name: `${name} default`, url: 'https://mdm.example.com/enroll' })
+      ).profile_uuid;
       await c.close();
     }
     await connectDepToken(store, keyProvider, {
@@ -37,22 +47,39 @@ async function setup(opts: { devices?: number; tokens?: string[]; withDefault?: 
     });
     byToken.set(name, { mock, profileUuid });
   }
-  const syncer = new DepSyncer({ store, leases, keyProvider, pageLimit: 100, onEvent: (e) => events.push(e), clock: fakeClock() });
+  const syncer = new DepSyncer({
+    store,
+    leases,
+    keyProvider,
+    pageLimit: 100,
+    onEvent: (e) => events.push(e),
+    clock: fakeClock(),
+  });
   return { store, leases, events, byToken, syncer, mock: byToken.get((opts.tokens ?? ['main'])[0]!)!.mock };
 }
 
 describe('connectDepToken', () => {
   it('stores the credentials sealed (no secret in the stored bytes) and opens them again', async () => {
     const store = new MemoryDepStore();
-    const token = { consumerKey: 'CK_x', consumerSecret: 'CS_secret_value', accessToken: 'AT_y', accessSecret: 'AS_secret_value', accessTokenExpiry: expiry };
+    const token = {
+      consumerKey: 'CK_x',
+      consumerSecret: 'CS_secret_value',
+      accessToken: 'AT_y',
+      accessSecret: 'AS_secret_value',
+      accessTokenExpiry: expiry,
+    };
     const rec = await connectDepToken(store, keyProvider, { name: 'main', token });
     const stored = Buffer.from((await store.getDepToken('main'))!.sealedCredentials).toString('latin1');
     expect(stored).not.toContain('CS_secret_value');
     expect(stored).not.toContain('AS_secret_value');
     expect(await openDepToken(rec, keyProvider)).toEqual(token);
     // sealed to its name: the record of another token cannot borrow the blob
-    await expect(openDepToken({ ...rec, name: 'other' }, keyProvider)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
-    await expect(openDepToken(rec, createStaticKeyProvider(randomBytes(32)))).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    await expect(openDepToken({ ...rec, name: 'other' }, keyProvider)).rejects.toMatchObject({
+      code: 'INVALID_TOKEN',
+    });
+    await expect(openDepToken(rec, createStaticKeyProvider(randomBytes(32)))).rejects.toMatchObject({
+      code: 'INVALID_TOKEN',
+    });
   });
 });
 
@@ -76,7 +103,11 @@ describe('DepSyncer', () => {
       { type: 'added', tokenName: 'main', serialNumber: 'C02NEWDEVICE' },
       { type: 'deleted', tokenName: 'main', serialNumber: gone },
     ]);
-    expect(await store.getDepDevice('main', 'C02NEWDEVICE')).toMatchObject({ model: 'Mac mini', color: 'SILVER', enrolled: false });
+    expect(await store.getDepDevice('main', 'C02NEWDEVICE')).toMatchObject({
+      model: 'Mac mini',
+      color: 'SILVER',
+      enrolled: false,
+    });
     mock.modifyDevice('C02NEWDEVICE', { description: 'renamed' });
     expect((await syncer.syncToken('main')).modified).toBe(1);
     expect(mock.requests.filter((r) => r.path === '/devices/sync').length).toBeGreaterThan(0);
@@ -88,11 +119,17 @@ describe('DepSyncer', () => {
     const [a] = [...mock.inventory.devices.keys()];
     expect((await store.listDepDevices('main', { pending: true })).items).toHaveLength(3);
     await store.markDepDeviceEnrolled(a!);
-    expect((await store.listDepDevices('main', { pending: true })).items.map((d) => d.serialNumber)).not.toContain(a);
+    expect(
+      (await store.listDepDevices('main', { pending: true })).items.map((d) => d.serialNumber),
+    ).not.toContain(a);
   });
 
   it('gives newly added devices the token default profile, per token, and records the outcome', async () => {
-    const { store, syncer, byToken, events } = await setup({ devices: 2, tokens: ['east', 'west'], withDefault: true });
+    const { store, syncer, byToken, events } = await setup({
+      devices: 2,
+      tokens: ['east', 'west'],
+      withDefault: true,
+    });
     const reports = await syncer.syncAll();
     expect(reports.map((r) => [r.tokenName, r.assigned])).toEqual([
       ['east', 2],
@@ -101,7 +138,10 @@ describe('DepSyncer', () => {
     for (const [name, { mock, profileUuid }] of byToken) {
       for (const d of mock.inventory.devices.values()) {
         expect(d.profile_uuid).toBe(profileUuid);
-        expect(await store.getDepAssignment(name, d.serial_number)).toMatchObject({ profileUuid, status: 'SUCCESS' });
+        expect(await store.getDepAssignment(name, d.serial_number)).toMatchObject({
+          profileUuid,
+          status: 'SUCCESS',
+        });
       }
     }
     expect(events.filter((e) => e.type === 'assigned')).toHaveLength(4);
@@ -152,7 +192,8 @@ describe('DepSyncer', () => {
       pageLimit: 100,
       clock: fakeClock(),
       onEvent: (e) => {
-        if (e.type === 'added' && ++calls === 200) mock.injectFault({ kind: 'html', status: 502 }, { path: '/server/devices' });
+        if (e.type === 'added' && ++calls === 200)
+          mock.injectFault({ kind: 'html', status: 502 }, { path: '/server/devices' });
       },
     });
     await expect(spy.syncToken('main')).rejects.toMatchObject({ code: 'HTTP_ERROR' });
@@ -175,7 +216,15 @@ describe('DepSyncer', () => {
     const r = await syncer.syncToken('main');
     expect(r.ran).toBe(true);
     // a replica presenting the old fence after a newer holder wrote is refused
-    await expect(store.applyDepPage({ tokenName: 'main', fence: other!.token, cursor: 'stale', phase: 'sync', devices: [] })).rejects.toMatchObject({
+    await expect(
+      store.applyDepPage({
+        tokenName: 'main',
+        fence: other!.token,
+        cursor: 'stale',
+        phase: 'sync',
+        devices: [],
+      }),
+    ).rejects.toMatchObject({
       code: 'FENCED',
     });
   });
@@ -205,7 +254,17 @@ describe('DepSyncer', () => {
     const { store, syncer, mock } = await setup({ devices: 2 });
     await syncer.syncToken('main');
     const before = await store.getDepCursor('main');
-    mock.injectFault({ kind: 'body', body: JSON.stringify({ cursor: 'zzz', more_to_follow: false, devices: [{ serial_number: 'OK1', op_type: 'added' }, { op_type: 'added' }] }) }, { path: '/devices/sync' });
+    mock.injectFault(
+      {
+        kind: 'body',
+        body: JSON.stringify({
+          cursor: 'zzz',
+          more_to_follow: false,
+          devices: [{ serial_number: 'OK1', op_type: 'added' }, { op_type: 'added' }],
+        }),
+      },
+      { path: '/devices/sync' },
+    );
     await expect(syncer.syncToken('main')).rejects.toMatchObject({ code: 'INVALID_RESPONSE' });
     expect(await store.getDepCursor('main')).toEqual(before);
     expect(await store.getDepDevice('main', 'OK1')).toBeUndefined();
@@ -215,7 +274,14 @@ describe('DepSyncer', () => {
     const { store, syncer, mock } = await setup({ devices: 1 });
     await syncer.syncToken('main');
     mock.injectFault(
-      { kind: 'body', body: JSON.stringify({ cursor: 'c9', more_to_follow: false, devices: [{ serial_number: 'ODD', op_type: 'transferred', op_date: 'yesterday', future_field: 1 }] }) },
+      {
+        kind: 'body',
+        body: JSON.stringify({
+          cursor: 'c9',
+          more_to_follow: false,
+          devices: [{ serial_number: 'ODD', op_type: 'transferred', op_date: 'yesterday', future_field: 1 }],
+        }),
+      },
       { path: '/devices/sync' },
     );
     await syncer.syncToken('main');
@@ -228,7 +294,13 @@ describe('DepSyncer', () => {
   it('runs in the background on an interval and stops', async () => {
     const { store, leases, mock } = await setup({ devices: 2 });
     const errors: unknown[] = [];
-    const syncer = new DepSyncer({ store, leases, keyProvider, intervalMs: 20, onError: (e) => errors.push(e) });
+    const syncer = new DepSyncer({
+      store,
+      leases,
+      keyProvider,
+      intervalMs: 20,
+      onError: (e) => errors.push(e),
+    });
     syncer.start();
     await new Promise((r) => setTimeout(r, 200));
     await syncer.stop();

@@ -3,7 +3,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTokenKeyPair, DepError, decryptServerToken, type TokenKeyPair, tokenExpiry } from '../src/index';
+import {
+  createTokenKeyPair,
+  DepError,
+  decryptServerToken,
+  type TokenKeyPair,
+  tokenExpiry,
+} from '../src/index';
 
 const dir = mkdtempSync(join(tmpdir(), 'mdmkit-dep-token-'));
 let key: TokenKeyPair;
@@ -23,7 +29,10 @@ function opensslToken(recipient: TokenKeyPair, message: string, name = 'token'):
   const msg = join(dir, `${name}.txt`);
   const out = join(dir, `${name}.p7m`);
   writeFileSync(cert, recipient.certificatePem);
-  writeFileSync(msg, `Content-Type: text/plain;charset=UTF-8\r\nContent-Transfer-Encoding: 7bit\r\n\r\n${message}`);
+  writeFileSync(
+    msg,
+    `Content-Type: text/plain;charset=UTF-8\r\nContent-Transfer-Encoding: 7bit\r\n\r\n${message}`,
+  );
   execFileSync('openssl', ['smime', '-encrypt', '-aes256', '-binary', '-in', msg, '-out', out, cert]);
   return readFileSync(out, 'utf8');
 }
@@ -45,7 +54,9 @@ describe('createTokenKeyPair', () => {
     expect(key.privateKeyPem).toMatch(/^-----BEGIN PRIVATE KEY-----/);
     // openssl reads the certificate back (the file an admin uploads)
     writeFileSync(join(dir, 'up.pem'), key.certificatePem);
-    expect(execFileSync('openssl', ['x509', '-in', join(dir, 'up.pem'), '-noout', '-subject']).toString()).toContain('Example MDM');
+    expect(
+      execFileSync('openssl', ['x509', '-in', join(dir, 'up.pem'), '-noout', '-subject']).toString(),
+    ).toContain('Example MDM');
   });
 
   it('refuses an empty name and a silly validity', async () => {
@@ -83,7 +94,9 @@ describe('decryptServerToken (tokens made by openssl smime -encrypt)', () => {
     const mid = body.length >> 1;
     const flipped = `${head}\n\n${body.slice(0, mid)}${body[mid] === 'A' ? 'B' : 'A'}${body.slice(mid + 1)}`;
     await expect(decryptServerToken(flipped, key)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
-    await expect(decryptServerToken(p7m.slice(0, p7m.length >> 1), key)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    await expect(decryptServerToken(p7m.slice(0, p7m.length >> 1), key)).rejects.toMatchObject({
+      code: 'INVALID_TOKEN',
+    });
     await expect(decryptServerToken('hello', key)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
   });
 
@@ -94,9 +107,17 @@ describe('decryptServerToken (tokens made by openssl smime -encrypt)', () => {
   });
 
   it('refuses content without the BEGIN/END MESSAGE block, bad JSON and a bad date', async () => {
-    await expect(decryptServerToken(opensslToken(key, JSON.stringify(goodJson), 'bare'), key)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
-    await expect(decryptServerToken(opensslToken(key, wrap('{nope'), 'badjson'), key)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
-    const badDate = opensslToken(key, wrap(JSON.stringify({ ...goodJson, access_token_expiry: 'soon' })), 'date');
+    await expect(
+      decryptServerToken(opensslToken(key, JSON.stringify(goodJson), 'bare'), key),
+    ).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    await expect(decryptServerToken(opensslToken(key, wrap('{nope'), 'badjson'), key)).rejects.toMatchObject({
+      code: 'INVALID_TOKEN',
+    });
+    const badDate = opensslToken(
+      key,
+      wrap(JSON.stringify({ ...goodJson, access_token_expiry: 'soon' })),
+      'date',
+    );
     await expect(decryptServerToken(badDate, key)).rejects.toThrow(/access_token_expiry/);
   });
 });
@@ -104,8 +125,20 @@ describe('decryptServerToken (tokens made by openssl smime -encrypt)', () => {
 describe('tokenExpiry', () => {
   const token = { accessTokenExpiry: new Date('2030-06-30T00:00:00Z') };
   it('reports days left and renewal due within the warning window', () => {
-    expect(tokenExpiry(token, { now: new Date('2030-01-01T00:00:00Z') })).toMatchObject({ expired: false, daysLeft: 180, renewalDue: false });
-    expect(tokenExpiry(token, { now: new Date('2030-06-10T00:00:00Z') })).toMatchObject({ expired: false, daysLeft: 20, renewalDue: true });
-    expect(tokenExpiry(token, { now: new Date('2030-07-01T00:00:00Z') })).toMatchObject({ expired: true, daysLeft: 0, renewalDue: true });
+    expect(tokenExpiry(token, { now: new Date('2030-01-01T00:00:00Z') })).toMatchObject({
+      expired: false,
+      daysLeft: 180,
+      renewalDue: false,
+    });
+    expect(tokenExpiry(token, { now: new Date('2030-06-10T00:00:00Z') })).toMatchObject({
+      expired: false,
+      daysLeft: 20,
+      renewalDue: true,
+    });
+    expect(tokenExpiry(token, { now: new Date('2030-07-01T00:00:00Z') })).toMatchObject({
+      expired: true,
+      daysLeft: 0,
+      renewalDue: true,
+    });
   });
 });

@@ -132,7 +132,9 @@ export interface DepStore {
   /** Changes the sync status fields of a token; NOT_FOUND if absent. */
   updateDepTokenStatus(
     name: string,
-    status: Partial<Pick<DepTokenRecord, 'termsNotSigned' | 'lastError' | 'lastSyncAt' | 'defaultProfileUuid'>>,
+    status: Partial<
+      Pick<DepTokenRecord, 'termsNotSigned' | 'lastError' | 'lastSyncAt' | 'defaultProfileUuid'>
+    >,
   ): Promise<void>;
   /** Removes a token with its cursor, devices and assignments. Returns whether it existed. */
   deleteDepToken(name: string): Promise<boolean>;

@@ -26,11 +26,22 @@ interface TokenState {
   assignments: Map<string, DepAssignmentRecord>;
 }
 
-const copyDate = (d: Date | undefined): Date | undefined => (d === undefined ? undefined : new Date(d.getTime()));
+const copyDate = (d: Date | undefined): Date | undefined =>
+  d === undefined ? undefined : new Date(d.getTime());
 
 function copyDevice(d: DepDeviceRecord): DepDeviceRecord {
-  const out: DepDeviceRecord = { ...d, firstSeenAt: new Date(d.firstSeenAt), updatedAt: new Date(d.updatedAt) };
-  for (const k of ['opDate', 'profileAssignTime', 'profilePushTime', 'deviceAssignedDate', 'enrolledAt'] as const) {
+  const out: DepDeviceRecord = {
+    ...d,
+    firstSeenAt: new Date(d.firstSeenAt),
+    updatedAt: new Date(d.updatedAt),
+  };
+  for (const k of [
+    'opDate',
+    'profileAssignTime',
+    'profilePushTime',
+    'deviceAssignedDate',
+    'enrolledAt',
+  ] as const) {
     if (d[k] !== undefined) out[k] = copyDate(d[k]);
   }
   return out;
@@ -88,7 +99,8 @@ export class MemoryDepStore implements DepStore {
   }
 
   #fence(s: TokenState, fence: number): void {
-    if (!Number.isSafeInteger(fence) || fence < 0) throw new StorageError('INVALID_INPUT', 'fence must be a non-negative integer');
+    if (!Number.isSafeInteger(fence) || fence < 0)
+      throw new StorageError('INVALID_INPUT', 'fence must be a non-negative integer');
     if (fence < s.fence) throw new StorageError('FENCED', 'fencing token is older than one already written');
     s.fence = fence;
   }
@@ -98,7 +110,8 @@ export class MemoryDepStore implements DepStore {
     if (!(record.sealedCredentials instanceof Uint8Array) || record.sealedCredentials.length === 0) {
       throw new StorageError('INVALID_INPUT', 'sealedCredentials must be non-empty bytes');
     }
-    if (record.sealedCredentials.length > this.#limits.maxBlobBytes) throw new StorageError('PAYLOAD_TOO_LARGE', 'sealedCredentials is too large');
+    if (record.sealedCredentials.length > this.#limits.maxBlobBytes)
+      throw new StorageError('PAYLOAD_TOO_LARGE', 'sealedCredentials is too large');
     if (!(record.accessTokenExpiry instanceof Date) || Number.isNaN(record.accessTokenExpiry.getTime())) {
       throw new StorageError('INVALID_INPUT', 'accessTokenExpiry must be a valid Date');
     }
@@ -123,7 +136,9 @@ export class MemoryDepStore implements DepStore {
 
   async updateDepTokenStatus(
     name: string,
-    status: Partial<Pick<DepTokenRecord, 'termsNotSigned' | 'lastError' | 'lastSyncAt' | 'defaultProfileUuid'>>,
+    status: Partial<
+      Pick<DepTokenRecord, 'termsNotSigned' | 'lastError' | 'lastSyncAt' | 'defaultProfileUuid'>
+    >,
   ): Promise<void> {
     const s = this.#state(name);
     const next = { ...s.token, updatedAt: new Date() };
@@ -154,14 +169,16 @@ export class MemoryDepStore implements DepStore {
   async applyDepPage(page: DepPageInput): Promise<DepPageResult> {
     const s = this.#state(page?.tokenName);
     this.#key('cursor', page.cursor);
-    if (page.phase !== 'fetch' && page.phase !== 'sync') throw new StorageError('INVALID_INPUT', 'phase must be fetch or sync');
+    if (page.phase !== 'fetch' && page.phase !== 'sync')
+      throw new StorageError('INVALID_INPUT', 'phase must be fetch or sync');
     if (!Array.isArray(page.devices) || page.devices.length > MAX_PAGE_DEVICES) {
       throw new StorageError('INVALID_INPUT', `a page holds at most ${MAX_PAGE_DEVICES} devices`);
     }
     // Validate everything before changing anything: a page is stored whole or not at all.
     for (const d of page.devices) {
       this.#key('serial number', d?.serialNumber);
-      if (!OP_TYPES.has(d.opType)) throw new StorageError('INVALID_INPUT', `opType must be added, modified or deleted`);
+      if (!OP_TYPES.has(d.opType))
+        throw new StorageError('INVALID_INPUT', `opType must be added, modified or deleted`);
       if (d.raw !== undefined && (typeof d.raw !== 'string' || d.raw.length > this.#limits.maxBlobBytes)) {
         throw new StorageError('PAYLOAD_TOO_LARGE', 'raw device JSON is too large');
       }
@@ -174,7 +191,13 @@ export class MemoryDepStore implements DepStore {
       if (d.opType === 'deleted') {
         if (old && !old.deleted) result.deleted.push(d.serialNumber);
         const base = old ?? { tokenName: page.tokenName, enrolled: false, firstSeenAt: now };
-        s.devices.set(d.serialNumber, { ...base, ...d, tokenName: page.tokenName, deleted: true, updatedAt: now });
+        s.devices.set(d.serialNumber, {
+          ...base,
+          ...d,
+          tokenName: page.tokenName,
+          deleted: true,
+          updatedAt: now,
+        });
         continue;
       }
       if (!old || old.deleted) {
@@ -191,7 +214,11 @@ export class MemoryDepStore implements DepStore {
         continue;
       }
       // One event per device and page: a device added earlier in this page stays just "added".
-      if (signature(old) !== signature(d) && !result.added.includes(d.serialNumber) && !result.modified.includes(d.serialNumber)) {
+      if (
+        signature(old) !== signature(d) &&
+        !result.added.includes(d.serialNumber) &&
+        !result.modified.includes(d.serialNumber)
+      ) {
         result.modified.push(d.serialNumber);
       }
       // Apple restates the whole device; only what storage itself tracks is carried over.
@@ -205,7 +232,13 @@ export class MemoryDepStore implements DepStore {
         updatedAt: now,
       });
     }
-    s.cursor = { tokenName: page.tokenName, cursor: page.cursor, phase: page.phase, fence: page.fence, updatedAt: now };
+    s.cursor = {
+      tokenName: page.tokenName,
+      cursor: page.cursor,
+      phase: page.phase,
+      fence: page.fence,
+      updatedAt: now,
+    };
     return result;
   }
 
@@ -220,7 +253,11 @@ export class MemoryDepStore implements DepStore {
     const limit = pageSize(filter);
     const after = filter.after;
     const all = [...s.devices.values()]
-      .filter((d) => (filter.includeDeleted || !d.deleted) && (filter.pending === undefined || d.enrolled !== filter.pending))
+      .filter(
+        (d) =>
+          (filter.includeDeleted || !d.deleted) &&
+          (filter.pending === undefined || d.enrolled !== filter.pending),
+      )
       .filter((d) => after === undefined || d.serialNumber > after)
       .sort((a, b) => (a.serialNumber < b.serialNumber ? -1 : a.serialNumber > b.serialNumber ? 1 : 0));
     const items = all.slice(0, limit).map(copyDevice);
@@ -233,7 +270,12 @@ export class MemoryDepStore implements DepStore {
     for (const s of this.#tokens.values()) {
       const d = s.devices.get(serialNumber);
       if (d && !d.enrolled) {
-        s.devices.set(serialNumber, { ...d, enrolled: true, enrolledAt: new Date(at), updatedAt: new Date() });
+        s.devices.set(serialNumber, {
+          ...d,
+          enrolled: true,
+          enrolledAt: new Date(at),
+          updatedAt: new Date(),
+        });
         n++;
       }
     }

@@ -38,6 +38,11 @@ Runs a mock APNs service with a fresh test PKI and prints its origin and the CA 
 
 class UsageError extends Error {}
 
+function done(io: Io, text: string, code: number): number {
+  io.out(text);
+  return code;
+}
+
 interface Io {
   out(s: string): void;
   err(s: string): void;
@@ -59,9 +64,16 @@ function version(): string {
   return (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 }
 
-function parse(args: string[], options: Record<string, { type: 'string' | 'boolean'; short?: string }>) {
+function parse(
+  args: string[],
+  names: readonly string[],
+): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
+    help: { type: 'boolean', short: 'h' },
+  };
+  for (const n of names) options[n] = { type: 'string' };
   try {
-    return parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -69,7 +81,8 @@ function parse(args: string[], options: Record<string, { type: 'string' | 'boole
 
 function intOption(v: string | boolean | undefined, name: string, max: number): number | undefined {
   if (v === undefined) return undefined;
-  if (typeof v !== 'string' || !/^\d+$/.test(v) || Number(v) > max) throw new UsageError(`--${name} must be an integer from 0 to ${max}`);
+  if (typeof v !== 'string' || !/^\d+$/.test(v) || Number(v) > max)
+    throw new UsageError(`--${name} must be an integer from 0 to ${max}`);
   return Number(v);
 }
 
@@ -85,19 +98,20 @@ export async function runTestkitCli(args: string[], io: Io = processIo): Promise
   const [command, ...rest] = args;
   try {
     if (command === undefined) throw new UsageError('missing command');
-    if (command === '--help' || command === '-h') return io.out(USAGE), 0;
-    if (command === '--version') return io.out(`${version()}\n`), 0;
+    if (command === '--help' || command === '-h') return done(io, USAGE, 0);
+    if (command === '--version') return done(io, `${version()}\n`, 0);
     if (command === 'help') {
       const topic = rest[0];
-      if (topic === undefined) return io.out(USAGE), 0;
-      if (topic === 'mock-dep') return io.out(MOCK_DEP_USAGE), 0;
-      if (topic === 'mock-apns') return io.out(MOCK_APNS_USAGE), 0;
+      if (topic === undefined) return done(io, USAGE, 0);
+      if (topic === 'mock-dep') return done(io, MOCK_DEP_USAGE, 0);
+      if (topic === 'mock-apns') return done(io, MOCK_APNS_USAGE, 0);
       throw new UsageError(`unknown command ${JSON.stringify(topic)}`);
     }
     if (command === 'mock-dep') {
-      const { values, positionals } = parse(rest, { host: { type: 'string' }, port: { type: 'string' }, devices: { type: 'string' } });
-      if (values.help || positionals[0] === 'help') return io.out(MOCK_DEP_USAGE), 0;
-      if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+      const { values, positionals } = parse(rest, ['host', 'port', 'devices']);
+      if (values.help || positionals[0] === 'help') return done(io, MOCK_DEP_USAGE, 0);
+      if (positionals.length > 0)
+        throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
       const mock = await startMockDep({
         ...(typeof values.host === 'string' && { host: values.host }),
         port: intOption(values.port, 'port', 65535) ?? 0,
@@ -109,9 +123,10 @@ export async function runTestkitCli(args: string[], io: Io = processIo): Promise
       return 0;
     }
     if (command === 'mock-apns') {
-      const { values, positionals } = parse(rest, { port: { type: 'string' } });
-      if (values.help || positionals[0] === 'help') return io.out(MOCK_APNS_USAGE), 0;
-      if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+      const { values, positionals } = parse(rest, ['port']);
+      if (values.help || positionals[0] === 'help') return done(io, MOCK_APNS_USAGE, 0);
+      if (positionals.length > 0)
+        throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
       const pki = await createMockApnsCertificates();
       const port = intOption(values.port, 'port', 65535);
       const mock = await startMockApns({

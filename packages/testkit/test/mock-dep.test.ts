@@ -5,6 +5,9 @@ import OAuth from 'oauth-1.0a';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type MockDep, startMockDep } from '../src/mock-dep';
 
+// biome-ignore lint/suspicious/noExplicitAny: the tests read Apple's JSON freely and assert on it
+type Json = Record<string, any>;
+
 let mock: MockDep | undefined;
 afterEach(async () => {
   await mock?.close();
@@ -43,7 +46,12 @@ async function call(m: MockDep, token: string, method: string, path: string, bod
     ...(body !== undefined && { body: JSON.stringify(body) }),
   });
   const text = await res.text();
-  return { status: res.status, text, json: () => JSON.parse(text) as Record<string, any>, headers: res.headers };
+  return {
+    status: res.status,
+    text,
+    json: () => JSON.parse(text) as Json,
+    headers: res.headers,
+  };
 }
 
 describe('mock DEP: session', () => {
@@ -56,7 +64,9 @@ describe('mock DEP: session', () => {
 
   it('refuses a wrong signature, an unsigned request and a replayed nonce with 401 UNAUTHORIZED', async () => {
     mock = await startMockDep();
-    const bad = await fetch(`${mock.url}/session`, { headers: { authorization: authHeader(mock, { secret: 'wrong' }) } });
+    const bad = await fetch(`${mock.url}/session`, {
+      headers: { authorization: authHeader(mock, { secret: 'wrong' }) },
+    });
     expect([bad.status, await bad.text()]).toEqual([401, 'UNAUTHORIZED']);
     const none = await fetch(`${mock.url}/session`);
     expect(none.status).toBe(401);
@@ -95,7 +105,9 @@ describe('mock DEP: devices', () => {
     let cursor: string | undefined;
     let pages = 0;
     for (;;) {
-      const r = (await call(mock, token, 'POST', '/server/devices', { limit: 100, ...(cursor && { cursor }) })).json();
+      const r = (
+        await call(mock, token, 'POST', '/server/devices', { limit: 100, ...(cursor && { cursor }) })
+      ).json();
       pages++;
       for (const d of r.devices) seen.add(d.serial_number);
       cursor = r.cursor;
@@ -115,7 +127,7 @@ describe('mock DEP: devices', () => {
     mock.modifyDevice('NEW1', { color: 'SILVER' });
     mock.deleteDevice(first.devices[0].serial_number);
     const sync = (await call(mock, token, 'POST', '/devices/sync', { cursor: first.cursor })).json();
-    expect(sync.devices.map((d: any) => [d.serial_number, d.op_type])).toEqual([
+    expect(sync.devices.map((d: Json) => [d.serial_number, d.op_type])).toEqual([
       ['NEW1', 'added'],
       ['NEW1', 'modified'],
       [first.devices[0].serial_number, 'deleted'],
@@ -130,7 +142,9 @@ describe('mock DEP: devices', () => {
     mock = await startMockDep({ devices: 1 });
     const token = await session(mock);
     expect((await call(mock, token, 'POST', '/devices/sync', {})).text).toBe('CURSOR_REQUIRED');
-    expect((await call(mock, token, 'POST', '/devices/sync', { cursor: 'nope' })).text).toBe('INVALID_CURSOR');
+    expect((await call(mock, token, 'POST', '/devices/sync', { cursor: 'nope' })).text).toBe(
+      'INVALID_CURSOR',
+    );
     const { cursor } = (await call(mock, token, 'POST', '/server/devices', {})).json();
     mock.expireCursors();
     const r = await call(mock, token, 'POST', '/devices/sync', { cursor });
@@ -141,17 +155,32 @@ describe('mock DEP: devices', () => {
     mock = await startMockDep({ devices: 2 });
     const token = await session(mock);
     const [a, b] = [...mock.inventory.devices.keys()];
-    const def = (await call(mock, token, 'POST', '/profile', { profile_name: 'Default', url: 'https://mdm.example.com/enroll' })).json();
+    const def = (
+      await call(mock, token, 'POST', '/profile', {
+        profile_name: 'Default',
+        url: 'https://mdm.example.com/enroll',
+      })
+    ).json();
     expect(def.profile_uuid).toMatch(/^[0-9A-F]{32}$/);
-    const assigned = (await call(mock, token, 'POST', '/profile/devices', { profile_uuid: def.profile_uuid, devices: [a, 'UNKNOWN'] })).json();
+    const assigned = (
+      await call(mock, token, 'POST', '/profile/devices', {
+        profile_uuid: def.profile_uuid,
+        devices: [a, 'UNKNOWN'],
+      })
+    ).json();
     expect(assigned.devices).toEqual({ [a!]: 'SUCCESS', UNKNOWN: 'NOT_ACCESSIBLE' });
-    expect(mock.inventory.devices.get(a!)).toMatchObject({ profile_status: 'assigned', profile_uuid: def.profile_uuid });
+    expect(mock.inventory.devices.get(a!)).toMatchObject({
+      profile_status: 'assigned',
+      profile_uuid: def.profile_uuid,
+    });
     const got = (await call(mock, token, 'GET', `/profile?profile_uuid=${def.profile_uuid}`)).json();
     expect(got.profile_name).toBe('Default');
     const removed = (await call(mock, token, 'DELETE', '/profile/devices', { devices: [a, b] })).json();
     expect(removed.devices).toEqual({ [a!]: 'SUCCESS', [b!]: 'NOT_ACCESSIBLE' });
     expect(mock.inventory.devices.get(a!)?.profile_status).toBe('removed');
-    expect((await call(mock, token, 'POST', '/profile', { url: 'https://x' })).text).toBe('CONFIG_NAME_REQUIRED');
+    expect((await call(mock, token, 'POST', '/profile', { url: 'https://x' })).text).toBe(
+      'CONFIG_NAME_REQUIRED',
+    );
   });
 
   it('throttles with 429 and Retry-After', async () => {
@@ -171,16 +200,32 @@ describe('mock DEP: devices', () => {
     const details = (await call(mock, token, 'POST', '/devices', { devices: [serial, 'X'] })).json();
     expect(details.devices[serial!].response_status).toBe('SUCCESS');
     expect(details.devices.X.response_status).toBe('NOT_ACCESSIBLE');
-    expect((await call(mock, token, 'POST', '/device/activationlock', { device: serial, escrow_key: 'k' })).json()).toEqual({
+    expect(
+      (await call(mock, token, 'POST', '/device/activationlock', { device: serial, escrow_key: 'k' })).json(),
+    ).toEqual({
       serial_number: serial,
       response_status: 'SUCCESS',
     });
-    expect((await call(mock, token, 'POST', '/account-driven-enrollment/profile', { mdm_service_discovery_url: 'https://e/x' })).status).toBe(200);
-    expect((await call(mock, token, 'GET', '/account-driven-enrollment/profile')).json().mdm_service_discovery_url).toBe('https://e/x');
-    expect((await call(mock, token, 'GET', '/os-beta-enrollment/tokens')).json().betaEnrollmentTokens).toHaveLength(1);
-    expect((await call(mock, token, 'POST', '/devices/disown', { devices: [serial] })).json().devices[serial!]).toBe('SUCCESS');
+    expect(
+      (
+        await call(mock, token, 'POST', '/account-driven-enrollment/profile', {
+          mdm_service_discovery_url: 'https://e/x',
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (await call(mock, token, 'GET', '/account-driven-enrollment/profile')).json().mdm_service_discovery_url,
+    ).toBe('https://e/x');
+    expect(
+      (await call(mock, token, 'GET', '/os-beta-enrollment/tokens')).json().betaEnrollmentTokens,
+    ).toHaveLength(1);
+    expect(
+      (await call(mock, token, 'POST', '/devices/disown', { devices: [serial] })).json().devices[serial!],
+    ).toBe('SUCCESS');
     expect(mock.inventory.devices.size).toBe(0);
-    expect((await call(mock, token, 'POST', '/devices', 'not an object')).text).toBe('MALFORMED_REQUEST_BODY');
+    expect((await call(mock, token, 'POST', '/devices', 'not an object')).text).toBe(
+      'MALFORMED_REQUEST_BODY',
+    );
   });
 
   it('records the protocol version of each request', async () => {

@@ -31,7 +31,12 @@ const dev = (serialNumber: string, extra: Partial<DepDeviceInput> = {}): DepDevi
 });
 
 async function token(s: DepStore, name: string): Promise<void> {
-  await s.putDepToken({ name, sealedCredentials: sealed, accessTokenExpiry: new Date('2031-01-01T00:00:00Z'), updatedAt: new Date() });
+  await s.putDepToken({
+    name,
+    sealedCredentials: sealed,
+    accessTokenExpiry: new Date('2031-01-01T00:00:00Z'),
+    updatedAt: new Date(),
+  });
 }
 
 /** Registers the DepStore cases in the current describe block. */
@@ -61,7 +66,13 @@ export function depStoreConformance(ctx: DepConformanceContext): void {
       const name = `${ctx.prefix()}tok`;
       await token(s, name);
       expect(await s.getDepCursor(name)).toBeUndefined();
-      const r1 = await s.applyDepPage({ tokenName: name, fence: 1, cursor: 'c1', phase: 'fetch', devices: [dev('A'), dev('B')] });
+      const r1 = await s.applyDepPage({
+        tokenName: name,
+        fence: 1,
+        cursor: 'c1',
+        phase: 'fetch',
+        devices: [dev('A'), dev('B')],
+      });
       expect(r1).toEqual({ added: ['A', 'B'], modified: [], deleted: [] });
       expect(await s2.getDepCursor(name)).toMatchObject({ cursor: 'c1', phase: 'fetch', fence: 1 });
       const r2 = await s.applyDepPage({
@@ -69,14 +80,31 @@ export function depStoreConformance(ctx: DepConformanceContext): void {
         fence: 1,
         cursor: 'c2',
         phase: 'sync',
-        devices: [dev('A', { opType: 'modified', color: 'SILVER' }), dev('B', { opType: 'modified' }), dev('B', { opType: 'deleted' }), dev('C', { opType: 'deleted' })],
+        devices: [
+          dev('A', { opType: 'modified', color: 'SILVER' }),
+          dev('B', { opType: 'modified' }),
+          dev('B', { opType: 'deleted' }),
+          dev('C', { opType: 'deleted' }),
+        ],
       });
       expect(r2).toEqual({ added: [], modified: ['A'], deleted: ['B'] });
-      expect(await s2.getDepDevice(name, 'A')).toMatchObject({ color: 'SILVER', deleted: false, enrolled: false });
+      expect(await s2.getDepDevice(name, 'A')).toMatchObject({
+        color: 'SILVER',
+        deleted: false,
+        enrolled: false,
+      });
       expect((await s2.getDepDevice(name, 'B'))?.deleted).toBe(true);
       expect((await s2.listDepDevices(name)).items.map((d) => d.serialNumber)).toEqual(['A']);
-      expect((await s2.listDepDevices(name, { includeDeleted: true })).items.map((d) => d.serialNumber)).toEqual(['A', 'B', 'C']);
-      const back = await s.applyDepPage({ tokenName: name, fence: 1, cursor: 'c3', phase: 'sync', devices: [dev('B')] });
+      expect(
+        (await s2.listDepDevices(name, { includeDeleted: true })).items.map((d) => d.serialNumber),
+      ).toEqual(['A', 'B', 'C']);
+      const back = await s.applyDepPage({
+        tokenName: name,
+        fence: 1,
+        cursor: 'c3',
+        phase: 'sync',
+        devices: [dev('B')],
+      });
       expect(back.added).toEqual(['B']);
     });
 
@@ -85,7 +113,9 @@ export function depStoreConformance(ctx: DepConformanceContext): void {
       const name = `${ctx.prefix()}tok`;
       await token(s, name);
       await s.applyDepPage({ tokenName: name, fence: 5, cursor: 'new', phase: 'sync', devices: [dev('A')] });
-      await expect(s2.applyDepPage({ tokenName: name, fence: 4, cursor: 'old', phase: 'sync', devices: [dev('Z')] })).rejects.toMatchObject({
+      await expect(
+        s2.applyDepPage({ tokenName: name, fence: 4, cursor: 'old', phase: 'sync', devices: [dev('Z')] }),
+      ).rejects.toMatchObject({
         code: 'FENCED',
       });
       await expect(s2.resetDepCursor(name, 4)).rejects.toMatchObject({ code: 'FENCED' });
@@ -101,7 +131,9 @@ export function depStoreConformance(ctx: DepConformanceContext): void {
       await token(s, name);
       await s.applyDepPage({ tokenName: name, fence: 1, cursor: 'c1', phase: 'fetch', devices: [dev('A')] });
       const bad = [dev('B'), { ...dev('C'), opType: 'exploded' as 'added' }];
-      await expect(s.applyDepPage({ tokenName: name, fence: 1, cursor: 'c2', phase: 'fetch', devices: bad })).rejects.toMatchObject({
+      await expect(
+        s.applyDepPage({ tokenName: name, fence: 1, cursor: 'c2', phase: 'fetch', devices: bad }),
+      ).rejects.toMatchObject({
         code: 'INVALID_INPUT',
       });
       expect(await s.getDepDevice(name, 'B')).toBeUndefined();
@@ -114,14 +146,37 @@ export function depStoreConformance(ctx: DepConformanceContext): void {
       await token(s, `${p}one`);
       await token(s, `${p}two`);
       const serial = `${p}SER`;
-      await s.applyDepPage({ tokenName: `${p}one`, fence: 1, cursor: 'c', phase: 'fetch', devices: [dev(serial), dev(`${p}OTHER`)] });
-      await s.applyDepPage({ tokenName: `${p}two`, fence: 1, cursor: 'c', phase: 'fetch', devices: [dev(serial)] });
+      await s.applyDepPage({
+        tokenName: `${p}one`,
+        fence: 1,
+        cursor: 'c',
+        phase: 'fetch',
+        devices: [dev(serial), dev(`${p}OTHER`)],
+      });
+      await s.applyDepPage({
+        tokenName: `${p}two`,
+        fence: 1,
+        cursor: 'c',
+        phase: 'fetch',
+        devices: [dev(serial)],
+      });
       expect(await s2.markDepDeviceEnrolled(serial, new Date('2030-01-01T00:00:00Z'))).toBe(2);
       expect(await s2.markDepDeviceEnrolled(serial)).toBe(0);
-      expect(await s.getDepDevice(`${p}one`, serial)).toMatchObject({ enrolled: true, enrolledAt: new Date('2030-01-01T00:00:00Z') });
-      expect((await s.listDepDevices(`${p}one`, { pending: true })).items.map((d) => d.serialNumber)).toEqual([`${p}OTHER`]);
+      expect(await s.getDepDevice(`${p}one`, serial)).toMatchObject({
+        enrolled: true,
+        enrolledAt: new Date('2030-01-01T00:00:00Z'),
+      });
+      expect((await s.listDepDevices(`${p}one`, { pending: true })).items.map((d) => d.serialNumber)).toEqual(
+        [`${p}OTHER`],
+      );
       // a later modification keeps the enrolled flag
-      await s.applyDepPage({ tokenName: `${p}one`, fence: 1, cursor: 'd', phase: 'sync', devices: [dev(serial, { opType: 'modified', color: 'RED' })] });
+      await s.applyDepPage({
+        tokenName: `${p}one`,
+        fence: 1,
+        cursor: 'd',
+        phase: 'sync',
+        devices: [dev(serial, { opType: 'modified', color: 'RED' })],
+      });
       expect((await s.getDepDevice(`${p}one`, serial))?.enrolled).toBe(true);
     });
 
@@ -130,7 +185,13 @@ export function depStoreConformance(ctx: DepConformanceContext): void {
       const name = `${ctx.prefix()}tok`;
       await token(s, name);
       const serials = Array.from({ length: 25 }, (_, i) => `S${String(i).padStart(3, '0')}`);
-      await s.applyDepPage({ tokenName: name, fence: 1, cursor: 'c', phase: 'fetch', devices: [...serials].reverse().map((x) => dev(x)) });
+      await s.applyDepPage({
+        tokenName: name,
+        fence: 1,
+        cursor: 'c',
+        phase: 'fetch',
+        devices: [...serials].reverse().map((x) => dev(x)),
+      });
       const seen: string[] = [];
       let after: string | undefined;
       for (;;) {
@@ -151,10 +212,21 @@ export function depStoreConformance(ctx: DepConformanceContext): void {
         fence: 1,
         cursor: 'c',
         phase: 'fetch',
-        devices: [dev('A'), dev('B', { profileStatus: 'assigned', profileUuid: 'X' }), dev('C', { profileStatus: 'removed' }), dev('D', { opType: 'deleted' })],
+        devices: [
+          dev('A'),
+          dev('B', { profileStatus: 'assigned', profileUuid: 'X' }),
+          dev('C', { profileStatus: 'removed' }),
+          dev('D', { opType: 'deleted' }),
+        ],
       });
       expect((await s.listDepDevicesAwaitingProfile(name)).map((d) => d.serialNumber)).toEqual(['A', 'C']);
-      await s2.recordDepAssignment({ tokenName: name, serialNumber: 'A', profileUuid: 'P', status: 'SUCCESS', assignedAt: new Date('2030-01-01T00:00:00Z') });
+      await s2.recordDepAssignment({
+        tokenName: name,
+        serialNumber: 'A',
+        profileUuid: 'P',
+        status: 'SUCCESS',
+        assignedAt: new Date('2030-01-01T00:00:00Z'),
+      });
       expect(await s.getDepAssignment(name, 'A')).toMatchObject({ profileUuid: 'P', status: 'SUCCESS' });
       expect((await s.listDepDevicesAwaitingProfile(name)).map((d) => d.serialNumber)).toEqual(['C']);
     });
@@ -162,13 +234,28 @@ export function depStoreConformance(ctx: DepConformanceContext): void {
     it('refuses bad keys and oversized blobs with typed errors', async (t) => {
       const [s] = stores(ctx, t);
       const name = `${ctx.prefix()}tok`;
-      await expect(s.putDepToken({ name: '', sealedCredentials: sealed, accessTokenExpiry: new Date(), updatedAt: new Date() })).rejects.toMatchObject({
+      await expect(
+        s.putDepToken({
+          name: '',
+          sealedCredentials: sealed,
+          accessTokenExpiry: new Date(),
+          updatedAt: new Date(),
+        }),
+      ).rejects.toMatchObject({
         code: 'INVALID_INPUT',
       });
-      await expect(s.applyDepPage({ tokenName: name, fence: 1, cursor: 'c', phase: 'fetch', devices: [] })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      await expect(
+        s.applyDepPage({ tokenName: name, fence: 1, cursor: 'c', phase: 'fetch', devices: [] }),
+      ).rejects.toMatchObject({ code: 'NOT_FOUND' });
       await token(s, name);
       await expect(
-        s.applyDepPage({ tokenName: name, fence: 1, cursor: 'c', phase: 'fetch', devices: [dev('A', { raw: 'x'.repeat(1_000_000) })] }),
+        s.applyDepPage({
+          tokenName: name,
+          fence: 1,
+          cursor: 'c',
+          phase: 'fetch',
+          devices: [dev('A', { raw: 'x'.repeat(1_000_000) })],
+        }),
       ).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
     });
   });

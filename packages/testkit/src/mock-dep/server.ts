@@ -90,7 +90,8 @@ export async function startMockDep(opts: MockDepOptions = {}): Promise<MockDep> 
     if (!nonce || nonces.has(nonce)) return err(401, 'UNAUTHORIZED');
     if (!verifyOAuth1Signature('GET', `${serverUrl}/session`, params, creds)) return err(401, 'UNAUTHORIZED');
     nonces.set(nonce, ts);
-    if (nonces.size > 100_000) for (const [n, t] of nonces) if (Math.abs(t - now() / 1000) > skew) nonces.delete(n);
+    if (nonces.size > 100_000)
+      for (const [n, t] of nonces) if (Math.abs(t - now() / 1000) > skew) nonces.delete(n);
     if (state.termsNotSigned) return err(403, 'T_C_NOT_SIGNED');
     const token = random('session-');
     sessions.set(token, now());
@@ -129,7 +130,13 @@ export async function startMockDep(opts: MockDepOptions = {}): Promise<MockDep> 
     }
     while (pos < inv.order.length && !inv.devices.has(inv.order[pos]!)) pos++;
     const more = pos < inv.order.length;
-    const cursor = inv.newCursor({ kind: 'fetch', position: pos, syncFrom: c.syncFrom, issuedAt: now(), done: !more });
+    const cursor = inv.newCursor({
+      kind: 'fetch',
+      position: pos,
+      syncFrom: c.syncFrom,
+      issuedAt: now(),
+      done: !more,
+    });
     return ok({ cursor, more_to_follow: more, fetched_until: new Date(now()).toISOString(), devices });
   }
 
@@ -142,12 +149,22 @@ export async function startMockDep(opts: MockDepOptions = {}): Promise<MockDep> 
     const position = from + slice.length;
     const cursor = inv.newCursor({ kind: 'sync', position, issuedAt: now() });
     const devices = slice.map((ch) => ({ ...ch.device, op_type: ch.op_type, op_date: ch.op_date }));
-    return ok({ cursor, more_to_follow: position < inv.changes.length, fetched_until: new Date(now()).toISOString(), devices });
+    return ok({
+      cursor,
+      more_to_follow: position < inv.changes.length,
+      fetched_until: new Date(now()).toISOString(),
+      devices,
+    });
   }
 
   function serials(body: Record<string, unknown>): string[] | Answer {
     const list = body.devices;
-    if (!Array.isArray(list) || list.length === 0 || list.length > MAX_LIMIT || !list.every((s) => typeof s === 'string' && s)) {
+    if (
+      !Array.isArray(list) ||
+      list.length === 0 ||
+      list.length > MAX_LIMIT ||
+      !list.every((s) => typeof s === 'string' && s)
+    ) {
       return err(400, 'DEVICE_ID_REQUIRED');
     }
     return list as string[];
@@ -167,14 +184,23 @@ export async function startMockDep(opts: MockDepOptions = {}): Promise<MockDep> 
     for (const s of list) {
       if (!inv.devices.has(s)) out[s] = 'NOT_ACCESSIBLE';
       else {
-        inv.modify(s, { profile_uuid: uuid, profile_status: 'assigned', profile_assign_time: new Date(now()).toISOString() });
+        inv.modify(s, {
+          profile_uuid: uuid,
+          profile_status: 'assigned',
+          profile_assign_time: new Date(now()).toISOString(),
+        });
         out[s] = 'SUCCESS';
       }
     }
     return out;
   }
 
-  function route(method: string, path: string, query: URLSearchParams, body: Record<string, unknown>): Answer {
+  function route(
+    method: string,
+    path: string,
+    query: URLSearchParams,
+    body: Record<string, unknown>,
+  ): Answer {
     const key = `${method} ${path}`;
     switch (key) {
       case 'GET /account':
@@ -192,8 +218,16 @@ export async function startMockDep(opts: MockDepOptions = {}): Promise<MockDep> 
           org_type: 'org',
           org_version: 'v2',
           urls: [
-            { uri: '/server/devices', http_method: ['POST'], limit: { default: DEFAULT_LIMIT, maximum: MAX_LIMIT } },
-            { uri: '/devices/sync', http_method: ['POST'], limit: { default: DEFAULT_LIMIT, maximum: MAX_LIMIT } },
+            {
+              uri: '/server/devices',
+              http_method: ['POST'],
+              limit: { default: DEFAULT_LIMIT, maximum: MAX_LIMIT },
+            },
+            {
+              uri: '/devices/sync',
+              http_method: ['POST'],
+              limit: { default: DEFAULT_LIMIT, maximum: MAX_LIMIT },
+            },
           ],
         });
       case 'POST /server/devices':
@@ -206,7 +240,9 @@ export async function startMockDep(opts: MockDepOptions = {}): Promise<MockDep> 
         const devices: Record<string, unknown> = {};
         for (const s of list) {
           const d = inv.devices.get(s);
-          devices[s] = d ? { ...d, response_status: 'SUCCESS' } : { serial_number: s, response_status: 'NOT_ACCESSIBLE' };
+          devices[s] = d
+            ? { ...d, response_status: 'SUCCESS' }
+            : { serial_number: s, response_status: 'NOT_ACCESSIBLE' };
         }
         return ok({ devices });
       }
@@ -218,12 +254,19 @@ export async function startMockDep(opts: MockDepOptions = {}): Promise<MockDep> 
         return ok({ devices });
       }
       case 'POST /profile': {
-        if (typeof body.profile_name !== 'string' || !body.profile_name) return err(400, 'CONFIG_NAME_REQUIRED');
-        if (typeof body.url !== 'string' || !/^https?:\/\//.test(body.url)) return err(400, 'CONFIG_URL_REQUIRED');
+        if (typeof body.profile_name !== 'string' || !body.profile_name)
+          return err(400, 'CONFIG_NAME_REQUIRED');
+        if (typeof body.url !== 'string' || !/^https?:\/\//.test(body.url))
+          return err(400, 'CONFIG_URL_REQUIRED');
         const uuid = inv.newProfileUuid();
         const { devices: list, ...profile } = body;
         inv.profiles.set(uuid, { ...profile, profile_uuid: uuid });
-        const assigned = Array.isArray(list) ? assignTo(uuid, list.filter((s): s is string => typeof s === 'string')) : {};
+        const assigned = Array.isArray(list)
+          ? assignTo(
+              uuid,
+              list.filter((s): s is string => typeof s === 'string'),
+            )
+          : {};
         return ok({ profile_uuid: uuid, devices: assigned });
       }
       case 'GET /profile': {
@@ -239,7 +282,7 @@ export async function startMockDep(opts: MockDepOptions = {}): Promise<MockDep> 
         const devices: Record<string, string> = {};
         for (const s of list) {
           const d = inv.devices.get(s);
-          if (!d || !d.profile_uuid) devices[s] = 'NOT_ACCESSIBLE';
+          if (!d?.profile_uuid) devices[s] = 'NOT_ACCESSIBLE';
           else {
             inv.clearProfile(s);
             devices[s] = 'SUCCESS';
@@ -287,7 +330,11 @@ export async function startMockDep(opts: MockDepOptions = {}): Promise<MockDep> 
         return status;
       }
       case 'truncate': {
-        const full = JSON.stringify({ cursor: 'x', more_to_follow: false, devices: [{ serial_number: 'TRUNC' }] });
+        const full = JSON.stringify({
+          cursor: 'x',
+          more_to_follow: false,
+          devices: [{ serial_number: 'TRUNC' }],
+        });
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(full) });
         res.write(full.slice(0, full.length >> 1));
         setImmediate(() => res.socket?.destroy());
@@ -327,20 +374,26 @@ export async function startMockDep(opts: MockDepOptions = {}): Promise<MockDep> 
     }
     const faultAt = faults.findIndex((f) => f.path === undefined || f.path === url.pathname);
     if (faultAt >= 0) {
-      const [{ fault }] = faults.splice(faultAt, 1) as [{ fault: MockDepFault }];
+      const { fault } = faults.splice(faultAt, 1)[0]!;
       record.status = sendFault(res, fault);
       return;
     }
     const t = throttles.shift();
     if (t) {
       record.status = t.status;
-      send(res, { ...err(t.status, t.status === 429 ? 'TOO_MANY_REQUESTS' : 'SERVICE_UNAVAILABLE'), headers: { 'retry-after': String(t.retryAfter) } });
+      send(res, {
+        ...err(t.status, t.status === 429 ? 'TOO_MANY_REQUESTS' : 'SERVICE_UNAVAILABLE'),
+        headers: { 'retry-after': String(t.retryAfter) },
+      });
       return;
     }
     let answer: Answer;
     if (url.pathname === '/session' && method === 'GET') answer = session(req);
     else {
-      answer = checkSession(req) ?? (state.termsNotSigned ? err(403, 'T_C_NOT_SIGNED') : undefined) ?? parseAndRoute();
+      answer =
+        checkSession(req) ??
+        (state.termsNotSigned ? err(403, 'T_C_NOT_SIGNED') : undefined) ??
+        parseAndRoute();
     }
     record.status = answer.status;
     send(res, answer);
@@ -350,7 +403,8 @@ export async function startMockDep(opts: MockDepOptions = {}): Promise<MockDep> 
       if (size > 0) {
         try {
           const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-          if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return err(400, 'MALFORMED_REQUEST_BODY');
+          if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+            return err(400, 'MALFORMED_REQUEST_BODY');
           body = parsed as Record<string, unknown>;
         } catch {
           return err(400, 'MALFORMED_REQUEST_BODY');
@@ -368,7 +422,9 @@ export async function startMockDep(opts: MockDepOptions = {}): Promise<MockDep> 
   });
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (e) => reject(new TestkitError('LISTEN_FAILED', `mock DEP cannot listen: ${e.message}`, { cause: e })));
+    server.once('error', (e) =>
+      reject(new TestkitError('LISTEN_FAILED', `mock DEP cannot listen: ${e.message}`, { cause: e })),
+    );
     server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
   });
   const addr = server.address() as AddressInfo;
@@ -407,7 +463,8 @@ export async function startMockDep(opts: MockDepOptions = {}): Promise<MockDep> 
       inv.seed(checkCount(count));
     },
     throttle(count, o = {}) {
-      for (let i = 0; i < count; i++) throttles.push({ status: o.status ?? 429, retryAfter: o.retryAfterSeconds ?? 1 });
+      for (let i = 0; i < count; i++)
+        throttles.push({ status: o.status ?? 429, retryAfter: o.retryAfterSeconds ?? 1 });
     },
     injectFault(fault, o = {}) {
       faults.push({ fault, path: o.path });
@@ -428,6 +485,7 @@ export async function startMockDep(opts: MockDepOptions = {}): Promise<MockDep> 
 }
 
 function checkCount(n: number): number {
-  if (!Number.isInteger(n) || n < 0 || n > 10_000_000) throw new TestkitError('INVALID_OPTIONS', 'device count must be an integer from 0 to 10 000 000');
+  if (!Number.isInteger(n) || n < 0 || n > 10_000_000)
+    throw new TestkitError('INVALID_OPTIONS', 'device count must be an integer from 0 to 10 000 000');
   return n;
 }
