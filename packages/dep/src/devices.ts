@@ -10,15 +10,36 @@ function date(s: string | undefined): Date | undefined {
 
 const OPS = new Set<string>(['added', 'modified', 'deleted']);
 
+/** Keys this code maps to typed fields; a device with others (or odd values) is kept raw as well. */
+const KNOWN = new Set([
+  'serial_number',
+  'model',
+  'description',
+  'color',
+  'asset_tag',
+  'os',
+  'device_family',
+  'profile_status',
+  'profile_uuid',
+  'profile_assign_time',
+  'profile_push_time',
+  'device_assigned_date',
+  'device_assigned_by',
+  'op_type',
+  'op_date',
+]);
+const DATE_KEYS = ['op_date', 'profile_assign_time', 'profile_push_time', 'device_assigned_date'] as const;
+
 /**
  * Converts one device of a fetch or sync page. A fetch lists devices without op_type (`added`);
- * an op_type newer than this code is stored as `modified`, with the raw JSON kept.
+ * an op_type newer than this code is stored as `modified`. The raw JSON is kept whenever the device
+ * has keys or values the typed fields do not carry.
  */
 export function toDeviceInput(d: DepDevice, phase: 'fetch' | 'sync'): DepDeviceInput {
   const op = d.op_type?.toLowerCase();
   const opType: DepOpType =
     phase === 'fetch' && !op ? 'added' : op && OPS.has(op) ? (op as DepOpType) : 'modified';
-  const out: DepDeviceInput = { serialNumber: d.serial_number, opType, raw: JSON.stringify(d) };
+  const out: DepDeviceInput = { serialNumber: d.serial_number, opType };
   const set = <K extends keyof DepDeviceInput>(k: K, v: DepDeviceInput[K] | undefined) => {
     if (v !== undefined) out[k] = v;
   };
@@ -35,5 +56,10 @@ export function toDeviceInput(d: DepDevice, phase: 'fetch' | 'sync'): DepDeviceI
   set('profilePushTime', date(d.profile_push_time));
   set('deviceAssignedDate', date(d.device_assigned_date));
   set('deviceAssignedBy', d.device_assigned_by);
+  // Lenient read, nothing lost: whatever the typed fields cannot carry is kept as Apple sent it.
+  let lossy = op !== undefined && !OPS.has(op);
+  for (const k of DATE_KEYS) if (d[k] !== undefined && date(d[k]) === undefined) lossy = true;
+  if (!lossy) for (const k in d) if (!KNOWN.has(k)) lossy = true;
+  if (lossy) out.raw = JSON.stringify(d);
   return out;
 }

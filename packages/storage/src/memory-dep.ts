@@ -62,6 +62,48 @@ const SIGNATURE_KEYS = [
   'deviceAssignedBy',
 ] as const;
 
+/**
+ * One stored device with a fixed shape (every object shares one hidden class) and the low-variety
+ * strings (model, OS, colour, …) shared through `intern`: a 100 000-device inventory otherwise
+ * costs several times the JSON it came from.
+ */
+function makeRecord(
+  d: DepDeviceInput,
+  tokenName: string,
+  deleted: boolean,
+  enrolled: boolean,
+  enrolledAt: Date | undefined,
+  firstSeenAt: Date,
+  updatedAt: Date,
+  intern: (s: string | undefined) => string | undefined,
+): DepDeviceRecord {
+  const r: DepDeviceRecord = {
+    tokenName,
+    serialNumber: d.serialNumber,
+    opType: d.opType,
+    opDate: d.opDate,
+    model: intern(d.model),
+    description: intern(d.description),
+    color: intern(d.color),
+    os: intern(d.os),
+    deviceFamily: intern(d.deviceFamily),
+    assetTag: d.assetTag,
+    profileStatus: intern(d.profileStatus),
+    profileUuid: intern(d.profileUuid),
+    profileAssignTime: d.profileAssignTime,
+    profilePushTime: d.profilePushTime,
+    deviceAssignedDate: d.deviceAssignedDate,
+    deviceAssignedBy: intern(d.deviceAssignedBy),
+    raw: d.raw,
+    deleted,
+    enrolled,
+    enrolledAt,
+    firstSeenAt,
+    updatedAt,
+  };
+  return r;
+}
+
 /** The fields a page reports, to tell a real modification from a device listed again unchanged. */
 function signature(d: DepDeviceInput): string {
   const fields: Record<string, unknown> = {};
@@ -82,6 +124,14 @@ function signature(d: DepDeviceInput): string {
 export class MemoryDepStore implements DepStore {
   readonly #tokens = new Map<string, TokenState>();
   readonly #limits: StorageLimits;
+  readonly #strings = new Map<string, string>();
+  readonly #intern = (v: string | undefined): string | undefined => {
+    if (v === undefined || v.length > 64) return v;
+    const known = this.#strings.get(v);
+    if (known !== undefined) return known;
+    if (this.#strings.size < 100_000) this.#strings.set(v, v);
+    return v;
+  };
 
   constructor(options: { limits?: Partial<StorageLimits> } = {}) {
     this.#limits = options.limits ? resolveLimits(options.limits) : DEFAULT_STORAGE_LIMITS;
@@ -186,6 +236,8 @@ export class MemoryDepStore implements DepStore {
     this.#fence(s, page.fence);
     const now = new Date();
     const result: DepPageResult = { added: [], modified: [], deleted: [] };
+    const addedNow = new Set<string>();
+    const modifiedNow = new Set<string>();
     for (const d of page.devices) {
       const old = s.devices.get(d.serialNumber);
       if (d.opType === 'deleted') {
@@ -202,15 +254,20 @@ export class MemoryDepStore implements DepStore {
       }
       if (!old || old.deleted) {
         result.added.push(d.serialNumber);
-        s.devices.set(d.serialNumber, {
-          ...d,
-          tokenName: page.tokenName,
-          deleted: false,
-          enrolled: old?.enrolled ?? false,
-          ...(old?.enrolledAt && { enrolledAt: old.enrolledAt }),
-          firstSeenAt: old?.firstSeenAt ?? now,
-          updatedAt: now,
-        });
+        addedNow.add(d.serialNumber);
+        s.devices.set(
+          d.serialNumber,
+          makeRecord(
+            d,
+            page.tokenName,
+            false,
+            old?.enrolled ?? false,
+            old?.enrolledAt,
+            old?.firstSeenAt ?? now,
+            now,
+            this.#intern,
+          ),
+        );
         continue;
       }
       // One event per device and page: a device added earlier in this page stays just "added".
@@ -222,15 +279,19 @@ export class MemoryDepStore implements DepStore {
         result.modified.push(d.serialNumber);
       }
       // Apple restates the whole device; only what storage itself tracks is carried over.
-      s.devices.set(d.serialNumber, {
-        ...d,
-        tokenName: page.tokenName,
-        deleted: false,
-        enrolled: old.enrolled,
-        ...(old.enrolledAt && { enrolledAt: old.enrolledAt }),
-        firstSeenAt: old.firstSeenAt,
-        updatedAt: now,
-      });
+      s.devices.set(
+        d.serialNumber,
+        makeRecord(
+          d,
+          page.tokenName,
+          false,
+          old.enrolled,
+          old.enrolledAt,
+          old.firstSeenAt,
+          now,
+          this.#intern,
+        ),
+      );
     }
     s.cursor = {
       tokenName: page.tokenName,
@@ -270,12 +331,10 @@ export class MemoryDepStore implements DepStore {
     for (const s of this.#tokens.values()) {
       const d = s.devices.get(serialNumber);
       if (d && !d.enrolled) {
-        s.devices.set(serialNumber, {
-          ...d,
-          enrolled: true,
-          enrolledAt: new Date(at),
-          updatedAt: new Date(),
-        });
+        // Stored records never leave this class uncopied, so changing one in place is safe.
+        d.enrolled = true;
+        d.enrolledAt = new Date(at);
+        d.updatedAt = new Date();
         n++;
       }
     }
