@@ -229,6 +229,41 @@ describe('DepSyncer', () => {
     });
   });
 
+  it('stops a replica whose lease expired mid-sync (LEASE_LOST), leaving the cursor at its last stored page', async () => {
+    const { store, leases, mock } = await setup({ devices: 300 });
+    const clockA = fakeClock();
+    let pages = 0;
+    const a = new DepSyncer({
+      store,
+      leases,
+      keyProvider,
+      holder: 'a',
+      pageLimit: 100,
+      leaseTtlMs: 10_000,
+      clock: clockA,
+      onEvent: () => {
+        // replica a stalls for longer than its lease after its first page
+        if (++pages === 100) clockA.advance(60_000);
+      },
+    });
+    await expect(a.syncToken('main')).rejects.toMatchObject({ code: 'LEASE_LOST' });
+    const cursor = await store.getDepCursor('main');
+    expect(cursor).toMatchObject({ phase: 'fetch' });
+    expect((await store.listDepDevices('main', { limit: 1000 })).items).toHaveLength(100);
+    const b = new DepSyncer({
+      store,
+      leases,
+      keyProvider,
+      holder: 'b',
+      pageLimit: 100,
+      clock: fakeClock(clockA.now()),
+    });
+    expect(await b.syncToken('main')).toMatchObject({ ran: true, added: 200 });
+    expect((await store.getDepCursor('main'))?.fence).toBeGreaterThan(cursor!.fence);
+    // a fetched one page; b resumed from a's stored cursor and fetched the other two
+    expect(mock.requests.filter((r) => r.path === '/server/devices')).toHaveLength(3);
+  });
+
   it('lets only one of two racing replicas sync a token', async () => {
     const { store, leases, mock } = await setup({ devices: 500 });
     const a = new DepSyncer({ store, leases, keyProvider, holder: 'a', pageLimit: 100 });
