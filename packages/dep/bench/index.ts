@@ -34,7 +34,7 @@ const mock = child('mock-process.ts');
 mock.send({ devices: DEVICES });
 const { url, credentials } = await once<{ url: string; credentials: Record<string, string> }>(mock);
 
-const rows: [string, Result][] = [];
+const rows: ['ours' | 'baseline', Result][] = [];
 for (const which of ['ours', 'baseline'] as const) {
   const p = child('sync-process.ts');
   p.send({ which, url, credentials, expected: DEVICES });

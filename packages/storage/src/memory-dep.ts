@@ -272,10 +272,11 @@ export class MemoryDepStore implements DepStore {
       }
       // One event per device and page: a device added earlier in this page stays just "added".
       if (
-        signature(old) !== signature(d) &&
-        !result.added.includes(d.serialNumber) &&
-        !result.modified.includes(d.serialNumber)
+        !addedNow.has(d.serialNumber) &&
+        !modifiedNow.has(d.serialNumber) &&
+        signature(old) !== signature(d)
       ) {
+        modifiedNow.add(d.serialNumber);
         result.modified.push(d.serialNumber);
       }
       // Apple restates the whole device; only what storage itself tracks is carried over.
