@@ -231,7 +231,16 @@ export class DepClient {
     );
   }
 
-  /** `PUT /profile/devices`: assigns a profile to devices; per-device `SUCCESS`/`NOT_ACCESSIBLE`/`FAILED`. */
+  /**
+   * `PUT /profile/devices`: assigns a profile to up to 1000 devices. The answer maps each serial
+   * number to Apple's status (`SUCCESS`, `NOT_ACCESSIBLE`, `FAILED`, `THROTTLED`).
+   *
+   * @example
+   * ```ts
+   * const { devices } = await client.assignProfile(profileUuid, ['C02XXXXXXXXX']);
+   * if (devices['C02XXXXXXXXX'] !== 'SUCCESS') console.log('not assigned:', devices);
+   * ```
+   */
   assignProfile(profileUuid: string, serials: readonly string[]): Promise<AssignProfileResponse> {
     if (!profileUuid) throw new DepError('INVALID_INPUT', 'profileUuid is required');
     return this.#call(

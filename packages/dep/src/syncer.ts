@@ -128,6 +128,13 @@ export class DepSyncer {
   /**
    * Syncs one token now (the "sync now" button), then assigns its default profile. Returns
    * `ran: false` at once when another replica holds the token's lease.
+   *
+   * @example
+   * ```ts
+   * const report = await syncer.syncToken('main');
+   * if (!report.ran) console.log('another replica is syncing this token');
+   * else console.log(`${report.added} new, ${report.assigned} given the default profile`);
+   * ```
    */
   async syncToken(tokenName: string, signal?: AbortSignal): Promise<DepSyncReport> {
     const report: DepSyncReport = {
@@ -180,7 +187,13 @@ export class DepSyncer {
 
   /**
    * Gives the default profile to every device awaiting one (outside a sync, e.g. after the admin
-   * changed the default).
+   * changed the default). Returns how many devices Apple answered `SUCCESS` for.
+   *
+   * @example
+   * ```ts
+   * await depStore.updateDepTokenStatus('main', { defaultProfileUuid: newProfileUuid });
+   * const assigned = await syncer.assignDefaultProfile('main');
+   * ```
    */
   async assignDefaultProfile(tokenName: string): Promise<number> {
     const record = await this.#o.store.getDepToken(tokenName);
