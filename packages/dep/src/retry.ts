@@ -20,6 +20,9 @@ export function parseRetryAfter(value: string | undefined, now: number): number 
   if (value === undefined) return undefined;
   const v = value.trim();
   if (/^\d{1,9}$/.test(v)) return Number(v) * 1000;
+  // Only an HTTP-date (RFC 9110 §5.6.7, e.g. "Sun, 06 Nov 1994 08:49:37 GMT"): Date.parse alone
+  // would read "-5" as a year.
+  if (!/^[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(v)) return undefined;
   const at = Date.parse(v);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, at - now);

@@ -220,6 +220,25 @@ describe('DepClient: bad answers', () => {
     });
   });
 
+  it('gives up on a server that never answers within the deadline (NETWORK), without hanging', async () => {
+    const clock = fakeClock();
+    mock = await startMockDep();
+    client = new DepClient({
+      token: mock.credentials,
+      baseUrl: mock.url,
+      clock,
+      timeoutMs: 300,
+      retry: { maxRetries: 1 },
+    });
+    await client.getAccount();
+    mock.injectFault({ kind: 'hang' }, { path: '/account' });
+    mock.injectFault({ kind: 'hang' }, { path: '/account' });
+    const t0 = Date.now();
+    await expect(client.getAccount()).rejects.toMatchObject({ code: 'NETWORK' });
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(clock.sleeps).toHaveLength(1);
+  });
+
   it('reports a refused connection as NETWORK after bounded retries', async () => {
     const clock = fakeClock();
     const m = await startMockDep();

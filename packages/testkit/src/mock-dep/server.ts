@@ -346,6 +346,8 @@ export async function startMockDep(opts: MockDepOptions = {}): Promise<MockDep> 
       case 'status':
         send(res, err(f.status, f.body ?? ''));
         return f.status;
+      case 'hang':
+        return 0;
     }
   }
 

@@ -32,7 +32,9 @@ export type MockDepFault =
   /** A 200 with this literal body (e.g. JSON missing fields). */
   | { kind: 'body'; body: string; status?: number }
   /** This status with Apple's error word as body. */
-  | { kind: 'status'; status: number; body?: string };
+  | { kind: 'status'; status: number; body?: string }
+  /** No answer at all: the connection stays open until the client gives up or the mock closes. */
+  | { kind: 'hang' };
 
 /** One request as the mock saw it. */
 export interface MockDepRequestRecord {
