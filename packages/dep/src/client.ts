@@ -53,7 +53,7 @@ export interface DepClientOptions {
   clock?: Clock;
   /** Source of jitter in [0, 1). Default Math.random. */
   random?: () => number;
-  /** Per-request deadline for headers and for the body, ms. Default 60 000. */
+  /** Per-request deadline, ms: the whole answer (headers and body) must arrive within it. Default 60 000. */
   timeoutMs?: number;
   /** Largest response body accepted. Default 16 MiB (a page of 1000 devices is well under 1 MiB). */
   maxResponseBytes?: number;
@@ -104,6 +104,7 @@ export class DepClient {
   readonly #maxBytes: number;
   readonly #userAgent: string;
   readonly #basePath: string;
+  readonly #timeoutMs: number;
   #session: string | undefined;
   #sessionPending: Promise<string> | undefined;
   #closed = false;
@@ -128,6 +129,9 @@ export class DepClient {
     this.baseUrl = url.href.replace(/\/$/, '');
     this.#basePath = url.pathname.replace(/\/$/, '');
     const timeout = opts.timeoutMs ?? 60_000;
+    if (!Number.isFinite(timeout) || timeout <= 0)
+      throw new DepError('INVALID_INPUT', 'timeoutMs must be a positive number');
+    this.#timeoutMs = timeout;
     if (opts.dispatcher) {
       this.#dispatcher = opts.dispatcher;
       this.#ownsPool = false;
@@ -400,42 +404,58 @@ export class DepClient {
     headers: Record<string, string>,
     body: string | undefined,
   ): Promise<RawAnswer> {
-    let res: Dispatcher.ResponseData;
-    try {
-      res = await this.#dispatcher.request({
-        origin: new URL(this.baseUrl).origin,
-        path,
-        method: method as Dispatcher.HttpMethod,
-        headers,
-        ...(body !== undefined && { body }),
-      });
-    } catch (e) {
-      throw new DepError('NETWORK', `${method} ${path}: ${(e as Error).message}`, { cause: e });
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    try {
-      for await (const chunk of res.body) {
-        size += (chunk as Buffer).length;
-        if (size > this.#maxBytes) {
-          res.body.destroy();
-          throw new DepError(
-            'INVALID_RESPONSE',
-            `${method} ${path}: response larger than ${this.#maxBytes} bytes`,
-            { status: res.statusCode },
-          );
-        }
-        chunks.push(chunk as Buffer);
-      }
-    } catch (e) {
-      if (e instanceof DepError) throw e;
-      // The answer started but broke off: a truncated response, not something to replay blindly.
-      throw new DepError('INVALID_RESPONSE', `${method} ${path}: response body cut short`, {
+    // One deadline for the whole answer: undici's bodyTimeout only bounds the gap between two chunks,
+    // so a server trickling bytes could otherwise hold a call for hours; and a shared pool carries the
+    // timeouts of whichever client created it.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), this.#timeoutMs);
+    const late = (e: unknown): DepError =>
+      new DepError('NETWORK', `${method} ${path}: no complete answer within ${this.#timeoutMs} ms`, {
         cause: e,
-        status: res.statusCode,
       });
+    try {
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await this.#dispatcher.request({
+          origin: new URL(this.baseUrl).origin,
+          path,
+          method: method as Dispatcher.HttpMethod,
+          headers,
+          signal: deadline.signal,
+          ...(body !== undefined && { body }),
+        });
+      } catch (e) {
+        if (deadline.signal.aborted) throw late(e);
+        throw new DepError('NETWORK', `${method} ${path}: ${(e as Error).message}`, { cause: e });
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      try {
+        for await (const chunk of res.body) {
+          size += (chunk as Buffer).length;
+          if (size > this.#maxBytes) {
+            res.body.destroy();
+            throw new DepError(
+              'INVALID_RESPONSE',
+              `${method} ${path}: response larger than ${this.#maxBytes} bytes`,
+              { status: res.statusCode },
+            );
+          }
+          chunks.push(chunk as Buffer);
+        }
+      } catch (e) {
+        if (e instanceof DepError) throw e;
+        if (deadline.signal.aborted) throw late(e);
+        // The answer started but broke off: a truncated response, not something to replay blindly.
+        throw new DepError('INVALID_RESPONSE', `${method} ${path}: response body cut short`, {
+          cause: e,
+          status: res.statusCode,
+        });
+      }
+      return { status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') };
+    } finally {
+      clearTimeout(timer);
     }
-    return { status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') };
   }
 }
 

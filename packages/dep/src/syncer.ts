@@ -238,7 +238,8 @@ export class DepSyncer {
             ? await client.syncDevices({ cursor: saved.cursor, limit: this.#limit })
             : await client.fetchDevices({ ...(saved && { cursor: saved.cursor }), limit: this.#limit });
       } catch (e) {
-        if (e instanceof DepError && e.code === 'CURSOR_EXHAUSTED' && saved) {
+        // Only a fetch cursor can run out; a sync answering EXHAUSTED_CURSOR would be asked again forever.
+        if (e instanceof DepError && e.code === 'CURSOR_EXHAUSTED' && saved && phase === 'fetch') {
           // The fetch is complete: the same cursor now feeds sync.
           await store.applyDepPage({ tokenName, fence, cursor: saved.cursor, phase: 'sync', devices: [] });
           continue;
@@ -253,6 +254,13 @@ export class DepSyncer {
           continue;
         }
         throw e;
+      }
+      if (page.more_to_follow && saved && page.cursor === saved.cursor) {
+        // The next request would be this one again: a server that does not move its cursor forward
+        // would keep the sync (and its lease) running forever.
+        throw new DepError('INVALID_RESPONSE', 'more_to_follow with the cursor unchanged: no progress', {
+          status: 200,
+        });
       }
       const devices = page.devices.map((d) => toDeviceInput(d, phase));
       // After the last page of a fetch the cursor is the starting point of sync.
