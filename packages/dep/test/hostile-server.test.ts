@@ -64,7 +64,8 @@ async function syncerFor(url: string) {
 describe('a hostile DEP server cannot make the syncer loop', () => {
   it('stops with CURSOR_EXHAUSTED when sync answers EXHAUSTED_CURSOR, instead of asking again forever', async () => {
     const { url, counts } = await hostile((req, res, n) => {
-      if (req.url === '/server/devices') return json(res, 200, { cursor: 'c1', more_to_follow: false, devices: [] });
+      if (req.url === '/server/devices')
+        return json(res, 200, { cursor: 'c1', more_to_follow: false, devices: [] });
       // Give the loop an exit after 50 so that the test ends either way.
       if (n > 50) return json(res, 500, 'INTERNAL_ERROR');
       json(res, 400, 'EXHAUSTED_CURSOR');

@@ -29,9 +29,9 @@ Runs a mock of Apple's DEP API and prints its URL and the OAuth credentials it a
   -h, --help        show this help
 `;
 
-const MOCK_APNS_USAGE = `usage: ${PROGRAM} mock-apns [--host H] [--port P]
+const MOCK_APNS_USAGE = `usage: ${PROGRAM} mock-apns [--port P]
 
-Runs a mock APNs service with a fresh test PKI and prints its origin and the CA (PEM) as JSON.
+Runs a mock APNs service on 127.0.0.1 with a fresh test PKI and prints its origin and the CA (PEM) as JSON.
   --port P          port (default: any free port)
   -h, --help        show this help
 `;

@@ -55,6 +55,22 @@ describe('mdmkit-testkit', () => {
     }
   });
 
+  it('accepts every option its help names', async () => {
+    for (const command of ['mock-dep', 'mock-apns']) {
+      const help = io();
+      await runTestkitCli([command, '--help'], help.io);
+      const names = [...new Set([...help.out.join('').matchAll(/--([a-z-]+) [A-Z]/g)].map((m) => m[1]!))];
+      expect(names.length).toBeGreaterThan(0);
+      const value: Record<string, string> = { host: '127.0.0.1', port: '0', devices: '1' };
+      const args = names.flatMap((n) => [`--${n}`, value[n] ?? '1']);
+      const t = io(() => true);
+      expect(
+        await runTestkitCli([command, ...args], t.io),
+        `${command} ${args.join(' ')}: ${t.err.join('')}`,
+      ).toBe(0);
+    }
+  });
+
   it('runs mock-dep, printing its URL and credentials, until stopped', async () => {
     let info: { url: string; credentials: { consumerKey: string } } | undefined;
     const t = io((s) => {

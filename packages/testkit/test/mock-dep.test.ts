@@ -55,6 +55,18 @@ async function call(m: MockDep, token: string, method: string, path: string, bod
 }
 
 describe('mock DEP: session', () => {
+  it('checks the signature against the host the client addressed (localhost, not only 127.0.0.1)', async () => {
+    mock = await startMockDep();
+    const url = `${mock.url.replace('127.0.0.1', 'localhost')}/session`;
+    const res = await fetch(url, { headers: { authorization: authHeader(mock, { url }) } });
+    expect(res.status).toBe(200);
+    // and a signature made for another host is still refused
+    const other = await fetch(`${mock.url}/session`, {
+      headers: { authorization: authHeader(mock, { url: 'http://mdmenrollment.apple.com/session' }) },
+    });
+    expect(other.status).toBe(401);
+  });
+
   it('gives a session for a header signed by oauth-1.0a', async () => {
     mock = await startMockDep();
     const token = await session(mock);

@@ -88,7 +88,11 @@ export async function startMockDep(opts: MockDepOptions = {}): Promise<MockDep> 
     if (!Number.isInteger(ts) || Math.abs(ts - now() / 1000) > skew) return err(401, 'UNAUTHORIZED');
     const nonce = params.oauth_nonce;
     if (!nonce || nonces.has(nonce)) return err(401, 'UNAUTHORIZED');
-    if (!verifyOAuth1Signature('GET', `${serverUrl}/session`, params, creds)) return err(401, 'UNAUTHORIZED');
+    // The client signs the URL it addressed (localhost, a LAN name, …), as a real server would see it.
+    const host = req.headers.host;
+    const base =
+      typeof host === 'string' && /^[A-Za-z0-9.:[\]-]{1,255}$/.test(host) ? `http://${host}` : serverUrl;
+    if (!verifyOAuth1Signature('GET', `${base}/session`, params, creds)) return err(401, 'UNAUTHORIZED');
     nonces.set(nonce, ts);
     if (nonces.size > 100_000)
       for (const [n, t] of nonces) if (Math.abs(t - now() / 1000) > skew) nonces.delete(n);
