@@ -47,7 +47,10 @@ export interface DepSyncerOptions {
   client?: Omit<DepClientOptions, 'token' | 'baseUrl' | 'clock'>;
   /** Called for every stored change and assignment. A throwing listener is ignored. */
   onEvent?: (event: DepSyncEvent) => void;
-  /** Called when a background run fails (the loop carries on). */
+  /**
+   * Called when a background run fails (the loop carries on); `tokenName` is `*` when the token list
+   * itself could not be read. A throwing listener is ignored.
+   */
   onError?: (error: unknown, tokenName: string) => void;
 }
 
@@ -98,7 +101,13 @@ export class DepSyncer {
     this.#abort = abort;
     this.#loop = (async () => {
       while (!abort.signal.aborted) {
-        await this.syncAll(abort.signal);
+        try {
+          await this.syncAll(abort.signal);
+        } catch (e) {
+          // The token list itself could not be read (storage down): report it and try next round,
+          // never end the loop with a rejection nobody awaits.
+          this.#report(e, '*');
+        }
         await this.#clock.sleep(this.#interval, abort.signal);
       }
     })();
@@ -119,7 +128,7 @@ export class DepSyncer {
       try {
         reports.push(await this.syncToken(t.name, signal));
       } catch (e) {
-        this.#o.onError?.(e, t.name);
+        this.#report(e, t.name);
       }
     }
     return reports;
@@ -331,6 +340,14 @@ export class DepSyncer {
         ...(terms && { termsNotSigned: true }),
       })
       .catch(() => {});
+  }
+
+  #report(error: unknown, tokenName: string): void {
+    try {
+      this.#o.onError?.(error, tokenName);
+    } catch {
+      // A throwing error listener must not stop the loop either.
+    }
   }
 
   #emit(event: DepSyncEvent): void {

@@ -343,4 +343,32 @@ describe('DepSyncer', () => {
     expect(errors).toEqual([]);
     expect(mock.requests.filter((r) => r.path === '/devices/sync').length).toBeGreaterThan(1);
   });
+
+  it('keeps the background loop alive when storage fails to list tokens or onError throws', async () => {
+    const store = new MemoryDepStore();
+    const leases = new MemoryStorage();
+    await leases.migrate();
+    let calls = 0;
+    store.listDepTokens = async () => {
+      calls++;
+      if (calls <= 2) throw new Error('database unreachable');
+      return [];
+    };
+    const errors: unknown[] = [];
+    const syncer = new DepSyncer({
+      store,
+      leases,
+      keyProvider,
+      intervalMs: 5,
+      onError: (e) => {
+        errors.push(e);
+        if (errors.length === 2) throw new Error('a listener that throws');
+      },
+    });
+    syncer.start();
+    for (let i = 0; i < 100 && calls < 4; i++) await new Promise((r) => setTimeout(r, 10));
+    await syncer.stop();
+    expect(calls).toBeGreaterThanOrEqual(4);
+    expect(errors.map((e) => (e as Error).message)).toEqual(['database unreachable', 'database unreachable']);
+  });
 });
