@@ -1,6 +1,6 @@
 // From Apple's device JSON to what storage keeps. Lenient: odd dates or op_types never drop a device.
 import type { DepDeviceInput, DepOpType } from '@mdmkit/storage';
-import type { DepDevice } from './schemas';
+import { type DepDevice, ORIGINAL_DEVICE_JSON } from './schemas';
 
 function date(s: string | undefined): Date | undefined {
   if (s === undefined) return undefined;
@@ -60,6 +60,8 @@ export function toDeviceInput(d: DepDevice, phase: 'fetch' | 'sync'): DepDeviceI
   let lossy = op !== undefined && !OPS.has(op);
   for (const k of DATE_KEYS) if (d[k] !== undefined && date(d[k]) === undefined) lossy = true;
   if (!lossy) for (const k in d) if (!KNOWN.has(k)) lossy = true;
-  if (lossy) out.raw = JSON.stringify(d);
+  const original = (d as { [ORIGINAL_DEVICE_JSON]?: string })[ORIGINAL_DEVICE_JSON];
+  if (original !== undefined) out.raw = original;
+  else if (lossy) out.raw = JSON.stringify(d);
   return out;
 }

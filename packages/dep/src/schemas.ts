@@ -4,9 +4,7 @@ import { z } from 'zod';
 
 const optString = z.string().optional();
 
-/** One device as the fetch, sync and details endpoints describe it. */
-export const depDeviceSchema = z.looseObject({
-  serial_number: z.string().min(1).max(64),
+const deviceStringFields = {
   model: optString,
   description: optString,
   color: optString,
@@ -22,8 +20,47 @@ export const depDeviceSchema = z.looseObject({
   /** Sync only: `added`, `modified` or `deleted`. */
   op_type: optString,
   op_date: optString,
-});
-export type DepDevice = z.infer<typeof depDeviceSchema>;
+};
+const DEVICE_STRING_KEYS = Object.keys(deviceStringFields);
+const typedDevice = z.looseObject({ serial_number: z.string().min(1).max(64), ...deviceStringFields });
+
+/** One device as the fetch, sync and details endpoints describe it. */
+export type DepDevice = z.infer<typeof typedDevice>;
+
+/** Where a device whose fields had unexpected types keeps Apple's original JSON (not enumerable). */
+export const ORIGINAL_DEVICE_JSON: unique symbol = Symbol('mdmkit.dep.originalDevice');
+
+/**
+ * Reads a device leniently: an optional field of an unexpected type (null, a number) is left out of
+ * the typed view and the device's original JSON rides along under {@link ORIGINAL_DEVICE_JSON}, so
+ * one odd device neither fails its page (which would stall the sync at that cursor) nor loses data.
+ * Only a missing or unusable serial number fails.
+ */
+function lenientDevice<T extends z.ZodType<DepDevice>>(typed: T) {
+  return z.unknown().transform((value, ctx): z.output<T> => {
+    let input = value;
+    let original: string | undefined;
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      const o = value as Record<string, unknown>;
+      const odd = DEVICE_STRING_KEYS.filter((k) => o[k] !== undefined && typeof o[k] !== 'string');
+      if (odd.length > 0) {
+        const copy = { ...o };
+        for (const k of odd) delete copy[k];
+        input = copy;
+        original = JSON.stringify(o);
+      }
+    }
+    const r = typed.safeParse(input);
+    if (!r.success) {
+      for (const issue of r.error.issues) ctx.addIssue({ ...issue, code: 'custom' });
+      return z.NEVER;
+    }
+    if (original !== undefined) Object.defineProperty(r.data, ORIGINAL_DEVICE_JSON, { value: original });
+    return r.data;
+  });
+}
+
+export const depDeviceSchema = lenientDevice(typedDevice);
 
 export const deviceListResponseSchema = z.looseObject({
   cursor: z.string().min(1),
@@ -66,7 +103,7 @@ export type DepAccount = z.infer<typeof accountSchema>;
 export const deviceStatusMapSchema = z.record(z.string(), z.string());
 
 export const deviceDetailsResponseSchema = z.looseObject({
-  devices: z.record(z.string(), depDeviceSchema.extend({ response_status: optString })),
+  devices: z.record(z.string(), lenientDevice(typedDevice.extend({ response_status: optString }))),
 });
 export type DeviceDetailsResponse = z.infer<typeof deviceDetailsResponseSchema>;
 

@@ -88,6 +88,23 @@ describe('a hostile DEP server cannot make the syncer loop', () => {
   });
 });
 
+describe('an odd device never blocks the sync', () => {
+  it('stores a device whose optional fields are null or numbers, keeping what Apple sent as raw JSON', async () => {
+    const odd = { serial_number: 'ODD1', model: 'Mac', description: null, color: 7, future: { x: 1 } };
+    const { url } = await hostile((_req, res) =>
+      json(res, 200, { cursor: 'c1', more_to_follow: false, devices: [odd, { serial_number: 'OK1' }] }),
+    );
+    const { syncer, store } = await syncerFor(url);
+    expect((await syncer.syncToken('main')).added).toBe(2);
+    const d = await store.getDepDevice('main', 'ODD1');
+    expect(d?.model).toBe('Mac');
+    expect(d?.description).toBeUndefined();
+    expect(d?.color).toBeUndefined();
+    expect(JSON.parse(d!.raw!)).toEqual(odd);
+    expect((await store.getDepDevice('main', 'OK1'))?.raw).toBeUndefined();
+  });
+});
+
 describe('a hostile DEP server cannot hold the client past its deadline', () => {
   it('a body trickled one byte at a time ends at timeoutMs, not when the server stops', async () => {
     const { url } = await hostile((_req, res) => {
