@@ -78,7 +78,7 @@ describe('a hostile DEP server cannot make the syncer loop', () => {
   });
 
   it('stops with INVALID_RESPONSE when the server says more_to_follow but hands back the same cursor', async () => {
-    const { url, counts } = await hostile((req, res, n) => {
+    const { url, counts } = await hostile((_req, res, n) => {
       if (n > 50) return json(res, 500, 'INTERNAL_ERROR');
       json(res, 200, { cursor: 'same', more_to_follow: true, devices: [] });
     });
