@@ -178,7 +178,8 @@ export class DepSyncer {
         return next;
       };
       await this.#pull(client, tokenName, lease.token, report, renew, signal);
-      if (record.defaultProfileUuid) await this.#assign(client, tokenName, record.defaultProfileUuid, report);
+      if (record.defaultProfileUuid)
+        await this.#assign(client, tokenName, record.defaultProfileUuid, report, renew);
       await store.updateDepTokenStatus(tokenName, {
         lastSyncAt: new Date(this.#clock.now()),
         termsNotSigned: undefined,
@@ -298,9 +299,12 @@ export class DepSyncer {
     tokenName: string,
     profileUuid: string,
     report: DepSyncReport,
+    renew?: () => Promise<Lease>,
   ): Promise<void> {
     const { store } = this.#o;
     for (;;) {
+      // A round of up to 1000 devices is one more call to Apple: keep the lease, or stop (LEASE_LOST).
+      await renew?.();
       const waiting: DepDeviceRecord[] = await store.listDepDevicesAwaitingProfile(
         tokenName,
         MAX_DEVICE_LIMIT,

@@ -371,4 +371,30 @@ describe('DepSyncer', () => {
     expect(calls).toBeGreaterThanOrEqual(4);
     expect(errors.map((e) => (e as Error).message)).toEqual(['database unreachable', 'database unreachable']);
   });
+
+  it('keeps its lease through a long assignment phase, so no other replica starts on the token', async () => {
+    const { store, leases, mock } = await setup({ devices: 2500, withDefault: true });
+    const clock = fakeClock();
+    const ttl = 10_000;
+    const attempts: Promise<unknown>[] = [];
+    let assigned = 0;
+    const syncer = new DepSyncer({
+      store,
+      leases,
+      keyProvider,
+      clock,
+      leaseTtlMs: ttl,
+      onEvent: (e) => {
+        if (e.type !== 'assigned' || assigned++ % 1000 !== 0) return;
+        // Each round of 1000 assignments takes 60% of the lease's lifetime; another replica tries.
+        clock.advance(ttl * 0.6);
+        attempts.push(leases.acquireLease(depLeaseName('main'), 'replica-b', ttl, new Date(clock.now())));
+      },
+    });
+    const report = await syncer.syncToken('main');
+    expect(report.assigned).toBe(2500);
+    expect(attempts).toHaveLength(3);
+    expect(await Promise.all(attempts)).toEqual([undefined, undefined, undefined]);
+    expect(mock.inventory.devices.size).toBe(2500);
+  });
 });
