@@ -67,6 +67,8 @@ interface RawAnswer {
   body: string;
 }
 
+const LONE_SURROGATE = /\p{Cs}/u;
+
 const pools = new Map<string, { pool: Pool; users: number }>();
 
 function header(h: RawAnswer['headers'], name: string): string | undefined {
@@ -116,6 +118,8 @@ export class DepClient {
     for (const k of ['consumerKey', 'consumerSecret', 'accessToken', 'accessSecret'] as const) {
       if (typeof t?.[k] !== 'string' || t[k].length === 0)
         throw new DepError('INVALID_INPUT', `token.${k} is missing`);
+      // OAuth percent-encodes it as UTF-8, which a lone surrogate has no form in.
+      if (LONE_SURROGATE.test(t[k])) throw new DepError('INVALID_INPUT', `token.${k} is not valid text`);
     }
     this.#token = t;
     let url: URL;

@@ -133,6 +133,10 @@ export function parseTokenMessage(content: Uint8Array | string): DepToken {
     const keys = parsed.error.issues.map((i) => i.path.join('.')).join(', ');
     throw new DepError('INVALID_TOKEN', `the token JSON lacks or has wrong ${keys}`);
   }
+  const { consumer_key, consumer_secret, access_token, access_secret } = parsed.data;
+  if ([consumer_key, consumer_secret, access_token, access_secret].some((v) => /\p{Cs}/u.test(v))) {
+    throw new DepError('INVALID_TOKEN', 'the token JSON has credentials that are not valid text');
+  }
   const expiry = new Date(parsed.data.access_token_expiry);
   if (Number.isNaN(expiry.getTime())) {
     throw new DepError('INVALID_TOKEN', 'access_token_expiry is not a date');

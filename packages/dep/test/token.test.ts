@@ -142,3 +142,18 @@ describe('tokenExpiry', () => {
     });
   });
 });
+
+describe('credentials that cannot be percent-encoded', () => {
+  it('are refused up front as typed errors, not a URIError at the first call', async () => {
+    const { DepClient, parseTokenMessage } = await import('../src/index');
+    const token = { consumerKey: 'CK', consumerSecret: 'CS\ud800', accessToken: 'AT', accessSecret: 'AS' };
+    expect(() => new DepClient({ token, baseUrl: 'http://127.0.0.1:9' })).toThrow(
+      expect.objectContaining({ code: 'INVALID_INPUT' }),
+    );
+    const json =
+      '{"consumer_key":"CK","consumer_secret":"CS\\ud800","access_token":"AT","access_secret":"AS","access_token_expiry":"2031-01-01T00:00:00Z"}';
+    expect(() => parseTokenMessage(`-----BEGIN MESSAGE-----\n${json}\n-----END MESSAGE-----`)).toThrow(
+      expect.objectContaining({ code: 'INVALID_TOKEN' }),
+    );
+  });
+});
