@@ -142,7 +142,10 @@ export interface DepStore {
   getDepCursor(tokenName: string): Promise<DepCursorRecord | undefined>;
   /** Forgets the cursor (the next sync starts with a full fetch); fenced like a page. */
   resetDepCursor(tokenName: string, fence: number): Promise<void>;
-  /** Stores one page and its cursor atomically; fenced. */
+  /**
+   * Stores one page and its cursor atomically; fenced. A device reported with an `opDate` older than
+   * the one stored is skipped (Apple may repeat a device out of order; the latest `op_date` wins).
+   */
   applyDepPage(page: DepPageInput): Promise<DepPageResult>;
 
   getDepDevice(tokenName: string, serialNumber: string): Promise<DepDeviceRecord | undefined>;

@@ -240,6 +240,8 @@ export class MemoryDepStore implements DepStore {
     const modifiedNow = new Set<string>();
     for (const d of page.devices) {
       const old = s.devices.get(d.serialNumber);
+      // Apple may report a device more than once, not in order: the latest op_date is its state.
+      if (old?.opDate && d.opDate && d.opDate.getTime() < old.opDate.getTime()) continue;
       if (d.opType === 'deleted') {
         if (old && !old.deleted) result.deleted.push(d.serialNumber);
         const base = old ?? { tokenName: page.tokenName, enrolled: false, firstSeenAt: now };

@@ -108,6 +108,53 @@ export function depStoreConformance(ctx: DepConformanceContext): void {
       expect(back.added).toEqual(['B']);
     });
 
+    it('resolves a device reported more than once by the latest op_date, as Apple asks', async (t) => {
+      const [s, s2] = stores(ctx, t);
+      const name = `${ctx.prefix()}opd`;
+      await token(s, name);
+      const at = (m: number) => new Date(Date.UTC(2030, 0, 1, 0, m));
+      await s.applyDepPage({
+        tokenName: name,
+        fence: 1,
+        cursor: 'c1',
+        phase: 'fetch',
+        devices: [dev('A'), dev('B')],
+      });
+      // In one page, out of order: A deleted at :02, then a stale "added" of :01.
+      await s.applyDepPage({
+        tokenName: name,
+        fence: 1,
+        cursor: 'c2',
+        phase: 'sync',
+        devices: [
+          dev('A', { opType: 'deleted', opDate: at(2) }),
+          dev('A', { opType: 'added', opDate: at(1) }),
+          dev('B', { opType: 'modified', opDate: at(5), model: 'MacBook Pro' }),
+        ],
+      });
+      // On a later page, a stale restatement of B from :03.
+      const r = await s.applyDepPage({
+        tokenName: name,
+        fence: 1,
+        cursor: 'c3',
+        phase: 'sync',
+        devices: [dev('B', { opType: 'modified', opDate: at(3), model: 'Mac mini' })],
+      });
+      expect(r).toEqual({ added: [], modified: [], deleted: [] });
+      expect((await s2.getDepDevice(name, 'A'))?.deleted).toBe(true);
+      expect(await s2.getDepDevice(name, 'B')).toMatchObject({ model: 'MacBook Pro', opDate: at(5) });
+      expect((await s2.getDepCursor(name))?.cursor).toBe('c3');
+      // A newer report still applies.
+      await s.applyDepPage({
+        tokenName: name,
+        fence: 1,
+        cursor: 'c4',
+        phase: 'sync',
+        devices: [dev('A', { opType: 'added', opDate: at(9) })],
+      });
+      expect((await s2.getDepDevice(name, 'A'))?.deleted).toBe(false);
+    });
+
     it('refuses a page with an older fence (FENCED) and leaves cursor and devices untouched', async (t) => {
       const [s, s2] = stores(ctx, t);
       const name = `${ctx.prefix()}tok`;
