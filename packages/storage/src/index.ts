@@ -62,3 +62,6 @@ export {
   checkReport,
   pageSize,
 } from './validate';
+export type { ListSecretsOptions, PutSecretInput, SecretRecord, SecretStore } from './secrets';
+export type { AuditEvent, AuditEventInput, AuditEventStore, ListAuditEventsOptions } from './audit';
+export { MemorySecretData, MemorySecretStore } from './memory-secrets';

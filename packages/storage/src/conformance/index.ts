@@ -5,6 +5,7 @@ import { enrollmentConformance } from './enrollment';
 import { miscConformance } from './misc';
 import { concurrencyConformance } from './concurrency';
 import type { ConformanceContext } from './context';
+import { hasSecretStores, secretConformance } from './secrets';
 
 /** Options for {@link ConformanceDatabase.open}. */
 export interface ConformanceOpenOptions extends CommonStorageOptions {
@@ -119,6 +120,7 @@ export function runStorageConformance(
     queueConformance(ctx);
     miscConformance(ctx);
     concurrencyConformance(ctx);
+    secretConformance(ctx, () => hasSecretStores(ctx.s));
 
     it('rejects calls on a closed handle with CLOSED', async () => {
       const h = await ctx.open();
@@ -130,3 +132,4 @@ export function runStorageConformance(
 }
 
 export type { ConformanceContext } from './context';
+export { hasSecretStores } from './secrets';
