@@ -88,11 +88,12 @@ export function parseBypassCode(code: string): Uint8Array {
   for (const c of chars) {
     const v = VALUE_OF.get(c);
     if (v === undefined) throw new EscrowError('INVALID_BYPASS_CODE', 'a bypass code holds a character outside its alphabet');
-    acc = ((acc << 5) | v) & 0x3ff;
+    acc = (acc << 5) | v;
     bits += 5;
     if (bits >= 8) {
       bits -= 8;
       out[n++] = (acc >>> bits) & 0xff;
+      acc &= (1 << bits) - 1;
     }
   }
   if ((acc & ((1 << bits) - 1)) !== 0) {
