@@ -14,7 +14,11 @@ import type { SecretVault } from './vault';
  * await storeBypassCode(vault, udid, code); // and give `hash` to Apple when enabling Activation Lock
  * ```
  */
-export async function storeBypassCode(vault: SecretVault, udid: string, code: string): Promise<{ version: number }> {
+export async function storeBypassCode(
+  vault: SecretVault,
+  udid: string,
+  code: string,
+): Promise<{ version: number }> {
   const canonical = formatBypassCode(parseBypassCode(code));
   return vault.put(udid, SecretKind.activationLockBypassCode, canonical);
 }

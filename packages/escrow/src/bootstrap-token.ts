@@ -10,7 +10,11 @@ import type { SecretVault } from './vault';
  * await storeBootstrapToken(vault, udid, message.BootstrapToken);
  * ```
  */
-export async function storeBootstrapToken(vault: SecretVault, udid: string, token: Uint8Array): Promise<void> {
+export async function storeBootstrapToken(
+  vault: SecretVault,
+  udid: string,
+  token: Uint8Array,
+): Promise<void> {
   if (token.length === 0) await vault.delete(udid, SecretKind.bootstrapToken);
   else await vault.put(udid, SecretKind.bootstrapToken, token);
 }
@@ -24,7 +28,10 @@ export async function storeBootstrapToken(vault: SecretVault, udid: string, toke
  * const token = await bootstrapTokenForDevice(vault, udid);
  * ```
  */
-export async function bootstrapTokenForDevice(vault: SecretVault, udid: string): Promise<Uint8Array | undefined> {
+export async function bootstrapTokenForDevice(
+  vault: SecretVault,
+  udid: string,
+): Promise<Uint8Array | undefined> {
   if (!(await vault.has(udid, SecretKind.bootstrapToken))) return undefined;
   const r = await vault.read({
     owner: udid,

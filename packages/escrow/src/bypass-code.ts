@@ -79,7 +79,10 @@ export function parseBypassCode(code: string): Uint8Array {
   }
   const chars = code.toUpperCase().replace(/[-\s]/g, '');
   if (chars.length !== CODE_CHARS) {
-    throw new EscrowError('INVALID_BYPASS_CODE', `a bypass code has ${CODE_CHARS} characters, not ${chars.length}`);
+    throw new EscrowError(
+      'INVALID_BYPASS_CODE',
+      `a bypass code has ${CODE_CHARS} characters, not ${chars.length}`,
+    );
   }
   const out = new Uint8Array(RAW_BYTES);
   let acc = 0;
@@ -87,7 +90,8 @@ export function parseBypassCode(code: string): Uint8Array {
   let n = 0;
   for (const c of chars) {
     const v = VALUE_OF.get(c);
-    if (v === undefined) throw new EscrowError('INVALID_BYPASS_CODE', 'a bypass code holds a character outside its alphabet');
+    if (v === undefined)
+      throw new EscrowError('INVALID_BYPASS_CODE', 'a bypass code holds a character outside its alphabet');
     acc = (acc << 5) | v;
     bits += 5;
     if (bits >= 8) {

@@ -21,7 +21,10 @@ export async function decryptRecoveryKey(
     throw new EscrowError('INVALID_RESPONSE', 'the encrypted recovery key is missing or not bytes');
   }
   if (cms.length > MAX_ESCROW_CMS_BYTES) {
-    throw new EscrowError('INVALID_RESPONSE', `the encrypted recovery key is larger than ${MAX_ESCROW_CMS_BYTES} bytes`);
+    throw new EscrowError(
+      'INVALID_RESPONSE',
+      `the encrypted recovery key is larger than ${MAX_ESCROW_CMS_BYTES} bytes`,
+    );
   }
   const recipients = await keyring.recipients();
   let content: Uint8Array;
@@ -32,14 +35,25 @@ export async function decryptRecoveryKey(
     certificate = out.recipient;
   } catch (e) {
     if (e instanceof CryptoError && e.code === 'NO_MATCHING_RECIPIENT') {
-      throw new EscrowError('NO_ESCROW_KEY', 'the recovery key is encrypted for a certificate this server does not hold', {
-        cause: e,
-      });
+      throw new EscrowError(
+        'NO_ESCROW_KEY',
+        'the recovery key is encrypted for a certificate this server does not hold',
+        {
+          cause: e,
+        },
+      );
     }
-    if (e instanceof CryptoError && (e.code === 'INVALID_CMS' || e.code === 'INVALID_DER' || e.code === 'INVALID_PEM')) {
-      throw new EscrowError('INVALID_RESPONSE', 'the encrypted recovery key is not a CMS EnvelopedData message', {
-        cause: e,
-      });
+    if (
+      e instanceof CryptoError &&
+      (e.code === 'INVALID_CMS' || e.code === 'INVALID_DER' || e.code === 'INVALID_PEM')
+    ) {
+      throw new EscrowError(
+        'INVALID_RESPONSE',
+        'the encrypted recovery key is not a CMS EnvelopedData message',
+        {
+          cause: e,
+        },
+      );
     }
     throw new EscrowError('DECRYPT_FAILED', 'the encrypted recovery key does not decrypt', { cause: e });
   }

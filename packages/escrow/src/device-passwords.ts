@@ -17,7 +17,10 @@ import type { SecretVault } from './vault';
 export type PreBootPassword = 'recovery-lock' | 'firmware';
 
 const KINDS = {
-  'recovery-lock': { current: SecretKind.recoveryLockPassword, pending: SecretKind.pendingRecoveryLockPassword },
+  'recovery-lock': {
+    current: SecretKind.recoveryLockPassword,
+    pending: SecretKind.pendingRecoveryLockPassword,
+  },
   firmware: { current: SecretKind.firmwarePassword, pending: SecretKind.pendingFirmwarePassword },
 } as const;
 
@@ -62,7 +65,8 @@ export async function setPreBootPasswordCommand<P extends PreBootPassword>(
   const kinds = KINDS[which];
   const newPassword = options.newPassword ?? generatePassword(options.generate);
   const current = (await vault.has(udid, kinds.current))
-    ? (await vault.read({ owner: udid, kind: kinds.current, actor: options.actor, reason: options.reason })).text
+    ? (await vault.read({ owner: udid, kind: kinds.current, actor: options.actor, reason: options.reason }))
+        .text
     : undefined;
   const payload = { NewPassword: newPassword, ...(current !== undefined && { CurrentPassword: current }) };
   // Build first: a password the schema refuses is never stored.

@@ -102,7 +102,10 @@ export function createEscrowKeyring(options: EscrowKeyringOptions): EscrowKeyrin
     const rows: SecretRecord[] = [];
     let after: string | undefined;
     do {
-      const page = await secrets.listSecrets({ owner: ESCROW_IDENTITY_OWNER, ...(after !== undefined && { after }) });
+      const page = await secrets.listSecrets({
+        owner: ESCROW_IDENTITY_OWNER,
+        ...(after !== undefined && { after }),
+      });
       rows.push(...page.items.filter((r) => r.kind.startsWith(KIND_PREFIX)));
       after = page.next;
     } while (after !== undefined);
@@ -121,11 +124,16 @@ export function createEscrowKeyring(options: EscrowKeyringOptions): EscrowKeyrin
     });
     const identity = { certificate, privateKey: keys.privateKey };
     const kind = `${KIND_PREFIX}${String(Date.now()).padStart(15, '0')}:${certificate.serialNumber}`;
-    const sealed = await sealSecret(encodeIdentity(identity), { provider: keyProvider, owner: ESCROW_IDENTITY_OWNER, kind });
+    const sealed = await sealSecret(encodeIdentity(identity), {
+      provider: keyProvider,
+      owner: ESCROW_IDENTITY_OWNER,
+      kind,
+    });
     try {
       await secrets.putSecret({ owner: ESCROW_IDENTITY_OWNER, kind, sealed, expectedVersion: 0 });
     } catch (e) {
-      if (isStorageError(e, 'CONFLICT')) throw new EscrowError('CONFLICT', 'escrow identity already exists', { cause: e });
+      if (isStorageError(e, 'CONFLICT'))
+        throw new EscrowError('CONFLICT', 'escrow identity already exists', { cause: e });
       throw e;
     }
     logger.info('escrow certificate created', { serial: certificate.serialNumber });

@@ -21,7 +21,9 @@ export type FileVaultEscrowOutcome =
   | { status: 'no-key-reported' };
 
 /** The part of a SecurityInfo response this package reads; a typed response or the raw dictionary fits. */
-export type SecurityInfoFacts = { SecurityInfo?: Partial<SecurityInfoResponse['SecurityInfo']> | Record<string, unknown> };
+export type SecurityInfoFacts = {
+  SecurityInfo?: Partial<SecurityInfoResponse['SecurityInfo']> | Record<string, unknown>;
+};
 
 function securityFields(response: SecurityInfoFacts): {
   enabled?: boolean;
@@ -38,7 +40,8 @@ function securityFields(response: SecurityInfoFacts): {
   else if (info.FDE_PersonalRecoveryKeyCMS !== undefined) {
     throw new EscrowError('INVALID_RESPONSE', 'FDE_PersonalRecoveryKeyCMS is not data');
   }
-  if (typeof info.FDE_PersonalRecoveryKeyDeviceKey === 'string') out.deviceKey = info.FDE_PersonalRecoveryKeyDeviceKey;
+  if (typeof info.FDE_PersonalRecoveryKeyDeviceKey === 'string')
+    out.deviceKey = info.FDE_PersonalRecoveryKeyDeviceKey;
   return out;
 }
 
@@ -125,7 +128,10 @@ export async function escrowRotatedFileVaultKey(options: {
 }): Promise<{ version: number; certificateSerial: string }> {
   const cms = options.response?.RotateResult?.EncryptedNewRecoveryKey;
   if (!(cms instanceof Uint8Array)) {
-    throw new EscrowError('INVALID_RESPONSE', 'the RotateFileVaultKey response has no EncryptedNewRecoveryKey');
+    throw new EscrowError(
+      'INVALID_RESPONSE',
+      'the RotateFileVaultKey response has no EncryptedNewRecoveryKey',
+    );
   }
   const { recoveryKey, certificate } = await decryptRecoveryKey(options.keyring, cms);
   const { version } = await options.vault.put(options.udid, SecretKind.fileVaultRecoveryKey, recoveryKey);

@@ -25,7 +25,11 @@ export {
   fileVaultRotationCommand,
   type SecurityInfoFacts,
 } from './filevault';
-export { type DiskEncryptionFacts, type DiskEncryptionState, diskEncryptionState } from './disk-encryption-state';
+export {
+  type DiskEncryptionFacts,
+  type DiskEncryptionState,
+  diskEncryptionState,
+} from './disk-encryption-state';
 export {
   BYPASS_CODE_ALPHABET,
   type BypassCode,

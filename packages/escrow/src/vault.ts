@@ -1,4 +1,11 @@
-import { CryptoError, type KeyProvider, openSecret, rewrapSecret, sealedKeyId, sealSecret } from '@mdmkit/crypto';
+import {
+  CryptoError,
+  type KeyProvider,
+  openSecret,
+  rewrapSecret,
+  sealedKeyId,
+  sealSecret,
+} from '@mdmkit/crypto';
 import type { AuditEvent, AuditEventStore, SecretRecord, SecretStore } from '@mdmkit/storage';
 import { isStorageError } from '@mdmkit/storage';
 import { EscrowError } from './errors';
@@ -96,11 +103,17 @@ function requireText(what: string, v: unknown): asserts v is string {
 function openFailure(owner: string, kind: string, e: unknown): EscrowError {
   if (e instanceof EscrowError) return e;
   if (e instanceof CryptoError && e.code === 'KEY_PROVIDER_FAILED') {
-    return new EscrowError('KEY_PROVIDER_FAILED', `the key provider failed on ${kind} of ${owner}`, { cause: e });
+    return new EscrowError('KEY_PROVIDER_FAILED', `the key provider failed on ${kind} of ${owner}`, {
+      cause: e,
+    });
   }
-  return new EscrowError('SECRET_UNREADABLE', `stored ${kind} of ${owner} does not open for its owner and kind`, {
-    cause: e,
-  });
+  return new EscrowError(
+    'SECRET_UNREADABLE',
+    `stored ${kind} of ${owner} does not open for its owner and kind`,
+    {
+      cause: e,
+    },
+  );
 }
 
 /**
@@ -151,7 +164,8 @@ export function createSecretVault(options: SecretVaultOptions): SecretVault {
     try {
       return await fn();
     } catch (e) {
-      if (isStorageError(e, 'CONFLICT')) throw new EscrowError('CONFLICT', `${what}: changed by another process`, { cause: e });
+      if (isStorageError(e, 'CONFLICT'))
+        throw new EscrowError('CONFLICT', `${what}: changed by another process`, { cause: e });
       throw e;
     }
   };
@@ -212,7 +226,13 @@ export function createSecretVault(options: SecretVaultOptions): SecretVault {
         logger.warn('stored secret does not open', { owner, kind, code: err.code });
         throw err;
       }
-      return { value, text: new TextDecoder().decode(value), version: rec.version, updatedAt: rec.updatedAt, event };
+      return {
+        value,
+        text: new TextDecoder().decode(value),
+        version: rec.version,
+        updatedAt: rec.updatedAt,
+        event,
+      };
     },
 
     async rewrapAll(rewrapOptions = {}) {
@@ -234,12 +254,22 @@ export function createSecretVault(options: SecretVaultOptions): SecretVault {
           }
           let sealed: Uint8Array;
           try {
-            sealed = await rewrapSecret(rec.sealed, { from, to: keyProvider, owner: rec.owner, kind: rec.kind });
+            sealed = await rewrapSecret(rec.sealed, {
+              from,
+              to: keyProvider,
+              owner: rec.owner,
+              kind: rec.kind,
+            });
           } catch (e) {
             throw openFailure(rec.owner, rec.kind, e);
           }
           try {
-            await secrets.putSecret({ owner: rec.owner, kind: rec.kind, sealed, expectedVersion: rec.version });
+            await secrets.putSecret({
+              owner: rec.owner,
+              kind: rec.kind,
+              sealed,
+              expectedVersion: rec.version,
+            });
             report.rewrapped++;
           } catch (e) {
             if (!isStorageError(e, 'CONFLICT')) throw e;

@@ -48,7 +48,9 @@ describe('bypass code form', () => {
     // All ones: 128 one bits then two zero padding bits, so the last character is 11100 = 'W'.
     expect(formatBypassCode(new Uint8Array(16).fill(0xff))).toBe('ZZZZZ-ZZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZW');
     // 0x08 then zeros: the first 5 bits are 00001.
-    expect(formatBypassCode(Uint8Array.of(0x08, ...new Uint8Array(15)))).toBe('10000-00000-0000-0000-0000-0000');
+    expect(formatBypassCode(Uint8Array.of(0x08, ...new Uint8Array(15)))).toBe(
+      '10000-00000-0000-0000-0000-0000',
+    );
   });
 
   it('reads a code back to its bytes, whatever the case and dashes', () => {
@@ -61,33 +63,55 @@ describe('bypass code form', () => {
   });
 
   it('refuses wrong lengths, look-alike letters and non-zero padding', () => {
-    for (const bad of ['', '00000-00000-0000-0000-0000-000', '00000-00000-0000-0000-0000-00000', 'O0000-00000-0000-0000-0000-0000', 'B0000-00000-0000-0000-0000-0000', '00000-00000-0000-0000-0000-0001', 'x'.repeat(100)]) {
-      expect(() => parseBypassCode(bad)).toThrow(expect.objectContaining({ name: 'EscrowError', code: 'INVALID_BYPASS_CODE' }));
+    for (const bad of [
+      '',
+      '00000-00000-0000-0000-0000-000',
+      '00000-00000-0000-0000-0000-00000',
+      'O0000-00000-0000-0000-0000-0000',
+      'B0000-00000-0000-0000-0000-0000',
+      '00000-00000-0000-0000-0000-0001',
+      'x'.repeat(100),
+    ]) {
+      expect(() => parseBypassCode(bad)).toThrow(
+        expect.objectContaining({ name: 'EscrowError', code: 'INVALID_BYPASS_CODE' }),
+      );
     }
-    expect(() => parseBypassCode(42 as unknown as string)).toThrow(expect.objectContaining({ code: 'INVALID_BYPASS_CODE' }));
-    expect(() => formatBypassCode(new Uint8Array(15))).toThrow(expect.objectContaining({ code: 'INVALID_BYPASS_CODE' }));
+    expect(() => parseBypassCode(42 as unknown as string)).toThrow(
+      expect.objectContaining({ code: 'INVALID_BYPASS_CODE' }),
+    );
+    expect(() => formatBypassCode(new Uint8Array(15))).toThrow(
+      expect.objectContaining({ code: 'INVALID_BYPASS_CODE' }),
+    );
   });
 });
 
-describe.skipIf(!pythonOk('bypass-code vectors from python hashlib'))('bypass-code vectors computed by python', () => {
-  const vectors = [new Uint8Array(16), new Uint8Array(16).fill(0xff), Uint8Array.from({ length: 16 }, (_, i) => i * 17), new Uint8Array(randomBytes(16))];
+describe.skipIf(!pythonOk('bypass-code vectors from python hashlib'))(
+  'bypass-code vectors computed by python',
+  () => {
+    const vectors = [
+      new Uint8Array(16),
+      new Uint8Array(16).fill(0xff),
+      Uint8Array.from({ length: 16 }, (_, i) => i * 17),
+      new Uint8Array(randomBytes(16)),
+    ];
 
-  it('formats codes exactly as the spec computed in python', () => {
-    for (const v of vectors) expect(formatBypassCode(v)).toBe(pythonCode(v));
-  });
+    it('formats codes exactly as the spec computed in python', () => {
+      for (const v of vectors) expect(formatBypassCode(v)).toBe(pythonCode(v));
+    });
 
-  it('hashes as PBKDF2-HMAC-SHA256 over the raw bytes, 4 zero-byte salt, 50 000 iterations, 32 bytes', async () => {
-    for (const v of vectors) expect(await bypassCodeHash(v)).toBe(pythonHash(v));
-  });
+    it('hashes as PBKDF2-HMAC-SHA256 over the raw bytes, 4 zero-byte salt, 50 000 iterations, 32 bytes', async () => {
+      for (const v of vectors) expect(await bypassCodeHash(v)).toBe(pythonHash(v));
+    });
 
-  it('creates codes whose hash python reproduces, and verifies them', async () => {
-    const c = await createBypassCode();
-    expect(c.code).toMatch(/^[0-9A-Z]{5}-[0-9A-Z]{5}(-[0-9A-Z]{4}){4}$/);
-    expect(c.hash).toBe(pythonHash(parseBypassCode(c.code)));
-    expect(await verifyBypassCode(c.code, c.hash)).toBe(true);
-    expect(await verifyBypassCode(c.code.toLowerCase(), c.hash.toUpperCase())).toBe(true);
-  });
-});
+    it('creates codes whose hash python reproduces, and verifies them', async () => {
+      const c = await createBypassCode();
+      expect(c.code).toMatch(/^[0-9A-Z]{5}-[0-9A-Z]{5}(-[0-9A-Z]{4}){4}$/);
+      expect(c.hash).toBe(pythonHash(parseBypassCode(c.code)));
+      expect(await verifyBypassCode(c.code, c.hash)).toBe(true);
+      expect(await verifyBypassCode(c.code.toLowerCase(), c.hash.toUpperCase())).toBe(true);
+    });
+  },
+);
 
 describe('bypass-code verification', () => {
   it('is false for another code, a malformed code, and an error for a malformed hash', async () => {

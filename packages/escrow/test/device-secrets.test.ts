@@ -41,8 +41,16 @@ describe('password generation', () => {
   });
 
   it('refuses bad alphabets and lengths', () => {
-    for (const o of [{ alphabet: 'a' }, { alphabet: 'aab' }, { length: 0 }, { length: 1.5 }, { length: 5000 }]) {
-      expect(() => generatePassword(o)).toThrow(expect.objectContaining({ name: 'EscrowError', code: 'INVALID_INPUT' }));
+    for (const o of [
+      { alphabet: 'a' },
+      { alphabet: 'aab' },
+      { length: 0 },
+      { length: 1.5 },
+      { length: 5000 },
+    ]) {
+      expect(() => generatePassword(o)).toThrow(
+        expect.objectContaining({ name: 'EscrowError', code: 'INVALID_INPUT' }),
+      );
     }
   });
 });
@@ -50,7 +58,13 @@ describe('password generation', () => {
 describe('Recovery Lock and firmware passwords', () => {
   it('sets a first password, keeps it pending until acknowledged, then verifies with it', async () => {
     const { vault, storage } = setup();
-    const set = await setPreBootPasswordCommand({ vault, udid: 'UDID-1', which: 'recovery-lock', actor: 'alice', reason: 'policy' });
+    const set = await setPreBootPasswordCommand({
+      vault,
+      udid: 'UDID-1',
+      which: 'recovery-lock',
+      actor: 'alice',
+      reason: 'policy',
+    });
     expect(set.Command.RequestType).toBe('SetRecoveryLock');
     expect(set.Command.CurrentPassword).toBeUndefined();
     const first = set.Command.NewPassword;
@@ -59,17 +73,38 @@ describe('Recovery Lock and firmware passwords', () => {
     await confirmPreBootPassword({ vault, udid: 'UDID-1', which: 'recovery-lock', acknowledged: true });
     expect(await vault.has('UDID-1', SecretKind.pendingRecoveryLockPassword)).toBe(false);
 
-    const verify = await verifyPreBootPasswordCommand({ vault, udid: 'UDID-1', which: 'recovery-lock', actor: 'bob', reason: 'audit' });
+    const verify = await verifyPreBootPasswordCommand({
+      vault,
+      udid: 'UDID-1',
+      which: 'recovery-lock',
+      actor: 'bob',
+      reason: 'audit',
+    });
     expect(verify.Command).toMatchObject({ RequestType: 'VerifyRecoveryLock', Password: first });
 
     // A change the Mac refuses leaves the acknowledged password in place.
-    const change = await setPreBootPasswordCommand({ vault, udid: 'UDID-1', which: 'recovery-lock', actor: 'alice', reason: 'rotate', newPassword: 'Second-Password-1' });
+    const change = await setPreBootPasswordCommand({
+      vault,
+      udid: 'UDID-1',
+      which: 'recovery-lock',
+      actor: 'alice',
+      reason: 'rotate',
+      newPassword: 'Second-Password-1',
+    });
     expect(change.Command).toMatchObject({ CurrentPassword: first, NewPassword: 'Second-Password-1' });
     await confirmPreBootPassword({ vault, udid: 'UDID-1', which: 'recovery-lock', acknowledged: false });
-    const again = await verifyPreBootPasswordCommand({ vault, udid: 'UDID-1', which: 'recovery-lock', actor: 'bob', reason: 'audit' });
+    const again = await verifyPreBootPasswordCommand({
+      vault,
+      udid: 'UDID-1',
+      which: 'recovery-lock',
+      actor: 'bob',
+      reason: 'audit',
+    });
     expect(again.Command.Password).toBe(first);
 
-    const events = (await storage.listAuditEvents({ owner: 'UDID-1' })).items.map((e) => `${e.actor}:${e.kind}`);
+    const events = (await storage.listAuditEvents({ owner: 'UDID-1' })).items.map(
+      (e) => `${e.actor}:${e.kind}`,
+    );
     expect(events).toEqual([
       `${ESCROW_SYSTEM_ACTOR}:recovery-lock-password-pending`,
       'bob:recovery-lock-password',
@@ -81,13 +116,31 @@ describe('Recovery Lock and firmware passwords', () => {
 
   it('builds the firmware-password commands the same way', async () => {
     const { vault } = setup();
-    const set = await setPreBootPasswordCommand({ vault, udid: 'UDID-2', which: 'firmware', actor: 'a', reason: 'r', generate: { alphabet: '0123456789', length: 8 } });
+    const set = await setPreBootPasswordCommand({
+      vault,
+      udid: 'UDID-2',
+      which: 'firmware',
+      actor: 'a',
+      reason: 'r',
+      generate: { alphabet: '0123456789', length: 8 },
+    });
     expect(set.Command).toMatchObject({ RequestType: 'SetFirmwarePassword' });
     expect(set.Command.NewPassword).toMatch(/^\d{8}$/);
     await confirmPreBootPassword({ vault, udid: 'UDID-2', which: 'firmware', acknowledged: true });
-    const verify = await verifyPreBootPasswordCommand({ vault, udid: 'UDID-2', which: 'firmware', actor: 'a', reason: 'r' });
-    expect(verify.Command).toMatchObject({ RequestType: 'VerifyFirmwarePassword', Password: set.Command.NewPassword });
-    await expect(verifyPreBootPasswordCommand({ vault, udid: 'UDID-3', which: 'firmware', actor: 'a', reason: 'r' })).rejects.toMatchObject({
+    const verify = await verifyPreBootPasswordCommand({
+      vault,
+      udid: 'UDID-2',
+      which: 'firmware',
+      actor: 'a',
+      reason: 'r',
+    });
+    expect(verify.Command).toMatchObject({
+      RequestType: 'VerifyFirmwarePassword',
+      Password: set.Command.NewPassword,
+    });
+    await expect(
+      verifyPreBootPasswordCommand({ vault, udid: 'UDID-3', which: 'firmware', actor: 'a', reason: 'r' }),
+    ).rejects.toMatchObject({
       code: 'NOT_FOUND',
     });
   });
@@ -97,15 +150,37 @@ describe('Activation Lock bypass codes and bootstrap tokens', () => {
   it('stores the code a device reports, canonical, and refuses a non-code without storing', async () => {
     const { vault } = setup();
     const { code, hash } = await createBypassCode();
-    await escrowBypassCodeResponse(vault, 'UDID-1', { ActivationLockBypassCode: code.toLowerCase().replaceAll('-', '') });
-    const read = await vault.read({ owner: 'UDID-1', kind: SecretKind.activationLockBypassCode, actor: 'alice', reason: 'device returned' });
+    await escrowBypassCodeResponse(vault, 'UDID-1', {
+      ActivationLockBypassCode: code.toLowerCase().replaceAll('-', ''),
+    });
+    const read = await vault.read({
+      owner: 'UDID-1',
+      kind: SecretKind.activationLockBypassCode,
+      actor: 'alice',
+      reason: 'device returned',
+    });
     expect(read.text).toBe(code);
     expect(await verifyBypassCode(read.text, hash)).toBe(true);
-    await expect(escrowBypassCodeResponse(vault, 'UDID-2', { ActivationLockBypassCode: 'nope' })).rejects.toMatchObject({ code: 'INVALID_BYPASS_CODE' });
-    await expect(escrowBypassCodeResponse(vault, 'UDID-2', {} as never)).rejects.toMatchObject({ code: 'INVALID_RESPONSE' });
-    await expect(storeBypassCode(vault, 'UDID-1', 'bad')).rejects.toMatchObject({ code: 'INVALID_BYPASS_CODE' });
+    await expect(
+      escrowBypassCodeResponse(vault, 'UDID-2', { ActivationLockBypassCode: 'nope' }),
+    ).rejects.toMatchObject({ code: 'INVALID_BYPASS_CODE' });
+    await expect(escrowBypassCodeResponse(vault, 'UDID-2', {} as never)).rejects.toMatchObject({
+      code: 'INVALID_RESPONSE',
+    });
+    await expect(storeBypassCode(vault, 'UDID-1', 'bad')).rejects.toMatchObject({
+      code: 'INVALID_BYPASS_CODE',
+    });
     expect(await vault.has('UDID-2', SecretKind.activationLockBypassCode)).toBe(false);
-    expect((await vault.read({ owner: 'UDID-1', kind: SecretKind.activationLockBypassCode, actor: 'a', reason: 'r' })).text).toBe(code);
+    expect(
+      (
+        await vault.read({
+          owner: 'UDID-1',
+          kind: SecretKind.activationLockBypassCode,
+          actor: 'a',
+          reason: 'r',
+        })
+      ).text,
+    ).toBe(code);
   });
 
   it('keeps a bootstrap token sealed and hands it to its device with an audit event', async () => {
@@ -114,7 +189,10 @@ describe('Activation Lock bypass codes and bootstrap tokens', () => {
     expect(await bootstrapTokenForDevice(vault, 'UDID-1')).toBeUndefined();
     await storeBootstrapToken(vault, 'UDID-1', token);
     expect(await bootstrapTokenForDevice(vault, 'UDID-1')).toEqual(token);
-    expect((await storage.listAuditEvents({ owner: 'UDID-1' })).items[0]).toMatchObject({ actor: 'device:UDID-1', kind: 'bootstrap-token' });
+    expect((await storage.listAuditEvents({ owner: 'UDID-1' })).items[0]).toMatchObject({
+      actor: 'device:UDID-1',
+      kind: 'bootstrap-token',
+    });
     await storeBootstrapToken(vault, 'UDID-1', new Uint8Array());
     expect(await bootstrapTokenForDevice(vault, 'UDID-1')).toBeUndefined();
   });

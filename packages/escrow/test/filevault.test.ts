@@ -37,7 +37,19 @@ describe.skipIf(!ok)('FileVault key escrow with openssl standing in for the Mac'
     // Key-transport options (-keyopt) apply to the -recip before them.
     const cipher = flags.filter((f) => f.startsWith('-') && f !== '-keyopt');
     const keyopts = flags.filter((f) => !cipher.includes(f));
-    return openssl(['cms', '-encrypt', '-binary', '-in', input, '-outform', 'DER', ...cipher, '-recip', cert, ...keyopts]);
+    return openssl([
+      'cms',
+      '-encrypt',
+      '-binary',
+      '-in',
+      input,
+      '-outform',
+      'DER',
+      ...cipher,
+      '-recip',
+      cert,
+      ...keyopts,
+    ]);
   };
 
   for (const [tName, tFlags] of TRANSPORTS) {
@@ -50,10 +62,26 @@ describe.skipIf(!ok)('FileVault key escrow with openssl standing in for the Mac'
           vault,
           keyring,
           udid: 'UDID-1',
-          response: { SecurityInfo: { FDE_Enabled: true, FDE_PersonalRecoveryKeyCMS: cms, FDE_PersonalRecoveryKeyDeviceKey: 'C02XYZ' } },
+          response: {
+            SecurityInfo: {
+              FDE_Enabled: true,
+              FDE_PersonalRecoveryKeyCMS: cms,
+              FDE_PersonalRecoveryKeyDeviceKey: 'C02XYZ',
+            },
+          },
         });
-        expect(out).toMatchObject({ status: 'escrowed', version: 1, certificateSerial: certificate.serialNumber, deviceKey: 'C02XYZ' });
-        const read = await vault.read({ owner: 'UDID-1', kind: SecretKind.fileVaultRecoveryKey, actor: 'alice', reason: 'user locked out' });
+        expect(out).toMatchObject({
+          status: 'escrowed',
+          version: 1,
+          certificateSerial: certificate.serialNumber,
+          deviceKey: 'C02XYZ',
+        });
+        const read = await vault.read({
+          owner: 'UDID-1',
+          kind: SecretKind.fileVaultRecoveryKey,
+          actor: 'alice',
+          reason: 'user locked out',
+        });
         expect(read.text).toBe(PRK);
         expect(await dumpOf(storage)).not.toContain(PRK);
       });
@@ -68,7 +96,12 @@ describe.skipIf(!ok)('FileVault key escrow with openssl standing in for the Mac'
     const renewed = await keyring.renew();
     expect(renewed.certificate.serialNumber).not.toBe(old.certificate.serialNumber);
     expect((await keyring.current()).certificate.serialNumber).toBe(renewed.certificate.serialNumber);
-    const out = await escrowFileVaultKey({ vault, keyring, udid: 'UDID-1', response: { SecurityInfo: { FDE_Enabled: true, FDE_PersonalRecoveryKeyCMS: oldCms } } });
+    const out = await escrowFileVaultKey({
+      vault,
+      keyring,
+      udid: 'UDID-1',
+      response: { SecurityInfo: { FDE_Enabled: true, FDE_PersonalRecoveryKeyCMS: oldCms } },
+    });
     expect(out).toMatchObject({ status: 'escrowed', certificateSerial: old.certificate.serialNumber });
   });
 
@@ -79,11 +112,17 @@ describe.skipIf(!ok)('FileVault key escrow with openssl standing in for the Mac'
       UDID: 'UDID-1',
       CommandUUID: 'C-1',
       Status: 'Acknowledged',
-      SecurityInfo: { FDE_Enabled: true, FDE_HasPersonalRecoveryKey: true, FDE_PersonalRecoveryKeyCMS: macEncrypts(certificate.pem, PRK, ['-aes-128-cbc']) },
+      SecurityInfo: {
+        FDE_Enabled: true,
+        FDE_HasPersonalRecoveryKey: true,
+        FDE_PersonalRecoveryKeyCMS: macEncrypts(certificate.pem, PRK, ['-aes-128-cbc']),
+      },
     });
     const report = decodeReportFor('SecurityInfo', body);
     expect(report.response).toBeDefined();
-    expect(await escrowFileVaultKey({ vault, keyring, udid: 'UDID-1', response: report.response! })).toMatchObject({ status: 'escrowed' });
+    expect(
+      await escrowFileVaultKey({ vault, keyring, udid: 'UDID-1', response: report.response! }),
+    ).toMatchObject({ status: 'escrowed' });
   });
 
   describe('bad input loses nothing', () => {
@@ -92,16 +131,37 @@ describe.skipIf(!ok)('FileVault key escrow with openssl standing in for the Mac'
     beforeAll(async () => {
       ctx = setup();
       certPem = (await ctx.keyring.current()).certificate.pem;
-      await escrowFileVaultKey({ ...ctx, udid: 'UDID-1', response: { SecurityInfo: { FDE_PersonalRecoveryKeyCMS: macEncrypts(certPem, PRK, ['-aes-256-cbc']) } } });
+      await escrowFileVaultKey({
+        ...ctx,
+        udid: 'UDID-1',
+        response: {
+          SecurityInfo: { FDE_PersonalRecoveryKeyCMS: macEncrypts(certPem, PRK, ['-aes-256-cbc']) },
+        },
+      });
     });
     const stillThere = async () =>
-      expect((await ctx.vault.read({ owner: 'UDID-1', kind: SecretKind.fileVaultRecoveryKey, actor: 'a', reason: 'r' })).text).toBe(PRK);
+      expect(
+        (
+          await ctx.vault.read({
+            owner: 'UDID-1',
+            kind: SecretKind.fileVaultRecoveryKey,
+            actor: 'a',
+            reason: 'r',
+          })
+        ).text,
+      ).toBe(PRK);
 
     it('refuses a key encrypted for a certificate we do not hold', async () => {
       const stranger = setup();
       const strangerPem = (await stranger.keyring.current()).certificate.pem;
       const cms = macEncrypts(strangerPem, 'EVIL-EVIL-EVIL-EVIL-EVIL-EVIL', ['-aes-256-cbc']);
-      await expect(escrowFileVaultKey({ ...ctx, udid: 'UDID-1', response: { SecurityInfo: { FDE_PersonalRecoveryKeyCMS: cms } } })).rejects.toMatchObject({
+      await expect(
+        escrowFileVaultKey({
+          ...ctx,
+          udid: 'UDID-1',
+          response: { SecurityInfo: { FDE_PersonalRecoveryKeyCMS: cms } },
+        }),
+      ).rejects.toMatchObject({
         name: 'EscrowError',
         code: 'NO_ESCROW_KEY',
       });
@@ -114,7 +174,11 @@ describe.skipIf(!ok)('FileVault key escrow with openssl standing in for the Mac'
       for (let i = cms.length - 32; i < cms.length; i++) {
         const t = new Uint8Array(cms);
         t[i]! ^= 0x5a;
-        const err = await escrowFileVaultKey({ ...ctx, udid: 'UDID-1', response: { SecurityInfo: { FDE_PersonalRecoveryKeyCMS: t } } }).then(
+        const err = await escrowFileVaultKey({
+          ...ctx,
+          udid: 'UDID-1',
+          response: { SecurityInfo: { FDE_PersonalRecoveryKeyCMS: t } },
+        }).then(
           () => undefined,
           (e: unknown) => e,
         );
@@ -122,20 +186,46 @@ describe.skipIf(!ok)('FileVault key escrow with openssl standing in for the Mac'
         expect(['DECRYPT_FAILED', 'INVALID_RESPONSE']).toContain((err as { code: string }).code);
       }
       await expect(
-        escrowFileVaultKey({ ...ctx, udid: 'UDID-1', response: { SecurityInfo: { FDE_PersonalRecoveryKeyCMS: new Uint8Array([1, 2, 3]) } } }),
+        escrowFileVaultKey({
+          ...ctx,
+          udid: 'UDID-1',
+          response: { SecurityInfo: { FDE_PersonalRecoveryKeyCMS: new Uint8Array([1, 2, 3]) } },
+        }),
       ).rejects.toMatchObject({ code: 'INVALID_RESPONSE' });
       await expect(
-        escrowFileVaultKey({ ...ctx, udid: 'UDID-1', response: { SecurityInfo: { FDE_PersonalRecoveryKeyCMS: new Uint8Array(70_000) } } }),
+        escrowFileVaultKey({
+          ...ctx,
+          udid: 'UDID-1',
+          response: { SecurityInfo: { FDE_PersonalRecoveryKeyCMS: new Uint8Array(70_000) } },
+        }),
       ).rejects.toMatchObject({ code: 'INVALID_RESPONSE' });
       await stillThere();
     });
 
     it('reports FileVault off or no key without touching the stored key', async () => {
-      expect(await escrowFileVaultKey({ ...ctx, udid: 'UDID-1', response: { SecurityInfo: { FDE_Enabled: false } } })).toEqual({ status: 'fde-disabled' });
-      expect(await escrowFileVaultKey({ ...ctx, udid: 'UDID-1', response: { SecurityInfo: { FDE_Enabled: true } } })).toEqual({ status: 'no-key-reported' });
-      await expect(escrowFileVaultKey({ ...ctx, udid: 'UDID-1', response: {} })).rejects.toMatchObject({ code: 'INVALID_RESPONSE' });
+      expect(
+        await escrowFileVaultKey({
+          ...ctx,
+          udid: 'UDID-1',
+          response: { SecurityInfo: { FDE_Enabled: false } },
+        }),
+      ).toEqual({ status: 'fde-disabled' });
+      expect(
+        await escrowFileVaultKey({
+          ...ctx,
+          udid: 'UDID-1',
+          response: { SecurityInfo: { FDE_Enabled: true } },
+        }),
+      ).toEqual({ status: 'no-key-reported' });
+      await expect(escrowFileVaultKey({ ...ctx, udid: 'UDID-1', response: {} })).rejects.toMatchObject({
+        code: 'INVALID_RESPONSE',
+      });
       await expect(
-        escrowFileVaultKey({ ...ctx, udid: 'UDID-1', response: { SecurityInfo: { FDE_PersonalRecoveryKeyCMS: 'text' } } }),
+        escrowFileVaultKey({
+          ...ctx,
+          udid: 'UDID-1',
+          response: { SecurityInfo: { FDE_PersonalRecoveryKeyCMS: 'text' } },
+        }),
       ).rejects.toMatchObject({ code: 'INVALID_RESPONSE' });
       await stillThere();
     });
@@ -144,8 +234,21 @@ describe.skipIf(!ok)('FileVault key escrow with openssl standing in for the Mac'
   it('rotates: the command carries the current key and our certificate; the new key is escrowed', async () => {
     const { vault, keyring, storage } = setup();
     const { certificate } = await keyring.current();
-    await escrowFileVaultKey({ vault, keyring, udid: 'UDID-1', response: { SecurityInfo: { FDE_PersonalRecoveryKeyCMS: macEncrypts(certificate.pem, PRK, ['-aes-256-cbc']) } } });
-    const command = await fileVaultRotationCommand({ vault, keyring, udid: 'UDID-1', actor: 'rotation-job', reason: 'key was viewed' });
+    await escrowFileVaultKey({
+      vault,
+      keyring,
+      udid: 'UDID-1',
+      response: {
+        SecurityInfo: { FDE_PersonalRecoveryKeyCMS: macEncrypts(certificate.pem, PRK, ['-aes-256-cbc']) },
+      },
+    });
+    const command = await fileVaultRotationCommand({
+      vault,
+      keyring,
+      udid: 'UDID-1',
+      actor: 'rotation-job',
+      reason: 'key was viewed',
+    });
     expect(command.Command).toMatchObject({ KeyType: 'personal', FileVaultUnlock: { Password: PRK } });
     expect(Buffer.from(command.Command.ReplyEncryptionCertificate!)).toEqual(Buffer.from(certificate.der));
     const events = (await storage.listAuditEvents({ owner: 'UDID-1' })).items;
@@ -157,11 +260,24 @@ describe.skipIf(!ok)('FileVault key escrow with openssl standing in for the Mac'
       vault,
       keyring,
       udid: 'UDID-1',
-      response: { RotateResult: { EncryptedNewRecoveryKey: macEncrypts(replyCert, newKey, ['-aes-128-cbc', '-keyopt', 'rsa_padding_mode:oaep']) } },
+      response: {
+        RotateResult: {
+          EncryptedNewRecoveryKey: macEncrypts(replyCert, newKey, [
+            '-aes-128-cbc',
+            '-keyopt',
+            'rsa_padding_mode:oaep',
+          ]),
+        },
+      },
     });
     expect(out.version).toBe(2);
-    expect((await vault.read({ owner: 'UDID-1', kind: SecretKind.fileVaultRecoveryKey, actor: 'a', reason: 'r' })).text).toBe(newKey);
-    await expect(escrowRotatedFileVaultKey({ vault, keyring, udid: 'UDID-1', response: {} })).rejects.toMatchObject({ code: 'INVALID_RESPONSE' });
+    expect(
+      (await vault.read({ owner: 'UDID-1', kind: SecretKind.fileVaultRecoveryKey, actor: 'a', reason: 'r' }))
+        .text,
+    ).toBe(newKey);
+    await expect(
+      escrowRotatedFileVaultKey({ vault, keyring, udid: 'UDID-1', response: {} }),
+    ).rejects.toMatchObject({ code: 'INVALID_RESPONSE' });
   });
 });
 
@@ -169,43 +285,101 @@ describe('FileVault profile', () => {
   it('holds the certificate, the escrow payload pointing at it, FileVault deferred to login, and no disabling', async () => {
     const { keyring } = setup();
     const { certificate } = await keyring.current();
-    const profile = fileVaultProfile({ identifier: 'com.example.fv', escrowCertificate: certificate, location: 'Example IT', maxBypassAttempts: 2 });
+    const profile = fileVaultProfile({
+      identifier: 'com.example.fv',
+      escrowCertificate: certificate,
+      location: 'Example IT',
+      maxBypassAttempts: 2,
+    });
     const parsed = parseProfile(encodeProfile(profile));
     expect(parsed.issues).toEqual([]);
     const byType = new Map(parsed.payloads.map((p) => [p.payloadType, p.dict]));
     const cert = byType.get('com.apple.security.pkcs1')!;
     expect(Buffer.from(cert.PayloadContent as Uint8Array)).toEqual(Buffer.from(certificate.der));
-    expect(byType.get('com.apple.security.FDERecoveryKeyEscrow')).toMatchObject({ Location: 'Example IT', EncryptCertPayloadUUID: cert.PayloadUUID });
-    expect(byType.get('com.apple.MCX.FileVault2')).toMatchObject({ Enable: 'On', Defer: true, DeferForceAtUserLoginMaxBypassAttempts: 2, ShowRecoveryKey: false });
+    expect(byType.get('com.apple.security.FDERecoveryKeyEscrow')).toMatchObject({
+      Location: 'Example IT',
+      EncryptCertPayloadUUID: cert.PayloadUUID,
+    });
+    expect(byType.get('com.apple.MCX.FileVault2')).toMatchObject({
+      Enable: 'On',
+      Defer: true,
+      DeferForceAtUserLoginMaxBypassAttempts: 2,
+      ShowRecoveryKey: false,
+    });
     expect(byType.get('com.apple.MCX')).toMatchObject({ dontAllowFDEDisable: true });
-    const without = fileVaultProfile({ identifier: 'com.example.fv', escrowCertificate: certificate, location: 'X', preventDisable: false });
+    const without = fileVaultProfile({
+      identifier: 'com.example.fv',
+      escrowCertificate: certificate,
+      location: 'X',
+      preventDisable: false,
+    });
     expect(without.PayloadContent.map((p) => p.PayloadType)).not.toContain('com.apple.MCX');
-    expect(() => fileVaultProfile({ identifier: 'com.example.fv', escrowCertificate: certificate, location: 'X', maxBypassAttempts: 10_000 })).toThrow(
-      expect.objectContaining({ name: 'ProfileError' }),
-    );
+    expect(() =>
+      fileVaultProfile({
+        identifier: 'com.example.fv',
+        escrowCertificate: certificate,
+        location: 'X',
+        maxBypassAttempts: 10_000,
+      }),
+    ).toThrow(expect.objectContaining({ name: 'ProfileError' }));
   });
 
-  it.skipIf(!pythonOk('FileVault profile read by python plistlib'))('is a property list python plistlib reads', async () => {
-    const { keyring } = setup();
-    const { certificate } = await keyring.current();
-    const bytes = encodeProfile(fileVaultProfile({ identifier: 'com.example.fv', escrowCertificate: certificate, location: 'Example IT' }));
-    const out = execFileSync('python3', ['-c', 'import plistlib,sys; p=plistlib.loads(sys.stdin.buffer.read()); print(",".join(sorted(x["PayloadType"] for x in p["PayloadContent"])))'], { input: bytes })
-      .toString()
-      .trim();
-    expect(out).toBe('com.apple.MCX,com.apple.MCX.FileVault2,com.apple.security.FDERecoveryKeyEscrow,com.apple.security.pkcs1');
-  });
+  it.skipIf(!pythonOk('FileVault profile read by python plistlib'))(
+    'is a property list python plistlib reads',
+    async () => {
+      const { keyring } = setup();
+      const { certificate } = await keyring.current();
+      const bytes = encodeProfile(
+        fileVaultProfile({
+          identifier: 'com.example.fv',
+          escrowCertificate: certificate,
+          location: 'Example IT',
+        }),
+      );
+      const out = execFileSync(
+        'python3',
+        [
+          '-c',
+          'import plistlib,sys; p=plistlib.loads(sys.stdin.buffer.read()); print(",".join(sorted(x["PayloadType"] for x in p["PayloadContent"])))',
+        ],
+        { input: bytes },
+      )
+        .toString()
+        .trim();
+      expect(out).toBe(
+        'com.apple.MCX,com.apple.MCX.FileVault2,com.apple.security.FDERecoveryKeyEscrow,com.apple.security.pkcs1',
+      );
+    },
+  );
 });
 
 describe('disk-encryption state', () => {
   it('follows what the Mac reported', () => {
     expect(diskEncryptionState({ profile: 'absent', escrow: 'none' })).toBeUndefined();
     expect(diskEncryptionState({ profile: 'pending', escrow: 'none' })).toBe('enforcing');
-    expect(diskEncryptionState({ profile: 'installed', fdeEnabled: false, escrow: 'none' })).toBe('enforcing');
-    expect(diskEncryptionState({ profile: 'installed', fdeEnabled: true, keyReported: true, escrow: 'none' })).toBe('verifying');
-    expect(diskEncryptionState({ profile: 'installed', fdeEnabled: true, keyReported: true, escrow: 'stored' })).toBe('verified');
-    expect(diskEncryptionState({ profile: 'installed', fdeEnabled: true, keyReported: false, escrow: 'none' })).toBe('action-required');
-    expect(diskEncryptionState({ profile: 'installed', fdeEnabled: true, keyReported: true, escrow: 'undecryptable' })).toBe('failed');
+    expect(diskEncryptionState({ profile: 'installed', fdeEnabled: false, escrow: 'none' })).toBe(
+      'enforcing',
+    );
+    expect(
+      diskEncryptionState({ profile: 'installed', fdeEnabled: true, keyReported: true, escrow: 'none' }),
+    ).toBe('verifying');
+    expect(
+      diskEncryptionState({ profile: 'installed', fdeEnabled: true, keyReported: true, escrow: 'stored' }),
+    ).toBe('verified');
+    expect(
+      diskEncryptionState({ profile: 'installed', fdeEnabled: true, keyReported: false, escrow: 'none' }),
+    ).toBe('action-required');
+    expect(
+      diskEncryptionState({
+        profile: 'installed',
+        fdeEnabled: true,
+        keyReported: true,
+        escrow: 'undecryptable',
+      }),
+    ).toBe('failed');
     expect(diskEncryptionState({ profile: 'failed', escrow: 'none' })).toBe('failed');
-    expect(diskEncryptionState({ profile: 'removing', fdeEnabled: true, escrow: 'stored' })).toBe('removing-enforcement');
+    expect(diskEncryptionState({ profile: 'removing', fdeEnabled: true, escrow: 'stored' })).toBe(
+      'removing-enforcement',
+    );
   });
 });

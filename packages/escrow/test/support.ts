@@ -13,7 +13,11 @@ export const pythonOk = (what: string): boolean =>
   requirePeer({ name: 'python3', probe: ['python3', '-c', 'import hashlib'] }, what);
 
 /** A temporary directory for files handed to command-line peers. */
-export function tempDir(): { path: (name: string) => string; write: (name: string, data: Uint8Array | string) => string; remove: () => void } {
+export function tempDir(): {
+  path: (name: string) => string;
+  write: (name: string, data: Uint8Array | string) => string;
+  remove: () => void;
+} {
   const dir = mkdtempSync(join(tmpdir(), 'mdmkit-escrow-'));
   return {
     path: (name) => join(dir, name),

@@ -24,11 +24,21 @@ describe('secret vault', () => {
       ).rejects.toMatchObject({ name: 'EscrowError', code: 'INVALID_INPUT' });
     }
     expect((await storage.listAuditEvents()).items).toEqual([]);
-    const r = await vault.read({ owner: 'UDID-1', kind: SecretKind.fileVaultRecoveryKey, actor: 'alice', reason: 'user locked out' });
+    const r = await vault.read({
+      owner: 'UDID-1',
+      kind: SecretKind.fileVaultRecoveryKey,
+      actor: 'alice',
+      reason: 'user locked out',
+    });
     expect(r.text).toBe(SECRET);
     const events = (await storage.listAuditEvents({ owner: 'UDID-1' })).items;
     expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ actor: 'alice', action: 'secret.read', kind: 'filevault-prk', reason: 'user locked out' });
+    expect(events[0]).toMatchObject({
+      actor: 'alice',
+      action: 'secret.read',
+      kind: 'filevault-prk',
+      reason: 'user locked out',
+    });
     expect(r.event.id).toBe(events[0]!.id);
   });
 
@@ -51,7 +61,12 @@ describe('secret vault', () => {
     const { vault, storage, logger } = setup();
     await vault.put('UDID-1', SecretKind.fileVaultRecoveryKey, SECRET);
     await vault.put('UDID-1', SecretKind.localAdminPassword, 'hunter2-hunter2');
-    await vault.read({ owner: 'UDID-1', kind: SecretKind.fileVaultRecoveryKey, actor: 'alice', reason: 'check' });
+    await vault.read({
+      owner: 'UDID-1',
+      kind: SecretKind.fileVaultRecoveryKey,
+      actor: 'alice',
+      reason: 'check',
+    });
     await vault.rewrapAll();
     const dump = await dumpOf(storage);
     expect(dump).toContain('filevault-prk');
@@ -99,13 +114,22 @@ describe('secret vault', () => {
       other.read({ owner: 'UDID-1', kind: SecretKind.fileVaultRecoveryKey, actor: 'a', reason: 'r' }),
     ).rejects.toMatchObject({ code: 'WRONG_KEY_PROVIDER' });
     // Same provider id, other key: the key does not open it.
-    const impostor = createSecretVault({ secrets: storage, audit: storage, keyProvider: provider(9, 'static-7') });
+    const impostor = createSecretVault({
+      secrets: storage,
+      audit: storage,
+      keyProvider: provider(9, 'static-7'),
+    });
     await expect(
       impostor.read({ owner: 'UDID-1', kind: SecretKind.fileVaultRecoveryKey, actor: 'a', reason: 'r' }),
     ).rejects.toMatchObject({ code: 'SECRET_UNREADABLE' });
     // Nothing was overwritten by any of it.
-    expect((await vault.read({ owner: 'UDID-1', kind: SecretKind.fileVaultRecoveryKey, actor: 'a', reason: 'r' })).text).toBe(SECRET);
-    await expect(vault.read({ owner: 'UDID-9', kind: 'none', actor: 'a', reason: 'r' })).rejects.toMatchObject({
+    expect(
+      (await vault.read({ owner: 'UDID-1', kind: SecretKind.fileVaultRecoveryKey, actor: 'a', reason: 'r' }))
+        .text,
+    ).toBe(SECRET);
+    await expect(
+      vault.read({ owner: 'UDID-9', kind: 'none', actor: 'a', reason: 'r' }),
+    ).rejects.toMatchObject({
       code: 'NOT_FOUND',
     });
   });
@@ -113,14 +137,22 @@ describe('secret vault', () => {
   it('moves every row to a new provider, reading old rows meanwhile, without loss', async () => {
     const { storage, vault } = setup(provider(1));
     for (let i = 0; i < 250; i++) await vault.put(`UDID-${i}`, SecretKind.bootstrapToken, `token-${i}`);
-    const next = createSecretVault({ secrets: storage, audit: storage, keyProvider: provider(2), previousKeyProviders: [provider(1)] });
+    const next = createSecretVault({
+      secrets: storage,
+      audit: storage,
+      keyProvider: provider(2),
+      previousKeyProviders: [provider(1)],
+    });
     // Mid-move, both old and new rows open.
     await next.put('UDID-new', SecretKind.bootstrapToken, 'fresh');
     const report = await next.rewrapAll();
     expect(report).toEqual({ rewrapped: 250, current: 1, replacedMeanwhile: 0 });
     const onlyNew = createSecretVault({ secrets: storage, audit: storage, keyProvider: provider(2) });
     for (const i of [0, 123, 249]) {
-      expect((await onlyNew.read({ owner: `UDID-${i}`, kind: SecretKind.bootstrapToken, actor: 'a', reason: 'r' })).text).toBe(`token-${i}`);
+      expect(
+        (await onlyNew.read({ owner: `UDID-${i}`, kind: SecretKind.bootstrapToken, actor: 'a', reason: 'r' }))
+          .text,
+      ).toBe(`token-${i}`);
     }
     expect((await onlyNew.rewrapAll()).rewrapped).toBe(0);
   });
@@ -128,7 +160,12 @@ describe('secret vault', () => {
   it('never overwrites a secret another process stored while it re-wraps', async () => {
     const { storage, vault } = setup(provider(1));
     await vault.put('UDID-1', SecretKind.fileVaultRecoveryKey, 'old-key');
-    const next = createSecretVault({ secrets: storage, audit: storage, keyProvider: provider(2), previousKeyProviders: [provider(1)] });
+    const next = createSecretVault({
+      secrets: storage,
+      audit: storage,
+      keyProvider: provider(2),
+      previousKeyProviders: [provider(1)],
+    });
     // Another process stores a new key between our read of the row and our write.
     const realPut = storage.putSecret.bind(storage);
     let raced = false;
@@ -142,7 +179,10 @@ describe('secret vault', () => {
     const report = await next.rewrapAll();
     storage.putSecret = realPut;
     expect(report.replacedMeanwhile).toBe(1);
-    expect((await next.read({ owner: 'UDID-1', kind: SecretKind.fileVaultRecoveryKey, actor: 'a', reason: 'r' })).text).toBe('new-key');
+    expect(
+      (await next.read({ owner: 'UDID-1', kind: SecretKind.fileVaultRecoveryKey, actor: 'a', reason: 'r' }))
+        .text,
+    ).toBe('new-key');
   });
 
   describe('with a shared local key file and its rotation', () => {
@@ -165,7 +205,16 @@ describe('secret vault', () => {
       await a.retire(oldId);
       // The other process follows the file and still opens everything.
       for (let i = 0; i < 20; i += 7) {
-        expect((await vb.read({ owner: `UDID-${i}`, kind: SecretKind.fileVaultRecoveryKey, actor: 'a', reason: 'r' })).text).toBe(`key-${i}`);
+        expect(
+          (
+            await vb.read({
+              owner: `UDID-${i}`,
+              kind: SecretKind.fileVaultRecoveryKey,
+              actor: 'a',
+              reason: 'r',
+            })
+          ).text,
+        ).toBe(`key-${i}`);
       }
       expect(logger.lines.join('\n')).not.toMatch(/key-\d/);
     });

@@ -41,7 +41,12 @@ function checkVersion(v: unknown): void {
 }
 
 function copySecret(r: SecretRecord): SecretRecord {
-  return { ...r, sealed: new Uint8Array(r.sealed), createdAt: new Date(r.createdAt), updatedAt: new Date(r.updatedAt) };
+  return {
+    ...r,
+    sealed: new Uint8Array(r.sealed),
+    createdAt: new Date(r.createdAt),
+    updatedAt: new Date(r.updatedAt),
+  };
 }
 
 /** Event ids: a zero-padded sequence, so that string order is append order. */

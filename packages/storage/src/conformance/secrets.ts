@@ -56,10 +56,14 @@ export function secretConformance(ctx: ConformanceContext, implemented: () => bo
       const p = ctx.prefix();
       const owner = `${p}dev`;
       await s().putSecret({ owner, kind: 'k', sealed: bytes('v1'), expectedVersion: 0 });
-      await expect(s2().putSecret({ owner, kind: 'k', sealed: bytes('x'), expectedVersion: 0 })).rejects.toMatchObject({
+      await expect(
+        s2().putSecret({ owner, kind: 'k', sealed: bytes('x'), expectedVersion: 0 }),
+      ).rejects.toMatchObject({
         code: 'CONFLICT',
       });
-      await expect(s2().putSecret({ owner, kind: 'k', sealed: bytes('x'), expectedVersion: 5 })).rejects.toMatchObject({
+      await expect(
+        s2().putSecret({ owner, kind: 'k', sealed: bytes('x'), expectedVersion: 5 }),
+      ).rejects.toMatchObject({
         code: 'CONFLICT',
       });
       await expect(s().deleteSecret(owner, 'k', 2)).rejects.toMatchObject({ code: 'CONFLICT' });
@@ -79,11 +83,17 @@ export function secretConformance(ctx: ConformanceContext, implemented: () => bo
       const handles = [s(), s2(), (await ctx.open()) as WithSecrets];
       const results = await Promise.allSettled(
         Array.from({ length: 12 }, (_, i) =>
-          handles[i % handles.length]!.putSecret({ owner, kind: 'k', sealed: bytes(`w${i}`), expectedVersion: 1 }),
+          handles[i % handles.length]!.putSecret({
+            owner,
+            kind: 'k',
+            sealed: bytes(`w${i}`),
+            expectedVersion: 1,
+          }),
         ),
       );
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-      for (const r of results) if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'CONFLICT' });
+      for (const r of results)
+        if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'CONFLICT' });
       expect((await s().getSecret(owner, 'k'))?.version).toBe(2);
     });
 
@@ -91,12 +101,17 @@ export function secretConformance(ctx: ConformanceContext, implemented: () => bo
       if (!implemented()) return t.skip();
       const p = ctx.prefix();
       for (const o of ['b', 'a', 'c']) {
-        for (const k of ['y', 'x']) await s().putSecret({ owner: `${p}${o}`, kind: `${p}${k}`, sealed: bytes(o + k) });
+        for (const k of ['y', 'x'])
+          await s().putSecret({ owner: `${p}${o}`, kind: `${p}${k}`, sealed: bytes(o + k) });
       }
       const seen: string[] = [];
       let after: string | undefined;
       do {
-        const page = await s().listSecrets({ kind: `${p}x`, limit: 2, ...(after !== undefined && { after }) });
+        const page = await s().listSecrets({
+          kind: `${p}x`,
+          limit: 2,
+          ...(after !== undefined && { after }),
+        });
         seen.push(...page.items.map((r) => r.owner.slice(p.length)));
         after = page.next;
       } while (after !== undefined);
