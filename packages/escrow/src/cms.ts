@@ -11,7 +11,12 @@ const MAX_RECOVERY_KEY_CHARS = 256;
  * Decrypts a recovery key a Mac encrypted to one of our escrow certificates (current or earlier) and
  * checks that the result is printable text. CBC has no integrity check, so a tampered ciphertext can
  * decrypt to bytes with valid padding; such bytes are not printable text and are refused rather than
- * stored.
+ * stored. Internal: callers store the result at once through the vault.
+ *
+ * @example
+ * ```ts
+ * const { recoveryKey, certificate } = await decryptRecoveryKey(keyring, info.FDE_PersonalRecoveryKeyCMS);
+ * ```
  */
 export async function decryptRecoveryKey(
   keyring: EscrowKeyring,
