@@ -202,6 +202,25 @@ describe.skipIf(!ok)('FileVault key escrow with openssl standing in for the Mac'
       await stillThere();
     });
 
+    it('refuses to use escrow keys sealed under another key provider, storing nothing', async () => {
+      const { createEscrowKeyring } = await import('../src/index');
+      const { provider } = await import('./support');
+      const wrongKeyring = createEscrowKeyring({
+        secrets: ctx.storage,
+        keyProvider: provider(99, 'static-7'),
+      });
+      const cms = macEncrypts(certPem, 'EVIL-EVIL-EVIL-EVIL-EVIL-EVIL', ['-aes-256-cbc']);
+      await expect(
+        escrowFileVaultKey({
+          vault: ctx.vault,
+          keyring: wrongKeyring,
+          udid: 'UDID-1',
+          response: { SecurityInfo: { FDE_PersonalRecoveryKeyCMS: cms } },
+        }),
+      ).rejects.toMatchObject({ name: 'EscrowError', code: 'SECRET_UNREADABLE' });
+      await stillThere();
+    });
+
     it('reports FileVault off or no key without touching the stored key', async () => {
       expect(
         await escrowFileVaultKey({
