@@ -1,6 +1,6 @@
 import { type Certificate, CryptoError, decryptCms } from '@mdmkit/crypto';
 import { EscrowError } from './errors';
-import type { EscrowKeyring } from './escrow-keyring';
+import { type EscrowKeyring, escrowRecipients } from './escrow-keyring';
 
 /** Largest CMS message a device may send for a recovery key (a few hundred bytes in practice). */
 export const MAX_ESCROW_CMS_BYTES = 64 * 1024;
@@ -9,9 +9,12 @@ const MAX_RECOVERY_KEY_CHARS = 256;
 
 /**
  * Decrypts a recovery key a Mac encrypted to one of our escrow certificates (current or earlier) and
- * checks that the result is printable text. CBC has no integrity check, so a tampered ciphertext can
- * decrypt to bytes with valid padding; such bytes are not printable text and are refused rather than
- * stored. Internal: callers store the result at once through the vault.
+ * checks that the result is printable text. CBC has no integrity check: damage that leaves valid
+ * padding but yields bytes that are not text is refused, but a change to the IV or to an earlier block
+ * changes characters predictably and cannot be detected — nor could any check tell, since whoever has
+ * the (public) escrow certificate can encrypt any text. What vouches for the key is the device
+ * identity checked on the report that carried it. Internal: callers store the result at once through
+ * the vault.
  *
  * @example
  * ```ts
@@ -31,7 +34,7 @@ export async function decryptRecoveryKey(
       `the encrypted recovery key is larger than ${MAX_ESCROW_CMS_BYTES} bytes`,
     );
   }
-  const recipients = await keyring.recipients();
+  const recipients = await escrowRecipients(keyring);
   let content: Uint8Array;
   let certificate: Certificate;
   try {

@@ -7,7 +7,7 @@ const brand = Symbol.for('mdmkit.error');
  * - `INVALID_BYPASS_CODE`: text that is not an Activation Lock bypass code, or a hash that is not 64 hex digits.
  * - `NOT_FOUND`: no secret of that kind is stored for that owner.
  * - `NO_ESCROW_KEY`: a message is encrypted for a certificate whose key this server does not hold.
- * - `DECRYPT_FAILED`: a message for one of our certificates does not decrypt (tampered or damaged).
+ * - `DECRYPT_FAILED`: a message for one of our certificates does not decrypt, or not to text (damaged).
  * - `INVALID_RESPONSE`: a device's response lacks what the operation needs or holds an unusable value.
  * - `SECRET_UNREADABLE`: a stored row does not open for its owner and kind (corrupted, or copied from another row).
  * - `WRONG_KEY_PROVIDER`: a stored row was sealed by a key provider this vault was not given.

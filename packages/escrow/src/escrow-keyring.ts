@@ -20,10 +20,15 @@ import { type EscrowLogger, silentLogger } from './logger';
 export const ESCROW_IDENTITY_OWNER = 'mdmkit:filevault-escrow';
 const KIND_PREFIX = 'identity:';
 
-/** One escrow certificate and its private key. */
-export interface EscrowIdentity {
+/** One escrow certificate and its private key; the key never leaves this module. */
+interface EscrowIdentity {
   certificate: Certificate;
   privateKey: KeyObject;
+}
+
+/** What the keyring hands out about one escrow identity: the certificate only. */
+export interface EscrowCertificate {
+  certificate: Certificate;
 }
 
 /** Options of {@link createEscrowKeyring}. */
@@ -43,14 +48,38 @@ export interface EscrowKeyringOptions {
  * the profile, and the CMS names its recipient by issuer and serial number; a renewed certificate has a
  * new serial, so every earlier identity is kept and tried, and keys escrowed under any of them still
  * decrypt.
+ *
+ * The private keys are never handed out: with one, the SecurityInfo reports a command queue keeps
+ * would open without an audit event. Only this package's escrow functions decrypt with them.
  */
 export interface EscrowKeyring {
-  /** The newest identity, created on first use. */
-  current(): Promise<EscrowIdentity>;
-  /** Adds a new identity and makes it current; the previous ones stay. */
-  renew(): Promise<EscrowIdentity>;
-  /** Every identity, newest first, as CMS recipients. */
-  recipients(): Promise<RecipientKey<Certificate>[]>;
+  /** The newest certificate, created on first use. */
+  current(): Promise<EscrowCertificate>;
+  /** Adds a new identity and makes its certificate current; the previous ones stay. */
+  renew(): Promise<EscrowCertificate>;
+  /** Every escrow certificate, newest first. */
+  certificates(): Promise<Certificate[]>;
+}
+
+/** The CMS recipients (certificate and private key) behind each keyring this module created. */
+const recipientsOf = new WeakMap<EscrowKeyring, () => Promise<RecipientKey<Certificate>[]>>();
+
+/**
+ * Every identity of a keyring made by {@link createEscrowKeyring}, newest first, as CMS recipients.
+ * Internal (not exported from the package): the escrow functions decrypt with it and store the result
+ * at once through the vault.
+ *
+ * @example
+ * ```ts
+ * const { content } = await decryptCms(cms, { recipients: await escrowRecipients(keyring) });
+ * ```
+ */
+export function escrowRecipients(keyring: EscrowKeyring): Promise<RecipientKey<Certificate>[]> {
+  const recipients = recipientsOf.get(keyring);
+  if (!recipients) {
+    throw new EscrowError('INVALID_INPUT', 'the keyring was not made by createEscrowKeyring');
+  }
+  return recipients();
 }
 
 /** The stored form: certificate DER length (4 bytes), certificate DER, PKCS#8 DER of the key. */
@@ -140,20 +169,28 @@ export function createEscrowKeyring(options: EscrowKeyringOptions): EscrowKeyrin
     return identity;
   };
 
-  return {
+  const identities = async (): Promise<EscrowIdentity[]> => {
+    const out: EscrowIdentity[] = [];
+    for (const r of await list()) out.push(await open(r));
+    return out;
+  };
+
+  const keyring: EscrowKeyring = {
     async current() {
       const rows = await list();
-      return rows[0] ? open(rows[0]) : create();
+      const { certificate } = rows[0] ? await open(rows[0]) : await create();
+      return { certificate };
     },
-    renew: create,
-    async recipients() {
-      const rows = await list();
-      const out: RecipientKey<Certificate>[] = [];
-      for (const r of rows) {
-        const id = await open(r);
-        out.push({ certificate: id.certificate, privateKey: id.privateKey });
-      }
-      return out;
+    async renew() {
+      const { certificate } = await create();
+      return { certificate };
+    },
+    async certificates() {
+      return (await identities()).map((id) => id.certificate);
     },
   };
+  recipientsOf.set(keyring, async () =>
+    (await identities()).map(({ certificate, privateKey }) => ({ certificate, privateKey })),
+  );
+  return keyring;
 }

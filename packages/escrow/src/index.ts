@@ -12,7 +12,7 @@ export {
 export {
   createEscrowKeyring,
   ESCROW_IDENTITY_OWNER,
-  type EscrowIdentity,
+  type EscrowCertificate,
   type EscrowKeyring,
   type EscrowKeyringOptions,
 } from './escrow-keyring';

@@ -56,6 +56,12 @@ export interface RewrapReport {
   current: number;
   /** Rows another process replaced while we worked; they were left as that process wrote them. */
   replacedMeanwhile: number;
+  /**
+   * Rows that do not open (`SECRET_UNREADABLE`: corrupted or moved from another row) or were sealed by
+   * a provider this vault was not given (`WRONG_KEY_PROVIDER`). They are left untouched and the other
+   * rows are still re-wrapped; a failing key provider (`KEY_PROVIDER_FAILED`) stops the run instead.
+   */
+  unreadable: { owner: string; kind: string; code: 'SECRET_UNREADABLE' | 'WRONG_KEY_PROVIDER' }[];
 }
 
 /**
@@ -207,11 +213,12 @@ export function createSecretVault(options: SecretVaultOptions): SecretVault {
     },
 
     async read(request) {
-      requireText('actor', request?.actor);
-      requireText('reason', request.reason);
-      requireText('owner', request.owner);
-      requireText('kind', request.kind);
-      const { owner, kind, actor, reason } = request;
+      // Each field is read once: what is checked is what is recorded and what is opened.
+      const { owner, kind, actor, reason } = request ?? ({} as Partial<SecretReadRequest>);
+      requireText('actor', actor);
+      requireText('reason', reason);
+      requireText('owner', owner);
+      requireText('kind', kind);
       const rec = await secrets.getSecret(owner, kind);
       if (!rec) throw new EscrowError('NOT_FOUND', `no ${kind} is stored for ${owner}`);
       // The event is durable before anything is opened: a read that is not recorded does not happen.
@@ -236,7 +243,7 @@ export function createSecretVault(options: SecretVaultOptions): SecretVault {
     },
 
     async rewrapAll(rewrapOptions = {}) {
-      const report: RewrapReport = { rewrapped: 0, current: 0, replacedMeanwhile: 0 };
+      const report: RewrapReport = { rewrapped: 0, current: 0, replacedMeanwhile: 0, unreadable: [] };
       const targetKeyId = (keyProvider as { currentKeyId?: unknown }).currentKeyId;
       let after: string | undefined;
       do {
@@ -246,14 +253,14 @@ export function createSecretVault(options: SecretVaultOptions): SecretVault {
           ...(after !== undefined && { after }),
         });
         for (const rec of page.items) {
-          const from = providerFor(rec);
-          const ids = sealedKeyId(rec.sealed);
-          if (from === keyProvider && (typeof targetKeyId !== 'string' || ids.keyId === targetKeyId)) {
-            report.current++;
-            continue;
-          }
           let sealed: Uint8Array;
           try {
+            const from = providerFor(rec);
+            const ids = sealedKeyId(rec.sealed);
+            if (from === keyProvider && (typeof targetKeyId !== 'string' || ids.keyId === targetKeyId)) {
+              report.current++;
+              continue;
+            }
             sealed = await rewrapSecret(rec.sealed, {
               from,
               to: keyProvider,
@@ -261,7 +268,16 @@ export function createSecretVault(options: SecretVaultOptions): SecretVault {
               kind: rec.kind,
             });
           } catch (e) {
-            throw openFailure(rec.owner, rec.kind, e);
+            const err = openFailure(rec.owner, rec.kind, e);
+            if (err.code !== 'SECRET_UNREADABLE' && err.code !== 'WRONG_KEY_PROVIDER') throw err;
+            // One bad row must not hold every other row on the old key.
+            logger.warn('stored secret left as it is: it does not open', {
+              owner: rec.owner,
+              kind: rec.kind,
+              code: err.code,
+            });
+            report.unreadable.push({ owner: rec.owner, kind: rec.kind, code: err.code });
+            continue;
           }
           try {
             await secrets.putSecret({
@@ -279,7 +295,12 @@ export function createSecretVault(options: SecretVaultOptions): SecretVault {
         }
         after = page.next;
       } while (after !== undefined);
-      logger.info('secrets re-wrapped', { ...report });
+      logger.info('secrets re-wrapped', {
+        rewrapped: report.rewrapped,
+        current: report.current,
+        replacedMeanwhile: report.replacedMeanwhile,
+        unreadable: report.unreadable.length,
+      });
       return report;
     },
   };

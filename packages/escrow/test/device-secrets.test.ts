@@ -186,14 +186,27 @@ describe('Activation Lock bypass codes and bootstrap tokens', () => {
   it('keeps a bootstrap token sealed and hands it to its device with an audit event', async () => {
     const { vault, storage } = setup();
     const token = new Uint8Array([9, 8, 7, 6, 5, 4, 3, 2, 1]);
-    expect(await bootstrapTokenForDevice(vault, 'UDID-1')).toBeUndefined();
+    const asDevice = { actor: 'device:UDID-1' };
+    expect(await bootstrapTokenForDevice(vault, 'UDID-1', asDevice)).toBeUndefined();
     await storeBootstrapToken(vault, 'UDID-1', token);
-    expect(await bootstrapTokenForDevice(vault, 'UDID-1')).toEqual(token);
+    expect(await bootstrapTokenForDevice(vault, 'UDID-1', asDevice)).toEqual(token);
     expect((await storage.listAuditEvents({ owner: 'UDID-1' })).items[0]).toMatchObject({
       actor: 'device:UDID-1',
       kind: 'bootstrap-token',
     });
     await storeBootstrapToken(vault, 'UDID-1', new Uint8Array());
-    expect(await bootstrapTokenForDevice(vault, 'UDID-1')).toBeUndefined();
+    expect(await bootstrapTokenForDevice(vault, 'UDID-1', asDevice)).toBeUndefined();
+  });
+
+  it('removes the token when SetBootstrapToken comes without one, as Apple specifies', async () => {
+    const { vault } = setup();
+    await storeBootstrapToken(vault, 'UDID-1', new Uint8Array([1, 2, 3]));
+    // "If this field is missing or zero length, the bootstrap token should be removed."
+    await storeBootstrapToken(vault, 'UDID-1', undefined);
+    expect(await vault.has('UDID-1', SecretKind.bootstrapToken)).toBe(false);
+    await expect(storeBootstrapToken(vault, 'UDID-1', 'text' as never)).rejects.toMatchObject({
+      name: 'EscrowError',
+      code: 'INVALID_RESPONSE',
+    });
   });
 });

@@ -146,7 +146,7 @@ describe('secret vault', () => {
     // Mid-move, both old and new rows open.
     await next.put('UDID-new', SecretKind.bootstrapToken, 'fresh');
     const report = await next.rewrapAll();
-    expect(report).toEqual({ rewrapped: 250, current: 1, replacedMeanwhile: 0 });
+    expect(report).toEqual({ rewrapped: 250, current: 1, replacedMeanwhile: 0, unreadable: [] });
     const onlyNew = createSecretVault({ secrets: storage, audit: storage, keyProvider: provider(2) });
     for (const i of [0, 123, 249]) {
       expect(
@@ -185,6 +185,29 @@ describe('secret vault', () => {
     ).toBe('new-key');
   });
 
+  it('re-wraps every other row when one row does not open, and reports that row', async () => {
+    const { storage, vault } = setup(provider(1));
+    // Sorted first: a corrupted row and a row sealed by a provider this vault was not given.
+    await storage.putSecret({ owner: 'AAA-1', kind: 'app-secret', sealed: new Uint8Array([1, 2, 3]) });
+    const stranger = createSecretVault({ secrets: storage, audit: storage, keyProvider: provider(5) });
+    await stranger.put('AAA-2', 'app-secret', 'not ours');
+    for (let i = 0; i < 5; i++) await vault.put(`UDID-${i}`, SecretKind.bootstrapToken, `token-${i}`);
+    const next = createSecretVault({
+      secrets: storage,
+      audit: storage,
+      keyProvider: provider(2),
+      previousKeyProviders: [provider(1)],
+    });
+    const report = await next.rewrapAll();
+    expect(report).toMatchObject({ rewrapped: 5, current: 0, replacedMeanwhile: 0 });
+    expect(report.unreadable).toEqual([
+      { owner: 'AAA-1', kind: 'app-secret', code: 'SECRET_UNREADABLE' },
+      { owner: 'AAA-2', kind: 'app-secret', code: 'WRONG_KEY_PROVIDER' },
+    ]);
+    // The unreadable rows are left exactly as they were.
+    expect([...(await storage.getSecret('AAA-1', 'app-secret'))!.sealed]).toEqual([1, 2, 3]);
+  });
+
   describe('with a shared local key file and its rotation', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mdmkit-escrow-kek-'));
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -217,6 +240,36 @@ describe('secret vault', () => {
         ).toBe(`key-${i}`);
       }
       expect(logger.lines.join('\n')).not.toMatch(/key-\d/);
+    });
+
+    it('loses nothing another process seals right after the rotation, following the documented procedure', async () => {
+      const path = join(dir, 'kek-race.json');
+      const a = await createLocalKeyProvider({ path });
+      const b = await createLocalKeyProvider({ path }); // a second server process, file just read
+      const { storage } = setup();
+      const va = createSecretVault({ secrets: storage, audit: storage, keyProvider: a });
+      const vb = createSecretVault({ secrets: storage, audit: storage, keyProvider: b });
+      await va.put('UDID-1', SecretKind.fileVaultRecoveryKey, 'key-1');
+      const oldId = a.currentKeyId;
+      await a.rotate();
+      // The procedure the README gives: let every process follow the rotation (a local provider looks
+      // at the file at most once a second before sealing), then re-wrap until nothing is left to do.
+      await new Promise((r) => setTimeout(r, 1100));
+      await va.rewrapAll();
+      // Meanwhile the other process escrows a key (the Mac just reported one).
+      await vb.put('UDID-2', SecretKind.fileVaultRecoveryKey, 'key-2');
+      let report = await va.rewrapAll();
+      while (report.rewrapped + report.replacedMeanwhile > 0) report = await va.rewrapAll();
+      expect(report.unreadable).toEqual([]);
+      await a.retire(oldId);
+      for (const [owner, key] of [
+        ['UDID-1', 'key-1'],
+        ['UDID-2', 'key-2'],
+      ] as const) {
+        expect(
+          (await va.read({ owner, kind: SecretKind.fileVaultRecoveryKey, actor: 'a', reason: 'r' })).text,
+        ).toBe(key);
+      }
     });
   });
 });
