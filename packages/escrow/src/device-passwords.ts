@@ -9,6 +9,7 @@ import {
   verifyFirmwarePasswordCommand,
   verifyRecoveryLockCommand,
 } from '@mdmkit/commands';
+import { EscrowError } from './errors';
 import { SecretKind } from './kinds';
 import { generatePassword, type PasswordOptions } from './passwords';
 import type { SecretVault } from './vault';
@@ -23,6 +24,25 @@ const KINDS = {
   },
   firmware: { current: SecretKind.firmwarePassword, pending: SecretKind.pendingFirmwarePassword },
 } as const;
+
+/** The kinds of one pre-boot password, checked: `which` comes from the caller. */
+function kindsOf(which: PreBootPassword): (typeof KINDS)[PreBootPassword] {
+  if (typeof which !== 'string' || !Object.hasOwn(KINDS, which)) {
+    throw new EscrowError('INVALID_INPUT', 'which must be "recovery-lock" or "firmware"');
+  }
+  return KINDS[which];
+}
+
+/**
+ * The row of a password sent in one Set command and not yet answered. One row per command, so that
+ * the Mac's answer to one command never promotes the password of another queued beside it.
+ */
+function pendingKind(which: PreBootPassword, commandUuid: unknown): string {
+  if (typeof commandUuid !== 'string' || commandUuid.trim() === '') {
+    throw new EscrowError('INVALID_INPUT', 'commandUuid must be the CommandUUID of the Set command');
+  }
+  return `${kindsOf(which).pending}:${commandUuid}`;
+}
 
 /** The actor recorded when this package reads a password to move it from pending to current. */
 export const ESCROW_SYSTEM_ACTOR = 'mdmkit:escrow';
@@ -62,7 +82,7 @@ export async function setPreBootPasswordCommand<P extends PreBootPassword>(
   options: SetPreBootPasswordOptions<P>,
 ): Promise<SetCommand<P>> {
   const { vault, udid, which } = options;
-  const kinds = KINDS[which];
+  const kinds = kindsOf(which);
   const newPassword = options.newPassword ?? generatePassword(options.generate);
   const current = (await vault.has(udid, kinds.current))
     ? (await vault.read({ owner: udid, kind: kinds.current, actor: options.actor, reason: options.reason }))
@@ -74,38 +94,43 @@ export async function setPreBootPasswordCommand<P extends PreBootPassword>(
     which === 'recovery-lock'
       ? setRecoveryLockCommand(payload, { platform: { os: 'macOS' } })
       : setFirmwarePasswordCommand(payload, { platform: { os: 'macOS' } });
-  await vault.put(udid, kinds.pending, newPassword);
+  await vault.put(udid, pendingKind(which, command.CommandUUID), newPassword);
   return command as SetCommand<P>;
 }
 
 /**
- * Records the Mac's answer to the Set command: on `Acknowledged` the pending password becomes the
- * current one; otherwise the pending one is dropped and the current one stays.
+ * Records the Mac's answer to one Set command (named by its `CommandUUID`): on `Acknowledged` the
+ * password that command carried becomes the current one; otherwise it is dropped and the current one
+ * stays. An answer to a command with nothing pending (already answered) changes nothing.
  *
+ * @throws EscrowError `INVALID_INPUT` without the command's UUID.
  * @example
  * ```ts
- * await confirmPreBootPassword({ vault, udid, which: 'recovery-lock', acknowledged: report.envelope.Status === 'Acknowledged' });
+ * await confirmPreBootPassword({ vault, udid, which: 'recovery-lock', commandUuid: report.envelope.CommandUUID, acknowledged: report.envelope.Status === 'Acknowledged' });
  * ```
  */
 export async function confirmPreBootPassword(options: {
   vault: SecretVault;
   udid: string;
   which: PreBootPassword;
+  /** The `CommandUUID` of the Set command this answer is for. */
+  commandUuid: string;
   acknowledged: boolean;
 }): Promise<void> {
   const { vault, udid } = options;
-  const kinds = KINDS[options.which];
-  if (!(await vault.has(udid, kinds.pending))) return;
+  const kinds = kindsOf(options.which);
+  const pendingRow = pendingKind(options.which, options.commandUuid);
+  if (!(await vault.has(udid, pendingRow))) return;
   if (options.acknowledged) {
     const pending = await vault.read({
       owner: udid,
-      kind: kinds.pending,
+      kind: pendingRow,
       actor: ESCROW_SYSTEM_ACTOR,
       reason: 'the Mac acknowledged the new password',
     });
     await vault.put(udid, kinds.current, pending.value);
   }
-  await vault.delete(udid, kinds.pending);
+  await vault.delete(udid, pendingRow);
 }
 
 /**
@@ -124,7 +149,7 @@ export async function verifyPreBootPasswordCommand<P extends PreBootPassword>(op
   actor: string;
   reason: string;
 }): Promise<VerifyCommand<P>> {
-  const kinds = KINDS[options.which];
+  const kinds = kindsOf(options.which);
   const { text } = await options.vault.read({
     owner: options.udid,
     kind: kinds.current,

@@ -11,11 +11,11 @@ export const SecretKind = {
   bootstrapToken: 'bootstrap-token',
   /** The Recovery Lock password the Mac acknowledged. */
   recoveryLockPassword: 'recovery-lock-password',
-  /** A Recovery Lock password sent but not yet acknowledged. */
+  /** A Recovery Lock password sent but not yet acknowledged; the row's kind adds `:<CommandUUID>`. */
   pendingRecoveryLockPassword: 'recovery-lock-password-pending',
   /** The firmware password the Mac acknowledged. */
   firmwarePassword: 'firmware-password',
-  /** A firmware password sent but not yet acknowledged. */
+  /** A firmware password sent but not yet acknowledged; the row's kind adds `:<CommandUUID>`. */
   pendingFirmwarePassword: 'firmware-password-pending',
   /** The password of the managed local administrator account. */
   localAdminPassword: 'local-admin-password',

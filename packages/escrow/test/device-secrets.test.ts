@@ -70,8 +70,16 @@ describe('Recovery Lock and firmware passwords', () => {
     const first = set.Command.NewPassword;
     expect(first).toHaveLength(20);
     expect(await vault.has('UDID-1', SecretKind.recoveryLockPassword)).toBe(false);
-    await confirmPreBootPassword({ vault, udid: 'UDID-1', which: 'recovery-lock', acknowledged: true });
-    expect(await vault.has('UDID-1', SecretKind.pendingRecoveryLockPassword)).toBe(false);
+    const pendingRow = `${SecretKind.pendingRecoveryLockPassword}:${set.CommandUUID}`;
+    expect(await vault.has('UDID-1', pendingRow)).toBe(true);
+    await confirmPreBootPassword({
+      vault,
+      udid: 'UDID-1',
+      which: 'recovery-lock',
+      commandUuid: set.CommandUUID,
+      acknowledged: true,
+    });
+    expect(await vault.has('UDID-1', pendingRow)).toBe(false);
 
     const verify = await verifyPreBootPasswordCommand({
       vault,
@@ -92,7 +100,13 @@ describe('Recovery Lock and firmware passwords', () => {
       newPassword: 'Second-Password-1',
     });
     expect(change.Command).toMatchObject({ CurrentPassword: first, NewPassword: 'Second-Password-1' });
-    await confirmPreBootPassword({ vault, udid: 'UDID-1', which: 'recovery-lock', acknowledged: false });
+    await confirmPreBootPassword({
+      vault,
+      udid: 'UDID-1',
+      which: 'recovery-lock',
+      commandUuid: change.CommandUUID,
+      acknowledged: false,
+    });
     const again = await verifyPreBootPasswordCommand({
       vault,
       udid: 'UDID-1',
@@ -106,12 +120,50 @@ describe('Recovery Lock and firmware passwords', () => {
       (e) => `${e.actor}:${e.kind}`,
     );
     expect(events).toEqual([
-      `${ESCROW_SYSTEM_ACTOR}:recovery-lock-password-pending`,
+      `${ESCROW_SYSTEM_ACTOR}:recovery-lock-password-pending:${set.CommandUUID}`,
       'bob:recovery-lock-password',
       'alice:recovery-lock-password',
       'bob:recovery-lock-password',
     ]);
     expect(await dumpOf(storage)).not.toContain(first);
+  });
+
+  it('keeps the password the Mac acknowledged when two changes were queued before it answered', async () => {
+    const { vault } = setup();
+    const which = 'recovery-lock' as const;
+    const options = { vault, udid: 'UDID-1', which, actor: 'alice', reason: 'rotate' };
+    const first = await setPreBootPasswordCommand({ ...options, newPassword: 'First-Password-1' });
+    // The admin asks again before the Mac checks in: both commands are queued.
+    const second = await setPreBootPasswordCommand({ ...options, newPassword: 'Second-Password-2' });
+    // The Mac runs them in order: the first succeeds; the second names a current password the Mac
+    // no longer has (none), so it fails.
+    await confirmPreBootPassword({
+      vault,
+      udid: 'UDID-1',
+      which,
+      commandUuid: first.CommandUUID,
+      acknowledged: true,
+    });
+    await confirmPreBootPassword({
+      vault,
+      udid: 'UDID-1',
+      which,
+      commandUuid: second.CommandUUID,
+      acknowledged: false,
+    });
+    const { text } = await vault.read({
+      owner: 'UDID-1',
+      kind: SecretKind.recoveryLockPassword,
+      actor: 'bob',
+      reason: 'check',
+    });
+    expect(text).toBe('First-Password-1');
+    await expect(
+      confirmPreBootPassword({ vault, udid: 'UDID-1', which, acknowledged: true } as never),
+    ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(
+      setPreBootPasswordCommand({ ...options, which: 'constructor' as never }),
+    ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });
 
   it('builds the firmware-password commands the same way', async () => {
@@ -126,7 +178,13 @@ describe('Recovery Lock and firmware passwords', () => {
     });
     expect(set.Command).toMatchObject({ RequestType: 'SetFirmwarePassword' });
     expect(set.Command.NewPassword).toMatch(/^\d{8}$/);
-    await confirmPreBootPassword({ vault, udid: 'UDID-2', which: 'firmware', acknowledged: true });
+    await confirmPreBootPassword({
+      vault,
+      udid: 'UDID-2',
+      which: 'firmware',
+      commandUuid: set.CommandUUID,
+      acknowledged: true,
+    });
     const verify = await verifyPreBootPasswordCommand({
       vault,
       udid: 'UDID-2',
