@@ -79,6 +79,19 @@ describe('secret vault', () => {
     expect(log).not.toContain('hunter2');
   });
 
+  it('records an attempt on a row that does not open (the event comes before opening)', async () => {
+    const { vault, storage } = setup();
+    await vault.put('UDID-1', SecretKind.fileVaultRecoveryKey, SECRET);
+    const rec = (await storage.getSecret('UDID-1', SecretKind.fileVaultRecoveryKey))!;
+    await storage.putSecret({ owner: 'UDID-2', kind: SecretKind.fileVaultRecoveryKey, sealed: rec.sealed });
+    await expect(
+      vault.read({ owner: 'UDID-2', kind: SecretKind.fileVaultRecoveryKey, actor: 'mallory', reason: 'x' }),
+    ).rejects.toMatchObject({ code: 'SECRET_UNREADABLE' });
+    expect((await storage.listAuditEvents()).items).toMatchObject([
+      { actor: 'mallory', owner: 'UDID-2', kind: SecretKind.fileVaultRecoveryKey, action: 'secret.read' },
+    ]);
+  });
+
   it('refuses a ciphertext moved to another row (device or kind) with SECRET_UNREADABLE', async () => {
     const { vault, storage } = setup();
     await vault.put('UDID-1', SecretKind.fileVaultRecoveryKey, SECRET);
