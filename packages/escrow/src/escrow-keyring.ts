@@ -10,6 +10,7 @@ import {
   openSecret,
   parseCertificate,
   type RecipientKey,
+  sealedKeyId,
   sealSecret,
 } from '@mdmkit/crypto';
 import { isStorageError, type SecretRecord, type SecretStore } from '@mdmkit/storage';
@@ -35,7 +36,13 @@ export interface EscrowCertificate {
 export interface EscrowKeyringOptions {
   /** Where identities are kept, sealed (private key and certificate together). */
   secrets: SecretStore;
+  /** Seals new identities. */
   keyProvider: KeyProvider;
+  /**
+   * Providers that may still open identities during a move to `keyProvider` (matched by their `id`),
+   * the same ones given to the vault whose `rewrapAll` moves these rows.
+   */
+  previousKeyProviders?: readonly KeyProvider[];
   /** Subject of new certificates. Default `CN=FileVault Recovery Key Escrow`. */
   subject?: NameInput;
   /** Validity of new certificates in days. Default 1825 (five years). */
@@ -112,12 +119,16 @@ export function createEscrowKeyring(options: EscrowKeyringOptions): EscrowKeyrin
   const { secrets, keyProvider } = options;
   const logger = options.logger ?? silentLogger;
   const cache = new Map<string, EscrowIdentity>();
+  const providers = new Map<string, KeyProvider>();
+  for (const p of options.previousKeyProviders ?? []) providers.set(p.id, p);
+  providers.set(keyProvider.id, keyProvider);
 
   const open = async (rec: SecretRecord): Promise<EscrowIdentity> => {
     const hit = cache.get(`${rec.kind}@${rec.version}`);
     if (hit) return hit;
     try {
-      const plain = await openSecret(rec.sealed, { provider: keyProvider, owner: rec.owner, kind: rec.kind });
+      const provider = providers.get(sealedKeyId(rec.sealed).providerId) ?? keyProvider;
+      const plain = await openSecret(rec.sealed, { provider, owner: rec.owner, kind: rec.kind });
       const id = decodeIdentity(plain);
       plain.fill(0);
       cache.set(`${rec.kind}@${rec.version}`, id);

@@ -221,6 +221,39 @@ describe.skipIf(!ok)('FileVault key escrow with openssl standing in for the Mac'
       await stillThere();
     });
 
+    it('keeps decrypting while escrow identities move to a new key provider', async () => {
+      const { createEscrowKeyring, createSecretVault } = await import('../src/index');
+      const { provider } = await import('./support');
+      const old = setup(provider(1));
+      const { certificate } = await old.keyring.current();
+      // The move: the vault and keyring get a new provider and keep the old one until rewrapAll ends.
+      const next = provider(2);
+      const vault = createSecretVault({
+        secrets: old.storage,
+        audit: old.storage,
+        keyProvider: next,
+        previousKeyProviders: [provider(1)],
+      });
+      const keyring = createEscrowKeyring({
+        secrets: old.storage,
+        keyProvider: next,
+        previousKeyProviders: [provider(1)],
+      });
+      const escrowOnce = () =>
+        escrowFileVaultKey({
+          vault,
+          keyring,
+          udid: 'UDID-9',
+          response: {
+            SecurityInfo: { FDE_PersonalRecoveryKeyCMS: macEncrypts(certificate.pem, PRK, ['-aes-256-cbc']) },
+          },
+        });
+      expect(await escrowOnce()).toMatchObject({ status: 'escrowed' });
+      await vault.rewrapAll();
+      expect(await escrowOnce()).toMatchObject({ status: 'escrowed' });
+      expect((await keyring.current()).certificate.serialNumber).toBe(certificate.serialNumber);
+    });
+
     it('reports FileVault off or no key without touching the stored key', async () => {
       expect(
         await escrowFileVaultKey({
