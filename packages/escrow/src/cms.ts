@@ -34,7 +34,7 @@ export async function decryptRecoveryKey(
       `the encrypted recovery key is larger than ${MAX_ESCROW_CMS_BYTES} bytes`,
     );
   }
-  const recipients = await escrowRecipients(keyring);
+  const { recipients, unreadable } = await escrowRecipients(keyring);
   let content: Uint8Array;
   let certificate: Certificate;
   try {
@@ -42,6 +42,13 @@ export async function decryptRecoveryKey(
     content = out.content;
     certificate = out.recipient;
   } catch (e) {
+    if (e instanceof CryptoError && e.code === 'NO_MATCHING_RECIPIENT' && unreadable > 0) {
+      throw new EscrowError(
+        'SECRET_UNREADABLE',
+        `the recovery key is for none of the escrow identities that open; ${unreadable} stored identit${unreadable === 1 ? 'y does' : 'ies do'} not open and may be its recipient`,
+        { cause: e },
+      );
+    }
     if (e instanceof CryptoError && e.code === 'NO_MATCHING_RECIPIENT') {
       throw new EscrowError(
         'NO_ESCROW_KEY',

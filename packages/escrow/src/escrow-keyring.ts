@@ -68,20 +68,28 @@ export interface EscrowKeyring {
   certificates(): Promise<Certificate[]>;
 }
 
+/** The identities of a keyring that open, as CMS recipients, and how many stored ones do not. */
+export interface EscrowRecipients {
+  recipients: RecipientKey<Certificate>[];
+  unreadable: number;
+}
+
 /** The CMS recipients (certificate and private key) behind each keyring this module created. */
-const recipientsOf = new WeakMap<EscrowKeyring, () => Promise<RecipientKey<Certificate>[]>>();
+const recipientsOf = new WeakMap<EscrowKeyring, () => Promise<EscrowRecipients>>();
 
 /**
- * Every identity of a keyring made by {@link createEscrowKeyring}, newest first, as CMS recipients.
- * Internal (not exported from the package): the escrow functions decrypt with it and store the result
- * at once through the vault.
+ * Every identity of a keyring made by {@link createEscrowKeyring} that opens, newest first, as CMS
+ * recipients; one that does not (a damaged row) is counted and logged, not fatal, so that keys sent to
+ * the others still decrypt. Internal (not exported from the package): the escrow functions decrypt
+ * with it and store the result at once through the vault.
  *
  * @example
  * ```ts
- * const { content } = await decryptCms(cms, { recipients: await escrowRecipients(keyring) });
+ * const { recipients } = await escrowRecipients(keyring);
+ * const { content } = await decryptCms(cms, { recipients });
  * ```
  */
-export function escrowRecipients(keyring: EscrowKeyring): Promise<RecipientKey<Certificate>[]> {
+export function escrowRecipients(keyring: EscrowKeyring): Promise<EscrowRecipients> {
   const recipients = recipientsOf.get(keyring);
   if (!recipients) {
     throw new EscrowError('INVALID_INPUT', 'the keyring was not made by createEscrowKeyring');
@@ -200,8 +208,19 @@ export function createEscrowKeyring(options: EscrowKeyringOptions): EscrowKeyrin
       return (await identities()).map((id) => id.certificate);
     },
   };
-  recipientsOf.set(keyring, async () =>
-    (await identities()).map(({ certificate, privateKey }) => ({ certificate, privateKey })),
-  );
+  recipientsOf.set(keyring, async () => {
+    const out: EscrowRecipients = { recipients: [], unreadable: 0 };
+    for (const r of await list()) {
+      try {
+        const { certificate, privateKey } = await open(r);
+        out.recipients.push({ certificate, privateKey });
+      } catch (e) {
+        if (!(e instanceof EscrowError) || e.code !== 'SECRET_UNREADABLE') throw e;
+        logger.warn('escrow identity does not open', { owner: r.owner, kind: r.kind });
+        out.unreadable++;
+      }
+    }
+    return out;
+  });
   return keyring;
 }

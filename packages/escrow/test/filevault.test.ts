@@ -254,6 +254,30 @@ describe.skipIf(!ok)('FileVault key escrow with openssl standing in for the Mac'
       expect((await keyring.current()).certificate.serialNumber).toBe(certificate.serialNumber);
     });
 
+    it('still decrypts with the other identities when one stored identity is damaged', async () => {
+      const { ESCROW_IDENTITY_OWNER } = await import('../src/index');
+      const fresh = setup();
+      const { certificate } = await fresh.keyring.current();
+      // An older identity row that no longer opens (damaged in the database).
+      const damagedKind = 'identity:000000000000001:0badc0de';
+      await fresh.storage.putSecret({
+        owner: ESCROW_IDENTITY_OWNER,
+        kind: damagedKind,
+        sealed: new Uint8Array([1, 2, 3]),
+      });
+      const send = (pem: string) =>
+        escrowFileVaultKey({
+          ...fresh,
+          udid: 'UDID-1',
+          response: { SecurityInfo: { FDE_PersonalRecoveryKeyCMS: macEncrypts(pem, PRK, ['-aes-256-cbc']) } },
+        });
+      expect(await send(certificate.pem)).toMatchObject({ status: 'escrowed' });
+      expect(fresh.logger.lines.join('\n')).toContain(damagedKind);
+      // A key for a certificate we cannot find may be for the damaged one: say so, not NO_ESCROW_KEY.
+      const strangerPem = (await setup().keyring.current()).certificate.pem;
+      await expect(send(strangerPem)).rejects.toMatchObject({ code: 'SECRET_UNREADABLE' });
+    });
+
     it('reports FileVault off or no key without touching the stored key', async () => {
       expect(
         await escrowFileVaultKey({
