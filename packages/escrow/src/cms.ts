@@ -3,7 +3,7 @@ import { EscrowError } from './errors';
 import { type EscrowKeyring, escrowRecipients } from './escrow-keyring';
 
 /** Largest CMS message a device may send for a recovery key (a few hundred bytes in practice). */
-export const MAX_ESCROW_CMS_BYTES = 64 * 1024;
+export const MAX_ESCROW_CMS_BYTES = 8 * 1024;
 /** Longest recovery key accepted after decryption. */
 const MAX_RECOVERY_KEY_CHARS = 256;
 

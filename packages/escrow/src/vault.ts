@@ -105,6 +105,14 @@ function requireText(what: string, v: unknown): asserts v is string {
   }
 }
 
+/** Owners under `mdmkit:` are the package's own rows (escrow identities): never planted, read or removed here. */
+function requireDeviceOwner(owner: unknown): asserts owner is string {
+  requireText('owner', owner);
+  if (owner.startsWith('mdmkit:')) {
+    throw new EscrowError('INVALID_INPUT', 'owners starting with "mdmkit:" are reserved for the package itself');
+  }
+}
+
 /** Maps a failure to open a row to this package's codes, without saying more than crypto did. */
 function openFailure(owner: string, kind: string, e: unknown): EscrowError {
   if (e instanceof EscrowError) return e;
@@ -178,7 +186,7 @@ export function createSecretVault(options: SecretVaultOptions): SecretVault {
 
   return {
     async put(owner, kind, value, putOptions = {}) {
-      requireText('owner', owner);
+      requireDeviceOwner(owner);
       requireText('kind', kind);
       const bytes = typeof value === 'string' ? enc.encode(value) : value;
       if (!(bytes instanceof Uint8Array) || bytes.length === 0) {
@@ -203,10 +211,12 @@ export function createSecretVault(options: SecretVaultOptions): SecretVault {
     },
 
     async has(owner, kind) {
+      requireDeviceOwner(owner);
       return (await secrets.getSecret(owner, kind)) !== undefined;
     },
 
     async delete(owner, kind) {
+      requireDeviceOwner(owner);
       const gone = await secrets.deleteSecret(owner, kind);
       if (gone) logger.info('secret deleted', { owner, kind });
       return gone;
@@ -217,7 +227,7 @@ export function createSecretVault(options: SecretVaultOptions): SecretVault {
       const { owner, kind, actor, reason } = request ?? ({} as Partial<SecretReadRequest>);
       requireText('actor', actor);
       requireText('reason', reason);
-      requireText('owner', owner);
+      requireDeviceOwner(owner);
       requireText('kind', kind);
       const rec = await secrets.getSecret(owner, kind);
       if (!rec) throw new EscrowError('NOT_FOUND', `no ${kind} is stored for ${owner}`);
