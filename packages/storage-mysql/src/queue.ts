@@ -16,7 +16,7 @@ import {
 import type mysql from 'mysql2/promise';
 import { bytes, type Ctx, date, optionalDate, pageLimit } from './context';
 import { isDuplicateKey } from './errors';
-import { inLane } from './lanes';
+import { inLane } from '@mdmkit/storage/sql';
 import { buf, execute, type Header, transaction } from './pool';
 
 type CommandRow = mysql.RowDataPacket & {

@@ -14,7 +14,7 @@ import {
   StorageError,
 } from '@mdmkit/storage';
 import { bytes, type Ctx, date, optionalDate, pageLimit } from './context';
-import { inLane } from './lanes';
+import { inLane } from '@mdmkit/storage/sql';
 import { query, transaction } from './pool';
 
 interface CommandRow {
