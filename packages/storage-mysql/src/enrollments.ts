@@ -12,7 +12,14 @@ import {
   type UserAuthenticateInput,
 } from '@mdmkit/storage';
 import type mysql from 'mysql2/promise';
-import { bytes, type Ctx, date, optionalText, pageLimit } from './context';
+import { bytes, type Ctx, optionalText, pageLimit } from './context';
+import {
+  certificateTaken,
+  coalescedLastSeen,
+  exportCursor,
+  exportPage,
+  prepareImport,
+} from '@mdmkit/storage/sql';
 import { isDuplicateKey, toStorageError } from './errors';
 import { buf, execute, type Header, query, transaction } from './pool';
 
@@ -249,8 +256,6 @@ export async function getBootstrapToken(ctx: Ctx, id: string): Promise<Uint8Arra
   return bytes(rows[0]?.bootstrap_token as Uint8Array | null | undefined);
 }
 
-const maxRemembered = 200_000;
-
 /** Rows per multi-row INSERT of an import. */
 const importBatch = 1_000;
 
@@ -260,32 +265,16 @@ const importBatch = 1_000;
  * primary-key UPDATE holds one row lock and nothing else, so it cannot take part in a deadlock.
  */
 export async function touchLastSeen(ctx: Ctx, id: string, at: Date = new Date()): Promise<boolean> {
-  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
-  date('at', at);
-  const t = at.getTime();
-  const written = ctx.lastSeenWritten.get(id);
-  if (written !== undefined && t - written < ctx.lastSeenIntervalMs && t >= written) return false;
-  const r = await execute<Header>(
-    ctx.db,
-    'touchLastSeen',
-    `UPDATE enrollments SET last_seen_at = ?
+  return coalescedLastSeen(ctx, id, at, async (cutoff) => {
+    const r = await execute<Header>(
+      ctx.db,
+      'touchLastSeen',
+      `UPDATE enrollments SET last_seen_at = ?
      WHERE id = ? AND (last_seen_at IS NULL OR last_seen_at <= ?)`,
-    [at, id, new Date(t - ctx.lastSeenIntervalMs)],
-  );
-  const wrote = r.affectedRows > 0;
-  if (wrote) {
-    ctx.lastSeenWritten.delete(id);
-    if (ctx.lastSeenWritten.size >= maxRemembered) {
-      // Forget the oldest half; the server-side condition still coalesces those ids.
-      let n = maxRemembered / 2;
-      for (const k of ctx.lastSeenWritten.keys()) {
-        ctx.lastSeenWritten.delete(k);
-        if (--n === 0) break;
-      }
-    }
-    ctx.lastSeenWritten.set(id, t);
-  }
-  return wrote;
+      [at, id, cutoff],
+    );
+    return r.affectedRows > 0;
+  });
 }
 
 export async function associateCertificate(ctx: Ctx, id: string, certHash: string): Promise<void> {
@@ -302,7 +291,7 @@ export async function associateCertificate(ctx: Ctx, id: string, certHash: strin
   }
   const owner = await enrollmentForCertificate(ctx, certHash);
   if (owner !== id) {
-    throw new StorageError('CONFLICT', 'certificate is already associated with another enrollment');
+    throw certificateTaken();
   }
 }
 
@@ -327,9 +316,7 @@ export async function exportEnrollments(
   options: PageOptions = {},
 ): Promise<Page<EnrollmentExport>> {
   const limit = pageLimit(options.limit);
-  const after = options.after ?? null;
-  if (after !== null && typeof after !== 'string')
-    throw new StorageError('INVALID_INPUT', 'after must be a string');
+  const after = exportCursor(options);
   const rows = await execute<(EnrollmentRow & { bootstrap_token: Uint8Array | null })[]>(
     ctx.db,
     'exportEnrollments',
@@ -352,48 +339,11 @@ export async function exportEnrollments(
       hashes.set(f.enrollment_id as string, list);
     }
   }
-  const items = page_.map((r) => {
-    const item: EnrollmentExport = { enrollment: toEnrollment(r), certificateHashes: hashes.get(r.id) ?? [] };
-    if (r.bootstrap_token !== null) item.bootstrapToken = bytes(r.bootstrap_token);
-    return item;
-  });
-  const page: Page<EnrollmentExport> = { items };
-  if (rows.length > limit) page.next = items[items.length - 1]!.enrollment.id;
-  return page;
+  return exportPage(rows, limit, toEnrollment, (r) => hashes.get(r.id) ?? []);
 }
 
 export async function importEnrollments(ctx: Ctx, items: EnrollmentExport[]): Promise<number> {
-  if (!Array.isArray(items)) throw new StorageError('INVALID_INPUT', 'items must be an array');
-  for (const item of items) {
-    const e = item?.enrollment;
-    checkKey('enrollment id', e?.id, ctx.limits.maxKeyLength);
-    checkKey('deviceId', e.deviceId, ctx.limits.maxKeyLength);
-    if (e.channel !== 'device' && e.channel !== 'user') {
-      throw new StorageError('INVALID_INPUT', `channel must be 'device' or 'user'`);
-    }
-    checkBytes('bootstrap token', item.bootstrapToken, ctx.limits.maxBlobBytes);
-    checkBytes('unlockToken', e.unlockToken, ctx.limits.maxBlobBytes);
-    date('createdAt', e.createdAt);
-    date('updatedAt', e.updatedAt);
-    if (!Array.isArray(item.certificateHashes)) {
-      throw new StorageError('INVALID_INPUT', 'certificateHashes must be an array');
-    }
-    for (const h of item.certificateHashes) checkKey('certificate hash', h, ctx.limits.maxKeyLength);
-  }
-  // Last occurrence of an id wins; sorted by id so concurrent imports lock rows in the same order.
-  const byId = new Map(items.map((item) => [item.enrollment.id, item]));
-  const sorted = [...byId.values()].sort((a, b) => (a.enrollment.id < b.enrollment.id ? -1 : 1));
-  const owners = new Map<string, string>();
-  for (const item of sorted) {
-    for (const hash of item.certificateHashes) {
-      const other = owners.get(hash);
-      if (other !== undefined && other !== item.enrollment.id) {
-        throw new StorageError('CONFLICT', 'one certificate hash is listed for two enrollments');
-      }
-      owners.set(hash, item.enrollment.id);
-    }
-  }
-  const hashes = [...owners.keys()].sort();
+  const { items: sorted, owners, hashes } = prepareImport(ctx.limits, items);
   const rows = sorted.map(({ enrollment: e, bootstrapToken }) => [
     e.id,
     e.channel,
@@ -444,7 +394,7 @@ export async function importEnrollments(ctx: Ctx, items: EnrollmentExport[]): Pr
         [chunk],
       );
       if (found.some((r) => owners.get(r.cert_hash as string) !== r.enrollment_id)) {
-        throw new StorageError('CONFLICT', 'certificate is already associated with another enrollment');
+        throw certificateTaken();
       }
     }
   });

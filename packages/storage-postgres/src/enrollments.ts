@@ -11,7 +11,14 @@ import {
   type TokenUpdateInput,
   type UserAuthenticateInput,
 } from '@mdmkit/storage';
-import { bytes, type Ctx, date, optionalText, pageLimit } from './context';
+import { bytes, type Ctx, optionalText, pageLimit } from './context';
+import {
+  certificateTaken,
+  coalescedLastSeen,
+  exportCursor,
+  exportPage,
+  prepareImport,
+} from '@mdmkit/storage/sql';
 import { query, transaction } from './pool';
 
 /** Columns of `enrollments` that make an {@link EnrollmentRecord}. */
@@ -237,8 +244,6 @@ export async function getBootstrapToken(ctx: Ctx, id: string): Promise<Uint8Arra
   return bytes(rows[0]?.bootstrap_token);
 }
 
-const maxRemembered = 200_000;
-
 /**
  * Coalesced last-seen write. Two filters keep the write rate at one per enrollment per interval:
  * this process skips ids it wrote recently without asking the server, and the UPDATE only fires when
@@ -246,34 +251,18 @@ const maxRemembered = 200_000;
  * give way instead of queueing behind it, so hammering one enrollment never builds a lock queue.
  */
 export async function touchLastSeen(ctx: Ctx, id: string, at: Date = new Date()): Promise<boolean> {
-  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
-  date('at', at);
-  const t = at.getTime();
-  const written = ctx.lastSeenWritten.get(id);
-  if (written !== undefined && t - written < ctx.lastSeenIntervalMs && t >= written) return false;
-  const r = await query(
-    ctx.db,
-    'touchLastSeen',
-    `UPDATE enrollments SET last_seen_at = $2
+  return coalescedLastSeen(ctx, id, at, async (cutoff) => {
+    const r = await query(
+      ctx.db,
+      'touchLastSeen',
+      `UPDATE enrollments SET last_seen_at = $2
      WHERE id = (SELECT id FROM enrollments
                  WHERE id = $1 AND (last_seen_at IS NULL OR last_seen_at <= $3)
                  FOR UPDATE SKIP LOCKED)`,
-    [id, at, new Date(t - ctx.lastSeenIntervalMs)],
-  );
-  const wrote = (r.rowCount ?? 0) > 0;
-  if (wrote) {
-    ctx.lastSeenWritten.delete(id);
-    if (ctx.lastSeenWritten.size >= maxRemembered) {
-      // Forget the oldest half; the server-side condition still coalesces those ids.
-      let n = maxRemembered / 2;
-      for (const key of ctx.lastSeenWritten.keys()) {
-        ctx.lastSeenWritten.delete(key);
-        if (--n === 0) break;
-      }
-    }
-    ctx.lastSeenWritten.set(id, t);
-  }
-  return wrote;
+      [id, at, cutoff],
+    );
+    return (r.rowCount ?? 0) > 0;
+  });
 }
 
 export async function associateCertificate(ctx: Ctx, id: string, certHash: string): Promise<void> {
@@ -289,7 +278,7 @@ export async function associateCertificate(ctx: Ctx, id: string, certHash: strin
   if (r.rowCount === 1) return;
   const owner = await enrollmentForCertificate(ctx, certHash);
   if (owner !== id) {
-    throw new StorageError('CONFLICT', 'certificate is already associated with another enrollment');
+    throw certificateTaken();
   }
 }
 
@@ -314,9 +303,7 @@ export async function exportEnrollments(
   options: PageOptions = {},
 ): Promise<Page<EnrollmentExport>> {
   const limit = pageLimit(options.limit);
-  const after = options.after ?? null;
-  if (after !== null && typeof after !== 'string')
-    throw new StorageError('INVALID_INPUT', 'after must be a string');
+  const after = exportCursor(options);
   const { rows } = await query<EnrollmentRow & { bootstrap_token: Uint8Array | null; hashes: string[] }>(
     ctx.db,
     'exportEnrollments',
@@ -325,49 +312,12 @@ export async function exportEnrollments(
      FROM enrollments e WHERE ($1::text IS NULL OR id > $1) ORDER BY id LIMIT $2`,
     [after, limit + 1],
   );
-  const items = rows.slice(0, limit).map((r) => {
-    const item: EnrollmentExport = { enrollment: toEnrollment(r), certificateHashes: r.hashes };
-    if (r.bootstrap_token !== null) item.bootstrapToken = bytes(r.bootstrap_token);
-    return item;
-  });
-  const page: Page<EnrollmentExport> = { items };
-  if (rows.length > limit) page.next = items[items.length - 1]!.enrollment.id;
-  return page;
+  return exportPage(rows, limit, toEnrollment, (r) => r.hashes);
 }
 
 export async function importEnrollments(ctx: Ctx, items: EnrollmentExport[]): Promise<number> {
-  if (!Array.isArray(items)) throw new StorageError('INVALID_INPUT', 'items must be an array');
-  for (const item of items) {
-    const e = item?.enrollment;
-    checkKey('enrollment id', e?.id, ctx.limits.maxKeyLength);
-    checkKey('deviceId', e.deviceId, ctx.limits.maxKeyLength);
-    if (e.channel !== 'device' && e.channel !== 'user') {
-      throw new StorageError('INVALID_INPUT', `channel must be 'device' or 'user'`);
-    }
-    checkBytes('bootstrap token', item.bootstrapToken, ctx.limits.maxBlobBytes);
-    checkBytes('unlockToken', e.unlockToken, ctx.limits.maxBlobBytes);
-    date('createdAt', e.createdAt);
-    date('updatedAt', e.updatedAt);
-    if (!Array.isArray(item.certificateHashes)) {
-      throw new StorageError('INVALID_INPUT', 'certificateHashes must be an array');
-    }
-    for (const h of item.certificateHashes) checkKey('certificate hash', h, ctx.limits.maxKeyLength);
-  }
-  // Last occurrence of an id wins; sorted by id so concurrent imports lock rows in the same order.
-  const byId = new Map(items.map((item) => [item.enrollment.id, item]));
-  const sorted = [...byId.values()].sort((a, b) => (a.enrollment.id < b.enrollment.id ? -1 : 1));
+  const { items: sorted, owners, hashes } = prepareImport(ctx.limits, items);
   const column = <T>(f: (item: EnrollmentExport) => T) => sorted.map(f);
-  const owners = new Map<string, string>();
-  for (const item of sorted) {
-    for (const hash of item.certificateHashes) {
-      const other = owners.get(hash);
-      if (other !== undefined && other !== item.enrollment.id) {
-        throw new StorageError('CONFLICT', 'one certificate hash is listed for two enrollments');
-      }
-      owners.set(hash, item.enrollment.id);
-    }
-  }
-  const hashes = [...owners.keys()].sort();
   // Set-based: each column travels as one array parameter and the server unnests them, so a batch of
   // thousands of enrollments is one statement.
   await transaction(ctx.db, 'importEnrollments', async (tx) => {
@@ -419,7 +369,7 @@ export async function importEnrollments(ctx: Ctx, items: EnrollmentExport[]): Pr
       [hashes],
     );
     if (rows.some((r) => owners.get(r.cert_hash) !== r.enrollment_id)) {
-      throw new StorageError('CONFLICT', 'certificate is already associated with another enrollment');
+      throw certificateTaken();
     }
   });
   for (const item of items) ctx.lastSeenWritten.delete(item.enrollment.id);

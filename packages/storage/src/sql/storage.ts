@@ -1,9 +1,5 @@
 import type { EnrollmentExport, EnrollmentRecord, Page, PageOptions } from '../enrollment';
-import type {
-  AuthenticateInput,
-  TokenUpdateInput,
-  UserAuthenticateInput,
-} from '../enrollment';
+import type { AuthenticateInput, TokenUpdateInput, UserAuthenticateInput } from '../enrollment';
 import { StorageError } from '../errors';
 import type { JobState, Lease } from '../lease';
 import type { MigrationReport } from '../migrations';
@@ -169,7 +165,11 @@ export class SqlStorage<C> implements MdmStorage {
   async getPushCert(topic: string): Promise<StoredPushCert | undefined> {
     return this.#ops.getPushCert(this.context, topic);
   }
-  async putPushCert(rec: { topic: string; certificatePem: string; sealedKey: Uint8Array }): Promise<StoredPushCert> {
+  async putPushCert(rec: {
+    topic: string;
+    certificatePem: string;
+    sealedKey: Uint8Array;
+  }): Promise<StoredPushCert> {
     return this.#ops.putPushCert(this.context, rec);
   }
   async listPushCerts(): Promise<StoredPushCert[]> {

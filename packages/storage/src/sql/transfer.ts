@@ -69,7 +69,8 @@ export function certificateTaken(): StorageError {
  */
 export function exportCursor(options: PageOptions): string | null {
   const after = options.after ?? null;
-  if (after !== null && typeof after !== 'string') throw new StorageError('INVALID_INPUT', 'after must be a string');
+  if (after !== null && typeof after !== 'string')
+    throw new StorageError('INVALID_INPUT', 'after must be a string');
   return after;
 }
 
