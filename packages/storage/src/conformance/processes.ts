@@ -125,7 +125,7 @@ async function write(s: MdmStorage, enrollments: string[], prefix: string, say: 
         continue;
       }
       const r = await s.recordResult({ enrollmentId: e, commandUuid: cmd.uuid, status: 'Acknowledged', payload: report });
-      if (r.outcome === 'recorded') say({ op: 'record', e, uuid: cmd.uuid, outcome: r.outcome });
+      if (r.outcome === 'stored') say({ op: 'record', e, uuid: cmd.uuid, outcome: r.outcome });
     }
   });
   await Promise.all([enqueuer, ...deliverers]);
@@ -232,7 +232,7 @@ export function runMultiProcessConformance(
       expect(events.filter((ev) => ev.op === 'error')).toEqual([]);
       expect(events.filter((ev) => ev.op === 'done')).toHaveLength(processes);
       // every command recorded exactly once per enrollment, across all processes
-      const recorded = events.filter((ev) => ev.op === 'record' && ev.outcome === 'recorded');
+      const recorded = events.filter((ev) => ev.op === 'record' && ev.outcome === 'stored');
       for (const [e, uuids] of expected) {
         expect(recorded.filter((ev) => ev.e === e).map((ev) => ev.uuid).sort()).toEqual([...uuids].sort());
       }
