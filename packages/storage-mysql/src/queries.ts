@@ -8,7 +8,8 @@ import {
 } from '@mdmkit/storage';
 import type mysql from 'mysql2/promise';
 import { type Ctx, date, pageLimit } from './context';
-import { type EnrollmentRow, enrollmentColumns, toEnrollment } from './enrollments';
+import { enrollmentColumns, toEnrollment } from '@mdmkit/storage/sql';
+import type { EnrollmentRow } from './enrollments';
 import { query } from './pool';
 
 export async function listEnrollments(

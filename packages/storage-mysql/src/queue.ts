@@ -4,7 +4,6 @@ import {
   type CommandInput,
   type CommandReport,
   type CommandResult,
-  type FinalStatus,
   type NextCommandOptions,
   type Page,
   type PageOptions,
@@ -14,9 +13,12 @@ import {
   StorageError,
 } from '@mdmkit/storage';
 import type mysql from 'mysql2/promise';
-import { bytes, type Ctx, date, pageLimit } from './context';
+import { type Ctx, date, pageLimit } from './context';
 import {
   type CommandRow as SqlCommandRow,
+  type ResultRow as SqlResultRow,
+  resultColumns,
+  toResult,
   finalStatuses,
   inLane,
   prepareEnqueue,
@@ -171,28 +173,7 @@ export async function clearQueue(ctx: Ctx, id: string): Promise<number> {
   return r.affectedRows;
 }
 
-type ResultRow = mysql.RowDataPacket & {
-  id: string;
-  enrollment_id: string;
-  command_uuid: string;
-  request_type: string;
-  status: FinalStatus;
-  payload: Uint8Array;
-  received_at: Date;
-};
-
-function toResult(r: ResultRow): CommandResult {
-  return {
-    enrollmentId: r.enrollment_id,
-    commandUuid: r.command_uuid,
-    requestType: r.request_type,
-    status: r.status,
-    payload: bytes(r.payload),
-    receivedAt: r.received_at,
-  };
-}
-
-const resultColumns = 'id, enrollment_id, command_uuid, request_type, status, payload, received_at';
+type ResultRow = mysql.RowDataPacket & SqlResultRow;
 
 export async function getResults(ctx: Ctx, commandUuid: string): Promise<CommandResult[]> {
   checkKey('command uuid', commandUuid, ctx.limits.maxKeyLength);

@@ -13,6 +13,9 @@ import {
 } from '@mdmkit/storage';
 import { bytes, type Ctx, optionalText, pageLimit } from './context';
 import {
+  type EnrollmentRow,
+  enrollmentColumns,
+  toEnrollment,
   certificateTaken,
   coalescedLastSeen,
   exportCursor,
@@ -20,51 +23,6 @@ import {
   prepareImport,
 } from '@mdmkit/storage/sql';
 import { query, transaction } from './pool';
-
-/** Columns of `enrollments` that make an {@link EnrollmentRecord}. */
-export const enrollmentColumns =
-  'id, channel, device_id, serial_number, user_id, user_short_name, user_long_name, topic, push_token, push_magic, unlock_token, enabled, token_update_tally, last_seen_at, created_at, updated_at';
-
-export interface EnrollmentRow {
-  id: string;
-  channel: ChannelType;
-  device_id: string;
-  serial_number: string | null;
-  user_id: string | null;
-  user_short_name: string | null;
-  user_long_name: string | null;
-  topic: string | null;
-  push_token: string | null;
-  push_magic: string | null;
-  unlock_token: Uint8Array | null;
-  enabled: boolean;
-  token_update_tally: number;
-  last_seen_at: Date | null;
-  created_at: Date;
-  updated_at: Date;
-}
-
-export function toEnrollment(r: EnrollmentRow): EnrollmentRecord {
-  const e: EnrollmentRecord = {
-    id: r.id,
-    channel: r.channel,
-    deviceId: r.device_id,
-    enabled: r.enabled,
-    tokenUpdateTally: r.token_update_tally,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-  };
-  if (r.serial_number !== null) e.serialNumber = r.serial_number;
-  if (r.user_id !== null) e.userId = r.user_id;
-  if (r.user_short_name !== null) e.userShortName = r.user_short_name;
-  if (r.user_long_name !== null) e.userLongName = r.user_long_name;
-  if (r.topic !== null) e.topic = r.topic;
-  if (r.push_token !== null) e.pushToken = r.push_token;
-  if (r.push_magic !== null) e.pushMagic = r.push_magic;
-  if (r.unlock_token !== null) e.unlockToken = bytes(r.unlock_token);
-  if (r.last_seen_at !== null) e.lastSeenAt = r.last_seen_at;
-  return e;
-}
 
 function raw(ctx: Ctx, b: Uint8Array | undefined): Uint8Array | null {
   checkBytes('raw check-in message', b, ctx.limits.maxBlobBytes);

@@ -7,7 +7,7 @@ import {
   StorageError,
 } from '@mdmkit/storage';
 import { type Ctx, date, pageLimit } from './context';
-import { type EnrollmentRow, enrollmentColumns, toEnrollment } from './enrollments';
+import { type EnrollmentRow, enrollmentColumns, toEnrollment } from '@mdmkit/storage/sql';
 import { query } from './pool';
 
 export async function listEnrollments(

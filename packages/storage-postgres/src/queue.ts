@@ -13,8 +13,17 @@ import {
   type RecordResultResponse,
   StorageError,
 } from '@mdmkit/storage';
-import { bytes, type Ctx, date, pageLimit } from './context';
-import { type CommandRow, finalStatuses, inLane, prepareEnqueue, toQueuedCommand } from '@mdmkit/storage/sql';
+import { type Ctx, date, pageLimit } from './context';
+import {
+  type CommandRow,
+  type ResultRow,
+  resultColumns,
+  toResult,
+  finalStatuses,
+  inLane,
+  prepareEnqueue,
+  toQueuedCommand,
+} from '@mdmkit/storage/sql';
 import { query, transaction } from './pool';
 
 /** Rows per INSERT of the fan-out; one array parameter each, so the statement stays small. */
@@ -241,29 +250,6 @@ export async function clearQueue(ctx: Ctx, id: string): Promise<number> {
   return r.rowCount ?? 0;
 }
 
-interface ResultRow {
-  id: string;
-  enrollment_id: string;
-  command_uuid: string;
-  request_type: string;
-  status: FinalStatus;
-  payload: Uint8Array;
-  received_at: Date;
-}
-
-function toResult(r: ResultRow): CommandResult {
-  return {
-    enrollmentId: r.enrollment_id,
-    commandUuid: r.command_uuid,
-    requestType: r.request_type,
-    status: r.status,
-    payload: bytes(r.payload),
-    receivedAt: r.received_at,
-  };
-}
-
-const resultColumns = 'id, enrollment_id, command_uuid, request_type, status, payload, received_at';
-
 export async function getResults(ctx: Ctx, commandUuid: string): Promise<CommandResult[]> {
   checkKey('command uuid', commandUuid, ctx.limits.maxKeyLength);
   const { rows } = await query<ResultRow>(
@@ -297,7 +283,7 @@ export async function listHistory(
     [id, after, limit + 1],
   );
   const page: Page<CommandResult> = { items: rows.slice(0, limit).map(toResult) };
-  if (rows.length > limit) page.next = rows[limit - 1]!.id;
+  if (rows.length > limit) page.next = String(rows[limit - 1]!.id);
   return page;
 }
 

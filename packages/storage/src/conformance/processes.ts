@@ -99,7 +99,12 @@ async function deliver(s: MdmStorage, enrollments: string[], say: (ev: Event) =>
         continue;
       }
       start = now();
-      const r = await s.recordResult({ enrollmentId: e, commandUuid: cmd.uuid, status: 'Acknowledged', payload: report });
+      const r = await s.recordResult({
+        enrollmentId: e,
+        commandUuid: cmd.uuid,
+        status: 'Acknowledged',
+        payload: report,
+      });
       say({ op: 'record', e, uuid: cmd.uuid, outcome: r.outcome, start, end: now() });
     }
   }
@@ -107,7 +112,12 @@ async function deliver(s: MdmStorage, enrollments: string[], say: (ev: Event) =>
 
 // Enqueues and acknowledges as fast as it can until killed; each line is printed only after the
 // storage call resolved, so every printed line is an acknowledged operation.
-async function write(s: MdmStorage, enrollments: string[], prefix: string, say: (ev: Event) => void): Promise<void> {
+async function write(
+  s: MdmStorage,
+  enrollments: string[],
+  prefix: string,
+  say: (ev: Event) => void,
+): Promise<void> {
   const report = enc('r');
   const enqueuer = (async () => {
     for (let i = 0; ; i++) {
@@ -124,7 +134,12 @@ async function write(s: MdmStorage, enrollments: string[], prefix: string, say: 
         await new Promise((r) => setTimeout(r, 2));
         continue;
       }
-      const r = await s.recordResult({ enrollmentId: e, commandUuid: cmd.uuid, status: 'Acknowledged', payload: report });
+      const r = await s.recordResult({
+        enrollmentId: e,
+        commandUuid: cmd.uuid,
+        status: 'Acknowledged',
+        payload: report,
+      });
       if (r.outcome === 'stored') say({ op: 'record', e, uuid: cmd.uuid, outcome: r.outcome });
     }
   });
@@ -226,7 +241,9 @@ export function runMultiProcessConformance(
         await s.enqueueCommand({ uuid, requestType: 'Test', payload: enc(uuid) }, targets);
         for (const e of targets) expected.set(e, [...(expected.get(e) ?? []), uuid]);
       }
-      const children = Array.from({ length: processes }, () => startChild(db, { kind: 'deliver', enrollments }));
+      const children = Array.from({ length: processes }, () =>
+        startChild(db, { kind: 'deliver', enrollments }),
+      );
       await Promise.all(children.map((c) => c.exited));
       const events = children.flatMap((c) => c.events);
       expect(events.filter((ev) => ev.op === 'error')).toEqual([]);
@@ -234,12 +251,20 @@ export function runMultiProcessConformance(
       // every command recorded exactly once per enrollment, across all processes
       const recorded = events.filter((ev) => ev.op === 'record' && ev.outcome === 'stored');
       for (const [e, uuids] of expected) {
-        expect(recorded.filter((ev) => ev.e === e).map((ev) => ev.uuid).sort()).toEqual([...uuids].sort());
+        expect(
+          recorded
+            .filter((ev) => ev.e === e)
+            .map((ev) => ev.uuid)
+            .sort(),
+        ).toEqual([...uuids].sort());
       }
       // no process was handed a command whose result another process had already stored before it asked
       const finishedAt = new Map(recorded.map((ev) => [`${ev.e}\u0000${ev.uuid}`, ev.end!]));
       const late = events.filter(
-        (ev) => ev.op === 'next' && ev.uuid !== undefined && (finishedAt.get(`${ev.e}\u0000${ev.uuid}`) ?? Infinity) < ev.start!,
+        (ev) =>
+          ev.op === 'next' &&
+          ev.uuid !== undefined &&
+          (finishedAt.get(`${ev.e}\u0000${ev.uuid}`) ?? Infinity) < ev.start!,
       );
       expect(late).toEqual([]);
       for (const e of enrollments) {

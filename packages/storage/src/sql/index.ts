@@ -8,4 +8,17 @@ export type { SqlOperations, WithContext } from './operations';
 export { SqlStorage, type SqlDialect } from './storage';
 export { isSafeIdentifier, redactUrl } from './url';
 export { bytes, date, optionalDate, optionalText, pageLimit } from './values';
-export { type CommandRow, finalStatuses, toQueuedCommand } from './rows';
+export {
+  type CommandRow,
+  type EnrollmentRow,
+  enrollmentColumns,
+  finalStatuses,
+  type ResultRow,
+  resultColumns,
+  toEnrollment,
+  toQueuedCommand,
+  toResult,
+} from './rows';
+export { checkAcquire, checkLease, checkToken, checkTtl, decideAcquire } from './leases';
+export { checkPushCert, type PushCertRow, toPushCert } from './push-certs';
+export { type IssuedRow, issuedValues, serialTaken, toIssued } from './scep';
