@@ -20,6 +20,8 @@ import {
   resultColumns,
   toResult,
   finalStatuses,
+  historyCursor,
+  pageOf,
   inLane,
   prepareEnqueue,
   toQueuedCommand,
@@ -193,13 +195,7 @@ export async function listHistory(
 ): Promise<Page<CommandResult>> {
   checkKey('enrollment id', id, ctx.limits.maxKeyLength);
   const limit = pageLimit(options.limit);
-  let after: string | null = null;
-  if (options.after !== undefined) {
-    if (typeof options.after !== 'string' || !/^[0-9]{1,19}$/.test(options.after)) {
-      throw new StorageError('INVALID_INPUT', 'after must be a cursor returned as next');
-    }
-    after = options.after;
-  }
+  const after = historyCursor(options);
   const rows = await execute<ResultRow[]>(
     ctx.db,
     'listHistory',
@@ -207,9 +203,7 @@ export async function listHistory(
      WHERE enrollment_id = ? ${after === null ? '' : 'AND id < ?'} ORDER BY id DESC LIMIT ${limit + 1}`,
     after === null ? [id] : [id, after],
   );
-  const page: Page<CommandResult> = { items: rows.slice(0, limit).map(toResult) };
-  if (rows.length > limit) page.next = String(rows[limit - 1]!.id);
-  return page;
+  return pageOf(rows, limit, toResult);
 }
 
 /** Deletes in batches of this many commands per transaction, so locks stay short. */

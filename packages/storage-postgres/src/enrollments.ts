@@ -17,6 +17,7 @@ import {
   enrollmentColumns,
   toEnrollment,
   certificateTaken,
+  checkTokenUpdate,
   coalescedLastSeen,
   exportCursor,
   exportPage,
@@ -66,22 +67,7 @@ export async function authenticate(ctx: Ctx, input: AuthenticateInput): Promise<
 }
 
 export async function tokenUpdate(ctx: Ctx, input: TokenUpdateInput): Promise<number> {
-  checkKey('enrollment id', input?.id, ctx.limits.maxKeyLength);
-  if (input.channel !== 'device' && input.channel !== 'user') {
-    throw new StorageError('INVALID_INPUT', `channel must be 'device' or 'user'`);
-  }
-  let deviceId = input.id;
-  if (input.channel === 'user') {
-    checkKey('deviceId', input.deviceId, ctx.limits.maxKeyLength);
-    deviceId = input.deviceId;
-  } else if (input.deviceId !== undefined) {
-    checkKey('deviceId', input.deviceId, ctx.limits.maxKeyLength);
-    deviceId = input.deviceId;
-  }
-  checkKey('topic', input.topic, ctx.limits.maxKeyLength);
-  checkKey('pushToken', input.pushToken, ctx.limits.maxKeyLength);
-  checkKey('pushMagic', input.pushMagic, ctx.limits.maxKeyLength);
-  checkBytes('unlockToken', input.unlockToken, ctx.limits.maxBlobBytes);
+  const deviceId = checkTokenUpdate(ctx.limits, input);
   const values = [
     input.id,
     input.channel,

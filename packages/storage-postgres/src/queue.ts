@@ -20,6 +20,8 @@ import {
   resultColumns,
   toResult,
   finalStatuses,
+  historyCursor,
+  pageOf,
   inLane,
   prepareEnqueue,
   toQueuedCommand,
@@ -268,13 +270,7 @@ export async function listHistory(
 ): Promise<Page<CommandResult>> {
   checkKey('enrollment id', id, ctx.limits.maxKeyLength);
   const limit = pageLimit(options.limit);
-  let after: string | null = null;
-  if (options.after !== undefined) {
-    if (typeof options.after !== 'string' || !/^[0-9]{1,19}$/.test(options.after)) {
-      throw new StorageError('INVALID_INPUT', 'after must be a cursor returned as next');
-    }
-    after = options.after;
-  }
+  const after = historyCursor(options);
   const { rows } = await query<ResultRow>(
     ctx.db,
     'listHistory',
@@ -282,9 +278,7 @@ export async function listHistory(
      WHERE enrollment_id = $1 AND ($2::bigint IS NULL OR id < $2::bigint) ORDER BY id DESC LIMIT $3`,
     [id, after, limit + 1],
   );
-  const page: Page<CommandResult> = { items: rows.slice(0, limit).map(toResult) };
-  if (rows.length > limit) page.next = String(rows[limit - 1]!.id);
-  return page;
+  return pageOf(rows, limit, toResult);
 }
 
 export async function deleteFinishedCommands(ctx: Ctx, before: Date): Promise<number> {

@@ -13,6 +13,8 @@ export {
   type EnrollmentRow,
   enrollmentColumns,
   finalStatuses,
+  historyCursor,
+  pageOf,
   type ResultRow,
   resultColumns,
   toEnrollment,
@@ -22,3 +24,4 @@ export {
 export { checkAcquire, checkLease, checkToken, checkTtl, decideAcquire } from './leases';
 export { checkPushCert, type PushCertRow, toPushCert } from './push-certs';
 export { type IssuedRow, issuedValues, serialTaken, toIssued } from './scep';
+export { checkTokenUpdate } from './check-in';

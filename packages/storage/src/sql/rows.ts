@@ -1,4 +1,5 @@
-import type { ChannelType, EnrollmentRecord } from '../enrollment';
+import type { ChannelType, EnrollmentRecord, Page, PageOptions } from '../enrollment';
+import { StorageError } from '../errors';
 import type { CommandResult, FinalStatus, QueuedCommand } from '../queue';
 import { bytes } from './values';
 
@@ -127,4 +128,39 @@ export function toResult(r: ResultRow): CommandResult {
     payload: bytes(r.payload),
     receivedAt: r.received_at,
   };
+}
+
+/**
+ * The `after` cursor of a history page (a result id as decimal digits), or null for the first page.
+ *
+ * @example
+ * ```ts
+ * historyCursor({ after: '42' }); // '42'
+ * ```
+ */
+export function historyCursor(options: PageOptions): string | null {
+  if (options.after === undefined) return null;
+  if (typeof options.after !== 'string' || !/^[0-9]{1,19}$/.test(options.after)) {
+    throw new StorageError('INVALID_INPUT', 'after must be a cursor returned as next');
+  }
+  return options.after;
+}
+
+/**
+ * A page from `limit + 1` rows: the extra row only says that a next page exists; `next` is the id
+ * of the last item.
+ *
+ * @example
+ * ```ts
+ * const page = pageOf(rows, limit, toResult);
+ * ```
+ */
+export function pageOf<R extends { id: string | number }, T>(
+  rows: readonly R[],
+  limit: number,
+  map: (row: R) => T,
+): Page<T> {
+  const page: Page<T> = { items: rows.slice(0, limit).map(map) };
+  if (rows.length > limit) page.next = String(rows[limit - 1]!.id);
+  return page;
 }
