@@ -3,4 +3,6 @@ import { serveStorageChild } from '@mdmkit/storage/conformance';
 import { createMysqlStorage } from '../src/index';
 import { urlFor } from './peer';
 
-await serveStorageChild(() => createMysqlStorage({ url: urlFor(process.env.MDMKIT_MYSQL_DATABASE!), poolSize: 2 }));
+await serveStorageChild(() =>
+  createMysqlStorage({ url: urlFor(process.env.MDMKIT_MYSQL_DATABASE!), poolSize: 2 }),
+);
