@@ -4,7 +4,14 @@ import type { Lease } from '../lease';
 import { checkKey, type StorageLimits } from '../limits';
 import { date } from './values';
 
-/** Throws INVALID_INPUT unless `ttlMs` is a positive finite number. */
+/**
+ * Throws INVALID_INPUT unless `ttlMs` is a positive finite number.
+ *
+ * @example
+ * ```ts
+ * checkTtl(30_000); // 30000
+ * ```
+ */
 export function checkTtl(ttlMs: unknown): number {
   if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0) {
     throw new StorageError('INVALID_INPUT', 'ttlMs must be a positive number');
@@ -12,7 +19,14 @@ export function checkTtl(ttlMs: unknown): number {
   return ttlMs;
 }
 
-/** Throws INVALID_INPUT unless `token` is a non-negative safe integer. */
+/**
+ * Throws INVALID_INPUT unless `token` is a non-negative safe integer.
+ *
+ * @example
+ * ```ts
+ * checkToken(lease.token);
+ * ```
+ */
 export function checkToken(token: unknown): number {
   if (typeof token !== 'number' || !Number.isSafeInteger(token) || token < 0) {
     throw new StorageError('INVALID_INPUT', 'token must be a non-negative integer');
@@ -70,6 +84,11 @@ export function checkAcquire(
 /**
  * The acquire decision under the row lock: undefined while another holder's lease is live; otherwise
  * the lease, with the same token when `holder` already held it and a new one when it was free.
+ *
+ * @example
+ * ```ts
+ * const won = decideAcquire(lockedRow, 'dep-sync', 'replica-1', now, expiresAt);
+ * ```
  */
 export function decideAcquire(
   row: { holder: string | null; token: number | string; expires_at: Date },

@@ -69,7 +69,14 @@ export function issuedValues(
   ];
 }
 
-/** The CONFLICT every adapter throws for a serial already recorded. */
+/**
+ * The CONFLICT every adapter throws for a serial already recorded.
+ *
+ * @example
+ * ```ts
+ * if (rowCount === 0) throw serialTaken(rec.serial);
+ * ```
+ */
 export function serialTaken(serial: string): StorageError {
   return new StorageError('CONFLICT', `a certificate with serial ${serial} is already recorded`);
 }

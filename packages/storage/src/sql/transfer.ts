@@ -54,7 +54,14 @@ export function prepareImport(limits: StorageLimits, items: EnrollmentExport[]):
   return { items: sorted, owners, hashes: [...owners.keys()].sort() };
 }
 
-/** The CONFLICT every adapter throws when a hash is already bound to another enrollment. */
+/**
+ * The CONFLICT every adapter throws when a hash is already bound to another enrollment.
+ *
+ * @example
+ * ```ts
+ * if (owner !== id) throw certificateTaken();
+ * ```
+ */
 export function certificateTaken(): StorageError {
   return new StorageError('CONFLICT', 'certificate is already associated with another enrollment');
 }
