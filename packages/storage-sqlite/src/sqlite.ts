@@ -47,7 +47,7 @@ import { sqliteMigrations } from './schema';
 import { batchTransaction, MAX_BATCH, type Outcome, type PendingWrite } from './batch';
 import { DEFAULT_BUSY_TIMEOUT_MS, LOCK_SLICE_MS, lockRetry, type SqliteStorageOptions } from './options';
 import { buf, date, ms, u8 } from './values';
-import { checkTtl } from '@mdmkit/storage/sql';
+import { checkAcquire, checkLease, checkPushCert, issuedValues } from '@mdmkit/storage/sql';
 
 type Db = Database.Database;
 type Row = Record<string, unknown>;
@@ -978,15 +978,7 @@ export class SqliteStorage implements MdmStorage {
   }
 
   async putIssuedCertificate(rec: IssuedCertificateRecord): Promise<void> {
-    this.#key('serial', rec.serial);
-    checkKey('subject', rec.subject, 4096);
-    checkDate('notBefore', rec.notBefore);
-    checkDate('notAfter', rec.notAfter);
-    checkDate('issuedAt', rec.issuedAt);
-    if (!(rec.certificateDer instanceof Uint8Array)) {
-      throw new StorageError('INVALID_INPUT', 'certificateDer must be bytes');
-    }
-    checkBytes('certificate', rec.certificateDer, this.#limits.maxBlobBytes);
+    issuedValues(this.#limits, rec);
     await this.#write(() => {
       const changed = this.#stmt(
         `INSERT INTO scep_certificates (serial, subject, not_before, not_after, requester, der, issued_at)
@@ -1056,11 +1048,7 @@ export class SqliteStorage implements MdmStorage {
     certificatePem: string;
     sealedKey: Uint8Array;
   }): Promise<StoredPushCert> {
-    this.#key('topic', rec.topic);
-    checkKey('certificate', rec.certificatePem, this.#limits.maxBlobBytes);
-    if (!(rec.sealedKey instanceof Uint8Array))
-      throw new StorageError('INVALID_INPUT', 'sealedKey must be bytes');
-    checkBytes('sealed key', rec.sealedKey, this.#limits.maxBlobBytes);
+    checkPushCert(this.#limits, rec);
     return this.#write(() => {
       const row = this.#stmt(
         `INSERT INTO push_certs (topic, certificate_pem, sealed_key, version, updated_at) VALUES (?, ?, ?, 1, ?)
@@ -1085,9 +1073,7 @@ export class SqliteStorage implements MdmStorage {
     ttlMs: number,
     now: Date = new Date(),
   ): Promise<Lease | undefined> {
-    this.#key('lease name', name);
-    this.#key('lease holder', holder);
-    checkTtl(ttlMs);
+    checkAcquire(this.#limits, name, holder, ttlMs, now);
     const t = now.getTime();
     return this.#write(() => {
       const row = this.#stmt('SELECT holder, token, expires_at FROM leases WHERE name = ?').get(name) as
@@ -1109,7 +1095,7 @@ export class SqliteStorage implements MdmStorage {
   }
 
   async renewLease(lease: Lease, ttlMs: number, now: Date = new Date()): Promise<Lease | undefined> {
-    checkTtl(ttlMs);
+    checkLease(this.#limits, lease, { ttlMs, now });
     const t = now.getTime();
     const changed = await this.#write(
       () =>
@@ -1121,6 +1107,7 @@ export class SqliteStorage implements MdmStorage {
   }
 
   async releaseLease(lease: Lease): Promise<boolean> {
+    checkLease(this.#limits, lease);
     const changed = await this.#write(
       () =>
         this.#stmt(
