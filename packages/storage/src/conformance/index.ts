@@ -130,3 +130,10 @@ export function runStorageConformance(
 }
 
 export type { ConformanceContext } from './context';
+export {
+  runMultiProcessConformance,
+  serveStorageChild,
+  tsxChildCommand,
+  type MultiProcessOptions,
+  type ProcessDatabase,
+} from './processes';
