@@ -93,3 +93,6 @@ export {
   isDepStore,
 } from './dep';
 export { MemoryDepStore } from './memory-dep';
+export type { ListSecretsOptions, PutSecretInput, SecretRecord, SecretStore } from './secrets';
+export type { AuditEvent, AuditEventInput, AuditEventStore, ListAuditEventsOptions } from './audit';
+export { MemorySecretData, MemorySecretStore } from './memory-secrets';

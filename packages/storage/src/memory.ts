@@ -27,6 +27,9 @@ import type {
 } from './queue';
 import type { IssuedCertificateRecord } from './scep';
 import { type CommonStorageOptions, type MdmStorage, resolveLastSeenInterval } from './storage';
+import type { AuditEvent, AuditEventInput, AuditEventStore, ListAuditEventsOptions } from './audit';
+import { MemorySecretData, MemorySecretStore } from './memory-secrets';
+import type { ListSecretsOptions, PutSecretInput, SecretRecord, SecretStore } from './secrets';
 import { checkCommand, checkDate, checkPriority, checkReport, pageSize } from './validate';
 
 interface MemEnrollment {
@@ -76,6 +79,7 @@ class MemoryDb {
   seq = 0;
   pushVersion = 0;
   lock: Promise<void> = Promise.resolve();
+  secretData = new MemorySecretData();
 }
 
 /** Options for {@link MemoryStorage}. */
@@ -109,7 +113,7 @@ const copyResult = ({ seq: _seq, ...r }: MemResult): CommandResult => ({
  * await storage.tokenUpdate({ id: 'UDID-1', channel: 'device', topic, pushToken, pushMagic });
  * ```
  */
-export class MemoryStorage implements MdmStorage {
+export class MemoryStorage implements MdmStorage, SecretStore, AuditEventStore {
   #db: MemoryDb;
   readonly #limits: StorageLimits;
   readonly #lastSeenInterval: number;
@@ -791,6 +795,40 @@ export class MemoryStorage implements MdmStorage {
   async readJobState(name: string): Promise<JobState | undefined> {
     const j = this.#open().jobs.get(name);
     return j ? { ...j, updatedAt: new Date(j.updatedAt) } : undefined;
+  }
+
+  // ---- secrets and audit events (memory-secrets.ts) ----
+
+  #secretStore(): MemorySecretStore {
+    return new MemorySecretStore({
+      data: this.#open().secretData,
+      limits: this.#limits,
+      checkOpen: () => this.#open(),
+    });
+  }
+
+  async getSecret(owner: string, kind: string): Promise<SecretRecord | undefined> {
+    return this.#secretStore().getSecret(owner, kind);
+  }
+
+  async putSecret(input: PutSecretInput): Promise<SecretRecord> {
+    return this.#secretStore().putSecret(input);
+  }
+
+  async deleteSecret(owner: string, kind: string, expectedVersion?: number): Promise<boolean> {
+    return this.#secretStore().deleteSecret(owner, kind, expectedVersion);
+  }
+
+  async listSecrets(options?: ListSecretsOptions): Promise<Page<SecretRecord>> {
+    return this.#secretStore().listSecrets(options);
+  }
+
+  async appendAuditEvent(event: AuditEventInput): Promise<AuditEvent> {
+    return this.#secretStore().appendAuditEvent(event);
+  }
+
+  async listAuditEvents(options?: ListAuditEventsOptions): Promise<Page<AuditEvent>> {
+    return this.#secretStore().listAuditEvents(options);
   }
 }
 

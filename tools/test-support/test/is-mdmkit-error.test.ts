@@ -6,6 +6,7 @@ import * as commands from '../../../packages/commands/src/index';
 import * as crypto from '../../../packages/crypto/src/index';
 import * as declarative from '../../../packages/declarative/src/index';
 import * as dep from '../../../packages/dep/src/index';
+import * as escrow from '../../../packages/escrow/src/index';
 import * as http from '../../../packages/http/src/index';
 import * as plist from '../../../packages/plist/src/index';
 import * as profiles from '../../../packages/profiles/src/index';
@@ -37,6 +38,11 @@ const packages: Record<
     isMdmkitError: declarative.isMdmkitError,
     errorClass: declarative.DeclarativeError as ErrorClass,
     code: 'INVALID_DECLARATION',
+  },
+  escrow: {
+    isMdmkitError: escrow.isMdmkitError,
+    errorClass: escrow.EscrowError as ErrorClass,
+    code: 'NOT_FOUND',
   },
   http: {
     isMdmkitError: http.isMdmkitError,

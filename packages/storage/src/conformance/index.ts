@@ -6,6 +6,7 @@ import { miscConformance } from './misc';
 import { concurrencyConformance } from './concurrency';
 import type { ConformanceContext } from './context';
 import { depStoreConformance } from './dep';
+import { hasSecretStores, secretConformance } from './secrets';
 
 /** Options for {@link ConformanceDatabase.open}. */
 export interface ConformanceOpenOptions extends CommonStorageOptions {
@@ -122,6 +123,7 @@ export function runStorageConformance(
     concurrencyConformance(ctx);
     // Optional capability: skipped with a note on adapters without DepStore yet.
     depStoreConformance(ctx);
+    secretConformance(ctx, () => hasSecretStores(ctx.s));
 
     it('rejects calls on a closed handle with CLOSED', async () => {
       const h = await ctx.open();
@@ -141,3 +143,4 @@ export {
   type ProcessDatabase,
 } from './processes';
 export { type DepConformanceContext, depStoreConformance, runDepStoreConformance } from './dep';
+export { hasSecretStores } from './secrets';
