@@ -25,3 +25,46 @@ export { checkAcquire, checkLease, checkToken, checkTtl, decideAcquire } from '.
 export { checkPushCert, type PushCertRow, toPushCert } from './push-certs';
 export { type IssuedRow, issuedValues, serialTaken, toIssued } from './scep';
 export { checkTokenUpdate } from './check-in';
+export { bindStores, type SqlStoreOperations, type SqlStores } from './store-operations';
+export { type FeatureMigrations, type SqlFeature, withFeatureMigrations } from './features';
+export {
+  asDate,
+  awaitingLimit,
+  checkDepAssignment,
+  checkDepPage,
+  checkDepToken,
+  checkFence,
+  depDeviceColumns,
+  depDeviceFilter,
+  depDevicePage,
+  type DepDeviceRow,
+  depDeviceValues,
+  type DepPagePlan,
+  depStatusChanges,
+  depTokenColumns,
+  depTokenNotFound,
+  type DepTokenRow,
+  depTokenValues,
+  pageSerials,
+  planDepPage,
+  toDepAssignment,
+  toDepCursor,
+  toDepDevice,
+} from './dep';
+export {
+  auditColumns,
+  auditId,
+  auditListQuery,
+  auditPage,
+  type AuditRow,
+  checkAuditEvent,
+  checkExpectedVersion,
+  checkPutSecret,
+  checkSecretKey,
+  secretColumns,
+  secretConflict,
+  secretListQuery,
+  secretPage,
+  type SecretRow,
+  toSecret,
+} from './secrets';

@@ -17,6 +17,7 @@ import type {
 import type { IssuedCertificateRecord } from '../scep';
 import type { MdmStorage } from '../storage';
 import type { SqlOperations } from './operations';
+import { bindStores, type SqlStoreOperations, type SqlStores } from './store-operations';
 
 /** What a dialect hands to {@link SqlStorage}. */
 export interface SqlDialect<C> {
@@ -24,6 +25,8 @@ export interface SqlDialect<C> {
   readonly ctx: C;
   /** The dialect's operation functions, one per storage method. */
   readonly operations: SqlOperations<C>;
+  /** The dialect's DEP, secret and audit-event operations (see `store-operations.ts`). */
+  readonly stores: SqlStoreOperations<C>;
   /** Runs the dialect's migrations. */
   migrate(ctx: C): Promise<MigrationReport>;
   /** Releases the driver's connections; called once. */
@@ -45,6 +48,11 @@ export interface SqlDialect<C> {
  * }
  * ```
  */
+// The optional stores' methods are bound in the constructor from the dialect's `stores`.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export interface SqlStorage<C> extends SqlStores {}
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class SqlStorage<C> implements MdmStorage {
   readonly #dialect: SqlDialect<C>;
   readonly #ops: SqlOperations<C>;
@@ -53,6 +61,7 @@ export class SqlStorage<C> implements MdmStorage {
   constructor(dialect: SqlDialect<C>) {
     this.#dialect = dialect;
     this.#ops = dialect.operations;
+    bindStores(this, dialect.stores, () => this.context);
   }
 
   /** The context, or CLOSED once {@link close} was called. */
