@@ -2,3 +2,4 @@ export { createMysqlStorage, MysqlStorage, type MysqlStorageOptions } from './my
 export type { MyDatabase, MysqlConnectionOptions } from './pool';
 export { mysqlMigrations } from './schema';
 export { redactUrl } from '@mdmkit/storage/sql';
+export { mysqlFeatureMigrations } from './feature-schema';

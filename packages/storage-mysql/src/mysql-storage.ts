@@ -1,5 +1,7 @@
 import { type CommonStorageOptions, resolveLastSeenInterval, resolveLimits } from '@mdmkit/storage';
 import { SqlStorage } from '@mdmkit/storage/sql';
+import { depStore } from './dep-store';
+import { secretStore } from './secret-store';
 import type { Ctx } from './context';
 import * as enrollments from './enrollments';
 import * as leases from './leases';
@@ -70,6 +72,7 @@ export class MysqlStorage extends SqlStorage<Ctx> {
         lastSeenWritten: new Map(),
       },
       operations,
+      stores: { ...depStore, ...secretStore },
       migrate: (ctx) => migrateMysql(ctx.db),
       close: (ctx) => ctx.db.pool.end(),
     });

@@ -2,3 +2,4 @@ export { createPostgresStorage, PostgresStorage, type PostgresStorageOptions } f
 export type { PgDatabase, PostgresConnectionOptions } from './pool';
 export { postgresMigrations } from './schema';
 export { redactUrl } from '@mdmkit/storage/sql';
+export { postgresFeatureMigrations } from './feature-schema';

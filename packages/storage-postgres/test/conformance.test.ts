@@ -8,7 +8,9 @@ import { postgresAvailable } from './peer';
 const url = postgresTestUrl();
 
 if (postgresAvailable()) {
-  runStorageConformance('postgres', async () => {
+  runStorageConformance(
+    'postgres',
+    async () => {
     const schema = uniqueName('mdmkit_cf');
     return {
       open: (o) => createPostgresStorage({ url, schema, poolSize: 2, ...o }),
@@ -22,7 +24,9 @@ if (postgresAvailable()) {
         }
       },
     };
-  });
+    },
+    { requireCapabilities: ['dep', 'secrets'] },
+  );
 } else {
   describe.skip('storage conformance: postgres', () => {});
 }

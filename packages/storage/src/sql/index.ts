@@ -50,6 +50,7 @@ export {
   toDepAssignment,
   toDepCursor,
   toDepDevice,
+  toDepToken,
 } from './dep';
 export {
   auditColumns,
@@ -66,5 +67,6 @@ export {
   secretListQuery,
   secretPage,
   type SecretRow,
+  toAuditEvent,
   toSecret,
 } from './secrets';
