@@ -44,10 +44,22 @@ import {
 import Database from 'better-sqlite3';
 import { isBusy, mapSqliteError } from './errors';
 import { sqliteMigrations } from './schema';
+import { depStore } from './dep-store';
+import { sqliteFeatureMigrations } from './feature-schema';
+import type { SqliteIo } from './io';
+import { secretStore } from './secret-store';
 import { batchTransaction, MAX_BATCH, type Outcome, type PendingWrite } from './batch';
 import { DEFAULT_BUSY_TIMEOUT_MS, LOCK_SLICE_MS, lockRetry, type SqliteStorageOptions } from './options';
 import { buf, date, ms, u8 } from './values';
-import { checkAcquire, checkLease, checkPushCert, issuedValues } from '@mdmkit/storage/sql';
+import {
+  bindStores,
+  checkAcquire,
+  checkLease,
+  checkPushCert,
+  issuedValues,
+  type SqlStores,
+  withFeatureMigrations,
+} from '@mdmkit/storage/sql';
 
 type Db = Database.Database;
 type Row = Record<string, unknown>;
@@ -104,6 +116,11 @@ export async function createSqliteStorage(options: SqliteStorageOptions): Promis
  * });
  * ```
  */
+// The DEP, secret and audit-event methods come from dep-store.ts and secret-store.ts, bound per handle.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export interface SqliteStorage extends SqlStores {}
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class SqliteStorage implements MdmStorage {
   readonly #db: Db;
   readonly #owned: boolean;
@@ -122,6 +139,7 @@ export class SqliteStorage implements MdmStorage {
   readonly #batchTxn: Database.Transaction<(batch: PendingWrite[]) => Outcome[]>;
 
   constructor(options: SqliteStorageOptions) {
+    bindStores(this, { ...depStore, ...secretStore }, () => this.#io);
     this.#limits = resolveLimits(options.limits);
     this.#lastSeenInterval = resolveLastSeenInterval(options);
     this.#busyTimeout = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
@@ -190,6 +208,20 @@ export class SqliteStorage implements MdmStorage {
       this.#stmts.set(sql, s);
     }
     return s;
+  }
+
+  #ioCache: SqliteIo | undefined;
+
+  /** This handle's plumbing for the store files; CLOSED once closed. */
+  get #io(): SqliteIo {
+    this.#check();
+    this.#ioCache ??= {
+      limits: this.#limits,
+      write: (fn) => this.#write(fn),
+      read: (fn) => this.#read(fn),
+      stmt: (sql) => this.#stmt(sql),
+    };
+    return this.#ioCache;
   }
 
   #check(): void {
@@ -347,7 +379,7 @@ export class SqliteStorage implements MdmStorage {
       },
     };
     try {
-      return await runMigrations(driver, sqliteMigrations);
+      return await runMigrations(driver, withFeatureMigrations(sqliteMigrations, sqliteFeatureMigrations));
     } finally {
       this.#stmts.clear();
     }

@@ -5,6 +5,9 @@ import { runStorageConformance } from '@mdmkit/storage/conformance';
 import Database from 'better-sqlite3';
 import { createSqliteStorage } from '../src/index';
 
+// The SQL adapters carry every optional store: their sections fail here rather than skip.
+const required = { requireCapabilities: ['dep', 'secrets'] } as const;
+
 runStorageConformance('sqlite file', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'mdmkit-sqlite-'));
   const path = join(dir, 'mdm.sqlite');
@@ -12,7 +15,7 @@ runStorageConformance('sqlite file', async () => {
     open: (o) => createSqliteStorage({ path, ...o }),
     destroy: async () => rmSync(dir, { recursive: true, force: true }),
   };
-});
+}, required);
 
 // one in-memory connection shared by every handle: the embedded, no-file configuration
 runStorageConformance('sqlite :memory:', async () => {
@@ -23,4 +26,4 @@ runStorageConformance('sqlite :memory:', async () => {
       database.close();
     },
   };
-});
+}, required);
