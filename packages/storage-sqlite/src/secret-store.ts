@@ -65,11 +65,11 @@ export const secretStore: WithContext<SqliteIo, SecretStore & AuditEventStore> =
       io
         .stmt(
           `SELECT ${secretColumns} FROM secrets
-           WHERE (?1 IS NULL OR owner = ?1) AND (?2 IS NULL OR kind = ?2)
-             AND (?3 IS NULL OR owner > ?3 OR (owner = ?3 AND kind > ?4))
-           ORDER BY owner, kind LIMIT ?5`,
+           WHERE (? IS NULL OR owner = ?) AND (? IS NULL OR kind = ?)
+             AND (? IS NULL OR owner > ? OR (owner = ? AND kind > ?))
+           ORDER BY owner, kind LIMIT ?`,
         )
-        .all(q.owner, q.kind, q.afterOwner, q.afterKind, q.limit + 1),
+        .all(q.owner, q.owner, q.kind, q.kind, q.afterOwner, q.afterOwner, q.afterOwner, q.afterKind, q.limit + 1),
     );
     return secretPage(rows as SecretRow[], q.limit);
   },
@@ -89,10 +89,10 @@ export const secretStore: WithContext<SqliteIo, SecretStore & AuditEventStore> =
       io
         .stmt(
           `SELECT ${auditColumns} FROM audit_events
-           WHERE id > ?1 AND (?2 IS NULL OR owner = ?2) AND (?3 IS NULL OR actor = ?3)
-           ORDER BY id LIMIT ?4`,
+           WHERE id > ? AND (? IS NULL OR owner = ?) AND (? IS NULL OR actor = ?)
+           ORDER BY id LIMIT ?`,
         )
-        .all(q.afterId, q.owner, q.actor, q.limit + 1),
+        .all(q.afterId, q.owner, q.owner, q.actor, q.actor, q.limit + 1),
     );
     return auditPage(rows as AuditRow[], q.limit);
   },
