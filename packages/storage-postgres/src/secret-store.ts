@@ -115,7 +115,7 @@ export const secretStore: WithContext<Ctx, SecretStore & AuditEventStore> = {
       'listAuditEvents',
       `SELECT ${auditColumns.replace('id', 'id::text AS id')} FROM audit_events
        WHERE id > $1 AND ($2::text IS NULL OR owner = $2::text) AND ($3::text IS NULL OR actor = $3::text)
-       ORDER BY id LIMIT $4`,
+       ORDER BY audit_events.id LIMIT $4`,
       [q.afterId, q.owner, q.actor, q.limit + 1],
     );
     return auditPage(rows, q.limit);

@@ -2,6 +2,7 @@
 // handle implements it and are skipped with a note elsewhere.
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { type DepDeviceInput, type DepStore, isDepStore } from '../dep';
+import { depRaceConformance } from './dep-races';
 
 /** What the DEP cases need: two handles on one database and unique prefixes. */
 export interface DepConformanceContext {
@@ -261,6 +262,7 @@ export function depStoreConformance(ctx: DepConformanceContext): void {
         }),
       ).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
     });
+    depRaceConformance(ctx);
   });
 }
 
