@@ -6,7 +6,7 @@
 //   MDMKIT_BENCH_DEVICES=10000 npx -y pnpm@10.34.8 --filter @mdmkit/dep run bench
 import { fork } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -34,8 +34,9 @@ const mock = child('mock-process.ts');
 mock.send({ devices: DEVICES });
 const { url, credentials } = await once<{ url: string; credentials: Record<string, string> }>(mock);
 
-const rows: ['ours' | 'baseline', Result][] = [];
-for (const which of ['ours', 'baseline'] as const) {
+type Which = 'ours' | 'sqlite' | 'postgres' | 'baseline';
+const rows: [Which, Result][] = [];
+for (const which of ['ours', 'sqlite', 'postgres', 'baseline'] as const) {
   const p = child('sync-process.ts');
   p.send({ which, url, credentials, expected: DEVICES });
   const r = await once<Result>(p);
@@ -47,6 +48,8 @@ mock.send('stop');
 
 const names = {
   ours: '`@mdmkit/dep` DepSyncer → MemoryDepStore (session, zod-typed pages, fenced page writes, events)',
+  sqlite: '`@mdmkit/dep` DepSyncer → `@mdmkit/storage-sqlite` (file, WAL, synchronous=FULL)',
+  postgres: '`@mdmkit/dep` DepSyncer → `@mdmkit/storage-postgres` (local server, pool of 4)',
   baseline: 'baseline: undici `request` + `JSON.parse` into a `Map` (no validation, no storage)',
 };
 const table = [
@@ -58,7 +61,11 @@ const markdown = `## @mdmkit/dep — full initial sync
 
 Full initial sync from the mock DEP service (\`@mdmkit/testkit/mock-dep\`, in its own process on
 loopback) in a fresh process per row; peak RSS is the syncing process only, sampled every 20 ms.
-Targets: < 20 s and < 250 MB. The SQLite and PostgreSQL rows come with the DepStore of the SQL core.
+Targets: < 20 s and < 250 MB. The SQLite and PostgreSQL rows store every page through the SQL
+core's DepStore (one transaction per page, fenced); the device count is read back from the database
+after the clock stops. Load average when the run started: ${loadavg()
+  .map((l) => l.toFixed(2))
+  .join(', ')}.
 
 ${table}
 
