@@ -36,7 +36,11 @@ const { url, credentials } = await once<{ url: string; credentials: Record<strin
 
 type Which = 'ours' | 'sqlite' | 'postgres' | 'baseline';
 const rows: [Which, Result][] = [];
-for (const which of ['ours', 'sqlite', 'postgres', 'baseline'] as const) {
+// MDMKIT_BENCH_ROWS=sqlite,postgres runs only those rows (the docs are then left alone)
+const only = process.env.MDMKIT_BENCH_ROWS?.split(',');
+for (const which of (['ours', 'sqlite', 'postgres', 'baseline'] as const).filter(
+  (w) => !only || only.includes(w),
+)) {
   const p = child('sync-process.ts');
   p.send({ which, url, credentials, expected: DEVICES });
   const r = await once<Result>(p);
@@ -72,6 +76,10 @@ ${table}
 Reproduce: \`npx -y pnpm@10.34.8 --filter @mdmkit/dep run bench\` — ${new Date().toISOString().slice(0, 10)},
 Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.trim()}.
 `;
+if (only) {
+  console.log(table);
+  process.exit(0);
+}
 const docs = join(here, '../../../docs/benchmarks.md');
 const text = readFileSync(docs, 'utf8');
 const start = '<!-- bench:dep -->';

@@ -63,11 +63,20 @@ export const depStore: WithContext<Ctx, DepStore> = {
   },
   async getDepToken(ctx, name) {
     checkKey('token name', name, ctx.limits.maxKeyLength);
-    const rows = await execute<Rows>(ctx.db, 'getDepToken', `SELECT ${tokenCols} FROM dep_tokens WHERE name = ?`, [name]);
+    const rows = await execute<Rows>(
+      ctx.db,
+      'getDepToken',
+      `SELECT ${tokenCols} FROM dep_tokens WHERE name = ?`,
+      [name],
+    );
     return rows[0] ? toDepToken(rows[0] as DepTokenRow) : undefined;
   },
   async listDepTokens(ctx) {
-    const rows = await execute<Rows>(ctx.db, 'listDepTokens', `SELECT ${tokenCols} FROM dep_tokens ORDER BY name`);
+    const rows = await execute<Rows>(
+      ctx.db,
+      'listDepTokens',
+      `SELECT ${tokenCols} FROM dep_tokens ORDER BY name`,
+    );
     return rows.map((r) => toDepToken(r as DepTokenRow));
   },
   async updateDepTokenStatus(ctx, name, status) {
@@ -120,11 +129,15 @@ export const depStore: WithContext<Ctx, DepStore> = {
       const [rows] =
         serials.length === 0
           ? [[] as Rows]
-          : await tx.query<Rows>(`SELECT ${deviceCols} FROM dep_devices WHERE token_name = ? AND serial_number IN (?)`, [
-              page.tokenName,
-              serials,
-            ]);
-      const plan = planDepPage(page, new Map(rows.map((r) => [String(r.serial_number), toDepDevice(r as DepDeviceRow)])), now);
+          : await tx.query<Rows>(
+              `SELECT ${deviceCols} FROM dep_devices WHERE token_name = ? AND serial_number IN (?)`,
+              [page.tokenName, serials],
+            );
+      const plan = planDepPage(
+        page,
+        new Map(rows.map((r) => [String(r.serial_number), toDepDevice(r as DepDeviceRow)])),
+        now,
+      );
       if (plan.rows.length > 0) {
         // One multi-row statement per page, formatted client-side.
         await tx.query(

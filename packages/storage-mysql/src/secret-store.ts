@@ -24,17 +24,22 @@ import { buf, execute, type Header, transaction, type Tx } from './pool';
 type Rows = mysql.RowDataPacket[];
 
 async function current(tx: Tx, owner: string, kind: string): Promise<SecretRow | undefined> {
-  const [rows] = await tx.execute<Rows>(`SELECT ${secretColumns} FROM secrets WHERE owner = ? AND kind = ?`, [owner, kind]);
+  const [rows] = await tx.execute<Rows>(`SELECT ${secretColumns} FROM secrets WHERE owner = ? AND kind = ?`, [
+    owner,
+    kind,
+  ]);
   return rows[0] as SecretRow | undefined;
 }
 
 export const secretStore: WithContext<Ctx, SecretStore & AuditEventStore> = {
   async getSecret(ctx, owner, kind) {
     checkSecretKey(ctx.limits, owner, kind);
-    const rows = await execute<Rows>(ctx.db, 'getSecret', `SELECT ${secretColumns} FROM secrets WHERE owner = ? AND kind = ?`, [
-      owner,
-      kind,
-    ]);
+    const rows = await execute<Rows>(
+      ctx.db,
+      'getSecret',
+      `SELECT ${secretColumns} FROM secrets WHERE owner = ? AND kind = ?`,
+      [owner, kind],
+    );
     return rows[0] ? toSecret(rows[0] as SecretRow) : undefined;
   },
   /** Each case is one statement whose WHERE or key is the compare-and-set; the row is read back in the same transaction. */
@@ -63,7 +68,8 @@ export const secretStore: WithContext<Ctx, SecretStore & AuditEventStore> = {
         );
       }
       const row = await current(tx, owner, kind);
-      if (r.affectedRows === 0 || !row) throw secretConflict(owner, kind, Number(row?.version ?? 0), expectedVersion!);
+      if (r.affectedRows === 0 || !row)
+        throw secretConflict(owner, kind, Number(row?.version ?? 0), expectedVersion!);
       return toSecret(row);
     });
   },
@@ -71,7 +77,10 @@ export const secretStore: WithContext<Ctx, SecretStore & AuditEventStore> = {
     checkSecretKey(ctx.limits, owner, kind);
     checkExpectedVersion(expectedVersion);
     return transaction(ctx.db, 'deleteSecret', async (tx) => {
-      const [rows] = await tx.execute<Rows>('SELECT version FROM secrets WHERE owner = ? AND kind = ? FOR UPDATE', [owner, kind]);
+      const [rows] = await tx.execute<Rows>(
+        'SELECT version FROM secrets WHERE owner = ? AND kind = ? FOR UPDATE',
+        [owner, kind],
+      );
       const version = Number(rows[0]?.version ?? 0);
       if (expectedVersion !== undefined && version !== expectedVersion) {
         throw secretConflict(owner, kind, version, expectedVersion);

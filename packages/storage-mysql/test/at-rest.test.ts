@@ -1,7 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createStaticKeyProvider, sealSecret } from '@mdmkit/crypto';
-import { mysqlTestUrl, PLAINTEXT_SECRETS, plaintextsIn, uniqueName, writeSealedSecrets } from '@mdmkit/test-support';
+import {
+  mysqlTestUrl,
+  PLAINTEXT_SECRETS,
+  plaintextsIn,
+  uniqueName,
+  writeSealedSecrets,
+} from '@mdmkit/test-support';
 import mysql from 'mysql2/promise';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createMysqlStorage } from '../src/index';

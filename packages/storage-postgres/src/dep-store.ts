@@ -73,11 +73,20 @@ export const depStore: WithContext<Ctx, DepStore> = {
   },
   async getDepToken(ctx, name) {
     checkKey('token name', name, ctx.limits.maxKeyLength);
-    const { rows } = await query<DepTokenRow>(ctx.db, 'getDepToken', `SELECT ${tokenCols} FROM dep_tokens WHERE name = $1`, [name]);
+    const { rows } = await query<DepTokenRow>(
+      ctx.db,
+      'getDepToken',
+      `SELECT ${tokenCols} FROM dep_tokens WHERE name = $1`,
+      [name],
+    );
     return rows[0] ? toDepToken(rows[0]) : undefined;
   },
   async listDepTokens(ctx) {
-    const { rows } = await query<DepTokenRow>(ctx.db, 'listDepTokens', `SELECT ${tokenCols} FROM dep_tokens ORDER BY name`);
+    const { rows } = await query<DepTokenRow>(
+      ctx.db,
+      'listDepTokens',
+      `SELECT ${tokenCols} FROM dep_tokens ORDER BY name`,
+    );
     return rows.map(toDepToken);
   },
   async updateDepTokenStatus(ctx, name, status) {
@@ -131,11 +140,18 @@ export const depStore: WithContext<Ctx, DepStore> = {
         `SELECT ${deviceCols} FROM dep_devices WHERE token_name = $1 AND serial_number = ANY($2::text[])`,
         [page.tokenName, pageSerials(page)],
       );
-      const plan = planDepPage(page, new Map(rows.map((r) => [String(r.serial_number), toDepDevice(r)])), now);
+      const plan = planDepPage(
+        page,
+        new Map(rows.map((r) => [String(r.serial_number), toDepDevice(r)])),
+        now,
+      );
       if (plan.rows.length > 0) {
         // One statement per page: the rows travel as one JSON array and are expanded server-side.
         const json = JSON.stringify(
-          plan.rows.map((d) => Object.fromEntries(depDeviceColumns.map((c, i) => [c, depDeviceValues(d, same, Boolean)[i]]))),
+          plan.rows.map((d) => {
+            const values = depDeviceValues(d, same, Boolean);
+            return Object.fromEntries(depDeviceColumns.map((c, i) => [c, values[i]]));
+          }),
         );
         await tx.query(
           `INSERT INTO dep_devices (${deviceCols})

@@ -23,10 +23,10 @@ import { query, transaction, type Tx } from './pool';
 const columns = secretColumns.replace('version', 'version::int AS version');
 
 async function versionOf(tx: Tx, owner: string, kind: string): Promise<number> {
-  const { rows } = await tx.query<{ version: number }>('SELECT version FROM secrets WHERE owner = $1 AND kind = $2', [
-    owner,
-    kind,
-  ]);
+  const { rows } = await tx.query<{ version: number }>(
+    'SELECT version FROM secrets WHERE owner = $1 AND kind = $2',
+    [owner, kind],
+  );
   return rows[0]?.version ?? 0;
 }
 

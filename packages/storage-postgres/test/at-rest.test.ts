@@ -1,7 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createStaticKeyProvider, sealSecret } from '@mdmkit/crypto';
-import { PLAINTEXT_SECRETS, plaintextsIn, postgresTestUrl, uniqueName, writeSealedSecrets } from '@mdmkit/test-support';
+import {
+  PLAINTEXT_SECRETS,
+  plaintextsIn,
+  postgresTestUrl,
+  uniqueName,
+  writeSealedSecrets,
+} from '@mdmkit/test-support';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPostgresStorage } from '../src/index';
@@ -12,7 +18,9 @@ const schemas: string[] = [];
 
 /** pg_dump of the schema (plain SQL: bytea as hex, text as is), plus a SELECT of every table. */
 async function dump(schema: string): Promise<Buffer> {
-  const parts = [execFileSync('pg_dump', ['--dbname', url, '--schema', schema, '--no-owner'], { maxBuffer: 1 << 28 })];
+  const parts = [
+    execFileSync('pg_dump', ['--dbname', url, '--schema', schema, '--no-owner'], { maxBuffer: 1 << 28 }),
+  ];
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {

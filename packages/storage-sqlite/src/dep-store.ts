@@ -28,7 +28,11 @@ import { bit, ms, type Row, type SqliteIo } from './io';
 const tokenCols = depTokenColumns.join(', ');
 const deviceCols = depDeviceColumns.join(', ');
 const sqlValue = (v: unknown): unknown =>
-  v instanceof Uint8Array ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : typeof v === 'boolean' ? bit(v) : v;
+  v instanceof Uint8Array
+    ? Buffer.from(v.buffer, v.byteOffset, v.byteLength)
+    : typeof v === 'boolean'
+      ? bit(v)
+      : v;
 const upsertDevice = `INSERT INTO dep_devices (${deviceCols}) VALUES (${depDeviceColumns.map(() => '?').join(', ')})
   ON CONFLICT (token_name, serial_number) DO UPDATE SET ${depDeviceColumns
     .slice(2)
@@ -91,7 +95,9 @@ export const depStore: WithContext<SqliteIo, DepStore> = {
   async getDepCursor(io, tokenName) {
     checkKey('token name', tokenName, io.limits.maxKeyLength);
     const row = await io.read(() =>
-      io.stmt('SELECT name, cursor, phase, cursor_fence, cursor_updated_at FROM dep_tokens WHERE name = ?').get(tokenName),
+      io
+        .stmt('SELECT name, cursor, phase, cursor_fence, cursor_updated_at FROM dep_tokens WHERE name = ?')
+        .get(tokenName),
     );
     if (!row) throw depTokenNotFound(tokenName);
     return toDepCursor(row as Row);
@@ -115,16 +121,16 @@ export const depStore: WithContext<SqliteIo, DepStore> = {
           `SELECT ${deviceCols} FROM dep_devices WHERE token_name = ? AND serial_number IN (SELECT value FROM json_each(?))`,
         )
         .all(page.tokenName, JSON.stringify(pageSerials(page))) as DepDeviceRow[];
-      const plan = planDepPage(page, new Map(rows.map((r) => [String(r.serial_number), toDepDevice(r)])), now);
+      const plan = planDepPage(
+        page,
+        new Map(rows.map((r) => [String(r.serial_number), toDepDevice(r)])),
+        now,
+      );
       const upsert = io.stmt(upsertDevice);
       for (const d of plan.rows) upsert.run(...depDeviceValues(d, ms, bit));
-      io.stmt('UPDATE dep_tokens SET cursor = ?, phase = ?, cursor_fence = ?, cursor_updated_at = ? WHERE name = ?').run(
-        page.cursor,
-        page.phase,
-        page.fence,
-        now.getTime(),
-        page.tokenName,
-      );
+      io.stmt(
+        'UPDATE dep_tokens SET cursor = ?, phase = ?, cursor_fence = ?, cursor_updated_at = ? WHERE name = ?',
+      ).run(page.cursor, page.phase, page.fence, now.getTime(), page.tokenName);
       return plan.result;
     });
   },
@@ -133,7 +139,9 @@ export const depStore: WithContext<SqliteIo, DepStore> = {
     checkKey('token name', tokenName, io.limits.maxKeyLength);
     const row = await io.read(() => {
       requireToken(io, tokenName);
-      return io.stmt(`SELECT ${deviceCols} FROM dep_devices WHERE token_name = ? AND serial_number = ?`).get(tokenName, serialNumber);
+      return io
+        .stmt(`SELECT ${deviceCols} FROM dep_devices WHERE token_name = ? AND serial_number = ?`)
+        .get(tokenName, serialNumber);
     });
     return row ? toDepDevice(row as DepDeviceRow) : undefined;
   },
@@ -149,7 +157,15 @@ export const depStore: WithContext<SqliteIo, DepStore> = {
              AND (? IS NULL OR serial_number > ?)
            ORDER BY serial_number LIMIT ?`,
         )
-        .all(tokenName, bit(f.includeDeleted), sqlValue(f.pending), sqlValue(f.pending), f.after, f.after, f.limit + 1);
+        .all(
+          tokenName,
+          bit(f.includeDeleted),
+          sqlValue(f.pending),
+          sqlValue(f.pending),
+          f.after,
+          f.after,
+          f.limit + 1,
+        );
     });
     return depDevicePage(rows as DepDeviceRow[], f.limit);
   },
@@ -159,7 +175,9 @@ export const depStore: WithContext<SqliteIo, DepStore> = {
     return io.write(
       () =>
         io
-          .stmt('UPDATE dep_devices SET enrolled = 1, enrolled_at = ?, updated_at = ? WHERE serial_number = ? AND NOT enrolled')
+          .stmt(
+            'UPDATE dep_devices SET enrolled = 1, enrolled_at = ?, updated_at = ? WHERE serial_number = ? AND NOT enrolled',
+          )
           .run(t, Date.now(), serialNumber).changes,
     );
   },

@@ -69,7 +69,17 @@ export const secretStore: WithContext<SqliteIo, SecretStore & AuditEventStore> =
              AND (? IS NULL OR owner > ? OR (owner = ? AND kind > ?))
            ORDER BY owner, kind LIMIT ?`,
         )
-        .all(q.owner, q.owner, q.kind, q.kind, q.afterOwner, q.afterOwner, q.afterOwner, q.afterKind, q.limit + 1),
+        .all(
+          q.owner,
+          q.owner,
+          q.kind,
+          q.kind,
+          q.afterOwner,
+          q.afterOwner,
+          q.afterOwner,
+          q.afterKind,
+          q.limit + 1,
+        ),
     );
     return secretPage(rows as SecretRow[], q.limit);
   },

@@ -117,10 +117,10 @@ export async function createSqliteStorage(options: SqliteStorageOptions): Promis
  * ```
  */
 // The DEP, secret and audit-event methods come from dep-store.ts and secret-store.ts, bound per handle.
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+// The methods are bound in the constructor (bindStores).
 export interface SqliteStorage extends SqlStores {}
 
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: see the interface above
 export class SqliteStorage implements MdmStorage {
   readonly #db: Db;
   readonly #owned: boolean;

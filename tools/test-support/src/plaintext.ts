@@ -43,7 +43,13 @@ export interface SealedWriter {
     accessTokenExpiry: Date;
     updatedAt: Date;
   }): Promise<void>;
-  appendAuditEvent(event: { actor: string; action: string; owner: string; kind: string; reason: string }): Promise<unknown>;
+  appendAuditEvent(event: {
+    actor: string;
+    action: string;
+    owner: string;
+    kind: string;
+    reason: string;
+  }): Promise<unknown>;
 }
 
 /**
@@ -62,7 +68,11 @@ export async function writeSealedSecrets(
 ): Promise<void> {
   const enc = (s: string) => new TextEncoder().encode(s);
   const [prk, bypass, dep] = PLAINTEXT_SECRETS as [string, string, string];
-  await store.putSecret({ owner: 'UDID-AT-REST', kind: 'filevault-prk', sealed: await seal(enc(prk), 'UDID-AT-REST', 'filevault-prk') });
+  await store.putSecret({
+    owner: 'UDID-AT-REST',
+    kind: 'filevault-prk',
+    sealed: await seal(enc(prk), 'UDID-AT-REST', 'filevault-prk'),
+  });
   await store.putSecret({
     owner: 'UDID-AT-REST',
     kind: 'activation-lock-bypass',

@@ -128,7 +128,9 @@ export function runStorageConformance(
     concurrencyConformance(ctx);
     // Optional capability: skipped with a note on adapters without DepStore yet.
     const required = new Set(options.requireCapabilities ?? []);
-    depStoreConformance(Object.assign(Object.create(ctx) as ConformanceContext, { required: required.has('dep') }));
+    depStoreConformance(
+      Object.assign(Object.create(ctx) as ConformanceContext, { required: required.has('dep') }),
+    );
     secretConformance(ctx, () => required.has('secrets') || hasSecretStores(ctx.s));
 
     it('rejects calls on a closed handle with CLOSED', async () => {

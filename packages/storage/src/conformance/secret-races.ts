@@ -39,7 +39,11 @@ export function secretRaceConformance(ctx: ConformanceContext, implemented: () =
     const seen: string[] = [];
     let after: string | undefined;
     do {
-      const page = await s2().listSecrets({ kind: 'clé 🔑', limit: 2, ...(after !== undefined && { after }) });
+      const page = await s2().listSecrets({
+        kind: 'clé 🔑',
+        limit: 2,
+        ...(after !== undefined && { after }),
+      });
       seen.push(...page.items.filter((r) => r.owner.startsWith(p)).map((r) => r.owner));
       after = page.next;
     } while (after !== undefined);
@@ -55,7 +59,13 @@ export function secretRaceConformance(ctx: ConformanceContext, implemented: () =
     const reason = 'Benutzer ausgesperrt — 🔒 '.repeat(100);
     await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        (i % 2 ? s() : s2()).appendAuditEvent({ actor: `a${i % 3}`, action: 'secret.read', owner, kind: 'k', reason }),
+        (i % 2 ? s() : s2()).appendAuditEvent({
+          actor: `a${i % 3}`,
+          action: 'secret.read',
+          owner,
+          kind: 'k',
+          reason,
+        }),
       ),
     );
     const ids: string[] = [];

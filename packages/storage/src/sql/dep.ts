@@ -15,7 +15,14 @@ import { MAX_PAGE_DEVICES, OP_TYPES, signature } from '../memory-dep';
 import { pageSize } from '../validate';
 import { date } from './values';
 
-/** A database value read back as a Date: drivers give Date (pg, mysql2), ms numbers (SQLite) or text. */
+/**
+ * A database value read back as a Date: drivers give Date (pg, mysql2), ms numbers (SQLite) or text.
+ *
+ * @example
+ * ```ts
+ * asDate(0)?.toISOString(); // '1970-01-01T00:00:00.000Z'
+ * ```
+ */
 export function asDate(v: unknown): Date | undefined {
   if (v === null || v === undefined) return undefined;
   if (v instanceof Date) return new Date(v.getTime());
@@ -145,7 +152,14 @@ export function depStatusChanges(
   return out;
 }
 
-/** Throws NOT_FOUND naming the token. */
+/**
+ * The NOT_FOUND error naming a token.
+ *
+ * @example
+ * ```ts
+ * if (!row) throw depTokenNotFound('main');
+ * ```
+ */
 export function depTokenNotFound(name: string): StorageError {
   return new StorageError('NOT_FOUND', `no DEP token ${JSON.stringify(name)}`);
 }
@@ -182,7 +196,8 @@ export function checkDepPage(limits: StorageLimits, page: DepPageInput): void {
   }
   for (const d of page.devices) {
     checkKey('serial number', d?.serialNumber, limits.maxKeyLength);
-    if (!OP_TYPES.has(d.opType)) throw new StorageError('INVALID_INPUT', `opType must be added, modified or deleted`);
+    if (!OP_TYPES.has(d.opType))
+      throw new StorageError('INVALID_INPUT', `opType must be added, modified or deleted`);
     if (d.raw !== undefined && (typeof d.raw !== 'string' || d.raw.length > limits.maxBlobBytes)) {
       throw new StorageError('PAYLOAD_TOO_LARGE', 'raw device JSON is too large');
     }
@@ -198,7 +213,14 @@ export function checkDepPage(limits: StorageLimits, page: DepPageInput): void {
   checkFence(0, page.fence);
 }
 
-/** The distinct serial numbers of a page, in page order. */
+/**
+ * The distinct serial numbers of a page, in page order.
+ *
+ * @example
+ * ```ts
+ * pageSerials(page); // ['C02X', 'C02Y']
+ * ```
+ */
 export function pageSerials(page: DepPageInput): string[] {
   return [...new Set(page.devices.map((d) => d.serialNumber))];
 }
@@ -355,14 +377,24 @@ export function planDepPage(
     if (d.opType === 'deleted') {
       if (old && !old.deleted) result.deleted.push(d.serialNumber);
       const base = old ?? { tokenName: page.tokenName, enrolled: false, firstSeenAt: now };
-      current.set(d.serialNumber, { ...base, ...d, tokenName: page.tokenName, deleted: true, updatedAt: now });
+      current.set(d.serialNumber, {
+        ...base,
+        ...d,
+        tokenName: page.tokenName,
+        deleted: true,
+        updatedAt: now,
+      });
       continue;
     }
     const fresh = !old || old.deleted;
     if (fresh) {
       result.added.push(d.serialNumber);
       addedNow.add(d.serialNumber);
-    } else if (!addedNow.has(d.serialNumber) && !modifiedNow.has(d.serialNumber) && signature(old) !== signature(d)) {
+    } else if (
+      !addedNow.has(d.serialNumber) &&
+      !modifiedNow.has(d.serialNumber) &&
+      signature(old) !== signature(d)
+    ) {
       modifiedNow.add(d.serialNumber);
       result.modified.push(d.serialNumber);
     }
@@ -473,7 +505,14 @@ export function toDepAssignment(row: Record<string, unknown>): DepAssignmentReco
   };
 }
 
-/** The row limit of `listDepDevicesAwaitingProfile` (1..1000, default 1000). */
+/**
+ * The row limit of `listDepDevicesAwaitingProfile` (1..1000, default 1000).
+ *
+ * @example
+ * ```ts
+ * awaitingLimit(5000); // 1000
+ * ```
+ */
 export function awaitingLimit(limit: unknown = 1000): number {
   return pageSize({ limit: typeof limit === 'number' ? limit : undefined });
 }
@@ -486,7 +525,10 @@ export function awaitingLimit(limit: unknown = 1000): number {
  * const page = depDevicePage(rows, 100);
  * ```
  */
-export function depDevicePage(rows: readonly DepDeviceRow[], limit: number): { items: DepDeviceRecord[]; next?: string } {
+export function depDevicePage(
+  rows: readonly DepDeviceRow[],
+  limit: number,
+): { items: DepDeviceRecord[]; next?: string } {
   const items = rows.slice(0, limit).map(toDepDevice);
   return rows.length > limit ? { items, next: items.at(-1)!.serialNumber } : { items };
 }

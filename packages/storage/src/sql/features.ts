@@ -48,7 +48,10 @@ export function withFeatureMigrations<C>(
     const base = FEATURE_BASE[f.feature];
     for (const m of f.migrations) {
       if (!Number.isSafeInteger(m.version) || m.version < 1 || m.version > 999) {
-        throw new StorageError('MIGRATION_FAILED', `${f.feature} migration version ${m.version} is not in 1..999`);
+        throw new StorageError(
+          'MIGRATION_FAILED',
+          `${f.feature} migration version ${m.version} is not in 1..999`,
+        );
       }
       out.push({ version: base + m.version, name: `${f.feature}: ${m.name}`, up: m.up });
     }

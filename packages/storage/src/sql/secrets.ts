@@ -97,7 +97,13 @@ export function toSecret(row: SecretRow): SecretRecord {
 export function secretListQuery(
   limits: StorageLimits,
   options: ListSecretsOptions = {},
-): { owner: string | null; kind: string | null; afterOwner: string | null; afterKind: string | null; limit: number } {
+): {
+  owner: string | null;
+  kind: string | null;
+  afterOwner: string | null;
+  afterKind: string | null;
+  limit: number;
+} {
   if (options.owner !== undefined) checkKey('secret owner', options.owner, limits.maxKeyLength);
   if (options.kind !== undefined) checkKey('secret kind', options.kind, limits.maxKeyLength);
   const after = parseSecretCursor(options.after);
@@ -237,7 +243,10 @@ function lastIdNotAfter(after: string): number {
     if (c >= '0' && c <= '9') prefix += c;
     else {
       // the first non-digit decides: above '9' every id with this prefix sorts lower, below '0' none
-      const n = c > '9' ? Number((prefix + '9'.repeat(EVENT_ID_DIGITS - prefix.length)) || '0') : Number(prefix ? prefix + '0'.repeat(EVENT_ID_DIGITS - prefix.length) : '0') - 1;
+      const n =
+        c > '9'
+          ? Number(prefix + '9'.repeat(EVENT_ID_DIGITS - prefix.length) || '0')
+          : Number(prefix ? prefix + '0'.repeat(EVENT_ID_DIGITS - prefix.length) : '0') - 1;
       return Math.max(0, Math.min(Number.MAX_SAFE_INTEGER, n));
     }
   }

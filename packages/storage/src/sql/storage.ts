@@ -49,10 +49,10 @@ export interface SqlDialect<C> {
  * ```
  */
 // The optional stores' methods are bound in the constructor from the dialect's `stores`.
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+// biome-ignore lint/correctness/noUnusedVariables: merged with the class, which uses C
 export interface SqlStorage<C> extends SqlStores {}
 
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: see the interface above
 export class SqlStorage<C> implements MdmStorage {
   readonly #dialect: SqlDialect<C>;
   readonly #ops: SqlOperations<C>;
