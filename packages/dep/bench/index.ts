@@ -67,7 +67,8 @@ Full initial sync from the mock DEP service (\`@mdmkit/testkit/mock-dep\`, in it
 loopback) in a fresh process per row; peak RSS is the syncing process only, sampled every 20 ms.
 Targets: < 20 s and < 250 MB. The SQLite and PostgreSQL rows store every page through the SQL
 core's DepStore (one transaction per page, fenced); the device count is read back from the database
-after the clock stops. Load average when the run started: ${loadavg()
+after the clock stops. Compare rows within one run: on a loaded machine every row, the baseline
+included, runs several times slower than on an idle one. Load average when the run started: ${loadavg()
   .map((l) => l.toFixed(2))
   .join(', ')}.
 

@@ -150,7 +150,12 @@ export const depStore: WithContext<Ctx, DepStore> = {
         const json = JSON.stringify(
           plan.rows.map((d) => {
             const values = depDeviceValues(d, same, Boolean);
-            return Object.fromEntries(depDeviceColumns.map((c, i) => [c, values[i]]));
+            // absent keys are NULL to json_populate_recordset, so nulls are left out of the text
+            const row: Record<string, unknown> = {};
+            depDeviceColumns.forEach((c, i) => {
+              if (values[i] !== null) row[c] = values[i];
+            });
+            return row;
           }),
         );
         await tx.query(
