@@ -20,7 +20,7 @@ async function dump(database: string): Promise<Buffer> {
   const u = new URL(mysqlTestUrl());
   const args = ['-h', u.hostname, '-P', u.port || '3306', '-u', decodeURIComponent(u.username), database];
   const env = { ...process.env, MYSQL_PWD: decodeURIComponent(u.password) };
-  const parts = [execFileSync('mysqldump', args, { env, maxBuffer: 1 << 28 })];
+  const parts: Buffer[] = [execFileSync('mysqldump', args, { env, maxBuffer: 1 << 28 })];
   const c = await mysql.createConnection(urlFor(database));
   try {
     const [tables] = await c.query<mysql.RowDataPacket[]>('SHOW TABLES');
