@@ -18,7 +18,7 @@ const schemas: string[] = [];
 
 /** pg_dump of the schema (plain SQL: bytea as hex, text as is), plus a SELECT of every table. */
 async function dump(schema: string): Promise<Buffer> {
-  const parts = [
+  const parts: Buffer[] = [
     execFileSync('pg_dump', ['--dbname', url, '--schema', schema, '--no-owner'], { maxBuffer: 1 << 28 }),
   ];
   const c = new pg.Client({ connectionString: url });
