@@ -4,11 +4,15 @@
 import { randomBytes } from 'node:crypto';
 import { createStaticKeyProvider, oauth1Header } from '@mdmkit/crypto';
 import { connectDepToken, DepSyncer } from '../src/index';
-import { MemoryDepStore, MemoryStorage } from '@mdmkit/storage';
+import { type DepStore, type LeaseStore, MemoryDepStore, MemoryStorage } from '@mdmkit/storage';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { request } from 'undici';
 
 interface Start {
-  which: 'ours' | 'baseline';
+  which: 'ours' | 'sqlite' | 'postgres' | 'baseline';
   url: string;
   credentials: { consumerKey: string; consumerSecret: string; accessToken: string; accessSecret: string };
   expected: number;
@@ -19,12 +23,49 @@ process.once('message', async (msg: Start) => {
   const timer = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage().rss);
   }, 20);
-  const t0 = performance.now();
+  let t0 = performance.now();
   let stored = 0;
-  if (msg.which === 'ours') {
-    const store = new MemoryDepStore();
-    const leases = new MemoryStorage();
-    await leases.migrate();
+  let cleanup = async () => {};
+  let verify = async () => {};
+  if (msg.which !== 'baseline') {
+    let store: DepStore;
+    let leases: LeaseStore;
+    if (msg.which === 'ours') {
+      store = new MemoryDepStore();
+      const memory = new MemoryStorage();
+      await memory.migrate();
+      leases = memory;
+    } else if (msg.which === 'sqlite') {
+      // imported here so that the other rows do not load database drivers
+      const { createSqliteStorage } = await import('@mdmkit/storage-sqlite');
+      // a file on disk with the adapter's defaults (WAL, synchronous=FULL)
+      const dir = mkdtempSync(join(tmpdir(), 'mdmkit-dep-bench-'));
+      const s = await createSqliteStorage({ path: join(dir, 'dep.sqlite') });
+      store = s;
+      leases = s;
+      cleanup = async () => {
+        await s.close();
+        rmSync(dir, { recursive: true, force: true });
+      };
+    } else {
+      const { createPostgresStorage } = await import('@mdmkit/storage-postgres');
+      const { postgresTestUrl, uniqueName } = await import('@mdmkit/test-support');
+      const { default: pg } = await import('pg');
+      const url = postgresTestUrl();
+      const schema = uniqueName('mdmkit_dep_bench');
+      const s = await createPostgresStorage({ url, schema, poolSize: 4 });
+      store = s;
+      leases = s;
+      cleanup = async () => {
+        await s.close();
+        const c = new pg.Client({ connectionString: url });
+        await c.connect();
+        await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+        await c.end();
+      };
+    }
+    // the clock starts once the database is open and migrated: the sync is what is measured
+    t0 = performance.now();
     const keyProvider = createStaticKeyProvider(randomBytes(32));
     await connectDepToken(store, keyProvider, {
       name: 'bench',
@@ -34,6 +75,22 @@ process.once('message', async (msg: Start) => {
     const syncer = new DepSyncer({ store, leases, keyProvider, pageLimit: 1000 });
     const report = await syncer.syncToken('bench');
     stored = report.added;
+    if (msg.which !== 'ours') {
+      verify = async () => {
+        // what the database holds, not what the syncer reported (outside the timed part)
+        let n = 0;
+        let after: string | undefined;
+        do {
+          const page = await store.listDepDevices('bench', {
+            limit: 1000,
+            ...(after !== undefined && { after }),
+          });
+          n += page.items.length;
+          after = page.next;
+        } while (after !== undefined);
+        stored = Math.min(stored, n);
+      };
+    }
   } else {
     const session = await sessionOf(msg);
     const devices = new Map<string, unknown>();
@@ -61,6 +118,9 @@ process.once('message', async (msg: Start) => {
   }
   const seconds = (performance.now() - t0) / 1000;
   clearInterval(timer);
+  peak = Math.max(peak, process.memoryUsage().rss);
+  await verify();
+  await cleanup();
   peak = Math.max(peak, process.memoryUsage().rss);
   const m = process.memoryUsage();
   process.send?.({

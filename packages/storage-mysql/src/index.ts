@@ -1,4 +1,5 @@
 export { createMysqlStorage, MysqlStorage, type MysqlStorageOptions } from './mysql-storage';
 export type { MyDatabase, MysqlConnectionOptions } from './pool';
 export { mysqlMigrations } from './schema';
-export { redactUrl } from './url';
+export { redactUrl } from '@mdmkit/storage/sql';
+export { mysqlFeatureMigrations } from './feature-schema';

@@ -1,21 +1,8 @@
 import { checkKey, type JobState, type Lease, StorageError } from '@mdmkit/storage';
 import type mysql from 'mysql2/promise';
+import { checkAcquire, checkLease, checkToken, decideAcquire } from '@mdmkit/storage/sql';
 import { type Ctx, date } from './context';
 import { execute, type Header, transaction } from './pool';
-
-function checkTtl(ttlMs: unknown): number {
-  if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0) {
-    throw new StorageError('INVALID_INPUT', 'ttlMs must be a positive number');
-  }
-  return ttlMs;
-}
-
-function checkToken(token: unknown): number {
-  if (typeof token !== 'number' || !Number.isSafeInteger(token) || token < 0) {
-    throw new StorageError('INVALID_INPUT', 'token must be a non-negative integer');
-  }
-  return token;
-}
 
 const epoch = new Date(0);
 
@@ -31,11 +18,7 @@ export async function acquireLease(
   ttlMs: number,
   now: Date = new Date(),
 ): Promise<Lease | undefined> {
-  checkKey('lease name', name, ctx.limits.maxKeyLength);
-  checkKey('holder', holder, ctx.limits.maxKeyLength);
-  checkTtl(ttlMs);
-  date('now', now);
-  const expiresAt = new Date(now.getTime() + ttlMs);
+  const expiresAt = checkAcquire(ctx.limits, name, holder, ttlMs, now);
   return transaction(ctx.db, 'acquireLease', async (tx) => {
     await tx.execute(
       `INSERT INTO leases (name, holder, token, expires_at) VALUES (?, NULL, 0, ?)
@@ -47,17 +30,22 @@ export async function acquireLease(
       [name],
     );
     const row = rows[0]!;
-    const current = row.holder as string | null;
-    const live = current !== null && (row.expires_at as Date).getTime() > now.getTime();
-    if (live && current !== holder) return undefined;
-    const token = live ? Number(row.token) : Number(row.token) + 1;
+    const won = decideAcquire(
+      { holder: row.holder as string | null, token: row.token as number, expires_at: row.expires_at as Date },
+      name,
+      holder,
+      now,
+      expiresAt,
+    );
+    if (!won) return undefined;
+    const { token } = won;
     await tx.execute('UPDATE leases SET holder = ?, token = ?, expires_at = ? WHERE name = ?', [
       holder,
       token,
       expiresAt,
       name,
     ]);
-    return { name, holder, token, expiresAt };
+    return won;
   });
 }
 
@@ -67,14 +55,7 @@ export async function renewLease(
   ttlMs: number,
   now: Date = new Date(),
 ): Promise<Lease | undefined> {
-  if (typeof lease !== 'object' || lease === null)
-    throw new StorageError('INVALID_INPUT', 'lease must be an object');
-  checkKey('lease name', lease.name, ctx.limits.maxKeyLength);
-  checkKey('holder', lease.holder, ctx.limits.maxKeyLength);
-  checkToken(lease.token);
-  checkTtl(ttlMs);
-  date('now', now);
-  const expiresAt = new Date(now.getTime() + ttlMs);
+  const expiresAt = checkLease(ctx.limits, lease, { ttlMs, now })!;
   const r = await execute<Header>(
     ctx.db,
     'renewLease',
@@ -87,10 +68,7 @@ export async function renewLease(
 }
 
 export async function releaseLease(ctx: Ctx, lease: Lease): Promise<boolean> {
-  if (typeof lease !== 'object' || lease === null)
-    throw new StorageError('INVALID_INPUT', 'lease must be an object');
-  checkKey('lease name', lease.name, ctx.limits.maxKeyLength);
-  checkToken(lease.token);
+  checkLease(ctx.limits, lease);
   const r = await execute<Header>(
     ctx.db,
     'releaseLease',

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { type MigrationDriver, type MigrationReport, runMigrations, StorageError } from '@mdmkit/storage';
 import type mysql from 'mysql2/promise';
 import type { MyDatabase } from './pool';
+import { withFeatureMigrations } from '@mdmkit/storage/sql';
+import { mysqlFeatureMigrations } from './feature-schema';
 import { mysqlMigrations } from './schema';
 
 /** How long a replica waits for another replica's migration before giving up, in seconds. */
@@ -84,5 +86,5 @@ function driver(db: MyDatabase): MigrationDriver<string[]> {
  * them applied.
  */
 export function migrateMysql(db: MyDatabase): Promise<MigrationReport> {
-  return runMigrations(driver(db), mysqlMigrations);
+  return runMigrations(driver(db), withFeatureMigrations(mysqlMigrations, mysqlFeatureMigrations));
 }

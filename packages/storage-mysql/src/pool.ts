@@ -1,7 +1,7 @@
 import { type RetryOptions, StorageError, withRetry } from '@mdmkit/storage';
 import mysql from 'mysql2/promise';
 import { isConnectionError, isRetryableMysqlError, toStorageError } from './errors';
-import { isSafeIdentifier, redactUrl } from './url';
+import { isSafeIdentifier, redactUrl } from '@mdmkit/storage/sql';
 
 /** Connection settings of the MySQL adapter. */
 export interface MysqlConnectionOptions {

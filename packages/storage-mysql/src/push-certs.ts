@@ -1,25 +1,10 @@
-import { checkBytes, checkKey, StorageError, type StoredPushCert } from '@mdmkit/storage';
+import { checkKey, type StoredPushCert } from '@mdmkit/storage';
 import type mysql from 'mysql2/promise';
-import { bytes, type Ctx } from './context';
+import { checkPushCert, type PushCertRow, toPushCert } from '@mdmkit/storage/sql';
+import type { Ctx } from './context';
 import { buf, execute, transaction } from './pool';
 
-type PushRow = mysql.RowDataPacket & {
-  topic: string;
-  certificate_pem: string;
-  sealed_key: Uint8Array;
-  version: string;
-  updated_at: Date;
-};
-
-function toPushCert(r: PushRow): StoredPushCert {
-  return {
-    topic: r.topic,
-    certificatePem: r.certificate_pem,
-    sealedKey: bytes(r.sealed_key),
-    version: String(r.version),
-    updatedAt: r.updated_at,
-  };
-}
+type PushRow = mysql.RowDataPacket & PushCertRow;
 
 const columns = 'topic, certificate_pem, sealed_key, version, updated_at';
 
@@ -42,18 +27,7 @@ export async function putPushCert(
   ctx: Ctx,
   rec: { topic: string; certificatePem: string; sealedKey: Uint8Array },
 ): Promise<StoredPushCert> {
-  if (typeof rec !== 'object' || rec === null)
-    throw new StorageError('INVALID_INPUT', 'record must be an object');
-  checkKey('topic', rec.topic, ctx.limits.maxKeyLength);
-  if (typeof rec.certificatePem !== 'string' || rec.certificatePem.length === 0) {
-    throw new StorageError('INVALID_INPUT', 'certificatePem must be a non-empty string');
-  }
-  if (rec.certificatePem.length > ctx.limits.maxBlobBytes) {
-    throw new StorageError('PAYLOAD_TOO_LARGE', `certificatePem is longer than ${ctx.limits.maxBlobBytes}`);
-  }
-  if (!(rec.sealedKey instanceof Uint8Array))
-    throw new StorageError('INVALID_INPUT', 'sealedKey must be bytes');
-  checkBytes('sealedKey', rec.sealedKey, ctx.limits.maxBlobBytes);
+  checkPushCert(ctx.limits, rec);
   return transaction(ctx.db, 'putPushCert', async (tx) => {
     await tx.execute(
       `INSERT INTO push_certificates (topic, certificate_pem, sealed_key, version, updated_at)

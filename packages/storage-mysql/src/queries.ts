@@ -8,7 +8,8 @@ import {
 } from '@mdmkit/storage';
 import type mysql from 'mysql2/promise';
 import { type Ctx, date, pageLimit } from './context';
-import { type EnrollmentRow, enrollmentColumns, toEnrollment } from './enrollments';
+import { enrollmentColumns, pageOf, toEnrollment } from '@mdmkit/storage/sql';
+import type { EnrollmentRow } from './enrollments';
 import { query } from './pool';
 
 export async function listEnrollments(
@@ -66,9 +67,7 @@ export async function listEnrollments(
      ORDER BY id LIMIT ${limit + 1}`,
     values,
   );
-  const page: Page<EnrollmentRecord> = { items: rows.slice(0, limit).map(toEnrollment) };
-  if (rows.length > limit) page.next = rows[limit - 1]!.id;
-  return page;
+  return pageOf(rows, limit, toEnrollment);
 }
 
 export async function getPushInfo(ctx: Ctx, ids: string[]): Promise<PushInfo[]> {

@@ -4,7 +4,6 @@ import {
   type CommandInput,
   type CommandReport,
   type CommandResult,
-  type FinalStatus,
   type NextCommandOptions,
   type Page,
   type PageOptions,
@@ -14,47 +13,23 @@ import {
   StorageError,
 } from '@mdmkit/storage';
 import type mysql from 'mysql2/promise';
-import { bytes, type Ctx, date, optionalDate, pageLimit } from './context';
+import { type Ctx, date, pageLimit } from './context';
+import {
+  type CommandRow as SqlCommandRow,
+  type ResultRow as SqlResultRow,
+  resultColumns,
+  toResult,
+  finalStatuses,
+  historyCursor,
+  pageOf,
+  inLane,
+  prepareEnqueue,
+  toQueuedCommand,
+} from '@mdmkit/storage/sql';
 import { isDuplicateKey } from './errors';
-import { inLane } from './lanes';
 import { buf, execute, type Header, transaction } from './pool';
 
-type CommandRow = mysql.RowDataPacket & {
-  command_uuid: string;
-  request_type: string;
-  payload: Uint8Array;
-  priority: number;
-  not_before: Date | null;
-  expires_at: Date | null;
-  created_at: Date;
-};
-
-function toCommand(r: CommandRow): QueuedCommand {
-  const c: QueuedCommand = {
-    uuid: r.command_uuid,
-    requestType: r.request_type,
-    payload: bytes(r.payload),
-    priority: Number(r.priority),
-    enqueuedAt: r.created_at,
-  };
-  if (r.not_before !== null) c.notBefore = r.not_before;
-  if (r.expires_at !== null) c.expiresAt = r.expires_at;
-  return c;
-}
-
-const finalStatuses: ReadonlySet<string> = new Set<FinalStatus>([
-  'Acknowledged',
-  'Error',
-  'CommandFormatError',
-]);
-
-function checkPriority(p: unknown): number {
-  const v = p ?? 0;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < -(2 ** 31) || v > 2 ** 31 - 1) {
-    throw new StorageError('INVALID_INPUT', 'priority must be a 32-bit integer');
-  }
-  return v;
-}
+type CommandRow = mysql.RowDataPacket & SqlCommandRow;
 
 /** Rows per multi-row INSERT of the fan-out: about 0.5 MB per statement, far below max_allowed_packet. */
 const fanOutBatch = 5_000;
@@ -69,22 +44,7 @@ export async function enqueueCommand(
   command: CommandInput,
   enrollmentIds: string[],
 ): Promise<void> {
-  if (typeof command !== 'object' || command === null)
-    throw new StorageError('INVALID_INPUT', 'command must be an object');
-  checkKey('command uuid', command.uuid, ctx.limits.maxKeyLength);
-  checkKey('requestType', command.requestType, ctx.limits.maxKeyLength);
-  if (!(command.payload instanceof Uint8Array)) {
-    throw new StorageError('INVALID_INPUT', 'command payload must be a Uint8Array');
-  }
-  checkBytes('command payload', command.payload, ctx.limits.maxCommandBytes);
-  const priority = checkPriority(command.priority);
-  const notBefore = optionalDate('notBefore', command.notBefore) ?? null;
-  const expiresAt = optionalDate('expiresAt', command.expiresAt) ?? null;
-  if (!Array.isArray(enrollmentIds))
-    throw new StorageError('INVALID_INPUT', 'enrollment ids must be an array');
-  const ids = [...new Set(enrollmentIds)];
-  for (const id of ids) checkKey('enrollment id', id, ctx.limits.maxKeyLength);
-  ids.sort();
+  const { priority, notBefore, expiresAt, ids } = prepareEnqueue(ctx.limits, command, enrollmentIds);
   await transaction(ctx.db, 'enqueueCommand', async (tx) => {
     let seq: number;
     try {
@@ -131,7 +91,7 @@ export async function nextCommand(
   const now = options.now === undefined ? new Date() : date('now', options.now);
   return inLane(laneKey(ctx, id), () =>
     execute<CommandRow[]>(ctx.db, 'nextCommand', pickSql(Boolean(options.skipNotNow)), [id, now, now]).then(
-      (rows) => (rows[0] ? toCommand(rows[0]) : undefined),
+      (rows) => (rows[0] ? toQueuedCommand(rows[0]) : undefined),
     ),
   );
 }
@@ -158,7 +118,7 @@ export async function recordResult(
     checkBytes('report payload', report.payload, ctx.limits.maxResultBytes);
     const next = await inLane(laneKey(ctx, id), () =>
       execute<CommandRow[]>(ctx.db, 'recordResult', pickSql(false), [id, now, now]).then((rows) =>
-        rows[0] ? toCommand(rows[0]) : undefined,
+        rows[0] ? toQueuedCommand(rows[0]) : undefined,
       ),
     );
     return next ? { outcome: 'idle', next } : { outcome: 'idle' };
@@ -184,7 +144,7 @@ export async function recordResult(
     if (!row) throw new StorageError('UNAVAILABLE', 'recordResult: the server returned no result row');
     const outcome: RecordResultResponse['outcome'] =
       Number(row.changed) > 0 ? 'stored' : Number(row.existed) > 0 ? 'duplicate' : 'unknown';
-    const next = row.command_uuid === null ? undefined : toCommand(row);
+    const next = row.command_uuid === null ? undefined : toQueuedCommand(row);
     return next ? { outcome, next } : { outcome };
   });
 }
@@ -202,7 +162,7 @@ export async function listQueue(ctx: Ctx, id: string): Promise<QueueEntry[]> {
     [id],
   );
   return rows.map((r) => {
-    const e: QueueEntry = { ...toCommand(r), enrollmentId: id, notNowCount: Number(r.not_now_count) };
+    const e: QueueEntry = { ...toQueuedCommand(r), enrollmentId: id, notNowCount: Number(r.not_now_count) };
     if (r.last_status === 'NotNow') e.lastStatus = 'NotNow';
     if (r.last_status_at !== null) e.lastStatusAt = r.last_status_at;
     return e;
@@ -215,28 +175,7 @@ export async function clearQueue(ctx: Ctx, id: string): Promise<number> {
   return r.affectedRows;
 }
 
-type ResultRow = mysql.RowDataPacket & {
-  id: string;
-  enrollment_id: string;
-  command_uuid: string;
-  request_type: string;
-  status: FinalStatus;
-  payload: Uint8Array;
-  received_at: Date;
-};
-
-function toResult(r: ResultRow): CommandResult {
-  return {
-    enrollmentId: r.enrollment_id,
-    commandUuid: r.command_uuid,
-    requestType: r.request_type,
-    status: r.status,
-    payload: bytes(r.payload),
-    receivedAt: r.received_at,
-  };
-}
-
-const resultColumns = 'id, enrollment_id, command_uuid, request_type, status, payload, received_at';
+type ResultRow = mysql.RowDataPacket & SqlResultRow;
 
 export async function getResults(ctx: Ctx, commandUuid: string): Promise<CommandResult[]> {
   checkKey('command uuid', commandUuid, ctx.limits.maxKeyLength);
@@ -256,13 +195,7 @@ export async function listHistory(
 ): Promise<Page<CommandResult>> {
   checkKey('enrollment id', id, ctx.limits.maxKeyLength);
   const limit = pageLimit(options.limit);
-  let after: string | null = null;
-  if (options.after !== undefined) {
-    if (typeof options.after !== 'string' || !/^[0-9]{1,19}$/.test(options.after)) {
-      throw new StorageError('INVALID_INPUT', 'after must be a cursor returned as next');
-    }
-    after = options.after;
-  }
+  const after = historyCursor(options);
   const rows = await execute<ResultRow[]>(
     ctx.db,
     'listHistory',
@@ -270,9 +203,7 @@ export async function listHistory(
      WHERE enrollment_id = ? ${after === null ? '' : 'AND id < ?'} ORDER BY id DESC LIMIT ${limit + 1}`,
     after === null ? [id] : [id, after],
   );
-  const page: Page<CommandResult> = { items: rows.slice(0, limit).map(toResult) };
-  if (rows.length > limit) page.next = String(rows[limit - 1]!.id);
-  return page;
+  return pageOf(rows, limit, toResult);
 }
 
 /** Deletes in batches of this many commands per transaction, so locks stay short. */

@@ -1,12 +1,7 @@
-import {
-  checkBytes,
-  checkKey,
-  type IssuedCertificateRecord,
-  SenderNonceBudget,
-  StorageError,
-} from '@mdmkit/storage';
+import { checkKey, type IssuedCertificateRecord, SenderNonceBudget, StorageError } from '@mdmkit/storage';
 import type mysql from 'mysql2/promise';
-import { bytes, type Ctx, date, optionalText } from './context';
+import { type Ctx, date } from './context';
+import { type IssuedRow as SqlIssuedRow, issuedValues, serialTaken, toIssued } from '@mdmkit/storage/sql';
 import { isDuplicateKey, toStorageError } from './errors';
 import { buf, execute, type Header } from './pool';
 
@@ -93,48 +88,11 @@ export async function recordSenderNonce(ctx: Ctx, nonceHex: string, expiresAt: D
   return fresh;
 }
 
-type IssuedRow = mysql.RowDataPacket & {
-  serial: string;
-  subject: string;
-  not_before: Date;
-  not_after: Date;
-  requester: string | null;
-  certificate_der: Uint8Array;
-  issued_at: Date;
-};
-
-function toIssued(r: IssuedRow): IssuedCertificateRecord {
-  const rec: IssuedCertificateRecord = {
-    serial: r.serial,
-    subject: r.subject,
-    notBefore: r.not_before,
-    notAfter: r.not_after,
-    certificateDer: bytes(r.certificate_der),
-    issuedAt: r.issued_at,
-  };
-  if (r.requester !== null) rec.requester = r.requester;
-  return rec;
-}
+type IssuedRow = mysql.RowDataPacket & SqlIssuedRow;
 
 export async function putIssuedCertificate(ctx: Ctx, rec: IssuedCertificateRecord): Promise<void> {
-  if (typeof rec !== 'object' || rec === null)
-    throw new StorageError('INVALID_INPUT', 'record must be an object');
-  checkKey('serial', rec.serial, ctx.limits.maxKeyLength);
-  if (typeof rec.subject !== 'string') throw new StorageError('INVALID_INPUT', 'subject must be a string');
-  optionalText(ctx, 'subject', rec.subject, 4096);
-  if (!(rec.certificateDer instanceof Uint8Array)) {
-    throw new StorageError('INVALID_INPUT', 'certificateDer must be a Uint8Array');
-  }
-  checkBytes('certificateDer', rec.certificateDer, ctx.limits.maxBlobBytes);
-  const values = [
-    rec.serial,
-    rec.subject,
-    date('notBefore', rec.notBefore),
-    date('notAfter', rec.notAfter),
-    optionalText(ctx, 'requester', rec.requester),
-    buf(rec.certificateDer),
-    date('issuedAt', rec.issuedAt),
-  ];
+  const values = issuedValues(ctx.limits, rec);
+  values[5] = buf(values[5])!;
   try {
     await ctx.db.pool.execute(
       `INSERT INTO scep_issued_certificates (serial, subject, not_before, not_after, requester, certificate_der, issued_at)
@@ -143,7 +101,7 @@ export async function putIssuedCertificate(ctx: Ctx, rec: IssuedCertificateRecor
     );
   } catch (e) {
     if (isDuplicateKey(e)) {
-      throw new StorageError('CONFLICT', `a certificate with serial ${rec.serial} is already recorded`);
+      throw serialTaken(rec.serial);
     }
     throw toStorageError(e, 'putIssuedCertificate');
   }

@@ -11,53 +11,19 @@ import {
   type TokenUpdateInput,
   type UserAuthenticateInput,
 } from '@mdmkit/storage';
-import { bytes, type Ctx, date, optionalText, pageLimit } from './context';
+import { bytes, type Ctx, optionalText, pageLimit } from './context';
+import {
+  type EnrollmentRow,
+  enrollmentColumns,
+  toEnrollment,
+  certificateTaken,
+  checkTokenUpdate,
+  coalescedLastSeen,
+  exportCursor,
+  exportPage,
+  prepareImport,
+} from '@mdmkit/storage/sql';
 import { query, transaction } from './pool';
-
-/** Columns of `enrollments` that make an {@link EnrollmentRecord}. */
-export const enrollmentColumns =
-  'id, channel, device_id, serial_number, user_id, user_short_name, user_long_name, topic, push_token, push_magic, unlock_token, enabled, token_update_tally, last_seen_at, created_at, updated_at';
-
-export interface EnrollmentRow {
-  id: string;
-  channel: ChannelType;
-  device_id: string;
-  serial_number: string | null;
-  user_id: string | null;
-  user_short_name: string | null;
-  user_long_name: string | null;
-  topic: string | null;
-  push_token: string | null;
-  push_magic: string | null;
-  unlock_token: Uint8Array | null;
-  enabled: boolean;
-  token_update_tally: number;
-  last_seen_at: Date | null;
-  created_at: Date;
-  updated_at: Date;
-}
-
-export function toEnrollment(r: EnrollmentRow): EnrollmentRecord {
-  const e: EnrollmentRecord = {
-    id: r.id,
-    channel: r.channel,
-    deviceId: r.device_id,
-    enabled: r.enabled,
-    tokenUpdateTally: r.token_update_tally,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-  };
-  if (r.serial_number !== null) e.serialNumber = r.serial_number;
-  if (r.user_id !== null) e.userId = r.user_id;
-  if (r.user_short_name !== null) e.userShortName = r.user_short_name;
-  if (r.user_long_name !== null) e.userLongName = r.user_long_name;
-  if (r.topic !== null) e.topic = r.topic;
-  if (r.push_token !== null) e.pushToken = r.push_token;
-  if (r.push_magic !== null) e.pushMagic = r.push_magic;
-  if (r.unlock_token !== null) e.unlockToken = bytes(r.unlock_token);
-  if (r.last_seen_at !== null) e.lastSeenAt = r.last_seen_at;
-  return e;
-}
 
 function raw(ctx: Ctx, b: Uint8Array | undefined): Uint8Array | null {
   checkBytes('raw check-in message', b, ctx.limits.maxBlobBytes);
@@ -101,22 +67,7 @@ export async function authenticate(ctx: Ctx, input: AuthenticateInput): Promise<
 }
 
 export async function tokenUpdate(ctx: Ctx, input: TokenUpdateInput): Promise<number> {
-  checkKey('enrollment id', input?.id, ctx.limits.maxKeyLength);
-  if (input.channel !== 'device' && input.channel !== 'user') {
-    throw new StorageError('INVALID_INPUT', `channel must be 'device' or 'user'`);
-  }
-  let deviceId = input.id;
-  if (input.channel === 'user') {
-    checkKey('deviceId', input.deviceId, ctx.limits.maxKeyLength);
-    deviceId = input.deviceId;
-  } else if (input.deviceId !== undefined) {
-    checkKey('deviceId', input.deviceId, ctx.limits.maxKeyLength);
-    deviceId = input.deviceId;
-  }
-  checkKey('topic', input.topic, ctx.limits.maxKeyLength);
-  checkKey('pushToken', input.pushToken, ctx.limits.maxKeyLength);
-  checkKey('pushMagic', input.pushMagic, ctx.limits.maxKeyLength);
-  checkBytes('unlockToken', input.unlockToken, ctx.limits.maxBlobBytes);
+  const deviceId = checkTokenUpdate(ctx.limits, input);
   const values = [
     input.id,
     input.channel,
@@ -237,8 +188,6 @@ export async function getBootstrapToken(ctx: Ctx, id: string): Promise<Uint8Arra
   return bytes(rows[0]?.bootstrap_token);
 }
 
-const maxRemembered = 200_000;
-
 /**
  * Coalesced last-seen write. Two filters keep the write rate at one per enrollment per interval:
  * this process skips ids it wrote recently without asking the server, and the UPDATE only fires when
@@ -246,34 +195,18 @@ const maxRemembered = 200_000;
  * give way instead of queueing behind it, so hammering one enrollment never builds a lock queue.
  */
 export async function touchLastSeen(ctx: Ctx, id: string, at: Date = new Date()): Promise<boolean> {
-  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
-  date('at', at);
-  const t = at.getTime();
-  const written = ctx.lastSeenWritten.get(id);
-  if (written !== undefined && t - written < ctx.lastSeenIntervalMs && t >= written) return false;
-  const r = await query(
-    ctx.db,
-    'touchLastSeen',
-    `UPDATE enrollments SET last_seen_at = $2
+  return coalescedLastSeen(ctx, id, at, async (cutoff) => {
+    const r = await query(
+      ctx.db,
+      'touchLastSeen',
+      `UPDATE enrollments SET last_seen_at = $2
      WHERE id = (SELECT id FROM enrollments
                  WHERE id = $1 AND (last_seen_at IS NULL OR last_seen_at <= $3)
                  FOR UPDATE SKIP LOCKED)`,
-    [id, at, new Date(t - ctx.lastSeenIntervalMs)],
-  );
-  const wrote = (r.rowCount ?? 0) > 0;
-  if (wrote) {
-    ctx.lastSeenWritten.delete(id);
-    if (ctx.lastSeenWritten.size >= maxRemembered) {
-      // Forget the oldest half; the server-side condition still coalesces those ids.
-      let n = maxRemembered / 2;
-      for (const key of ctx.lastSeenWritten.keys()) {
-        ctx.lastSeenWritten.delete(key);
-        if (--n === 0) break;
-      }
-    }
-    ctx.lastSeenWritten.set(id, t);
-  }
-  return wrote;
+      [id, at, cutoff],
+    );
+    return (r.rowCount ?? 0) > 0;
+  });
 }
 
 export async function associateCertificate(ctx: Ctx, id: string, certHash: string): Promise<void> {
@@ -289,7 +222,7 @@ export async function associateCertificate(ctx: Ctx, id: string, certHash: strin
   if (r.rowCount === 1) return;
   const owner = await enrollmentForCertificate(ctx, certHash);
   if (owner !== id) {
-    throw new StorageError('CONFLICT', 'certificate is already associated with another enrollment');
+    throw certificateTaken();
   }
 }
 
@@ -307,7 +240,7 @@ export async function replaceCertificate(ctx: Ctx, id: string, certHash: string)
       [certHash],
     );
     if (rows[0]?.enrollment_id !== id) {
-      throw new StorageError('CONFLICT', 'certificate is already associated with another enrollment');
+      throw certificateTaken();
     }
     await tx.query('DELETE FROM certificate_associations WHERE enrollment_id = $1 AND cert_hash <> $2', [
       id,
@@ -337,9 +270,7 @@ export async function exportEnrollments(
   options: PageOptions = {},
 ): Promise<Page<EnrollmentExport>> {
   const limit = pageLimit(options.limit);
-  const after = options.after ?? null;
-  if (after !== null && typeof after !== 'string')
-    throw new StorageError('INVALID_INPUT', 'after must be a string');
+  const after = exportCursor(options);
   const { rows } = await query<EnrollmentRow & { bootstrap_token: Uint8Array | null; hashes: string[] }>(
     ctx.db,
     'exportEnrollments',
@@ -348,49 +279,12 @@ export async function exportEnrollments(
      FROM enrollments e WHERE ($1::text IS NULL OR id > $1) ORDER BY id LIMIT $2`,
     [after, limit + 1],
   );
-  const items = rows.slice(0, limit).map((r) => {
-    const item: EnrollmentExport = { enrollment: toEnrollment(r), certificateHashes: r.hashes };
-    if (r.bootstrap_token !== null) item.bootstrapToken = bytes(r.bootstrap_token);
-    return item;
-  });
-  const page: Page<EnrollmentExport> = { items };
-  if (rows.length > limit) page.next = items[items.length - 1]!.enrollment.id;
-  return page;
+  return exportPage(rows, limit, toEnrollment, (r) => r.hashes);
 }
 
 export async function importEnrollments(ctx: Ctx, items: EnrollmentExport[]): Promise<number> {
-  if (!Array.isArray(items)) throw new StorageError('INVALID_INPUT', 'items must be an array');
-  for (const item of items) {
-    const e = item?.enrollment;
-    checkKey('enrollment id', e?.id, ctx.limits.maxKeyLength);
-    checkKey('deviceId', e.deviceId, ctx.limits.maxKeyLength);
-    if (e.channel !== 'device' && e.channel !== 'user') {
-      throw new StorageError('INVALID_INPUT', `channel must be 'device' or 'user'`);
-    }
-    checkBytes('bootstrap token', item.bootstrapToken, ctx.limits.maxBlobBytes);
-    checkBytes('unlockToken', e.unlockToken, ctx.limits.maxBlobBytes);
-    date('createdAt', e.createdAt);
-    date('updatedAt', e.updatedAt);
-    if (!Array.isArray(item.certificateHashes)) {
-      throw new StorageError('INVALID_INPUT', 'certificateHashes must be an array');
-    }
-    for (const h of item.certificateHashes) checkKey('certificate hash', h, ctx.limits.maxKeyLength);
-  }
-  // Last occurrence of an id wins; sorted by id so concurrent imports lock rows in the same order.
-  const byId = new Map(items.map((item) => [item.enrollment.id, item]));
-  const sorted = [...byId.values()].sort((a, b) => (a.enrollment.id < b.enrollment.id ? -1 : 1));
+  const { items: sorted, owners, hashes } = prepareImport(ctx.limits, items);
   const column = <T>(f: (item: EnrollmentExport) => T) => sorted.map(f);
-  const owners = new Map<string, string>();
-  for (const item of sorted) {
-    for (const hash of item.certificateHashes) {
-      const other = owners.get(hash);
-      if (other !== undefined && other !== item.enrollment.id) {
-        throw new StorageError('CONFLICT', 'one certificate hash is listed for two enrollments');
-      }
-      owners.set(hash, item.enrollment.id);
-    }
-  }
-  const hashes = [...owners.keys()].sort();
   // Set-based: each column travels as one array parameter and the server unnests them, so a batch of
   // thousands of enrollments is one statement.
   await transaction(ctx.db, 'importEnrollments', async (tx) => {
@@ -442,7 +336,7 @@ export async function importEnrollments(ctx: Ctx, items: EnrollmentExport[]): Pr
       [hashes],
     );
     if (rows.some((r) => owners.get(r.cert_hash) !== r.enrollment_id)) {
-      throw new StorageError('CONFLICT', 'certificate is already associated with another enrollment');
+      throw certificateTaken();
     }
   });
   for (const item of items) ctx.lastSeenWritten.delete(item.enrollment.id);

@@ -1,20 +1,7 @@
 import { checkKey, type JobState, type Lease, StorageError } from '@mdmkit/storage';
+import { checkAcquire, checkLease, checkToken, decideAcquire } from '@mdmkit/storage/sql';
 import { type Ctx, date } from './context';
 import { query, transaction } from './pool';
-
-function checkTtl(ttlMs: unknown): number {
-  if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0) {
-    throw new StorageError('INVALID_INPUT', 'ttlMs must be a positive number');
-  }
-  return ttlMs;
-}
-
-function checkToken(token: unknown): number {
-  if (typeof token !== 'number' || !Number.isSafeInteger(token) || token < 0) {
-    throw new StorageError('INVALID_INPUT', 'token must be a non-negative integer');
-  }
-  return token;
-}
 
 interface LeaseRow {
   holder: string | null;
@@ -33,11 +20,7 @@ export async function acquireLease(
   ttlMs: number,
   now: Date = new Date(),
 ): Promise<Lease | undefined> {
-  checkKey('lease name', name, ctx.limits.maxKeyLength);
-  checkKey('holder', holder, ctx.limits.maxKeyLength);
-  checkTtl(ttlMs);
-  date('now', now);
-  const expiresAt = new Date(now.getTime() + ttlMs);
+  const expiresAt = checkAcquire(ctx.limits, name, holder, ttlMs, now);
   return transaction(ctx.db, 'acquireLease', async (tx) => {
     await tx.query(
       `INSERT INTO leases (name, holder, token, expires_at) VALUES ($1, NULL, 0, 'epoch')
@@ -48,17 +31,16 @@ export async function acquireLease(
       'SELECT holder, token::text AS token, expires_at FROM leases WHERE name = $1 FOR UPDATE',
       [name],
     );
-    const row = rows[0]!;
-    const live = row.holder !== null && row.expires_at.getTime() > now.getTime();
-    if (live && row.holder !== holder) return undefined;
-    const token = live ? Number(row.token) : Number(row.token) + 1;
+    const won = decideAcquire(rows[0]!, name, holder, now, expiresAt);
+    if (!won) return undefined;
+    const { token } = won;
     await tx.query('UPDATE leases SET holder = $2, token = $3, expires_at = $4 WHERE name = $1', [
       name,
       holder,
       token,
       expiresAt,
     ]);
-    return { name, holder, token, expiresAt };
+    return won;
   });
 }
 
@@ -68,14 +50,7 @@ export async function renewLease(
   ttlMs: number,
   now: Date = new Date(),
 ): Promise<Lease | undefined> {
-  if (typeof lease !== 'object' || lease === null)
-    throw new StorageError('INVALID_INPUT', 'lease must be an object');
-  checkKey('lease name', lease.name, ctx.limits.maxKeyLength);
-  checkKey('holder', lease.holder, ctx.limits.maxKeyLength);
-  checkToken(lease.token);
-  checkTtl(ttlMs);
-  date('now', now);
-  const expiresAt = new Date(now.getTime() + ttlMs);
+  const expiresAt = checkLease(ctx.limits, lease, { ttlMs, now })!;
   const r = await query(
     ctx.db,
     'renewLease',
@@ -89,10 +64,7 @@ export async function renewLease(
 }
 
 export async function releaseLease(ctx: Ctx, lease: Lease): Promise<boolean> {
-  if (typeof lease !== 'object' || lease === null)
-    throw new StorageError('INVALID_INPUT', 'lease must be an object');
-  checkKey('lease name', lease.name, ctx.limits.maxKeyLength);
-  checkToken(lease.token);
+  checkLease(ctx.limits, lease);
   const r = await query(
     ctx.db,
     'releaseLease',

@@ -1,6 +1,8 @@
 import { type MigrationDriver, type MigrationReport, runMigrations } from '@mdmkit/storage';
 import type pg from 'pg';
 import { type PgDatabase, transaction } from './pool';
+import { withFeatureMigrations } from '@mdmkit/storage/sql';
+import { postgresFeatureMigrations } from './feature-schema';
 import { postgresMigrations } from './schema';
 
 // Fixed first half of the advisory-lock key, so mdmkit's lock does not collide with other
@@ -77,5 +79,5 @@ function driver(db: PgDatabase): MigrationDriver<string[]> {
  * PostgreSQL advisory lock: one applies the pending versions, the others wait and find them applied.
  */
 export function migratePostgres(db: PgDatabase): Promise<MigrationReport> {
-  return runMigrations(driver(db), postgresMigrations);
+  return runMigrations(driver(db), withFeatureMigrations(postgresMigrations, postgresFeatureMigrations));
 }

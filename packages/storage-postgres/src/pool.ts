@@ -1,7 +1,7 @@
 import { type RetryOptions, StorageError, withRetry } from '@mdmkit/storage';
 import pg from 'pg';
 import { isConnectionError, isRetryablePgError, toStorageError } from './errors';
-import { isSafeIdentifier, redactUrl } from './url';
+import { isSafeIdentifier, redactUrl } from '@mdmkit/storage/sql';
 
 /** Connection settings of the PostgreSQL adapter. */
 export interface PostgresConnectionOptions {

@@ -7,7 +7,7 @@ import {
   StorageError,
 } from '@mdmkit/storage';
 import { type Ctx, date, pageLimit } from './context';
-import { type EnrollmentRow, enrollmentColumns, toEnrollment } from './enrollments';
+import { type EnrollmentRow, enrollmentColumns, pageOf, toEnrollment } from '@mdmkit/storage/sql';
 import { query } from './pool';
 
 export async function listEnrollments(
@@ -56,9 +56,7 @@ export async function listEnrollments(
      ORDER BY id LIMIT ${param(limit + 1)}`,
     values,
   );
-  const page: Page<EnrollmentRecord> = { items: rows.slice(0, limit).map(toEnrollment) };
-  if (rows.length > limit) page.next = rows[limit - 1]!.id;
-  return page;
+  return pageOf(rows, limit, toEnrollment);
 }
 
 export async function getPushInfo(ctx: Ctx, ids: string[]): Promise<PushInfo[]> {

@@ -13,46 +13,20 @@ import {
   type RecordResultResponse,
   StorageError,
 } from '@mdmkit/storage';
-import { bytes, type Ctx, date, optionalDate, pageLimit } from './context';
-import { inLane } from './lanes';
+import { type Ctx, date, pageLimit } from './context';
+import {
+  type CommandRow,
+  type ResultRow,
+  resultColumns,
+  toResult,
+  finalStatuses,
+  historyCursor,
+  pageOf,
+  inLane,
+  prepareEnqueue,
+  toQueuedCommand,
+} from '@mdmkit/storage/sql';
 import { query, transaction } from './pool';
-
-interface CommandRow {
-  command_uuid: string;
-  request_type: string;
-  payload: Uint8Array;
-  priority: number;
-  not_before: Date | null;
-  expires_at: Date | null;
-  created_at: Date;
-}
-
-function toCommand(r: CommandRow): QueuedCommand {
-  const c: QueuedCommand = {
-    uuid: r.command_uuid,
-    requestType: r.request_type,
-    payload: bytes(r.payload),
-    priority: r.priority,
-    enqueuedAt: r.created_at,
-  };
-  if (r.not_before !== null) c.notBefore = r.not_before;
-  if (r.expires_at !== null) c.expiresAt = r.expires_at;
-  return c;
-}
-
-const finalStatuses: ReadonlySet<string> = new Set<FinalStatus>([
-  'Acknowledged',
-  'Error',
-  'CommandFormatError',
-]);
-
-function checkPriority(p: unknown): number {
-  const v = p ?? 0;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < -(2 ** 31) || v > 2 ** 31 - 1) {
-    throw new StorageError('INVALID_INPUT', 'priority must be a 32-bit integer');
-  }
-  return v;
-}
 
 /** Rows per INSERT of the fan-out; one array parameter each, so the statement stays small. */
 const fanOutBatch = 50_000;
@@ -67,22 +41,7 @@ export async function enqueueCommand(
   command: CommandInput,
   enrollmentIds: string[],
 ): Promise<void> {
-  if (typeof command !== 'object' || command === null)
-    throw new StorageError('INVALID_INPUT', 'command must be an object');
-  checkKey('command uuid', command.uuid, ctx.limits.maxKeyLength);
-  checkKey('requestType', command.requestType, ctx.limits.maxKeyLength);
-  if (!(command.payload instanceof Uint8Array)) {
-    throw new StorageError('INVALID_INPUT', 'command payload must be a Uint8Array');
-  }
-  checkBytes('command payload', command.payload, ctx.limits.maxCommandBytes);
-  const priority = checkPriority(command.priority);
-  const notBefore = optionalDate('notBefore', command.notBefore) ?? null;
-  const expiresAt = optionalDate('expiresAt', command.expiresAt) ?? null;
-  if (!Array.isArray(enrollmentIds))
-    throw new StorageError('INVALID_INPUT', 'enrollment ids must be an array');
-  const ids = [...new Set(enrollmentIds)];
-  for (const id of ids) checkKey('enrollment id', id, ctx.limits.maxKeyLength);
-  ids.sort();
+  const { priority, notBefore, expiresAt, ids } = prepareEnqueue(ctx.limits, command, enrollmentIds);
   await transaction(ctx.db, 'enqueueCommand', async (tx) => {
     const inserted = await tx.query<{ seq: string }>(
       `INSERT INTO commands (command_uuid, request_type, payload, priority, not_before, expires_at, created_at)
@@ -141,7 +100,7 @@ async function pick(
     [id, now, skipNotNow],
     'mdmkit_next_command',
   );
-  return rows[0] ? toCommand(rows[0]) : undefined;
+  return rows[0] ? toQueuedCommand(rows[0]) : undefined;
 }
 
 function laneKey(ctx: Ctx, id: string): string {
@@ -151,7 +110,7 @@ function laneKey(ctx: Ctx, id: string): string {
 type PickRow = { [K in keyof CommandRow]: CommandRow[K] | null } & { changed: number; existed: boolean };
 
 function picked(r: PickRow | undefined): QueuedCommand | undefined {
-  return r && r.command_uuid !== null ? toCommand(r as CommandRow) : undefined;
+  return r && r.command_uuid !== null ? toQueuedCommand(r as CommandRow) : undefined;
 }
 
 /**
@@ -280,7 +239,7 @@ export async function listQueue(ctx: Ctx, id: string): Promise<QueueEntry[]> {
     [id],
   );
   return rows.map((r) => {
-    const e: QueueEntry = { ...toCommand(r), enrollmentId: id, notNowCount: r.not_now_count };
+    const e: QueueEntry = { ...toQueuedCommand(r), enrollmentId: id, notNowCount: r.not_now_count };
     if (r.last_status === 'NotNow') e.lastStatus = 'NotNow';
     if (r.last_status_at !== null) e.lastStatusAt = r.last_status_at;
     return e;
@@ -292,29 +251,6 @@ export async function clearQueue(ctx: Ctx, id: string): Promise<number> {
   const r = await query(ctx.db, 'clearQueue', 'DELETE FROM queue WHERE enrollment_id = $1', [id]);
   return r.rowCount ?? 0;
 }
-
-interface ResultRow {
-  id: string;
-  enrollment_id: string;
-  command_uuid: string;
-  request_type: string;
-  status: FinalStatus;
-  payload: Uint8Array;
-  received_at: Date;
-}
-
-function toResult(r: ResultRow): CommandResult {
-  return {
-    enrollmentId: r.enrollment_id,
-    commandUuid: r.command_uuid,
-    requestType: r.request_type,
-    status: r.status,
-    payload: bytes(r.payload),
-    receivedAt: r.received_at,
-  };
-}
-
-const resultColumns = 'id, enrollment_id, command_uuid, request_type, status, payload, received_at';
 
 export async function getResults(ctx: Ctx, commandUuid: string): Promise<CommandResult[]> {
   checkKey('command uuid', commandUuid, ctx.limits.maxKeyLength);
@@ -334,13 +270,7 @@ export async function listHistory(
 ): Promise<Page<CommandResult>> {
   checkKey('enrollment id', id, ctx.limits.maxKeyLength);
   const limit = pageLimit(options.limit);
-  let after: string | null = null;
-  if (options.after !== undefined) {
-    if (typeof options.after !== 'string' || !/^[0-9]{1,19}$/.test(options.after)) {
-      throw new StorageError('INVALID_INPUT', 'after must be a cursor returned as next');
-    }
-    after = options.after;
-  }
+  const after = historyCursor(options);
   const { rows } = await query<ResultRow>(
     ctx.db,
     'listHistory',
@@ -348,9 +278,7 @@ export async function listHistory(
      WHERE enrollment_id = $1 AND ($2::bigint IS NULL OR id < $2::bigint) ORDER BY id DESC LIMIT $3`,
     [id, after, limit + 1],
   );
-  const page: Page<CommandResult> = { items: rows.slice(0, limit).map(toResult) };
-  if (rows.length > limit) page.next = rows[limit - 1]!.id;
-  return page;
+  return pageOf(rows, limit, toResult);
 }
 
 export async function deleteFinishedCommands(ctx: Ctx, before: Date): Promise<number> {

@@ -1,11 +1,6 @@
-import {
-  checkBytes,
-  checkKey,
-  type IssuedCertificateRecord,
-  SenderNonceBudget,
-  StorageError,
-} from '@mdmkit/storage';
-import { bytes, type Ctx, date, optionalText } from './context';
+import { checkKey, type IssuedCertificateRecord, SenderNonceBudget, StorageError } from '@mdmkit/storage';
+import { type Ctx, date } from './context';
+import { type IssuedRow, issuedValues, serialTaken, toIssued } from '@mdmkit/storage/sql';
 import { query } from './pool';
 
 export async function putChallenge(ctx: Ctx, challengeHash: string, expiresAt: Date): Promise<void> {
@@ -76,57 +71,16 @@ export async function recordSenderNonce(ctx: Ctx, nonceHex: string, expiresAt: D
   return rows.length === 1;
 }
 
-interface IssuedRow {
-  serial: string;
-  subject: string;
-  not_before: Date;
-  not_after: Date;
-  requester: string | null;
-  certificate_der: Uint8Array;
-  issued_at: Date;
-}
-
-function toIssued(r: IssuedRow): IssuedCertificateRecord {
-  const rec: IssuedCertificateRecord = {
-    serial: r.serial,
-    subject: r.subject,
-    notBefore: r.not_before,
-    notAfter: r.not_after,
-    certificateDer: bytes(r.certificate_der),
-    issuedAt: r.issued_at,
-  };
-  if (r.requester !== null) rec.requester = r.requester;
-  return rec;
-}
-
 export async function putIssuedCertificate(ctx: Ctx, rec: IssuedCertificateRecord): Promise<void> {
-  if (typeof rec !== 'object' || rec === null)
-    throw new StorageError('INVALID_INPUT', 'record must be an object');
-  checkKey('serial', rec.serial, ctx.limits.maxKeyLength);
-  if (typeof rec.subject !== 'string') throw new StorageError('INVALID_INPUT', 'subject must be a string');
-  optionalText(ctx, 'subject', rec.subject, 4096);
-  if (!(rec.certificateDer instanceof Uint8Array)) {
-    throw new StorageError('INVALID_INPUT', 'certificateDer must be a Uint8Array');
-  }
-  checkBytes('certificateDer', rec.certificateDer, ctx.limits.maxBlobBytes);
+  const values = issuedValues(ctx.limits, rec);
   const r = await query(
     ctx.db,
     'putIssuedCertificate',
     `INSERT INTO scep_issued_certificates (serial, subject, not_before, not_after, requester, certificate_der, issued_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (serial) DO NOTHING`,
-    [
-      rec.serial,
-      rec.subject,
-      date('notBefore', rec.notBefore),
-      date('notAfter', rec.notAfter),
-      optionalText(ctx, 'requester', rec.requester),
-      rec.certificateDer,
-      date('issuedAt', rec.issuedAt),
-    ],
+    values,
   );
-  if (r.rowCount === 0) {
-    throw new StorageError('CONFLICT', `a certificate with serial ${rec.serial} is already recorded`);
-  }
+  if (r.rowCount === 0) throw serialTaken(rec.serial);
 }
 
 const issuedColumns = 'serial, subject, not_before, not_after, requester, certificate_der, issued_at';

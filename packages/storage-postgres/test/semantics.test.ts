@@ -62,7 +62,7 @@ describe.skipIf(!postgresAvailable())('PostgreSQL storage semantics', () => {
       // the state version 1 could leave: no unique key, two rows for one pair
       await admin.query(`DROP INDEX ${old}.results_command_enrollment`);
       await admin.query(`CREATE INDEX results_command ON ${old}.results (command_uuid, enrollment_id)`);
-      await admin.query(`DELETE FROM ${old}.mdmkit_migrations WHERE version >= 2`);
+      await admin.query(`DELETE FROM ${old}.mdmkit_migrations WHERE version = 2`);
       for (const payload of ['first', 'second']) {
         await admin.query(
           `INSERT INTO ${old}.results (enrollment_id, command_uuid, request_type, status, payload, received_at)
@@ -86,7 +86,7 @@ describe.skipIf(!postgresAvailable())('PostgreSQL storage semantics', () => {
     try {
       await admin.query(`DROP INDEX ${old}.results_command_enrollment`);
       await admin.query(`CREATE INDEX results_command ON ${old}.results (command_uuid, enrollment_id)`);
-      await admin.query(`DELETE FROM ${old}.mdmkit_migrations WHERE version >= 2`);
+      await admin.query(`DELETE FROM ${old}.mdmkit_migrations WHERE version = 2`);
       await admin.query(
         `INSERT INTO ${old}.results (enrollment_id, command_uuid, request_type, status, payload, received_at)
          SELECT 'UDID-1', 'cmd-many', 'DeviceInformation', 'Acknowledged', int4send(g), now()

@@ -1,2 +1,4 @@
-export { createSqliteStorage, SqliteStorage, type SqliteStorageOptions } from './sqlite';
+export { createSqliteStorage, SqliteStorage } from './sqlite';
+export type { SqliteStorageOptions } from './options';
 export { sqliteMigrations } from './schema';
+export { sqliteFeatureMigrations } from './feature-schema';

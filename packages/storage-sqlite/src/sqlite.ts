@@ -3,7 +3,6 @@ import {
   type CommandInput,
   type CommandReport,
   type CommandResult,
-  type CommonStorageOptions,
   checkBytes,
   checkCommand,
   checkDate,
@@ -45,6 +44,22 @@ import {
 import Database from 'better-sqlite3';
 import { isBusy, mapSqliteError } from './errors';
 import { sqliteMigrations } from './schema';
+import { depStore } from './dep-store';
+import { sqliteFeatureMigrations } from './feature-schema';
+import type { SqliteIo } from './io';
+import { secretStore } from './secret-store';
+import { batchTransaction, MAX_BATCH, type Outcome, type PendingWrite } from './batch';
+import { DEFAULT_BUSY_TIMEOUT_MS, LOCK_SLICE_MS, lockRetry, type SqliteStorageOptions } from './options';
+import { buf, date, ms, u8 } from './values';
+import {
+  bindStores,
+  checkAcquire,
+  checkLease,
+  checkPushCert,
+  issuedValues,
+  type SqlStores,
+  withFeatureMigrations,
+} from '@mdmkit/storage/sql';
 
 type Db = Database.Database;
 type Row = Record<string, unknown>;
@@ -56,69 +71,6 @@ const ENROLLMENT_COLUMNS =
 const migrationLocks = new WeakMap<Db, Promise<void>>();
 /** Each storage object's `busyTimeoutMs`, for the read wrappers below the class. */
 const busyTimeouts = new WeakMap<object, number>();
-interface PendingWrite {
-  fn: () => unknown;
-  resolve: (v: unknown) => void;
-  reject: (e: unknown) => void;
-  /** When the write was asked for (`Date.now()`): its wait for the lock counts from here. */
-  at: number;
-}
-interface Outcome {
-  ok: boolean;
-  value: unknown;
-}
-
-/** Most writes committed together; bounds the time one commit holds the write lock. */
-const MAX_BATCH = 256;
-
-/**
- * SQLite's busy handler sleeps synchronously, freezing the whole event loop while it waits. It is
- * kept to this short slice; longer waits for a lock are asynchronous backoff between attempts.
- */
-const LOCK_SLICE_MS = 5;
-
-/** Default of {@link SqliteStorageOptions.busyTimeoutMs}. */
-const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
-
-/** Retry policy for lock contention: bounded by `busyTimeoutMs` in total, waited out asynchronously. */
-function lockRetry(busyTimeoutMs: number): RetryOptions {
-  return { attempts: Number.POSITIVE_INFINITY, maxWaitMs: busyTimeoutMs, baseDelayMs: 2, maxDelayMs: 50 };
-}
-
-/** Options for {@link createSqliteStorage}. */
-export interface SqliteStorageOptions extends CommonStorageOptions {
-  /** Database file path; created if missing (its directory must exist). */
-  path?: string;
-  /**
-   * An already open better-sqlite3 database to use instead of `path` (for example one `:memory:`
-   * database shared by several storage objects). It is not closed by {@link SqliteStorage.close}.
-   */
-  database?: Db;
-  /** Run migrations while opening. Default true. */
-  migrate?: boolean;
-  /**
-   * How long a transaction waits in total for another connection's lock before failing with
-   * `BUSY`. The wait is asynchronous (short attempts with backoff in between), so the event loop
-   * keeps serving other requests meanwhile. Default 5000 ms.
-   */
-  busyTimeoutMs?: number;
-  /**
-   * `FULL` (default) makes every commit durable across power loss; `NORMAL` is faster and still
-   * loses nothing when only the process crashes (WAL mode).
-   */
-  synchronous?: 'FULL' | 'NORMAL';
-  /** Open read-only (queries only). */
-  readonly?: boolean;
-}
-
-const u8 = (b: unknown): Uint8Array => {
-  const buf = b as Buffer;
-  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-};
-const buf = (b: Uint8Array | undefined): Buffer | null =>
-  b ? Buffer.from(b.buffer, b.byteOffset, b.byteLength) : null;
-const date = (v: unknown): Date => new Date(v as number);
-const ms = (d: Date | undefined): number | null => (d ? d.getTime() : null);
 
 /**
  * Opens (and by default migrates) a SQLite database as mdmkit storage: one file in WAL mode, so
@@ -164,6 +116,11 @@ export async function createSqliteStorage(options: SqliteStorageOptions): Promis
  * });
  * ```
  */
+// The DEP, secret and audit-event methods come from dep-store.ts and secret-store.ts, bound per handle.
+// The methods are bound in the constructor (bindStores).
+export interface SqliteStorage extends SqlStores {}
+
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: see the interface above
 export class SqliteStorage implements MdmStorage {
   readonly #db: Db;
   readonly #owned: boolean;
@@ -182,6 +139,7 @@ export class SqliteStorage implements MdmStorage {
   readonly #batchTxn: Database.Transaction<(batch: PendingWrite[]) => Outcome[]>;
 
   constructor(options: SqliteStorageOptions) {
+    bindStores(this, { ...depStore, ...secretStore }, () => this.#io);
     this.#limits = resolveLimits(options.limits);
     this.#lastSeenInterval = resolveLastSeenInterval(options);
     this.#busyTimeout = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
@@ -250,6 +208,20 @@ export class SqliteStorage implements MdmStorage {
       this.#stmts.set(sql, s);
     }
     return s;
+  }
+
+  #ioCache: SqliteIo | undefined;
+
+  /** This handle's plumbing for the store files; CLOSED once closed. */
+  get #io(): SqliteIo {
+    this.#check();
+    this.#ioCache ??= {
+      limits: this.#limits,
+      write: (fn) => this.#write(fn),
+      read: (fn) => this.#read(fn),
+      stmt: (sql) => this.#stmt(sql),
+    };
+    return this.#ioCache;
   }
 
   #check(): void {
@@ -407,7 +379,7 @@ export class SqliteStorage implements MdmStorage {
       },
     };
     try {
-      return await runMigrations(driver, sqliteMigrations);
+      return await runMigrations(driver, withFeatureMigrations(sqliteMigrations, sqliteFeatureMigrations));
     } finally {
       this.#stmts.clear();
     }
@@ -1058,15 +1030,7 @@ export class SqliteStorage implements MdmStorage {
   }
 
   async putIssuedCertificate(rec: IssuedCertificateRecord): Promise<void> {
-    this.#key('serial', rec.serial);
-    checkKey('subject', rec.subject, 4096);
-    checkDate('notBefore', rec.notBefore);
-    checkDate('notAfter', rec.notAfter);
-    checkDate('issuedAt', rec.issuedAt);
-    if (!(rec.certificateDer instanceof Uint8Array)) {
-      throw new StorageError('INVALID_INPUT', 'certificateDer must be bytes');
-    }
-    checkBytes('certificate', rec.certificateDer, this.#limits.maxBlobBytes);
+    issuedValues(this.#limits, rec);
     await this.#write(() => {
       const changed = this.#stmt(
         `INSERT INTO scep_certificates (serial, subject, not_before, not_after, requester, der, issued_at)
@@ -1136,11 +1100,7 @@ export class SqliteStorage implements MdmStorage {
     certificatePem: string;
     sealedKey: Uint8Array;
   }): Promise<StoredPushCert> {
-    this.#key('topic', rec.topic);
-    checkKey('certificate', rec.certificatePem, this.#limits.maxBlobBytes);
-    if (!(rec.sealedKey instanceof Uint8Array))
-      throw new StorageError('INVALID_INPUT', 'sealedKey must be bytes');
-    checkBytes('sealed key', rec.sealedKey, this.#limits.maxBlobBytes);
+    checkPushCert(this.#limits, rec);
     return this.#write(() => {
       const row = this.#stmt(
         `INSERT INTO push_certs (topic, certificate_pem, sealed_key, version, updated_at) VALUES (?, ?, ?, 1, ?)
@@ -1165,9 +1125,7 @@ export class SqliteStorage implements MdmStorage {
     ttlMs: number,
     now: Date = new Date(),
   ): Promise<Lease | undefined> {
-    this.#key('lease name', name);
-    this.#key('lease holder', holder);
-    checkTtl(ttlMs);
+    checkAcquire(this.#limits, name, holder, ttlMs, now);
     const t = now.getTime();
     return this.#write(() => {
       const row = this.#stmt('SELECT holder, token, expires_at FROM leases WHERE name = ?').get(name) as
@@ -1189,7 +1147,7 @@ export class SqliteStorage implements MdmStorage {
   }
 
   async renewLease(lease: Lease, ttlMs: number, now: Date = new Date()): Promise<Lease | undefined> {
-    checkTtl(ttlMs);
+    checkLease(this.#limits, lease, { ttlMs, now });
     const t = now.getTime();
     const changed = await this.#write(
       () =>
@@ -1201,6 +1159,7 @@ export class SqliteStorage implements MdmStorage {
   }
 
   async releaseLease(lease: Lease): Promise<boolean> {
+    checkLease(this.#limits, lease);
     const changed = await this.#write(
       () =>
         this.#stmt(
@@ -1292,31 +1251,4 @@ for (const name of reads) {
       }
     },
   });
-}
-
-/**
- * One transaction for a batch of writes. A lone write runs bare (its error rolls back the whole
- * transaction); several each get a savepoint so one failure rolls back alone. Lock errors abort the
- * whole batch so it can be retried.
- */
-function batchTransaction(db: Db): Database.Transaction<(batch: PendingWrite[]) => Outcome[]> {
-  return db.transaction((batch: PendingWrite[]) => {
-    if (batch.length === 1) return [{ ok: true, value: batch[0]!.fn() }];
-    const outcomes: Outcome[] = [];
-    for (const op of batch) {
-      try {
-        outcomes.push({ ok: true, value: db.transaction(op.fn)() });
-      } catch (e) {
-        if (isBusy(e)) throw e;
-        outcomes.push({ ok: false, value: e });
-      }
-    }
-    return outcomes;
-  });
-}
-
-function checkTtl(ttlMs: number): void {
-  if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0) {
-    throw new StorageError('INVALID_INPUT', 'ttlMs must be a positive number');
-  }
 }

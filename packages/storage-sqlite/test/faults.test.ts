@@ -5,7 +5,8 @@ import { join, resolve } from 'node:path';
 import { isStorageError, StorageError } from '@mdmkit/storage';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createSqliteStorage, sqliteMigrations } from '../src/index';
+import { withFeatureMigrations } from '@mdmkit/storage/sql';
+import { createSqliteStorage, sqliteFeatureMigrations, sqliteMigrations } from '../src/index';
 
 const dir = mkdtempSync(join(tmpdir(), 'mdmkit-sqlite-faults-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -133,10 +134,12 @@ console.log(JSON.stringify(r));`,
     } finally {
       for (const c of children) if (c.exitCode === null) c.kill();
     }
-    expect(outs.every((o) => o.includes(`"version":${sqliteMigrations.at(-1)!.version}`))).toBe(true);
+    // the core versions and every feature's, each applied once
+    const all = withFeatureMigrations(sqliteMigrations, sqliteFeatureMigrations);
+    expect(outs.every((o) => o.includes(`"version":${all.at(-1)!.version}`))).toBe(true);
     const db = new Database(path, { readonly: true });
     const versions = db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[];
-    expect(versions.map((v) => v.version)).toEqual(sqliteMigrations.map((m) => m.version));
+    expect(versions.map((v) => v.version).sort((a, b) => a - b)).toEqual(all.map((m) => m.version));
     expect(
       (db.prepare("SELECT count(*) AS n FROM enrollments WHERE id LIKE 'P%'").get() as { n: number }).n,
     ).toBe(3);

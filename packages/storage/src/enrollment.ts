@@ -110,7 +110,25 @@ export interface PageOptions {
  * const e = await storage.getEnrollment(udid); // e.enabled === true, e.tokenUpdateTally === 1
  * ```
  */
-export interface EnrollmentStore {
+export interface EnrollmentStore
+  extends CheckInStore,
+    EnrollmentLookup,
+    BootstrapTokenStore,
+    CertificateAssociationStore,
+    EnrollmentTransfer {}
+
+/**
+ * The check-in messages that change an enrollment's state. What a check-in endpoint needs.
+ *
+ * @example
+ * ```ts
+ * import type { CheckInStore } from '@mdmkit/storage';
+ * async function onAuthenticate(store: CheckInStore, udid: string, topic: string) {
+ *   await store.authenticate({ id: udid, topic });
+ * }
+ * ```
+ */
+export interface CheckInStore {
   /**
    * Records a device Authenticate, which starts the enrollment over: the device channel and its user
    * channels are disabled with their TokenUpdate tallies reset to 0, and their queues are cleared
@@ -123,19 +141,52 @@ export interface EnrollmentStore {
   userAuthenticate(input: UserAuthenticateInput): Promise<void>;
   /** Records a CheckOut: disables the channel; for a device channel, its user channels too. */
   checkOut(id: EnrollmentId): Promise<void>;
+}
+
+/**
+ * Reading one enrollment and noting that it was seen.
+ *
+ * @example
+ * ```ts
+ * import type { EnrollmentLookup } from '@mdmkit/storage';
+ * const isEnabled = async (store: EnrollmentLookup, id: string) => (await store.getEnrollment(id))?.enabled === true;
+ * ```
+ */
+export interface EnrollmentLookup {
   getEnrollment(id: EnrollmentId): Promise<EnrollmentRecord | undefined>;
-
-  /** Stores a bootstrap token (seal it with `@mdmkit/crypto` first). Throws NOT_FOUND for an unknown enrollment. */
-  putBootstrapToken(id: EnrollmentId, token: Uint8Array): Promise<void>;
-  getBootstrapToken(id: EnrollmentId): Promise<Uint8Array | undefined>;
-
   /**
    * Notes that the enrollment was seen at `at` (default now). Writes at most once per enrollment per
    * the adapter's `lastSeenIntervalMs`, so per-request calls stay cheap and never contend.
    * Returns whether a write happened.
    */
   touchLastSeen(id: EnrollmentId, at?: Date): Promise<boolean>;
+}
 
+/**
+ * Bootstrap tokens, stored sealed (`@mdmkit/crypto`).
+ *
+ * @example
+ * ```ts
+ * import type { BootstrapTokenStore } from '@mdmkit/storage';
+ * const hasToken = async (store: BootstrapTokenStore, id: string) => (await store.getBootstrapToken(id)) !== undefined;
+ * ```
+ */
+export interface BootstrapTokenStore {
+  /** Stores a bootstrap token (seal it with `@mdmkit/crypto` first). Throws NOT_FOUND for an unknown enrollment. */
+  putBootstrapToken(id: EnrollmentId, token: Uint8Array): Promise<void>;
+  getBootstrapToken(id: EnrollmentId): Promise<Uint8Array | undefined>;
+}
+
+/**
+ * Binding identity certificates to enrollments: what request authentication needs.
+ *
+ * @example
+ * ```ts
+ * import type { CertificateAssociationStore } from '@mdmkit/storage';
+ * const owner = (store: CertificateAssociationStore, hash: string) => store.enrollmentForCertificate(hash);
+ * ```
+ */
+export interface CertificateAssociationStore {
   /**
    * Binds an identity-certificate hash (lowercase hex SHA-256 of the DER) to an enrollment. Binding the
    * same pair again is a no-op; a hash already bound to a different enrollment throws CONFLICT.
@@ -151,7 +202,25 @@ export interface EnrollmentStore {
   enrollmentForCertificate(certHash: string): Promise<EnrollmentId | undefined>;
   /** Whether `certHash` is bound to `id`. */
   isCertificateAssociated(id: EnrollmentId, certHash: string): Promise<boolean>;
+}
 
+/**
+ * Moving enrollments between backends.
+ *
+ * @example
+ * ```ts
+ * import type { EnrollmentTransfer } from '@mdmkit/storage';
+ * async function copyAll(from: EnrollmentTransfer, to: EnrollmentTransfer) {
+ *   let after: string | undefined;
+ *   do {
+ *     const page = await from.exportEnrollments({ after });
+ *     await to.importEnrollments(page.items);
+ *     after = page.next;
+ *   } while (after);
+ * }
+ * ```
+ */
+export interface EnrollmentTransfer {
   /** Exports enrollments paged by id, for moving between backends. */
   exportEnrollments(options?: PageOptions): Promise<Page<EnrollmentExport>>;
   /** Imports enrollments (upsert by id). Returns how many were written. */

@@ -1,23 +1,32 @@
 export { StorageError, isMdmkitError, isStorageError, type StorageErrorCode } from './errors';
 export type {
   AuthenticateInput,
+  BootstrapTokenStore,
+  CertificateAssociationStore,
   ChannelType,
+  CheckInStore,
   EnrollmentExport,
   EnrollmentId,
+  EnrollmentLookup,
   EnrollmentRecord,
   EnrollmentStore,
+  EnrollmentTransfer,
   Page,
   PageOptions,
   TokenUpdateInput,
   UserAuthenticateInput,
 } from './enrollment';
 export type {
+  CommandDelivery,
+  CommandEnqueuer,
   CommandInput,
   CommandQueue,
   CommandReport,
   CommandResult,
+  CommandResults,
   FinalStatus,
   NextCommandOptions,
+  QueueAdmin,
   QueueEntry,
   QueuedCommand,
   RecordOutcome,
@@ -25,9 +34,15 @@ export type {
   ReportStatus,
 } from './queue';
 export type { EnrollmentFilter, EnrollmentQueries, PushInfo } from './queries';
-export type { IssuedCertificateRecord, ScepStore } from './scep';
+export type {
+  IssuedCertificateRecord,
+  IssuedCertificateStore,
+  ScepChallengeStore,
+  ScepNonceStore,
+  ScepStore,
+} from './scep';
 export type { PushCertStore, StoredPushCert } from './push-cert';
-export type { JobState, Lease, LeaseStore } from './lease';
+export type { FencedJobState, JobLeases, JobState, Lease, LeaseStore } from './lease';
 export {
   runMigrations,
   validateMigrations,
@@ -47,8 +62,10 @@ export { withRetry, type RetryOptions } from './retry';
 export {
   DEFAULT_LAST_SEEN_INTERVAL_MS,
   resolveLastSeenInterval,
+  type Closable,
   type CommonStorageOptions,
   type MdmStorage,
+  type SchemaMigrator,
   type StorageLifecycle,
 } from './storage';
 export { MemoryStorage, type MemoryStorageOptions } from './memory';

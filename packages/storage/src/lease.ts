@@ -30,7 +30,18 @@ export interface JobState {
  * }
  * ```
  */
-export interface LeaseStore {
+export interface LeaseStore extends JobLeases, FencedJobState {}
+
+/**
+ * Taking, keeping and giving up named leases.
+ *
+ * @example
+ * ```ts
+ * import type { JobLeases } from '@mdmkit/storage';
+ * const holder = async (l: JobLeases, name: string) => (await l.getLease(name))?.holder;
+ * ```
+ */
+export interface JobLeases {
   /**
    * Takes the lease if it is free or expired (new token), or extends it if `holder` already holds it
    * (same token). Returns undefined while another holder's lease is live.
@@ -42,6 +53,18 @@ export interface LeaseStore {
   releaseLease(lease: Lease): Promise<boolean>;
   /** The current lease, if held and unexpired. */
   getLease(name: string, now?: Date): Promise<Lease | undefined>;
+}
+
+/**
+ * Job state guarded by lease tokens.
+ *
+ * @example
+ * ```ts
+ * import type { FencedJobState } from '@mdmkit/storage';
+ * const cursorOf = async (s: FencedJobState, name: string) => (await s.readJobState(name))?.state;
+ * ```
+ */
+export interface FencedJobState {
   /** Writes job state; throws FENCED when `token` is older than the newest token issued for `name`. */
   writeJobState(name: string, token: number, state: string): Promise<void>;
   readJobState(name: string): Promise<JobState | undefined>;

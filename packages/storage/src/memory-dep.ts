@@ -15,8 +15,8 @@ import { StorageError } from './errors';
 import { checkKey, DEFAULT_STORAGE_LIMITS, resolveLimits, type StorageLimits } from './limits';
 import { pageSize } from './validate';
 
-const OP_TYPES = new Set(['added', 'modified', 'deleted']);
-const MAX_PAGE_DEVICES = 10_000;
+export const OP_TYPES = new Set(['added', 'modified', 'deleted']);
+export const MAX_PAGE_DEVICES = 10_000;
 
 interface TokenState {
   token: DepTokenRecord;
@@ -105,7 +105,7 @@ function makeRecord(
 }
 
 /** The fields a page reports, to tell a real modification from a device listed again unchanged. */
-function signature(d: DepDeviceInput): string {
+export function signature(d: DepDeviceInput): string {
   const fields: Record<string, unknown> = {};
   for (const k of SIGNATURE_KEYS) fields[k] = d[k] instanceof Date ? (d[k] as Date).getTime() : d[k];
   return JSON.stringify(fields);

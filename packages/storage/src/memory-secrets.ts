@@ -12,11 +12,11 @@ export class MemorySecretData {
 }
 
 /** Cursor of a secret row: owner and kind, unambiguous whatever characters they hold. */
-function secretCursor(owner: string, kind: string): string {
+export function secretCursor(owner: string, kind: string): string {
   return JSON.stringify([owner, kind]);
 }
 
-function parseSecretCursor(after: string | undefined): [string, string] | undefined {
+export function parseSecretCursor(after: string | undefined): [string, string] | undefined {
   if (after === undefined) return undefined;
   try {
     const v: unknown = JSON.parse(after);
@@ -34,7 +34,7 @@ function compareKeys(a: [string, string], b: [string, string]): number {
   return a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0;
 }
 
-function checkVersion(v: unknown): void {
+export function checkVersion(v: unknown): void {
   if (v !== undefined && (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)) {
     throw new StorageError('INVALID_INPUT', 'expectedVersion must be a non-negative integer');
   }
@@ -50,7 +50,7 @@ function copySecret(r: SecretRecord): SecretRecord {
 }
 
 /** Event ids: a zero-padded sequence, so that string order is append order. */
-const EVENT_ID_DIGITS = 16;
+export const EVENT_ID_DIGITS = 16;
 
 /**
  * The in-memory {@link SecretStore} and {@link AuditEventStore}: the reference behaviour the

@@ -98,12 +98,36 @@ export interface NextCommandOptions {
  * });
  * ```
  */
-export interface CommandQueue {
+export interface CommandQueue extends CommandEnqueuer, CommandDelivery, QueueAdmin, CommandResults {}
+
+/**
+ * Putting commands on queues.
+ *
+ * @example
+ * ```ts
+ * import type { CommandEnqueuer } from '@mdmkit/storage';
+ * const send = (q: CommandEnqueuer, uuid: string, payload: Uint8Array, ids: string[]) =>
+ *   q.enqueueCommand({ uuid, requestType: 'DeviceInformation', payload }, ids);
+ * ```
+ */
+export interface CommandEnqueuer {
   /**
    * Adds one command to the queues of many enrollments atomically. Throws CONFLICT when the UUID is
    * already used, PAYLOAD_TOO_LARGE over the adapter's limit. Enrollment ids need not exist yet.
    */
   enqueueCommand(command: CommandInput, enrollmentIds: EnrollmentId[]): Promise<void>;
+}
+
+/**
+ * Handing commands to a device and storing its answers: what the connect endpoint needs.
+ *
+ * @example
+ * ```ts
+ * import type { CommandDelivery } from '@mdmkit/storage';
+ * const first = (q: CommandDelivery, id: string) => q.nextCommand(id);
+ * ```
+ */
+export interface CommandDelivery {
   /** The command to hand out now: highest priority first, FIFO within a priority. */
   nextCommand(id: EnrollmentId, options?: NextCommandOptions): Promise<QueuedCommand | undefined>;
   /**
@@ -112,10 +136,34 @@ export interface CommandQueue {
    * report, they are eligible again.
    */
   recordResult(report: CommandReport, options?: { now?: Date }): Promise<RecordResultResponse>;
+}
+
+/**
+ * Looking at and emptying one enrollment's queue.
+ *
+ * @example
+ * ```ts
+ * import type { QueueAdmin } from '@mdmkit/storage';
+ * const pending = async (q: QueueAdmin, id: string) => (await q.listQueue(id)).length;
+ * ```
+ */
+export interface QueueAdmin {
   /** Unfinished entries of an enrollment's queue in hand-out order (including not-yet-due and expired). */
   listQueue(id: EnrollmentId): Promise<QueueEntry[]>;
   /** Removes every unfinished entry from an enrollment's queue; returns how many. */
   clearQueue(id: EnrollmentId): Promise<number>;
+}
+
+/**
+ * Stored results: reading them and pruning old commands.
+ *
+ * @example
+ * ```ts
+ * import type { CommandResults } from '@mdmkit/storage';
+ * const prune = (r: CommandResults) => r.deleteFinishedCommands(new Date(Date.now() - 30 * 86_400_000));
+ * ```
+ */
+export interface CommandResults {
   /** Final results for a CommandUUID (one per enrollment that answered). */
   getResults(commandUuid: string): Promise<CommandResult[]>;
   /** An enrollment's final results, newest first, paged by receive order. */

@@ -8,9 +8,32 @@ import type { CommandQueue } from './queue';
 import type { ScepStore } from './scep';
 
 /** Lifecycle shared by every adapter. */
-export interface StorageLifecycle {
+export interface StorageLifecycle extends SchemaMigrator, Closable {}
+
+/**
+ * Bringing the schema up to date.
+ *
+ * @example
+ * ```ts
+ * import type { SchemaMigrator } from '@mdmkit/storage';
+ * const upgrade = async (m: SchemaMigrator) => (await m.migrate()).applied;
+ * ```
+ */
+export interface SchemaMigrator {
   /** Brings the schema to the newest version; safe when several replicas call it at once. */
   migrate(): Promise<MigrationReport>;
+}
+
+/**
+ * Releasing connections.
+ *
+ * @example
+ * ```ts
+ * import type { Closable } from '@mdmkit/storage';
+ * const shutdown = (c: Closable) => c.close();
+ * ```
+ */
+export interface Closable {
   /** Releases connections. Later calls throw CLOSED. Idempotent. */
   close(): Promise<void>;
 }

@@ -2,18 +2,22 @@
 // handle implements it and are skipped with a note elsewhere.
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { type DepDeviceInput, type DepStore, isDepStore } from '../dep';
+import { depRaceConformance } from './dep-races';
 
 /** What the DEP cases need: two handles on one database and unique prefixes. */
 export interface DepConformanceContext {
   readonly s: unknown;
   readonly s2: unknown;
   prefix(): string;
+  /** Fail rather than skip when the handles have no DepStore. */
+  readonly required?: boolean;
 }
 
 const NOT_YET = 'this adapter does not implement DepStore yet';
 
 function stores(ctx: DepConformanceContext, t: TestContext): [DepStore, DepStore] {
   if (!isDepStore(ctx.s) || !isDepStore(ctx.s2)) {
+    if (ctx.required) throw new Error(`${NOT_YET}, but the suite was told to require it`);
     t.skip(NOT_YET);
     throw new Error('unreachable');
   }
@@ -305,6 +309,7 @@ export function depStoreConformance(ctx: DepConformanceContext): void {
         }),
       ).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
     });
+    depRaceConformance(ctx);
   });
 }
 

@@ -34,6 +34,11 @@ export interface ConformanceOptions {
   workers?: number;
   /** Per-test timeout in ms. Default 60 000. */
   timeoutMs?: number;
+  /**
+   * Optional stores this adapter must have: their sections fail instead of being skipped when a
+   * handle lacks them. The SQL adapters require both.
+   */
+  requireCapabilities?: readonly ('dep' | 'secrets')[];
 }
 
 /**
@@ -122,8 +127,11 @@ export function runStorageConformance(
     miscConformance(ctx);
     concurrencyConformance(ctx);
     // Optional capability: skipped with a note on adapters without DepStore yet.
-    depStoreConformance(ctx);
-    secretConformance(ctx, () => hasSecretStores(ctx.s));
+    const required = new Set(options.requireCapabilities ?? []);
+    depStoreConformance(
+      Object.assign(Object.create(ctx) as ConformanceContext, { required: required.has('dep') }),
+    );
+    secretConformance(ctx, () => required.has('secrets') || hasSecretStores(ctx.s));
 
     it('rejects calls on a closed handle with CLOSED', async () => {
       const h = await ctx.open();
@@ -135,5 +143,12 @@ export function runStorageConformance(
 }
 
 export type { ConformanceContext } from './context';
+export {
+  runMultiProcessConformance,
+  serveStorageChild,
+  tsxChildCommand,
+  type MultiProcessOptions,
+  type ProcessDatabase,
+} from './processes';
 export { type DepConformanceContext, depStoreConformance, runDepStoreConformance } from './dep';
 export { hasSecretStores } from './secrets';

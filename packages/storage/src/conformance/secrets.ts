@@ -3,6 +3,7 @@ import type { AuditEventStore } from '../audit';
 import type { SecretStore } from '../secrets';
 import type { MdmStorage } from '../storage';
 import { bytes, type ConformanceContext } from './context';
+import { secretRaceConformance } from './secret-races';
 
 type WithSecrets = MdmStorage & SecretStore & AuditEventStore;
 
@@ -172,5 +173,6 @@ export function secretConformance(ctx: ConformanceContext, implemented: () => bo
         s().appendAuditEvent({ actor: 'a', action: 'secret.read', owner: 'o', kind: 'k', reason: '' }),
       ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     });
+    secretRaceConformance(ctx, implemented);
   });
 }

@@ -6,7 +6,14 @@
 // wait for each other.
 const lanes = new Map<string, Promise<void>>();
 
-/** Runs `fn` after every earlier call with the same key has settled. */
+/**
+ * Runs `fn` after every earlier call with the same key has settled.
+ *
+ * @example
+ * ```ts
+ * const next = await inLane(`${url}\u0000${enrollmentId}`, () => pickNext(enrollmentId));
+ * ```
+ */
 export async function inLane<T>(key: string, fn: () => Promise<T>): Promise<T> {
   const previous = lanes.get(key);
   let release!: () => void;

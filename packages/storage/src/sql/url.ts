@@ -23,7 +23,14 @@ export function redactUrl(url: string): string {
 
 const identifier = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
-/** True when `name` can be used as an unquoted SQL identifier (schema/database names). */
+/**
+ * True when `name` can be used as an unquoted SQL identifier (schema/database names).
+ *
+ * @example
+ * ```ts
+ * isSafeIdentifier('mdm_1'); // true
+ * ```
+ */
 export function isSafeIdentifier(name: string): boolean {
   return identifier.test(name);
 }

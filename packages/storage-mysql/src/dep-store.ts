@@ -1,0 +1,235 @@
+import { checkKey, type DepStore } from '@mdmkit/storage';
+import {
+  awaitingLimit,
+  checkDepAssignment,
+  checkDepPage,
+  checkDepToken,
+  checkFence,
+  depDeviceColumns,
+  depDeviceFilter,
+  depDevicePage,
+  type DepDeviceRow,
+  depDeviceValues,
+  depStatusChanges,
+  depTokenColumns,
+  depTokenNotFound,
+  type DepTokenRow,
+  depTokenValues,
+  pageSerials,
+  planDepPage,
+  toDepAssignment,
+  toDepCursor,
+  toDepDevice,
+  toDepToken,
+  type WithContext,
+} from '@mdmkit/storage/sql';
+import type mysql from 'mysql2/promise';
+import type { Ctx } from './context';
+import { buf, execute, type Header, transaction, type Tx } from './pool';
+
+type Rows = mysql.RowDataPacket[];
+const tokenCols = depTokenColumns.join(', ');
+const deviceCols = depDeviceColumns.join(', ');
+const same = (d: Date) => d;
+const param = (v: unknown) => (v instanceof Uint8Array ? buf(v) : v) as string;
+
+async function requireToken(ctx: Ctx, name: string): Promise<void> {
+  const rows = await execute<Rows>(ctx.db, 'dep token', 'SELECT 1 FROM dep_tokens WHERE name = ?', [name]);
+  if (!rows[0]) throw depTokenNotFound(name);
+}
+
+/** Fence check and update under the token's row lock. */
+async function fenced(tx: Tx, name: string, fence: number): Promise<void> {
+  const [rows] = await tx.execute<Rows>('SELECT fence FROM dep_tokens WHERE name = ? FOR UPDATE', [name]);
+  if (!rows[0]) throw depTokenNotFound(name);
+  checkFence(Number(rows[0].fence), fence);
+  await tx.execute('UPDATE dep_tokens SET fence = ? WHERE name = ?', [fence, name]);
+}
+
+export const depStore: WithContext<Ctx, DepStore> = {
+  async putDepToken(ctx, record) {
+    checkDepToken(ctx.limits, record);
+    const params = depTokenValues(record, same).map(param);
+    await execute(
+      ctx.db,
+      'putDepToken',
+      `INSERT INTO dep_tokens (${tokenCols}) VALUES (${params.map(() => '?').join(', ')})
+       ON DUPLICATE KEY UPDATE ${depTokenColumns
+         .slice(1)
+         .map((c) => `${c} = VALUES(${c})`)
+         .join(', ')}`,
+      params,
+    );
+  },
+  async getDepToken(ctx, name) {
+    checkKey('token name', name, ctx.limits.maxKeyLength);
+    const rows = await execute<Rows>(
+      ctx.db,
+      'getDepToken',
+      `SELECT ${tokenCols} FROM dep_tokens WHERE name = ?`,
+      [name],
+    );
+    return rows[0] ? toDepToken(rows[0] as DepTokenRow) : undefined;
+  },
+  async listDepTokens(ctx) {
+    const rows = await execute<Rows>(
+      ctx.db,
+      'listDepTokens',
+      `SELECT ${tokenCols} FROM dep_tokens ORDER BY name`,
+    );
+    return rows.map((r) => toDepToken(r as DepTokenRow));
+  },
+  async updateDepTokenStatus(ctx, name, status) {
+    checkKey('token name', name, ctx.limits.maxKeyLength);
+    const changes = depStatusChanges(status);
+    const r = await execute<Header>(
+      ctx.db,
+      'updateDepTokenStatus',
+      `UPDATE dep_tokens SET ${['updated_at = ?', ...changes.map(([c]) => `${c} = ?`)].join(', ')} WHERE name = ?`,
+      [new Date(), ...changes.map(([, v]) => v), name],
+    );
+    if (r.affectedRows === 0) throw depTokenNotFound(name);
+  },
+  async deleteDepToken(ctx, name) {
+    checkKey('token name', name, ctx.limits.maxKeyLength);
+    return transaction(ctx.db, 'deleteDepToken', async (tx) => {
+      await tx.execute('DELETE FROM dep_devices WHERE token_name = ?', [name]);
+      await tx.execute('DELETE FROM dep_assignments WHERE token_name = ?', [name]);
+      const [r] = await tx.execute<Header>('DELETE FROM dep_tokens WHERE name = ?', [name]);
+      return r.affectedRows > 0;
+    });
+  },
+  async getDepCursor(ctx, tokenName) {
+    checkKey('token name', tokenName, ctx.limits.maxKeyLength);
+    const rows = await execute<Rows>(
+      ctx.db,
+      'getDepCursor',
+      'SELECT name, cursor_value AS `cursor`, phase, cursor_fence, cursor_updated_at FROM dep_tokens WHERE name = ?',
+      [tokenName],
+    );
+    if (!rows[0]) throw depTokenNotFound(tokenName);
+    return toDepCursor(rows[0]);
+  },
+  async resetDepCursor(ctx, tokenName, fence) {
+    checkKey('token name', tokenName, ctx.limits.maxKeyLength);
+    await transaction(ctx.db, 'resetDepCursor', async (tx) => {
+      await fenced(tx, tokenName, fence);
+      await tx.execute(
+        'UPDATE dep_tokens SET cursor_value = NULL, phase = NULL, cursor_fence = NULL, cursor_updated_at = NULL WHERE name = ?',
+        [tokenName],
+      );
+    });
+  },
+  async applyDepPage(ctx, page) {
+    checkDepPage(ctx.limits, page);
+    return transaction(ctx.db, 'applyDepPage', async (tx) => {
+      await fenced(tx, page.tokenName, page.fence);
+      const now = new Date();
+      const serials = pageSerials(page);
+      const [rows] =
+        serials.length === 0
+          ? [[] as Rows]
+          : await tx.query<Rows>(
+              `SELECT ${deviceCols} FROM dep_devices WHERE token_name = ? AND serial_number IN (?)`,
+              [page.tokenName, serials],
+            );
+      const plan = planDepPage(
+        page,
+        new Map(rows.map((r) => [String(r.serial_number), toDepDevice(r as DepDeviceRow)])),
+        now,
+      );
+      if (plan.rows.length > 0) {
+        // One multi-row statement per page, formatted client-side.
+        await tx.query(
+          `INSERT INTO dep_devices (${deviceCols}) VALUES ?
+           ON DUPLICATE KEY UPDATE ${depDeviceColumns
+             .slice(2)
+             .map((c) => `${c} = VALUES(${c})`)
+             .join(', ')}`,
+          [plan.rows.map((d) => depDeviceValues(d, same, (b) => (b ? 1 : 0)))],
+        );
+      }
+      await tx.execute(
+        'UPDATE dep_tokens SET cursor_value = ?, phase = ?, cursor_fence = ?, cursor_updated_at = ? WHERE name = ?',
+        [page.cursor, page.phase, page.fence, now, page.tokenName],
+      );
+      return plan.result;
+    });
+  },
+  async getDepDevice(ctx, tokenName, serialNumber) {
+    checkKey('serial number', serialNumber, ctx.limits.maxKeyLength);
+    checkKey('token name', tokenName, ctx.limits.maxKeyLength);
+    await requireToken(ctx, tokenName);
+    const rows = await execute<Rows>(
+      ctx.db,
+      'getDepDevice',
+      `SELECT ${deviceCols} FROM dep_devices WHERE token_name = ? AND serial_number = ?`,
+      [tokenName, serialNumber],
+    );
+    return rows[0] ? toDepDevice(rows[0] as DepDeviceRow) : undefined;
+  },
+  async listDepDevices(ctx, tokenName, filter) {
+    checkKey('token name', tokenName, ctx.limits.maxKeyLength);
+    const f = depDeviceFilter(filter);
+    await requireToken(ctx, tokenName);
+    const rows = await execute<Rows>(
+      ctx.db,
+      'listDepDevices',
+      `SELECT ${deviceCols} FROM dep_devices
+       WHERE token_name = ? AND (? OR NOT deleted) AND (? IS NULL OR enrolled <> ?)
+         AND (? IS NULL OR serial_number > ?)
+       ORDER BY serial_number LIMIT ${f.limit + 1}`,
+      [tokenName, f.includeDeleted, f.pending, f.pending, f.after, f.after],
+    );
+    return depDevicePage(rows as DepDeviceRow[], f.limit);
+  },
+  async markDepDeviceEnrolled(ctx, serialNumber, at = new Date()) {
+    checkKey('serial number', serialNumber, ctx.limits.maxKeyLength);
+    const r = await execute<Header>(
+      ctx.db,
+      'markDepDeviceEnrolled',
+      'UPDATE dep_devices SET enrolled = 1, enrolled_at = ?, updated_at = ? WHERE serial_number = ? AND NOT enrolled',
+      [new Date(at), new Date(), serialNumber],
+    );
+    return r.affectedRows;
+  },
+  async recordDepAssignment(ctx, record) {
+    checkDepAssignment(ctx.limits, record);
+    await requireToken(ctx, record.tokenName);
+    await execute(
+      ctx.db,
+      'recordDepAssignment',
+      `INSERT INTO dep_assignments (token_name, serial_number, profile_uuid, status, assigned_at) VALUES (?, ?, ?, ?, ?)
+       ON DUPLICATE KEY UPDATE profile_uuid = VALUES(profile_uuid), status = VALUES(status), assigned_at = VALUES(assigned_at)`,
+      [record.tokenName, record.serialNumber, record.profileUuid, record.status, record.assignedAt],
+    );
+  },
+  async getDepAssignment(ctx, tokenName, serialNumber) {
+    checkKey('serial number', serialNumber, ctx.limits.maxKeyLength);
+    checkKey('token name', tokenName, ctx.limits.maxKeyLength);
+    await requireToken(ctx, tokenName);
+    const rows = await execute<Rows>(
+      ctx.db,
+      'getDepAssignment',
+      'SELECT token_name, serial_number, profile_uuid, status, assigned_at FROM dep_assignments WHERE token_name = ? AND serial_number = ?',
+      [tokenName, serialNumber],
+    );
+    return rows[0] ? toDepAssignment(rows[0]) : undefined;
+  },
+  async listDepDevicesAwaitingProfile(ctx, tokenName, limit) {
+    checkKey('token name', tokenName, ctx.limits.maxKeyLength);
+    const n = awaitingLimit(limit);
+    await requireToken(ctx, tokenName);
+    const rows = await execute<Rows>(
+      ctx.db,
+      'listDepDevicesAwaitingProfile',
+      `SELECT ${deviceCols.replace(/(^|, )/g, '$1d.')} FROM dep_devices d
+       WHERE d.token_name = ? AND NOT d.deleted
+         AND (d.profile_status IS NULL OR d.profile_status IN ('', 'empty', 'removed'))
+         AND NOT EXISTS (SELECT 1 FROM dep_assignments a WHERE a.token_name = d.token_name AND a.serial_number = d.serial_number)
+       ORDER BY d.serial_number LIMIT ${n}`,
+      [tokenName],
+    );
+    return rows.map((r) => toDepDevice(r as DepDeviceRow));
+  },
+};

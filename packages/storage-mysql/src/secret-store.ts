@@ -1,0 +1,127 @@
+import type { AuditEventStore, SecretStore } from '@mdmkit/storage';
+import {
+  auditColumns,
+  auditId,
+  auditListQuery,
+  auditPage,
+  type AuditRow,
+  checkAuditEvent,
+  checkExpectedVersion,
+  checkPutSecret,
+  checkSecretKey,
+  secretColumns,
+  secretConflict,
+  secretListQuery,
+  secretPage,
+  type SecretRow,
+  toSecret,
+  type WithContext,
+} from '@mdmkit/storage/sql';
+import type mysql from 'mysql2/promise';
+import type { Ctx } from './context';
+import { buf, execute, type Header, transaction, type Tx } from './pool';
+
+type Rows = mysql.RowDataPacket[];
+
+async function current(tx: Tx, owner: string, kind: string): Promise<SecretRow | undefined> {
+  const [rows] = await tx.execute<Rows>(`SELECT ${secretColumns} FROM secrets WHERE owner = ? AND kind = ?`, [
+    owner,
+    kind,
+  ]);
+  return rows[0] as SecretRow | undefined;
+}
+
+export const secretStore: WithContext<Ctx, SecretStore & AuditEventStore> = {
+  async getSecret(ctx, owner, kind) {
+    checkSecretKey(ctx.limits, owner, kind);
+    const rows = await execute<Rows>(
+      ctx.db,
+      'getSecret',
+      `SELECT ${secretColumns} FROM secrets WHERE owner = ? AND kind = ?`,
+      [owner, kind],
+    );
+    return rows[0] ? toSecret(rows[0] as SecretRow) : undefined;
+  },
+  /** Each case is one statement whose WHERE or key is the compare-and-set; the row is read back in the same transaction. */
+  async putSecret(ctx, input) {
+    checkPutSecret(ctx.limits, input);
+    const { owner, kind, expectedVersion } = input;
+    const sealed = buf(input.sealed);
+    const now = new Date();
+    return transaction(ctx.db, 'putSecret', async (tx) => {
+      let r: Header;
+      if (expectedVersion === undefined) {
+        [r] = await tx.execute<Header>(
+          `INSERT INTO secrets (owner, kind, sealed, version, created_at, updated_at) VALUES (?, ?, ?, 1, ?, ?)
+           ON DUPLICATE KEY UPDATE sealed = VALUES(sealed), version = version + 1, updated_at = VALUES(updated_at)`,
+          [owner, kind, sealed, now, now],
+        );
+      } else if (expectedVersion === 0) {
+        [r] = await tx.execute<Header>(
+          'INSERT IGNORE INTO secrets (owner, kind, sealed, version, created_at, updated_at) VALUES (?, ?, ?, 1, ?, ?)',
+          [owner, kind, sealed, now, now],
+        );
+      } else {
+        [r] = await tx.execute<Header>(
+          'UPDATE secrets SET sealed = ?, version = version + 1, updated_at = ? WHERE owner = ? AND kind = ? AND version = ?',
+          [sealed, now, owner, kind, expectedVersion],
+        );
+      }
+      const row = await current(tx, owner, kind);
+      if (r.affectedRows === 0 || !row)
+        throw secretConflict(owner, kind, Number(row?.version ?? 0), expectedVersion!);
+      return toSecret(row);
+    });
+  },
+  async deleteSecret(ctx, owner, kind, expectedVersion) {
+    checkSecretKey(ctx.limits, owner, kind);
+    checkExpectedVersion(expectedVersion);
+    return transaction(ctx.db, 'deleteSecret', async (tx) => {
+      const [rows] = await tx.execute<Rows>(
+        'SELECT version FROM secrets WHERE owner = ? AND kind = ? FOR UPDATE',
+        [owner, kind],
+      );
+      const version = Number(rows[0]?.version ?? 0);
+      if (expectedVersion !== undefined && version !== expectedVersion) {
+        throw secretConflict(owner, kind, version, expectedVersion);
+      }
+      const [r] = await tx.execute<Header>('DELETE FROM secrets WHERE owner = ? AND kind = ?', [owner, kind]);
+      return r.affectedRows > 0;
+    });
+  },
+  async listSecrets(ctx, options) {
+    const q = secretListQuery(ctx.limits, options);
+    const rows = await execute<Rows>(
+      ctx.db,
+      'listSecrets',
+      `SELECT ${secretColumns} FROM secrets
+       WHERE (? IS NULL OR owner = ?) AND (? IS NULL OR kind = ?)
+         AND (? IS NULL OR owner > ? OR (owner = ? AND kind > ?))
+       ORDER BY owner, kind LIMIT ${q.limit + 1}`,
+      [q.owner, q.owner, q.kind, q.kind, q.afterOwner, q.afterOwner, q.afterOwner, q.afterKind],
+    );
+    return secretPage(rows as SecretRow[], q.limit);
+  },
+  async appendAuditEvent(ctx, event) {
+    const e = checkAuditEvent(ctx.limits, event);
+    const r = await execute<Header>(
+      ctx.db,
+      'appendAuditEvent',
+      'INSERT INTO audit_events (actor, action, owner, kind, reason, at) VALUES (?, ?, ?, ?, ?, ?)',
+      [e.actor, e.action, e.owner, e.kind, e.reason, e.at],
+    );
+    return { id: auditId(r.insertId), ...e, at: new Date(e.at) };
+  },
+  async listAuditEvents(ctx, options) {
+    const q = auditListQuery(options);
+    const rows = await execute<Rows>(
+      ctx.db,
+      'listAuditEvents',
+      `SELECT ${auditColumns} FROM audit_events
+       WHERE id > ? AND (? IS NULL OR owner = ?) AND (? IS NULL OR actor = ?)
+       ORDER BY id LIMIT ${q.limit + 1}`,
+      [q.afterId, q.owner, q.owner, q.actor, q.actor],
+    );
+    return auditPage(rows as AuditRow[], q.limit);
+  },
+};

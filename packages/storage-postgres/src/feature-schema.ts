@@ -1,0 +1,85 @@
+import type { FeatureMigrations } from '@mdmkit/storage/sql';
+
+// Same conventions as the core schema: keys in the "C" collation (bytewise order, as the other
+// adapters), timestamptz, bytea. A token's fence and cursor sit on its row, so one row lock orders
+// every fenced write of that token.
+const dep: string[] = [
+  `CREATE TABLE IF NOT EXISTS dep_tokens (
+     name text COLLATE "C" PRIMARY KEY,
+     sealed_credentials bytea NOT NULL,
+     access_token_expiry timestamptz NOT NULL,
+     base_url text,
+     default_profile_uuid text,
+     terms_not_signed boolean,
+     last_error text,
+     last_sync_at timestamptz,
+     updated_at timestamptz NOT NULL,
+     fence bigint NOT NULL DEFAULT 0,
+     cursor text,
+     phase text,
+     cursor_fence bigint,
+     cursor_updated_at timestamptz)`,
+  `CREATE TABLE IF NOT EXISTS dep_devices (
+     token_name text COLLATE "C" NOT NULL,
+     serial_number text COLLATE "C" NOT NULL,
+     op_type text NOT NULL,
+     op_date timestamptz,
+     model text, description text, color text, os text, device_family text, asset_tag text,
+     profile_status text, profile_uuid text,
+     profile_assign_time timestamptz, profile_push_time timestamptz, device_assigned_date timestamptz,
+     device_assigned_by text,
+     raw text,
+     deleted boolean NOT NULL,
+     enrolled boolean NOT NULL,
+     enrolled_at timestamptz,
+     first_seen_at timestamptz NOT NULL,
+     updated_at timestamptz NOT NULL,
+     PRIMARY KEY (token_name, serial_number))`,
+  'CREATE INDEX IF NOT EXISTS dep_devices_serial ON dep_devices (serial_number)',
+  `CREATE TABLE IF NOT EXISTS dep_assignments (
+     token_name text COLLATE "C" NOT NULL,
+     serial_number text COLLATE "C" NOT NULL,
+     profile_uuid text NOT NULL,
+     status text NOT NULL,
+     assigned_at timestamptz NOT NULL,
+     PRIMARY KEY (token_name, serial_number))`,
+];
+
+const secrets: string[] = [
+  `CREATE TABLE IF NOT EXISTS secrets (
+     owner text COLLATE "C" NOT NULL,
+     kind text COLLATE "C" NOT NULL,
+     sealed bytea NOT NULL,
+     version integer NOT NULL,
+     created_at timestamptz NOT NULL,
+     updated_at timestamptz NOT NULL,
+     PRIMARY KEY (owner, kind))`,
+];
+
+const audit: string[] = [
+  `CREATE TABLE IF NOT EXISTS audit_events (
+     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     actor text COLLATE "C" NOT NULL,
+     action text NOT NULL,
+     owner text COLLATE "C" NOT NULL,
+     kind text NOT NULL,
+     reason text NOT NULL,
+     at timestamptz NOT NULL)`,
+  'CREATE INDEX IF NOT EXISTS audit_events_owner ON audit_events (owner, id)',
+  'CREATE INDEX IF NOT EXISTS audit_events_actor ON audit_events (actor, id)',
+];
+
+/**
+ * The PostgreSQL migrations of the DEP, secret and audit-event stores, registered per feature.
+ *
+ * @example
+ * ```ts
+ * import { postgresFeatureMigrations } from '@mdmkit/storage-postgres';
+ * console.log(postgresFeatureMigrations.map((f) => f.feature)); // ['dep', 'secrets', 'audit']
+ * ```
+ */
+export const postgresFeatureMigrations: FeatureMigrations<string[]>[] = [
+  { feature: 'dep', migrations: [{ version: 1, name: 'tokens, devices, assignments', up: dep }] },
+  { feature: 'secrets', migrations: [{ version: 1, name: 'sealed secrets', up: secrets }] },
+  { feature: 'audit', migrations: [{ version: 1, name: 'audit events', up: audit }] },
+];

@@ -1,0 +1,72 @@
+// The adapter-author API: what the SQL adapters share, so each keeps only its dialect.
+export type { SqlContext } from './context';
+export { coalescedLastSeen } from './last-seen';
+export { prepareEnqueue, type PreparedEnqueue } from './enqueue';
+export { certificateTaken, exportCursor, exportPage, prepareImport, type PreparedImport } from './transfer';
+export { inLane } from './lanes';
+export type { SqlOperations, WithContext } from './operations';
+export { SqlStorage, type SqlDialect } from './storage';
+export { isSafeIdentifier, redactUrl } from './url';
+export { bytes, date, optionalDate, optionalText, pageLimit } from './values';
+export {
+  type CommandRow,
+  type EnrollmentRow,
+  enrollmentColumns,
+  finalStatuses,
+  historyCursor,
+  pageOf,
+  type ResultRow,
+  resultColumns,
+  toEnrollment,
+  toQueuedCommand,
+  toResult,
+} from './rows';
+export { checkAcquire, checkLease, checkToken, checkTtl, decideAcquire } from './leases';
+export { checkPushCert, type PushCertRow, toPushCert } from './push-certs';
+export { type IssuedRow, issuedValues, serialTaken, toIssued } from './scep';
+export { checkTokenUpdate } from './check-in';
+export { bindStores, type SqlStoreOperations, type SqlStores } from './store-operations';
+export { type FeatureMigrations, type SqlFeature, withFeatureMigrations } from './features';
+export {
+  asDate,
+  awaitingLimit,
+  checkDepAssignment,
+  checkDepPage,
+  checkDepToken,
+  checkFence,
+  depDeviceColumns,
+  depDeviceFilter,
+  depDevicePage,
+  type DepDeviceRow,
+  depDeviceValues,
+  type DepPagePlan,
+  depStatusChanges,
+  depTokenColumns,
+  depTokenNotFound,
+  type DepTokenRow,
+  depTokenValues,
+  pageSerials,
+  planDepPage,
+  toDepAssignment,
+  toDepCursor,
+  toDepDevice,
+  toDepToken,
+} from './dep';
+export {
+  auditColumns,
+  auditId,
+  auditListQuery,
+  auditPage,
+  type AuditRow,
+  checkAuditEvent,
+  checkExpectedVersion,
+  checkPutSecret,
+  checkSecretKey,
+  secretColumns,
+  secretConflict,
+  secretListQuery,
+  secretPage,
+  type SecretRow,
+  toAuditEvent,
+  toSecret,
+} from './secrets';
