@@ -46,6 +46,8 @@ interface Event {
   op: 'next' | 'record' | 'enqueue' | 'ready' | 'done' | 'error';
   e?: string;
   uuid?: string;
+  /** For `record`: the command the storage handed out next in the same call. */
+  next?: string;
   outcome?: string;
   start?: number;
   end?: number;
@@ -75,6 +77,15 @@ export async function serveStorageChild(open: () => Promise<MdmStorage>): Promis
   const say = (ev: Event) => process.stdout.write(`${JSON.stringify(ev)}\n`);
   const s = await open();
   say({ op: 'ready' });
+  // Wait for the parent's go, sent once every child is ready, so the processes really race.
+  await new Promise<void>((resolve) => {
+    const lines = createInterface({ input: process.stdin });
+    lines.once('line', () => {
+      lines.close();
+      resolve();
+    });
+    lines.once('close', resolve);
+  });
   try {
     if (job.kind === 'deliver') await deliver(s, job.enrollments, say);
     else await write(s, job.enrollments, job.prefix, say);
@@ -86,26 +97,34 @@ export async function serveStorageChild(open: () => Promise<MdmStorage>): Promis
   }
 }
 
+// Like a connect endpoint: asks for the next command only when the previous report handed out none,
+// otherwise sends the command that recordResult picked in the same call.
 async function deliver(s: MdmStorage, enrollments: string[], say: (ev: Event) => void): Promise<void> {
   const report = enc('r');
   const active = new Set(enrollments);
+  const handedOut = new Map<string, string>();
   while (active.size > 0) {
     for (const e of [...active]) {
       let start = now();
-      const cmd = await s.nextCommand(e);
-      say({ op: 'next', e, uuid: cmd?.uuid, start, end: now() });
-      if (!cmd) {
+      let uuid = handedOut.get(e);
+      if (uuid === undefined) {
+        uuid = (await s.nextCommand(e))?.uuid;
+        say({ op: 'next', e, uuid, start, end: now() });
+      }
+      if (uuid === undefined) {
         active.delete(e);
         continue;
       }
       start = now();
       const r = await s.recordResult({
         enrollmentId: e,
-        commandUuid: cmd.uuid,
+        commandUuid: uuid,
         status: 'Acknowledged',
         payload: report,
       });
-      say({ op: 'record', e, uuid: cmd.uuid, outcome: r.outcome, start, end: now() });
+      say({ op: 'record', e, uuid, next: r.next?.uuid, outcome: r.outcome, start, end: now() });
+      if (r.next) handedOut.set(e, r.next.uuid);
+      else handedOut.delete(e);
     }
   }
 }
@@ -149,6 +168,8 @@ async function write(
 interface Child {
   events: Event[];
   exited: Promise<number | null>;
+  /** Lets a child that printed `ready` start its job. */
+  go(): void;
   kill(): void;
   /** Resolves when `pred` first holds for the events seen so far. */
   until(pred: (events: Event[]) => boolean): Promise<void>;
@@ -158,7 +179,7 @@ function startChild(db: ProcessDatabase, job: object): Child {
   const [cmd, ...args] = db.childCommand;
   const p = spawn(cmd!, args, {
     env: { ...process.env, ...db.childEnv, MDMKIT_CHILD_JOB: JSON.stringify(job) },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   const events: Event[] = [];
   const waiters: { pred: (ev: Event[]) => boolean; resolve: () => void }[] = [];
@@ -188,6 +209,10 @@ function startChild(db: ProcessDatabase, job: object): Child {
   return {
     events,
     exited,
+    go: () => {
+      p.stdin.on('error', () => {}); // a child that already died
+      p.stdin.end('go\n');
+    },
     kill: () => p.kill('SIGKILL'),
     until: (pred) =>
       new Promise((resolve, reject) => {
@@ -235,7 +260,7 @@ export function runMultiProcessConformance(
       const p = prefix();
       const enrollments = Array.from({ length: 4 }, (_, i) => `${p}E${i}`);
       const expected = new Map<string, string[]>();
-      for (let i = 0; i < 15; i++) {
+      for (let i = 0; i < 60; i++) {
         const uuid = `${p}c${String(i).padStart(3, '0')}`;
         const targets = i % 3 === 0 ? enrollments : [enrollments[i % enrollments.length]!];
         await s.enqueueCommand({ uuid, requestType: 'Test', payload: enc(uuid) }, targets);
@@ -244,6 +269,8 @@ export function runMultiProcessConformance(
       const children = Array.from({ length: processes }, () =>
         startChild(db, { kind: 'deliver', enrollments }),
       );
+      await Promise.all(children.map((c) => c.until((evs) => evs.some((ev) => ev.op === 'ready'))));
+      for (const c of children) c.go();
       await Promise.all(children.map((c) => c.exited));
       const events = children.flatMap((c) => c.events);
       expect(events.filter((ev) => ev.op === 'error')).toEqual([]);
@@ -258,14 +285,21 @@ export function runMultiProcessConformance(
             .sort(),
         ).toEqual([...uuids].sort());
       }
-      // no process was handed a command whose result another process had already stored before it asked
-      const finishedAt = new Map(recorded.map((ev) => [`${ev.e}\u0000${ev.uuid}`, ev.end!]));
-      const late = events.filter(
-        (ev) =>
-          ev.op === 'next' &&
-          ev.uuid !== undefined &&
-          (finishedAt.get(`${ev.e}\u0000${ev.uuid}`) ?? Infinity) < ev.start!,
+      // the processes' deliveries overlapped in time, so the database was really raced
+      const spans = children.map((c) => {
+        const timed = c.events.filter((ev) => ev.start !== undefined);
+        return [Math.min(...timed.map((ev) => ev.start!)), Math.max(...timed.map((ev) => ev.end!))];
+      });
+      expect(Math.max(...spans.map(([start]) => start!))).toBeLessThan(
+        Math.min(...spans.map(([, end]) => end!)),
       );
+      // no process was handed a command (by nextCommand, or as recordResult's next) whose result
+      // another process had already stored before it asked
+      const finishedAt = new Map(recorded.map((ev) => [`${ev.e}\u0000${ev.uuid}`, ev.end!]));
+      const late = events.filter((ev) => {
+        const handed = ev.op === 'next' ? ev.uuid : ev.op === 'record' ? ev.next : undefined;
+        return handed !== undefined && (finishedAt.get(`${ev.e}\u0000${handed}`) ?? Infinity) < ev.start!;
+      });
       expect(late).toEqual([]);
       for (const e of enrollments) {
         expect(await s.listQueue(e)).toEqual([]);
@@ -278,6 +312,7 @@ export function runMultiProcessConformance(
       const p = prefix();
       const enrollments = Array.from({ length: 4 }, (_, i) => `${p}K${i}`);
       const child = startChild(db, { kind: 'writer', enrollments, prefix: p });
+      child.go();
       await child.until(
         (evs) => evs.filter((ev) => ev.op === 'enqueue').length >= 40 && evs.some((ev) => ev.op === 'record'),
       );
