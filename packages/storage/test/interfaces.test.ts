@@ -55,6 +55,7 @@ const methods = [
   'putBootstrapToken',
   'getBootstrapToken',
   'associateCertificate',
+  'replaceCertificate',
   'enrollmentForCertificate',
   'isCertificateAssociated',
   'exportEnrollments',
@@ -89,10 +90,10 @@ const methods = [
 ] as const;
 
 describe('storage interfaces', () => {
-  it('MdmStorage is exactly the union of the small interfaces, 40 methods', () => {
+  it('MdmStorage is exactly the union of the small interfaces, 41 methods', () => {
     expectTypeOf<keyof MdmStorage>().toEqualTypeOf<KeysOfEach<Small>>();
     expectTypeOf<keyof MdmStorage>().toEqualTypeOf<(typeof methods)[number]>();
-    expect(new Set(methods).size).toBe(40);
+    expect(new Set(methods).size).toBe(41);
   });
 
   it('SqlStorage implements every method', () => {
