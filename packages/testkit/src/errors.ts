@@ -1,7 +1,13 @@
 const brand = Symbol.for('mdmkit.error');
 
 /** Stable codes of {@link TestkitError}. */
-export type TestkitErrorCode = 'INVALID_OPTIONS' | 'LISTEN_FAILED' | 'CLOSED';
+export type TestkitErrorCode =
+  | 'INVALID_OPTIONS'
+  | 'LISTEN_FAILED'
+  | 'CLOSED'
+  | 'INVALID_PROFILE'
+  | 'ENROLL_FAILED'
+  | 'REQUEST_FAILED';
 
 /** An error raised by a testkit mock or helper. */
 export class TestkitError extends Error {

@@ -1,2 +1,3 @@
 export { isMdmkitError, TestkitError, type TestkitErrorCode } from './errors';
 export * from './mock-apns';
+export * from './virtual-device';

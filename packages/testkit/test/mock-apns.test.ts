@@ -97,6 +97,23 @@ describe.skipIf(!ok)('mock APNs', () => {
     expect(mock.stats.byStatus[200]).toBe(1);
   });
 
+  it('wakes a registered device after a 200, and not after an error or once unregistered', async () => {
+    mock = await startMockApns({ key: pki.serverKeyPem, cert: pki.serverCertPem });
+    const woken: string[] = [];
+    const unregister = mock.registerDevice(TOKEN.toUpperCase(), (r) => woken.push(r.body));
+    const s = await connect(mock);
+    expect((await post(s, `/3/device/${TOKEN}`, '{"mdm":"one"}')).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(woken).toEqual(['{"mdm":"one"}']);
+    mock.configure({ respond: () => ({ reason: 'TooManyRequests' }) });
+    expect((await post(s, `/3/device/${TOKEN}`, '{"mdm":"two"}')).status).toBe(429);
+    mock.configure({ respond: undefined });
+    unregister();
+    expect((await post(s, `/3/device/${TOKEN}`, '{"mdm":"three"}')).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(woken).toEqual(['{"mdm":"one"}']);
+  });
+
   it('does not require apns-topic or apns-push-type and generates an apns-id', async () => {
     mock = await startMockApns({ key: pki.serverKeyPem, cert: pki.serverCertPem });
     const s = await connect(mock);

@@ -1,4 +1,4 @@
 export { functionsWithoutExample } from './docs';
 export { thrownBy } from './thrown';
 export { peerAvailable, requirePeer, type Peer } from './peers';
-export { mysqlTestUrl, postgresTestUrl, uniqueName } from './databases';
+export { mysqlTestUrl, postgresReachable, postgresTestUrl, uniqueName } from './databases';

@@ -10,6 +10,7 @@ import * as plist from '../../../packages/plist/src/index';
 import * as profiles from '../../../packages/profiles/src/index';
 import * as protocol from '../../../packages/protocol/src/index';
 import * as scep from '../../../packages/scep/src/index';
+import * as server from '../../../packages/server/src/index';
 import * as storage from '../../../packages/storage/src/index';
 import * as testkit from '../../../packages/testkit/src/index';
 
@@ -57,6 +58,11 @@ const packages: Record<
     code: 'INVALID_PLIST',
   },
   scep: { isMdmkitError: scep.isMdmkitError, errorClass: scep.ScepError as ErrorClass, code: 'BAD_REQUEST' },
+  server: {
+    isMdmkitError: server.isMdmkitError,
+    errorClass: server.ServerError as ErrorClass,
+    code: 'NOT_ASSOCIATED',
+  },
   storage: {
     isMdmkitError: storage.isMdmkitError,
     errorClass: storage.StorageError as ErrorClass,

@@ -58,6 +58,16 @@ function streamClose(this: ServerHttp2Stream): void {
 }
 function ignore(): void {}
 
+/** Wakes a registered device; what it does with the push is its own business, never the mock's. */
+function runDelivery(deliver: (request: MockApnsRequest) => unknown, record: MockApnsRequest): void {
+  try {
+    const r = deliver(record);
+    if (r instanceof Promise) r.catch(ignore);
+  } catch {
+    // A device that fails to wake does not stop the mock.
+  }
+}
+
 /**
  * apns-id values: one random UUID, its last 12 hex digits replaced by a counter. Unique per server
  * like APNs' own, without a random UUID per request.
@@ -134,6 +144,7 @@ export async function startMockApns(options: MockApnsOptions): Promise<MockApns>
   let random = mulberry32(behavior.seed ?? 1);
   let stats = emptyStats();
   let requests: MockApnsRequest[] = [];
+  const devices = new Map<string, (request: MockApnsRequest) => unknown>();
   let seq = 0;
   let connSeq = 0;
   const nextApnsId = apnsIdSource();
@@ -295,6 +306,8 @@ export async function startMockApns(options: MockApnsOptions): Promise<MockApns>
     try {
       if (status === 200) {
         stream.respond({ ':status': 200, 'apns-id': apnsId }, { endStream: true });
+        const deliver = record.token === undefined ? undefined : devices.get(record.token.toLowerCase());
+        if (deliver) setImmediate(runDelivery, deliver, record);
       } else {
         record.reason = reason;
         const body: Record<string, unknown> = { reason };
@@ -466,6 +479,13 @@ export async function startMockApns(options: MockApnsOptions): Promise<MockApns>
   const mock: MockApns = {
     origin: `https://127.0.0.1:${port}`,
     port,
+    registerDevice(token, deliver) {
+      const key = token.toLowerCase();
+      devices.set(key, deliver);
+      return () => {
+        if (devices.get(key) === deliver) devices.delete(key);
+      };
+    },
     get requests() {
       return requests;
     },

@@ -127,6 +127,13 @@ export interface MockApns {
   dropAll(): void;
   /** Forgets recorded requests and counters. */
   reset(): void;
+  /**
+   * Registers what happens when a push to `token` is answered 200: the mock calls `deliver` (after
+   * the answer is sent), the way APNs wakes a device. A virtual device registers
+   * `() => device.receivePush()`, so "enqueue → push → device checks in" runs for real. Registering
+   * again replaces; the returned function unregisters.
+   */
+  registerDevice(token: string, deliver: (request: MockApnsRequest) => unknown): () => void;
   /** Answered requests per device token. */
   answeredFor(token: string): MockApnsRequest[];
   close(): Promise<void>;

@@ -1,0 +1,215 @@
+import { decodeReportDictFor, isKnownRequestType } from '@mdmkit/commands';
+import { type KeyProvider, openSecret, sealSecret } from '@mdmkit/crypto';
+import type { HttpResponse } from '@mdmkit/http';
+import {
+  type DecodedCheckin,
+  type DecodedReport,
+  getBootstrapTokenResponse,
+  type ProtocolIssue,
+  declineUserChannel,
+  userAuthenticateChallenge,
+} from '@mdmkit/protocol';
+import type { MdmStorage, QueuedCommand } from '@mdmkit/storage';
+import type { MdmRequest, MdmService } from './chain';
+import { ServerError } from './errors';
+import type { MdmEventListener } from './events';
+
+/** The secret kind bootstrap tokens are sealed under (owner: the enrollment id). */
+export const BOOTSTRAP_TOKEN_SECRET_KIND = 'bootstrap-token';
+
+/** What the core needs from storage. */
+export type CoreStorage = Pick<
+  MdmStorage,
+  | 'authenticate'
+  | 'tokenUpdate'
+  | 'userAuthenticate'
+  | 'checkOut'
+  | 'putBootstrapToken'
+  | 'getBootstrapToken'
+  | 'touchLastSeen'
+  | 'recordResult'
+  | 'listQueue'
+>;
+
+/** Options of {@link createCore}. */
+export interface CoreOptions {
+  storage: CoreStorage;
+  /** Seals bootstrap tokens at rest. */
+  keyProvider: KeyProvider;
+  emit: MdmEventListener;
+  /**
+   * Accept user channels (macOS user enrollment of a logged-in user): UserAuthenticate is answered
+   * with an empty DigestChallenge, which tells the device to go on without a password round.
+   * `false` declines them with 410. Default true.
+   */
+  userChannels?: boolean;
+}
+
+const OK: HttpResponse = { status: 200 };
+const COMMAND_CONTENT_TYPE = 'application/xml; charset=utf-8';
+
+function commandAnswer(next: QueuedCommand | undefined): HttpResponse {
+  return next ? { status: 200, headers: { 'content-type': COMMAND_CONTENT_TYPE }, body: next.payload } : OK;
+}
+
+function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+/**
+ * The core of the service: what each check-in message and each report does to storage, and what the
+ * device is told. It trusts the links before it (identity, chain, association) and writes only
+ * after them.
+ *
+ * @example
+ * ```ts
+ * import { createCore } from '@mdmkit/server';
+ * import { MemoryStorage } from '@mdmkit/storage';
+ * import { createStaticKeyProvider } from '@mdmkit/crypto';
+ * const core = createCore({
+ *   storage: new MemoryStorage(),
+ *   keyProvider: createStaticKeyProvider(new Uint8Array(32).fill(7)),
+ *   emit: (event) => console.log(event.type),
+ * });
+ * ```
+ */
+export function createCore(options: CoreOptions): MdmService {
+  const { storage, keyProvider, emit } = options;
+  const userChannels = options.userChannels ?? true;
+
+  async function checkin(req: MdmRequest, c: DecodedCheckin): Promise<HttpResponse> {
+    const id = c.enrollment.id;
+    const raw = req.http.body;
+    switch (c.messageType) {
+      case 'Authenticate': {
+        if (c.enrollment.userChannel) throw new ServerError('BAD_MESSAGE', 'Authenticate on a user channel');
+        await storage.authenticate({
+          id,
+          topic: c.message.Topic,
+          raw,
+          ...(c.message.SerialNumber !== undefined ? { serialNumber: c.message.SerialNumber } : {}),
+        });
+        emit({
+          type: 'authenticate',
+          enrollmentId: id,
+          raw: c.raw,
+          ...(c.message.SerialNumber !== undefined ? { serialNumber: c.message.SerialNumber } : {}),
+        });
+        return OK;
+      }
+      case 'TokenUpdate': {
+        const m = c.message;
+        const tally = await storage.tokenUpdate({
+          id,
+          channel: c.enrollment.userChannel ? 'user' : 'device',
+          deviceId: c.enrollment.deviceId,
+          topic: m.Topic,
+          pushToken: hex(m.Token),
+          pushMagic: m.PushMagic,
+          raw,
+          ...(m.UnlockToken !== undefined ? { unlockToken: m.UnlockToken } : {}),
+          ...(m.UserID !== undefined ? { userId: m.UserID } : {}),
+          ...(m.UserShortName !== undefined ? { userShortName: m.UserShortName } : {}),
+          ...(m.UserLongName !== undefined ? { userLongName: m.UserLongName } : {}),
+        });
+        emit({
+          type: 'token-update',
+          enrollmentId: id,
+          deviceId: c.enrollment.deviceId,
+          userChannel: c.enrollment.userChannel,
+          first: tally === 1,
+          tally,
+        });
+        return OK;
+      }
+      case 'UserAuthenticate': {
+        if (!userChannels) return declineUserChannel();
+        await storage.userAuthenticate({
+          id,
+          deviceId: c.enrollment.deviceId,
+          raw,
+          ...(c.message.UserID !== undefined ? { userId: c.message.UserID } : {}),
+          ...(c.message.UserShortName !== undefined ? { userShortName: c.message.UserShortName } : {}),
+          ...(c.message.UserLongName !== undefined ? { userLongName: c.message.UserLongName } : {}),
+        });
+        emit({ type: 'user-authenticate', enrollmentId: id, deviceId: c.enrollment.deviceId });
+        return userAuthenticateChallenge('');
+      }
+      case 'CheckOut':
+        await storage.checkOut(id);
+        emit({ type: 'check-out', enrollmentId: id });
+        return OK;
+      case 'SetBootstrapToken': {
+        const token = c.message.BootstrapToken;
+        if (token === undefined || token.length === 0) return OK;
+        const sealed = await sealSecret(token, {
+          provider: keyProvider,
+          owner: id,
+          kind: BOOTSTRAP_TOKEN_SECRET_KIND,
+        });
+        await storage.putBootstrapToken(id, sealed);
+        emit({ type: 'bootstrap-token-set', enrollmentId: id });
+        return OK;
+      }
+      case 'GetBootstrapToken': {
+        const sealed = await storage.getBootstrapToken(id);
+        if (!sealed) return getBootstrapTokenResponse({});
+        const token = await openSecret(sealed, {
+          provider: keyProvider,
+          owner: id,
+          kind: BOOTSTRAP_TOKEN_SECRET_KIND,
+        });
+        return getBootstrapTokenResponse({ BootstrapToken: token });
+      }
+      default:
+        throw new ServerError('BAD_MESSAGE', `check-in ${c.messageType} is not served here`);
+    }
+  }
+
+  async function report(req: MdmRequest, r: DecodedReport): Promise<HttpResponse> {
+    const id = r.enrollment.id;
+    const env = r.envelope;
+    let requestType: string | undefined;
+    let issues: ProtocolIssue[] = r.issues;
+    if (env.CommandUUID !== undefined && env.Status !== 'Idle') {
+      requestType = (await storage.listQueue(id)).find((e) => e.uuid === env.CommandUUID)?.requestType;
+      if (requestType !== undefined && isKnownRequestType(requestType)) {
+        // Lenient on read: a response that does not match its schema is stored all the same, with
+        // its issues told to the host, and the device still gets its next command.
+        try {
+          issues = decodeReportDictFor(requestType, r.payload).issues;
+        } catch {
+          // The envelope already decoded; the typed view adds nothing we must have.
+        }
+      }
+    }
+    const { outcome, next } = await storage.recordResult({
+      enrollmentId: id,
+      status: env.Status,
+      payload: req.http.body,
+      ...(env.CommandUUID !== undefined && env.Status !== 'Idle' ? { commandUuid: env.CommandUUID } : {}),
+    });
+    emit({
+      type: 'report',
+      enrollmentId: id,
+      status: env.Status,
+      outcome,
+      issues,
+      ...(env.CommandUUID !== undefined ? { commandUuid: env.CommandUUID } : {}),
+      ...(requestType !== undefined ? { requestType } : {}),
+      ...(next ? { nextCommandUuid: next.uuid } : {}),
+    });
+    return commandAnswer(next);
+  }
+
+  return async (req) => {
+    const message = req.message;
+    if (!message) throw new ServerError('BAD_MESSAGE', 'no decoded message');
+    const answer =
+      message.kind === 'checkin' ? await checkin(req, message.checkin) : await report(req, message.report);
+    await storage.touchLastSeen(
+      message.kind === 'checkin' ? message.checkin.enrollment.id : message.report.enrollment.id,
+    );
+    return answer;
+  };
+}

@@ -1,0 +1,63 @@
+import type { Certificate } from '@mdmkit/crypto';
+import type { ProtocolIssue, ReportStatus } from '@mdmkit/protocol';
+import type { RecordOutcome } from '@mdmkit/storage';
+import type { ServerError } from './errors';
+
+/**
+ * What the server tells its host about, in the order it happens. Webhooks and on-enroll automation
+ * hang off these. A listener that throws is ignored: events never break a device's request.
+ */
+export type MdmEvent =
+  | { type: 'authenticate'; enrollmentId: string; serialNumber?: string; raw: Record<string, unknown> }
+  | {
+      type: 'token-update';
+      enrollmentId: string;
+      deviceId: string;
+      userChannel: boolean;
+      /** True for the TokenUpdate that completes an enrollment (the first after Authenticate). */
+      first: boolean;
+      tally: number;
+    }
+  | { type: 'user-authenticate'; enrollmentId: string; deviceId: string }
+  | { type: 'check-out'; enrollmentId: string }
+  | { type: 'bootstrap-token-set'; enrollmentId: string }
+  | {
+      type: 'report';
+      enrollmentId: string;
+      status: ReportStatus;
+      commandUuid?: string;
+      requestType?: string;
+      outcome: RecordOutcome;
+      /** Where the report (or its typed response) does not match the schema; it is stored anyway. */
+      issues: ProtocolIssue[];
+      /** The CommandUUID handed out in the same answer, if any. */
+      nextCommandUuid?: string;
+    }
+  | { type: 'enrollment-profile'; challengeIssued: boolean }
+  | { type: 'certificate-associated'; enrollmentId: string; certificate: Certificate }
+  | { type: 'pushed'; enrollmentIds: string[]; delivered: number; failed: number }
+  | { type: 'rejected'; error: ServerError; enrollmentId?: string }
+  | { type: 'error'; error: unknown };
+
+/** Receives {@link MdmEvent}s. */
+export type MdmEventListener = (event: MdmEvent) => void;
+
+/**
+ * Calls a listener and swallows what it throws. @internal
+ *
+ * @example
+ * ```ts
+ * const emit = emitter((e) => console.log(e.type));
+ * emit({ type: 'check-out', enrollmentId: 'UDID-1' });
+ * ```
+ */
+export function emitter(listener: MdmEventListener | undefined): MdmEventListener {
+  if (!listener) return () => {};
+  return (event) => {
+    try {
+      listener(event);
+    } catch {
+      // A listener's failure is the host's business, never the device's.
+    }
+  };
+}
