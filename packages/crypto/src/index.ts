@@ -110,3 +110,11 @@ export {
 export { type EncryptCmsOptions, encryptCms, encryptCmsSync } from './enveloped-encrypt';
 export { type ExportPkcs12Options, exportPkcs12, importPkcs12, type Pkcs12Contents } from './pkcs12';
 export { type MimeEntity, parseMimeEntity, unwrapSmime } from './smime';
+export {
+  type OAuth1Credentials,
+  oauth1Header,
+  oauth1Signature,
+  parseOAuth1Header,
+  percentEncode,
+  verifyOAuth1Signature,
+} from './oauth1';

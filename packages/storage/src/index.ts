@@ -62,3 +62,17 @@ export {
   checkReport,
   pageSize,
 } from './validate';
+export {
+  type DepAssignmentRecord,
+  type DepCursorRecord,
+  type DepDeviceFilter,
+  type DepDeviceInput,
+  type DepDeviceRecord,
+  type DepOpType,
+  type DepPageInput,
+  type DepPageResult,
+  type DepStore,
+  type DepTokenRecord,
+  isDepStore,
+} from './dep';
+export { MemoryDepStore } from './memory-dep';

@@ -5,6 +5,7 @@ import * as apns from '../../../packages/apns/src/index';
 import * as commands from '../../../packages/commands/src/index';
 import * as crypto from '../../../packages/crypto/src/index';
 import * as declarative from '../../../packages/declarative/src/index';
+import * as dep from '../../../packages/dep/src/index';
 import * as http from '../../../packages/http/src/index';
 import * as plist from '../../../packages/plist/src/index';
 import * as profiles from '../../../packages/profiles/src/index';
@@ -32,6 +33,7 @@ const packages: Record<
     errorClass: crypto.CryptoError as ErrorClass,
     code: 'INVALID_KEY',
   },
+  dep: { isMdmkitError: dep.isMdmkitError, errorClass: dep.DepError as ErrorClass, code: 'INVALID_TOKEN' },
   declarative: {
     isMdmkitError: declarative.isMdmkitError,
     errorClass: declarative.DeclarativeError as ErrorClass,

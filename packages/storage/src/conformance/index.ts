@@ -5,6 +5,7 @@ import { enrollmentConformance } from './enrollment';
 import { miscConformance } from './misc';
 import { concurrencyConformance } from './concurrency';
 import type { ConformanceContext } from './context';
+import { depStoreConformance } from './dep';
 
 /** Options for {@link ConformanceDatabase.open}. */
 export interface ConformanceOpenOptions extends CommonStorageOptions {
@@ -119,6 +120,8 @@ export function runStorageConformance(
     queueConformance(ctx);
     miscConformance(ctx);
     concurrencyConformance(ctx);
+    // Optional capability: skipped with a note on adapters without DepStore yet.
+    depStoreConformance(ctx);
 
     it('rejects calls on a closed handle with CLOSED', async () => {
       const h = await ctx.open();
@@ -130,3 +133,4 @@ export function runStorageConformance(
 }
 
 export type { ConformanceContext } from './context';
+export { type DepConformanceContext, depStoreConformance, runDepStoreConformance } from './dep';

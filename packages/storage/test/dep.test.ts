@@ -1,0 +1,4 @@
+import { runDepStoreConformance } from '../src/conformance/index';
+import { MemoryDepStore } from '../src/index';
+
+runDepStoreConformance('memory', async () => new MemoryDepStore());
