@@ -68,6 +68,7 @@ export class Fleet {
   readonly devices: VirtualDevice[] = [];
   readonly stats = new FleetStats();
   private readonly busy = new Set<VirtualDevice>();
+  private readonly waiters: (() => void)[] = [];
   private cursor = 0;
   private created = 0;
 
@@ -152,23 +153,31 @@ export class Fleet {
     if (this.devices.length === 0) throw new TestkitError('INVALID_OPTIONS', 'the fleet has no devices');
   }
 
-  /** Runs `fn` on the next device that has no operation of this fleet in flight. */
+  /**
+   * Runs `fn` on the next device that has no operation of this fleet in flight (a device polls on one
+   * connection at a time); when every device is busy, waits for one to be released.
+   */
   private async withDevice(fn: (d: VirtualDevice) => Promise<HandledCommand[]>): Promise<void> {
-    let device: VirtualDevice | undefined;
-    for (let tries = 0; tries < this.devices.length; tries++) {
-      const d = this.devices[this.cursor++ % this.devices.length] as VirtualDevice;
-      if (!this.busy.has(d)) {
-        device = d;
-        break;
-      }
+    let device = this.nextFree();
+    while (!device) {
+      await new Promise<void>((r) => this.waiters.push(r));
+      device = this.nextFree();
     }
-    if (!device) throw new TestkitError('INVALID_OPTIONS', 'every device is busy: lower the concurrency');
     this.busy.add(device);
     try {
       for (const h of await fn(device)) this.stats.answered(h.status);
     } finally {
       this.busy.delete(device);
+      this.waiters.shift()?.();
     }
+  }
+
+  private nextFree(): VirtualDevice | undefined {
+    for (let tries = 0; tries < this.devices.length; tries++) {
+      const d = this.devices[this.cursor++ % this.devices.length] as VirtualDevice;
+      if (!this.busy.has(d)) return d;
+    }
+    return undefined;
   }
 
   private async phase(op: FleetOperation, options: PhaseOptions, fn: () => Promise<void>): Promise<void> {

@@ -2,7 +2,10 @@
 export interface PaceOptions {
   /** Operations started per second. */
   rate: number;
-  /** Stop starting operations after this long (ms), or after `total` operations, whichever comes first. */
+  /**
+   * Stop starting operations after this long (ms, wall clock), or after `total` operations, whichever
+   * comes first.
+   */
   durationMs?: number;
   total?: number;
   /** At most this many operations in flight; a due operation waits for a free slot. */
@@ -46,8 +49,9 @@ export async function pace(
   };
   while (started < total && !options.signal?.aborted) {
     const due = start + started * interval;
-    if (due - start >= durationMs) break;
     const now = performance.now();
+    // Past the duration nothing more starts, even when the schedule fell behind.
+    if (due - start >= durationMs || now - start >= durationMs) break;
     if (due > now) {
       // Sleep to the next due time (timers are ms-grained; several ops may start per wake-up).
       await new Promise((r) => setTimeout(r, Math.max(1, Math.floor(due - now))));
