@@ -1,6 +1,9 @@
 // A 500-device fleet from @mdmkit/testkit against the server on SQLite: every device enrolls through
 // the served profile and SCEP, checks in, and answers the commands queued for it; every answer is
 // stored. This is the CI-sized run of the load generator the benchmarks drive harder.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { deviceInformationCommand } from '@mdmkit/commands';
 import { Fleet, runScenario } from '@mdmkit/testkit/fleet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -87,4 +90,42 @@ describe(`a fleet of ${DEVICES} virtual devices on SQLite`, () => {
     expect(s.operations.roundTrip?.errors).toBe(2);
     expect(Object.keys(s.errors)).toEqual(['REQUEST_FAILED the device was handed no command']);
   });
+
+  it('runs from the mdmkit-testkit devices command against the server URL', async () => {
+    const bin = fileURLToPath(new URL('../../testkit/src/bin.ts', import.meta.url));
+    const tsx = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
+    const origin = h.http.url.replace(/\/$/, '');
+    const { stdout, stderr } = await promisify(execFile)(
+      tsx,
+      [
+        '--conditions=mdmkit-source',
+        bin,
+        'devices',
+        '--enroll-url',
+        `${origin}/mdm/enroll`,
+        '--server-url',
+        origin,
+        '--scenario',
+        'idle',
+        '--devices',
+        '4',
+        '--rate',
+        '20',
+        '--duration',
+        '1',
+        '--platforms',
+        'iOS',
+      ],
+      { timeout: 120_000 },
+    );
+    const summary = JSON.parse(stdout);
+    expect(summary).toMatchObject({ scenario: 'idle', devices: 4, errorCount: 0, errors: {} });
+    expect(summary.operations.enroll.ok).toBe(4);
+    expect(summary.operations.idle.ok).toBeGreaterThan(5);
+    expect(summary.operations.idle.p99Ms).toBeGreaterThan(0);
+    // Not a terminal: progress is plain lines, the last one printed when the run ends.
+    expect(stderr).toMatch(/^\[\d+\.\ds\] idle · devices 4 · enroll 4 · idle \d+ · commands 0$/m);
+    const page = await h.storage.listEnrollments({ enabled: true, limit: 1000 });
+    expect(page.items).toHaveLength(DEVICES + 4);
+  }, 180_000);
 });
