@@ -65,7 +65,14 @@ function redirectTo(origin: URL): typeof fetch {
   };
 }
 
-/** Runs the `devices` subcommand; returns its exit code. */
+/**
+ * Runs the `devices` subcommand (`mdmkit-testkit devices …`); returns its exit code.
+ *
+ * @example
+ * ```ts
+ * const code = await runDevices(['--enroll-url', 'https://mdm.example.com/enroll', '--devices', '50'], io);
+ * ```
+ */
 export async function runDevices(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(args, OPTIONS);
   if (values.help || positionals[0] === 'help') {
