@@ -5,7 +5,8 @@
 // every signature (its caches hold parsed certificates, never request or signature bytes).
 //   pnpm --filter @mdmkit/server exec tsx --conditions=mdmkit-source bench/idle-wrk.ts
 // Env: BENCH_SEED (devices replayed, default 1000), BENCH_SECONDS (default 10), BENCH_CONNECTIONS
-// (default 64), BENCH_ROUNDS (default 2), BENCH_CPU_PROF=dir (profile the server's last round).
+// (default 64), BENCH_ROUNDS (default 2), BENCH_CPU_PROF=FILE (a CPU profile of the server during
+// the last measured run; summarise it with bench/profile-summary.ts).
 import { createPrivateKey } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +19,7 @@ const SEED = Number(process.env.BENCH_SEED ?? 1000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
-const PROFILE_DIR = process.env.BENCH_CPU_PROF;
+const PROFILE_FILE = process.env.BENCH_CPU_PROF;
 
 interface Identities {
   serverPath: string;
@@ -56,7 +57,10 @@ async function writeScript(ids: Identities): Promise<void> {
   }
   lines.push('local i = 0', 'request = function()', '  i = i % #reqs + 1', '  return reqs[i]', 'end');
   if (process.env.BENCH_LUA_DEBUG)
-    lines.push('local n = 0', 'response = function(s, h, b) if s ~= 200 and n < 3 then print(s, b); n = n + 1 end end');
+    lines.push(
+      'local n = 0',
+      'response = function(s, h, b) if s ~= 200 and n < 3 then print(s, b); n = n + 1 end end',
+    );
   writeFileSync(script, `${lines.join('\n')}\n`);
 }
 
@@ -64,12 +68,12 @@ const bare: WrkResult[] = [];
 const mdm: WrkResult[] = [];
 for (let round = 0; round < ROUNDS; round++) {
   const b = await startBenchServer({ BENCH_MODE: 'bare' });
-  const last = round === ROUNDS - 1;
-  const flags = last && PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
-  const m = await startBenchServer(
-    { BENCH_MODE: 'mdm', BENCH_SEED: String(SEED), BENCH_IDENTITIES: identitiesFile },
-    flags,
-  );
+  const profile = round === ROUNDS - 1 ? PROFILE_FILE : undefined;
+  const m = await startBenchServer({
+    BENCH_MODE: 'mdm',
+    BENCH_SEED: String(SEED),
+    BENCH_IDENTITIES: identitiesFile,
+  });
   await writeScript(JSON.parse(readFileSync(identitiesFile, 'utf8')) as Identities);
   // One request by hand first: a replay of refused requests would measure nothing.
   const probe = await fetch(`${m.origin}/mdm`, {
@@ -77,11 +81,15 @@ for (let round = 0; round < ROUNDS; round++) {
     headers: { 'mdm-signature': firstRequest!.signature },
     body: firstRequest!.body,
   });
-  if (probe.status !== 200) throw new Error(`the server refused a signed Idle: ${probe.status} ${await probe.text()}`);
+  if (probe.status !== 200)
+    throw new Error(`the server refused a signed Idle: ${probe.status} ${await probe.text()}`);
   // Warm-up (JIT, certificate cache), then the measured runs, bare first.
   await runWrk(`${m.origin}/mdm`, script, 2, CONNECTIONS);
   const rb = await runWrk(`${b.origin}/mdm`, script, SECONDS, CONNECTIONS);
+  if (profile) await fetch(`${m.origin}/bench/profile/start`, { method: 'POST' });
   const rm = await runWrk(`${m.origin}/mdm`, script, SECONDS, CONNECTIONS);
+  if (profile)
+    await fetch(`${m.origin}/bench/profile/stop?file=${encodeURIComponent(profile)}`, { method: 'POST' });
   bare.push(rb);
   mdm.push(rm);
   console.log(`round ${round + 1}: bare ${rb.requestsPerSecond}/s, mdm ${rm.requestsPerSecond}/s`, rm);

@@ -69,7 +69,12 @@ export interface WrkResult {
 }
 
 /** Runs wrk (one thread) under `taskset -c LOAD_CORE` and reads its figures. */
-export async function runWrk(url: string, script: string, seconds: number, connections: number): Promise<WrkResult> {
+export async function runWrk(
+  url: string,
+  script: string,
+  seconds: number,
+  connections: number,
+): Promise<WrkResult> {
   const { stdout } = await promisify(execFile)(
     'taskset',
     ['-c', LOAD_CORE, 'wrk', '-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, url],
@@ -88,7 +93,9 @@ export async function runWrk(url: string, script: string, seconds: number, conne
 }
 
 /** GETs the bench server's /bench/stats. */
-export async function serverStats(origin: string): Promise<{ memory: NodeJS.MemoryUsage; certificateCache: unknown }> {
+export async function serverStats(
+  origin: string,
+): Promise<{ memory: NodeJS.MemoryUsage; certificateCache: unknown }> {
   return (await (await fetch(`${origin}/bench/stats`)).json()) as {
     memory: NodeJS.MemoryUsage;
     certificateCache: unknown;
@@ -97,7 +104,9 @@ export async function serverStats(origin: string): Promise<{ memory: NodeJS.Memo
 
 /** One line naming the machine, Node and the load when the run started. */
 export function machineLine(): string {
-  const load = loadavg().map((l) => l.toFixed(1)).join(', ');
+  const load = loadavg()
+    .map((l) => l.toFixed(1))
+    .join(', ');
   return `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, Node ${process.version}, ${cpus().length}× ${cpus()[0]?.model.trim()}, load average at start ${load}`;
 }
 

@@ -44,13 +44,26 @@ try {
   };
   const keys = ids.keys.map((k) => createPrivateKey(k));
   const url = `${server.origin}${ids.serverPath}`;
-  const facts = { serverUrl: url, checkInUrl: url, topic: ids.topic, signMessage: true, scep: { url: '', subject: {} } };
+  const facts = {
+    serverUrl: url,
+    checkInUrl: url,
+    topic: ids.topic,
+    signMessage: true,
+    scep: { url: '', subject: {} },
+  };
   const fleet = new Fleet();
   for (const d of ids.devices) {
-    fleet.adopt(facts, { certificate: parseCertificate(pemDecode(d.certPem).der), privateKey: keys[d.key]! }, d.udid);
+    fleet.adopt(
+      facts,
+      { certificate: parseCertificate(pemDecode(d.certPem).der), privateKey: keys[d.key]! },
+      d.udid,
+    );
   }
   const enqueue = async (udids: string[]) => {
-    const res = await fetch(`${server.origin}/bench/enqueue`, { method: 'POST', body: JSON.stringify({ udids }) });
+    const res = await fetch(`${server.origin}/bench/enqueue`, {
+      method: 'POST',
+      body: JSON.stringify({ udids }),
+    });
     if (res.status !== 200) throw new Error(`enqueue answered ${res.status}`);
     await res.arrayBuffer();
   };
@@ -99,7 +112,8 @@ ${(memory.rss / 2 ** 20).toFixed(0)} MB (heap used ${(memory.heapUsed / 2 ** 20)
 cd packages/server && BENCH_SEED=${SEED} BENCH_STORAGE=${STORAGE} BENCH_SECONDS=${SECONDS} taskset -c 1 npx tsx --conditions=mdmkit-source bench/round-trips.ts
 \`\`\``;
   console.log(table);
-  if (Object.keys(trips.errors).length || Object.keys(idle.errors).length) console.log(idle.errors, trips.errors);
+  if (Object.keys(trips.errors).length || Object.keys(idle.errors).length)
+    console.log(idle.errors, trips.errors);
   writeSection(`server:round-trips:${STORAGE}${IMPORT ? ':import' : ''}`, table);
 } finally {
   await server.stop();

@@ -5,9 +5,11 @@
 //                    load side, plus BENCH_IMPORT more enrollments imported straight into storage;
 //   BENCH_MODE=bare  a bare node:http server answering every request with an empty 200 (the ceiling).
 // Prints one JSON line when it listens. Besides the MDM endpoints it serves POST /bench/enqueue
-// ({"udids": [...]}: queue a DeviceInformation for each) and GET /bench/stats (RSS, cache figures).
+// ({"udids": [...]}: queue a DeviceInformation for each), GET /bench/stats (RSS, cache figures) and
+// POST /bench/profile/start, /bench/profile/stop?file=PATH (a CPU profile of just the measured window).
 import { createPublicKey, type KeyObject, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -143,8 +145,26 @@ async function serveMdm(): Promise<void> {
   }
 
   const mdmListener = toNodeListener(mdm.handler);
+  const inspector = new Session();
+  inspector.connect();
   listen(
     (req, res) => {
+      if (req.url?.startsWith('/bench/profile/') && req.method === 'POST') {
+        const file = new URL(req.url, 'http://x').searchParams.get('file');
+        const step = req.url.startsWith('/bench/profile/start')
+          ? inspector.post('Profiler.enable').then(() => inspector.post('Profiler.start'))
+          : inspector.post('Profiler.stop').then(({ profile }) => {
+              if (file) writeFileSync(file, JSON.stringify(profile));
+            });
+        step.then(
+          () => res.end(),
+          (e: Error) => {
+            res.statusCode = 500;
+            res.end(e.message);
+          },
+        );
+        return;
+      }
       if (req.url === '/bench/stats') {
         res.setHeader('content-type', 'application/json');
         res.end(JSON.stringify({ memory: process.memoryUsage(), certificateCache: certificateCacheStats() }));
