@@ -115,7 +115,7 @@ Idle signed by its device (RSA-2048, SHA-256), every signature verified by the s
 Non-2xx answers and socket errors on the server runs: ${errors}.
 
 \`\`\`sh
-cd packages/server && BENCH_SEED=${SEED} BENCH_SECONDS=${SECONDS} BENCH_ROUNDS=${ROUNDS} npx tsx --conditions=mdmkit-source bench/idle-wrk.ts
+cd packages/server && ${process.env.BENCH_FROM_DIST === '1' ? 'BENCH_FROM_DIST=1 ' : ''}BENCH_SEED=${SEED} BENCH_SECONDS=${SECONDS} BENCH_ROUNDS=${ROUNDS} npx tsx --conditions=mdmkit-source bench/idle-wrk.ts
 \`\`\``;
 console.log(table);
 writeSection('server:idle-wrk', table);

@@ -34,7 +34,8 @@ export async function startBenchServer(
       ...nodeFlags,
       '--import',
       'tsx',
-      '--conditions=mdmkit-source',
+      // BENCH_FROM_DIST=1: the packages' built dist (pnpm build first), as an installed server runs.
+      ...(process.env.BENCH_FROM_DIST === '1' ? [] : ['--conditions=mdmkit-source']),
       join(here, 'serve.ts'),
     ],
     { cwd: join(here, '..'), env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] },

@@ -22,8 +22,10 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const RATE = Number(process.env.BENCH_RATE ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const IMPORT = Number(process.env.BENCH_IMPORT ?? 0);
+const FROM_DIST = process.env.BENCH_FROM_DIST === '1';
 
 const machine = machineLine();
+const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
 const identitiesFile = join(mkdtempSync(join(tmpdir(), 'mdmkit-rt-')), 'identities.json');
 const seedStarted = performance.now();
 const server = await startBenchServer({
@@ -67,6 +69,7 @@ try {
     if (res.status !== 200) throw new Error(`enqueue answered ${res.status}`);
     await res.arrayBuffer();
   };
+  const atStart = (await serverStats(server.origin)).memory;
   // Warm-up, then the measured phases.
   await fleet.checkIns({ rate: 500, durationMs: 2000, concurrency: CONCURRENCY });
   const idleFleet = new Fleet();
@@ -105,11 +108,12 @@ ${IMPORT ? `Plus ${IMPORT.toLocaleString('en')} enrollments imported into storag
 | Idle check-ins (fleet-driven) | ${i.perSecond} | ${i.p50Ms} ms | ${i.p90Ms} ms | ${i.p99Ms} ms | ${i.errors} |
 | command round trips | ${t.perSecond} | ${t.p50Ms} ms | ${t.p90Ms} ms | ${t.p99Ms} ms | ${t.errors} |
 
-Commands answered Acknowledged: ${trips.commands.Acknowledged} of ${t.ok} round trips. Server RSS after the run:
-${(memory.rss / 2 ** 20).toFixed(0)} MB (heap used ${(memory.heapUsed / 2 ** 20).toFixed(0)} MB).
+Commands answered Acknowledged: ${trips.commands.Acknowledged} of ${t.ok} round trips. Server RSS once seeded:
+${mb(atStart.rss)} (heap used ${mb(atStart.heapUsed)}); after the run: ${mb(memory.rss)} (heap used ${mb(memory.heapUsed)}).
+The server ran ${FROM_DIST ? "the packages' built `dist` (only the bench script through tsx)" : 'from TypeScript sources through tsx, whose loader adds to RSS'}.
 
 \`\`\`sh
-cd packages/server && BENCH_SEED=${SEED} BENCH_STORAGE=${STORAGE} BENCH_SECONDS=${SECONDS} taskset -c 1 npx tsx --conditions=mdmkit-source bench/round-trips.ts
+cd packages/server && ${FROM_DIST ? 'BENCH_FROM_DIST=1 ' : ''}BENCH_SEED=${SEED} ${IMPORT ? `BENCH_IMPORT=${IMPORT} ` : ''}BENCH_STORAGE=${STORAGE} BENCH_SECONDS=${SECONDS} taskset -c 1 npx tsx --conditions=mdmkit-source bench/round-trips.ts
 \`\`\``;
   console.log(table);
   if (Object.keys(trips.errors).length || Object.keys(idle.errors).length)

@@ -27,11 +27,13 @@ import type { EnrollmentExport, MdmStorage } from '@mdmkit/storage';
 import { createPostgresStorage } from '@mdmkit/storage-postgres';
 import { createSqliteStorage } from '@mdmkit/storage-sqlite';
 import { postgresTestUrl, uniqueName } from '@mdmkit/test-support';
+import pg from 'pg';
 import { createMdmServer } from '../src/index';
 
 const env = process.env;
 const mode = env.BENCH_MODE ?? 'mdm';
 const port = Number(env.BENCH_PORT ?? 0);
+let dropOnExit: (() => Promise<void>) | undefined;
 
 function listen(listener: (req: IncomingMessage, res: ServerResponse) => void, extra: object): void {
   const server = createServer({ keepAlive: true }, listener);
@@ -40,7 +42,10 @@ function listen(listener: (req: IncomingMessage, res: ServerResponse) => void, e
     const address = server.address() as { port: number };
     process.stdout.write(`${JSON.stringify({ ready: true, port: address.port, ...extra })}\n`);
   });
-  process.on('SIGTERM', () => process.exit(0));
+  process.on('SIGTERM', () => {
+    const cleanup = dropOnExit?.() ?? Promise.resolve();
+    cleanup.finally(() => process.exit(0));
+  });
 }
 
 if (mode === 'bare') {
@@ -58,7 +63,16 @@ if (mode === 'bare') {
 
 async function openStorage(): Promise<MdmStorage> {
   if (env.BENCH_STORAGE === 'postgres') {
-    return createPostgresStorage({ url: postgresTestUrl(), schema: uniqueName('mdmkit_bench'), poolSize: 8 });
+    const schema = uniqueName('mdmkit_bench');
+    const storage = await createPostgresStorage({ url: postgresTestUrl(), schema, poolSize: 8 });
+    dropOnExit = async () => {
+      await storage.close();
+      const client = new pg.Client({ connectionString: postgresTestUrl() });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await client.end();
+    };
+    return storage;
   }
   return createSqliteStorage({ path: join(mkdtempSync(join(tmpdir(), 'mdmkit-bench-')), 'mdm.db') });
 }
