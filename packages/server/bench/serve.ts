@@ -96,6 +96,26 @@ async function serveMdm(): Promise<void> {
   const seed = Number(env.BENCH_SEED ?? 1000);
   const keys: KeyObject[] = [];
   for (let i = 0; i < 8; i++) keys.push((await generateKeyPair({ type: 'rsa', bits: 2048 })).privateKey);
+  const now = new Date();
+  // What a completed enrollment holds (Authenticate then TokenUpdate), written by storage import
+  // in batches of 1000: one transaction per batch instead of three per device.
+  const enrollment = (id: string, serialNumber: string, certHash: string): EnrollmentExport => ({
+    enrollment: {
+      id,
+      channel: 'device',
+      deviceId: id,
+      serialNumber,
+      topic,
+      pushToken: randomBytes(32).toString('hex'),
+      pushMagic: randomUUID(),
+      enabled: true,
+      tokenUpdateTally: 1,
+      createdAt: now,
+      updatedAt: now,
+    },
+    certificateHashes: [certHash],
+  });
+  const pending: EnrollmentExport[] = [];
   const devices: { udid: string; certPem: string; key: number }[] = [];
   for (let i = 0; i < seed; i++) {
     const udid = `BENCH-${String(i).padStart(8, '0')}-${randomUUID().slice(0, 8).toUpperCase()}`;
@@ -109,17 +129,11 @@ async function serveMdm(): Promise<void> {
       keyUsage: ['digitalSignature'],
       validityDays: 7,
     });
-    await storage.associateCertificate(udid, certificate.fingerprintSha256);
-    await storage.authenticate({ id: udid, topic, serialNumber: `SN${i}` });
-    await storage.tokenUpdate({
-      id: udid,
-      channel: 'device',
-      topic,
-      pushToken: randomBytes(32).toString('hex'),
-      pushMagic: randomUUID(),
-    });
+    pending.push(enrollment(udid, `SN${i}`, certificate.fingerprintSha256));
+    if (pending.length === 1000) await storage.importEnrollments(pending.splice(0));
     devices.push({ udid, certPem: certificate.pem, key });
   }
+  if (pending.length > 0) await storage.importEnrollments(pending);
   if (env.BENCH_IDENTITIES) {
     writeFileSync(
       env.BENCH_IDENTITIES,
@@ -133,27 +147,11 @@ async function serveMdm(): Promise<void> {
   }
   // Enrollments without identities, as a migration would bring them (storage import, no SCEP).
   const imported = Number(env.BENCH_IMPORT ?? 0);
-  const now = new Date();
   for (let done = 0; done < imported; ) {
     const batch: EnrollmentExport[] = [];
     for (let j = 0; j < 1000 && done < imported; j++, done++) {
       const id = `IMPORTED-${String(done).padStart(8, '0')}`;
-      batch.push({
-        enrollment: {
-          id,
-          channel: 'device',
-          deviceId: id,
-          serialNumber: `IMP${done}`,
-          topic,
-          pushToken: randomBytes(32).toString('hex'),
-          pushMagic: randomUUID(),
-          enabled: true,
-          tokenUpdateTally: 1,
-          createdAt: now,
-          updatedAt: now,
-        },
-        certificateHashes: [randomBytes(32).toString('hex')],
-      });
+      batch.push(enrollment(id, `IMP${done}`, randomBytes(32).toString('hex')));
     }
     await storage.importEnrollments(batch);
   }
