@@ -35,7 +35,7 @@ let total = 0;
 /** `@mdmkit/crypto`, `node:internal`, `better-sqlite3`…, from a script URL. */
 function packageOf(url: string, name: string): string {
   if (!url) return name.startsWith('(') ? name : '(native)';
-  const ours = /\/packages\/([^/]+)\/src\//.exec(url);
+  const ours = /\/packages\/([^/]+)\/(?:src|dist)\//.exec(url);
   if (ours) return `@mdmkit/${ours[1]}`;
   const dep = /node_modules\/(?:\.pnpm\/[^/]+\/node_modules\/)?((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (dep) return dep[1] as string;
