@@ -1,7 +1,8 @@
 // `mdmkit-testkit`: runs the mocks as standalone processes, with the command-line convention every
 // mdmkit bin follows (help at every level, --version, usage errors exit 2, runtime errors exit 1).
 import { createRequire } from 'node:module';
-import { parseArgs } from 'node:util';
+import { intOption, parse, UsageError } from './cli-args';
+import { DEVICES_USAGE, runDevices } from './fleet/cli';
 import { createMockApnsCertificates } from './mock-apns/certificates';
 import { startMockApns } from './mock-apns/server';
 import { startMockDep } from './mock-dep/server';
@@ -11,6 +12,7 @@ const PROGRAM = 'mdmkit-testkit';
 const USAGE = `usage: ${PROGRAM} <command> [options]
 
 Commands:
+  devices     run a fleet of virtual devices against an MDM server
   mock-apns   run a mock APNs service (HTTP/2 over TLS)
   mock-dep    run a mock Apple DEP (ABM) service (HTTP/1.1)
   help        show help for a command
@@ -36,16 +38,16 @@ Runs a mock APNs service on 127.0.0.1 with a fresh test PKI and prints its origi
   -h, --help        show this help
 `;
 
-class UsageError extends Error {}
-
 function done(io: Io, text: string, code: number): number {
   io.out(text);
   return code;
 }
 
-interface Io {
+export interface Io {
   out(s: string): void;
   err(s: string): void;
+  /** Whether err() writes to a terminal (progress is redrawn in place there). */
+  errIsTty?: boolean;
   /** Resolves when the process should stop (SIGINT/SIGTERM). */
   untilStopped(): Promise<void>;
 }
@@ -53,6 +55,7 @@ interface Io {
 const processIo: Io = {
   out: (s) => process.stdout.write(s),
   err: (s) => process.stderr.write(s),
+  errIsTty: process.stderr.isTTY === true,
   untilStopped: () =>
     new Promise((resolve) => {
       process.once('SIGINT', resolve);
@@ -62,28 +65,6 @@ const processIo: Io = {
 
 function version(): string {
   return (createRequire(import.meta.url)('../package.json') as { version: string }).version;
-}
-
-function parse(
-  args: string[],
-  names: readonly string[],
-): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
-  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
-    help: { type: 'boolean', short: 'h' },
-  };
-  for (const n of names) options[n] = { type: 'string' };
-  try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-}
-
-function intOption(v: string | boolean | undefined, name: string, max: number): number | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string' || !/^\d+$/.test(v) || Number(v) > max)
-    throw new UsageError(`--${name} must be an integer from 0 to ${max}`);
-  return Number(v);
 }
 
 /**
@@ -105,8 +86,10 @@ export async function runTestkitCli(args: string[], io: Io = processIo): Promise
       if (topic === undefined) return done(io, USAGE, 0);
       if (topic === 'mock-dep') return done(io, MOCK_DEP_USAGE, 0);
       if (topic === 'mock-apns') return done(io, MOCK_APNS_USAGE, 0);
+      if (topic === 'devices') return done(io, DEVICES_USAGE, 0);
       throw new UsageError(`unknown command ${JSON.stringify(topic)}`);
     }
+    if (command === 'devices') return await runDevices(rest, io);
     if (command === 'mock-dep') {
       const { values, positionals } = parse(rest, ['host', 'port', 'devices']);
       if (values.help || positionals[0] === 'help') return done(io, MOCK_DEP_USAGE, 0);

@@ -21,6 +21,12 @@ export interface VirtualDeviceOptions {
    * or in Setup Assistant). It is asked again on every delivery.
    */
   notNow?: (requestType: string, commandUuid: string) => boolean;
+  /**
+   * Sign each channel's Idle report once and send that signature again while the body is unchanged
+   * (the body only holds the channel ids and `Status`). Load generators use it so that RSA signing is
+   * not what limits them; every other request is signed afresh. Default false.
+   */
+  reuseIdleSignature?: boolean;
 }
 
 /** One command the device received and how it answered. */
@@ -84,6 +90,7 @@ export class VirtualDevice {
   private readonly device: Channel;
   private readonly users = new Map<string, Channel>();
   private busy: Promise<unknown> = Promise.resolve();
+  private readonly idleSignatures = new Map<Channel, { body: Uint8Array; signature: string }>();
 
   private constructor(
     private readonly facts: EnrollmentProfileFacts,
@@ -169,6 +176,32 @@ export class VirtualDevice {
     await device.authenticate();
     await device.tokenUpdate();
     return device;
+  }
+
+  /**
+   * A device that already holds an identity the server knows (issued and stored out of band, e.g. when
+   * a benchmark seeds storage instead of enrolling through SCEP). Sends nothing: call
+   * {@link VirtualDevice.authenticate} and {@link VirtualDevice.tokenUpdate} if the server has not
+   * recorded the enrollment yet.
+   *
+   * @example
+   * ```ts
+   * const device = VirtualDevice.fromIdentity(facts, { certificate, privateKey }, { udid });
+   * await device.poll();
+   * ```
+   */
+  static fromIdentity(
+    facts: EnrollmentProfileFacts,
+    identity: { certificate: Certificate; privateKey: KeyObject; caCertificates?: Certificate[] },
+    options: VirtualDeviceOptions = {},
+  ): VirtualDevice {
+    return new VirtualDevice(
+      facts,
+      identity.certificate,
+      identity.privateKey,
+      options,
+      identity.caCertificates ?? [],
+    );
   }
 
   /** The APNs device token (hex) the mock APNs delivers to. */
@@ -331,15 +364,24 @@ export class VirtualDevice {
   }
 
   private async report(channel: Channel, fields: Record<string, unknown>): Promise<Uint8Array> {
-    const result = await this.send(
-      this.facts.serverUrl,
-      { ...channel.ids, ...fields },
-      { contentType: undefined },
-    );
+    const result =
+      this.options.reuseIdleSignature === true && fields.Status === 'Idle'
+        ? await this.sendIdle(channel)
+        : await this.send(this.facts.serverUrl, { ...channel.ids, ...fields }, { contentType: undefined });
     if (result.status !== 200) {
       throw new TestkitError('REQUEST_FAILED', `the server answered a report with ${result.status}`);
     }
     return result.body;
+  }
+
+  private async sendIdle(channel: Channel): Promise<DeviceHttpResult> {
+    let idle = this.idleSignatures.get(channel);
+    if (!idle) {
+      const body = new TextEncoder().encode(buildXml({ ...channel.ids, Status: 'Idle' }));
+      idle = { body, signature: await this.sign(body) };
+      this.idleSignatures.set(channel, idle);
+    }
+    return this.send(this.facts.serverUrl, idle.body, { contentType: undefined, signature: idle.signature });
   }
 
   private async checkin(message: PlistDict): Promise<Uint8Array> {
