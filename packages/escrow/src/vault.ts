@@ -109,7 +109,10 @@ function requireText(what: string, v: unknown): asserts v is string {
 function requireDeviceOwner(owner: unknown): asserts owner is string {
   requireText('owner', owner);
   if (owner.startsWith('mdmkit:')) {
-    throw new EscrowError('INVALID_INPUT', 'owners starting with "mdmkit:" are reserved for the package itself');
+    throw new EscrowError(
+      'INVALID_INPUT',
+      'owners starting with "mdmkit:" are reserved for the package itself',
+    );
   }
 }
 

@@ -10,7 +10,9 @@ describe('owners the package keeps for itself', () => {
     const before = await storage.listSecrets({ owner: ESCROW_IDENTITY_OWNER });
     expect(before.items.length).toBeGreaterThan(0);
     const kind = before.items[0]!.kind;
-    await expect(vault.put(ESCROW_IDENTITY_OWNER, 'filevault-escrow-identity:planted', 'x')).rejects.toMatchObject({
+    await expect(
+      vault.put(ESCROW_IDENTITY_OWNER, 'filevault-escrow-identity:planted', 'x'),
+    ).rejects.toMatchObject({
       code: 'INVALID_INPUT',
     });
     await expect(
