@@ -373,6 +373,8 @@ export function planDepPage(
   const modifiedNow = new Set<string>();
   for (const d of page.devices) {
     const old = current.get(d.serialNumber);
+    // Apple may report a device more than once, not in order: the latest op_date is its state.
+    if (old?.opDate && d.opDate && d.opDate.getTime() < old.opDate.getTime()) continue;
     touched.add(d.serialNumber);
     if (d.opType === 'deleted') {
       if (old && !old.deleted) result.deleted.push(d.serialNumber);
