@@ -3,6 +3,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type Certificate,
   CryptoError,
+  parseCertificate,
+  parseCsr,
+  pemDecode,
+  pemDecodeAll,
+  pemEncode,
+  verifyCms,
+} from '../src/index';
+import {
   type DerElement,
   derBoolean,
   derInteger,
@@ -14,12 +22,7 @@ import {
   derTime,
   derTlv,
   derUtf8String,
-  parseCertificate,
-  parseCsr,
   parseDer,
-  pemDecode,
-  pemDecodeAll,
-  pemEncode,
   readBoolean,
   readDerOctets,
   readDerString,
@@ -29,8 +32,7 @@ import {
   readString,
   readTime,
   Tag,
-  verifyCms,
-} from '../src/index';
+} from '../src/der';
 import { makePki } from './sign-fixtures';
 
 const RUNS = Number(process.env.MDMKIT_FUZZ_RUNS ?? 400);

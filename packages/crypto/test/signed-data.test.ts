@@ -7,16 +7,18 @@ import {
   configureCertificateCache,
   CryptoError,
   createCertsOnlyCms,
-  derPrintableString,
-  derOctetString,
   parseCertsOnlyCms,
-  readDerOctets,
-  readDerString,
   type Signer,
   signCms,
   verifyCms,
   verifyMdmSignature,
 } from '../src/index';
+import {
+  derPrintableString,
+  derOctetString,
+  readDerOctets,
+  readDerString,
+} from '../src/der';
 import { fastVerifyDetached } from '../src/fast-signed-data';
 import { makePki, type TestPki } from './sign-fixtures';
 
