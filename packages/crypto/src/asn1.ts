@@ -1,11 +1,14 @@
 import { AsnConvert, AsnParser } from '@peculiar/asn1-schema';
+import { type DerElement, parseDer } from './der';
 import { CryptoError, type CryptoErrorCode } from './errors';
 
 /**
  * The one door to `@peculiar/asn1-schema` in this package. The library's parser (asn1js underneath)
  * throws plain errors, and a hostile input can make it recurse deeply; both are turned into a
- * {@link CryptoError} here, after a byte limit has bounded the work, so nothing the library throws
- * leaves the package and no caller has to remember to wrap it.
+ * {@link CryptoError} here. Before the library sees an input, the package's own bounded TLV scanner
+ * (the one the hot paths use) checks it against byte, depth and element limits — and, where asked,
+ * that every length is in its shortest form — so hostile DER costs a linear scan, never the
+ * library's much slower schema matching, and nothing the library throws leaves the package.
  */
 
 /** Bytes accepted by {@link parseAsn1} unless a caller asks for less. */
@@ -16,19 +19,24 @@ export interface ParseAsn1Options {
   /** Largest input accepted; larger input is refused with `LIMIT_EXCEEDED` before parsing. */
   maxBytes?: number;
   /**
-   * Require canonical DER: the parsed value must serialize back to exactly the input. This refuses
-   * long-form or indefinite lengths, trailing bytes and any other BER liberty.
+   * Require DER lengths: definite, in their shortest form, no trailing bytes (what the scanner checks
+   * before parsing, at a few microseconds where re-serializing to compare would cost hundreds).
    */
   canonical?: boolean;
 }
 
-function view(bytes: ArrayBuffer | Uint8Array): Uint8Array {
-  return bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+/** Whether every length in the tree uses the shortest form DER allows. */
+function shortestLengths(el: DerElement): boolean {
+  const len = el.contentEnd - el.contentStart;
+  const lengthOctets = len < 0x80 ? 0 : len < 0x100 ? 1 : len < 0x10000 ? 2 : len < 0x1000000 ? 3 : 4;
+  if (el.contentStart - el.start !== 2 + lengthOctets) return false;
+  if (!el.constructed) return true;
+  for (const child of el.children()) if (!shortestLengths(child)) return false;
+  return true;
 }
 
-/** Whether two byte arrays hold the same bytes (not secret: lengths and structure only). */
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
+function view(bytes: ArrayBuffer | Uint8Array): Uint8Array {
+  return bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
 }
 
 /**
@@ -45,23 +53,22 @@ export function parseAsn1<T>(
   const max = options.maxBytes ?? DEFAULT_ASN1_MAX_BYTES;
   if (bytes.length > max) throw new CryptoError('LIMIT_EXCEEDED', `${what} is larger than ${max} bytes`);
   if (bytes.length === 0) throw new CryptoError(code, `${what} is empty`);
-  let value: T;
+  let scanned: DerElement;
   try {
-    value = AsnParser.parse(bytes, type);
+    // Refuses trailing bytes, too deep nesting and too many elements; indefinite lengths unless lenient.
+    scanned = parseDer(bytes, { allowIndefinite: !options.canonical, maxLength: max });
   } catch (e) {
-    // RangeError included: deep nesting exhausts the library's recursion, which is caught here.
+    if (e instanceof CryptoError && e.code === 'LIMIT_EXCEEDED') throw e;
     throw new CryptoError(code, `malformed ${what}`, { cause: e });
   }
-  if (options.canonical) {
-    let again: Uint8Array;
-    try {
-      again = view(AsnConvert.serialize(value));
-    } catch (e) {
-      throw new CryptoError(code, `malformed ${what}`, { cause: e });
-    }
-    if (!sameBytes(again, bytes)) throw new CryptoError(code, `${what} is not in canonical DER`);
+  if (options.canonical && !shortestLengths(scanned))
+    throw new CryptoError(code, `${what} is not in canonical DER`);
+  try {
+    // RangeError included: should nesting get past the scanner, the library's recursion is caught here.
+    return AsnParser.parse(bytes, type);
+  } catch (e) {
+    throw new CryptoError(code, `malformed ${what}`, { cause: e });
   }
-  return value;
 }
 
 /**

@@ -383,7 +383,11 @@ export function createScepServer(options: ScepServerOptions): ScepServer {
   async function enrollment(ctx: ReplyContext, content: Uint8Array, type: 'PKCSReq' | 'RenewalReq') {
     const opened = await openEnvelope(content);
     const standIn = await decoy;
-    const csr = readStrictCsr(opened?.content ?? standIn.der);
+    const csr = opened ? readStrictCsr(opened.content) : undefined;
+    // Every path parses one full-size request: a plaintext that is no CSR (garbled by a padding-valid
+    // tamper, refused in microseconds) is followed by the stand-in, as an envelope that did not open is,
+    // since a full parse costs hundreds of microseconds and the difference would time-tell the two.
+    if (!csr) readStrictCsr(standIn.der);
     // Exactly one RSA signature check on every path: a stand-in request's when there is no CSR to check.
     const checked = csr ?? standIn.csr;
     let signatureOk = false;
