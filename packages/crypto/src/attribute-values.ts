@@ -19,8 +19,7 @@ import type { CmsAttribute } from './signed-data';
  * ```
  */
 export function printableStringAttribute(oid: string, value: string): CmsAttribute {
-  if (!isPrintableString(value))
-    throw new CryptoError('INVALID_DER', 'not a PrintableString value');
+  if (!isPrintableString(value)) throw new CryptoError('INVALID_DER', 'not a PrintableString value');
   return { oid, values: [printableStringValue(value)] };
 }
 

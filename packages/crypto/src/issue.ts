@@ -7,7 +7,7 @@ import {
   parseCertificate,
   type SubjectAltNames,
 } from './certificate';
-import { BitString, OctetString } from '@peculiar/asn1-schema';
+import { BitString } from '@peculiar/asn1-schema';
 import {
   AuthorityKeyIdentifier,
   BasicConstraints,
@@ -119,7 +119,8 @@ function ipText(b: Uint8Array): string {
 /** DER GeneralNames for subject alternative names. @internal */
 export function encodeGeneralNames(san: SubjectAltNames): Uint8Array {
   const ascii = (s: string) => {
-    if (!/^[\x00-\x7f]*$/.test(s)) throw new CryptoError('INVALID_CERTIFICATE', 'IA5String value must be ASCII');
+    if (!/^[\x00-\x7f]*$/.test(s))
+      throw new CryptoError('INVALID_CERTIFICATE', 'IA5String value must be ASCII');
     return s;
   };
   const names = [
@@ -214,7 +215,10 @@ export async function issueCertificate(opts: IssueCertificateOptions): Promise<C
   }
   const even = (serialHex.length % 2 ? `0${serialHex}` : serialHex).replace(/^(00)+(?=..)/, '');
   // A positive INTEGER: the schema keeps the bytes as given, so add the 00 a set top bit needs.
-  const serialBytes = Buffer.from(`${Number.parseInt(even.slice(0, 2), 16) & 0x80 ? '00' : ''}${even}`, 'hex');
+  const serialBytes = Buffer.from(
+    `${Number.parseInt(even.slice(0, 2), 16) & 0x80 ? '00' : ''}${even}`,
+    'hex',
+  );
   const notBefore = opts.notBefore ?? new Date(Math.floor(Date.now() / 1000) * 1000 - 60_000);
   const notAfter = opts.notAfter ?? new Date(notBefore.getTime() + (opts.validityDays ?? 365) * 86_400_000);
   if (!(notAfter.getTime() > notBefore.getTime()))

@@ -1,9 +1,4 @@
-import {
-  AttributeTypeAndValue,
-  AttributeValue,
-  Name,
-  RelativeDistinguishedName,
-} from '@peculiar/asn1-x509';
+import { AttributeTypeAndValue, AttributeValue, Name, RelativeDistinguishedName } from '@peculiar/asn1-x509';
 import { serializeAsn1 } from './asn1';
 import { type DerElement, isPrintableString, parseDer, readOid, readString, Tag } from './der';
 import { CryptoError } from './errors';
@@ -216,10 +211,10 @@ const PRINTABLE_OIDS = new Set(['2.5.4.6', '2.5.4.5', '2.5.4.46']);
 const IA5_OIDS = new Set(['1.2.840.113549.1.9.1', '0.9.2342.19200300.100.1.25']);
 
 function encodeValue(oid: string, value: string): AttributeValue {
-  if (PRINTABLE_OIDS.has(oid) && isPrintableString(value)) return new AttributeValue({ printableString: value });
+  if (PRINTABLE_OIDS.has(oid) && isPrintableString(value))
+    return new AttributeValue({ printableString: value });
   if (IA5_OIDS.has(oid)) {
-    if (!/^[\x00-\x7f]*$/.test(value))
-      throw new CryptoError('INVALID_DER', 'IA5String value must be ASCII');
+    if (!/^[\x00-\x7f]*$/.test(value)) throw new CryptoError('INVALID_DER', 'IA5String value must be ASCII');
     return new AttributeValue({ ia5String: value });
   }
   return new AttributeValue({ utf8String: value });

@@ -24,7 +24,11 @@ import { HASH_BY_OID, HASH_OID, type HashName, OID } from './oids';
 import { looksLikePem, toDer } from './pem';
 import { checkHash, isSigner, keyFamily, type Signer, signData, verifyData } from './signer';
 
-/** A CMS attribute; each value is a complete DER TLV (build them with `derPrintableString` etc.). */
+/**
+ * A CMS attribute; each value is a complete DER TLV (build single-valued ones with
+ * `printableStringAttribute` / `octetStringAttribute`, read them with `readStringAttributeValue` /
+ * `readOctetStringAttributeValue`).
+ */
 export interface CmsAttribute {
   oid: string;
   values: Uint8Array[];
@@ -92,7 +96,7 @@ function attributeDer(a: CmsAttribute): Uint8Array {
  *   content: envelopedRequest,
  *   certificate: selfSigned,
  *   privateKey,
- *   signedAttributes: [{ oid: '2.16.840.1.113733.1.9.2', values: [derPrintableString('19')] }],
+ *   signedAttributes: [printableStringAttribute('2.16.840.1.113733.1.9.2', '19')],
  * });
  * ```
  */

@@ -54,7 +54,10 @@ describe('IssuerAndSerialNumber and IssuerAndSubject (SCEP GetCert, CertPoll)', 
 
   it('keeps a CA subject byte for byte, PrintableString and all', async () => {
     const ca = await createSelfSignedCa({ subject: 'CN=Example CA,C=US,emailAddress=ca@example.com' });
-    const der = encodeIssuerAndSerial({ issuer: ca.certificate.subject.der, serial: ca.certificate.serialNumber });
+    const der = encodeIssuerAndSerial({
+      issuer: ca.certificate.subject.der,
+      serial: ca.certificate.serialNumber,
+    });
     const back = decodeIssuerAndSerial(der);
     expect(Buffer.from(back.issuer)).toEqual(Buffer.from(ca.certificate.subject.der));
     expect(back.serial).toBe(ca.certificate.serialNumber);
@@ -71,7 +74,9 @@ describe('IssuerAndSerialNumber and IssuerAndSubject (SCEP GetCert, CertPoll)', 
     const indefinite = Uint8Array.from([0x30, 0x80, ...good.subarray(2), 0, 0]);
     expect(codeOf(() => decodeIssuerAndSerial(indefinite))).toBe('INVALID_DER');
     expect(codeOf(() => encodeIssuerAndSerial({ issuer, serial: 'xyz' }))).toBe('INVALID_DER');
-    expect(codeOf(() => encodeIssuerAndSerial({ issuer: Uint8Array.of(1, 2), serial: '01' }))).toBe('INVALID_DER');
+    expect(codeOf(() => encodeIssuerAndSerial({ issuer: Uint8Array.of(1, 2), serial: '01' }))).toBe(
+      'INVALID_DER',
+    );
   });
 
   it('refuses hostile nesting and size with a typed error, quickly', () => {
@@ -117,7 +122,10 @@ describe('IssuerAndSerialNumber and IssuerAndSubject (SCEP GetCert, CertPoll)', 
 
 describe('single-valued attributes (SCEP messageType, nonces)', () => {
   it('encodes PrintableString and OCTET STRING values as the DER toolkit did', () => {
-    expect(printableStringAttribute('1.2.3', '19')).toEqual({ oid: '1.2.3', values: [derPrintableString('19')] });
+    expect(printableStringAttribute('1.2.3', '19')).toEqual({
+      oid: '1.2.3',
+      values: [derPrintableString('19')],
+    });
     const nonce = Uint8Array.of(1, 2, 3, 250);
     expect(octetStringAttribute('1.2.4', nonce)).toEqual({ oid: '1.2.4', values: [derOctetString(nonce)] });
     expect(codeOf(() => printableStringAttribute('1.2.3', 'a_b'))).toBe('INVALID_DER');

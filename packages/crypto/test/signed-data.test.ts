@@ -13,12 +13,7 @@ import {
   verifyCms,
   verifyMdmSignature,
 } from '../src/index';
-import {
-  derPrintableString,
-  derOctetString,
-  readDerOctets,
-  readDerString,
-} from '../src/der';
+import { derPrintableString, derOctetString, readDerOctets, readDerString } from '../src/der';
 import { fastVerifyDetached } from '../src/fast-signed-data';
 import { makePki, type TestPki } from './sign-fixtures';
 

@@ -278,7 +278,10 @@ export class ScepClient {
       }
       await new Promise((r) => setTimeout(r, interval));
       polls++;
-      const issuerAndSubject = encodeIssuerAndSubject({ issuer: cas.ca.subject.der, subject: options.subject });
+      const issuerAndSubject = encodeIssuerAndSubject({
+        issuer: cas.ca.subject.der,
+        subject: options.subject,
+      });
       reply = await send(MessageType.CertPoll, issuerAndSubject);
     }
     if (reply.status === PkiStatus.FAILURE) {

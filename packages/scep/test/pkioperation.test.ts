@@ -193,8 +193,7 @@ describe('PKIOperation', () => {
     const first = await post(scep, await makeRequest({ recipient: ca.certificate, challenge: CHALLENGE }));
     const cert = first.certificates![0]!;
     const { encodeIssuerAndSerial } = await import('@mdmkit/crypto');
-    const ias = (serial: string) =>
-      encodeIssuerAndSerial({ issuer: ca.certificate.subject.der, serial });
+    const ias = (serial: string) => encodeIssuerAndSerial({ issuer: ca.certificate.subject.der, serial });
     const get = await makeRequest({
       recipient: ca.certificate,
       messageType: '21',
@@ -234,7 +233,8 @@ describe('PKIOperation', () => {
         keyIndex: 4,
         messageType: '20',
         signer: req.signer,
-        mutateCsr: () => encodeIssuerAndSubject({ issuer: ca.certificate.subject.der, subject: 'CN=test-device' }),
+        mutateCsr: () =>
+          encodeIssuerAndSubject({ issuer: ca.certificate.subject.der, subject: 'CN=test-device' }),
       });
       // CertPoll carries the original transactionID.
       return p;
@@ -242,9 +242,8 @@ describe('PKIOperation', () => {
     // A CertPoll with another transactionID is unknown.
     const unknown = await post(pendingServer, await poll());
     expect(unknown.failInfo).toBe(FailInfo.badCertId);
-    const { signCms, printableStringAttribute, octetStringAttribute, encryptCms, encodeIssuerAndSubject } = await import(
-      '@mdmkit/crypto'
-    );
+    const { signCms, printableStringAttribute, octetStringAttribute, encryptCms, encodeIssuerAndSubject } =
+      await import('@mdmkit/crypto');
     const { ScepOid } = await import('../src/index');
     const certPoll = async () => {
       const env = await encryptCms({
