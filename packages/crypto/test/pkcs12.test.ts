@@ -95,6 +95,21 @@ describe.skipIf(!ok)('PKCS#12 round trips and bad input', () => {
     expect(back.certificate?.fingerprintSha256).toBe(certificate.fingerprintSha256);
   });
 
+  it('checks a MAC that is present: a changed MAC digest is BAD_PASSWORD, a PFX without one still opens', () => {
+    const certificate = parseCertificate(rsa.certificate.pem);
+    const p12 = exportPkcs12({ privateKey: rsa.privateKey, certificate, password: 'pw', iterations: 10 });
+    const [version, authSafe, macData] = parseDer(p12).children() as [DerElement, DerElement, DerElement];
+    // The MAC digest is the last OCTET STRING of DigestInfo, the first element of MacData.
+    const digest = (macData.children()[0] as DerElement).children()[1] as DerElement;
+    const changed = Uint8Array.from(p12);
+    changed[digest.contentEnd - 1]! ^= 1;
+    expect(codeOf(() => importPkcs12(changed, 'pw'))).toBe('BAD_PASSWORD');
+    // Dropping MacData altogether is a file without integrity protection, which PKCS#12 allows.
+    const body = Buffer.concat([version.raw, authSafe.raw]);
+    const noMac = Buffer.concat([Buffer.from([0x30, 0x82, body.length >> 8, body.length & 0xff]), body]);
+    expect(importPkcs12(noMac, 'pw').certificate?.fingerprintSha256).toBe(certificate.fingerprintSha256);
+  });
+
   it('supports the empty password', () => {
     const certificate = parseCertificate(rsa.certificate.pem);
     const p12 = exportPkcs12({ privateKey: rsa.privateKey, certificate, password: '', iterations: 10 });
