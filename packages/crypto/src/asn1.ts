@@ -1,4 +1,4 @@
-import { AsnConvert, AsnParser } from '@peculiar/asn1-schema';
+import { AsnAnyConverter, AsnConvert, AsnParser, AsnProp } from '@peculiar/asn1-schema';
 import { type DerElement, parseDer } from './der';
 import { CryptoError, type CryptoErrorCode } from './errors';
 
@@ -87,4 +87,40 @@ export function serializeAsn1(value: object, code: CryptoErrorCode = 'INVALID_DE
 /** A copy of `bytes` as the ArrayBuffer the schema classes hold. @internal */
 export function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+}
+
+type FieldOptions = Parameters<typeof AsnProp>[0];
+
+/**
+ * Declares the ASN.1 fields of a schema class, in encoding order: `@AsnProp` applied as plain calls,
+ * so the package needs no decorator compiler setting.
+ * @internal
+ */
+export function fields<T>(type: new () => T, list: [keyof T & string, FieldOptions][]): void {
+  for (const [name, options] of list) AsnProp(options)(type.prototype as object, name);
+}
+
+/**
+ * An element that is already encoded, placed into a schema object where the schema expects a
+ * structure (the serializer asks it for its ASN.1 form, and the bytes come out as they went in). Used
+ * for a certificate's issuer Name and whole certificates: re-encoding them from parsed values could
+ * change a name that is not in canonical form, and then a peer would no longer match it.
+ * @internal
+ */
+export class PreEncoded {
+  constructor(readonly der: Uint8Array) {}
+  toASN(): ReturnType<typeof AsnAnyConverter.toASN> {
+    return AsnAnyConverter.toASN(toArrayBuffer(this.der));
+  }
+  fromASN(): this {
+    throw new CryptoError('INVALID_DER', 'a pre-encoded element is only written, never parsed');
+  }
+  toSchema(): never {
+    throw new CryptoError('INVALID_DER', 'a pre-encoded element is only written, never parsed');
+  }
+}
+
+/** `value` as the schema type `T` expects: the serializer uses its encoding as it is. @internal */
+export function preEncoded<T>(der: Uint8Array): T {
+  return new PreEncoded(der) as unknown as T;
 }

@@ -1,17 +1,10 @@
 // Schema classes for the PKCS#12 and PKCS#5 structures no @peculiar package defines: PBE parameters
 // (RFC 7292 appendix C, RFC 8018 appendix A) and PKCS#7 EncryptedData (RFC 2315 §13). The library
-// encodes and decodes them; only the field lists are written here. The decorators are applied as
-// plain calls, so the package needs no decorator compiler setting.
+// encodes and decodes them; only the field lists are written here.
 import { EncryptedContentInfo } from '@peculiar/asn1-cms';
-import { AsnProp, AsnPropTypes, OctetString } from '@peculiar/asn1-schema';
+import { AsnPropTypes, OctetString } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
-
-type FieldOptions = Parameters<typeof AsnProp>[0];
-
-/** Declares the ASN.1 fields of `type`, in encoding order. */
-function fields<T>(type: new () => T, list: [keyof T & string, FieldOptions][]): void {
-  for (const [name, options] of list) AsnProp(options)(type.prototype as object, name);
-}
+import { fields } from './asn1';
 
 /** pkcs-12PbeParams: salt and iteration count of the legacy PKCS#12 PBEs. @internal */
 export class Pkcs12PbeParams {

@@ -311,7 +311,11 @@ export function importPkcs12(der: Uint8Array, password: string): Pkcs12Contents 
       if (content.contentType === P12.data) {
         readBags(octetStringContents(content.content), bags);
       } else if (content.contentType === P12.encryptedData) {
-        const eci = parsePart(content.content, Pkcs7EncryptedData, 'PKCS#12 encrypted data').encryptedContentInfo;
+        const eci = parsePart(
+          content.content,
+          Pkcs7EncryptedData,
+          'PKCS#12 encrypted data',
+        ).encryptedContentInfo;
         const enc = eci.encryptedContent;
         const ciphertext = enc?.value
           ? new Uint8Array(enc.value.buffer)
@@ -554,7 +558,5 @@ export function exportPkcs12(opts: ExportPkcs12Options): Uint8Array {
     macSalt: new OctetString(macSalt),
     iterations,
   });
-  return serializeAsn1(
-    new PFX({ version: 3, authSafe: dataContentInfo(authSafe), macData }),
-  );
+  return serializeAsn1(new PFX({ version: 3, authSafe: dataContentInfo(authSafe), macData }));
 }

@@ -1,0 +1,42 @@
+// Schema classes for the CMS structures @peculiar/asn1-cms does not define: AuthEnvelopedData
+// (RFC 5083) and the AES-GCM parameters (RFC 5084). The library encodes them; only the field lists
+// are written here.
+import {
+  Attribute,
+  CMSVersion,
+  EncryptedContentInfo,
+  OriginatorInfo,
+  RecipientInfos,
+} from '@peculiar/asn1-cms';
+import { AsnPropTypes, OctetString } from '@peculiar/asn1-schema';
+import { fields } from './asn1';
+
+/** GCMParameters: the nonce and the tag length in octets (default 12). @internal */
+export class GcmParameters {
+  nonce = new OctetString();
+  icvLength = 12;
+}
+fields(GcmParameters, [
+  ['nonce', { type: OctetString }],
+  ['icvLength', { type: AsnPropTypes.Integer, defaultValue: 12 }],
+]);
+
+/** AuthEnvelopedData (RFC 5083 §2.1). @internal */
+export class AuthEnvelopedData {
+  version = CMSVersion.v0;
+  originatorInfo?: OriginatorInfo;
+  recipientInfos = new RecipientInfos();
+  authEncryptedContentInfo = new EncryptedContentInfo();
+  authAttrs?: Attribute[];
+  mac = new OctetString();
+  unauthAttrs?: Attribute[];
+}
+fields(AuthEnvelopedData, [
+  ['version', { type: AsnPropTypes.Integer }],
+  ['originatorInfo', { type: OriginatorInfo, context: 0, implicit: true, optional: true }],
+  ['recipientInfos', { type: RecipientInfos }],
+  ['authEncryptedContentInfo', { type: EncryptedContentInfo }],
+  ['authAttrs', { type: Attribute, context: 1, implicit: true, optional: true, repeated: 'set' }],
+  ['mac', { type: OctetString }],
+  ['unauthAttrs', { type: Attribute, context: 2, implicit: true, optional: true, repeated: 'set' }],
+]);
