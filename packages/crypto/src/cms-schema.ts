@@ -8,7 +8,7 @@ import {
   OriginatorInfo,
   RecipientInfos,
 } from '@peculiar/asn1-cms';
-import { AsnPropTypes, OctetString } from '@peculiar/asn1-schema';
+import { AsnArray, AsnPropTypes, AsnType, AsnTypeTypes, OctetString } from '@peculiar/asn1-schema';
 import { fields } from './asn1';
 
 /** GCMParameters: the nonce and the tag length in octets (default 12). @internal */
@@ -40,3 +40,10 @@ fields(AuthEnvelopedData, [
   ['mac', { type: OctetString }],
   ['unauthAttrs', { type: Attribute, context: 2, implicit: true, optional: true, repeated: 'set' }],
 ]);
+
+/**
+ * SET OF Attribute on its own: the encoding a SignerInfo's signature covers (its `[0] IMPLICIT`
+ * signedAttrs with the universal SET tag, RFC 5652 §5.4). @internal
+ */
+export class AttributeSet extends AsnArray<Attribute> {}
+AsnType({ type: AsnTypeTypes.Set, itemType: Attribute })(AttributeSet);

@@ -10,7 +10,9 @@ import {
   derTlv,
   type DerElement,
 } from '../src/der';
+import { parseCertificate } from '../src/certificate';
 import { decryptCms } from '../src/enveloped-decrypt';
+import { createCertsOnlyCms, parseCertsOnlyCms, signCms } from '../src/signed-data';
 import { encryptCms } from '../src/enveloped-encrypt';
 import { openssl, opensslAvailable, TempDir } from './support/openssl';
 
@@ -98,5 +100,28 @@ describe.skipIf(!ok)('EnvelopedData recipient named by a non-canonical issuer', 
       });
       expect(Buffer.from(back.content)).toEqual(plain);
     }
+  });
+
+  it('SignedData carries the signer certificate and its issuer Name as they were; openssl verifies it', async () => {
+    const id = selfSigned();
+    const certificate = parseCertificate(id.pem);
+    const certPath = dir.file('t61-signer.crt', id.pem);
+    const content = randomBytes(300);
+    const der = await signCms({ content, certificate, privateKey: createPrivateKey(id.keyPem) });
+    const signedData = (parseDer(der).children()[1] as DerElement).children()[0] as DerElement;
+    const [, , , certificates, signerInfos] = signedData.children() as DerElement[];
+    expect(Buffer.from((certificates as DerElement).children()[0]!.raw)).toEqual(
+      Buffer.from(certificate.der),
+    );
+    const sid = ((signerInfos as DerElement).children()[0] as DerElement).children()[1] as DerElement;
+    expect(Buffer.from((sid.children()[0] as DerElement).raw)).toEqual(Buffer.from(id.issuer));
+    const inPath = dir.file('t61-signed.der', der);
+    const out = openssl(['cms', '-verify', '-binary', '-inform', 'DER', '-in', inPath, '-CAfile', certPath]);
+    expect(out).toEqual(content);
+    const certsOnly = createCertsOnlyCms([certificate]);
+    expect(Buffer.from(certsOnly).includes(Buffer.from(certificate.der))).toBe(true);
+    expect(parseCertsOnlyCms(certsOnly).map((c) => c.fingerprintSha256)).toEqual([
+      certificate.fingerprintSha256,
+    ]);
   });
 });
