@@ -13,23 +13,12 @@ import {
   SignerInfo,
   SignerInfos,
 } from '@peculiar/asn1-cms';
-import { OctetString } from '@peculiar/asn1-schema';
-import { AlgorithmIdentifier, type Name } from '@peculiar/asn1-x509';
+import { AsnObjectIdentifierConverter, OctetString } from '@peculiar/asn1-schema';
+import { AlgorithmIdentifier, type Name, Time } from '@peculiar/asn1-x509';
 import { preEncoded, serializeAsn1, toArrayBuffer } from './asn1';
 import { cachedCertificate } from './cert-cache';
 import type { Certificate } from './certificate';
-import {
-  type DerElement,
-  derOctetString,
-  derOid,
-  derTime,
-  parseDer,
-  readOctets,
-  readOid,
-  readSmallInt,
-  readTime,
-  Tag,
-} from './der';
+import { type DerElement, parseDer, readOctets, readOid, readSmallInt, readTime, Tag } from './der';
 import { AttributeSet } from './cms-schema';
 import { CryptoError } from './errors';
 import { HASH_BY_OID, HASH_OID, type HashName, OID } from './oids';
@@ -140,9 +129,15 @@ export async function signCms(opts: SignCmsOptions): Promise<Uint8Array> {
   const contentType = opts.contentType ?? OID.data;
   const digest = createHash(hash).update(opts.content).digest();
   const builtIn: CmsAttribute[] = [
-    { oid: OID.contentType, values: [derOid(contentType)] },
-    { oid: OID.signingTime, values: [derTime(opts.signingTime ?? new Date())] },
-    { oid: OID.messageDigest, values: [derOctetString(digest)] },
+    {
+      oid: OID.contentType,
+      values: [new Uint8Array(AsnObjectIdentifierConverter.toASN(contentType).toBER())],
+    },
+    {
+      oid: OID.signingTime,
+      values: [serializeAsn1(new Time(opts.signingTime ?? new Date()), 'INVALID_CMS')],
+    },
+    { oid: OID.messageDigest, values: [serializeAsn1(new OctetString(digest), 'INVALID_CMS')] },
   ];
   const custom = opts.signedAttributes ?? [];
   const attrs = [...builtIn.filter((b) => !custom.some((c) => c.oid === b.oid)), ...custom];
