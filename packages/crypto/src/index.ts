@@ -72,7 +72,13 @@ export {
   type RecipientKey,
 } from './enveloped-decrypt';
 export { type EncryptCmsOptions, encryptCms, encryptCmsSync } from './enveloped-encrypt';
-export { type ExportPkcs12Options, exportPkcs12, importPkcs12, type Pkcs12Contents } from './pkcs12';
+export {
+  type ExportPkcs12Options,
+  exportPkcs12,
+  type ImportPkcs12Options,
+  importPkcs12,
+  type Pkcs12Contents,
+} from './pkcs12';
 export { type MimeEntity, parseMimeEntity, unwrapSmime } from './smime';
 export {
   octetStringAttribute,

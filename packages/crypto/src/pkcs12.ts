@@ -233,6 +233,21 @@ export interface Pkcs12Contents {
   certificate?: Certificate;
   /** Every other certificate in the file, in file order. */
   chain: Certificate[];
+  /**
+   * Whether the file's integrity MAC was present and checked. `false` only when
+   * {@link ImportPkcs12Options.allowMissingMac} let a file without one open: nothing then shows that
+   * its unencrypted parts (often the certificates) are the ones its owner wrote.
+   */
+  macVerified: boolean;
+}
+
+/** Options of {@link importPkcs12}. */
+export interface ImportPkcs12Options {
+  /**
+   * Open a file that has no MacData (`openssl pkcs12 -nomac`). Off by default: without a MAC anyone
+   * who handles the file can swap its unencrypted bags unnoticed.
+   */
+  allowMissingMac?: boolean;
 }
 
 interface Bag {
@@ -284,9 +299,12 @@ function parsePrivateKey(pkcs8: Uint8Array): KeyObject {
 
 /**
  * Reads a PKCS#12 (.p12/.pfx) file: the private key, its certificate and any other certificates.
- * Verifies the integrity MAC (when present) before decrypting anything.
+ * Verifies the integrity MAC before decrypting anything; a file without one is refused unless
+ * `options.allowMissingMac` is set. The certificate returned with a private key is the one holding
+ * that key's public key.
  *
- * @throws CryptoError `BAD_PASSWORD` (wrong password or corrupt data), `INVALID_PKCS12`,
+ * @throws CryptoError `BAD_PASSWORD` (wrong password or corrupt data), `INVALID_PKCS12` (also: no
+ *   MAC), `KEY_MISMATCH` (no certificate in the file belongs to the private key),
  *   `UNSUPPORTED_ALGORITHM` (e.g. public-key protected safes), `LIMIT_EXCEEDED`.
  *
  * @example
@@ -295,8 +313,13 @@ function parsePrivateKey(pkcs8: Uint8Array): KeyObject {
  * certificate?.subjectUid; // the APNs topic
  * ```
  */
-export function importPkcs12(der: Uint8Array, password: string): Pkcs12Contents {
+export function importPkcs12(
+  der: Uint8Array,
+  password: string,
+  options: ImportPkcs12Options = {},
+): Pkcs12Contents {
   const bags: Bag[] = [];
+  let macVerified = false;
   try {
     const pfx = parsePart(der, PFX, 'PKCS#12 file');
     if (pfx.version !== 3) throw invalid('PFX version is not 3');
@@ -304,9 +327,17 @@ export function importPkcs12(der: Uint8Array, password: string): Pkcs12Contents 
       throw new CryptoError('UNSUPPORTED_ALGORITHM', 'public-key integrity mode is not supported');
     }
     const authSafe = octetStringContents(pfx.authSafe.content);
-    // An absent MacData is left at the schema's default value, whose algorithm is no OID at all.
-    const macData = pfx.macData?.mac.digestAlgorithm.algorithm ? pfx.macData : undefined;
-    if (macData) verifyMac(macData, authSafe, password);
+    // Whether MacData is there is read from the encoding itself (a third PFX element), never from the
+    // schema object: an absent optional field and a present one the library filled oddly look alike.
+    const macPresent = parseDer(der, { allowIndefinite: true }).children().length > 2;
+    const macData = macPresent ? pfx.macData : undefined;
+    if (macPresent) {
+      if (!macData?.mac.digestAlgorithm.algorithm) throw invalid('PKCS#12 MacData is malformed');
+      verifyMac(macData, authSafe, password);
+      macVerified = true;
+    } else if (!options.allowMissingMac) {
+      throw invalid('PKCS#12 file has no integrity MAC (allowMissingMac opens it unchecked)');
+    }
     for (const content of parsePart(authSafe, AuthenticatedSafe, 'PKCS#12 authenticated safe')) {
       if (content.contentType === P12.data) {
         readBags(octetStringContents(content.content), bags);
@@ -377,8 +408,18 @@ export function importPkcs12(der: Uint8Array, password: string): Pkcs12Contents 
       );
     }
   }
+  if (privateKey && certs.length > 0) {
+    // A localKeyId is only a label: the certificate handed back with the key must hold its public key.
+    const spki = createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
+    const leafKey = leaf >= 0 ? (certs[leaf] as { cert: Certificate }).cert.publicKey : undefined;
+    if (!leafKey || !Buffer.from(leafKey.export({ format: 'der', type: 'spki' })).equals(spki))
+      throw new CryptoError('KEY_MISMATCH', 'no certificate in the PKCS#12 file belongs to its private key');
+  }
   if (leaf < 0 && certs.length > 0) leaf = 0;
-  const result: Pkcs12Contents = { chain: certs.filter((_, i) => i !== leaf).map((c) => c.cert) };
+  const result: Pkcs12Contents = {
+    chain: certs.filter((_, i) => i !== leaf).map((c) => c.cert),
+    macVerified,
+  };
   if (privateKey) result.privateKey = privateKey;
   if (leaf >= 0) result.certificate = (certs[leaf] as { cert: Certificate }).cert;
   return result;
