@@ -17,18 +17,9 @@ import {
   readOctetStringAttributeValue,
   readStringAttributeValue,
 } from '../src/index';
+import { codeOf } from './support/error-code';
 
 const RUNS = Number(process.env.MDMKIT_FUZZ_RUNS ?? 400);
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(CryptoError);
-    return (e as CryptoError).code;
-  }
-  return 'none';
-}
 
 /** Re-encodes the outermost length in long form: valid BER, not DER. */
 function longFormOuter(der: Uint8Array): Uint8Array {
