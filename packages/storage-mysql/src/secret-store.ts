@@ -57,10 +57,17 @@ export const secretStore: WithContext<Ctx, SecretStore & AuditEventStore> = {
           [owner, kind, sealed, now, now],
         );
       } else if (expectedVersion === 0) {
-        [r] = await tx.execute<Header>(
-          'INSERT IGNORE INTO secrets (owner, kind, sealed, version, created_at, updated_at) VALUES (?, ?, ?, 1, ?, ?)',
-          [owner, kind, sealed, now, now],
-        );
+        // A plain INSERT, not INSERT IGNORE: IGNORE also turns strict mode's "too long" errors into
+        // silent truncation, which would store the secret under a key nobody asked for.
+        try {
+          [r] = await tx.execute<Header>(
+            'INSERT INTO secrets (owner, kind, sealed, version, created_at, updated_at) VALUES (?, ?, ?, 1, ?, ?)',
+            [owner, kind, sealed, now, now],
+          );
+        } catch (e) {
+          if ((e as { code?: unknown }).code !== 'ER_DUP_ENTRY') throw e;
+          r = { affectedRows: 0 } as Header;
+        }
       } else {
         [r] = await tx.execute<Header>(
           'UPDATE secrets SET sealed = ?, version = version + 1, updated_at = ? WHERE owner = ? AND kind = ? AND version = ?',
