@@ -1,4 +1,4 @@
-import { uniqueName } from '@mdmkit/test-support';
+import { reasonsSeenByFollower, uniqueName } from '@mdmkit/test-support';
 import mysql from 'mysql2/promise';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createMysqlStorage } from '../src/index';
@@ -20,30 +20,20 @@ describe.runIf(mysqlAvailable())('mysql: audit events become visible in id order
     const s = await createMysqlStorage({ url: urlFor(database), poolSize: 3 });
     const other = await mysql.createConnection(urlFor(database));
     try {
-      // Another writer (another process) has taken an id and not committed yet.
-      await other.query('BEGIN');
-      await other.query(
-        `INSERT INTO audit_events (actor, action, owner, kind, reason, at)
-         VALUES ('bob', 'secret.read', 'UDID-1', 'prk', 'slow writer', UTC_TIMESTAMP(3))`,
-      );
-      const appended = s.appendAuditEvent({
-        actor: 'alice',
-        action: 'secret.read',
-        owner: 'UDID-1',
-        kind: 'prk',
-        reason: 'fast writer',
-        at: new Date(),
+      // Another writer (another process) takes an id and commits only after the store's append.
+      const seen = await reasonsSeenByFollower(s, {
+        insert: async () => {
+          await other.query('BEGIN');
+          await other.query(
+            `INSERT INTO audit_events (actor, action, owner, kind, reason, at)
+             VALUES ('bob', 'secret.read', 'UDID-1', 'prk', 'slow writer', UTC_TIMESTAMP(3))`,
+          );
+        },
+        commit: async () => {
+          await other.query('COMMIT');
+        },
       });
-      await new Promise((r) => setTimeout(r, 300));
-      const seen: string[] = [];
-      const first = await s.listAuditEvents();
-      seen.push(...first.items.map((e) => e.reason));
-      const last = first.items.at(-1)?.id;
-      await other.query('COMMIT');
-      await appended;
-      const rest = await s.listAuditEvents(last === undefined ? {} : { after: last });
-      seen.push(...rest.items.map((e) => e.reason));
-      expect(seen.sort()).toEqual(['fast writer', 'slow writer']);
+      expect(seen).toEqual(['fast writer', 'slow writer']);
     } finally {
       await other.end();
       await s.close();

@@ -1,4 +1,4 @@
-import { postgresTestUrl, uniqueName } from '@mdmkit/test-support';
+import { postgresTestUrl, reasonsSeenByFollower, uniqueName } from '@mdmkit/test-support';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPostgresStorage } from '../src/index';
@@ -24,31 +24,21 @@ describe.runIf(postgresAvailable())('postgres: audit events become visible in id
     const other = new pg.Client({ connectionString: url });
     await other.connect();
     try {
-      // Another writer (another process) has taken an id and not committed yet.
-      await other.query('BEGIN');
-      await other.query(`SET LOCAL search_path TO ${schema}`);
-      await other.query(
-        `INSERT INTO audit_events (actor, action, owner, kind, reason, at)
-         VALUES ('bob', 'secret.read', 'UDID-1', 'prk', 'slow writer', now())`,
-      );
-      const appended = s.appendAuditEvent({
-        actor: 'alice',
-        action: 'secret.read',
-        owner: 'UDID-1',
-        kind: 'prk',
-        reason: 'fast writer',
-        at: new Date(),
+      // Another writer (another process) takes an id and commits only after the store's append.
+      const seen = await reasonsSeenByFollower(s, {
+        insert: async () => {
+          await other.query('BEGIN');
+          await other.query(`SET LOCAL search_path TO ${schema}`);
+          await other.query(
+            `INSERT INTO audit_events (actor, action, owner, kind, reason, at)
+             VALUES ('bob', 'secret.read', 'UDID-1', 'prk', 'slow writer', now())`,
+          );
+        },
+        commit: async () => {
+          await other.query('COMMIT');
+        },
       });
-      await new Promise((r) => setTimeout(r, 300));
-      const seen: string[] = [];
-      const first = await s.listAuditEvents();
-      seen.push(...first.items.map((e) => e.reason));
-      const last = first.items.at(-1)?.id;
-      await other.query('COMMIT');
-      await appended;
-      const rest = await s.listAuditEvents(last === undefined ? {} : { after: last });
-      seen.push(...rest.items.map((e) => e.reason));
-      expect(seen.sort()).toEqual(['fast writer', 'slow writer']);
+      expect(seen).toEqual(['fast writer', 'slow writer']);
     } finally {
       await other.end();
       await s.close();
