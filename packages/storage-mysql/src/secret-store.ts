@@ -57,10 +57,17 @@ export const secretStore: WithContext<Ctx, SecretStore & AuditEventStore> = {
           [owner, kind, sealed, now, now],
         );
       } else if (expectedVersion === 0) {
-        [r] = await tx.execute<Header>(
-          'INSERT IGNORE INTO secrets (owner, kind, sealed, version, created_at, updated_at) VALUES (?, ?, ?, 1, ?, ?)',
-          [owner, kind, sealed, now, now],
-        );
+        // A plain INSERT, not INSERT IGNORE: IGNORE also turns strict mode's "too long" errors into
+        // silent truncation, which would store the secret under a key nobody asked for.
+        try {
+          [r] = await tx.execute<Header>(
+            'INSERT INTO secrets (owner, kind, sealed, version, created_at, updated_at) VALUES (?, ?, ?, 1, ?, ?)',
+            [owner, kind, sealed, now, now],
+          );
+        } catch (e) {
+          if ((e as { code?: unknown }).code !== 'ER_DUP_ENTRY') throw e;
+          r = { affectedRows: 0 } as Header;
+        }
       } else {
         [r] = await tx.execute<Header>(
           'UPDATE secrets SET sealed = ?, version = version + 1, updated_at = ? WHERE owner = ? AND kind = ? AND version = ?',
@@ -104,12 +111,17 @@ export const secretStore: WithContext<Ctx, SecretStore & AuditEventStore> = {
   },
   async appendAuditEvent(ctx, event) {
     const e = checkAuditEvent(ctx.limits, event);
-    const r = await execute<Header>(
-      ctx.db,
-      'appendAuditEvent',
-      'INSERT INTO audit_events (actor, action, owner, kind, reason, at) VALUES (?, ?, ?, ?, ?, ?)',
-      [e.actor, e.action, e.owner, e.kind, e.reason, e.at],
-    );
+    // AUTO_INCREMENT ids are handed out before commit, so two appends could commit out of id order
+    // and a reader following the log with `after` would step past the slower one for good. Locking
+    // the newest row first (it waits for an uncommitted newer insert) makes ids commit in order.
+    const r = await transaction(ctx.db, 'appendAuditEvent', async (tx) => {
+      await tx.query('SELECT id FROM audit_events ORDER BY id DESC LIMIT 1 FOR UPDATE');
+      const [header] = await tx.execute<Header>(
+        'INSERT INTO audit_events (actor, action, owner, kind, reason, at) VALUES (?, ?, ?, ?, ?, ?)',
+        [e.actor, e.action, e.owner, e.kind, e.reason, e.at],
+      );
+      return header;
+    });
     return { id: auditId(r.insertId), ...e, at: new Date(e.at) };
   },
   async listAuditEvents(ctx, options) {

@@ -99,14 +99,18 @@ export const secretStore: WithContext<Ctx, SecretStore & AuditEventStore> = {
   },
   async appendAuditEvent(ctx, event) {
     const e = checkAuditEvent(ctx.limits, event);
-    const { rows } = await query<AuditRow & Record<string, unknown>>(
-      ctx.db,
-      'appendAuditEvent',
-      `INSERT INTO audit_events (actor, action, owner, kind, reason, at) VALUES ($1, $2, $3, $4, $5, $6)
-       RETURNING ${auditColumns.replace('id', 'id::text AS id')}`,
-      [e.actor, e.action, e.owner, e.kind, e.reason, e.at],
-    );
-    return toAuditEvent(rows[0]!);
+    // Ids are handed out before commit, so two appends could commit out of id order and a reader
+    // following the log with `after` would step past the slower one for good. The table lock
+    // (EXCLUSIVE: plain reads go on, every other writer waits) makes ids commit in order.
+    return transaction(ctx.db, 'appendAuditEvent', async (tx) => {
+      await tx.query('LOCK TABLE audit_events IN EXCLUSIVE MODE');
+      const { rows } = await tx.query<AuditRow & Record<string, unknown>>(
+        `INSERT INTO audit_events (actor, action, owner, kind, reason, at) VALUES ($1, $2, $3, $4, $5, $6)
+         RETURNING ${auditColumns.replace('id', 'id::text AS id')}`,
+        [e.actor, e.action, e.owner, e.kind, e.reason, e.at],
+      );
+      return toAuditEvent(rows[0]!);
+    });
   },
   async listAuditEvents(ctx, options) {
     const q = auditListQuery(options);

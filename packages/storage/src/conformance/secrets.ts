@@ -98,6 +98,29 @@ export function secretConformance(ctx: ConformanceContext, implemented: () => bo
       expect((await s().getSecret(owner, 'k'))?.version).toBe(2);
     });
 
+    it('lets exactly one of many racing create-only writers win', async (t) => {
+      if (!implemented()) return t.skip();
+      const owner = `${ctx.prefix()}new`;
+      const handles = [s(), s2(), (await ctx.open()) as WithSecrets];
+      const results = await Promise.allSettled(
+        Array.from({ length: 12 }, (_, i) =>
+          handles[i % handles.length]!.putSecret({
+            owner,
+            kind: 'k',
+            sealed: bytes(`c${i}`),
+            expectedVersion: 0,
+          }),
+        ),
+      );
+      const won = results.flatMap((r, i) => (r.status === 'fulfilled' ? [i] : []));
+      expect(won).toHaveLength(1);
+      for (const r of results)
+        if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'CONFLICT' });
+      const stored = await s().getSecret(owner, 'k');
+      expect(stored?.version).toBe(1);
+      expect(Buffer.from(stored!.sealed).toString()).toBe(Buffer.from(bytes(`c${won[0]}`)).toString());
+    });
+
     it('pages secrets in (owner, kind) order with filters', async (t) => {
       if (!implemented()) return t.skip();
       const p = ctx.prefix();
