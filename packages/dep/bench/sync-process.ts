@@ -20,8 +20,13 @@ interface Start {
 
 process.once('message', async (msg: Start) => {
   let peak = process.memoryUsage().rss;
+  let atPeak = process.memoryUsage();
   const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().rss);
+    const m = process.memoryUsage();
+    if (m.rss > peak) {
+      peak = m.rss;
+      atPeak = m;
+    }
   }, 20);
   let t0 = performance.now();
   let stored = 0;
@@ -49,7 +54,9 @@ process.once('message', async (msg: Start) => {
       };
     } else {
       const { createPostgresStorage } = await import('@mdmkit/storage-postgres');
-      const { postgresTestUrl, uniqueName } = await import('@mdmkit/test-support');
+      // the databases entry alone: the package's root also loads the TypeScript compiler (doc checks),
+      // which would count ~100 MB that a server never carries
+      const { postgresTestUrl, uniqueName } = await import('@mdmkit/test-support/databases');
       const { default: pg } = await import('pg');
       const url = postgresTestUrl();
       const schema = uniqueName('mdmkit_dep_bench');
@@ -129,6 +136,7 @@ process.once('message', async (msg: Start) => {
     stored,
     heapUsedMb: m.heapUsed / 1048576,
     rssEndMb: m.rss / 1048576,
+    atPeakMb: Object.fromEntries(Object.entries(atPeak).map(([k, v]) => [k, Math.round(v / 1048576)])),
   });
   process.exit(0);
 });

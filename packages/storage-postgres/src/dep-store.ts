@@ -40,6 +40,52 @@ const tokenCols = depTokenColumns.join(', ');
 const deviceCols = depDeviceColumns.join(', ');
 const same = (d: Date) => d;
 
+/** The SQL type of each device column, for the `unnest` of a page's column arrays. */
+const deviceColumnTypes: Record<(typeof depDeviceColumns)[number], string> = {
+  token_name: 'text',
+  serial_number: 'text',
+  op_type: 'text',
+  op_date: 'timestamptz',
+  model: 'text',
+  description: 'text',
+  color: 'text',
+  os: 'text',
+  device_family: 'text',
+  asset_tag: 'text',
+  profile_status: 'text',
+  profile_uuid: 'text',
+  profile_assign_time: 'timestamptz',
+  profile_push_time: 'timestamptz',
+  device_assigned_date: 'timestamptz',
+  device_assigned_by: 'text',
+  raw: 'text',
+  deleted: 'boolean',
+  enrolled: 'boolean',
+  enrolled_at: 'timestamptz',
+  first_seen_at: 'timestamptz',
+  updated_at: 'timestamptz',
+};
+// $1 is the token name (the same for every row); $2… are the other columns' arrays.
+const perRow = depDeviceColumns.slice(1);
+const upsertPage = `INSERT INTO dep_devices (${deviceCols})
+  SELECT $1::text, u.* FROM unnest(${perRow.map((c, i) => `$${i + 2}::${deviceColumnTypes[c]}[]`).join(', ')})
+    AS u(${perRow.join(', ')})
+  ON CONFLICT (token_name, serial_number) DO UPDATE SET ${depDeviceColumns
+    .slice(2)
+    .map((c) => `${c} = EXCLUDED.${c}`)
+    .join(', ')}`;
+
+/** A page's rows turned column-wise: one array per device column, in column order. */
+function pageColumns(rows: readonly DepDeviceRecord[]): unknown[][] {
+  const columns: unknown[][] = depDeviceColumns.map(() => new Array(rows.length));
+  rows.forEach((d, r) => {
+    depDeviceValues(d, same, Boolean).forEach((v, c) => {
+      columns[c]![r] = v;
+    });
+  });
+  return columns;
+}
+
 async function requireToken(ctx: Ctx | Tx, name: string, lock = false): Promise<number> {
   const sql = `SELECT fence::text AS fence FROM dep_tokens WHERE name = $1${lock ? ' FOR UPDATE' : ''}`;
   const { rows } =
@@ -146,27 +192,9 @@ export const depStore: WithContext<Ctx, DepStore> = {
         now,
       );
       if (plan.rows.length > 0) {
-        // One statement per page: the rows travel as one JSON array and are expanded server-side.
-        const json = JSON.stringify(
-          plan.rows.map((d) => {
-            const values = depDeviceValues(d, same, Boolean);
-            // absent keys are NULL to json_populate_recordset, so nulls are left out of the text
-            const row: Record<string, unknown> = {};
-            depDeviceColumns.forEach((c, i) => {
-              if (values[i] !== null) row[c] = values[i];
-            });
-            return row;
-          }),
-        );
-        await tx.query(
-          `INSERT INTO dep_devices (${deviceCols})
-           SELECT ${deviceCols} FROM json_populate_recordset(NULL::dep_devices, $1::json)
-           ON CONFLICT (token_name, serial_number) DO UPDATE SET ${depDeviceColumns
-             .slice(2)
-             .map((c) => `${c} = EXCLUDED.${c}`)
-             .join(', ')}`,
-          [json],
-        );
+        // One statement per page, one array parameter per column: no per-row objects or JSON text.
+        const columns = pageColumns(plan.rows);
+        await tx.query(upsertPage, [page.tokenName, ...columns.slice(1)]);
       }
       await tx.query(
         'UPDATE dep_tokens SET cursor = $2, phase = $3, cursor_fence = $4, cursor_updated_at = $5 WHERE name = $1',
