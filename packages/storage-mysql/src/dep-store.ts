@@ -121,7 +121,7 @@ export const depStore: WithContext<Ctx, DepStore> = {
     });
   },
   async applyDepPage(ctx, page) {
-    checkDepPage(ctx.limits, page);
+    page = checkDepPage(ctx.limits, page);
     return transaction(ctx.db, 'applyDepPage', async (tx) => {
       await fenced(tx, page.tokenName, page.fence);
       const now = new Date();

@@ -178,7 +178,7 @@ export const depStore: WithContext<Ctx, DepStore> = {
     });
   },
   async applyDepPage(ctx, page: DepPageInput): Promise<DepPageResult> {
-    checkDepPage(ctx.limits, page);
+    page = checkDepPage(ctx.limits, page);
     return transaction(ctx.db, 'applyDepPage', async (tx) => {
       await fenced(tx, page.tokenName, page.fence);
       const now = new Date();

@@ -112,7 +112,7 @@ export const depStore: WithContext<SqliteIo, DepStore> = {
     });
   },
   async applyDepPage(io, page) {
-    checkDepPage(io.limits, page);
+    page = checkDepPage(io.limits, page);
     return io.write(() => {
       fenced(io, page.tokenName, page.fence);
       const now = new Date();

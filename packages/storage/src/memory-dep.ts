@@ -104,6 +104,44 @@ function makeRecord(
   return r;
 }
 
+const NUL = /\u0000/g;
+const DEVICE_STRINGS = [
+  'serialNumber',
+  'model',
+  'description',
+  'color',
+  'os',
+  'deviceFamily',
+  'assetTag',
+  'profileStatus',
+  'profileUuid',
+  'deviceAssignedBy',
+  'raw',
+] as const;
+
+/**
+ * The device with every U+0000 in its strings replaced by U+FFFD. PostgreSQL text cannot hold
+ * U+0000, so every store does this (one behaviour everywhere) rather than failing the page, which
+ * would stop the sync at that page for good. Apple's JSON escapes the character, so `raw` still
+ * says what was sent. Returns the same object when there is nothing to replace.
+ *
+ * @example
+ * ```ts
+ * withoutNul({ serialNumber: 'C02\u0000X', opType: 'added' }).serialNumber; // 'C02\uFFFDX'
+ * ```
+ */
+export function withoutNul(d: DepDeviceInput): DepDeviceInput {
+  let out: DepDeviceInput | undefined;
+  for (const k of DEVICE_STRINGS) {
+    const v = d[k];
+    if (typeof v === 'string' && v.includes('\u0000')) {
+      out ??= { ...d };
+      (out as unknown as Record<string, string>)[k] = v.replace(NUL, '\uFFFD');
+    }
+  }
+  return out ?? d;
+}
+
 /** The fields a page reports, to tell a real modification from a device listed again unchanged. */
 export function signature(d: DepDeviceInput): string {
   const fields: Record<string, unknown> = {};
@@ -224,8 +262,9 @@ export class MemoryDepStore implements DepStore {
     if (!Array.isArray(page.devices) || page.devices.length > MAX_PAGE_DEVICES) {
       throw new StorageError('INVALID_INPUT', `a page holds at most ${MAX_PAGE_DEVICES} devices`);
     }
+    const devices = page.devices.map((d) => (typeof d === 'object' && d !== null ? withoutNul(d) : d));
     // Validate everything before changing anything: a page is stored whole or not at all.
-    for (const d of page.devices) {
+    for (const d of devices) {
       this.#key('serial number', d?.serialNumber);
       if (!OP_TYPES.has(d.opType))
         throw new StorageError('INVALID_INPUT', `opType must be added, modified or deleted`);
@@ -238,7 +277,7 @@ export class MemoryDepStore implements DepStore {
     const result: DepPageResult = { added: [], modified: [], deleted: [] };
     const addedNow = new Set<string>();
     const modifiedNow = new Set<string>();
-    for (const d of page.devices) {
+    for (const d of devices) {
       const old = s.devices.get(d.serialNumber);
       // Apple may report a device more than once, not in order: the latest op_date is its state.
       if (old?.opDate && d.opDate && d.opDate.getTime() < old.opDate.getTime()) continue;

@@ -191,6 +191,62 @@ export function depStoreConformance(ctx: DepConformanceContext): void {
       expect((await s.getDepCursor(name))?.cursor).toBe('c1');
     });
 
+    it('stores a device with U+0000 in its strings, each one replaced by U+FFFD, and moves the cursor on', async (t) => {
+      const [s, s2] = stores(ctx, t);
+      const name = `${ctx.prefix()}tok`;
+      await token(s, name);
+      const nul = '\u0000';
+      const raw = JSON.stringify({ serial_number: `N${nul}1`, model: `Mac${nul}` });
+      const withNul = dev(`N${nul}1`, {
+        model: `Mac${nul}Book${nul}`,
+        description: nul,
+        color: `c${nul}`,
+        os: `O${nul}S`,
+        deviceFamily: `F${nul}`,
+        assetTag: `T${nul}`,
+        profileStatus: `e${nul}`,
+        profileUuid: `P${nul}`,
+        deviceAssignedBy: `a${nul}@example.com`,
+        raw: `${raw}${nul}`,
+      });
+      const r = await s.applyDepPage({
+        tokenName: name,
+        fence: 1,
+        cursor: 'c1',
+        phase: 'fetch',
+        devices: [dev('M'), withNul],
+      });
+      const rep = '\uFFFD';
+      expect(r.added).toEqual(['M', `N${rep}1`]);
+      expect((await s2.getDepCursor(name))?.cursor).toBe('c1');
+      const got = await s2.getDepDevice(name, `N${rep}1`);
+      expect(got).toMatchObject({
+        serialNumber: `N${rep}1`,
+        model: `Mac${rep}Book${rep}`,
+        description: rep,
+        color: `c${rep}`,
+        os: `O${rep}S`,
+        deviceFamily: `F${rep}`,
+        assetTag: `T${rep}`,
+        profileStatus: `e${rep}`,
+        profileUuid: `P${rep}`,
+        deviceAssignedBy: `a${rep}@example.com`,
+        raw: `${raw}${rep}`,
+      });
+      // The JSON text escapes U+0000, so the device as sent survives in raw.
+      expect(JSON.parse(got!.raw!.slice(0, -1))).toEqual({ serial_number: `N${nul}1`, model: `Mac${nul}` });
+      // The same device again is the same record, not a second one.
+      const again = await s.applyDepPage({
+        tokenName: name,
+        fence: 1,
+        cursor: 'c2',
+        phase: 'sync',
+        devices: [{ ...withNul, opType: 'modified' }],
+      });
+      expect(again).toEqual({ added: [], modified: [], deleted: [] });
+      expect((await s2.listDepDevices(name)).items.map((d) => d.serialNumber)).toEqual(['M', `N${rep}1`]);
+    });
+
     it('marks devices enrolled across tokens and filters pending ones', async (t) => {
       const [s, s2] = stores(ctx, t);
       const p = ctx.prefix();

@@ -11,7 +11,7 @@ import type {
 } from '../dep';
 import { StorageError } from '../errors';
 import { checkKey, type StorageLimits } from '../limits';
-import { MAX_PAGE_DEVICES, OP_TYPES, signature } from '../memory-dep';
+import { MAX_PAGE_DEVICES, OP_TYPES, signature, withoutNul } from '../memory-dep';
 import { pageSize } from '../validate';
 import { date } from './values';
 
@@ -179,14 +179,22 @@ export function checkFence(stored: number, fence: number): void {
 }
 
 /**
- * Checks a whole page before anything is written (a page is stored whole or not at all).
+ * Checks a whole page before anything is written (a page is stored whole or not at all) and returns
+ * the page to store: the same, with U+0000 in device strings replaced (see `withoutNul`).
  *
  * @example
  * ```ts
- * checkDepPage(DEFAULT_STORAGE_LIMITS, { tokenName: 'main', fence: 1, cursor: 'c', phase: 'fetch', devices: [] });
+ * page = checkDepPage(DEFAULT_STORAGE_LIMITS, { tokenName: 'main', fence: 1, cursor: 'c', phase: 'fetch', devices: [] });
  * ```
  */
-export function checkDepPage(limits: StorageLimits, page: DepPageInput): void {
+export function checkDepPage(limits: StorageLimits, input: DepPageInput): DepPageInput {
+  if (typeof input !== 'object' || input === null || !Array.isArray(input.devices)) {
+    throw new StorageError('INVALID_INPUT', 'a page has a token name, a cursor and a devices array');
+  }
+  const page: DepPageInput = {
+    ...input,
+    devices: input.devices.map((d) => (typeof d === 'object' && d !== null ? withoutNul(d) : d)),
+  };
   checkKey('token name', page?.tokenName, limits.maxKeyLength);
   checkKey('cursor', page.cursor, limits.maxKeyLength);
   if (page.phase !== 'fetch' && page.phase !== 'sync')
@@ -211,6 +219,7 @@ export function checkDepPage(limits: StorageLimits, page: DepPageInput): void {
     for (const k of DATE_FIELDS) if (d[k] !== undefined && d[k] !== null) date(k, d[k]);
   }
   checkFence(0, page.fence);
+  return page;
 }
 
 /**
