@@ -41,5 +41,6 @@ export {
   type DepSyncEvent,
   DepSyncer,
   type DepSyncerOptions,
+  type DepAssignReport,
   type DepSyncReport,
 } from './syncer';

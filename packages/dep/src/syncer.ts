@@ -28,6 +28,14 @@ export interface DepSyncReport {
   cursorReset: boolean;
 }
 
+/** What one run of {@link DepSyncer.assignDefaultProfile} did. */
+export interface DepAssignReport {
+  /** False when another replica holds the token's lease; nothing was sent. */
+  ran: boolean;
+  /** Devices Apple answered `SUCCESS` for. */
+  assigned: number;
+}
+
 /** Options of {@link DepSyncer}. */
 export interface DepSyncerOptions {
   store: DepStore;
@@ -156,19 +164,66 @@ export class DepSyncer {
       assigned: 0,
       cursorReset: false,
     };
-    const leaseName = depLeaseName(tokenName);
+    await this.#leased(tokenName, async (client, record, fence, renew) => {
+      report.ran = true;
+      await this.#pull(client, tokenName, fence, report, renew, signal);
+      if (record.defaultProfileUuid)
+        await this.#assign(client, tokenName, record.defaultProfileUuid, report, renew);
+      await this.#o.store.updateDepTokenStatus(tokenName, {
+        lastSyncAt: new Date(this.#clock.now()),
+        termsNotSigned: undefined,
+        lastError: undefined,
+      });
+    });
+    return report;
+  }
+
+  /**
+   * Gives the default profile to every device awaiting one (outside a sync, e.g. after the admin
+   * changed the default), under the token's lease like a sync, so two replicas never assign at once.
+   * `ran` is false when another replica holds the lease; `assigned` counts the devices Apple
+   * answered `SUCCESS` for.
+   *
+   * @example
+   * ```ts
+   * await depStore.updateDepTokenStatus('main', { defaultProfileUuid: newProfileUuid });
+   * const { ran, assigned } = await syncer.assignDefaultProfile('main');
+   * if (!ran) console.log('another replica is working on this token; try again later');
+   * ```
+   */
+  async assignDefaultProfile(tokenName: string): Promise<DepAssignReport> {
+    const report: DepAssignReport = { ran: false, assigned: 0 };
+    await this.#leased(tokenName, async (client, record, _fence, renew) => {
+      report.ran = true;
+      if (record.defaultProfileUuid)
+        await this.#assign(client, tokenName, record.defaultProfileUuid, report, renew);
+    });
+    return report;
+  }
+
+  /**
+   * Runs `work` holding the token's lease, with a client for the token; does nothing when another
+   * replica holds it. A failure is recorded on the token and rethrown; the lease is always released.
+   */
+  async #leased(
+    tokenName: string,
+    work: (
+      client: DepClient,
+      record: DepTokenRecord,
+      fence: number,
+      renew: () => Promise<Lease>,
+    ) => Promise<void>,
+  ): Promise<void> {
     let lease = await this.#o.leases.acquireLease(
-      leaseName,
+      depLeaseName(tokenName),
       this.holder,
       this.#ttl,
       new Date(this.#clock.now()),
     );
-    if (!lease) return report;
-    report.ran = true;
-    const { store } = this.#o;
+    if (!lease) return;
     let client: DepClient | undefined;
     try {
-      const record = await store.getDepToken(tokenName);
+      const record = await this.#o.store.getDepToken(tokenName);
       if (!record) throw new DepError('INVALID_INPUT', `no DEP token ${JSON.stringify(tokenName)}`);
       client = await this.#client(record);
       const renew = async (): Promise<Lease> => {
@@ -177,44 +232,13 @@ export class DepSyncer {
         lease = next;
         return next;
       };
-      await this.#pull(client, tokenName, lease.token, report, renew, signal);
-      if (record.defaultProfileUuid)
-        await this.#assign(client, tokenName, record.defaultProfileUuid, report, renew);
-      await store.updateDepTokenStatus(tokenName, {
-        lastSyncAt: new Date(this.#clock.now()),
-        termsNotSigned: undefined,
-        lastError: undefined,
-      });
-      return report;
+      await work(client, record, lease.token, renew);
     } catch (e) {
       await this.#recordFailure(tokenName, e);
       throw e;
     } finally {
       await client?.close();
       await this.#o.leases.releaseLease(lease).catch(() => false);
-    }
-  }
-
-  /**
-   * Gives the default profile to every device awaiting one (outside a sync, e.g. after the admin
-   * changed the default). Returns how many devices Apple answered `SUCCESS` for.
-   *
-   * @example
-   * ```ts
-   * await depStore.updateDepTokenStatus('main', { defaultProfileUuid: newProfileUuid });
-   * const assigned = await syncer.assignDefaultProfile('main');
-   * ```
-   */
-  async assignDefaultProfile(tokenName: string): Promise<number> {
-    const record = await this.#o.store.getDepToken(tokenName);
-    if (!record?.defaultProfileUuid) return 0;
-    const client = await this.#client(record);
-    try {
-      const report = { assigned: 0 } as DepSyncReport;
-      await this.#assign(client, tokenName, record.defaultProfileUuid, report);
-      return report.assigned;
-    } finally {
-      await client.close();
     }
   }
 
@@ -298,13 +322,13 @@ export class DepSyncer {
     client: DepClient,
     tokenName: string,
     profileUuid: string,
-    report: DepSyncReport,
-    renew?: () => Promise<Lease>,
+    report: { assigned: number },
+    renew: () => Promise<Lease>,
   ): Promise<void> {
     const { store } = this.#o;
     for (;;) {
       // A round of up to 1000 devices is one more call to Apple: keep the lease, or stop (LEASE_LOST).
-      await renew?.();
+      await renew();
       const waiting: DepDeviceRecord[] = await store.listDepDevicesAwaitingProfile(
         tokenName,
         MAX_DEVICE_LIMIT,

@@ -273,6 +273,32 @@ describe('DepSyncer', () => {
     expect(mock.requests.filter((r) => r.path === '/server/devices')).toHaveLength(5);
   });
 
+  it('assigns the default profile under the token lease: two replicas never assign at once', async () => {
+    const { store, leases, mock, byToken } = await setup({ devices: 30, withDefault: true });
+    const profileUuid = byToken.get('main')!.profileUuid!;
+    // sync without a default, so every device waits for one
+    await store.updateDepTokenStatus('main', { defaultProfileUuid: undefined });
+    const a = new DepSyncer({ store, leases, keyProvider, holder: 'a', pageLimit: 100 });
+    const b = new DepSyncer({ store, leases, keyProvider, holder: 'b', pageLimit: 100 });
+    await a.syncToken('main');
+    await store.updateDepTokenStatus('main', { defaultProfileUuid: profileUuid });
+    const assignCalls = () => mock.requests.filter((r) => r.path === '/profile/devices').length;
+
+    // while another replica holds the lease, nothing is sent to Apple
+    const held = await leases.acquireLease(depLeaseName('main'), 'replica-c', 60_000);
+    expect(await b.assignDefaultProfile('main')).toEqual({ ran: false, assigned: 0 });
+    expect(assignCalls()).toBe(0);
+    await leases.releaseLease(held!);
+
+    // two replicas racing: one assigns, the other is turned away
+    const [ra, rb] = await Promise.all([a.assignDefaultProfile('main'), b.assignDefaultProfile('main')]);
+    expect([ra.ran, rb.ran].filter(Boolean)).toHaveLength(1);
+    expect(ra.assigned + rb.assigned).toBe(30);
+    expect(assignCalls()).toBe(1);
+    // the lease is released afterwards: a sync can run at once
+    expect((await b.syncToken('main')).ran).toBe(true);
+  });
+
   it('records a terms-and-conditions block on the token as a typed state', async () => {
     const { store, syncer, mock } = await setup({ devices: 1 });
     mock.termsNotSigned = true;
