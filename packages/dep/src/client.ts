@@ -84,7 +84,8 @@ export function appleErrorWord(body: string): string | undefined {
 /**
  * A client for one ABM server token. Keeps one session and one keep-alive connection pool per base
  * URL; gets a new session transparently on 401 and on 403 `FORBIDDEN`, replaying the request once;
- * waits out 429/503 within bounded retries.
+ * waits out 429/503 within bounded retries. Every method returns a promise; bad arguments reject it
+ * with a {@link DepError} (`INVALID_INPUT`, `CURSOR_REQUIRED`) before anything is sent.
  *
  * @example
  * ```ts
@@ -178,24 +179,24 @@ export class DepClient {
   }
 
   /** `GET /account`: the MDM server and organisation this token belongs to. */
-  getAccount(): Promise<DepAccount> {
+  async getAccount(): Promise<DepAccount> {
     return this.#call('GET', '/account', undefined, accountSchema, true);
   }
 
   /** `POST /server/devices`: one page of every device assigned to this server; start without a cursor. */
-  fetchDevices(opts: { cursor?: string; limit?: number } = {}): Promise<DeviceListResponse> {
+  async fetchDevices(opts: { cursor?: string; limit?: number } = {}): Promise<DeviceListResponse> {
     return this.#call('POST', '/server/devices', cursorBody(opts), deviceListResponseSchema, true);
   }
 
   /** `POST /devices/sync`: changes since `cursor` (from a fetch or an earlier sync), with op_type. */
-  syncDevices(opts: { cursor: string; limit?: number }): Promise<DeviceListResponse> {
-    if (!opts?.cursor)
+  async syncDevices(opts: { cursor: string; limit?: number }): Promise<DeviceListResponse> {
+    if (typeof opts?.cursor !== 'string' || opts.cursor.length === 0)
       throw new DepError('CURSOR_REQUIRED', 'syncDevices needs the cursor of a fetch or sync');
     return this.#call('POST', '/devices/sync', cursorBody(opts), deviceListResponseSchema, true);
   }
 
   /** `POST /devices`: details of up to 1000 devices, each with its own `response_status`. */
-  getDeviceDetails(serials: readonly string[]): Promise<DeviceDetailsResponse> {
+  async getDeviceDetails(serials: readonly string[]): Promise<DeviceDetailsResponse> {
     return this.#call(
       'POST',
       '/devices',
@@ -206,7 +207,7 @@ export class DepClient {
   }
 
   /** `POST /devices/disown`: releases devices from the organisation (irreversible at Apple). */
-  disownDevices(serials: readonly string[]): Promise<DisownResponse> {
+  async disownDevices(serials: readonly string[]): Promise<DisownResponse> {
     return this.#call(
       'POST',
       '/devices/disown',
@@ -217,7 +218,7 @@ export class DepClient {
   }
 
   /** `POST /profile`: defines an enrollment profile; returns its UUID and per-device statuses. */
-  defineProfile(profile: EnrollmentProfile): Promise<DefineProfileResponse> {
+  async defineProfile(profile: EnrollmentProfile): Promise<DefineProfileResponse> {
     return this.#call(
       'POST',
       '/profile',
@@ -228,8 +229,9 @@ export class DepClient {
   }
 
   /** `GET /profile?profile_uuid=…`. */
-  getProfile(profileUuid: string): Promise<EnrollmentProfile & { profile_uuid?: string }> {
-    if (!profileUuid) throw new DepError('INVALID_INPUT', 'profileUuid is required');
+  async getProfile(profileUuid: string): Promise<EnrollmentProfile & { profile_uuid?: string }> {
+    if (typeof profileUuid !== 'string' || profileUuid.length === 0)
+      throw new DepError('INVALID_INPUT', 'profileUuid is required');
     return this.#call(
       'GET',
       `/profile?profile_uuid=${encodeURIComponent(profileUuid)}`,
@@ -249,8 +251,9 @@ export class DepClient {
    * if (devices['C02XXXXXXXXX'] !== 'SUCCESS') console.log('not assigned:', devices);
    * ```
    */
-  assignProfile(profileUuid: string, serials: readonly string[]): Promise<AssignProfileResponse> {
-    if (!profileUuid) throw new DepError('INVALID_INPUT', 'profileUuid is required');
+  async assignProfile(profileUuid: string, serials: readonly string[]): Promise<AssignProfileResponse> {
+    if (typeof profileUuid !== 'string' || profileUuid.length === 0)
+      throw new DepError('INVALID_INPUT', 'profileUuid is required');
     return this.#call(
       'PUT',
       '/profile/devices',
@@ -261,7 +264,7 @@ export class DepClient {
   }
 
   /** `DELETE /profile/devices`: removes whatever profile the devices have. */
-  removeProfile(serials: readonly string[]): Promise<RemoveProfileResponse> {
+  async removeProfile(serials: readonly string[]): Promise<RemoveProfileResponse> {
     return this.#call(
       'DELETE',
       '/profile/devices',
@@ -272,7 +275,7 @@ export class DepClient {
   }
 
   /** `POST /device/activationlock`: escrows an activation-lock bypass for a supervised device. */
-  activationLock(req: ActivationLockRequest): Promise<ActivationLockResponse> {
+  async activationLock(req: ActivationLockRequest): Promise<ActivationLockResponse> {
     return this.#call(
       'POST',
       '/device/activationlock',
@@ -289,7 +292,7 @@ export class DepClient {
   }
 
   /** `GET /account-driven-enrollment/profile`. */
-  getAccountDrivenEnrollmentProfile(): Promise<AccountDrivenProfile> {
+  async getAccountDrivenEnrollmentProfile(): Promise<AccountDrivenProfile> {
     return this.#call(
       'GET',
       '/account-driven-enrollment/profile',
@@ -300,7 +303,7 @@ export class DepClient {
   }
 
   /** `GET /os-beta-enrollment/tokens`: AppleSeed beta enrollment tokens of the organisation. */
-  getOsBetaEnrollmentTokens(): Promise<BetaEnrollmentTokens> {
+  async getOsBetaEnrollmentTokens(): Promise<BetaEnrollmentTokens> {
     return this.#call('GET', '/os-beta-enrollment/tokens', undefined, betaTokensResponseSchema, true);
   }
 
@@ -467,6 +470,8 @@ function cursorBody(opts: {
   cursor?: string | undefined;
   limit?: number | undefined;
 }): Record<string, unknown> {
+  if (typeof opts !== 'object' || opts === null)
+    throw new DepError('INVALID_INPUT', 'options must be an object with cursor and limit');
   const out: Record<string, unknown> = {};
   if (opts.cursor !== undefined) {
     if (typeof opts.cursor !== 'string' || opts.cursor.length === 0)

@@ -12,6 +12,23 @@ afterEach(async () => {
   mock = undefined;
 });
 
+/** The error a call rejects with; fails the test if the call throws synchronously or resolves. */
+async function rejection(call: () => Promise<unknown>): Promise<unknown> {
+  let promise: Promise<unknown>;
+  try {
+    promise = call();
+  } catch (e) {
+    throw new Error(`threw synchronously instead of rejecting: ${String(e)}`);
+  }
+  expect(promise).toBeInstanceOf(Promise);
+  return promise.then(
+    () => {
+      throw new Error('resolved instead of rejecting');
+    },
+    (e: unknown) => e,
+  );
+}
+
 async function setup(devices = 0, clock = fakeClock()) {
   mock = await startMockDep({ devices });
   client = new DepClient({ token: mock.credentials, baseUrl: mock.url, clock, random: () => 0.5 });
@@ -122,9 +139,9 @@ describe('DepClient: endpoints', () => {
     const { cursor } = await client.fetchDevices();
     mock.expireCursors();
     await expect(client.syncDevices({ cursor })).rejects.toMatchObject({ code: 'CURSOR_EXPIRED' });
-    expect(() => client.syncDevices({ cursor: '' })).toThrow(
-      expect.objectContaining({ code: 'CURSOR_REQUIRED' }),
-    );
+    await expect(rejection(() => client.syncDevices({ cursor: '' }))).resolves.toMatchObject({
+      code: 'CURSOR_REQUIRED',
+    });
   });
 
   it('defines, reads, assigns and removes profiles, surfacing per-device statuses', async () => {
@@ -141,18 +158,40 @@ describe('DepClient: endpoints', () => {
     expect((await client.removeProfile([a, b])).devices).toEqual({ [a]: 'SUCCESS', [b]: 'NOT_ACCESSIBLE' });
   });
 
-  it('refuses to send an invalid profile or device list', async () => {
+  it('refuses to send bad input, always as a rejected promise with INVALID_INPUT (never a throw)', async () => {
     const { client, mock } = await setup();
     await client.getAccount();
     const before = mock.requests.length;
-    expect(() => client.defineProfile({ profile_name: '', url: 'not a url' })).toThrow(
-      expect.objectContaining({ code: 'INVALID_INPUT' }),
-    );
-    expect(() => client.assignProfile('X', [])).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
-    expect(() => client.fetchDevices({ limit: 5000 })).toThrow(
-      expect.objectContaining({ code: 'INVALID_INPUT' }),
-    );
+    const tooMany = Array.from({ length: 1001 }, (_, i) => `S${i}`);
+    const calls: [string, () => Promise<unknown>][] = [
+      ['fetchDevices limit', () => client.fetchDevices({ limit: 5000 })],
+      ['fetchDevices cursor', () => client.fetchDevices({ cursor: '' })],
+      ['fetchDevices null', () => client.fetchDevices(null as never)],
+      ['syncDevices limit', () => client.syncDevices({ cursor: 'c', limit: 0 })],
+      ['getDeviceDetails', () => client.getDeviceDetails([])],
+      ['getDeviceDetails not a list', () => client.getDeviceDetails('C02' as never)],
+      ['disownDevices', () => client.disownDevices(tooMany)],
+      ['defineProfile', () => client.defineProfile({ profile_name: '', url: 'not a url' })],
+      ['getProfile', () => client.getProfile('')],
+      ['assignProfile no devices', () => client.assignProfile('X', [])],
+      ['assignProfile no profile', () => client.assignProfile('', ['C02'])],
+      ['removeProfile', () => client.removeProfile([''])],
+      ['activationLock', () => client.activationLock({} as never)],
+      ['setAccountDrivenEnrollmentProfile', () => client.setAccountDrivenEnrollmentProfile('nope')],
+    ];
+    for (const [what, call] of calls) {
+      const error = await rejection(call);
+      expect(error, what).toBeInstanceOf(DepError);
+      expect((error as DepError).code, what).toBe('INVALID_INPUT');
+    }
     expect(mock.requests.length).toBe(before);
+  });
+
+  it('rejects every call of a closed client instead of throwing', async () => {
+    const { client } = await setup();
+    await client.close();
+    await expect(rejection(() => client.getAccount())).resolves.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(rejection(() => client.fetchDevices())).resolves.toMatchObject({ code: 'INVALID_INPUT' });
   });
 
   it('covers details, disown, activation lock, account-driven enrollment and beta tokens', async () => {
