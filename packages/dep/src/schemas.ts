@@ -62,8 +62,17 @@ function lenientDevice<T extends z.ZodType<DepDevice>>(typed: T) {
 
 export const depDeviceSchema = lenientDevice(typedDevice);
 
+/**
+ * A cursor is sent back verbatim, so it cannot be repaired like a device string: one holding U+0000
+ * (which PostgreSQL text cannot store) is refused the same way on every store.
+ */
+const cursorSchema = z
+  .string()
+  .min(1)
+  .refine((c) => !c.includes('\u0000'), 'cursor holds U+0000');
+
 export const deviceListResponseSchema = z.looseObject({
-  cursor: z.string().min(1),
+  cursor: cursorSchema,
   more_to_follow: z.boolean(),
   fetched_until: optString,
   devices: z.array(depDeviceSchema).default([]),

@@ -331,6 +331,26 @@ describe('DepSyncer', () => {
     expect(await store.getDepDevice('main', 'OK1')).toBeUndefined();
   });
 
+  it('refuses a page whose cursor holds U+0000 (PostgreSQL could not keep it) on every store and keeps the stored cursor', async () => {
+    const { store, syncer, mock } = await setup({ devices: 2 });
+    await syncer.syncToken('main');
+    const before = await store.getDepCursor('main');
+    mock.injectFault(
+      {
+        kind: 'body',
+        body: JSON.stringify({
+          cursor: 'next\u0000cursor',
+          more_to_follow: false,
+          devices: [{ serial_number: 'OK2', op_type: 'added' }],
+        }),
+      },
+      { path: '/devices/sync' },
+    );
+    await expect(syncer.syncToken('main')).rejects.toMatchObject({ code: 'INVALID_RESPONSE' });
+    expect(await store.getDepCursor('main')).toEqual(before);
+    expect(await store.getDepDevice('main', 'OK2')).toBeUndefined();
+  });
+
   it('keeps a device with an op_type or date it does not know, with the raw JSON', async () => {
     const { store, syncer, mock } = await setup({ devices: 1 });
     await syncer.syncToken('main');
