@@ -61,7 +61,8 @@ export function toDeviceInput(d: DepDevice, phase: 'fetch' | 'sync'): DepDeviceI
   for (const k of DATE_KEYS) if (d[k] !== undefined && date(d[k]) === undefined) lossy = true;
   if (!lossy) for (const k in d) if (!KNOWN.has(k)) lossy = true;
   // Storage replaces U+0000 (PostgreSQL text cannot hold it); the JSON keeps it, escaped.
-  if (!lossy) for (const v of Object.values(d)) if (typeof v === 'string' && v.includes('\u0000')) lossy = true;
+  if (!lossy)
+    for (const v of Object.values(d)) if (typeof v === 'string' && v.includes('\u0000')) lossy = true;
   const original = (d as { [ORIGINAL_DEVICE_JSON]?: string })[ORIGINAL_DEVICE_JSON];
   if (original !== undefined) out.raw = original;
   else if (lossy) out.raw = JSON.stringify(d);
