@@ -72,6 +72,11 @@ included, runs several times slower than on an idle one. Load average when the r
   .map((l) => l.toFixed(2))
   .join(', ')}.
 
+The PostgreSQL row writes each page as one statement (an \`unnest\` of one array parameter per
+column). Each row's process loads only what a server would: the 353 MB PostgreSQL figure of
+2026-12-05 counted the TypeScript compiler, which the bench pulled in through a test helper's package
+root; it now imports only that helper's database module.
+
 ${table}
 
 Reproduce: \`npx -y pnpm@10.34.8 --filter @mdmkit/dep run bench\` — ${new Date().toISOString().slice(0, 10)},
