@@ -47,7 +47,8 @@ function copyDevice(d: DepDeviceRecord): DepDeviceRecord {
   return out;
 }
 
-const SIGNATURE_KEYS = [
+/** The free-text fields of a device (besides its serial number and raw JSON). */
+export const DEVICE_TEXT_FIELDS = [
   'model',
   'description',
   'color',
@@ -56,10 +57,13 @@ const SIGNATURE_KEYS = [
   'assetTag',
   'profileStatus',
   'profileUuid',
+  'deviceAssignedBy',
+] as const;
+const SIGNATURE_KEYS = [
+  ...DEVICE_TEXT_FIELDS,
   'profileAssignTime',
   'profilePushTime',
   'deviceAssignedDate',
-  'deviceAssignedBy',
 ] as const;
 
 /**
@@ -105,19 +109,7 @@ function makeRecord(
 }
 
 const NUL = /\u0000/g;
-const DEVICE_STRINGS = [
-  'serialNumber',
-  'model',
-  'description',
-  'color',
-  'os',
-  'deviceFamily',
-  'assetTag',
-  'profileStatus',
-  'profileUuid',
-  'deviceAssignedBy',
-  'raw',
-] as const;
+const DEVICE_STRINGS = ['serialNumber', ...DEVICE_TEXT_FIELDS, 'raw'] as const;
 
 /**
  * The device with every U+0000 in its strings replaced by U+FFFD. PostgreSQL text cannot hold

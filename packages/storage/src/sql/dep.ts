@@ -11,7 +11,7 @@ import type {
 } from '../dep';
 import { StorageError } from '../errors';
 import { checkKey, type StorageLimits } from '../limits';
-import { MAX_PAGE_DEVICES, OP_TYPES, signature, withoutNul } from '../memory-dep';
+import { DEVICE_TEXT_FIELDS, MAX_PAGE_DEVICES, OP_TYPES, signature, withoutNul } from '../memory-dep';
 import { pageSize } from '../validate';
 import { date } from './values';
 
@@ -209,7 +209,7 @@ export function checkDepPage(limits: StorageLimits, input: DepPageInput): DepPag
     if (d.raw !== undefined && (typeof d.raw !== 'string' || d.raw.length > limits.maxBlobBytes)) {
       throw new StorageError('PAYLOAD_TOO_LARGE', 'raw device JSON is too large');
     }
-    for (const k of TEXT_FIELDS) {
+    for (const k of DEVICE_TEXT_FIELDS) {
       const v = d[k];
       if (v !== undefined && v !== null && typeof v !== 'string')
         throw new StorageError('INVALID_INPUT', `${k} must be a string`);
@@ -263,17 +263,6 @@ export const depDeviceColumns = [
 /** A `dep_devices` row as drivers return it. */
 export type DepDeviceRow = Record<(typeof depDeviceColumns)[number], unknown>;
 
-const TEXT_FIELDS = [
-  'model',
-  'description',
-  'color',
-  'os',
-  'deviceFamily',
-  'assetTag',
-  'profileStatus',
-  'profileUuid',
-  'deviceAssignedBy',
-] as const;
 const DATE_FIELDS = ['opDate', 'profileAssignTime', 'profilePushTime', 'deviceAssignedDate'] as const;
 
 /**
