@@ -145,8 +145,9 @@ export interface DepStore {
   /**
    * Stores one page and its cursor atomically; fenced. A device reported with an `opDate` older than
    * the one stored is skipped (Apple may repeat a device out of order; the latest `op_date` wins).
-   * Every U+0000 in a device's strings (serial number included) is stored as U+FFFD, in every store,
-   * since PostgreSQL text cannot hold it; a page is never refused for it.
+   * Every U+0000 and lone UTF-16 surrogate in a device's strings (serial number included) is stored,
+   * and reported, as U+FFFD in every store, since PostgreSQL text cannot hold the one and no UTF-8
+   * driver can send the other; a page is never refused for them.
    */
   applyDepPage(page: DepPageInput): Promise<DepPageResult>;
 

@@ -108,27 +108,33 @@ function makeRecord(
   return r;
 }
 
-const NUL = /\u0000/g;
+/**
+ * What no store can keep as sent: U+0000 (PostgreSQL text cannot hold it) and lone UTF-16
+ * surrogates (every SQL driver sends UTF-8, which cannot encode them, so they would arrive as U+FFFD
+ * there and as sent in memory).
+ */
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const UNSTORABLE_TEST = new RegExp(UNSTORABLE.source);
 const DEVICE_STRINGS = ['serialNumber', ...DEVICE_TEXT_FIELDS, 'raw'] as const;
 
 /**
- * The device with every U+0000 in its strings replaced by U+FFFD. PostgreSQL text cannot hold
- * U+0000, so every store does this (one behaviour everywhere) rather than failing the page, which
- * would stop the sync at that page for good. Apple's JSON escapes the character, so `raw` still
- * says what was sent. Returns the same object when there is nothing to replace.
+ * The device with every U+0000 and lone surrogate in its strings replaced by U+FFFD. Every store
+ * does this (one behaviour everywhere, and what a page reports is what was stored) rather than
+ * failing the page, which would stop the sync at that page for good. Apple's JSON escapes U+0000,
+ * so `raw` still says what was sent. Returns the same object when there is nothing to replace.
  *
  * @example
  * ```ts
- * withoutNul({ serialNumber: 'C02\u0000X', opType: 'added' }).serialNumber; // 'C02\uFFFDX'
+ * storableDevice({ serialNumber: 'C02\u0000X', opType: 'added' }).serialNumber; // 'C02\uFFFDX'
  * ```
  */
-export function withoutNul(d: DepDeviceInput): DepDeviceInput {
+export function storableDevice(d: DepDeviceInput): DepDeviceInput {
   let out: DepDeviceInput | undefined;
   for (const k of DEVICE_STRINGS) {
     const v = d[k];
-    if (typeof v === 'string' && v.includes('\u0000')) {
+    if (typeof v === 'string' && UNSTORABLE_TEST.test(v)) {
       out ??= { ...d };
-      (out as unknown as Record<string, string>)[k] = v.replace(NUL, '\uFFFD');
+      (out as unknown as Record<string, string>)[k] = v.replace(UNSTORABLE, '\uFFFD');
     }
   }
   return out ?? d;
@@ -254,7 +260,7 @@ export class MemoryDepStore implements DepStore {
     if (!Array.isArray(page.devices) || page.devices.length > MAX_PAGE_DEVICES) {
       throw new StorageError('INVALID_INPUT', `a page holds at most ${MAX_PAGE_DEVICES} devices`);
     }
-    const devices = page.devices.map((d) => (typeof d === 'object' && d !== null ? withoutNul(d) : d));
+    const devices = page.devices.map((d) => (typeof d === 'object' && d !== null ? storableDevice(d) : d));
     // Validate everything before changing anything: a page is stored whole or not at all.
     for (const d of devices) {
       this.#key('serial number', d?.serialNumber);

@@ -247,6 +247,49 @@ export function depStoreConformance(ctx: DepConformanceContext): void {
       expect((await s2.listDepDevices(name)).items.map((d) => d.serialNumber)).toEqual(['M', `N${rep}1`]);
     });
 
+    it('stores lone UTF-16 surrogates as U+FFFD and 4-byte characters as sent, the same on every store', async (t) => {
+      const [s, s2] = stores(ctx, t);
+      const name = `${ctx.prefix()}tok`;
+      await token(s, name);
+      const lone = '\uD800';
+      const emoji = '\u{1F34E}';
+      const r = await s.applyDepPage({
+        tokenName: name,
+        fence: 1,
+        cursor: 'c1',
+        phase: 'fetch',
+        devices: [
+          dev(`L${lone}1`, { model: `Mac${lone}`, description: `x\uDFFFy`, raw: `{"a":"${lone}"}` }),
+          dev(`E${emoji}1`, { model: `Mac ${emoji}`, assetTag: emoji.repeat(100) }),
+        ],
+      });
+      const rep = '\uFFFD';
+      expect([...r.added].sort()).toEqual([`E${emoji}1`, `L${rep}1`].sort());
+      expect(await s2.getDepDevice(name, `L${rep}1`)).toMatchObject({
+        serialNumber: `L${rep}1`,
+        model: `Mac${rep}`,
+        description: `x${rep}y`,
+        raw: `{"a":"${rep}"}`,
+      });
+      expect(await s2.getDepDevice(name, `E${emoji}1`)).toMatchObject({
+        model: `Mac ${emoji}`,
+        assetTag: emoji.repeat(100),
+      });
+      // Listed again unchanged, neither device is reported as modified (what was stored is what is compared).
+      const again = await s.applyDepPage({
+        tokenName: name,
+        fence: 1,
+        cursor: 'c2',
+        phase: 'sync',
+        devices: [
+          dev(`L${lone}1`, { opType: 'modified', model: `Mac${lone}`, description: `x\uDFFFy`, raw: `{"a":"${lone}"}` }),
+          dev(`E${emoji}1`, { opType: 'modified', model: `Mac ${emoji}`, assetTag: emoji.repeat(100) }),
+        ],
+      });
+      expect(again).toEqual({ added: [], modified: [], deleted: [] });
+      expect((await s2.listDepDevices(name)).items).toHaveLength(2);
+    });
+
     it('marks devices enrolled across tokens and filters pending ones', async (t) => {
       const [s, s2] = stores(ctx, t);
       const p = ctx.prefix();

@@ -11,7 +11,7 @@ import type {
 } from '../dep';
 import { StorageError } from '../errors';
 import { checkKey, type StorageLimits } from '../limits';
-import { DEVICE_TEXT_FIELDS, MAX_PAGE_DEVICES, OP_TYPES, signature, withoutNul } from '../memory-dep';
+import { DEVICE_TEXT_FIELDS, MAX_PAGE_DEVICES, OP_TYPES, signature, storableDevice } from '../memory-dep';
 import { pageSize } from '../validate';
 import { date } from './values';
 
@@ -180,7 +180,7 @@ export function checkFence(stored: number, fence: number): void {
 
 /**
  * Checks a whole page before anything is written (a page is stored whole or not at all) and returns
- * the page to store: the same, with U+0000 in device strings replaced (see `withoutNul`).
+ * the page to store: the same, with U+0000 and lone surrogates in device strings replaced (see `storableDevice`).
  *
  * @example
  * ```ts
@@ -193,7 +193,7 @@ export function checkDepPage(limits: StorageLimits, input: DepPageInput): DepPag
   }
   const page: DepPageInput = {
     ...input,
-    devices: input.devices.map((d) => (typeof d === 'object' && d !== null ? withoutNul(d) : d)),
+    devices: input.devices.map((d) => (typeof d === 'object' && d !== null ? storableDevice(d) : d)),
   };
   checkKey('token name', page?.tokenName, limits.maxKeyLength);
   checkKey('cursor', page.cursor, limits.maxKeyLength);
