@@ -64,12 +64,14 @@ export const depDeviceSchema = lenientDevice(typedDevice);
 
 /**
  * A cursor is sent back verbatim, so it cannot be repaired like a device string: one holding U+0000
- * (which PostgreSQL text cannot store) is refused the same way on every store.
+ * (which PostgreSQL text cannot store) or a lone surrogate (which no UTF-8 driver can send, so a SQL
+ * store would keep U+FFFD instead) is refused the same way on every store.
  */
 const cursorSchema = z
   .string()
   .min(1)
-  .refine((c) => !c.includes('\u0000'), 'cursor holds U+0000');
+  .refine((c) => !c.includes('\u0000'), 'cursor holds U+0000')
+  .refine((c) => Buffer.from(c, 'utf8').toString('utf8') === c, 'cursor holds a lone surrogate');
 
 export const deviceListResponseSchema = z.looseObject({
   cursor: cursorSchema,

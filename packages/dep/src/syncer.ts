@@ -26,6 +26,11 @@ export interface DepSyncReport {
   assigned: number;
   /** True when Apple refused the cursor (invalid or expired) and the run started over with a fetch. */
   cursorReset: boolean;
+  /**
+   * True when the run stopped at `maxPagesPerRun` while the server still said `more_to_follow`; the
+   * pages so far are stored and the next run carries on from the stored cursor.
+   */
+  morePending: boolean;
 }
 
 /** What one run of {@link DepSyncer.assignDefaultProfile} did. */
@@ -50,6 +55,12 @@ export interface DepSyncerOptions {
   leaseTtlMs?: number;
   /** Devices asked for per page (≤ 1000). Default 1000. */
   pageLimit?: number;
+  /**
+   * Most pages one run fetches before it ends (with `morePending`), so a server that never stops
+   * answering `more_to_follow` cannot hold the lease and grow the store without end. Default 1000
+   * (a million devices at the default page size).
+   */
+  maxPagesPerRun?: number;
   clock?: Clock;
   /** Extra client options (retry policy, timeouts, dispatcher). */
   client?: Omit<DepClientOptions, 'token' | 'baseUrl' | 'clock'>;
@@ -87,6 +98,7 @@ export class DepSyncer {
   readonly #interval: number;
   readonly #ttl: number;
   readonly #limit: number;
+  readonly #maxPages: number;
   #abort: AbortController | undefined;
   #loop: Promise<void> | undefined;
 
@@ -99,6 +111,10 @@ export class DepSyncer {
     this.#limit = options.pageLimit ?? MAX_DEVICE_LIMIT;
     if (!Number.isInteger(this.#limit) || this.#limit < 1 || this.#limit > MAX_DEVICE_LIMIT) {
       throw new DepError('INVALID_INPUT', `pageLimit must be 1 to ${MAX_DEVICE_LIMIT}`);
+    }
+    this.#maxPages = options.maxPagesPerRun ?? 1000;
+    if (!Number.isSafeInteger(this.#maxPages) || this.#maxPages < 1) {
+      throw new DepError('INVALID_INPUT', 'maxPagesPerRun must be a positive integer');
     }
   }
 
@@ -163,12 +179,13 @@ export class DepSyncer {
       deleted: 0,
       assigned: 0,
       cursorReset: false,
+      morePending: false,
     };
     await this.#leased(tokenName, async (client, record, fence, renew) => {
       report.ran = true;
       await this.#pull(client, tokenName, fence, report, renew, signal);
       if (record.defaultProfileUuid)
-        await this.#assign(client, tokenName, record.defaultProfileUuid, report, renew);
+        await this.#assign(client, tokenName, record.defaultProfileUuid, fence, report, renew);
       await this.#o.store.updateDepTokenStatus(tokenName, {
         lastSyncAt: new Date(this.#clock.now()),
         termsNotSigned: undefined,
@@ -193,10 +210,10 @@ export class DepSyncer {
    */
   async assignDefaultProfile(tokenName: string): Promise<DepAssignReport> {
     const report: DepAssignReport = { ran: false, assigned: 0 };
-    await this.#leased(tokenName, async (client, record, _fence, renew) => {
+    await this.#leased(tokenName, async (client, record, fence, renew) => {
       report.ran = true;
       if (record.defaultProfileUuid)
-        await this.#assign(client, tokenName, record.defaultProfileUuid, report, renew);
+        await this.#assign(client, tokenName, record.defaultProfileUuid, fence, report, renew);
     });
     return report;
   }
@@ -314,6 +331,10 @@ export class DepSyncer {
         for (const serialNumber of result[type]) this.#emit({ type, tokenName, serialNumber });
       }
       if (!page.more_to_follow) return;
+      if (report.pages >= this.#maxPages) {
+        report.morePending = true;
+        return;
+      }
       await renew();
     }
   }
@@ -322,6 +343,7 @@ export class DepSyncer {
     client: DepClient,
     tokenName: string,
     profileUuid: string,
+    fence: number,
     report: { assigned: number },
     renew: () => Promise<Lease>,
   ): Promise<void> {
@@ -343,13 +365,11 @@ export class DepSyncer {
       for (const d of waiting) {
         const status = answer.devices[d.serialNumber];
         if (status === undefined || status === 'THROTTLED') continue;
-        await store.recordDepAssignment({
-          tokenName,
-          serialNumber: d.serialNumber,
-          profileUuid,
-          status,
-          assignedAt: at,
-        });
+        // Fenced: if another replica took the lease over while Apple answered, this is refused (FENCED).
+        await store.recordDepAssignment(
+          { tokenName, serialNumber: d.serialNumber, profileUuid, status, assignedAt: at },
+          fence,
+        );
         recorded++;
         if (status === 'SUCCESS') report.assigned++;
         this.#emit({ type: 'assigned', tokenName, serialNumber: d.serialNumber, profileUuid, status });

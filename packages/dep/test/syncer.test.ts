@@ -299,6 +299,73 @@ describe('DepSyncer', () => {
     expect((await b.syncToken('main')).ran).toBe(true);
   });
 
+  it('a replica whose lease was taken over while Apple answered records no assignment (fenced)', async () => {
+    const { store, leases, mock, byToken } = await setup({ devices: 5, withDefault: true });
+    const profileUuid = byToken.get('main')!.profileUuid!;
+    await store.updateDepTokenStatus('main', { defaultProfileUuid: undefined });
+    const clockA = fakeClock();
+    const a0 = new DepSyncer({ store, leases, keyProvider, holder: 'a', pageLimit: 100, clock: clockA });
+    await a0.syncToken('main');
+    await store.updateDepTokenStatus('main', { defaultProfileUuid: profileUuid });
+    // Replica b takes the lease over (a's expired) and writes while a waits for Apple's answer.
+    let takenOver = false;
+    const slowStore = new Proxy(store, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver);
+        if (prop !== 'listDepDevicesAwaitingProfile' || typeof v !== 'function') return typeof v === 'function' ? v.bind(target) : v;
+        return async (...args: unknown[]) => {
+          const waiting = await v.apply(target, args);
+          if (!takenOver) {
+            takenOver = true;
+            const later = new Date(clockA.now() + 3_600_000);
+            const b = await leases.acquireLease(depLeaseName('main'), 'b', 120_000, later);
+            expect(b).toBeDefined();
+            await target.resetDepCursor('main', b!.token);
+          }
+          return waiting;
+        };
+      },
+    });
+    const a = new DepSyncer({ store: slowStore, leases, keyProvider, holder: 'a', pageLimit: 100, clock: clockA });
+    const error = await a.assignDefaultProfile('main').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(takenOver).toBe(true);
+    for (const serial of mock.inventory.devices.keys())
+      expect(await store.getDepAssignment('main', serial), serial).toBeUndefined();
+    expect(error).toMatchObject({ code: 'FENCED' });
+  });
+
+  it('a server that never stops answering more_to_follow (cursor moving) cannot keep a run going: it ends at maxPagesPerRun with the pages stored', async () => {
+    const { store, leases, mock } = await setup({ devices: 0 });
+    for (let i = 1; i <= 40; i++) {
+      mock.injectFault(
+        {
+          kind: 'body',
+          body: JSON.stringify({
+            cursor: `endless-${i}`,
+            more_to_follow: true,
+            devices: [{ serial_number: `ENDLESS${i}`, op_type: 'added' }],
+          }),
+        },
+        { path: '/server/devices' },
+      );
+    }
+    const syncer = new DepSyncer({ store, leases, keyProvider, pageLimit: 100, maxPagesPerRun: 10, clock: fakeClock() });
+    const report = await syncer.syncToken('main');
+    expect(report).toMatchObject({ ran: true, pages: 10, added: 10, morePending: true });
+    expect(await store.getDepCursor('main')).toMatchObject({ cursor: 'endless-10', phase: 'fetch' });
+    expect(await store.getDepDevice('main', 'ENDLESS10')).toBeDefined();
+    expect(await store.getDepDevice('main', 'ENDLESS11')).toBeUndefined();
+    // the lease is free again for the next run, which carries on from the stored cursor
+    expect((await syncer.syncToken('main')).pages).toBe(10);
+    expect(await store.getDepCursor('main')).toMatchObject({ cursor: 'endless-20' });
+    expect(() => new DepSyncer({ store, leases, keyProvider, maxPagesPerRun: 0 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_INPUT' }),
+    );
+  });
+
   it('records a terms-and-conditions block on the token as a typed state', async () => {
     const { store, syncer, mock } = await setup({ devices: 1 });
     mock.termsNotSigned = true;
@@ -349,6 +416,27 @@ describe('DepSyncer', () => {
     await expect(syncer.syncToken('main')).rejects.toMatchObject({ code: 'INVALID_RESPONSE' });
     expect(await store.getDepCursor('main')).toEqual(before);
     expect(await store.getDepDevice('main', 'OK2')).toBeUndefined();
+  });
+
+  it('refuses a page whose cursor holds a lone surrogate (no UTF-8 store could send it back as it came)', async () => {
+    const { store, syncer, mock } = await setup({ devices: 2 });
+    await syncer.syncToken('main');
+    const before = await store.getDepCursor('main');
+    mock.injectFault(
+      {
+        kind: 'body',
+        // JSON escapes a lone surrogate; JSON.parse gives it back as one UTF-16 unit
+        body: JSON.stringify({
+          cursor: 'next\uD800cursor',
+          more_to_follow: false,
+          devices: [{ serial_number: 'OK3', op_type: 'added' }],
+        }),
+      },
+      { path: '/devices/sync' },
+    );
+    await expect(syncer.syncToken('main')).rejects.toMatchObject({ code: 'INVALID_RESPONSE' });
+    expect(await store.getDepCursor('main')).toEqual(before);
+    expect(await store.getDepDevice('main', 'OK3')).toBeUndefined();
   });
 
   it('keeps a device with an op_type or date it does not know, with the raw JSON', async () => {

@@ -193,16 +193,17 @@ export const depStore: WithContext<Ctx, DepStore> = {
     );
     return r.affectedRows;
   },
-  async recordDepAssignment(ctx, record) {
+  async recordDepAssignment(ctx, record, fence) {
     checkDepAssignment(ctx.limits, record);
-    await requireToken(ctx, record.tokenName);
-    await execute(
-      ctx.db,
-      'recordDepAssignment',
+    checkFence(0, fence);
+    await transaction(ctx.db, 'recordDepAssignment', async (tx) => {
+      await fenced(tx, record.tokenName, fence);
+      await tx.execute(
       `INSERT INTO dep_assignments (token_name, serial_number, profile_uuid, status, assigned_at) VALUES (?, ?, ?, ?, ?)
        ON DUPLICATE KEY UPDATE profile_uuid = VALUES(profile_uuid), status = VALUES(status), assigned_at = VALUES(assigned_at)`,
       [record.tokenName, record.serialNumber, record.profileUuid, record.status, record.assignedAt],
-    );
+      );
+    });
   },
   async getDepAssignment(ctx, tokenName, serialNumber) {
     checkKey('serial number', serialNumber, ctx.limits.maxKeyLength);

@@ -181,10 +181,11 @@ export const depStore: WithContext<SqliteIo, DepStore> = {
           .run(t, Date.now(), serialNumber).changes,
     );
   },
-  async recordDepAssignment(io, record) {
+  async recordDepAssignment(io, record, fence) {
     checkDepAssignment(io.limits, record);
+    checkFence(0, fence);
     await io.write(() => {
-      requireToken(io, record.tokenName);
+      fenced(io, record.tokenName, fence);
       io.stmt(
         `INSERT INTO dep_assignments (token_name, serial_number, profile_uuid, status, assigned_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (token_name, serial_number) DO UPDATE SET profile_uuid = excluded.profile_uuid,

@@ -158,7 +158,11 @@ export interface DepStore {
   markDepDeviceEnrolled(serialNumber: string, at?: Date): Promise<number>;
 
   /** Records Apple's answer to assigning a profile to a device. */
-  recordDepAssignment(record: DepAssignmentRecord): Promise<void>;
+  /**
+   * Records Apple's answer for one device's profile assignment; fenced like a page, so a replica
+   * whose lease was taken over while it waited for Apple cannot overwrite what the new holder wrote.
+   */
+  recordDepAssignment(record: DepAssignmentRecord, fence: number): Promise<void>;
   getDepAssignment(tokenName: string, serialNumber: string): Promise<DepAssignmentRecord | undefined>;
   /**
    * Devices that should get the default profile: not deleted, no profile at Apple

@@ -381,11 +381,12 @@ export class MemoryDepStore implements DepStore {
     return n;
   }
 
-  async recordDepAssignment(record: DepAssignmentRecord): Promise<void> {
+  async recordDepAssignment(record: DepAssignmentRecord, fence: number): Promise<void> {
     const s = this.#state(record?.tokenName);
     this.#key('serial number', record.serialNumber);
     this.#key('profile uuid', record.profileUuid);
     this.#key('status', record.status);
+    this.#fence(s, fence);
     s.assignments.set(record.serialNumber, { ...record, assignedAt: new Date(record.assignedAt) });
   }
 

@@ -370,15 +370,43 @@ export function depStoreConformance(ctx: DepConformanceContext): void {
         ],
       });
       expect((await s.listDepDevicesAwaitingProfile(name)).map((d) => d.serialNumber)).toEqual(['A', 'C']);
-      await s2.recordDepAssignment({
-        tokenName: name,
-        serialNumber: 'A',
-        profileUuid: 'P',
-        status: 'SUCCESS',
-        assignedAt: new Date('2030-01-01T00:00:00Z'),
-      });
+      await s2.recordDepAssignment(
+        {
+          tokenName: name,
+          serialNumber: 'A',
+          profileUuid: 'P',
+          status: 'SUCCESS',
+          assignedAt: new Date('2030-01-01T00:00:00Z'),
+        },
+        1,
+      );
       expect(await s.getDepAssignment(name, 'A')).toMatchObject({ profileUuid: 'P', status: 'SUCCESS' });
       expect((await s.listDepDevicesAwaitingProfile(name)).map((d) => d.serialNumber)).toEqual(['C']);
+    });
+
+    it('fences assignments: a writer whose lease was taken over cannot record one', async (t) => {
+      const [s, s2] = stores(ctx, t);
+      const name = `${ctx.prefix()}tok`;
+      await token(s, name);
+      await s.applyDepPage({ tokenName: name, fence: 1, cursor: 'c', phase: 'fetch', devices: [dev('A')] });
+      const record = {
+        tokenName: name,
+        serialNumber: 'A',
+        profileUuid: 'P2',
+        status: 'SUCCESS',
+        assignedAt: new Date('2030-01-02T00:00:00Z'),
+      };
+      // the replica holding fence 2 writes; the one still holding fence 1 is refused
+      await s2.recordDepAssignment(record, 2);
+      await expect(
+        s.recordDepAssignment({ ...record, profileUuid: 'STALE', status: 'FAILED' }, 1),
+      ).rejects.toMatchObject({ code: 'FENCED' });
+      expect(await s.getDepAssignment(name, 'A')).toMatchObject({ profileUuid: 'P2', status: 'SUCCESS' });
+      // and a page of the older holder is refused too: the assignment moved the fence on
+      await expect(
+        s.applyDepPage({ tokenName: name, fence: 1, cursor: 'old', phase: 'sync', devices: [] }),
+      ).rejects.toMatchObject({ code: 'FENCED' });
+      await expect(s.recordDepAssignment(record, -1)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     });
 
     it('refuses bad keys and oversized blobs with typed errors', async (t) => {
