@@ -312,7 +312,8 @@ describe('DepSyncer', () => {
     const slowStore = new Proxy(store, {
       get(target, prop, receiver) {
         const v = Reflect.get(target, prop, receiver);
-        if (prop !== 'listDepDevicesAwaitingProfile' || typeof v !== 'function') return typeof v === 'function' ? v.bind(target) : v;
+        if (prop !== 'listDepDevicesAwaitingProfile' || typeof v !== 'function')
+          return typeof v === 'function' ? v.bind(target) : v;
         return async (...args: unknown[]) => {
           const waiting = await v.apply(target, args);
           if (!takenOver) {
@@ -326,7 +327,14 @@ describe('DepSyncer', () => {
         };
       },
     });
-    const a = new DepSyncer({ store: slowStore, leases, keyProvider, holder: 'a', pageLimit: 100, clock: clockA });
+    const a = new DepSyncer({
+      store: slowStore,
+      leases,
+      keyProvider,
+      holder: 'a',
+      pageLimit: 100,
+      clock: clockA,
+    });
     const error = await a.assignDefaultProfile('main').then(
       () => undefined,
       (e: unknown) => e,
@@ -352,7 +360,14 @@ describe('DepSyncer', () => {
         { path: '/server/devices' },
       );
     }
-    const syncer = new DepSyncer({ store, leases, keyProvider, pageLimit: 100, maxPagesPerRun: 10, clock: fakeClock() });
+    const syncer = new DepSyncer({
+      store,
+      leases,
+      keyProvider,
+      pageLimit: 100,
+      maxPagesPerRun: 10,
+      clock: fakeClock(),
+    });
     const report = await syncer.syncToken('main');
     expect(report).toMatchObject({ ran: true, pages: 10, added: 10, morePending: true });
     expect(await store.getDepCursor('main')).toMatchObject({ cursor: 'endless-10', phase: 'fetch' });

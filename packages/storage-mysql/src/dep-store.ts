@@ -199,9 +199,9 @@ export const depStore: WithContext<Ctx, DepStore> = {
     await transaction(ctx.db, 'recordDepAssignment', async (tx) => {
       await fenced(tx, record.tokenName, fence);
       await tx.execute(
-      `INSERT INTO dep_assignments (token_name, serial_number, profile_uuid, status, assigned_at) VALUES (?, ?, ?, ?, ?)
+        `INSERT INTO dep_assignments (token_name, serial_number, profile_uuid, status, assigned_at) VALUES (?, ?, ?, ?, ?)
        ON DUPLICATE KEY UPDATE profile_uuid = VALUES(profile_uuid), status = VALUES(status), assigned_at = VALUES(assigned_at)`,
-      [record.tokenName, record.serialNumber, record.profileUuid, record.status, record.assignedAt],
+        [record.tokenName, record.serialNumber, record.profileUuid, record.status, record.assignedAt],
       );
     });
   },

@@ -246,11 +246,11 @@ export const depStore: WithContext<Ctx, DepStore> = {
     await transaction(ctx.db, 'recordDepAssignment', async (tx) => {
       await fenced(tx, record.tokenName, fence);
       await tx.query(
-      `INSERT INTO dep_assignments (token_name, serial_number, profile_uuid, status, assigned_at)
+        `INSERT INTO dep_assignments (token_name, serial_number, profile_uuid, status, assigned_at)
        VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (token_name, serial_number) DO UPDATE SET profile_uuid = EXCLUDED.profile_uuid,
          status = EXCLUDED.status, assigned_at = EXCLUDED.assigned_at`,
-      [record.tokenName, record.serialNumber, record.profileUuid, record.status, record.assignedAt],
+        [record.tokenName, record.serialNumber, record.profileUuid, record.status, record.assignedAt],
       );
     });
   },

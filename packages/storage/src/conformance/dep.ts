@@ -282,7 +282,12 @@ export function depStoreConformance(ctx: DepConformanceContext): void {
         cursor: 'c2',
         phase: 'sync',
         devices: [
-          dev(`L${lone}1`, { opType: 'modified', model: `Mac${lone}`, description: `x\uDFFFy`, raw: `{"a":"${lone}"}` }),
+          dev(`L${lone}1`, {
+            opType: 'modified',
+            model: `Mac${lone}`,
+            description: `x\uDFFFy`,
+            raw: `{"a":"${lone}"}`,
+          }),
           dev(`E${emoji}1`, { opType: 'modified', model: `Mac ${emoji}`, assetTag: emoji.repeat(100) }),
         ],
       });
