@@ -413,46 +413,33 @@ describe('DepSyncer', () => {
     expect(await store.getDepDevice('main', 'OK1')).toBeUndefined();
   });
 
-  it('refuses a page whose cursor holds U+0000 (PostgreSQL could not keep it) on every store and keeps the stored cursor', async () => {
-    const { store, syncer, mock } = await setup({ devices: 2 });
-    await syncer.syncToken('main');
-    const before = await store.getDepCursor('main');
-    mock.injectFault(
-      {
-        kind: 'body',
-        body: JSON.stringify({
-          cursor: 'next\u0000cursor',
-          more_to_follow: false,
-          devices: [{ serial_number: 'OK2', op_type: 'added' }],
-        }),
-      },
-      { path: '/devices/sync' },
-    );
-    await expect(syncer.syncToken('main')).rejects.toMatchObject({ code: 'INVALID_RESPONSE' });
-    expect(await store.getDepCursor('main')).toEqual(before);
-    expect(await store.getDepDevice('main', 'OK2')).toBeUndefined();
-  });
-
-  it('refuses a page whose cursor holds a lone surrogate (no UTF-8 store could send it back as it came)', async () => {
-    const { store, syncer, mock } = await setup({ devices: 2 });
-    await syncer.syncToken('main');
-    const before = await store.getDepCursor('main');
-    mock.injectFault(
-      {
-        kind: 'body',
-        // JSON escapes a lone surrogate; JSON.parse gives it back as one UTF-16 unit
-        body: JSON.stringify({
-          cursor: 'next\uD800cursor',
-          more_to_follow: false,
-          devices: [{ serial_number: 'OK3', op_type: 'added' }],
-        }),
-      },
-      { path: '/devices/sync' },
-    );
-    await expect(syncer.syncToken('main')).rejects.toMatchObject({ code: 'INVALID_RESPONSE' });
-    expect(await store.getDepCursor('main')).toEqual(before);
-    expect(await store.getDepDevice('main', 'OK3')).toBeUndefined();
-  });
+  // A cursor goes back to Apple verbatim: PostgreSQL text cannot hold U+0000, and no UTF-8 driver can
+  // send a lone surrogate (JSON escapes it; JSON.parse gives it back as one UTF-16 unit).
+  it.each([
+    ['U+0000', 'next\u0000cursor'],
+    ['a lone surrogate', 'next\uD800cursor'],
+  ])(
+    'refuses a page whose cursor holds %s on every store and keeps the stored cursor',
+    async (_what, cursor) => {
+      const { store, syncer, mock } = await setup({ devices: 2 });
+      await syncer.syncToken('main');
+      const before = await store.getDepCursor('main');
+      mock.injectFault(
+        {
+          kind: 'body',
+          body: JSON.stringify({
+            cursor,
+            more_to_follow: false,
+            devices: [{ serial_number: 'OK2', op_type: 'added' }],
+          }),
+        },
+        { path: '/devices/sync' },
+      );
+      await expect(syncer.syncToken('main')).rejects.toMatchObject({ code: 'INVALID_RESPONSE' });
+      expect(await store.getDepCursor('main')).toEqual(before);
+      expect(await store.getDepDevice('main', 'OK2')).toBeUndefined();
+    },
+  );
 
   it('keeps a device with an op_type or date it does not know, with the raw JSON', async () => {
     const { store, syncer, mock } = await setup({ devices: 1 });
