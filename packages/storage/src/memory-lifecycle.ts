@@ -90,8 +90,8 @@ export class MemoryLifecycleStore implements LifecycleStores {
   async assignDeclarationSet(name: string, enrollmentIds: readonly EnrollmentId[]): Promise<void> {
     const ids = checkAssignment(this.#limits, name, enrollmentIds);
     const db = this.#open();
-    let set = db.assignments.get(name);
-    if (!set) db.assignments.set(name, (set = new Set()));
+    const set = db.assignments.get(name) ?? new Set<string>();
+    db.assignments.set(name, set);
     for (const id of ids) set.add(id);
   }
 
@@ -123,8 +123,8 @@ export class MemoryLifecycleStore implements LifecycleStores {
     checkDdmStatus(this.#limits, enrollmentId, report, at);
     const db = this.#open();
     const rec = { id: String(++db.statusSeq), enrollmentId, report, receivedAt: new Date(at ?? Date.now()) };
-    let list = db.status.get(enrollmentId);
-    if (!list) db.status.set(enrollmentId, (list = []));
+    const list = db.status.get(enrollmentId) ?? [];
+    db.status.set(enrollmentId, list);
     list.push(rec);
     return { ...rec, receivedAt: new Date(rec.receivedAt) };
   }

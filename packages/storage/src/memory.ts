@@ -105,6 +105,9 @@ const copyResult = ({ seq: _seq, ...r }: MemResult): CommandResult => ({
   payload: new Uint8Array(r.payload),
 });
 
+// The lifecycle stores' methods (memory-lifecycle.ts) are bound in the constructor.
+export interface MemoryStorage extends LifecycleStores {}
+
 /**
  * The in-memory adapter: complete, fast, not durable. For tests, embedding and as the reference
  * behaviour the conformance suite is checked against.
@@ -116,10 +119,6 @@ const copyResult = ({ seq: _seq, ...r }: MemResult): CommandResult => ({
  * await storage.tokenUpdate({ id: 'UDID-1', channel: 'device', topic, pushToken, pushMagic });
  * ```
  */
-// The lifecycle stores' methods (memory-lifecycle.ts) are bound in the constructor.
-// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: see the class below
-export interface MemoryStorage extends LifecycleStores {}
-
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: see the interface above
 export class MemoryStorage implements MdmStorage, SecretStore, AuditEventStore {
   #db: MemoryDb;
