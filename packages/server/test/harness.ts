@@ -35,7 +35,7 @@ export interface Harness {
 
 export async function startHarness(
   storage: MdmStorage,
-  extra: Partial<MdmServerOptions> = {},
+  extra: Partial<Omit<MdmServerOptions, 'scep'>> & { scep?: Partial<MdmServerOptions['scep']> } = {},
   serveOptions: Parameters<typeof serve>[1] = {},
   authorize?: (req: import('@mdmkit/http').HttpRequest) => boolean,
 ): Promise<Harness> {
@@ -64,6 +64,7 @@ export async function startHarness(
     apns: { origin: apns.origin, ca: apnsCerts.caPem },
     onEvent: (e) => events.push(e),
     ...extra,
+    scep: { ...extra.scep, ca: extra.scep?.ca ?? scepCa.ca },
   });
   const http = await serve(mdm.handler, { port: 0, ...serveOptions });
   const local = http.url.replace(/\/$/, '');

@@ -39,14 +39,12 @@ for (const backend of STORAGES) {
     let h: Harness;
     let destroy: () => Promise<void>;
     let storage: MdmStorage;
-    let clockOffset = 0;
-    const now = () => new Date(Date.now() + clockOffset);
 
     beforeAll(async () => {
       const opened = await backend.open();
       storage = opened.storage;
       destroy = opened.destroy;
-      h = await startHarness(storage, { now, lifecycle: { renewal: { withinDays: 30, graceMs: 2 * DAY } } });
+      h = await startHarness(storage);
     });
     afterAll(async () => {
       await h?.close();
@@ -128,36 +126,48 @@ for (const backend of STORAGES) {
     }, 120_000);
 
     it('renews an identity certificate near expiry; the old one stops after the grace period', async () => {
-      const d = await enroll({ platform: 'iOS' });
-      const oldCert = d.certificate;
-      const oldKey = d.identityKey;
-      // Move the server's clock to 20 days before the certificate expires.
-      clockOffset = oldCert.notAfter.getTime() - 20 * DAY - Date.now();
-      const run = await lifecycleOf(h).renewal.runOnce();
-      expect(run.ran).toBe(true);
-      expect(run.enqueued).toContain(d.udid);
-      await waitFor(() => d.renewals === 1);
-      await d.idle();
-      expect(d.certificate.fingerprintSha256).not.toBe(oldCert.fingerprintSha256);
-      expect(d.certificate.subject.get('CN')?.startsWith(RENEWAL_CN_PREFIX)).toBe(true);
-      expect(await storage.enrollmentForCertificate(d.certificate.fingerprintSha256)).toBe(d.udid);
-      expect(h.events.some((e) => e.type === 'identity-renewed' && e.enrollmentId === d.udid)).toBe(true);
-      // The renewed device keeps working, and is not renewed again.
-      const { commandUuid } = await h.mdm.enqueue(deviceInformationCommand({ Queries: ['UDID'] }), [d.udid], {
-        push: false,
+      // Identities that live 20 days are within the 30-day window from the start.
+      const opened = await backend.open();
+      const graceMs = 3000;
+      const r = await startHarness(opened.storage, {
+        scep: { policy: { validityDays: 20 } },
+        lifecycle: { renewal: { graceMs } },
       });
-      await d.poll();
-      expect(d.handled.at(-1)?.commandUuid).toBe(commandUuid);
-      expect((await lifecycleOf(h).renewal.runOnce()).enqueued).not.toContain(d.udid);
-      // Within the grace period the old certificate still works; after it, it is refused.
-      const idle = { UDID: d.udid, Status: 'Idle' };
-      const signWith = { certificate: oldCert, privateKey: oldKey };
-      expect((await d.send(SERVER, idle, { signWith, contentType: undefined })).status).toBe(200);
-      clockOffset += 3 * DAY;
-      expect((await d.send(SERVER, idle, { signWith, contentType: undefined })).status).toBe(403);
-      await d.poll();
-      // A certificate from the CA with a renewal-looking CN does not take another enrollment.
-      clockOffset = 0;
+      try {
+        const d = await VirtualDevice.enroll(await r.profile(), { fetch: r.fetch, platform: 'iOS' });
+        const oldCert = d.certificate;
+        const oldKey = d.identityKey;
+        const run = await lifecycleOf(r).renewal.runOnce();
+        expect(run).toEqual({ ran: true, enqueued: [d.udid] });
+        // A renewal already pending is not enqueued twice.
+        expect((await lifecycleOf(r).renewal.runOnce()).enqueued).toEqual([]);
+        const handled = await d.poll();
+        expect(handled.map((c) => [c.requestType, c.status])).toEqual([['InstallProfile', 'Acknowledged']]);
+        expect(d.renewals).toBe(1);
+        expect(d.certificate.fingerprintSha256).not.toBe(oldCert.fingerprintSha256);
+        expect(d.certificate.subject.get('CN')?.startsWith(RENEWAL_CN_PREFIX)).toBe(true);
+        expect(await opened.storage.enrollmentForCertificate(d.certificate.fingerprintSha256)).toBe(d.udid);
+        expect(r.events.filter((e) => e.type === 'identity-renewed')).toHaveLength(1);
+        // The renewed device keeps working with its new identity.
+        const { commandUuid } = await r.mdm.enqueue(deviceInformationCommand({ Queries: ['UDID'] }), [d.udid], {
+          push: false,
+        });
+        expect((await d.poll()).map((c) => c.commandUuid)).toEqual([commandUuid]);
+        // Within the grace period the old certificate still works; after it, it is refused.
+        const idle = { UDID: d.udid, Status: 'Idle' };
+        const signWith = { certificate: oldCert, privateKey: oldKey };
+        expect((await d.send(SERVER, idle, { signWith, contentType: undefined })).status).toBe(200);
+        await new Promise((done) => setTimeout(done, graceMs + 200));
+        expect((await d.send(SERVER, idle, { signWith, contentType: undefined })).status).toBe(403);
+        expect(await d.poll()).toEqual([]);
+        // Another enrolled device from the same CA cannot use a renewal CN to take this enrollment.
+        const other = await VirtualDevice.enroll(await r.profile(), { fetch: r.fetch, platform: 'iOS' });
+        const taken = await other.send(SERVER, { UDID: d.udid, Status: 'Idle' }, { contentType: undefined });
+        expect(taken.status).toBe(403);
+      } finally {
+        await r.close();
+        await opened.destroy();
+      }
     }, 120_000);
 
     it('answers a blocked device 401 exactly once, audited; the device unenrolls and sends nothing more', async () => {
