@@ -144,8 +144,8 @@ export function acceptRenewedIdentity(options: RenewedIdentityOptions): ChainLin
 
 /**
  * Records the identity of every Authenticate (its expiry, and how it is trusted) once the association
- * link bound it, and retires the enrollment's earlier identities at once: a re-enrolled device's old
- * certificate no longer opens the enrollment, so it needs no renewal either.
+ * link bound it. A re-enrolled device's earlier identity is unbound by the association link; the
+ * renewal job skips (and retires) identities no longer bound.
  *
  * @example
  * ```ts
@@ -154,10 +154,8 @@ export function acceptRenewedIdentity(options: RenewedIdentityOptions): ChainLin
  * ```
  */
 export function recordIdentityCertificates(options: {
-  store: Pick<IdentityCertificateStore, 'putIdentityCertificate' | 'retireIdentityCertificates'>;
-  now?: () => Date;
+  store: Pick<IdentityCertificateStore, 'putIdentityCertificate'>;
 }): ChainLink {
-  const now = options.now ?? (() => new Date());
   return (next) => async (req) => {
     const cert = req.identity?.certificate;
     const enrollment = req.enrollment;
@@ -171,7 +169,6 @@ export function recordIdentityCertificates(options: {
         notAfter: cert.notAfter,
         trust: req.identityTrust === 'migrated' ? 'migrated' : 'issued',
       });
-      await options.store.retireIdentityCertificates(enrollment.deviceId, hash, now());
     }
     return next(req);
   };

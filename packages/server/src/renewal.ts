@@ -23,7 +23,7 @@ const DAY_MS = 86_400_000;
 /** Options of {@link createIdentityRenewal}. */
 export interface IdentityRenewalOptions {
   storage: JobLeases &
-    Pick<IdentityCertificateStore, 'listExpiringIdentityCertificates'> &
+    Pick<IdentityCertificateStore, 'listExpiringIdentityCertificates' | 'putIdentityCertificate'> &
     Pick<SecretStore, 'putSecret'> &
     Pick<CertificateAssociationStore, 'isCertificateAssociated'> &
     Pick<EnrollmentLookup, 'getEnrollment'>;
@@ -122,8 +122,12 @@ export function createIdentityRenewal(options: IdentityRenewalOptions): Identity
           ...(after ? { after } : {}),
         });
         for (const rec of page.items) {
-          // Only the identity that still opens an enabled enrollment is worth renewing.
-          if (!(await storage.isCertificateAssociated(rec.enrollmentId, rec.hash))) continue;
+          // Only the identity that still opens an enabled enrollment is worth renewing; one that no
+          // longer does (its device enrolled again) is retired, so later runs do not read it again.
+          if (!(await storage.isCertificateAssociated(rec.enrollmentId, rec.hash))) {
+            await storage.putIdentityCertificate({ ...rec, retireAt: now() });
+            continue;
+          }
           if ((await storage.getEnrollment(rec.enrollmentId))?.enabled !== true) continue;
           if (await renew(rec.enrollmentId, rec.notAfter)) enqueued.push(rec.enrollmentId);
         }

@@ -224,7 +224,7 @@ export function createMdmServer(options: MdmServerOptions): MdmServer {
       onAssociated: emit,
       refuseReenrollmentWhileEnabled: options.refuseReenrollmentWhileEnabled === true,
     }),
-    ...(lifecycleStore ? [recordIdentityCertificates({ store: lifecycleStore, now })] : []),
+    ...(lifecycleStore ? [recordIdentityCertificates({ store: lifecycleStore })] : []),
   ];
   const links = options.links ? options.links(defaults) : defaults;
   const core = createCore({

@@ -516,7 +516,13 @@ export class VirtualDevice {
     return { declarationsToken: token, fetched, removed, status };
   }
 
+  /** What the device itself sends goes nowhere once it unenrolled; {@link VirtualDevice.send} still does. */
+  private checkEnrolled(): void {
+    if (!this.enrolled) throw new TestkitError('UNENROLLED', 'the device is not enrolled and sends nothing');
+  }
+
   private async report(channel: Channel, fields: Record<string, unknown>): Promise<Uint8Array> {
+    this.checkEnrolled();
     const result =
       this.options.reuseIdleSignature === true && fields.Status === 'Idle'
         ? await this.sendIdle(channel)
@@ -538,6 +544,7 @@ export class VirtualDevice {
   }
 
   private async checkin(message: PlistDict): Promise<Uint8Array> {
+    this.checkEnrolled();
     const result = await this.send(this.facts.checkInUrl, message, { contentType: CHECKIN_CONTENT_TYPE });
     if (result.status !== 200) {
       throw new TestkitError(
@@ -550,7 +557,9 @@ export class VirtualDevice {
 
   /**
    * Sends one plist body, signed with `Mdm-Signature` by this device's identity or by `signWith`.
-   * Tests use it to send what a real device never would (another UDID, a stale signature).
+   * Tests use it to send what a real device never would (another UDID, a stale signature). A 401
+   * answer to a request signed by the device's own identity unenrolls the device, as on real
+   * hardware; this method itself keeps sending, so tests can probe an unenrolled identity.
    *
    * @example
    * ```ts
@@ -584,7 +593,6 @@ export class VirtualDevice {
     const headers: Record<string, string> = { 'mdm-signature': signature, ...options.headers };
     const contentType = 'contentType' in options ? options.contentType : CHECKIN_CONTENT_TYPE;
     if (contentType) headers['content-type'] = contentType;
-    if (!this.enrolled) throw new TestkitError('UNENROLLED', 'the device is not enrolled and sends nothing');
     const doFetch = this.options.fetch ?? fetch;
     const res = await doFetch(url, { method: 'PUT', headers, body });
     const answer = { status: res.status, body: new Uint8Array(await res.arrayBuffer()) };
