@@ -59,7 +59,6 @@ export async function startHarness(
     serverUrl: `${PUBLIC_ORIGIN}/mdm/server`,
     checkInUrl: `${PUBLIC_ORIGIN}/mdm/checkin`,
     topic: push.topic,
-    scep: { ca: scepCa.ca },
     enrollment: { signer, ...(authorize ? { authorize } : {}) },
     apns: { origin: apns.origin, ca: apnsCerts.caPem },
     onEvent: (e) => events.push(e),

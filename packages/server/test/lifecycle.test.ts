@@ -149,9 +149,13 @@ for (const backend of STORAGES) {
         expect(await opened.storage.enrollmentForCertificate(d.certificate.fingerprintSha256)).toBe(d.udid);
         expect(r.events.filter((e) => e.type === 'identity-renewed')).toHaveLength(1);
         // The renewed device keeps working with its new identity.
-        const { commandUuid } = await r.mdm.enqueue(deviceInformationCommand({ Queries: ['UDID'] }), [d.udid], {
-          push: false,
-        });
+        const { commandUuid } = await r.mdm.enqueue(
+          deviceInformationCommand({ Queries: ['UDID'] }),
+          [d.udid],
+          {
+            push: false,
+          },
+        );
         expect((await d.poll()).map((c) => c.commandUuid)).toEqual([commandUuid]);
         // Within the grace period the old certificate still works; after it, it is refused.
         const idle = { UDID: d.udid, Status: 'Idle' };
