@@ -133,8 +133,7 @@ export function createLifecycle(ctx: LifecycleContext): MdmLifecycle {
     },
     async remove(id, action) {
       const e = await storage.getEnrollment(id);
-      if (!e || e.channel !== 'device')
-        throw new ServerError('NOT_FOUND', 'no device enrollment with that id');
+      if (e?.channel !== 'device') throw new ServerError('NOT_FOUND', 'no device enrollment with that id');
       const command = removeProfileCommand({ Identifier: ctx.mdmProfileIdentifier() });
       await audit('enrollment.remove', id, action);
       await ctx.enqueue(command, [id]);

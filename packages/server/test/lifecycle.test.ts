@@ -21,7 +21,13 @@ import { type Harness, PUBLIC_ORIGIN, startHarness } from './harness';
 import { STORAGES } from './storages';
 import { waitFor } from './wait';
 
-const DAY = 86_400_000;
+/** The MinimumLength of the passcode declaration a device holds. */
+function minimumLength(d: VirtualDevice): number | undefined {
+  const payload = d.declarations.get('configuration/passcode')?.Payload as
+    | { MinimumLength?: number }
+    | undefined;
+  return payload?.MinimumLength;
+}
 const SERVER = `${PUBLIC_ORIGIN}/mdm/server`;
 
 function lifecycleOf(h: Harness) {
@@ -73,9 +79,7 @@ for (const backend of STORAGES) {
       expect(synced).toEqual([d.udid]);
       await waitFor(() => d.declarations.size === 2);
       await d.idle();
-      expect(
-        (d.declarations.get('configuration/passcode')?.Payload as { MinimumLength: number }).MinimumLength,
-      ).toBe(6);
+      expect(minimumLength(d)).toBe(6);
       const first = await lifecycleOf(h).ddmStatus(d.udid);
       const states = first?.items['management.declarations'];
       expect(states?.configurations).toEqual([
@@ -95,11 +99,7 @@ for (const backend of STORAGES) {
         () => d.handled.filter((c) => c.requestType === 'DeclarativeManagement').length === before + 1,
       );
       await d.idle();
-      await waitFor(
-        () =>
-          (d.declarations.get('configuration/passcode')?.Payload as { MinimumLength: number })
-            .MinimumLength === 10,
-      );
+      await waitFor(() => minimumLength(d) === 10);
       const again = await d.syncDeclarations();
       expect(again.fetched).toEqual([]);
       const history = await (storage as LifecycleStorage).listDdmStatus(d.udid);
