@@ -47,6 +47,8 @@ export interface MdmRequest {
    * an enrollment imported from another MDM, not because it chains to a trusted CA.
    */
   identityTrust?: 'chain' | 'migrated';
+  /** Set by the trust link: whether storage already holds the identity's expiry record. */
+  identityRecorded?: boolean;
 }
 
 /** Answers a request (the core, or a link wrapped around what follows it). */

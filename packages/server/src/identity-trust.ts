@@ -43,6 +43,7 @@ export function verifyIdentityTrust(options: IdentityTrustOptions): ChainLink {
     if (!cert) throw new ServerError('NO_IDENTITY', 'no identity established');
     const at = now();
     const record = await options.store.getIdentityCertificate(cert.fingerprintSha256);
+    req.identityRecorded = record !== undefined;
     if (record?.retireAt !== undefined && record.retireAt.getTime() <= at.getTime()) {
       throw new ServerError(
         'UNTRUSTED_CERTIFICATE',
@@ -144,8 +145,10 @@ export function acceptRenewedIdentity(options: RenewedIdentityOptions): ChainLin
 
 /**
  * Records the identity of every Authenticate (its expiry, and how it is trusted) once the association
- * link bound it. A re-enrolled device's earlier identity is unbound by the association link; the
- * renewal job skips (and retires) identities no longer bound.
+ * link bound it, and of any other request whose identity has no record yet (enrollments made before
+ * the record existed), so that every identity in use comes up for renewal. A re-enrolled device's
+ * earlier identity is unbound by the association link; the renewal job skips (and retires) identities
+ * no longer bound.
  *
  * @example
  * ```ts
@@ -161,7 +164,7 @@ export function recordIdentityCertificates(options: {
     const enrollment = req.enrollment;
     const authenticate =
       req.message?.kind === 'checkin' && req.message.checkin.messageType === 'Authenticate';
-    if (cert && enrollment && authenticate && !enrollment.userChannel) {
+    if (cert && enrollment && !enrollment.userChannel && (authenticate || req.identityRecorded === false)) {
       const hash = cert.fingerprintSha256;
       await options.store.putIdentityCertificate({
         hash,

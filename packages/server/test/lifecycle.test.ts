@@ -1,13 +1,14 @@
 import { deviceInformationCommand } from '@mdmkit/commands';
 import { activationSimple, passcodeSettings } from '@mdmkit/declarative';
 import { type HttpRequest, serve } from '@mdmkit/http';
-import type { MdmStorage } from '@mdmkit/storage';
+import { type MdmStorage, MemoryStorage } from '@mdmkit/storage';
 import { VirtualDevice } from '@mdmkit/testkit/virtual-device';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  createMdmServer,
   createMigrationHandler,
   exportMigrationCheckins,
   exportNanomdmFileStorage,
@@ -340,3 +341,43 @@ for (const backend of STORAGES) {
     }, 600_000);
   });
 }
+
+describe('identity records of earlier enrollments', () => {
+  it('records the identity of an enrollment made before the records existed, so it comes up for renewal', async () => {
+    const storage = new MemoryStorage();
+    const before = await startHarness(storage, { lifecycle: false, scep: { policy: { validityDays: 20 } } });
+    let live: typeof fetch = before.fetch;
+    const d = await VirtualDevice.enroll(await before.profile(), {
+      fetch: (input, init) => live(input, init),
+    });
+    expect(before.mdm.lifecycle).toBeUndefined();
+    const hash = d.certificate.fingerprintSha256;
+    expect(await storage.getIdentityCertificate(hash)).toBeUndefined();
+    await before.close();
+    // The same storage and CA behind a server with the lifecycle on.
+    const mdm = createMdmServer({
+      storage,
+      keyProvider: before.keyProvider,
+      serverUrl: `${PUBLIC_ORIGIN}/mdm/server`,
+      checkInUrl: `${PUBLIC_ORIGIN}/mdm/checkin`,
+      topic: before.topic,
+      scep: { ca: before.scepCa.ca },
+      pusher: { push: async () => ({ delivered: [], failed: [] }), close: async () => {} },
+    });
+    const http = await serve(mdm.handler, { port: 0 });
+    live = (input, init) => fetch(String(input).replace(PUBLIC_ORIGIN, http.url.replace(/\/$/, '')), init);
+    try {
+      const renewal = mdm.lifecycle!.renewal;
+      expect((await renewal.runOnce()).enqueued).toEqual([]);
+      await d.poll();
+      expect(await storage.getIdentityCertificate(hash)).toMatchObject({
+        enrollmentId: d.udid,
+        trust: 'issued',
+      });
+      expect((await renewal.runOnce()).enqueued).toEqual([d.udid]);
+    } finally {
+      await mdm.close();
+      await http.close();
+    }
+  }, 60_000);
+});
