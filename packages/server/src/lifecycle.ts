@@ -84,7 +84,15 @@ export function hasLifecycleStores(storage: MdmStorage): storage is LifecycleSto
   ].every((m) => typeof s[m] === 'function');
 }
 
-/** @internal Builds the lifecycle operations. */
+/**
+ * Builds the lifecycle operations of a server. @internal
+ *
+ * @example
+ * ```ts
+ * const lifecycle = createLifecycle({ storage, options: {}, keyProvider, emit, now, core, enqueue, push, renewalProfile, mdmProfileIdentifier });
+ * await lifecycle.block('UDID-1', { actor: 'alice', reason: 'stolen' });
+ * ```
+ */
 export function createLifecycle(ctx: LifecycleContext): MdmLifecycle {
   const { storage, emit, now } = ctx;
   const audit = (action: string, id: EnrollmentId, a: AdminAction) =>
@@ -148,7 +156,14 @@ export function createLifecycle(ctx: LifecycleContext): MdmLifecycle {
   };
 }
 
-/** @internal The DDM answer the core uses. */
+/**
+ * The DDM answer the core uses. @internal
+ *
+ * @example
+ * ```ts
+ * const core = createCore({ storage, keyProvider, emit, declarative: declarativeAnswer(storage, emit) });
+ * ```
+ */
 export function declarativeAnswer(storage: LifecycleStorage, emit: MdmEventListener) {
   return (checkin: Parameters<typeof answerDeclarativeCheckin>[1]) =>
     answerDeclarativeCheckin(storage, checkin, emit);
