@@ -72,7 +72,16 @@ export interface LifecycleContext {
   mdmProfileIdentifier: () => string;
 }
 
-/** Whether a storage has the lifecycle stores (every mdmkit adapter does). */
+/**
+ * Whether a storage has the lifecycle stores (every mdmkit adapter does).
+ *
+ * @example
+ * ```ts
+ * import { hasLifecycleStores } from '@mdmkit/server';
+ * import { MemoryStorage } from '@mdmkit/storage';
+ * hasLifecycleStores(new MemoryStorage()); // true
+ * ```
+ */
 export function hasLifecycleStores(storage: MdmStorage): storage is LifecycleStorage {
   const s = storage as unknown as Record<string, unknown>;
   return [
