@@ -28,7 +28,13 @@ export type LifecycleStorage = MdmStorage & LifecycleStores & SecretStore & Audi
 /** Options of the lifecycle features of `createMdmServer`. */
 export interface LifecycleOptions {
   /** Identity renewal: window (default 30 days), grace period of the replaced certificate (default 7 days). */
-  renewal?: { withinDays?: number; graceMs?: number; holder?: string; leaseTtlMs?: number };
+  renewal?: {
+    withinDays?: number;
+    graceMs?: number;
+    holder?: string;
+    leaseTtlMs?: number;
+    retryAfterMs?: number;
+  };
 }
 
 /** Default grace period of a renewed identity's predecessor. */
@@ -126,6 +132,7 @@ export function createLifecycle(ctx: LifecycleContext): MdmLifecycle {
       ...(renewal.withinDays !== undefined ? { withinDays: renewal.withinDays } : {}),
       ...(renewal.holder !== undefined ? { holder: renewal.holder } : {}),
       ...(renewal.leaseTtlMs !== undefined ? { leaseTtlMs: renewal.leaseTtlMs } : {}),
+      ...(renewal.retryAfterMs !== undefined ? { retryAfterMs: renewal.retryAfterMs } : {}),
     }),
     migration: createMigrationImporter({ storage, core: ctx.core, now, onEvent: emit }),
     ddmStatus: (id) => latestDdmStatus(storage, id),
