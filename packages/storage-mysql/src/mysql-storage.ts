@@ -2,6 +2,7 @@ import { type CommonStorageOptions, resolveLastSeenInterval, resolveLimits } fro
 import { SqlStorage } from '@mdmkit/storage/sql';
 import { depStore } from './dep-store';
 import { secretStore } from './secret-store';
+import { lifecycleStore } from './lifecycle-store';
 import type { Ctx } from './context';
 import * as enrollments from './enrollments';
 import * as leases from './leases';
@@ -72,7 +73,7 @@ export class MysqlStorage extends SqlStorage<Ctx> {
         lastSeenWritten: new Map(),
       },
       operations,
-      stores: { ...depStore, ...secretStore },
+      stores: { ...depStore, ...secretStore, ...lifecycleStore },
       migrate: (ctx) => migrateMysql(ctx.db),
       close: (ctx) => ctx.db.pool.end(),
     });

@@ -96,3 +96,18 @@ export { MemoryDepStore } from './memory-dep';
 export type { ListSecretsOptions, PutSecretInput, SecretRecord, SecretStore } from './secrets';
 export type { AuditEvent, AuditEventInput, AuditEventStore, ListAuditEventsOptions } from './audit';
 export { MemorySecretData, MemorySecretStore } from './memory-secrets';
+export type {
+  DdmStatusRecord,
+  DdmStatusStore,
+  DeclarationAssignmentStore,
+  DeclarationSetRecord,
+  DeclarationSetStore,
+  EnrollmentBlockRecord,
+  EnrollmentBlockStore,
+  IdentityCertificateRecord,
+  IdentityCertificateStore,
+  IdentityTrust,
+  LifecycleStores,
+} from './lifecycle';
+export { MemoryLifecycleData, MemoryLifecycleStore } from './memory-lifecycle';
+export { MAX_ASSIGN_IDS, MAX_DDM_DOCUMENT_BYTES } from './lifecycle-checks';

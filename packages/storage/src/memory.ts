@@ -29,6 +29,8 @@ import type { IssuedCertificateRecord } from './scep';
 import { type CommonStorageOptions, type MdmStorage, resolveLastSeenInterval } from './storage';
 import type { AuditEvent, AuditEventInput, AuditEventStore, ListAuditEventsOptions } from './audit';
 import { MemorySecretData, MemorySecretStore } from './memory-secrets';
+import type { LifecycleStores } from './lifecycle';
+import { MemoryLifecycleData, MemoryLifecycleStore } from './memory-lifecycle';
 import type { ListSecretsOptions, PutSecretInput, SecretRecord, SecretStore } from './secrets';
 import { checkCommand, checkDate, checkPriority, checkReport, pageSize } from './validate';
 
@@ -80,6 +82,7 @@ class MemoryDb {
   pushVersion = 0;
   lock: Promise<void> = Promise.resolve();
   secretData = new MemorySecretData();
+  lifecycleData = new MemoryLifecycleData();
 }
 
 /** Options for {@link MemoryStorage}. */
@@ -102,6 +105,9 @@ const copyResult = ({ seq: _seq, ...r }: MemResult): CommandResult => ({
   payload: new Uint8Array(r.payload),
 });
 
+// The lifecycle stores' methods (memory-lifecycle.ts) are bound in the constructor.
+export interface MemoryStorage extends LifecycleStores {}
+
 /**
  * The in-memory adapter: complete, fast, not durable. For tests, embedding and as the reference
  * behaviour the conformance suite is checked against.
@@ -113,6 +119,7 @@ const copyResult = ({ seq: _seq, ...r }: MemResult): CommandResult => ({
  * await storage.tokenUpdate({ id: 'UDID-1', channel: 'device', topic, pushToken, pushMagic });
  * ```
  */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: see the interface above
 export class MemoryStorage implements MdmStorage, SecretStore, AuditEventStore {
   #db: MemoryDb;
   readonly #limits: StorageLimits;
@@ -125,6 +132,21 @@ export class MemoryStorage implements MdmStorage, SecretStore, AuditEventStore {
     this.#db = new MemoryDb();
     this.#limits = resolveLimits(options.limits);
     this.#lastSeenInterval = resolveLastSeenInterval(options);
+    const lifecycle = (): MemoryLifecycleStore =>
+      new MemoryLifecycleStore({
+        data: this.#open().lifecycleData,
+        limits: this.#limits,
+        checkOpen: () => this.#open(),
+      });
+    for (const name of Object.getOwnPropertyNames(MemoryLifecycleStore.prototype)) {
+      if (name === 'constructor') continue;
+      Object.defineProperty(this, name, {
+        value: (...args: unknown[]) =>
+          (lifecycle() as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!(...args),
+        enumerable: false,
+        writable: false,
+      });
+    }
   }
 
   /**

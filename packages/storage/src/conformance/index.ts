@@ -7,6 +7,7 @@ import { concurrencyConformance } from './concurrency';
 import type { ConformanceContext } from './context';
 import { depStoreConformance } from './dep';
 import { hasSecretStores, secretConformance } from './secrets';
+import { hasLifecycleStores, lifecycleConformance } from './lifecycle';
 
 /** Options for {@link ConformanceDatabase.open}. */
 export interface ConformanceOpenOptions extends CommonStorageOptions {
@@ -38,7 +39,7 @@ export interface ConformanceOptions {
    * Optional stores this adapter must have: their sections fail instead of being skipped when a
    * handle lacks them. The SQL adapters require both.
    */
-  requireCapabilities?: readonly ('dep' | 'secrets')[];
+  requireCapabilities?: readonly ('dep' | 'secrets' | 'lifecycle')[];
 }
 
 /**
@@ -132,6 +133,7 @@ export function runStorageConformance(
       Object.assign(Object.create(ctx) as ConformanceContext, { required: required.has('dep') }),
     );
     secretConformance(ctx, () => required.has('secrets') || hasSecretStores(ctx.s));
+    lifecycleConformance(ctx, () => required.has('lifecycle') || hasLifecycleStores(ctx.s));
 
     it('rejects calls on a closed handle with CLOSED', async () => {
       const h = await ctx.open();
@@ -152,3 +154,4 @@ export {
 } from './processes';
 export { type DepConformanceContext, depStoreConformance, runDepStoreConformance } from './dep';
 export { hasSecretStores } from './secrets';
+export { hasLifecycleStores } from './lifecycle';

@@ -1,10 +1,11 @@
 import type { AuditEventStore } from '../audit';
 import type { DepStore } from '../dep';
+import type { LifecycleStores } from '../lifecycle';
 import type { SecretStore } from '../secrets';
 import type { WithContext } from './operations';
 
 /** The stores every SQL adapter carries beside `MdmStorage`. */
-export type SqlStores = DepStore & SecretStore & AuditEventStore;
+export type SqlStores = DepStore & SecretStore & AuditEventStore & LifecycleStores;
 
 /** A dialect's DEP, secret and audit-event operations, context first. */
 export type SqlStoreOperations<C> = WithContext<C, SqlStores>;
