@@ -18,3 +18,20 @@ export { BOOTSTRAP_TOKEN_SECRET_KIND, type CoreOptions, type CoreStorage, create
 export type { EnrollmentProfileConfig } from './enroll';
 export { type ApnsPusherOptions, apnsPusher, type PushReport, type Pusher } from './push';
 export { createMdmServer, type EnqueueOptions, type MdmServer, type MdmServerOptions } from './server';
+export {
+  type AcknowledgeWebhookEvent,
+  type CheckinWebhookEvent,
+  outboxEntry,
+  type WebhookEvent,
+  webhookEvent,
+  type WebhookMessage,
+  type WebhookSender,
+} from './webhooks/body';
+export { signWebhookBody, verifyWebhookSignature, WEBHOOK_SIGNATURE_HEADER } from './webhooks/signature';
+export {
+  createWebhookWorker,
+  retryDelay,
+  type WebhookDelivery,
+  type WebhookWorker,
+  type WebhookWorkerOptions,
+} from './webhooks/worker';
