@@ -35,3 +35,26 @@ export {
   type WebhookWorker,
   type WebhookWorkerOptions,
 } from './webhooks/worker';
+export {
+  type AdminAuthorizer,
+  type AdminDecision,
+  type AdminPermission,
+  type AdminPrincipal,
+  type AdminRouteInfo,
+  apiKeyAuthorizer,
+  MIN_API_KEY_LENGTH,
+  presentedCredential,
+  secretsEqual,
+} from './admin/auth';
+export { type AdminApi, type AdminApiOptions, type AdminStorage, createAdminApi } from './admin/api';
+export { type AdminOpenApiOptions, adminOpenApi } from './admin/openapi';
+export { ADMIN_API_PREFIX, ADMIN_ROUTES, type AdminOperation, type AdminRoute } from './admin/routes';
+export {
+  createNanoMdmApi,
+  MAX_NANOMDM_IDS,
+  NANOMDM_API_USER,
+  type NanoMdmApi,
+  type NanoMdmApiOptions,
+  type NanoMdmApiResult,
+  type NanoMdmEnrollmentResult,
+} from './nanomdm/api';
