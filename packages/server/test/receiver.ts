@@ -14,6 +14,8 @@ export interface Received {
  */
 export class TestReceiver {
   mode: 'ok' | 'fail' | 'hang' = 'ok';
+  /** Switch to 'hang' once this many deliveries were accepted. */
+  hangAfter: number | undefined;
   /** Deliveries answered 200. */
   readonly accepted: Received[] = [];
   /** Every delivery seen, whatever the answer. */
@@ -38,6 +40,7 @@ export class TestReceiver {
           json: JSON.parse(body.toString('utf8')),
         };
         this.seen.push(got);
+        if (this.hangAfter !== undefined && this.accepted.length >= this.hangAfter) this.mode = 'hang';
         if (this.mode === 'hang') {
           this.#hanging.push(() => res.destroy());
           return;
