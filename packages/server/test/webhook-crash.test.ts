@@ -46,7 +46,12 @@ describe('a webhook worker killed mid-delivery', () => {
         fileURLToPath(new URL('./fixtures/webhook-worker-child.ts', import.meta.url)),
       ],
       {
-        env: { ...process.env, MDMKIT_DB: path, MDMKIT_WEBHOOK_URL: receiver.url, MDMKIT_LEASE_MS: String(LEASE_MS) },
+        env: {
+          ...process.env,
+          MDMKIT_DB: path,
+          MDMKIT_WEBHOOK_URL: receiver.url,
+          MDMKIT_LEASE_MS: String(LEASE_MS),
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
@@ -54,7 +59,9 @@ describe('a webhook worker killed mid-delivery', () => {
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
     });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code, signal) => resolve(signal ? -1 : code)));
+    const exited = new Promise<number | null>((resolve) =>
+      child.on('exit', (code, signal) => resolve(signal ? -1 : code)),
+    );
     try {
       await waitFor(() => receiver.seen.length === 3, 30_000);
     } catch (e) {

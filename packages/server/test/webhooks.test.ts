@@ -23,7 +23,9 @@ describe('webhook signatures', () => {
   it('verifies a body signed with the shared secret', () => {
     expect(verifyWebhookSignature(SECRET, body, signWebhookBody(SECRET, body))).toBe(true);
     // The same bytes as text verify too.
-    expect(verifyWebhookSignature(SECRET, Buffer.from(body).toString(), signWebhookBody(SECRET, body))).toBe(true);
+    expect(verifyWebhookSignature(SECRET, Buffer.from(body).toString(), signWebhookBody(SECRET, body))).toBe(
+      true,
+    );
   });
 
   it('refuses an altered body, a forged signature, another secret and a missing header', () => {
@@ -125,10 +127,13 @@ for (const backend of STORAGES) {
       expect([...got].sort()).toEqual([...expected].sort());
       // In the order they happened.
       expect(got).toEqual(expected);
-      for (const r of receiver.accepted) expect(verifyWebhookSignature(SECRET, r.body, r.signature)).toBe(true);
+      for (const r of receiver.accepted)
+        expect(verifyWebhookSignature(SECRET, r.body, r.signature)).toBe(true);
       // Confirmed events are gone from the outbox.
       clock += 3_600_000;
-      expect(await storage.claimOutbox('check', { limit: 10, leaseMs: 1000, now: new Date(clock) })).toEqual([]);
+      expect(await storage.claimOutbox('check', { limit: 10, leaseMs: 1000, now: new Date(clock) })).toEqual(
+        [],
+      );
     });
 
     it('sends the NanoMDM/MicroMDM JSON shape with the raw payload base64', () => {
