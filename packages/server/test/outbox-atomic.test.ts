@@ -31,7 +31,8 @@ const BACKENDS: { name: string; available: boolean; open(): Promise<Faulty> }[] 
     async open() {
       // better-sqlite3 is the SQLite adapter's dependency; the test reaches it through that package.
       const require = createRequire(new URL('../../storage-sqlite/package.json', import.meta.url));
-      const Database = require('better-sqlite3') as typeof import('better-sqlite3');
+      type SqliteDatabase = NonNullable<Parameters<typeof createSqliteStorage>[0]['database']>;
+      const Database = require('better-sqlite3') as new (path: string) => SqliteDatabase;
       const dir = mkdtempSync(join(tmpdir(), 'mdmkit-outbox-atomic-'));
       const db = new Database(join(dir, 'mdm.db'));
       const storage = await createSqliteStorage({ database: db });
