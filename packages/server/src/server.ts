@@ -1,6 +1,13 @@
 import type { ApnsClientOptions } from '@mdmkit/apns';
 import type { Certificate, KeyProvider } from '@mdmkit/crypto';
-import { createRouter, type Handler, type HttpRequest, type HttpResponse, textResponse } from '@mdmkit/http';
+import {
+  createRouter,
+  type Handler,
+  type HttpRequest,
+  type HttpResponse,
+  type Router,
+  textResponse,
+} from '@mdmkit/http';
 import { type Command, encodeCommand } from '@mdmkit/protocol';
 import {
   createScepPolicy,
@@ -11,7 +18,7 @@ import {
   type ScepServerEvent,
   scepHandler,
 } from '@mdmkit/scep';
-import type { EnrollmentId, MdmStorage } from '@mdmkit/storage';
+import type { EnrollmentId, MdmStorage, OutboxStore } from '@mdmkit/storage';
 import {
   type AssociateOptions,
   associateCertificate,
@@ -47,7 +54,7 @@ import { apnsPusher, type PushReport, type Pusher } from './push';
 
 /** Options of {@link createMdmServer}. */
 export interface MdmServerOptions {
-  storage: MdmStorage;
+  storage: MdmStorage & Partial<OutboxStore>;
   /** Opens the push certificate's key and seals bootstrap tokens. */
   keyProvider: KeyProvider;
   /** The public ServerURL (https). Its path is the path this server answers reports on. */
@@ -89,6 +96,12 @@ export interface MdmServerOptions {
   refuseReenrollmentWhileEnabled?: boolean;
   /** Accept macOS user channels. Default true. */
   userChannels?: boolean;
+  /**
+   * Store each check-in's and report's webhook event in the storage's outbox, in the same
+   * transaction as the change it records; deliver them with `createWebhookWorker`. The storage must
+   * implement `OutboxStore` (every mdmkit adapter does). Default false.
+   */
+  outbox?: boolean;
   onEvent?: MdmEventListener;
   now?: () => Date;
   /**
@@ -113,6 +126,11 @@ export interface EnqueueOptions {
 export interface MdmServer {
   /** Every endpoint behind one router: check-in, server URL, SCEP and (when configured) enrollment. */
   readonly handler: Handler;
+  /**
+   * The router behind {@link MdmServer.handler}, to mount further routes on the same listener, e.g.
+   * `createAdminApi(…).mount(mdm.router)` and `createNanoMdmApi(…).mount(mdm.router)`.
+   */
+  readonly router: Router;
   /** The check-in endpoint alone (PUT). */
   readonly checkin: Handler;
   /** The command/report endpoint alone (PUT). On one URL, it also takes check-ins. */
@@ -232,6 +250,7 @@ export function createMdmServer(options: MdmServerOptions): MdmServer {
     keyProvider: options.keyProvider,
     emit,
     ...(options.userChannels !== undefined ? { userChannels: options.userChannels } : {}),
+    ...(options.outbox ? { outbox: true } : {}),
     ...(lifecycleStore ? { declarative: declarativeAnswer(lifecycleStore, emit) } : {}),
   });
   const service = composeChain(links, core);
@@ -350,6 +369,7 @@ export function createMdmServer(options: MdmServerOptions): MdmServer {
 
   return {
     handler: router.handle,
+    router,
     checkin,
     command,
     scep,

@@ -72,6 +72,23 @@ const audit: string[] = [
      KEY audit_events_actor (actor, id)) ${table}`,
 ];
 
+const outbox: string[] = [
+  `CREATE TABLE IF NOT EXISTS outbox (
+     seq BIGINT NOT NULL AUTO_INCREMENT,
+     id ${key} NOT NULL,
+     topic ${key} NOT NULL,
+     payload LONGBLOB NOT NULL,
+     created_at DATETIME(3) NOT NULL,
+     due_at DATETIME(3) NOT NULL,
+     holder ${key} NULL,
+     lease_until DATETIME(3) NULL,
+     attempts INT NOT NULL DEFAULT 0,
+     last_error TEXT NULL,
+     PRIMARY KEY (seq),
+     UNIQUE KEY outbox_id (id),
+     KEY outbox_due (due_at, seq)) ${table}`,
+];
+
 const lifecycle: string[] = [
   `CREATE TABLE IF NOT EXISTS declaration_sets (
      name ${key} NOT NULL PRIMARY KEY,
@@ -104,18 +121,19 @@ const lifecycle: string[] = [
 ];
 
 /**
- * The MySQL/MariaDB migrations of the DEP, secret and audit-event stores, registered per feature.
+ * The MySQL/MariaDB migrations of the DEP, secret, audit-event and outbox stores, registered per feature.
  *
  * @example
  * ```ts
  * import { mysqlFeatureMigrations } from '@mdmkit/storage-mysql';
- * console.log(mysqlFeatureMigrations.map((f) => f.feature)); // ['dep', 'secrets', 'audit', 'lifecycle']
+ * console.log(mysqlFeatureMigrations.map((f) => f.feature)); // ['dep', 'secrets', 'audit', 'outbox', 'lifecycle']
  * ```
  */
 export const mysqlFeatureMigrations: FeatureMigrations<string[]>[] = [
   { feature: 'dep', migrations: [{ version: 1, name: 'tokens, devices, assignments', up: dep }] },
   { feature: 'secrets', migrations: [{ version: 1, name: 'sealed secrets', up: secrets }] },
   { feature: 'audit', migrations: [{ version: 1, name: 'audit events', up: audit }] },
+  { feature: 'outbox', migrations: [{ version: 1, name: 'event outbox', up: outbox }] },
   {
     feature: 'lifecycle',
     migrations: [

@@ -1,6 +1,7 @@
 import { type CommonStorageOptions, resolveLastSeenInterval, resolveLimits } from '@mdmkit/storage';
 import { SqlStorage } from '@mdmkit/storage/sql';
 import { depStore } from './dep-store';
+import { outboxStore } from './outbox-store';
 import { secretStore } from './secret-store';
 import { lifecycleStore } from './lifecycle-store';
 import type { Ctx } from './context';
@@ -73,7 +74,7 @@ export class MysqlStorage extends SqlStorage<Ctx> {
         lastSeenWritten: new Map(),
       },
       operations,
-      stores: { ...depStore, ...secretStore, ...lifecycleStore },
+      stores: { ...depStore, ...secretStore, ...outboxStore, ...lifecycleStore },
       migrate: (ctx) => migrateMysql(ctx.db),
       close: (ctx) => ctx.db.pool.end(),
     });

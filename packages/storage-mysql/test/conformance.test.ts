@@ -15,7 +15,7 @@ if (mysqlAvailable()) {
         destroy: () => admin(`DROP DATABASE IF EXISTS ${database}`),
       };
     },
-    { requireCapabilities: ['dep', 'secrets', 'lifecycle'] },
+    { requireCapabilities: ['dep', 'secrets', 'outbox', 'lifecycle'] },
   );
 } else {
   describe.skip('storage conformance: mysql', () => {});

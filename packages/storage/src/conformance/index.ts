@@ -6,6 +6,7 @@ import { miscConformance } from './misc';
 import { concurrencyConformance } from './concurrency';
 import type { ConformanceContext } from './context';
 import { depStoreConformance } from './dep';
+import { outboxConformance } from './outbox';
 import { hasSecretStores, secretConformance } from './secrets';
 import { hasLifecycleStores, lifecycleConformance } from './lifecycle';
 
@@ -39,7 +40,7 @@ export interface ConformanceOptions {
    * Optional stores this adapter must have: their sections fail instead of being skipped when a
    * handle lacks them. The SQL adapters require both.
    */
-  requireCapabilities?: readonly ('dep' | 'secrets' | 'lifecycle')[];
+  requireCapabilities?: readonly ('dep' | 'secrets' | 'outbox' | 'lifecycle')[];
 }
 
 /**
@@ -133,6 +134,7 @@ export function runStorageConformance(
       Object.assign(Object.create(ctx) as ConformanceContext, { required: required.has('dep') }),
     );
     secretConformance(ctx, () => required.has('secrets') || hasSecretStores(ctx.s));
+    outboxConformance(ctx, () => required.has('outbox'));
     lifecycleConformance(ctx, () => required.has('lifecycle') || hasLifecycleStores(ctx.s));
 
     it('rejects calls on a closed handle with CLOSED', async () => {

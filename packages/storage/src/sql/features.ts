@@ -1,10 +1,10 @@
-// Per-feature schema versions: each optional store (DEP, secrets, audit) registers its own migrations
+// Per-feature schema versions: each optional store (DEP, secrets, audit, outbox) registers its own migrations
 // per dialect, and `migrate()` applies them after the core ones, through the same lock and table.
 import { StorageError } from '../errors';
 import type { Migration } from '../migrations';
 
 /** The optional stores that carry their own schema. */
-export type SqlFeature = 'dep' | 'secrets' | 'audit' | 'lifecycle';
+export type SqlFeature = 'dep' | 'secrets' | 'audit' | 'outbox' | 'lifecycle';
 
 /**
  * Each feature owns a block of 1000 version numbers in the dialect's one migrations table, so a
@@ -15,6 +15,7 @@ const FEATURE_BASE: Readonly<Record<SqlFeature, number>> = {
   dep: 1000,
   secrets: 2000,
   audit: 3000,
+  outbox: 4000,
   lifecycle: 5000,
 };
 

@@ -70,6 +70,7 @@ export {
   toAuditEvent,
   toSecret,
 } from './secrets';
+export { outboxColumns, type OutboxRow, toOutboxEvent } from './outbox';
 export {
   type BlockRow,
   blockColumns,
