@@ -92,4 +92,5 @@ export {
   toBlock,
   toDeclarationSet,
   toIdentityCertificate,
+  trimDdmStatusSql,
 } from '../lifecycle-checks';
