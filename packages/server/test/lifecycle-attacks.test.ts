@@ -1,8 +1,9 @@
 import { MemoryStorage } from '@mdmkit/storage';
 import { VirtualDevice } from '@mdmkit/testkit/virtual-device';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportMigrationCheckins } from '../src/index';
+import { exportMigrationCheckins, type LifecycleStorage } from '../src/index';
 import { type Harness, PUBLIC_ORIGIN, startHarness } from './harness';
+import { waitFor } from './wait';
 
 const CHECKIN = `${PUBLIC_ORIGIN}/mdm/checkin`;
 const SERVER = `${PUBLIC_ORIGIN}/mdm/server`;
@@ -70,5 +71,35 @@ describe('a migrated identity after its enrollment moved on', () => {
     const idle = await d.send(SERVER, { UDID: d.udid, Status: 'Idle' }, { signWith: stolen, contentType: undefined });
     expect(idle.status).toBe(403);
     expect((await newMdm.storage.getEnrollment(d.udid))?.enabled).toBe(false);
+  }, 60_000);
+});
+
+describe('a block seen through another enrollment', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness(new MemoryStorage());
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('is not answered, audited or checked out for a request signed by another enrolled device', async () => {
+    const storage = h.storage as LifecycleStorage;
+    const a = await VirtualDevice.enroll(await h.profile(), { fetch: h.fetch, platform: 'iOS' });
+    const b = await VirtualDevice.enroll(await h.profile(), { fetch: h.fetch, platform: 'iOS' });
+    h.apns.registerDevice(a.pushToken, () => a.receivePush());
+    await h.mdm.lifecycle!.block(a.udid, { actor: 'alice', reason: 'reported stolen' });
+    await waitFor(() => a.unenrolledBy401);
+    await a.idle();
+    const audited = async () => (await storage.listAuditEvents({ owner: a.udid })).items.length;
+    const before = await audited();
+    // b's identity, claiming to be a: refused as not a's identity, and nothing is written about a.
+    const forged = await b.send(SERVER, { UDID: a.udid, Status: 'Idle' }, { contentType: undefined });
+    expect(forged.status).toBe(403);
+    expect(await audited()).toBe(before);
+    expect(b.enrolled).toBe(true);
+    // The blocked device itself still gets the 401.
+    expect((await a.send(SERVER, { UDID: a.udid, Status: 'Idle' }, { contentType: undefined })).status).toBe(401);
+    expect(await audited()).toBe(before + 1);
   }, 60_000);
 });
