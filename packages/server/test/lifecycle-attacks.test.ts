@@ -1,7 +1,16 @@
 import { MemoryStorage } from '@mdmkit/storage';
 import { VirtualDevice } from '@mdmkit/testkit/virtual-device';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportMigrationCheckins, type LifecycleStorage } from '../src/index';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  exportMigrationCheckins,
+  exportNanomdmFileStorage,
+  importNanomdmFileStorage,
+  type LifecycleStorage,
+  NANOMDM_FILES,
+} from '../src/index';
 import { type Harness, PUBLIC_ORIGIN, startHarness } from './harness';
 import { waitFor } from './wait';
 
@@ -101,5 +110,35 @@ describe('a block seen through another enrollment', () => {
     // The blocked device itself still gets the 401.
     expect((await a.send(SERVER, { UDID: a.udid, Status: 'Idle' }, { contentType: undefined })).status).toBe(401);
     expect(await audited()).toBe(before + 1);
+  }, 60_000);
+});
+
+describe("NanoMDM file storage's checked-out enrollments", () => {
+  it('are not imported: a Disabled marker keeps the enrollment and its identity out', async () => {
+    const from = await startHarness(new MemoryStorage());
+    const to = await startHarness(new MemoryStorage());
+    const dir = mkdtempSync(join(tmpdir(), 'mdmkit-nanomdm-disabled-'));
+    try {
+      const a = await VirtualDevice.enroll(await from.profile(), { fetch: from.fetch, platform: 'iOS' });
+      const gone = await VirtualDevice.enroll(await from.profile(), { fetch: from.fetch, platform: 'iOS' });
+      const out = await VirtualDevice.enroll(await from.profile(), { fetch: from.fetch, platform: 'iOS' });
+      await out.checkOut();
+      expect(await exportNanomdmFileStorage(from.storage, dir)).toBe(3);
+      // Ours marks a checked-out enrollment the same way.
+      expect(existsSync(join(dir, out.udid, NANOMDM_FILES.disabled))).toBe(true);
+      expect(existsSync(join(dir, a.udid, NANOMDM_FILES.disabled))).toBe(false);
+      // NanoMDM writes a zero-byte Disabled file when the device checks out.
+      writeFileSync(join(dir, gone.udid, NANOMDM_FILES.disabled), '');
+      const report = await importNanomdmFileStorage(dir, to.mdm.lifecycle!.migration, 'ops');
+      expect(report.imported).toEqual([a.udid]);
+      expect([...report.disabled].sort()).toEqual([gone.udid, out.udid].sort());
+      expect(report.failed).toEqual([]);
+      expect(await to.storage.getEnrollment(gone.udid)).toBeUndefined();
+      expect(await to.storage.enrollmentForCertificate(gone.certificate.fingerprintSha256)).toBeUndefined();
+    } finally {
+      await from.close();
+      await to.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 });
