@@ -121,10 +121,12 @@ export const lifecycleStore: WithContext<Ctx, LifecycleStores> = {
       [enrollmentId, report, t],
     );
     let n = 0;
-    await query(ctx.db, 'trimDdmStatus', trimDdmStatusSql.replace(/\?/g, () => `$${++n}`), [
-      enrollmentId,
-      enrollmentId,
-    ]);
+    await query(
+      ctx.db,
+      'trimDdmStatus',
+      trimDdmStatusSql.replace(/\?/g, () => `$${++n}`),
+      [enrollmentId, enrollmentId],
+    );
     return { id: rows[0]!.id, enrollmentId, report, receivedAt: t };
   },
   async listDdmStatus(ctx, enrollmentId, options = {}) {
