@@ -1,4 +1,9 @@
-import type { AuditEventStore, CheckInStore, EnrollmentBlockStore } from '@mdmkit/storage';
+import type {
+  AuditEventStore,
+  CertificateAssociationStore,
+  CheckInStore,
+  EnrollmentBlockStore,
+} from '@mdmkit/storage';
 import type { ChainLink } from './chain';
 import { ServerError } from './errors';
 import type { MdmEventListener } from './events';
@@ -12,7 +17,8 @@ export const ENROLLMENT_AUDIT_KIND = 'enrollment';
 export interface BlockedEnrollmentsOptions {
   store: Pick<EnrollmentBlockStore, 'getEnrollmentBlock'> &
     Pick<AuditEventStore, 'appendAuditEvent'> &
-    Pick<CheckInStore, 'checkOut'>;
+    Pick<CheckInStore, 'checkOut'> &
+    Pick<CertificateAssociationStore, 'enrollmentForCertificate'>;
   onEvent?: MdmEventListener;
   now?: () => Date;
 }
@@ -22,7 +28,9 @@ export interface BlockedEnrollmentsOptions {
  * unenroll (remove its MDM profile) — Apple documents 401 as the answer that causes an unenroll, and
  * a device that unenrolled sends nothing more. So the answer is audited, and the enrollment is
  * checked out here (no CheckOut will come), so nothing is pushed to it afterwards. The block stays:
- * a copy of the identity replayed later is answered 401 again.
+ * a copy of the identity replayed later is answered 401 again. A request whose certificate belongs
+ * to another enrollment is left to the association link (403): another device cannot make the
+ * server write audit entries about, or check out, an enrollment by naming its UDID.
  *
  * @example
  * ```ts
@@ -36,6 +44,9 @@ export function blockedEnrollments(options: BlockedEnrollmentsOptions): ChainLin
     const id = req.enrollment?.deviceId;
     const block = id === undefined ? undefined : await options.store.getEnrollmentBlock(id);
     if (id === undefined || !block) return next(req);
+    const hash = req.identity?.certificate.fingerprintSha256;
+    const owner = hash === undefined ? undefined : await options.store.enrollmentForCertificate(hash);
+    if (owner !== undefined && owner !== id) return next(req);
     await options.store.appendAuditEvent({
       actor: SERVER_ACTOR,
       action: 'enrollment.block.answered',

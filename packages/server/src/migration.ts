@@ -29,6 +29,8 @@ export const NANOMDM_FILES = {
   tokenUpdate: 'TokenUpdate.plist',
   certHash: 'CertAuth.sha256.txt',
   identity: 'Identity.pem',
+  /** Zero-byte marker of an enrollment that checked out. */
+  disabled: 'Disabled',
 } as const;
 
 /** Header with the migrated device's identity certificate (base64 DER) on a `/migration` request. */
@@ -256,6 +258,11 @@ async function readOptional(path: string): Promise<Uint8Array | undefined> {
 /** What {@link importNanomdmFileStorage} did. */
 export interface FileImportReport {
   imported: EnrollmentId[];
+  /**
+   * Enrollments NanoMDM marked `Disabled` (checked out): left out, since importing one would enable it
+   * again and trust an identity its device no longer uses.
+   */
+  disabled: EnrollmentId[];
   /** Enrollment directories that could not be imported, with why. */
   failed: { enrollmentId: string; error: ServerError }[];
 }
@@ -263,7 +270,8 @@ export interface FileImportReport {
 /**
  * Imports a NanoMDM file-storage directory: device channels first (Authenticate, pinned to the
  * identity in `Identity.pem` or `CertAuth.sha256.txt`, then TokenUpdate), then user channels
- * (TokenUpdate). One enrollment's failure is reported and the others go on.
+ * (TokenUpdate). Enrollments marked `Disabled` (checked out) are left out and listed. One
+ * enrollment's failure is reported and the others go on.
  *
  * @example
  * ```ts
@@ -277,12 +285,16 @@ export async function importNanomdmFileStorage(
   actor: string,
 ): Promise<FileImportReport> {
   const entries = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory());
-  const report: FileImportReport = { imported: [], failed: [] };
+  const report: FileImportReport = { imported: [], disabled: [], failed: [] };
   for (const userLoop of [false, true]) {
     for (const entry of entries) {
       const base = join(dir, entry.name);
       const authenticate = await readOptional(join(base, NANOMDM_FILES.authenticate));
       if (userLoop === (authenticate !== undefined)) continue;
+      if ((await readOptional(join(base, NANOMDM_FILES.disabled))) !== undefined) {
+        report.disabled.push(entry.name);
+        continue;
+      }
       const tokenUpdate = await readOptional(join(base, NANOMDM_FILES.tokenUpdate));
       try {
         if (authenticate) {
@@ -312,6 +324,8 @@ export interface MigrationCheckins {
   tokenUpdate?: Uint8Array;
   /** The identity-certificate hashes associated with the enrollment. */
   certificateHashes: string[];
+  /** False for an enrollment that checked out: a receiving server should not import it. */
+  enabled: boolean;
 }
 
 function enc(dict: PlistDict): Uint8Array {
@@ -328,7 +342,7 @@ function checkinsOf(e: EnrollmentRecord, certificateHashes: string[]): Migration
           ...(e.userShortName !== undefined ? { UserShortName: e.userShortName } : {}),
           ...(e.userLongName !== undefined ? { UserLongName: e.userLongName } : {}),
         };
-  const out: MigrationCheckins = { enrollmentId: e.id, certificateHashes };
+  const out: MigrationCheckins = { enrollmentId: e.id, certificateHashes, enabled: e.enabled };
   if (e.channel === 'device') {
     out.authenticate = enc({
       MessageType: 'Authenticate',
@@ -358,6 +372,7 @@ function checkinsOf(e: EnrollmentRecord, certificateHashes: string[]): Migration
  * ```ts
  * import { exportMigrationCheckins } from '@mdmkit/server';
  * for await (const e of exportMigrationCheckins(storage)) {
+ *   if (!e.enabled) continue; // checked out
  *   if (e.authenticate) await put(e.authenticate, e.certificateHashes[0]);
  *   if (e.tokenUpdate) await put(e.tokenUpdate);
  * }
@@ -402,6 +417,7 @@ export async function exportNanomdmFileStorage(
     if (e.tokenUpdate) await writeFile(join(base, NANOMDM_FILES.tokenUpdate), e.tokenUpdate);
     const hash = e.certificateHashes[0];
     if (hash !== undefined) await writeFile(join(base, NANOMDM_FILES.certHash), hash);
+    if (!e.enabled) await writeFile(join(base, NANOMDM_FILES.disabled), new Uint8Array());
     n++;
   }
   return n;

@@ -22,6 +22,7 @@ import {
   toBlock,
   toDeclarationSet,
   toIdentityCertificate,
+  trimDdmStatusSql,
   type WithContext,
 } from '@mdmkit/storage/sql';
 import type mysql from 'mysql2/promise';
@@ -120,6 +121,7 @@ export const lifecycleStore: WithContext<Ctx, LifecycleStores> = {
       'INSERT INTO ddm_status (enrollment_id, report, received_at) VALUES (?, ?, ?)',
       [enrollmentId, report, t],
     );
+    await execute<Header>(ctx.db, 'trimDdmStatus', trimDdmStatusSql, [enrollmentId, enrollmentId]);
     return { id: String(r.insertId), enrollmentId, report, receivedAt: t };
   },
   async listDdmStatus(ctx, enrollmentId, options = {}) {

@@ -22,6 +22,7 @@ import {
   toBlock,
   toDeclarationSet,
   toIdentityCertificate,
+  trimDdmStatusSql,
   type WithContext,
 } from '@mdmkit/storage/sql';
 import type { Ctx } from './context';
@@ -118,6 +119,13 @@ export const lifecycleStore: WithContext<Ctx, LifecycleStores> = {
       'appendDdmStatus',
       'INSERT INTO ddm_status (enrollment_id, report, received_at) VALUES ($1, $2, $3) RETURNING id::text AS id',
       [enrollmentId, report, t],
+    );
+    let n = 0;
+    await query(
+      ctx.db,
+      'trimDdmStatus',
+      trimDdmStatusSql.replace(/\?/g, () => `$${++n}`),
+      [enrollmentId, enrollmentId],
     );
     return { id: rows[0]!.id, enrollmentId, report, receivedAt: t };
   },

@@ -22,6 +22,7 @@ import {
   toBlock,
   toDeclarationSet,
   toIdentityCertificate,
+  trimDdmStatusSql,
   type WithContext,
 } from '@mdmkit/storage/sql';
 import type { SqliteIo } from './io';
@@ -106,12 +107,13 @@ export const lifecycleStore: WithContext<SqliteIo, LifecycleStores> = {
   async appendDdmStatus(io, enrollmentId, report, at) {
     checkDdmStatus(io.limits, enrollmentId, report, at);
     const t = (at ?? new Date()).getTime();
-    const id = await io.write(
-      () =>
-        io
-          .stmt('INSERT INTO ddm_status (enrollment_id, report, received_at) VALUES (?, ?, ?)')
-          .run(enrollmentId, report, t).lastInsertRowid,
-    );
+    const id = await io.write(() => {
+      const inserted = io
+        .stmt('INSERT INTO ddm_status (enrollment_id, report, received_at) VALUES (?, ?, ?)')
+        .run(enrollmentId, report, t).lastInsertRowid;
+      io.stmt(trimDdmStatusSql).run(enrollmentId, enrollmentId);
+      return inserted;
+    });
     return { id: String(id), enrollmentId, report, receivedAt: new Date(t) };
   },
   async listDdmStatus(io, enrollmentId, options = {}) {

@@ -126,4 +126,4 @@ export type {
   LifecycleStores,
 } from './lifecycle';
 export { MemoryLifecycleData, MemoryLifecycleStore } from './memory-lifecycle';
-export { MAX_ASSIGN_IDS, MAX_DDM_DOCUMENT_BYTES } from './lifecycle-checks';
+export { MAX_ASSIGN_IDS, MAX_DDM_DOCUMENT_BYTES, MAX_DDM_STATUS_HISTORY } from './lifecycle-checks';

@@ -14,6 +14,19 @@ import { checkDate } from './validate';
 
 /** Largest declaration-set JSON and DDM status report, in bytes: DDM documents are small. */
 export const MAX_DDM_DOCUMENT_BYTES = 4 * 1024 * 1024;
+/**
+ * Most DDM status reports kept per enrollment: an append drops the oldest beyond it, so a device
+ * that reports in a loop cannot grow storage without bound.
+ */
+export const MAX_DDM_STATUS_HISTORY = 100;
+/**
+ * The statement that drops an enrollment's status reports beyond {@link MAX_DDM_STATUS_HISTORY}, with
+ * `?` for the enrollment id (twice). The inner select is wrapped in a derived table, which MySQL needs
+ * to read the table it deletes from; SQLite and PostgreSQL take it as it is.
+ */
+export const trimDdmStatusSql = `DELETE FROM ddm_status WHERE enrollment_id = ? AND id <= (
+  SELECT id FROM (SELECT id FROM ddm_status WHERE enrollment_id = ?
+    ORDER BY id DESC LIMIT 1 OFFSET ${MAX_DDM_STATUS_HISTORY}) AS oldest_kept_boundary)`;
 /** Most enrollments one assign/unassign call names. */
 export const MAX_ASSIGN_IDS = 10_000;
 

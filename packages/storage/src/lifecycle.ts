@@ -57,7 +57,8 @@ export interface DdmStatusRecord {
 }
 
 /**
- * DDM status reports with their history.
+ * DDM status reports with their history: the newest `MAX_DDM_STATUS_HISTORY` (100) per enrollment;
+ * an append drops the oldest beyond that.
  *
  * @example
  * ```ts

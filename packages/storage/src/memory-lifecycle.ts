@@ -16,6 +16,7 @@ import {
   checkRetire,
   keyedPage,
   statusCursor,
+  MAX_DDM_STATUS_HISTORY,
 } from './lifecycle-checks';
 import { checkKey, resolveLimits, type StorageLimits } from './limits';
 import { checkDate, pageSize } from './validate';
@@ -126,6 +127,7 @@ export class MemoryLifecycleStore implements LifecycleStores {
     const list = db.status.get(enrollmentId) ?? [];
     db.status.set(enrollmentId, list);
     list.push(rec);
+    if (list.length > MAX_DDM_STATUS_HISTORY) list.splice(0, list.length - MAX_DDM_STATUS_HISTORY);
     return { ...rec, receivedAt: new Date(rec.receivedAt) };
   }
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { LifecycleStores } from '../lifecycle';
+import { MAX_DDM_STATUS_HISTORY } from '../lifecycle-checks';
 import type { MdmStorage } from '../storage';
 import type { ConformanceContext } from './context';
 
@@ -117,6 +118,20 @@ export function lifecycleConformance(ctx: ConformanceContext, implemented: () =>
       await expect(s().appendDdmStatus(`${p}dev`, 7 as unknown as string)).rejects.toMatchObject({
         code: 'INVALID_INPUT',
       });
+    });
+
+    it(`keeps at most ${MAX_DDM_STATUS_HISTORY} status reports per enrollment, dropping the oldest`, async (t) => {
+      if (!implemented()) return t.skip();
+      const p = ctx.prefix();
+      await s().appendDdmStatus(`${p}other`, '{"keep":true}');
+      for (let n = 0; n < MAX_DDM_STATUS_HISTORY + 3; n++) {
+        await s().appendDdmStatus(`${p}dev`, `{"n":${n}}`);
+      }
+      const kept = await s2().listDdmStatus(`${p}dev`, { limit: MAX_DDM_STATUS_HISTORY + 10 });
+      expect(kept.items).toHaveLength(MAX_DDM_STATUS_HISTORY);
+      expect(kept.items[0]?.report).toBe(`{"n":${MAX_DDM_STATUS_HISTORY + 2}}`);
+      expect(kept.items.at(-1)?.report).toBe('{"n":3}');
+      expect((await s2().listDdmStatus(`${p}other`)).items.map((r) => r.report)).toEqual(['{"keep":true}']);
     });
 
     it('finds identity certificates nearing expiry and retires all but the renewed one', async (t) => {

@@ -93,4 +93,5 @@ export {
   toBlock,
   toDeclarationSet,
   toIdentityCertificate,
+  trimDdmStatusSql,
 } from '../lifecycle-checks';
