@@ -193,7 +193,7 @@ function fromArgs(args: readonly string[]): { raw: Raw; help: boolean; version: 
   try {
     parsed = parseArgs({ args: [...args], options, strict: true, allowPositionals: false });
   } catch (e) {
-    const message = (e as Error).message;
+    const message = (e as Error).message.replace(/\s*\n\s*/g, ' ');
     const flag = /'(-{1,2}[^'\s]+)/.exec(message)?.[1]?.replace(/^-+/, '') ?? 'arguments';
     throw new ReferenceServerError(
       'INVALID_CONFIG',
