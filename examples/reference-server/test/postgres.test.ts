@@ -1,0 +1,12 @@
+import { postgresReachable, postgresTestUrl, uniqueName } from '@mdmkit/test-support';
+import { describe } from 'vitest';
+import { serverScenario } from './scenario';
+
+const ok = postgresReachable('mdmkit-server on PostgreSQL');
+const schema = uniqueName('mdmkit_server');
+
+describe.skipIf(!ok)('PostgreSQL', () => {
+  const url = new URL(postgresTestUrl());
+  url.searchParams.set('schema', schema);
+  serverScenario('PostgreSQL', () => ['--storage', url.href]);
+});

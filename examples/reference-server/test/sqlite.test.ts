@@ -1,0 +1,3 @@
+import { serverScenario } from './scenario';
+
+serverScenario('SQLite (the embedded default)', () => []);
