@@ -7,8 +7,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const tsx = resolve(here, '../../../node_modules/.bin/tsx');
+const repo = resolve(here, '../../..');
 const bin = resolve(here, '../src/bin.ts');
+// node itself with tsx's loader (not the tsx CLI, which relays signals through a process of its own).
+const node = (args: string[]) => [process.execPath, ['--conditions=mdmkit-source', '--import', 'tsx', bin, ...args]] as const;
 
 /** A server started as a user starts it: its own process, its own data directory. */
 export interface ServerProcess {
@@ -33,7 +35,8 @@ export function freshDirs(): { dataDir: string; kekFile: string } {
 
 /** Runs `mdmkit-server` with `args` until it exits; for configuration errors. */
 export function runToExit(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(tsx, ['--conditions=mdmkit-source', bin, ...args], {
+  const child = spawn(...node(args), {
+    cwd: repo,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -46,7 +49,8 @@ export function runToExit(args: string[], env: NodeJS.ProcessEnv = {}): Promise<
 
 /** Starts `mdmkit-server` on a free port and waits for its start line. */
 export async function startServer(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
-  const child = spawn(tsx, ['--conditions=mdmkit-source', bin, '--listen', '127.0.0.1:0', ...args], {
+  const child = spawn(...node(['--listen', '127.0.0.1:0', ...args]), {
+    cwd: repo,
     env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
