@@ -122,6 +122,7 @@ export function serverScenario(name: string, storageArgs: () => string[]): void 
       port = Number(new URL(server.url).port);
       const socket = tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', rejectUnauthorized: false });
       await new Promise((r) => socket.once('secureConnect', r));
+      const closed = new Promise((r) => socket.once('close', r));
       const body = JSON.stringify({ name: 'late', role: 'observer' });
       socket.write(
         `POST /api/v1/users HTTP/1.1\r\nhost: localhost\r\nauthorization: Bearer ${admin}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body.slice(0, 5)}`,
@@ -132,7 +133,7 @@ export function serverScenario(name: string, storageArgs: () => string[]): void 
       const exit = server.stop();
       await new Promise((r) => setTimeout(r, 300));
       socket.write(body.slice(5));
-      await new Promise((r) => socket.once('close', r));
+      await closed;
       expect(answer).toMatch(/^HTTP\/1\.1 201 /);
       expect(await exit).toBe(0);
     });
