@@ -21,7 +21,10 @@ describe('mdmkit-server secrets at rest and fixed settings', () => {
       { MDMKIT_API_TOKEN: apiToken },
     );
     expect(server.printedToken).toBeUndefined();
-    expect((await api(server, 'GET', '/api/v1/me', apiToken)).json).toMatchObject({ user: 'admin', role: 'admin' });
+    expect((await api(server, 'GET', '/api/v1/me', apiToken)).json).toMatchObject({
+      user: 'admin',
+      role: 'admin',
+    });
     const basic = await server.fetch(`${server.url}/api/v1/me`, {
       headers: { authorization: `Basic ${Buffer.from(`nanomdm:${apiToken}`).toString('base64')}` },
     });
@@ -29,14 +32,17 @@ describe('mdmkit-server secrets at rest and fixed settings', () => {
     expect((await server.fetch(`${server.url}/mdm/enroll`)).status).toBe(403);
     expect((await server.fetch(`${server.url}/mdm/enroll?token=${enrollToken}x`)).status).toBe(403);
     expect((await server.fetch(`${server.url}/mdm/enroll?token=${enrollToken}`)).status).toBe(200);
-    observer = (await api(server, 'POST', '/api/v1/users', apiToken, { name: 'olga', role: 'observer' })).json.token;
+    observer = (await api(server, 'POST', '/api/v1/users', apiToken, { name: 'olga', role: 'observer' })).json
+      .token;
     expect(observer).toMatch(/^mdmk_/);
   });
 
   it('keeps no token, private key or key-encryption key in the data directory', async () => {
     const code = await server.stop();
     expect(code, server.stderr()).toBe(0);
-    const files = readdirSync(dirs.dataDir, { recursive: true, withFileTypes: true }).filter((f) => f.isFile());
+    const files = readdirSync(dirs.dataDir, { recursive: true, withFileTypes: true }).filter((f) =>
+      f.isFile(),
+    );
     expect(files.map((f) => f.name)).toContain('mdmkit.db');
     expect(existsSync(dirs.kekFile)).toBe(true);
     const kek = JSON.parse(readFileSync(dirs.kekFile, 'utf8')) as unknown;

@@ -8,10 +8,17 @@ import { runToExit } from './helpers';
 const dir = mkdtempSync(join(tmpdir(), 'mdmkit-server-config-'));
 const kek = ['--kek-file', join(dir, 'keys', 'kek.json'), '--data-dir', join(dir, 'data')];
 
-async function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
+async function run(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const io: CliIo = { out: (s) => (out += s), err: (s) => (err += s), untilStopped: () => new Promise(() => {}) };
+  const io: CliIo = {
+    out: (s) => (out += s),
+    err: (s) => (err += s),
+    untilStopped: () => new Promise(() => {}),
+  };
   const code = await main(args, io, env, dir);
   return { code, out, err };
 }
@@ -30,8 +37,15 @@ describe('configuration', () => {
 
   it('takes a flag over the environment over the config file', () => {
     const file = join(dir, 'precedence.json');
-    writeFileSync(file, JSON.stringify({ listen: '127.0.0.1:1001', 'log-level': 'warn', storage: 'mysql://u@h/db' }));
-    const r = loadConfig(['--config', file, '--listen', '127.0.0.1:1003', ...kek], { MDMKIT_LISTEN: '127.0.0.1:1002', MDMKIT_LOG_LEVEL: 'error' }, dir);
+    writeFileSync(
+      file,
+      JSON.stringify({ listen: '127.0.0.1:1001', 'log-level': 'warn', storage: 'mysql://u@h/db' }),
+    );
+    const r = loadConfig(
+      ['--config', file, '--listen', '127.0.0.1:1003', ...kek],
+      { MDMKIT_LISTEN: '127.0.0.1:1002', MDMKIT_LOG_LEVEL: 'error' },
+      dir,
+    );
     if (r.kind !== 'run') throw new Error('expected a configuration');
     expect(r.config.listen.port).toBe(1003);
     expect(r.config.logLevel).toBe('error');
@@ -41,7 +55,11 @@ describe('configuration', () => {
   it('reads a PostgreSQL schema from the URL and keeps it out of the connection string', () => {
     const r = loadConfig(['--storage', 'postgres://u:pw@db:5432/mdm?schema=fleet', ...kek], {}, dir);
     if (r.kind !== 'run') throw new Error('expected a configuration');
-    expect(r.config.storage).toEqual({ kind: 'postgres', url: 'postgres://u:pw@db:5432/mdm', schema: 'fleet' });
+    expect(r.config.storage).toEqual({
+      kind: 'postgres',
+      url: 'postgres://u:pw@db:5432/mdm',
+      schema: 'fleet',
+    });
   });
 
   const invalid: [string, string[], NodeJS.ProcessEnv, string][] = [
@@ -99,7 +117,18 @@ describe('configuration', () => {
   it('prints usage with every setting and its environment variable', async () => {
     const r = await run(['--help']);
     expect(r.code).toBe(0);
-    for (const name of ['--listen', '--data-dir', '--public-url', '--storage', '--tls-cert', '--tls-key', '--no-tls', '--trusted-proxy', '--api-token', 'MDMKIT_STORAGE']) {
+    for (const name of [
+      '--listen',
+      '--data-dir',
+      '--public-url',
+      '--storage',
+      '--tls-cert',
+      '--tls-key',
+      '--no-tls',
+      '--trusted-proxy',
+      '--api-token',
+      'MDMKIT_STORAGE',
+    ]) {
       expect(r.out).toContain(name);
     }
   });
@@ -107,7 +136,9 @@ describe('configuration', () => {
   it('as a process: one clear line naming the setting and a non-zero exit', async () => {
     const r = await runToExit([...kek, '--storage', 'oracle://db/x']);
     expect(r.code).toBe(2);
-    expect(r.stderr.trim()).toMatch(/^mdmkit-server: invalid setting storage \(from --storage\): unknown scheme oracle:/);
+    expect(r.stderr.trim()).toMatch(
+      /^mdmkit-server: invalid setting storage \(from --storage\): unknown scheme oracle:/,
+    );
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 

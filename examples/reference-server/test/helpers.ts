@@ -10,7 +10,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../../..');
 const bin = resolve(here, '../src/bin.ts');
 // node itself with tsx's loader (not the tsx CLI, which relays signals through a process of its own).
-const node = (args: string[]) => [process.execPath, ['--conditions=mdmkit-source', '--import', 'tsx', bin, ...args]] as const;
+const node = (args: string[]) =>
+  [process.execPath, ['--conditions=mdmkit-source', '--import', 'tsx', bin, ...args]] as const;
 
 /** A server started as a user starts it: its own process, its own data directory. */
 export interface ServerProcess {
@@ -34,7 +35,10 @@ export function freshDirs(): { dataDir: string; kekFile: string } {
 }
 
 /** Runs `mdmkit-server` with `args` until it exits; for configuration errors. */
-export function runToExit(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runToExit(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(...node(args), {
     cwd: repo,
     env: { ...process.env, ...env },
@@ -98,7 +102,10 @@ export function trustingFetch(ca: string | undefined): typeof fetch {
   return async (input, init) => {
     const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
     const headers = new Headers(init?.headers);
-    const body = init?.body === undefined || init.body === null ? undefined : await new Response(init.body).arrayBuffer();
+    const body =
+      init?.body === undefined || init.body === null
+        ? undefined
+        : await new Response(init.body).arrayBuffer();
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise<Response>((res, rej) => {
       const req = send(
@@ -115,7 +122,12 @@ export function trustingFetch(ca: string | undefined): typeof fetch {
             const h = new Headers();
             for (const [k, v] of Object.entries(answer.headers)) if (typeof v === 'string') h.set(k, v);
             const status = answer.statusCode ?? 500;
-            res(new Response(status === 204 || status === 304 ? null : Buffer.concat(chunks), { status, headers: h }));
+            res(
+              new Response(status === 204 || status === 304 ? null : Buffer.concat(chunks), {
+                status,
+                headers: h,
+              }),
+            );
           });
           answer.on('error', rej);
         },

@@ -5,7 +5,9 @@ import { SERVER_ROUTES } from '../src/index';
 import { api, freshDirs, type ServerProcess, samplePath, startServer } from './helpers';
 
 /** Routes whose callers need a token, as the route table says. */
-const GUARDED = SERVER_ROUTES.filter((r) => r.permission === 'read' || r.permission === 'write' || r.permission === 'admin');
+const GUARDED = SERVER_ROUTES.filter(
+  (r) => r.permission === 'read' || r.permission === 'write' || r.permission === 'admin',
+);
 
 /**
  * What every storage must give a user of the server: a start on an empty data directory, enrollment
@@ -57,7 +59,9 @@ export function serverScenario(name: string, storageArgs: () => string[]): void 
       expect(metrics.status).toBe(200);
       expect(metrics.text).toContain('mdmkit_checkins_total{type="Authenticate"} 2');
       expect(metrics.text).toContain('mdmkit_checkins_total{type="TokenUpdate"} 2');
-      expect(metrics.text).toMatch(/mdmkit_http_request_duration_seconds_bucket\{route="mdm.connect",le="\+Inf"\} [1-9]/);
+      expect(metrics.text).toMatch(
+        /mdmkit_http_request_duration_seconds_bucket\{route="mdm.connect",le="\+Inf"\} [1-9]/,
+      );
     });
 
     it('creates users with roles; every guarded route of the table refuses a missing or wrong token', async () => {
@@ -95,7 +99,10 @@ export function serverScenario(name: string, storageArgs: () => string[]): void 
           expect(asObserver.json.error.code).toBe('FORBIDDEN');
         }
         if (route.permission === 'admin') {
-          expect((await api(server, route.method, path, maintainer, body)).status, `${route.name} as maintainer`).toBe(403);
+          expect(
+            (await api(server, route.method, path, maintainer, body)).status,
+            `${route.name} as maintainer`,
+          ).toBe(403);
         }
       }
       expect((await api(server, 'GET', '/api/v1/users', admin)).json.users).toEqual(usersBefore);
@@ -104,9 +111,15 @@ export function serverScenario(name: string, storageArgs: () => string[]): void 
         action: string;
         kind: string;
       }[];
-      expect(feed.filter((e) => e.action === 'users.create' && e.actor === 'admin' && e.kind === 'api')).toHaveLength(2);
-      expect(feed.some((e) => e.actor === 'olga' && e.action === 'users.create' && e.kind === 'api-refused')).toBe(true);
-      expect(feed.some((e) => e.actor === 'max' && e.action === 'tokens.revoke' && e.kind === 'api-refused')).toBe(true);
+      expect(
+        feed.filter((e) => e.action === 'users.create' && e.actor === 'admin' && e.kind === 'api'),
+      ).toHaveLength(2);
+      expect(
+        feed.some((e) => e.actor === 'olga' && e.action === 'users.create' && e.kind === 'api-refused'),
+      ).toBe(true);
+      expect(
+        feed.some((e) => e.actor === 'max' && e.action === 'tokens.revoke' && e.kind === 'api-refused'),
+      ).toBe(true);
     });
 
     it('revokes a token at once', async () => {
@@ -120,7 +133,12 @@ export function serverScenario(name: string, storageArgs: () => string[]): void 
 
     it('finishes a request in flight on SIGTERM, then exits 0', async () => {
       port = Number(new URL(server.url).port);
-      const socket = tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', rejectUnauthorized: false });
+      const socket = tlsConnect({
+        host: '127.0.0.1',
+        port,
+        servername: 'localhost',
+        rejectUnauthorized: false,
+      });
       await new Promise((r) => socket.once('secureConnect', r));
       const closed = new Promise((r) => socket.once('close', r));
       const body = JSON.stringify({ name: 'late', role: 'observer' });
@@ -142,10 +160,18 @@ export function serverScenario(name: string, storageArgs: () => string[]): void 
       // Devices keep the URLs of their profile, so the server comes back on the same port.
       server = await startServer([...args(), '--listen', `127.0.0.1:${port}`]);
       expect(server.printedToken).toBeUndefined();
-      expect((await api(server, 'GET', '/api/v1/me', admin)).json).toMatchObject({ user: 'admin', role: 'admin' });
-      expect((await api(server, 'GET', '/api/v1/me', observer)).json).toMatchObject({ user: 'olga', role: 'observer' });
+      expect((await api(server, 'GET', '/api/v1/me', admin)).json).toMatchObject({
+        user: 'admin',
+        role: 'admin',
+      });
+      expect((await api(server, 'GET', '/api/v1/me', observer)).json).toMatchObject({
+        user: 'olga',
+        role: 'observer',
+      });
       expect((await api(server, 'GET', '/api/v1/certificates', admin)).json.scepCa).toBe(caPem);
-      const names = (await api(server, 'GET', '/api/v1/users', admin)).json.users.map((u: { name: string }) => u.name);
+      const names = (await api(server, 'GET', '/api/v1/users', admin)).json.users.map(
+        (u: { name: string }) => u.name,
+      );
       expect(names.sort()).toEqual(['admin', 'late', 'max', 'olga']);
       // Devices enrolled before the restart are still known by their identity certificates.
       for (const d of devices) expect(await d.poll()).toEqual([]);
