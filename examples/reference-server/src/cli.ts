@@ -39,8 +39,10 @@ export async function main(
   cwd = process.cwd(),
 ): Promise<number> {
   let result: ReturnType<typeof loadConfig>;
+  // `pnpm start -- --flag` hands the separator on; nothing here takes positionals.
+  const given = args[0] === '--' ? args.slice(1) : args;
   try {
-    result = loadConfig(args, env, cwd);
+    result = loadConfig(given, env, cwd);
   } catch (e) {
     if (e instanceof ReferenceServerError && e.code === 'INVALID_CONFIG') {
       io.err(`mdmkit-server: ${e.message}\n`);
