@@ -140,6 +140,7 @@ export function trustingFetch(ca: string | undefined): typeof fetch {
 }
 
 /** An API call with a bearer token; answers status and parsed JSON (or text). */
+// biome-ignore lint/suspicious/noExplicitAny: the tests' assertions check the JSON's shape.
 export async function api(
   server: Pick<ServerProcess, 'url' | 'fetch'>,
   method: string,

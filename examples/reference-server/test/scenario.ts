@@ -1,11 +1,11 @@
 import { connect as tlsConnect } from 'node:tls';
 import { VirtualDevice } from '@mdmkit/testkit/virtual-device';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SERVER_ROUTES } from '../src/index';
+import { type RouteSpec, SERVER_ROUTES } from '../src/index';
 import { api, freshDirs, type ServerProcess, samplePath, startServer } from './helpers';
 
 /** Routes whose callers need a token, as the route table says. */
-const GUARDED = SERVER_ROUTES.filter(
+const GUARDED = (SERVER_ROUTES as readonly RouteSpec[]).filter(
   (r) => r.permission === 'read' || r.permission === 'write' || r.permission === 'admin',
 );
 
