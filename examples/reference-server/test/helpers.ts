@@ -140,13 +140,13 @@ export function trustingFetch(ca: string | undefined): typeof fetch {
 }
 
 /** An API call with a bearer token; answers status and parsed JSON (or text). */
-// biome-ignore lint/suspicious/noExplicitAny: the tests' assertions check the JSON's shape.
 export async function api(
   server: Pick<ServerProcess, 'url' | 'fetch'>,
   method: string,
   path: string,
   token: string | undefined,
   body?: unknown,
+  // biome-ignore lint/suspicious/noExplicitAny: the tests' assertions check the JSON's shape.
 ): Promise<{ status: number; json: any; text: string }> {
   const headers: Record<string, string> = {};
   if (token !== undefined) headers.authorization = `Bearer ${token}`;
