@@ -33,6 +33,8 @@ export interface ServerConfig {
   /** When set, `/mdm/enroll` serves a profile only with `?token=` equal to it. */
   enrollToken: string | undefined;
   logLevel: LogLevel;
+  /** Where check-in and report events are delivered, and the secret that signs them. */
+  webhook: { url: string; secret: string | undefined } | undefined;
   /** Push to this APNs origin (e.g. a mock) instead of Apple's. */
   apns: { origin: string; caFile: string | undefined } | undefined;
   shutdownTimeoutMs: number;
@@ -123,6 +125,18 @@ export const SETTINGS: readonly Setting[] = [
     env: 'MDMKIT_LOG_LEVEL',
     type: 'string',
     help: 'debug | info | warn | error (default info)',
+  },
+  {
+    name: 'webhook-url',
+    env: 'MDMKIT_WEBHOOK_URL',
+    type: 'string',
+    help: 'POST every check-in and command report here (NanoMDM webhook shape), from a durable outbox',
+  },
+  {
+    name: 'webhook-secret',
+    env: 'MDMKIT_WEBHOOK_SECRET',
+    type: 'string',
+    help: 'sign webhook bodies with HMAC-SHA256 under this secret (at least 16 characters)',
   },
   {
     name: 'apns-origin',
@@ -469,6 +483,24 @@ export function loadConfig(args: readonly string[], env: NodeJS.ProcessEnv, cwd:
     };
   } else if (apnsCaRaw) throw invalid(settingNamed('apns-ca'), apnsCaRaw.source, 'needs --apns-origin');
 
+  const hookRaw = str('webhook-url');
+  const hookSecretRaw = str('webhook-secret');
+  let webhook: ServerConfig['webhook'];
+  if (hookRaw) {
+    let url: URL | undefined;
+    try {
+      url = new URL(hookRaw.value);
+    } catch {}
+    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+      throw invalid(settingNamed('webhook-url'), hookRaw.source, 'must be an http or https URL');
+    }
+    if (hookSecretRaw && hookSecretRaw.value.length < 16) {
+      throw invalid(settingNamed('webhook-secret'), hookSecretRaw.source, 'must be at least 16 characters');
+    }
+    webhook = { url: url.href, secret: hookSecretRaw?.value };
+  } else if (hookSecretRaw)
+    throw invalid(settingNamed('webhook-secret'), hookSecretRaw.source, 'needs --webhook-url');
+
   const shutdownRaw = str('shutdown-timeout');
   const retryRaw = str('push-retry-interval');
   return {
@@ -484,6 +516,7 @@ export function loadConfig(args: readonly string[], env: NodeJS.ProcessEnv, cwd:
       kekFile,
       enrollToken: enrollRaw?.value,
       logLevel,
+      webhook,
       apns,
       shutdownTimeoutMs: shutdownRaw
         ? seconds(settingNamed('shutdown-timeout'), shutdownRaw.value, shutdownRaw.source, 3600)

@@ -82,6 +82,14 @@ describe('configuration', () => {
     ['enroll-token', ['--enroll-token', 'abc'], {}, 'at least 16 characters'],
     ['apns-ca', ['--apns-ca', '/etc/hostname'], {}, 'needs --apns-origin'],
     ['bogus', ['--bogus', 'x'], {}, 'Unknown option'],
+    ['webhook-url', ['--webhook-url', 'mailto:ops@example.com'], {}, 'must be an http or https URL'],
+    [
+      'webhook-secret',
+      ['--webhook-url', 'https://hooks.example.com/mdm', '--webhook-secret', 'short'],
+      {},
+      'at least 16 characters',
+    ],
+    ['webhook-secret', [], { MDMKIT_WEBHOOK_SECRET: 'a-long-enough-secret-value' }, 'needs --webhook-url'],
   ];
   for (const [setting, args, env, why] of invalid) {
     it(`refuses ${setting} ${JSON.stringify(args.length ? args : env)} with one line naming it, exit 2`, async () => {
