@@ -9,10 +9,11 @@ import {
   declineUserChannel,
   userAuthenticateChallenge,
 } from '@mdmkit/protocol';
-import type { MdmStorage, QueuedCommand } from '@mdmkit/storage';
+import type { MdmStorage, OutboxEventInput, OutboxStore, QueuedCommand } from '@mdmkit/storage';
 import type { MdmRequest, MdmService } from './chain';
 import { ServerError } from './errors';
 import type { MdmEventListener } from './events';
+import { newEventId, outboxEntry, type WebhookSender } from './webhooks/body';
 
 /** The secret kind bootstrap tokens are sealed under (owner: the enrollment id). */
 export const BOOTSTRAP_TOKEN_SECRET_KIND = 'bootstrap-token';
@@ -34,7 +35,13 @@ export type CoreStorage = Pick<
 
 /** Options of {@link createCore}. */
 export interface CoreOptions {
-  storage: CoreStorage;
+  /** With `outbox`, it must also implement `enqueueOutbox` (for messages that change nothing). */
+  storage: CoreStorage & Partial<Pick<OutboxStore, 'enqueueOutbox'>>;
+  /**
+   * Write each check-in and report's webhook event to the storage's outbox, in the same transaction
+   * as the change it records. Default false.
+   */
+  outbox?: boolean;
   /** Seals bootstrap tokens at rest. */
   keyProvider: KeyProvider;
   emit: MdmEventListener;
@@ -77,10 +84,40 @@ function hex(bytes: Uint8Array): string {
 export function createCore(options: CoreOptions): MdmService {
   const { storage, keyProvider, emit } = options;
   const userChannels = options.userChannels ?? true;
+  const useOutbox = options.outbox === true;
+  if (useOutbox && typeof storage.enqueueOutbox !== 'function') {
+    throw new ServerError('INVALID_OPTIONS', 'outbox: the storage does not implement OutboxStore');
+  }
+
+  /** The event of one device message: its id, and its outbox row when the outbox is on. */
+  function eventFor(
+    req: MdmRequest,
+    m: { kind: 'checkin'; messageType: string } | { kind: 'report'; status: string; commandUuid?: string },
+    dict: Record<string, unknown>,
+  ): { eventId: string; outbox: OutboxEventInput[] } {
+    const eventId = newEventId();
+    if (!useOutbox) return { eventId, outbox: [] };
+    const sender: WebhookSender = {
+      ...(typeof dict.UDID === 'string' ? { udid: dict.UDID } : {}),
+      ...(typeof dict.EnrollmentID === 'string' ? { enrollmentId: dict.EnrollmentID } : {}),
+    };
+    const entry = outboxEntry(eventId, new Date(), {
+      ...m,
+      sender,
+      raw: req.http.body,
+      query: req.http.query,
+    });
+    return { eventId, outbox: [entry] };
+  }
+  /** Stores the events of a message that changes nothing in storage. */
+  async function standalone(outbox: OutboxEventInput[]): Promise<void> {
+    if (outbox.length > 0) await storage.enqueueOutbox?.(outbox);
+  }
 
   async function checkin(req: MdmRequest, c: DecodedCheckin): Promise<HttpResponse> {
     const id = c.enrollment.id;
     const raw = req.http.body;
+    const { eventId, outbox } = eventFor(req, { kind: 'checkin', messageType: c.messageType }, c.raw);
     switch (c.messageType) {
       case 'Authenticate': {
         if (c.enrollment.userChannel) throw new ServerError('BAD_MESSAGE', 'Authenticate on a user channel');
@@ -88,10 +125,12 @@ export function createCore(options: CoreOptions): MdmService {
           id,
           topic: c.message.Topic,
           raw,
+          outbox,
           ...(c.message.SerialNumber !== undefined ? { serialNumber: c.message.SerialNumber } : {}),
         });
         emit({
           type: 'authenticate',
+          eventId,
           enrollmentId: id,
           raw: c.raw,
           ...(c.message.SerialNumber !== undefined ? { serialNumber: c.message.SerialNumber } : {}),
@@ -108,6 +147,7 @@ export function createCore(options: CoreOptions): MdmService {
           pushToken: hex(m.Token),
           pushMagic: m.PushMagic,
           raw,
+          outbox,
           ...(m.UnlockToken !== undefined ? { unlockToken: m.UnlockToken } : {}),
           ...(m.UserID !== undefined ? { userId: m.UserID } : {}),
           ...(m.UserShortName !== undefined ? { userShortName: m.UserShortName } : {}),
@@ -115,6 +155,7 @@ export function createCore(options: CoreOptions): MdmService {
         });
         emit({
           type: 'token-update',
+          eventId,
           enrollmentId: id,
           deviceId: c.enrollment.deviceId,
           userChannel: c.enrollment.userChannel,
@@ -129,31 +170,40 @@ export function createCore(options: CoreOptions): MdmService {
           id,
           deviceId: c.enrollment.deviceId,
           raw,
+          outbox,
           ...(c.message.UserID !== undefined ? { userId: c.message.UserID } : {}),
           ...(c.message.UserShortName !== undefined ? { userShortName: c.message.UserShortName } : {}),
           ...(c.message.UserLongName !== undefined ? { userLongName: c.message.UserLongName } : {}),
         });
-        emit({ type: 'user-authenticate', enrollmentId: id, deviceId: c.enrollment.deviceId });
+        emit({ type: 'user-authenticate', eventId, enrollmentId: id, deviceId: c.enrollment.deviceId });
         return userAuthenticateChallenge('');
       }
       case 'CheckOut':
-        await storage.checkOut(id);
-        emit({ type: 'check-out', enrollmentId: id });
+        await storage.checkOut(id, { outbox });
+        emit({ type: 'check-out', eventId, enrollmentId: id });
         return OK;
       case 'SetBootstrapToken': {
         const token = c.message.BootstrapToken;
-        if (token === undefined || token.length === 0) return OK;
+        if (token === undefined || token.length === 0) {
+          await standalone(outbox);
+          return OK;
+        }
         const sealed = await sealSecret(token, {
           provider: keyProvider,
           owner: id,
           kind: BOOTSTRAP_TOKEN_SECRET_KIND,
         });
         await storage.putBootstrapToken(id, sealed);
-        emit({ type: 'bootstrap-token-set', enrollmentId: id });
+        // Sealed tokens go through their own write; the event follows it (at worst a crash
+        // between the two loses this event, never the token).
+        await standalone(outbox);
+        emit({ type: 'bootstrap-token-set', eventId, enrollmentId: id });
         return OK;
       }
       case 'GetBootstrapToken': {
         const sealed = await storage.getBootstrapToken(id);
+        await standalone(outbox);
+        emit({ type: 'bootstrap-token-get', eventId, enrollmentId: id, found: sealed !== undefined });
         if (!sealed) return getBootstrapTokenResponse({});
         const token = await openSecret(sealed, {
           provider: keyProvider,
@@ -189,10 +239,20 @@ export function createCore(options: CoreOptions): MdmService {
     // The command type comes from indexed reads, never from the whole queue: a report costs the
     // same however long the enrollment's queue is.
     let requestType = uuid !== undefined && env.Status === 'NotNow' ? await headType(id, uuid) : undefined;
+    const { eventId, outbox } = eventFor(
+      req,
+      {
+        kind: 'report',
+        status: env.Status,
+        ...(env.CommandUUID !== undefined ? { commandUuid: env.CommandUUID } : {}),
+      },
+      r.payload,
+    );
     const { outcome, next } = await storage.recordResult({
       enrollmentId: id,
       status: env.Status,
       payload: req.http.body,
+      outbox,
       ...(uuid !== undefined ? { commandUuid: uuid } : {}),
     });
     if (uuid !== undefined && env.Status !== 'NotNow' && (outcome === 'stored' || outcome === 'duplicate')) {
@@ -210,6 +270,7 @@ export function createCore(options: CoreOptions): MdmService {
     }
     emit({
       type: 'report',
+      eventId,
       enrollmentId: id,
       status: env.Status,
       outcome,

@@ -5,12 +5,21 @@ import type { ServerError } from './errors';
 
 /**
  * What the server tells its host about, in the order it happens. Webhooks and on-enroll automation
- * hang off these. A listener that throws is ignored: events never break a device's request.
+ * hang off these. Every check-in and report carries `eventId`, the same id its webhook (if the
+ * outbox is on) is delivered under. A listener that throws is ignored: events never break a device's request.
  */
 export type MdmEvent =
-  | { type: 'authenticate'; enrollmentId: string; serialNumber?: string; raw: Record<string, unknown> }
+  | {
+      type: 'authenticate';
+      /** Stable id of this check-in: the webhook's `event_id`. */
+      eventId: string;
+      enrollmentId: string;
+      serialNumber?: string;
+      raw: Record<string, unknown>;
+    }
   | {
       type: 'token-update';
+      eventId: string;
       enrollmentId: string;
       deviceId: string;
       userChannel: boolean;
@@ -18,11 +27,14 @@ export type MdmEvent =
       first: boolean;
       tally: number;
     }
-  | { type: 'user-authenticate'; enrollmentId: string; deviceId: string }
-  | { type: 'check-out'; enrollmentId: string }
-  | { type: 'bootstrap-token-set'; enrollmentId: string }
+  | { type: 'user-authenticate'; eventId: string; enrollmentId: string; deviceId: string }
+  | { type: 'check-out'; eventId: string; enrollmentId: string }
+  | { type: 'bootstrap-token-set'; eventId: string; enrollmentId: string }
+  | { type: 'bootstrap-token-get'; eventId: string; enrollmentId: string; found: boolean }
   | {
       type: 'report';
+      /** Stable id of this report: the webhook's `event_id`. */
+      eventId: string;
       enrollmentId: string;
       status: ReportStatus;
       commandUuid?: string;
@@ -48,7 +60,7 @@ export type MdmEventListener = (event: MdmEvent) => void;
  * @example
  * ```ts
  * const emit = emitter((e) => console.log(e.type));
- * emit({ type: 'check-out', enrollmentId: 'UDID-1' });
+ * emit({ type: 'check-out', eventId: 'e1', enrollmentId: 'UDID-1' });
  * ```
  */
 export function emitter(listener: MdmEventListener | undefined): MdmEventListener {

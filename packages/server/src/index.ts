@@ -18,3 +18,43 @@ export { BOOTSTRAP_TOKEN_SECRET_KIND, type CoreOptions, type CoreStorage, create
 export type { EnrollmentProfileConfig } from './enroll';
 export { type ApnsPusherOptions, apnsPusher, type PushReport, type Pusher } from './push';
 export { createMdmServer, type EnqueueOptions, type MdmServer, type MdmServerOptions } from './server';
+export {
+  type AcknowledgeWebhookEvent,
+  type CheckinWebhookEvent,
+  outboxEntry,
+  type WebhookEvent,
+  webhookEvent,
+  type WebhookMessage,
+  type WebhookSender,
+} from './webhooks/body';
+export { signWebhookBody, verifyWebhookSignature, WEBHOOK_SIGNATURE_HEADER } from './webhooks/signature';
+export {
+  createWebhookWorker,
+  retryDelay,
+  type WebhookDelivery,
+  type WebhookWorker,
+  type WebhookWorkerOptions,
+} from './webhooks/worker';
+export {
+  type AdminAuthorizer,
+  type AdminDecision,
+  type AdminPermission,
+  type AdminPrincipal,
+  type AdminRouteInfo,
+  apiKeyAuthorizer,
+  MIN_API_KEY_LENGTH,
+  presentedCredential,
+  secretsEqual,
+} from './admin/auth';
+export { type AdminApi, type AdminApiOptions, type AdminStorage, createAdminApi } from './admin/api';
+export { type AdminOpenApiOptions, adminOpenApi } from './admin/openapi';
+export { ADMIN_API_PREFIX, ADMIN_ROUTES, type AdminOperation, type AdminRoute } from './admin/routes';
+export {
+  createNanoMdmApi,
+  MAX_NANOMDM_IDS,
+  NANOMDM_API_USER,
+  type NanoMdmApi,
+  type NanoMdmApiOptions,
+  type NanoMdmApiResult,
+  type NanoMdmEnrollmentResult,
+} from './nanomdm/api';

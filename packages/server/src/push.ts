@@ -8,6 +8,8 @@ export interface PushReport {
   delivered: string[];
   /** Enrollment ids whose push failed, with APNs' (or the client's) reason. */
   failed: { id: string; reason: string }[];
+  /** The `apns-id` APNs answered for each delivered enrollment id, when the pusher knows it. */
+  apnsIds?: Record<string, string>;
 }
 
 /** Sends MDM pushes. Replace it to push through a queue or a worker. */
@@ -63,11 +65,13 @@ export function apnsPusher(options: ApnsPusherOptions): Pusher {
         byToken.set(t.pushToken, t.id);
         results.push(clientFor(t.topic).push({ token: t.pushToken, pushMagic: t.pushMagic }));
       }
-      const report: PushReport = { delivered: [], failed: [] };
+      const report: PushReport = { delivered: [], failed: [], apnsIds: {} };
       for (const r of await Promise.all(results)) {
         const id = byToken.get(r.push.token) ?? r.push.token;
-        if (r.ok) report.delivered.push(id);
-        else report.failed.push({ id, reason: r.reason });
+        if (r.ok) {
+          report.delivered.push(id);
+          (report.apnsIds as Record<string, string>)[id] = r.apnsId;
+        } else report.failed.push({ id, reason: r.reason });
       }
       return report;
     },

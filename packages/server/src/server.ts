@@ -11,7 +11,7 @@ import {
   type ScepServerEvent,
   scepHandler,
 } from '@mdmkit/scep';
-import type { EnrollmentId, MdmStorage } from '@mdmkit/storage';
+import type { EnrollmentId, MdmStorage, OutboxStore } from '@mdmkit/storage';
 import {
   type AssociateOptions,
   associateCertificate,
@@ -31,7 +31,7 @@ import { apnsPusher, type PushReport, type Pusher } from './push';
 
 /** Options of {@link createMdmServer}. */
 export interface MdmServerOptions {
-  storage: MdmStorage;
+  storage: MdmStorage & Partial<OutboxStore>;
   /** Opens the push certificate's key and seals bootstrap tokens. */
   keyProvider: KeyProvider;
   /** The public ServerURL (https). Its path is the path this server answers reports on. */
@@ -73,6 +73,12 @@ export interface MdmServerOptions {
   refuseReenrollmentWhileEnabled?: boolean;
   /** Accept macOS user channels. Default true. */
   userChannels?: boolean;
+  /**
+   * Store each check-in's and report's webhook event in the storage's outbox, in the same
+   * transaction as the change it records; deliver them with `createWebhookWorker`. The storage must
+   * implement `OutboxStore` (every mdmkit adapter does). Default false.
+   */
+  outbox?: boolean;
   onEvent?: MdmEventListener;
   now?: () => Date;
 }
@@ -189,6 +195,7 @@ export function createMdmServer(options: MdmServerOptions): MdmServer {
     keyProvider: options.keyProvider,
     emit,
     ...(options.userChannels !== undefined ? { userChannels: options.userChannels } : {}),
+    ...(options.outbox ? { outbox: true } : {}),
   });
   const service = composeChain(links, core);
 

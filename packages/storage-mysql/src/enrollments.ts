@@ -2,6 +2,8 @@ import {
   type AuthenticateInput,
   checkBytes,
   checkKey,
+  checkOutboxEvents,
+  type OutboxWrite,
   type EnrollmentExport,
   type EnrollmentRecord,
   type Page,
@@ -24,6 +26,7 @@ import {
   prepareImport,
 } from '@mdmkit/storage/sql';
 import { isDuplicateKey, toStorageError } from './errors';
+import { insertOutbox } from './outbox-store';
 import { buf, execute, type Header, query, transaction } from './pool';
 
 export type EnrollmentRow = mysql.RowDataPacket & SqlEnrollmentRow;
@@ -38,6 +41,7 @@ export async function authenticate(ctx: Ctx, input: AuthenticateInput): Promise<
   const serial = optionalText(ctx, 'serialNumber', input.serialNumber);
   const topic = optionalText(ctx, 'topic', input.topic);
   const message = raw(ctx, input.raw);
+  const events = checkOutboxEvents(ctx.limits, input.outbox);
   const now = new Date();
   // Device row first, then its user rows: the same lock order as every other multi-row write.
   await transaction(ctx.db, 'authenticate', async (tx) => {
@@ -65,6 +69,7 @@ export async function authenticate(ctx: Ctx, input: AuthenticateInput): Promise<
        WHERE e.device_id = ? AND (e.id = ? OR e.channel = 'user')`,
       [input.id, input.id],
     );
+    await insertOutbox(tx, events);
   });
   ctx.lastSeenWritten.delete(input.id);
 }
@@ -87,6 +92,7 @@ export async function tokenUpdate(ctx: Ctx, input: TokenUpdateInput): Promise<nu
     now,
     now,
   ];
+  const events = checkOutboxEvents(ctx.limits, input.outbox);
   // The upsert keeps the row locked until commit, so the tally read back is this update's own.
   return transaction(ctx.db, 'tokenUpdate', async (tx) => {
     await tx.execute(
@@ -110,6 +116,7 @@ export async function tokenUpdate(ctx: Ctx, input: TokenUpdateInput): Promise<nu
       'SELECT token_update_tally FROM enrollments WHERE id = ?',
       [input.id],
     );
+    await insertOutbox(tx, events);
     return Number(rows[0]?.token_update_tally);
   });
 }
@@ -117,11 +124,9 @@ export async function tokenUpdate(ctx: Ctx, input: TokenUpdateInput): Promise<nu
 export async function userAuthenticate(ctx: Ctx, input: UserAuthenticateInput): Promise<void> {
   checkKey('enrollment id', input?.id, ctx.limits.maxKeyLength);
   checkKey('deviceId', input.deviceId, ctx.limits.maxKeyLength);
+  const events = checkOutboxEvents(ctx.limits, input.outbox);
   const now = new Date();
-  await execute(
-    ctx.db,
-    'userAuthenticate',
-    `INSERT INTO enrollments (id, channel, device_id, user_id, user_short_name, user_long_name, enabled,
+  const sql = `INSERT INTO enrollments (id, channel, device_id, user_id, user_short_name, user_long_name, enabled,
                               token_update_tally, last_checkin_raw, created_at, updated_at)
      VALUES (?, 'user', ?, ?, ?, ?, 0, 0, ?, ?, ?)
      ON DUPLICATE KEY UPDATE
@@ -130,25 +135,34 @@ export async function userAuthenticate(ctx: Ctx, input: UserAuthenticateInput): 
        user_short_name = COALESCE(VALUES(user_short_name), user_short_name),
        user_long_name = COALESCE(VALUES(user_long_name), user_long_name),
        last_checkin_raw = COALESCE(VALUES(last_checkin_raw), last_checkin_raw),
-       updated_at = VALUES(updated_at)`,
-    [
-      input.id,
-      input.deviceId,
-      optionalText(ctx, 'userId', input.userId),
-      optionalText(ctx, 'userShortName', input.userShortName),
-      optionalText(ctx, 'userLongName', input.userLongName),
-      raw(ctx, input.raw),
-      now,
-      now,
-    ],
-  );
+       updated_at = VALUES(updated_at)`;
+  const values = [
+    input.id,
+    input.deviceId,
+    optionalText(ctx, 'userId', input.userId),
+    optionalText(ctx, 'userShortName', input.userShortName),
+    optionalText(ctx, 'userLongName', input.userLongName),
+    raw(ctx, input.raw),
+    now,
+    now,
+  ];
+  if (events.length === 0) {
+    await execute(ctx.db, 'userAuthenticate', sql, values);
+    return;
+  }
+  await transaction(ctx.db, 'userAuthenticate', async (tx) => {
+    await tx.execute(sql, values);
+    await insertOutbox(tx, events);
+  });
 }
 
-export async function checkOut(ctx: Ctx, id: string): Promise<void> {
+export async function checkOut(ctx: Ctx, id: string, options?: OutboxWrite): Promise<void> {
   checkKey('enrollment id', id, ctx.limits.maxKeyLength);
+  const events = checkOutboxEvents(ctx.limits, options?.outbox);
   // Lock the channel itself before its user channels, matching authenticate().
   await transaction(ctx.db, 'checkOut', async (tx) => {
     const now = new Date();
+    await insertOutbox(tx, events);
     const [rows] = await tx.execute<mysql.RowDataPacket[]>(
       'SELECT channel FROM enrollments WHERE id = ? FOR UPDATE',
       [id],

@@ -72,17 +72,35 @@ const audit: string[] = [
      KEY audit_events_actor (actor, id)) ${table}`,
 ];
 
+const outbox: string[] = [
+  `CREATE TABLE IF NOT EXISTS outbox (
+     seq BIGINT NOT NULL AUTO_INCREMENT,
+     id ${key} NOT NULL,
+     topic ${key} NOT NULL,
+     payload LONGBLOB NOT NULL,
+     created_at DATETIME(3) NOT NULL,
+     due_at DATETIME(3) NOT NULL,
+     holder ${key} NULL,
+     lease_until DATETIME(3) NULL,
+     attempts INT NOT NULL DEFAULT 0,
+     last_error TEXT NULL,
+     PRIMARY KEY (seq),
+     UNIQUE KEY outbox_id (id),
+     KEY outbox_due (due_at, seq)) ${table}`,
+];
+
 /**
- * The MySQL/MariaDB migrations of the DEP, secret and audit-event stores, registered per feature.
+ * The MySQL/MariaDB migrations of the DEP, secret, audit-event and outbox stores, registered per feature.
  *
  * @example
  * ```ts
  * import { mysqlFeatureMigrations } from '@mdmkit/storage-mysql';
- * console.log(mysqlFeatureMigrations.map((f) => f.feature)); // ['dep', 'secrets', 'audit']
+ * console.log(mysqlFeatureMigrations.map((f) => f.feature)); // ['dep', 'secrets', 'audit', 'outbox']
  * ```
  */
 export const mysqlFeatureMigrations: FeatureMigrations<string[]>[] = [
   { feature: 'dep', migrations: [{ version: 1, name: 'tokens, devices, assignments', up: dep }] },
   { feature: 'secrets', migrations: [{ version: 1, name: 'sealed secrets', up: secrets }] },
   { feature: 'audit', migrations: [{ version: 1, name: 'audit events', up: audit }] },
+  { feature: 'outbox', migrations: [{ version: 1, name: 'event outbox', up: outbox }] },
 ];

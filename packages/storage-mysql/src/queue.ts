@@ -1,6 +1,9 @@
 import {
   checkBytes,
   checkKey,
+  type CheckedOutboxEvent,
+  type FinalStatus,
+  checkOutboxEvents,
   type CommandInput,
   type CommandReport,
   type CommandResult,
@@ -27,6 +30,7 @@ import {
   toQueuedCommand,
 } from '@mdmkit/storage/sql';
 import { isDuplicateKey } from './errors';
+import { insertOutbox } from './outbox-store';
 import { buf, execute, type Header, transaction } from './pool';
 
 type CommandRow = mysql.RowDataPacket & SqlCommandRow;
@@ -114,8 +118,11 @@ export async function recordResult(
   const now = options.now === undefined ? new Date() : date('now', options.now);
   const status = report.status;
   const id = report.enrollmentId;
+  const events = checkOutboxEvents(ctx.limits, report.outbox);
   if (status === 'Idle') {
     checkBytes('report payload', report.payload, ctx.limits.maxResultBytes);
+    // An Idle changes nothing, so its events have nothing to commit with.
+    if (events.length > 0) await transaction(ctx.db, 'recordResult', (tx) => insertOutbox(tx, events));
     const next = await inLane(laneKey(ctx, id), () =>
       execute<CommandRow[]>(ctx.db, 'recordResult', pickSql(false), [id, now, now]).then((rows) =>
         rows[0] ? toQueuedCommand(rows[0]) : undefined,
@@ -133,6 +140,9 @@ export async function recordResult(
   checkBytes('report payload', report.payload, ctx.limits.maxResultBytes);
   const uuid = report.commandUuid;
   const payload = buf(report.payload ?? new Uint8Array(0));
+  if (events.length > 0) {
+    return inLane(laneKey(ctx, id), () => recordWithEvents(ctx, id, uuid, status, payload, now, events));
+  }
   return inLane(laneKey(ctx, id), async () => {
     const sets = await execute<mysql.RowDataPacket[][]>(
       ctx.db,
@@ -145,6 +155,71 @@ export async function recordResult(
     const outcome: RecordResultResponse['outcome'] =
       Number(row.changed) > 0 ? 'stored' : Number(row.existed) > 0 ? 'duplicate' : 'unknown';
     const next = row.command_uuid === null ? undefined : toQueuedCommand(row);
+    return next ? { outcome, next } : { outcome };
+  });
+}
+
+/**
+ * The same steps as the `mdmkit_record_result` procedure, run from the client in one transaction so
+ * the report's outbox events commit with its result (a procedure's own START TRANSACTION would
+ * commit an enclosing one). Same lock order: queue row, result row, then the outbox rows.
+ */
+async function recordWithEvents(
+  ctx: Ctx,
+  id: string,
+  uuid: string,
+  status: 'NotNow' | FinalStatus,
+  payload: Buffer,
+  now: Date,
+  events: readonly CheckedOutboxEvent[],
+): Promise<RecordResultResponse> {
+  return transaction(ctx.db, 'recordResult', async (tx) => {
+    const [cmd] = await tx.execute<mysql.RowDataPacket[]>(
+      'SELECT seq, request_type FROM commands WHERE command_uuid = ?',
+      [uuid],
+    );
+    let changed = 0;
+    if (cmd[0]) {
+      const seq = cmd[0].seq as number;
+      if (status === 'NotNow') {
+        const [r] = await tx.execute<Header>(
+          `UPDATE queue SET last_status = 'NotNow', not_now_count = not_now_count + 1, last_status_at = ?
+           WHERE enrollment_id = ? AND command_seq = ?`,
+          [now, id, seq],
+        );
+        changed = r.affectedRows;
+      } else {
+        const [r] = await tx.execute<Header>(
+          'DELETE FROM queue WHERE enrollment_id = ? AND command_seq = ?',
+          [id, seq],
+        );
+        changed = r.affectedRows;
+        if (changed > 0) {
+          await tx.execute(
+            `INSERT INTO results (enrollment_id, command_uuid, request_type, status, payload, received_at)
+             VALUES (?, ?, ?, ?, ?, ?)`,
+            [id, uuid, cmd[0].request_type as string, status, payload, now],
+          );
+        }
+      }
+    }
+    let existed = 0;
+    if (changed === 0) {
+      const [rows] = await tx.execute<mysql.RowDataPacket[]>(
+        'SELECT COUNT(*) AS n FROM results WHERE enrollment_id = ? AND command_uuid = ?',
+        [id, uuid],
+      );
+      existed = Number(rows[0]?.n ?? 0);
+    }
+    await insertOutbox(tx, events);
+    const [picked] = await tx.execute<CommandRow[] & mysql.RowDataPacket[]>(pickSql(status === 'NotNow'), [
+      id,
+      now,
+      now,
+    ]);
+    const outcome: RecordResultResponse['outcome'] =
+      changed > 0 ? 'stored' : existed > 0 ? 'duplicate' : 'unknown';
+    const next = picked[0] ? toQueuedCommand(picked[0]) : undefined;
     return next ? { outcome, next } : { outcome };
   });
 }

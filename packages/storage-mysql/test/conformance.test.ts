@@ -15,7 +15,7 @@ if (mysqlAvailable()) {
         destroy: () => admin(`DROP DATABASE IF EXISTS ${database}`),
       };
     },
-    { requireCapabilities: ['dep', 'secrets'] },
+    { requireCapabilities: ['dep', 'secrets', 'outbox'] },
   );
 } else {
   describe.skip('storage conformance: mysql', () => {});

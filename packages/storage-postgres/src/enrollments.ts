@@ -3,6 +3,8 @@ import {
   type ChannelType,
   checkBytes,
   checkKey,
+  checkOutboxEvents,
+  type OutboxWrite,
   type EnrollmentExport,
   type EnrollmentRecord,
   type Page,
@@ -23,6 +25,7 @@ import {
   exportPage,
   prepareImport,
 } from '@mdmkit/storage/sql';
+import { insertOutbox, writeWithOutbox } from './outbox-store';
 import { query, transaction } from './pool';
 
 function raw(ctx: Ctx, b: Uint8Array | undefined): Uint8Array | null {
@@ -35,6 +38,7 @@ export async function authenticate(ctx: Ctx, input: AuthenticateInput): Promise<
   const serial = optionalText(ctx, 'serialNumber', input.serialNumber);
   const topic = optionalText(ctx, 'topic', input.topic);
   const message = raw(ctx, input.raw);
+  const events = checkOutboxEvents(ctx.limits, input.outbox);
   const now = new Date();
   // Device row first, then its user rows: the same lock order as every other multi-row write.
   await transaction(ctx.db, 'authenticate', async (tx) => {
@@ -62,6 +66,7 @@ export async function authenticate(ctx: Ctx, input: AuthenticateInput): Promise<
        WHERE q.enrollment_id = e.id AND e.device_id = $1 AND (e.id = $1 OR e.channel = 'user')`,
       [input.id],
     );
+    await insertOutbox(tx, events);
   });
   ctx.lastSeenWritten.delete(input.id);
 }
@@ -82,10 +87,10 @@ export async function tokenUpdate(ctx: Ctx, input: TokenUpdateInput): Promise<nu
     raw(ctx, input.raw),
     new Date(),
   ];
-  const { rows } = await query<{ token_update_tally: number }>(
-    ctx.db,
-    'tokenUpdate',
-    `INSERT INTO enrollments (id, channel, device_id, user_id, user_short_name, user_long_name, topic,
+  const events = checkOutboxEvents(ctx.limits, input.outbox);
+  const { rows } = await writeWithOutbox(ctx, 'tokenUpdate', events, (tx) =>
+    tx.query<{ token_update_tally: number }>(
+      `INSERT INTO enrollments (id, channel, device_id, user_id, user_short_name, user_long_name, topic,
                               push_token, push_magic, unlock_token, enabled, token_update_tally,
                               last_checkin_raw, created_at, updated_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, true, 1, $11, $12, $12)
@@ -100,7 +105,8 @@ export async function tokenUpdate(ctx: Ctx, input: TokenUpdateInput): Promise<nu
        last_checkin_raw = COALESCE(EXCLUDED.last_checkin_raw, enrollments.last_checkin_raw),
        updated_at = EXCLUDED.updated_at
      RETURNING token_update_tally`,
-    values,
+      values,
+    ),
   );
   return rows[0]!.token_update_tally;
 }
@@ -108,10 +114,10 @@ export async function tokenUpdate(ctx: Ctx, input: TokenUpdateInput): Promise<nu
 export async function userAuthenticate(ctx: Ctx, input: UserAuthenticateInput): Promise<void> {
   checkKey('enrollment id', input?.id, ctx.limits.maxKeyLength);
   checkKey('deviceId', input.deviceId, ctx.limits.maxKeyLength);
-  await query(
-    ctx.db,
-    'userAuthenticate',
-    `INSERT INTO enrollments (id, channel, device_id, user_id, user_short_name, user_long_name, enabled,
+  const events = checkOutboxEvents(ctx.limits, input.outbox);
+  await writeWithOutbox(ctx, 'userAuthenticate', events, (q) =>
+    q.query(
+      `INSERT INTO enrollments (id, channel, device_id, user_id, user_short_name, user_long_name, enabled,
                               token_update_tally, last_checkin_raw, created_at, updated_at)
      VALUES ($1, 'user', $2, $3, $4, $5, false, 0, $6, $7, $7)
      ON CONFLICT (id) DO UPDATE SET
@@ -121,20 +127,22 @@ export async function userAuthenticate(ctx: Ctx, input: UserAuthenticateInput): 
        user_long_name = COALESCE(EXCLUDED.user_long_name, enrollments.user_long_name),
        last_checkin_raw = COALESCE(EXCLUDED.last_checkin_raw, enrollments.last_checkin_raw),
        updated_at = EXCLUDED.updated_at`,
-    [
-      input.id,
-      input.deviceId,
-      optionalText(ctx, 'userId', input.userId),
-      optionalText(ctx, 'userShortName', input.userShortName),
-      optionalText(ctx, 'userLongName', input.userLongName),
-      raw(ctx, input.raw),
-      new Date(),
-    ],
+      [
+        input.id,
+        input.deviceId,
+        optionalText(ctx, 'userId', input.userId),
+        optionalText(ctx, 'userShortName', input.userShortName),
+        optionalText(ctx, 'userLongName', input.userLongName),
+        raw(ctx, input.raw),
+        new Date(),
+      ],
+    ),
   );
 }
 
-export async function checkOut(ctx: Ctx, id: string): Promise<void> {
+export async function checkOut(ctx: Ctx, id: string, options?: OutboxWrite): Promise<void> {
   checkKey('enrollment id', id, ctx.limits.maxKeyLength);
+  const events = checkOutboxEvents(ctx.limits, options?.outbox);
   // Lock the channel itself before its user channels, matching authenticate().
   await transaction(ctx.db, 'checkOut', async (tx) => {
     const now = new Date();
@@ -149,6 +157,7 @@ export async function checkOut(ctx: Ctx, id: string): Promise<void> {
         [id, now],
       );
     }
+    await insertOutbox(tx, events);
   });
 }
 

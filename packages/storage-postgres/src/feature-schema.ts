@@ -69,17 +69,34 @@ const audit: string[] = [
   'CREATE INDEX IF NOT EXISTS audit_events_actor ON audit_events (actor, id)',
 ];
 
+const outbox: string[] = [
+  `CREATE TABLE IF NOT EXISTS outbox (
+     seq bigint GENERATED ALWAYS AS IDENTITY,
+     id text COLLATE "C" PRIMARY KEY,
+     topic text NOT NULL,
+     payload bytea NOT NULL,
+     created_at timestamptz NOT NULL,
+     due_at timestamptz NOT NULL,
+     holder text,
+     lease_until timestamptz,
+     attempts integer NOT NULL DEFAULT 0,
+     last_error text)`,
+  'CREATE UNIQUE INDEX IF NOT EXISTS outbox_seq ON outbox (seq)',
+  'CREATE INDEX IF NOT EXISTS outbox_due ON outbox (due_at, seq)',
+];
+
 /**
- * The PostgreSQL migrations of the DEP, secret and audit-event stores, registered per feature.
+ * The PostgreSQL migrations of the DEP, secret, audit-event and outbox stores, registered per feature.
  *
  * @example
  * ```ts
  * import { postgresFeatureMigrations } from '@mdmkit/storage-postgres';
- * console.log(postgresFeatureMigrations.map((f) => f.feature)); // ['dep', 'secrets', 'audit']
+ * console.log(postgresFeatureMigrations.map((f) => f.feature)); // ['dep', 'secrets', 'audit', 'outbox']
  * ```
  */
 export const postgresFeatureMigrations: FeatureMigrations<string[]>[] = [
   { feature: 'dep', migrations: [{ version: 1, name: 'tokens, devices, assignments', up: dep }] },
   { feature: 'secrets', migrations: [{ version: 1, name: 'sealed secrets', up: secrets }] },
   { feature: 'audit', migrations: [{ version: 1, name: 'audit events', up: audit }] },
+  { feature: 'outbox', migrations: [{ version: 1, name: 'event outbox', up: outbox }] },
 ];

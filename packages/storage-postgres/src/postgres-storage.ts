@@ -1,6 +1,7 @@
 import { type CommonStorageOptions, resolveLastSeenInterval, resolveLimits } from '@mdmkit/storage';
 import { SqlStorage } from '@mdmkit/storage/sql';
 import { depStore } from './dep-store';
+import { outboxStore } from './outbox-store';
 import { secretStore } from './secret-store';
 import type { Ctx } from './context';
 import * as enrollments from './enrollments';
@@ -74,7 +75,7 @@ export class PostgresStorage extends SqlStorage<Ctx> {
         lastSeenWritten: new Map(),
       },
       operations,
-      stores: { ...depStore, ...secretStore },
+      stores: { ...depStore, ...secretStore, ...outboxStore },
       migrate: (ctx) => migratePostgres(ctx.db),
       close: (ctx) => ctx.db.pool.end(),
     });

@@ -1,6 +1,7 @@
 import {
   checkBytes,
   checkKey,
+  checkOutboxEvents,
   type CommandInput,
   type CommandReport,
   type CommandResult,
@@ -26,7 +27,21 @@ import {
   prepareEnqueue,
   toQueuedCommand,
 } from '@mdmkit/storage/sql';
-import { query, transaction } from './pool';
+import { query, transaction, type Tx } from './pool';
+import { insertOutbox } from './outbox-store';
+
+/** Runs one statement: on the pool, or on the client of an open transaction. */
+type Run = <R extends Record<string, unknown>>(
+  what: string,
+  text: string,
+  values: unknown[],
+  prepared?: string,
+) => Promise<{ rows: R[] }>;
+
+const onTx =
+  (tx: Tx): Run =>
+  (_what, text, values, prepared) =>
+    tx.query(prepared ? { name: prepared, text, values } : { text, values });
 
 /** Rows per INSERT of the fan-out; one array parameter each, so the statement stays small. */
 const fanOutBatch = 50_000;
@@ -133,6 +148,10 @@ export async function recordResult(
   const status = report.status;
   if (status === 'Idle') {
     checkBytes('report payload', report.payload, ctx.limits.maxResultBytes);
+    // An Idle changes nothing, so its events have nothing to commit with.
+    const idleEvents = checkOutboxEvents(ctx.limits, report.outbox);
+    if (idleEvents.length > 0)
+      await transaction(ctx.db, 'recordResult', (tx) => insertOutbox(tx, idleEvents));
     const next = await inLane(laneKey(ctx, report.enrollmentId), () =>
       pick(ctx, report.enrollmentId, now, false),
     );
@@ -148,11 +167,23 @@ export async function recordResult(
   checkBytes('report payload', report.payload, ctx.limits.maxResultBytes);
   const id = report.enrollmentId;
   const uuid = report.commandUuid;
-  return inLane(laneKey(ctx, id), () => record(ctx, id, uuid, status, report.payload, now));
+  const events = checkOutboxEvents(ctx.limits, report.outbox);
+  if (events.length === 0) {
+    const run: Run = (what, text, values, prepared) => query(ctx.db, what, text, values, prepared);
+    return inLane(laneKey(ctx, id), () => record(run, id, uuid, status, report.payload, now));
+  }
+  // The report's events commit with its result, or neither does.
+  return inLane(laneKey(ctx, id), () =>
+    transaction(ctx.db, 'recordResult', async (tx) => {
+      const out = await record(onTx(tx), id, uuid, status, report.payload, now);
+      await insertOutbox(tx, events);
+      return out;
+    }),
+  );
 }
 
 async function record(
-  ctx: Ctx,
+  run: Run,
   id: string,
   uuid: string,
   status: 'NotNow' | FinalStatus,
@@ -163,8 +194,7 @@ async function record(
   if (status === 'NotNow') {
     ({
       rows: [row],
-    } = await query<PickRow>(
-      ctx.db,
+    } = await run<PickRow>(
       'recordResult',
       `WITH cmd AS (SELECT seq FROM commands WHERE command_uuid = $4),
        u AS (UPDATE queue q SET last_status = 'NotNow', not_now_count = q.not_now_count + 1, last_status_at = $2
@@ -181,8 +211,7 @@ async function record(
   } else {
     ({
       rows: [row],
-    } = await query<PickRow>(
-      ctx.db,
+    } = await run<PickRow>(
       'recordResult',
       `WITH cmd AS (SELECT seq, request_type FROM commands WHERE command_uuid = $4),
        d AS (DELETE FROM queue q USING cmd WHERE q.enrollment_id = $1 AND q.command_seq = cmd.seq
@@ -209,8 +238,7 @@ async function record(
     // old as that snapshot.
     ({
       rows: [row],
-    } = await query<PickRow>(
-      ctx.db,
+    } = await run<PickRow>(
       'recordResult',
       `SELECT 0 AS changed,
               EXISTS (SELECT 1 FROM results WHERE command_uuid = $4 AND enrollment_id = $1) AS existed,

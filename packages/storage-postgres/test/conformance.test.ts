@@ -25,7 +25,7 @@ if (postgresAvailable()) {
         },
       };
     },
-    { requireCapabilities: ['dep', 'secrets'] },
+    { requireCapabilities: ['dep', 'secrets', 'outbox'] },
   );
 } else {
   describe.skip('storage conformance: postgres', () => {});

@@ -70,17 +70,34 @@ CREATE INDEX IF NOT EXISTS audit_events_owner ON audit_events (owner, id);
 CREATE INDEX IF NOT EXISTS audit_events_actor ON audit_events (actor, id);
 `;
 
+const outbox = `
+CREATE TABLE IF NOT EXISTS outbox (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  topic TEXT NOT NULL,
+  payload BLOB NOT NULL,
+  created_at INTEGER NOT NULL,
+  due_at INTEGER NOT NULL,
+  holder TEXT,
+  lease_until INTEGER,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (due_at, seq);
+`;
+
 /**
- * The SQLite migrations of the DEP, secret and audit-event stores, registered per feature.
+ * The SQLite migrations of the DEP, secret, audit-event and outbox stores, registered per feature.
  *
  * @example
  * ```ts
  * import { sqliteFeatureMigrations } from '@mdmkit/storage-sqlite';
- * console.log(sqliteFeatureMigrations.map((f) => f.feature)); // ['dep', 'secrets', 'audit']
+ * console.log(sqliteFeatureMigrations.map((f) => f.feature)); // ['dep', 'secrets', 'audit', 'outbox']
  * ```
  */
 export const sqliteFeatureMigrations: FeatureMigrations<string>[] = [
   { feature: 'dep', migrations: [{ version: 1, name: 'tokens, devices, assignments', up: dep }] },
   { feature: 'secrets', migrations: [{ version: 1, name: 'sealed secrets', up: secrets }] },
   { feature: 'audit', migrations: [{ version: 1, name: 'audit events', up: audit }] },
+  { feature: 'outbox', migrations: [{ version: 1, name: 'event outbox', up: outbox }] },
 ];

@@ -4,6 +4,8 @@ import {
   type CommandReport,
   type CommandResult,
   checkBytes,
+  checkOutboxEvents,
+  type OutboxWrite,
   checkCommand,
   checkDate,
   checkKey,
@@ -47,6 +49,7 @@ import { sqliteMigrations } from './schema';
 import { depStore } from './dep-store';
 import { sqliteFeatureMigrations } from './feature-schema';
 import type { SqliteIo } from './io';
+import { insertOutbox, outboxStore } from './outbox-store';
 import { secretStore } from './secret-store';
 import { batchTransaction, MAX_BATCH, type Outcome, type PendingWrite } from './batch';
 import { DEFAULT_BUSY_TIMEOUT_MS, LOCK_SLICE_MS, lockRetry, type SqliteStorageOptions } from './options';
@@ -139,7 +142,7 @@ export class SqliteStorage implements MdmStorage {
   readonly #batchTxn: Database.Transaction<(batch: PendingWrite[]) => Outcome[]>;
 
   constructor(options: SqliteStorageOptions) {
-    bindStores(this, { ...depStore, ...secretStore }, () => this.#io);
+    bindStores(this, { ...depStore, ...secretStore, ...outboxStore }, () => this.#io);
     this.#limits = resolveLimits(options.limits);
     this.#lastSeenInterval = resolveLastSeenInterval(options);
     this.#busyTimeout = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
@@ -427,8 +430,10 @@ export class SqliteStorage implements MdmStorage {
   async authenticate(input: AuthenticateInput): Promise<void> {
     this.#key('enrollment id', input.id);
     checkBytes('raw message', input.raw, this.#limits.maxBlobBytes);
+    const events = checkOutboxEvents(this.#limits, input.outbox);
     await this.#write(() => {
       const now = Date.now();
+      insertOutbox(this.#io, events);
       this.#stmt(
         `INSERT INTO enrollments (id, channel, device_id, serial_number, topic, enabled, token_update_tally, last_message, created_at, updated_at)
          VALUES (?, 'device', ?, ?, ?, 0, 0, ?, ?, ?)
@@ -460,8 +465,10 @@ export class SqliteStorage implements MdmStorage {
     this.#key('push magic', input.pushMagic);
     checkBytes('unlock token', input.unlockToken, this.#limits.maxBlobBytes);
     checkBytes('raw message', input.raw, this.#limits.maxBlobBytes);
+    const events = checkOutboxEvents(this.#limits, input.outbox);
     return this.#write(() => {
       const now = Date.now();
+      insertOutbox(this.#io, events);
       const row = this.#stmt(
         `INSERT INTO enrollments (id, channel, device_id, user_id, user_short_name, user_long_name, topic, push_token,
            push_magic, unlock_token, enabled, token_update_tally, last_message, created_at, updated_at)
@@ -497,8 +504,10 @@ export class SqliteStorage implements MdmStorage {
     this.#key('enrollment id', input.id);
     this.#key('device id', input.deviceId);
     checkBytes('raw message', input.raw, this.#limits.maxBlobBytes);
+    const events = checkOutboxEvents(this.#limits, input.outbox);
     await this.#write(() => {
       const now = Date.now();
+      insertOutbox(this.#io, events);
       this.#stmt(
         `INSERT INTO enrollments (id, channel, device_id, user_id, user_short_name, user_long_name, enabled,
            token_update_tally, last_message, created_at, updated_at)
@@ -520,10 +529,12 @@ export class SqliteStorage implements MdmStorage {
     });
   }
 
-  async checkOut(id: EnrollmentId): Promise<void> {
+  async checkOut(id: EnrollmentId, options?: OutboxWrite): Promise<void> {
     this.#key('enrollment id', id);
+    const events = checkOutboxEvents(this.#limits, options?.outbox);
     await this.#write(() => {
       const now = Date.now();
+      insertOutbox(this.#io, events);
       const row = this.#stmt('SELECT channel FROM enrollments WHERE id = ?').get(id) as Row | undefined;
       if (!row) return;
       this.#stmt('UPDATE enrollments SET enabled = 0, updated_at = ? WHERE id = ?').run(now, id);
@@ -855,11 +866,14 @@ export class SqliteStorage implements MdmStorage {
       const next = this.#pick(id, skip, now);
       return next ? { outcome, next } : { outcome };
     };
+    const events = checkOutboxEvents(this.#limits, report.outbox);
     if (uuid === undefined) {
       this.#check();
+      if (events.length > 0) await this.#write(() => insertOutbox(this.#io, events));
       return respond('idle');
     }
     return this.#write(() => {
+      insertOutbox(this.#io, events);
       const cmd = this.#stmt('SELECT seq FROM commands WHERE uuid = ?').get(uuid) as Row | undefined;
       if (!cmd) return respond('unknown');
       const seq = cmd.seq as number;

@@ -1,3 +1,5 @@
+import type { OutboxWrite } from './outbox';
+
 /**
  * Enrollment ids are opaque to storage. mdmkit's protocol package forms them like NanoMDM does: the
  * device UDID (or EnrollmentID for User Enrollment) for the device channel and `UDID:UserID` (or
@@ -40,7 +42,7 @@ export interface EnrollmentRecord {
 }
 
 /** The storage effect of a device channel's Authenticate message. */
-export interface AuthenticateInput {
+export interface AuthenticateInput extends OutboxWrite {
   /** Device channel enrollment id. */
   id: EnrollmentId;
   serialNumber?: string;
@@ -50,7 +52,7 @@ export interface AuthenticateInput {
 }
 
 /** The storage effect of a TokenUpdate on either channel. */
-export interface TokenUpdateInput {
+export interface TokenUpdateInput extends OutboxWrite {
   id: EnrollmentId;
   channel: ChannelType;
   /** Device channel enrollment id; defaults to `id` for a device channel. Required for a user channel. */
@@ -67,7 +69,7 @@ export interface TokenUpdateInput {
 }
 
 /** The storage effect of a UserAuthenticate message (records the user channel before its TokenUpdate). */
-export interface UserAuthenticateInput {
+export interface UserAuthenticateInput extends OutboxWrite {
   id: EnrollmentId;
   deviceId: EnrollmentId;
   userId?: string;
@@ -139,8 +141,11 @@ export interface CheckInStore {
   tokenUpdate(input: TokenUpdateInput): Promise<number>;
   /** Records a UserAuthenticate: creates (disabled) or updates the user channel. */
   userAuthenticate(input: UserAuthenticateInput): Promise<void>;
-  /** Records a CheckOut: disables the channel; for a device channel, its user channels too. */
-  checkOut(id: EnrollmentId): Promise<void>;
+  /**
+   * Records a CheckOut: disables the channel; for a device channel, its user channels too. Events in
+   * `options.outbox` are stored in the same transaction.
+   */
+  checkOut(id: EnrollmentId, options?: OutboxWrite): Promise<void>;
 }
 
 /**

@@ -96,3 +96,19 @@ export { MemoryDepStore } from './memory-dep';
 export type { ListSecretsOptions, PutSecretInput, SecretRecord, SecretStore } from './secrets';
 export type { AuditEvent, AuditEventInput, AuditEventStore, ListAuditEventsOptions } from './audit';
 export { MemorySecretData, MemorySecretStore } from './memory-secrets';
+export {
+  checkClaim,
+  checkConfirm,
+  checkOutboxEvents,
+  checkReschedule,
+  type CheckedOutboxEvent,
+  type ClaimOutboxOptions,
+  isOutboxStore,
+  MAX_OUTBOX_BATCH,
+  MAX_OUTBOX_ERROR,
+  type OutboxEvent,
+  type OutboxEventInput,
+  type OutboxStore,
+  type OutboxWrite,
+} from './outbox';
+export { MemoryOutboxData, MemoryOutboxStore } from './memory-outbox';

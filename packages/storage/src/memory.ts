@@ -29,6 +29,15 @@ import type { IssuedCertificateRecord } from './scep';
 import { type CommonStorageOptions, type MdmStorage, resolveLastSeenInterval } from './storage';
 import type { AuditEvent, AuditEventInput, AuditEventStore, ListAuditEventsOptions } from './audit';
 import { MemorySecretData, MemorySecretStore } from './memory-secrets';
+import { MemoryOutboxData, MemoryOutboxStore } from './memory-outbox';
+import {
+  type ClaimOutboxOptions,
+  checkOutboxEvents,
+  type OutboxEvent,
+  type OutboxEventInput,
+  type OutboxStore,
+  type OutboxWrite,
+} from './outbox';
 import type { ListSecretsOptions, PutSecretInput, SecretRecord, SecretStore } from './secrets';
 import { checkCommand, checkDate, checkPriority, checkReport, pageSize } from './validate';
 
@@ -80,6 +89,7 @@ class MemoryDb {
   pushVersion = 0;
   lock: Promise<void> = Promise.resolve();
   secretData = new MemorySecretData();
+  outbox = new MemoryOutboxData();
 }
 
 /** Options for {@link MemoryStorage}. */
@@ -113,7 +123,7 @@ const copyResult = ({ seq: _seq, ...r }: MemResult): CommandResult => ({
  * await storage.tokenUpdate({ id: 'UDID-1', channel: 'device', topic, pushToken, pushMagic });
  * ```
  */
-export class MemoryStorage implements MdmStorage, SecretStore, AuditEventStore {
+export class MemoryStorage implements MdmStorage, SecretStore, AuditEventStore, OutboxStore {
   #db: MemoryDb;
   readonly #limits: StorageLimits;
   readonly #lastSeenInterval: number;
@@ -180,6 +190,13 @@ export class MemoryStorage implements MdmStorage, SecretStore, AuditEventStore {
   // ---- enrollments ----
 
   async authenticate(input: AuthenticateInput): Promise<void> {
+    const events = checkOutboxEvents(this.#limits, input?.outbox);
+    const out = await this.#authenticate(input);
+    this.#open().outbox.add(events);
+    return out;
+  }
+
+  async #authenticate(input: AuthenticateInput): Promise<void> {
     const db = this.#open();
     this.#key('enrollment id', input.id);
     checkBytes('raw message', input.raw, this.#limits.maxBlobBytes);
@@ -228,6 +245,13 @@ export class MemoryStorage implements MdmStorage, SecretStore, AuditEventStore {
   }
 
   async tokenUpdate(input: TokenUpdateInput): Promise<number> {
+    const events = checkOutboxEvents(this.#limits, input?.outbox);
+    const out = await this.#tokenUpdate(input);
+    this.#open().outbox.add(events);
+    return out;
+  }
+
+  async #tokenUpdate(input: TokenUpdateInput): Promise<number> {
     const db = this.#open();
     this.#key('enrollment id', input.id);
     if (input.channel !== 'device' && input.channel !== 'user') {
@@ -271,6 +295,13 @@ export class MemoryStorage implements MdmStorage, SecretStore, AuditEventStore {
   }
 
   async userAuthenticate(input: UserAuthenticateInput): Promise<void> {
+    const events = checkOutboxEvents(this.#limits, input?.outbox);
+    const out = await this.#userAuthenticate(input);
+    this.#open().outbox.add(events);
+    return out;
+  }
+
+  async #userAuthenticate(input: UserAuthenticateInput): Promise<void> {
     const db = this.#open();
     this.#key('enrollment id', input.id);
     this.#key('device id', input.deviceId);
@@ -298,7 +329,13 @@ export class MemoryStorage implements MdmStorage, SecretStore, AuditEventStore {
     db.enrollments.set(input.id, { ...existing, rec, raw: copy(input.raw) ?? existing?.raw });
   }
 
-  async checkOut(id: EnrollmentId): Promise<void> {
+  async checkOut(id: EnrollmentId, options?: OutboxWrite): Promise<void> {
+    const events = checkOutboxEvents(this.#limits, options?.outbox);
+    await this.#checkOut(id);
+    this.#open().outbox.add(events);
+  }
+
+  async #checkOut(id: EnrollmentId): Promise<void> {
     const db = this.#open();
     this.#key('enrollment id', id);
     const e = db.enrollments.get(id);
@@ -520,6 +557,13 @@ export class MemoryStorage implements MdmStorage, SecretStore, AuditEventStore {
   }
 
   async recordResult(report: CommandReport, options: { now?: Date } = {}): Promise<RecordResultResponse> {
+    const events = checkOutboxEvents(this.#limits, report?.outbox);
+    const out = await this.#recordResult(report, options);
+    this.#open().outbox.add(events);
+    return out;
+  }
+
+  async #recordResult(report: CommandReport, options: { now?: Date }): Promise<RecordResultResponse> {
     const db = this.#open();
     const uuid = checkReport(report, this.#limits);
     checkDate('now', options.now, true);
@@ -806,6 +850,32 @@ export class MemoryStorage implements MdmStorage, SecretStore, AuditEventStore {
   async readJobState(name: string): Promise<JobState | undefined> {
     const j = this.#open().jobs.get(name);
     return j ? { ...j, updatedAt: new Date(j.updatedAt) } : undefined;
+  }
+
+  // ---- outbox (memory-outbox.ts) ----
+
+  #outboxStore(): MemoryOutboxStore {
+    return new MemoryOutboxStore({
+      data: this.#open().outbox,
+      limits: this.#limits,
+      checkOpen: () => this.#open(),
+    });
+  }
+
+  async enqueueOutbox(events: readonly OutboxEventInput[]): Promise<void> {
+    return this.#outboxStore().enqueueOutbox(events);
+  }
+
+  async claimOutbox(holder: string, options: ClaimOutboxOptions): Promise<OutboxEvent[]> {
+    return this.#outboxStore().claimOutbox(holder, options);
+  }
+
+  async confirmOutbox(holder: string, ids: readonly string[]): Promise<number> {
+    return this.#outboxStore().confirmOutbox(holder, ids);
+  }
+
+  async rescheduleOutbox(holder: string, id: string, dueAt: Date, error: string): Promise<boolean> {
+    return this.#outboxStore().rescheduleOutbox(holder, id, dueAt, error);
   }
 
   // ---- secrets and audit events (memory-secrets.ts) ----

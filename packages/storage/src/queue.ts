@@ -1,3 +1,4 @@
+import type { OutboxWrite } from './outbox';
 import type { EnrollmentId, Page, PageOptions } from './enrollment';
 
 /** Report statuses a device sends (`Idle` carries no CommandUUID). */
@@ -44,7 +45,7 @@ export interface QueueEntry extends QueuedCommand {
 }
 
 /** A report about one command from one enrollment. */
-export interface CommandReport {
+export interface CommandReport extends OutboxWrite {
   enrollmentId: EnrollmentId;
   status: ReportStatus;
   /** Absent for Idle. */

@@ -6,6 +6,7 @@ import { miscConformance } from './misc';
 import { concurrencyConformance } from './concurrency';
 import type { ConformanceContext } from './context';
 import { depStoreConformance } from './dep';
+import { outboxConformance } from './outbox';
 import { hasSecretStores, secretConformance } from './secrets';
 
 /** Options for {@link ConformanceDatabase.open}. */
@@ -38,7 +39,7 @@ export interface ConformanceOptions {
    * Optional stores this adapter must have: their sections fail instead of being skipped when a
    * handle lacks them. The SQL adapters require both.
    */
-  requireCapabilities?: readonly ('dep' | 'secrets')[];
+  requireCapabilities?: readonly ('dep' | 'secrets' | 'outbox')[];
 }
 
 /**
@@ -132,6 +133,7 @@ export function runStorageConformance(
       Object.assign(Object.create(ctx) as ConformanceContext, { required: required.has('dep') }),
     );
     secretConformance(ctx, () => required.has('secrets') || hasSecretStores(ctx.s));
+    outboxConformance(ctx, () => required.has('outbox'));
 
     it('rejects calls on a closed handle with CLOSED', async () => {
       const h = await ctx.open();

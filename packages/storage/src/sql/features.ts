@@ -1,17 +1,22 @@
-// Per-feature schema versions: each optional store (DEP, secrets, audit) registers its own migrations
+// Per-feature schema versions: each optional store (DEP, secrets, audit, outbox) registers its own migrations
 // per dialect, and `migrate()` applies them after the core ones, through the same lock and table.
 import { StorageError } from '../errors';
 import type { Migration } from '../migrations';
 
 /** The optional stores that carry their own schema. */
-export type SqlFeature = 'dep' | 'secrets' | 'audit';
+export type SqlFeature = 'dep' | 'secrets' | 'audit' | 'outbox';
 
 /**
  * Each feature owns a block of 1000 version numbers in the dialect's one migrations table, so a
  * feature's versions never collide with the core's (1–999) or another feature's, and the table's
  * existing lock makes racing `migrate()` calls safe for features as it does for the core.
  */
-const FEATURE_BASE: Readonly<Record<SqlFeature, number>> = { dep: 1000, secrets: 2000, audit: 3000 };
+const FEATURE_BASE: Readonly<Record<SqlFeature, number>> = {
+  dep: 1000,
+  secrets: 2000,
+  audit: 3000,
+  outbox: 4000,
+};
 
 /** A feature's migrations for one dialect; `version` counts from 1 within the feature. */
 export interface FeatureMigrations<C> {

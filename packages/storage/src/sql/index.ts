@@ -70,3 +70,4 @@ export {
   toAuditEvent,
   toSecret,
 } from './secrets';
+export { outboxColumns, type OutboxRow, toOutboxEvent } from './outbox';

@@ -3,6 +3,7 @@ import type { AuthenticateInput, TokenUpdateInput, UserAuthenticateInput } from 
 import { StorageError } from '../errors';
 import type { JobState, Lease } from '../lease';
 import type { MigrationReport } from '../migrations';
+import type { OutboxWrite } from '../outbox';
 import type { StoredPushCert } from '../push-cert';
 import type { EnrollmentFilter, PushInfo } from '../queries';
 import type {
@@ -89,8 +90,8 @@ export class SqlStorage<C> implements MdmStorage {
   async userAuthenticate(input: UserAuthenticateInput): Promise<void> {
     return this.#ops.userAuthenticate(this.context, input);
   }
-  async checkOut(id: string): Promise<void> {
-    return this.#ops.checkOut(this.context, id);
+  async checkOut(id: string, options?: OutboxWrite): Promise<void> {
+    return this.#ops.checkOut(this.context, id, options);
   }
   async getEnrollment(id: string): Promise<EnrollmentRecord | undefined> {
     return this.#ops.getEnrollment(this.context, id);

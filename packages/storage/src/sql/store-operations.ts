@@ -1,12 +1,13 @@
 import type { AuditEventStore } from '../audit';
 import type { DepStore } from '../dep';
+import type { OutboxStore } from '../outbox';
 import type { SecretStore } from '../secrets';
 import type { WithContext } from './operations';
 
 /** The stores every SQL adapter carries beside `MdmStorage`. */
-export type SqlStores = DepStore & SecretStore & AuditEventStore;
+export type SqlStores = DepStore & SecretStore & AuditEventStore & OutboxStore;
 
-/** A dialect's DEP, secret and audit-event operations, context first. */
+/** A dialect's DEP, secret, audit-event and outbox operations, context first. */
 export type SqlStoreOperations<C> = WithContext<C, SqlStores>;
 
 /**
