@@ -42,6 +42,13 @@ export interface MdmRequest {
   message?: DeviceMessage;
   /** Set by the decode link: whose message this is. */
   enrollment?: ResolvedEnrollment;
+  /**
+   * Set by the trust link: `migrated` when the certificate is accepted only because it is pinned to
+   * an enrollment imported from another MDM, not because it chains to a trusted CA.
+   */
+  identityTrust?: 'chain' | 'migrated';
+  /** Set by the trust link: whether storage already holds the identity's expiry record. */
+  identityRecorded?: boolean;
 }
 
 /** Answers a request (the core, or a link wrapped around what follows it). */

@@ -51,6 +51,13 @@ export interface CoreOptions {
    * `false` declines them with 410. Default true.
    */
   userChannels?: boolean;
+  /**
+   * Answers `DeclarativeManagement` check-ins (see `answerDeclarativeCheckin`). Without it they are
+   * refused with 400, as any check-in this server does not serve.
+   */
+  declarative?: (
+    checkin: Extract<DecodedCheckin, { messageType: 'DeclarativeManagement' }>,
+  ) => Promise<HttpResponse>;
 }
 
 const OK: HttpResponse = { status: 200 };
@@ -212,6 +219,10 @@ export function createCore(options: CoreOptions): MdmService {
         });
         return getBootstrapTokenResponse({ BootstrapToken: token });
       }
+      case 'DeclarativeManagement':
+        if (!options.declarative)
+          throw new ServerError('BAD_MESSAGE', 'DeclarativeManagement is not served here');
+        return options.declarative(c);
       default:
         throw new ServerError('BAD_MESSAGE', `check-in ${c.messageType} is not served here`);
     }

@@ -44,6 +44,74 @@ export interface EnrollmentHandlerContext {
 
 const PROFILE_CONTENT_TYPE = 'application/x-apple-aspen-config';
 
+/** What an MDM profile with a SCEP identity is built from. @internal */
+export interface IdentityProfileContext {
+  serverUrl: string;
+  checkInUrl: string | undefined;
+  scepUrl: string;
+  topic: () => string;
+  scepCa: () => Certificate;
+  profile?: EnrollmentProfileConfig['profile'];
+  signer?: EnrollmentProfileConfig['signer'];
+}
+
+/**
+ * The MDM profile (SCEP identity + MDM payload) this server hands out, signed when a signer is
+ * configured. The enrollment profile and the identity-renewal profile are the same profile with
+ * another challenge and subject, so a renewal replaces the installed MDM profile in place. @internal
+ *
+ * @example
+ * ```ts
+ * const bytes = await buildIdentityProfile(ctx, challenge, [['CN', 'mdmkit device']]);
+ * ```
+ */
+export async function buildIdentityProfile(
+  ctx: IdentityProfileContext,
+  challenge: string,
+  subject: SubjectInput,
+): Promise<Uint8Array> {
+  const profile = buildEnrollmentProfile({
+    signMessage: true,
+    checkOutWhenRemoved: true,
+    ...ctx.profile,
+    serverUrl: ctx.serverUrl,
+    ...(ctx.checkInUrl !== undefined ? { checkInUrl: ctx.checkInUrl } : {}),
+    topic: ctx.topic(),
+    scep: {
+      url: ctx.scepUrl,
+      challenge,
+      subject,
+      // SHA-1, the fingerprint length every OS version that reads CAFingerprint takes.
+      caFingerprint: Buffer.from(ctx.scepCa().fingerprintSha1, 'hex'),
+    },
+  });
+  const encoded = encodeProfile(profile);
+  if (!ctx.signer) return encoded;
+  return signProfile(encoded, {
+    certificate: ctx.signer.certificate,
+    privateKey: ctx.signer.privateKey,
+    ...(ctx.signer.chain ? { chain: ctx.signer.chain } : {}),
+  });
+}
+
+/**
+ * The PayloadIdentifier of the MDM profile this server hands out: what RemoveProfile names to
+ * unenroll a device. @internal
+ *
+ * @example
+ * ```ts
+ * mdmProfileIdentifier(ctx); // 'com.example.mdm.enrollment'
+ * ```
+ */
+export function mdmProfileIdentifier(ctx: IdentityProfileContext): string {
+  return buildEnrollmentProfile({
+    ...ctx.profile,
+    serverUrl: ctx.serverUrl,
+    topic: ctx.topic(),
+    scep: { url: ctx.scepUrl, challenge: 'unused', subject: [['CN', 'unused']] },
+  }).PayloadIdentifier as string;
+}
+
 /**
  * Serves a freshly built, signed enrollment profile with its own one-time challenge. @internal
  *
@@ -61,26 +129,11 @@ export function enrollmentHandler(
       throw new ServerError('ENROLLMENT_REFUSED', 'not authorized to enroll');
     }
     const challenge = await ctx.challenges.issue(ctx.config.challengeTtlSeconds ?? 3600);
-    const profile = buildEnrollmentProfile({
-      signMessage: true,
-      checkOutWhenRemoved: true,
-      ...ctx.config.profile,
-      serverUrl: ctx.serverUrl,
-      ...(ctx.checkInUrl !== undefined ? { checkInUrl: ctx.checkInUrl } : {}),
-      topic: ctx.topic(),
-      scep: {
-        url: ctx.scepUrl,
-        challenge,
-        subject: ctx.config.subject ?? [['CN', 'mdmkit device']],
-        // SHA-1, the fingerprint length every OS version that reads CAFingerprint takes.
-        caFingerprint: Buffer.from(ctx.scepCa().fingerprintSha1, 'hex'),
-      },
-    });
-    const signed = await signProfile(encodeProfile(profile), {
-      certificate: ctx.config.signer.certificate,
-      privateKey: ctx.config.signer.privateKey,
-      ...(ctx.config.signer.chain ? { chain: ctx.config.signer.chain } : {}),
-    });
+    const signed = await buildIdentityProfile(
+      { ...ctx, profile: ctx.config.profile, signer: ctx.config.signer },
+      challenge,
+      ctx.config.subject ?? [['CN', 'mdmkit device']],
+    );
     ctx.emit({ type: 'enrollment-profile', challengeIssued: true });
     return { status: 200, headers: { 'content-type': PROFILE_CONTENT_TYPE }, body: signed };
   };

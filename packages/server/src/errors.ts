@@ -10,6 +10,8 @@ const brand = Symbol.for('mdmkit.error');
  * - `BAD_MESSAGE` (400): the body is not a check-in or report this server understands.
  * - `BLOCKED` (401): the enrollment was blocked on purpose (the only path to a 401).
  * - `ENROLLMENT_REFUSED` (403): the enrollment-profile request was refused by the authorization callback.
+ * - `MIGRATION_REFUSED` (403): a migration import was refused by its authorization hook.
+ * - `NOT_FOUND` (404): an admin operation named an enrollment this server does not hold.
  * - `INTERNAL` (500): storage or another dependency failed; the device retries later.
  * - `INVALID_OPTIONS`: bad configuration (thrown at start-up, never sent).
  */
@@ -21,6 +23,8 @@ export type ServerErrorCode =
   | 'BAD_MESSAGE'
   | 'BLOCKED'
   | 'ENROLLMENT_REFUSED'
+  | 'MIGRATION_REFUSED'
+  | 'NOT_FOUND'
   | 'INTERNAL'
   | 'INVALID_OPTIONS';
 
@@ -32,6 +36,8 @@ const STATUS: Record<ServerErrorCode, number> = {
   BAD_MESSAGE: 400,
   BLOCKED: 401,
   ENROLLMENT_REFUSED: 403,
+  MIGRATION_REFUSED: 403,
+  NOT_FOUND: 404,
   INTERNAL: 500,
   INVALID_OPTIONS: 500,
 };

@@ -49,7 +49,27 @@ export type MdmEvent =
   | { type: 'certificate-associated'; enrollmentId: string; certificate: Certificate }
   | { type: 'pushed'; enrollmentIds: string[]; delivered: number; failed: number }
   | { type: 'rejected'; error: ServerError; enrollmentId?: string }
-  | { type: 'error'; error: unknown };
+  | { type: 'error'; error: unknown }
+  | LifecycleEvent;
+
+/** Events of an enrollment's later life: DDM, identity renewal, migration, blocking, removal. */
+export type LifecycleEvent =
+  /** A certificate from outside the trusted CAs was accepted because it is pinned to a migrated enrollment. */
+  | { type: 'migrated-identity-accepted'; enrollmentId: string; certificateHash: string }
+  | {
+      type: 'enrollment-migrated';
+      enrollmentId: string;
+      messageType: 'Authenticate' | 'TokenUpdate';
+      pinned: boolean;
+    }
+  | { type: 'identity-renewal-enqueued'; enrollmentId: string; commandUuid: string; notAfter: Date }
+  | { type: 'identity-renewed'; enrollmentId: string; certificateHash: string; oldRetireAt: Date }
+  | { type: 'ddm-status'; enrollmentId: string; items: number; errors: number }
+  | { type: 'declarations-changed'; setName: string; enrollmentIds: string[] }
+  | { type: 'enrollment-blocked'; enrollmentId: string; actor: string }
+  | { type: 'blocked-answered'; enrollmentId: string }
+  | { type: 'enrollment-unblocked'; enrollmentId: string; actor: string }
+  | { type: 'enrollment-removal'; enrollmentId: string; actor: string; commandUuid: string };
 
 /** Receives {@link MdmEvent}s. */
 export type MdmEventListener = (event: MdmEvent) => void;

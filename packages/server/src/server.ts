@@ -23,10 +23,26 @@ import {
   type MdmService,
   verifyIdentityChain,
 } from './chain';
+import { blockedEnrollments } from './blocking';
 import { createCore } from './core';
-import { type EnrollmentProfileConfig, enrollmentHandler } from './enroll';
+import {
+  buildIdentityProfile,
+  type EnrollmentProfileConfig,
+  enrollmentHandler,
+  type IdentityProfileContext,
+  mdmProfileIdentifier,
+} from './enroll';
 import { asServerError, ServerError } from './errors';
 import { emitter, type MdmEventListener } from './events';
+import { acceptRenewedIdentity, recordIdentityCertificates, verifyIdentityTrust } from './identity-trust';
+import {
+  createLifecycle,
+  DEFAULT_RENEWAL_GRACE_MS,
+  declarativeAnswer,
+  hasLifecycleStores,
+  type LifecycleOptions,
+  type MdmLifecycle,
+} from './lifecycle';
 import { apnsPusher, type PushReport, type Pusher } from './push';
 
 /** Options of {@link createMdmServer}. */
@@ -81,6 +97,12 @@ export interface MdmServerOptions {
   outbox?: boolean;
   onEvent?: MdmEventListener;
   now?: () => Date;
+  /**
+   * An enrollment's later life — DDM, identity renewal, migrated trust, stored blocks, removal — on
+   * the storage's lifecycle stores (every mdmkit adapter has them). Default on when the storage has
+   * them; `false` turns it off.
+   */
+  lifecycle?: LifecycleOptions | false;
 }
 
 /** Options of {@link MdmServer.enqueue}. */
@@ -115,6 +137,8 @@ export interface MdmServer {
   ): Promise<{ commandUuid: string; push?: PushReport }>;
   /** Pushes enrollments (enabled ones with a token; others are skipped). */
   push(enrollmentIds: readonly EnrollmentId[]): Promise<PushReport>;
+  /** DDM, identity renewal, migration, blocking and removal; absent when turned off. */
+  readonly lifecycle: MdmLifecycle | undefined;
   /** Closes push connections (storage stays the host's to close). */
   close(): Promise<void>;
 }
@@ -178,16 +202,35 @@ export function createMdmServer(options: MdmServerOptions): MdmServer {
   });
   const scep = scepHandler(scepServer);
 
+  const lifecycleStore = options.lifecycle !== false && hasLifecycleStores(storage) ? storage : undefined;
+  const graceMs =
+    (options.lifecycle !== false ? options.lifecycle?.renewal?.graceMs : undefined) ??
+    DEFAULT_RENEWAL_GRACE_MS;
   const defaults: ChainLink[] = [
     extractIdentity(),
-    verifyIdentityChain({ trusted: () => trusted, now }),
+    lifecycleStore
+      ? verifyIdentityTrust({ trusted: () => trusted, store: lifecycleStore, now, onEvent: emit })
+      : verifyIdentityChain({ trusted: () => trusted, now }),
     decodeMessage(),
     ...(options.isBlocked ? [blockList(options.isBlocked)] : []),
+    ...(lifecycleStore
+      ? [
+          blockedEnrollments({ store: lifecycleStore, onEvent: emit, now }),
+          acceptRenewedIdentity({
+            store: lifecycleStore,
+            keyProvider: options.keyProvider,
+            graceMs,
+            now,
+            onEvent: emit,
+          }),
+        ]
+      : []),
     associateCertificate({
       store: storage,
       onAssociated: emit,
       refuseReenrollmentWhileEnabled: options.refuseReenrollmentWhileEnabled === true,
     }),
+    ...(lifecycleStore ? [recordIdentityCertificates({ store: lifecycleStore })] : []),
   ];
   const links = options.links ? options.links(defaults) : defaults;
   const core = createCore({
@@ -196,6 +239,7 @@ export function createMdmServer(options: MdmServerOptions): MdmServer {
     emit,
     ...(options.userChannels !== undefined ? { userChannels: options.userChannels } : {}),
     ...(options.outbox ? { outbox: true } : {}),
+    ...(lifecycleStore ? { declarative: declarativeAnswer(lifecycleStore, emit) } : {}),
   });
   const service = composeChain(links, core);
 
@@ -264,6 +308,53 @@ export function createMdmServer(options: MdmServerOptions): MdmServer {
     return report;
   }
 
+  const profileContext: IdentityProfileContext = {
+    serverUrl: options.serverUrl,
+    checkInUrl: options.checkInUrl,
+    scepUrl,
+    topic: () => options.topic,
+    scepCa: () => options.scep.ca.certificate,
+    ...(options.enrollment?.profile ? { profile: options.enrollment.profile } : {}),
+    ...(options.enrollment?.signer ? { signer: options.enrollment.signer } : {}),
+  };
+
+  async function enqueue(
+    cmd: Command<string, object>,
+    ids: readonly EnrollmentId[],
+    opts: EnqueueOptions = {},
+  ): Promise<{ commandUuid: string; push?: PushReport }> {
+    const payload = encodeCommand(cmd);
+    await storage.enqueueCommand(
+      {
+        uuid: cmd.CommandUUID,
+        requestType: cmd.Command.RequestType,
+        payload,
+        ...(opts.priority !== undefined ? { priority: opts.priority } : {}),
+        ...(opts.notBefore ? { notBefore: opts.notBefore } : {}),
+        ...(opts.expiresAt ? { expiresAt: opts.expiresAt } : {}),
+      },
+      [...ids],
+    );
+    if (opts.push === false) return { commandUuid: cmd.CommandUUID };
+    return { commandUuid: cmd.CommandUUID, push: await push(ids) };
+  }
+
+  const lifecycle = lifecycleStore
+    ? createLifecycle({
+        storage: lifecycleStore,
+        options: options.lifecycle || {},
+        keyProvider: options.keyProvider,
+        emit,
+        now,
+        core,
+        enqueue: (cmd, ids) => enqueue(cmd, ids),
+        push,
+        renewalProfile: async (cn) =>
+          buildIdentityProfile(profileContext, await challenges.issue(), [['CN', cn]]),
+        mdmProfileIdentifier: () => mdmProfileIdentifier(profileContext),
+      })
+    : undefined;
+
   return {
     handler: router.handle,
     checkin,
@@ -271,23 +362,9 @@ export function createMdmServer(options: MdmServerOptions): MdmServer {
     scep,
     enroll,
     service,
-    async enqueue(cmd, ids, opts = {}) {
-      const payload = encodeCommand(cmd);
-      await storage.enqueueCommand(
-        {
-          uuid: cmd.CommandUUID,
-          requestType: cmd.Command.RequestType,
-          payload,
-          ...(opts.priority !== undefined ? { priority: opts.priority } : {}),
-          ...(opts.notBefore ? { notBefore: opts.notBefore } : {}),
-          ...(opts.expiresAt ? { expiresAt: opts.expiresAt } : {}),
-        },
-        [...ids],
-      );
-      if (opts.push === false) return { commandUuid: cmd.CommandUUID };
-      return { commandUuid: cmd.CommandUUID, push: await push(ids) };
-    },
+    enqueue,
     push,
+    lifecycle,
     async close() {
       await pusher?.close();
     },

@@ -35,7 +35,7 @@ export interface Harness {
 
 export async function startHarness(
   storage: MdmStorage,
-  extra: Partial<MdmServerOptions> = {},
+  extra: Partial<Omit<MdmServerOptions, 'scep'>> & { scep?: Partial<MdmServerOptions['scep']> } = {},
   serveOptions: Parameters<typeof serve>[1] = {},
   authorize?: (req: import('@mdmkit/http').HttpRequest) => boolean,
 ): Promise<Harness> {
@@ -59,11 +59,11 @@ export async function startHarness(
     serverUrl: `${PUBLIC_ORIGIN}/mdm/server`,
     checkInUrl: `${PUBLIC_ORIGIN}/mdm/checkin`,
     topic: push.topic,
-    scep: { ca: scepCa.ca },
     enrollment: { signer, ...(authorize ? { authorize } : {}) },
     apns: { origin: apns.origin, ca: apnsCerts.caPem },
     onEvent: (e) => events.push(e),
     ...extra,
+    scep: { ...extra.scep, ca: extra.scep?.ca ?? scepCa.ca },
   });
   const http = await serve(mdm.handler, { port: 0, ...serveOptions });
   const local = http.url.replace(/\/$/, '');

@@ -89,13 +89,44 @@ const outbox: string[] = [
      KEY outbox_due (due_at, seq)) ${table}`,
 ];
 
+const lifecycle: string[] = [
+  `CREATE TABLE IF NOT EXISTS declaration_sets (
+     name ${key} NOT NULL PRIMARY KEY,
+     declarations LONGTEXT NOT NULL,
+     updated_at DATETIME(3) NOT NULL) ${table}`,
+  `CREATE TABLE IF NOT EXISTS declaration_assignments (
+     set_name ${key} NOT NULL,
+     enrollment_id ${key} NOT NULL,
+     PRIMARY KEY (set_name, enrollment_id),
+     KEY declaration_assignments_enrollment (enrollment_id, set_name)) ${table}`,
+  `CREATE TABLE IF NOT EXISTS ddm_status (
+     id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+     enrollment_id ${key} NOT NULL,
+     report LONGTEXT NOT NULL,
+     received_at DATETIME(3) NOT NULL,
+     KEY ddm_status_enrollment (enrollment_id, id)) ${table}`,
+  `CREATE TABLE IF NOT EXISTS identity_certificates (
+     hash ${key} NOT NULL PRIMARY KEY,
+     enrollment_id ${key} NOT NULL,
+     not_after DATETIME(3) NOT NULL,
+     trust VARCHAR(16) NOT NULL,
+     retire_at DATETIME(3) NULL,
+     KEY identity_certificates_expiry (not_after),
+     KEY identity_certificates_enrollment (enrollment_id)) ${table}`,
+  `CREATE TABLE IF NOT EXISTS enrollment_blocks (
+     enrollment_id ${key} NOT NULL PRIMARY KEY,
+     actor ${key} NOT NULL,
+     reason MEDIUMTEXT NOT NULL,
+     blocked_at DATETIME(3) NOT NULL) ${table}`,
+];
+
 /**
  * The MySQL/MariaDB migrations of the DEP, secret, audit-event and outbox stores, registered per feature.
  *
  * @example
  * ```ts
  * import { mysqlFeatureMigrations } from '@mdmkit/storage-mysql';
- * console.log(mysqlFeatureMigrations.map((f) => f.feature)); // ['dep', 'secrets', 'audit', 'outbox']
+ * console.log(mysqlFeatureMigrations.map((f) => f.feature)); // ['dep', 'secrets', 'audit', 'outbox', 'lifecycle']
  * ```
  */
 export const mysqlFeatureMigrations: FeatureMigrations<string[]>[] = [
@@ -103,4 +134,10 @@ export const mysqlFeatureMigrations: FeatureMigrations<string[]>[] = [
   { feature: 'secrets', migrations: [{ version: 1, name: 'sealed secrets', up: secrets }] },
   { feature: 'audit', migrations: [{ version: 1, name: 'audit events', up: audit }] },
   { feature: 'outbox', migrations: [{ version: 1, name: 'event outbox', up: outbox }] },
+  {
+    feature: 'lifecycle',
+    migrations: [
+      { version: 1, name: 'declaration sets, DDM status, identity certificates, blocks', up: lifecycle },
+    ],
+  },
 ];

@@ -15,7 +15,7 @@ if (mysqlAvailable()) {
         destroy: () => admin(`DROP DATABASE IF EXISTS ${database}`),
       };
     },
-    { requireCapabilities: ['dep', 'secrets', 'outbox'] },
+    { requireCapabilities: ['dep', 'secrets', 'outbox', 'lifecycle'] },
   );
 } else {
   describe.skip('storage conformance: mysql', () => {});

@@ -85,13 +85,44 @@ const outbox: string[] = [
   'CREATE INDEX IF NOT EXISTS outbox_due ON outbox (due_at, seq)',
 ];
 
+const lifecycle: string[] = [
+  `CREATE TABLE IF NOT EXISTS declaration_sets (
+     name text COLLATE "C" PRIMARY KEY,
+     declarations text NOT NULL,
+     updated_at timestamptz NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS declaration_assignments (
+     set_name text COLLATE "C" NOT NULL,
+     enrollment_id text COLLATE "C" NOT NULL,
+     PRIMARY KEY (set_name, enrollment_id))`,
+  'CREATE INDEX IF NOT EXISTS declaration_assignments_enrollment ON declaration_assignments (enrollment_id, set_name)',
+  `CREATE TABLE IF NOT EXISTS ddm_status (
+     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     enrollment_id text COLLATE "C" NOT NULL,
+     report text NOT NULL,
+     received_at timestamptz NOT NULL)`,
+  'CREATE INDEX IF NOT EXISTS ddm_status_enrollment ON ddm_status (enrollment_id, id)',
+  `CREATE TABLE IF NOT EXISTS identity_certificates (
+     hash text COLLATE "C" PRIMARY KEY,
+     enrollment_id text COLLATE "C" NOT NULL,
+     not_after timestamptz NOT NULL,
+     trust text NOT NULL,
+     retire_at timestamptz)`,
+  'CREATE INDEX IF NOT EXISTS identity_certificates_expiry ON identity_certificates (not_after)',
+  'CREATE INDEX IF NOT EXISTS identity_certificates_enrollment ON identity_certificates (enrollment_id)',
+  `CREATE TABLE IF NOT EXISTS enrollment_blocks (
+     enrollment_id text COLLATE "C" PRIMARY KEY,
+     actor text NOT NULL,
+     reason text NOT NULL,
+     blocked_at timestamptz NOT NULL)`,
+];
+
 /**
  * The PostgreSQL migrations of the DEP, secret, audit-event and outbox stores, registered per feature.
  *
  * @example
  * ```ts
  * import { postgresFeatureMigrations } from '@mdmkit/storage-postgres';
- * console.log(postgresFeatureMigrations.map((f) => f.feature)); // ['dep', 'secrets', 'audit', 'outbox']
+ * console.log(postgresFeatureMigrations.map((f) => f.feature)); // ['dep', 'secrets', 'audit', 'outbox', 'lifecycle']
  * ```
  */
 export const postgresFeatureMigrations: FeatureMigrations<string[]>[] = [
@@ -99,4 +130,10 @@ export const postgresFeatureMigrations: FeatureMigrations<string[]>[] = [
   { feature: 'secrets', migrations: [{ version: 1, name: 'sealed secrets', up: secrets }] },
   { feature: 'audit', migrations: [{ version: 1, name: 'audit events', up: audit }] },
   { feature: 'outbox', migrations: [{ version: 1, name: 'event outbox', up: outbox }] },
+  {
+    feature: 'lifecycle',
+    migrations: [
+      { version: 1, name: 'declaration sets, DDM status, identity certificates, blocks', up: lifecycle },
+    ],
+  },
 ];

@@ -3,6 +3,7 @@ import { SqlStorage } from '@mdmkit/storage/sql';
 import { depStore } from './dep-store';
 import { outboxStore } from './outbox-store';
 import { secretStore } from './secret-store';
+import { lifecycleStore } from './lifecycle-store';
 import type { Ctx } from './context';
 import * as enrollments from './enrollments';
 import * as leases from './leases';
@@ -75,7 +76,7 @@ export class PostgresStorage extends SqlStorage<Ctx> {
         lastSeenWritten: new Map(),
       },
       operations,
-      stores: { ...depStore, ...secretStore, ...outboxStore },
+      stores: { ...depStore, ...secretStore, ...outboxStore, ...lifecycleStore },
       migrate: (ctx) => migratePostgres(ctx.db),
       close: (ctx) => ctx.db.pool.end(),
     });

@@ -25,7 +25,7 @@ if (postgresAvailable()) {
         },
       };
     },
-    { requireCapabilities: ['dep', 'secrets', 'outbox'] },
+    { requireCapabilities: ['dep', 'secrets', 'outbox', 'lifecycle'] },
   );
 } else {
   describe.skip('storage conformance: postgres', () => {});

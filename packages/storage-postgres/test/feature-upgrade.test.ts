@@ -26,7 +26,18 @@ describe.runIf(postgresAvailable())('postgres: a core-only database gains the fe
     await admin.connect();
     try {
       // back to the core-only state: no feature tables, no feature versions
-      for (const t of ['dep_assignments', 'dep_devices', 'dep_tokens', 'secrets', 'audit_events']) {
+      for (const t of [
+        'dep_assignments',
+        'dep_devices',
+        'dep_tokens',
+        'secrets',
+        'audit_events',
+        'declaration_assignments',
+        'declaration_sets',
+        'ddm_status',
+        'identity_certificates',
+        'enrollment_blocks',
+      ]) {
         await admin.query(`DROP TABLE ${schema}.${t}`);
       }
       await admin.query(`DELETE FROM ${schema}.mdmkit_migrations WHERE version >= 1000`);
@@ -45,6 +56,9 @@ describe.runIf(postgresAvailable())('postgres: a core-only database gains the fe
         const r = replicas[0]!;
         await r.putSecret({ owner: 'U', kind: 'k', sealed: new Uint8Array([1]), expectedVersion: 0 });
         expect((await replicas[1]!.getSecret('U', 'k'))?.version).toBe(1);
+        expect(applied).toContain(5001);
+        await r.blockEnrollment({ enrollmentId: 'U', actor: 'a', reason: 'r' });
+        expect((await replicas[2]!.getEnrollmentBlock('U'))?.actor).toBe('a');
       } finally {
         for (const r of replicas) await r.close();
       }

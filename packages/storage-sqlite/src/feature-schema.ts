@@ -83,7 +83,42 @@ CREATE TABLE IF NOT EXISTS outbox (
   attempts INTEGER NOT NULL DEFAULT 0,
   last_error TEXT
 );
-CREATE INDEX IF NOT EXISTS outbox_due ON outbox (due_at, seq);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (due_at, seq);`;
+
+const lifecycle = `
+CREATE TABLE IF NOT EXISTS declaration_sets (
+  name TEXT PRIMARY KEY,
+  declarations TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS declaration_assignments (
+  set_name TEXT NOT NULL,
+  enrollment_id TEXT NOT NULL,
+  PRIMARY KEY (set_name, enrollment_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS declaration_assignments_enrollment ON declaration_assignments (enrollment_id, set_name);
+CREATE TABLE IF NOT EXISTS ddm_status (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  enrollment_id TEXT NOT NULL,
+  report TEXT NOT NULL,
+  received_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ddm_status_enrollment ON ddm_status (enrollment_id, id);
+CREATE TABLE IF NOT EXISTS identity_certificates (
+  hash TEXT PRIMARY KEY,
+  enrollment_id TEXT NOT NULL,
+  not_after INTEGER NOT NULL,
+  trust TEXT NOT NULL,
+  retire_at INTEGER
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS identity_certificates_expiry ON identity_certificates (not_after);
+CREATE INDEX IF NOT EXISTS identity_certificates_enrollment ON identity_certificates (enrollment_id);
+CREATE TABLE IF NOT EXISTS enrollment_blocks (
+  enrollment_id TEXT PRIMARY KEY,
+  actor TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  blocked_at INTEGER NOT NULL
+) WITHOUT ROWID;
 `;
 
 /**
@@ -92,7 +127,7 @@ CREATE INDEX IF NOT EXISTS outbox_due ON outbox (due_at, seq);
  * @example
  * ```ts
  * import { sqliteFeatureMigrations } from '@mdmkit/storage-sqlite';
- * console.log(sqliteFeatureMigrations.map((f) => f.feature)); // ['dep', 'secrets', 'audit', 'outbox']
+ * console.log(sqliteFeatureMigrations.map((f) => f.feature)); // ['dep', 'secrets', 'audit', 'outbox', 'lifecycle']
  * ```
  */
 export const sqliteFeatureMigrations: FeatureMigrations<string>[] = [
@@ -100,4 +135,10 @@ export const sqliteFeatureMigrations: FeatureMigrations<string>[] = [
   { feature: 'secrets', migrations: [{ version: 1, name: 'sealed secrets', up: secrets }] },
   { feature: 'audit', migrations: [{ version: 1, name: 'audit events', up: audit }] },
   { feature: 'outbox', migrations: [{ version: 1, name: 'event outbox', up: outbox }] },
+  {
+    feature: 'lifecycle',
+    migrations: [
+      { version: 1, name: 'declaration sets, DDM status, identity certificates, blocks', up: lifecycle },
+    ],
+  },
 ];

@@ -51,6 +51,7 @@ import { sqliteFeatureMigrations } from './feature-schema';
 import type { SqliteIo } from './io';
 import { insertOutbox, outboxStore } from './outbox-store';
 import { secretStore } from './secret-store';
+import { lifecycleStore } from './lifecycle-store';
 import { batchTransaction, MAX_BATCH, type Outcome, type PendingWrite } from './batch';
 import { DEFAULT_BUSY_TIMEOUT_MS, LOCK_SLICE_MS, lockRetry, type SqliteStorageOptions } from './options';
 import { buf, date, ms, u8 } from './values';
@@ -142,7 +143,7 @@ export class SqliteStorage implements MdmStorage {
   readonly #batchTxn: Database.Transaction<(batch: PendingWrite[]) => Outcome[]>;
 
   constructor(options: SqliteStorageOptions) {
-    bindStores(this, { ...depStore, ...secretStore, ...outboxStore }, () => this.#io);
+    bindStores(this, { ...depStore, ...secretStore, ...outboxStore, ...lifecycleStore }, () => this.#io);
     this.#limits = resolveLimits(options.limits);
     this.#lastSeenInterval = resolveLastSeenInterval(options);
     this.#busyTimeout = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;

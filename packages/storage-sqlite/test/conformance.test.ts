@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { createSqliteStorage } from '../src/index';
 
 // The SQL adapters carry every optional store: their sections fail here rather than skip.
-const required = { requireCapabilities: ['dep', 'secrets', 'outbox'] } as const;
+const required = { requireCapabilities: ['dep', 'secrets', 'outbox', 'lifecycle'] } as const;
 
 runStorageConformance(
   'sqlite file',

@@ -112,3 +112,18 @@ export {
   type OutboxWrite,
 } from './outbox';
 export { MemoryOutboxData, MemoryOutboxStore } from './memory-outbox';
+export type {
+  DdmStatusRecord,
+  DdmStatusStore,
+  DeclarationAssignmentStore,
+  DeclarationSetRecord,
+  DeclarationSetStore,
+  EnrollmentBlockRecord,
+  EnrollmentBlockStore,
+  IdentityCertificateRecord,
+  IdentityCertificateStore,
+  IdentityTrust,
+  LifecycleStores,
+} from './lifecycle';
+export { MemoryLifecycleData, MemoryLifecycleStore } from './memory-lifecycle';
+export { MAX_ASSIGN_IDS, MAX_DDM_DOCUMENT_BYTES } from './lifecycle-checks';

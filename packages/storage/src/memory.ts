@@ -38,6 +38,8 @@ import {
   type OutboxStore,
   type OutboxWrite,
 } from './outbox';
+import type { LifecycleStores } from './lifecycle';
+import { MemoryLifecycleData, MemoryLifecycleStore } from './memory-lifecycle';
 import type { ListSecretsOptions, PutSecretInput, SecretRecord, SecretStore } from './secrets';
 import { checkCommand, checkDate, checkPriority, checkReport, pageSize } from './validate';
 
@@ -90,6 +92,7 @@ class MemoryDb {
   lock: Promise<void> = Promise.resolve();
   secretData = new MemorySecretData();
   outbox = new MemoryOutboxData();
+  lifecycleData = new MemoryLifecycleData();
 }
 
 /** Options for {@link MemoryStorage}. */
@@ -112,6 +115,9 @@ const copyResult = ({ seq: _seq, ...r }: MemResult): CommandResult => ({
   payload: new Uint8Array(r.payload),
 });
 
+// The lifecycle stores' methods (memory-lifecycle.ts) are bound in the constructor.
+export interface MemoryStorage extends LifecycleStores {}
+
 /**
  * The in-memory adapter: complete, fast, not durable. For tests, embedding and as the reference
  * behaviour the conformance suite is checked against.
@@ -123,6 +129,7 @@ const copyResult = ({ seq: _seq, ...r }: MemResult): CommandResult => ({
  * await storage.tokenUpdate({ id: 'UDID-1', channel: 'device', topic, pushToken, pushMagic });
  * ```
  */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: see the interface above
 export class MemoryStorage implements MdmStorage, SecretStore, AuditEventStore, OutboxStore {
   #db: MemoryDb;
   readonly #limits: StorageLimits;
@@ -135,6 +142,21 @@ export class MemoryStorage implements MdmStorage, SecretStore, AuditEventStore, 
     this.#db = new MemoryDb();
     this.#limits = resolveLimits(options.limits);
     this.#lastSeenInterval = resolveLastSeenInterval(options);
+    const lifecycle = (): MemoryLifecycleStore =>
+      new MemoryLifecycleStore({
+        data: this.#open().lifecycleData,
+        limits: this.#limits,
+        checkOpen: () => this.#open(),
+      });
+    for (const name of Object.getOwnPropertyNames(MemoryLifecycleStore.prototype)) {
+      if (name === 'constructor') continue;
+      Object.defineProperty(this, name, {
+        value: (...args: unknown[]) =>
+          (lifecycle() as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!(...args),
+        enumerable: false,
+        writable: false,
+      });
+    }
   }
 
   /**

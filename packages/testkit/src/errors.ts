@@ -7,7 +7,9 @@ export type TestkitErrorCode =
   | 'CLOSED'
   | 'INVALID_PROFILE'
   | 'ENROLL_FAILED'
-  | 'REQUEST_FAILED';
+  | 'REQUEST_FAILED'
+  /** The device unenrolled (its MDM profile is gone) and sends nothing more. */
+  | 'UNENROLLED';
 
 /** An error raised by a testkit mock or helper. */
 export class TestkitError extends Error {

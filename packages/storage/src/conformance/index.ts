@@ -8,6 +8,7 @@ import type { ConformanceContext } from './context';
 import { depStoreConformance } from './dep';
 import { outboxConformance } from './outbox';
 import { hasSecretStores, secretConformance } from './secrets';
+import { hasLifecycleStores, lifecycleConformance } from './lifecycle';
 
 /** Options for {@link ConformanceDatabase.open}. */
 export interface ConformanceOpenOptions extends CommonStorageOptions {
@@ -39,7 +40,7 @@ export interface ConformanceOptions {
    * Optional stores this adapter must have: their sections fail instead of being skipped when a
    * handle lacks them. The SQL adapters require both.
    */
-  requireCapabilities?: readonly ('dep' | 'secrets' | 'outbox')[];
+  requireCapabilities?: readonly ('dep' | 'secrets' | 'outbox' | 'lifecycle')[];
 }
 
 /**
@@ -134,6 +135,7 @@ export function runStorageConformance(
     );
     secretConformance(ctx, () => required.has('secrets') || hasSecretStores(ctx.s));
     outboxConformance(ctx, () => required.has('outbox'));
+    lifecycleConformance(ctx, () => required.has('lifecycle') || hasLifecycleStores(ctx.s));
 
     it('rejects calls on a closed handle with CLOSED', async () => {
       const h = await ctx.open();
@@ -154,3 +156,4 @@ export {
 } from './processes';
 export { type DepConformanceContext, depStoreConformance, runDepStoreConformance } from './dep';
 export { hasSecretStores } from './secrets';
+export { hasLifecycleStores } from './lifecycle';

@@ -4,7 +4,7 @@ import { StorageError } from '../errors';
 import type { Migration } from '../migrations';
 
 /** The optional stores that carry their own schema. */
-export type SqlFeature = 'dep' | 'secrets' | 'audit' | 'outbox';
+export type SqlFeature = 'dep' | 'secrets' | 'audit' | 'outbox' | 'lifecycle';
 
 /**
  * Each feature owns a block of 1000 version numbers in the dialect's one migrations table, so a
@@ -16,6 +16,7 @@ const FEATURE_BASE: Readonly<Record<SqlFeature, number>> = {
   secrets: 2000,
   audit: 3000,
   outbox: 4000,
+  lifecycle: 5000,
 };
 
 /** A feature's migrations for one dialect; `version` counts from 1 within the feature. */

@@ -71,3 +71,26 @@ export {
   toSecret,
 } from './secrets';
 export { outboxColumns, type OutboxRow, toOutboxEvent } from './outbox';
+export {
+  type BlockRow,
+  blockColumns,
+  checkAssignment,
+  checkBlock,
+  checkCertHash,
+  checkDdmStatus,
+  checkDeclarationSet,
+  checkIdentityCertificate,
+  checkRetire,
+  type DdmStatusRow,
+  ddmStatusColumns,
+  ddmStatusPage,
+  type DeclarationSetRow,
+  declarationSetColumns,
+  type IdentityCertificateRow,
+  identityCertificateColumns,
+  keyedPage,
+  statusCursor,
+  toBlock,
+  toDeclarationSet,
+  toIdentityCertificate,
+} from '../lifecycle-checks';

@@ -1,11 +1,12 @@
 import type { AuditEventStore } from '../audit';
 import type { DepStore } from '../dep';
 import type { OutboxStore } from '../outbox';
+import type { LifecycleStores } from '../lifecycle';
 import type { SecretStore } from '../secrets';
 import type { WithContext } from './operations';
 
 /** The stores every SQL adapter carries beside `MdmStorage`. */
-export type SqlStores = DepStore & SecretStore & AuditEventStore & OutboxStore;
+export type SqlStores = DepStore & SecretStore & AuditEventStore & OutboxStore & LifecycleStores;
 
 /** A dialect's DEP, secret, audit-event and outbox operations, context first. */
 export type SqlStoreOperations<C> = WithContext<C, SqlStores>;

@@ -3,6 +3,7 @@ import { type Certificate, signCms } from '@mdmkit/crypto';
 import { buildXml, type PlistDict, type PlistValue, parse } from '@mdmkit/plist';
 import { ScepClient } from '@mdmkit/scep';
 import { TestkitError } from '../errors';
+import { declarationItemsOf, type HeldDeclaration, statusReport } from './declarative';
 import { type EnrollmentProfileFacts, readEnrollmentProfile } from './enrollment-profile';
 import { DEVICE_MODELS, type DevicePlatform } from './models';
 import { answerCommand, type DeviceState, type InstalledProfile } from './responses';
@@ -27,6 +28,22 @@ export interface VirtualDeviceOptions {
    * not what limits them; every other request is signed afresh. Default false.
    */
   reuseIdleSignature?: boolean;
+  /** FileVault state the device reports in DDM status (macOS). Default true. */
+  fileVaultEnabled?: boolean;
+  /** A downloaded OS update the device reports in DDM status. Default none. */
+  pendingUpdate?: { osVersion: string; buildVersion: string };
+}
+
+/** What one DDM sync did. */
+export interface DeclarativeSync {
+  /** The DeclarationsToken the server sent. */
+  declarationsToken: string;
+  /** Declarations fetched in this sync (new or changed), as `kind/identifier`. */
+  fetched: string[];
+  /** Declarations dropped because the server no longer lists them, as `kind/identifier`. */
+  removed: string[];
+  /** The status report sent. */
+  status: Record<string, unknown>;
 }
 
 /** One command the device received and how it answered. */
@@ -84,8 +101,18 @@ export class VirtualDevice {
   readonly handled: HandledCommand[] = [];
   /** Pushes received through {@link VirtualDevice.receivePush}. */
   pushesReceived = 0;
-  /** False after {@link VirtualDevice.checkOut}. */
+  /** False after {@link VirtualDevice.checkOut}, a removal of the MDM profile or a 401 answer. */
   enrolled = true;
+  /** Set when the device unenrolled because the server answered 401. */
+  unenrolledBy401 = false;
+  /** Requests answered 401 (a device unenrolls at the first, so at most 1). */
+  unauthorizedAnswers = 0;
+  /** Identity renewals done (InstallProfile of the MDM profile with a new SCEP identity). */
+  renewals = 0;
+  /** DDM declarations held, by `kind/identifier`. */
+  readonly declarations = new Map<string, HeldDeclaration>();
+  private declarationsToken: string | undefined;
+  private identity: { certificate: Certificate; privateKey: KeyObject };
   private readonly state: DeviceState;
   private readonly device: Channel;
   private readonly users = new Map<string, Channel>();
@@ -93,12 +120,13 @@ export class VirtualDevice {
   private readonly idleSignatures = new Map<Channel, { body: Uint8Array; signature: string }>();
 
   private constructor(
-    private readonly facts: EnrollmentProfileFacts,
-    readonly certificate: Certificate,
-    private readonly privateKey: KeyObject,
+    private facts: EnrollmentProfileFacts,
+    certificate: Certificate,
+    privateKey: KeyObject,
     private readonly options: VirtualDeviceOptions,
     caCertificates: Certificate[],
   ) {
+    this.identity = { certificate, privateKey };
     this.platform = options.platform ?? 'macOS';
     this.udid = options.udid ?? randomUUID().toUpperCase();
     const serialNumber = options.serialNumber ?? serial();
@@ -163,14 +191,14 @@ export class VirtualDevice {
       throw new TestkitError('ENROLL_FAILED', 'SCEP enrollment failed', { cause: e });
     }
     const device = new VirtualDevice(facts, result.certificate, result.privateKey, options, cas);
-    device.state.profiles.set('mdm.enrollment', {
-      PayloadIdentifier: 'mdm.enrollment',
+    device.state.profiles.set(device.mdmProfileId, {
+      PayloadIdentifier: device.mdmProfileId,
       PayloadUUID: randomUUID().toUpperCase(),
       PayloadVersion: 1,
       PayloadDisplayName: 'MDM enrollment',
       IsManaged: false,
       PayloadContent: [
-        { PayloadType: 'com.apple.mdm', PayloadVersion: 1, PayloadIdentifier: 'mdm.enrollment.mdm' },
+        { PayloadType: 'com.apple.mdm', PayloadVersion: 1, PayloadIdentifier: `${device.mdmProfileId}.mdm` },
       ],
     });
     await device.authenticate();
@@ -204,6 +232,16 @@ export class VirtualDevice {
     );
   }
 
+  /** The identity certificate the device signs with (a renewal replaces it). */
+  get certificate(): Certificate {
+    return this.identity.certificate;
+  }
+
+  /** The PayloadIdentifier of the installed MDM profile. */
+  get mdmProfileId(): string {
+    return this.facts.identifier ?? 'mdm.enrollment';
+  }
+
   /** The APNs device token (hex) the mock APNs delivers to. */
   get pushToken(): string {
     return this.device.pushToken;
@@ -216,7 +254,7 @@ export class VirtualDevice {
 
   /** The identity's private key (for tests that sign requests by hand). */
   get identityKey(): KeyObject {
-    return this.privateKey;
+    return this.identity.privateKey;
   }
 
   /** Installed profiles as ProfileList would report them. */
@@ -336,6 +374,7 @@ export class VirtualDevice {
     const done: HandledCommand[] = [];
     let body = await this.report(channel, { Status: 'Idle' });
     const seen = new Set<string>();
+    let sync = false;
     while (body.length > 0) {
       const command = parse(body) as PlistDict;
       const uuid = String(command.CommandUUID);
@@ -345,9 +384,22 @@ export class VirtualDevice {
       if (seen.has(uuid)) break;
       seen.add(uuid);
       const notNow = this.options.notNow?.(requestType, uuid) === true;
-      const answer = notNow
-        ? { Status: 'NotNow' as const }
-        : await answerCommand({ ...this.state, userChannel: channel.kind === 'user' }, inner);
+      if (!notNow && requestType === 'RemoveProfile' && inner.Identifier === this.mdmProfileId) {
+        // Removing the MDM profile unenrolls: no answer goes back, the device checks out and stops.
+        this.handled.push({
+          channel: channel.kind,
+          commandUuid: uuid,
+          requestType,
+          status: 'Acknowledged',
+          pushesSeen: this.pushesReceived,
+          at: new Date(),
+        });
+        this.state.profiles.delete(this.mdmProfileId);
+        await this.checkOut();
+        return done;
+      }
+      const answer = notNow ? { Status: 'NotNow' as const } : await this.answer(channel, requestType, inner);
+      if (!notNow && requestType === 'DeclarativeManagement') sync = true;
       const entry: HandledCommand = {
         channel: channel.kind,
         commandUuid: uuid,
@@ -360,10 +412,117 @@ export class VirtualDevice {
       done.push(entry);
       body = await this.report(channel, { ...answer, CommandUUID: uuid });
     }
+    // The DeclarativeManagement command asks for a sync, which runs over the check-in URL after the poll.
+    if (sync && channel.kind === 'device') await this.syncDeclarations();
     return done;
   }
 
+  private async answer(channel: Channel, requestType: string, inner: PlistDict) {
+    if (
+      requestType === 'InstallProfile' &&
+      inner.Payload instanceof Uint8Array &&
+      channel.kind === 'device'
+    ) {
+      const renewed = await this.renewIdentity(inner.Payload);
+      if (renewed) return { Status: 'Acknowledged' as const };
+    }
+    if (requestType === 'DeclarativeManagement') return { Status: 'Acknowledged' as const };
+    return answerCommand({ ...this.state, userChannel: channel.kind === 'user' }, inner);
+  }
+
+  /**
+   * An InstallProfile of this enrollment's MDM profile (same identifier and topic) with a SCEP
+   * payload replaces the identity: the device enrolls with SCEP again and signs everything after it,
+   * starting with this command's answer, with the new certificate. False for any other profile.
+   */
+  private async renewIdentity(profile: Uint8Array): Promise<boolean> {
+    let facts: EnrollmentProfileFacts;
+    try {
+      facts = await readEnrollmentProfile(profile);
+    } catch {
+      return false;
+    }
+    if (facts.topic !== this.facts.topic || (facts.identifier ?? 'mdm.enrollment') !== this.mdmProfileId)
+      return false;
+    const client = new ScepClient({
+      url: facts.scep.url,
+      ...(this.options.fetch ? { fetch: this.options.fetch } : {}),
+    });
+    const ca = await client.getCaCertificates();
+    const pinned = new ScepClient({
+      url: facts.scep.url,
+      caFingerprint: ca.ca.fingerprintSha256,
+      ...(this.options.fetch ? { fetch: this.options.fetch } : {}),
+    });
+    const result = await pinned.enroll({
+      subject: facts.scep.subject,
+      keyBits: 2048,
+      ...(facts.scep.challenge !== undefined ? { challenge: facts.scep.challenge } : {}),
+    });
+    this.identity = { certificate: result.certificate, privateKey: result.privateKey };
+    this.state.identity = result.certificate;
+    this.facts = facts;
+    this.idleSignatures.clear();
+    this.renewals++;
+    return true;
+  }
+
+  /**
+   * A DDM sync over the check-in URL, as a device runs it: `tokens`; when the DeclarationsToken
+   * changed, `declaration-items` and each new or changed declaration; then a full `status` report
+   * (declaration states, software update, FileVault on macOS). Returns what it did.
+   */
+  async syncDeclarations(): Promise<DeclarativeSync> {
+    const json = async (endpoint: string): Promise<unknown> => {
+      const body = await this.checkin({
+        MessageType: 'DeclarativeManagement',
+        UDID: this.udid,
+        Endpoint: endpoint,
+      });
+      return JSON.parse(new TextDecoder().decode(body));
+    };
+    const tokens = (await json('tokens')) as { SyncTokens?: { DeclarationsToken?: string } };
+    const token = String(tokens.SyncTokens?.DeclarationsToken ?? '');
+    const fetched: string[] = [];
+    const removed: string[] = [];
+    if (token !== this.declarationsToken) {
+      const items = declarationItemsOf(await json('declaration-items'));
+      const listed = new Set(items.map((i) => `${i.kind}/${i.identifier}`));
+      for (const key of [...this.declarations.keys()]) {
+        if (!listed.has(key)) {
+          this.declarations.delete(key);
+          removed.push(key);
+        }
+      }
+      for (const item of items) {
+        const key = `${item.kind}/${item.identifier}`;
+        if (this.declarations.get(key)?.ServerToken === item.serverToken) continue;
+        this.declarations.set(key, (await json(`declaration/${key}`)) as HeldDeclaration);
+        fetched.push(key);
+      }
+      this.declarationsToken = token;
+    }
+    const status = statusReport([...this.declarations.values()], {
+      model: this.state.model,
+      fileVaultEnabled: this.options.fileVaultEnabled ?? true,
+      ...(this.options.pendingUpdate ? { pendingUpdate: this.options.pendingUpdate } : {}),
+    });
+    await this.checkin({
+      MessageType: 'DeclarativeManagement',
+      UDID: this.udid,
+      Endpoint: 'status',
+      Data: new TextEncoder().encode(JSON.stringify(status)),
+    });
+    return { declarationsToken: token, fetched, removed, status };
+  }
+
+  /** What the device itself sends goes nowhere once it unenrolled; {@link VirtualDevice.send} still does. */
+  private checkEnrolled(): void {
+    if (!this.enrolled) throw new TestkitError('UNENROLLED', 'the device is not enrolled and sends nothing');
+  }
+
   private async report(channel: Channel, fields: Record<string, unknown>): Promise<Uint8Array> {
+    this.checkEnrolled();
     const result =
       this.options.reuseIdleSignature === true && fields.Status === 'Idle'
         ? await this.sendIdle(channel)
@@ -385,6 +544,7 @@ export class VirtualDevice {
   }
 
   private async checkin(message: PlistDict): Promise<Uint8Array> {
+    this.checkEnrolled();
     const result = await this.send(this.facts.checkInUrl, message, { contentType: CHECKIN_CONTENT_TYPE });
     if (result.status !== 200) {
       throw new TestkitError(
@@ -397,7 +557,9 @@ export class VirtualDevice {
 
   /**
    * Sends one plist body, signed with `Mdm-Signature` by this device's identity or by `signWith`.
-   * Tests use it to send what a real device never would (another UDID, a stale signature).
+   * Tests use it to send what a real device never would (another UDID, a stale signature). A 401
+   * answer to a request signed by the device's own identity unenrolls the device, as on real
+   * hardware; this method itself keeps sending, so tests can probe an unenrolled identity.
    *
    * @example
    * ```ts
@@ -417,7 +579,7 @@ export class VirtualDevice {
   ): Promise<DeviceHttpResult> {
     const body =
       message instanceof Uint8Array ? message : new TextEncoder().encode(buildXml(message as PlistValue));
-    const signer = options.signWith ?? { certificate: this.certificate, privateKey: this.privateKey };
+    const signer = options.signWith ?? this.identity;
     const signature =
       options.signature ??
       Buffer.from(
@@ -433,15 +595,23 @@ export class VirtualDevice {
     if (contentType) headers['content-type'] = contentType;
     const doFetch = this.options.fetch ?? fetch;
     const res = await doFetch(url, { method: 'PUT', headers, body });
-    return { status: res.status, body: new Uint8Array(await res.arrayBuffer()) };
+    const answer = { status: res.status, body: new Uint8Array(await res.arrayBuffer()) };
+    if (answer.status === 401 && options.signWith === undefined && options.signature === undefined) {
+      // A 401 tells the device to unenroll: it removes its MDM profile and talks to the server no more.
+      this.unauthorizedAnswers++;
+      this.unenrolledBy401 = true;
+      this.enrolled = false;
+      this.state.profiles.delete(this.mdmProfileId);
+    }
+    return answer;
   }
 
   /** Signs a body like this device does, and returns the Mdm-Signature value. */
   async sign(body: Uint8Array): Promise<string> {
     const der = await signCms({
       content: body,
-      certificate: this.certificate,
-      privateKey: this.privateKey,
+      certificate: this.identity.certificate,
+      privateKey: this.identity.privateKey,
       detached: true,
     });
     return Buffer.from(der).toString('base64');

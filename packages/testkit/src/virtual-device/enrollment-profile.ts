@@ -5,6 +5,8 @@ import { isDict } from './plist-dict';
 
 /** What a device takes from an enrollment profile. */
 export interface EnrollmentProfileFacts {
+  /** The profile's PayloadIdentifier: what RemoveProfile names to unenroll. */
+  identifier?: string;
   serverUrl: string;
   checkInUrl: string;
   topic: string;
@@ -60,6 +62,7 @@ export async function readEnrollmentProfile(bytes: Uint8Array): Promise<Enrollme
     }
   }
   return {
+    ...(typeof profile.PayloadIdentifier === 'string' ? { identifier: profile.PayloadIdentifier } : {}),
     serverUrl: mdm.ServerURL,
     checkInUrl: typeof mdm.CheckInURL === 'string' ? mdm.CheckInURL : mdm.ServerURL,
     topic: mdm.Topic,
