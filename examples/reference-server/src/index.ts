@@ -14,7 +14,17 @@ export { createJsonLogger, type LogFields, type Logger } from './logger';
 export { type Counter, DURATION_BUCKETS, type Histogram, type Labels, MetricsRegistry } from './metrics';
 export { createServerMetrics, observeMdmEvents, type ServerMetrics } from './observe';
 export { allows, isRole, type Permission, ROLES, type Role } from './roles';
-export { type RouteSpec, SERVER_ROUTES, type ServerRouteName } from './routes';
+export {
+  ADMIN_API_ROUTES,
+  OPERATION_ROUTES,
+  type OperationRouteName,
+  permissionOf,
+  ROUTE_TABLE,
+  type RouteSpec,
+  SERVER_ROUTES,
+  type ServerRouteName,
+} from './routes';
+export { type OperationsContext, operationsHandlers } from './operations-api';
 export { AccessControl, type Principal, type TokenRecord, tokenFrom, type UserRecord } from './access';
 export { errorResponse, json, MAX_API_BODY_BYTES, readJsonObject } from './api-io';
 export { type AppOptions, createApp, type MountedRoute, type RouteContext } from './app';

@@ -14,6 +14,7 @@ export interface ServerMetrics {
   errors: Counter;
   profiles: Counter;
   jobRuns: Counter;
+  webhooks: Counter;
 }
 
 /**
@@ -44,6 +45,7 @@ export function createServerMetrics(): ServerMetrics {
     errors: registry.counter('mdmkit_errors_total', 'Refused device requests and internal errors, by kind'),
     profiles: registry.counter('mdmkit_enrollment_profiles_total', 'Enrollment profiles served'),
     jobRuns: registry.counter('mdmkit_job_runs_total', 'Background job runs, by job and outcome'),
+    webhooks: registry.counter('mdmkit_webhook_deliveries_total', 'Webhook delivery attempts, by outcome'),
   };
 }
 

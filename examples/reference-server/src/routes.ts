@@ -1,3 +1,4 @@
+import { ADMIN_API_PREFIX, ADMIN_ROUTES, type AdminPermission } from '@mdmkit/server';
 import type { Permission } from './roles';
 
 /** One entry of the route table: what it is, where, and what a caller needs. */
@@ -11,11 +12,7 @@ export interface RouteSpec {
   readonly summary: string;
 }
 
-/**
- * Every endpoint of the server's own making, with the permission it needs. The server mounts exactly
- * these (plus the admin API's table, mapped onto the same permissions), and its tests iterate this list:
- * what is not here is not served.
- */
+/** The endpoints of the server's own making: devices, health, metrics, users, tokens, activity. */
 export const SERVER_ROUTES = [
   {
     name: 'mdm.checkin',
@@ -115,3 +112,111 @@ export const SERVER_ROUTES = [
 
 /** Names of the server's own routes. */
 export type ServerRouteName = (typeof SERVER_ROUTES)[number]['name'];
+
+/**
+ * NanoMDM's API on this server (HTTP basic auth, user `nanomdm`, an API token as the password) and the
+ * enrollment operations of `@mdmkit/server`'s lifecycle.
+ */
+export const OPERATION_ROUTES = [
+  {
+    name: 'nanomdm.enqueue',
+    method: 'PUT',
+    path: '/v1/enqueue/:ids',
+    permission: 'write',
+    summary: 'NanoMDM: queue a raw command plist for comma-separated ids, then push',
+  },
+  {
+    name: 'nanomdm.push',
+    method: 'GET',
+    path: '/v1/push/:ids',
+    permission: 'write',
+    summary: 'NanoMDM: push comma-separated ids',
+  },
+  {
+    name: 'nanomdm.pushcert',
+    method: 'PUT',
+    path: '/v1/pushcert',
+    permission: 'admin',
+    summary: 'NanoMDM: store the APNs push certificate and its key (PEM, concatenated)',
+  },
+  {
+    name: 'nanomdm.version',
+    method: 'GET',
+    path: '/version',
+    permission: 'read',
+    summary: 'NanoMDM: the server version',
+  },
+  {
+    name: 'nanomdm.migration',
+    method: 'PUT',
+    path: '/migration',
+    permission: 'admin',
+    summary: 'NanoMDM: import an enrollment from its Authenticate and TokenUpdate check-ins',
+  },
+  {
+    name: 'enrollments.block',
+    method: 'POST',
+    path: '/api/v1/enrollments/:id/block',
+    permission: 'write',
+    summary: 'block an enrollment: its next request is answered 401 (the device unenrolls)',
+  },
+  {
+    name: 'enrollments.unblock',
+    method: 'DELETE',
+    path: '/api/v1/enrollments/:id/block',
+    permission: 'write',
+    summary: 'lift a block',
+  },
+  {
+    name: 'enrollments.remove',
+    method: 'POST',
+    path: '/api/v1/enrollments/:id/remove',
+    permission: 'write',
+    summary: 'remove the MDM profile from the device',
+  },
+  {
+    name: 'enrollments.ddmStatus',
+    method: 'GET',
+    path: '/api/v1/enrollments/:id/ddm-status',
+    permission: 'read',
+    summary: 'the newest declarative-management status report',
+  },
+] as const satisfies readonly RouteSpec[];
+
+/** Names of the NanoMDM and enrollment-operation routes. */
+export type OperationRouteName = (typeof OPERATION_ROUTES)[number]['name'];
+
+const FROM_ADMIN: Record<AdminPermission, Permission> = { read: 'read', write: 'write', secrets: 'admin' };
+
+/** The typed JSON admin API of `@mdmkit/server`, as entries of this table (`secrets` needs `admin`). */
+export const ADMIN_API_ROUTES: readonly RouteSpec[] = ADMIN_ROUTES.map((r) => ({
+  name: `api.${r.id}`,
+  method: r.method,
+  path: `${ADMIN_API_PREFIX}${r.path}`,
+  permission: FROM_ADMIN[r.permission],
+  summary: r.summary,
+}));
+
+/**
+ * The one route table: every endpoint the server answers, with the permission it needs. The server
+ * mounts exactly these, and the tests iterate them.
+ *
+ * @example
+ * ```ts
+ * import { ROUTE_TABLE } from '@mdmkit/reference-server';
+ * for (const r of ROUTE_TABLE) console.log(r.method, r.path, r.permission);
+ * ```
+ */
+export const ROUTE_TABLE: readonly RouteSpec[] = [...SERVER_ROUTES, ...OPERATION_ROUTES, ...ADMIN_API_ROUTES];
+
+/**
+ * Maps an admin-API permission onto this server's.
+ *
+ * @example
+ * ```ts
+ * permissionOf('secrets'); // 'admin'
+ * ```
+ */
+export function permissionOf(p: AdminPermission): Permission {
+  return FROM_ADMIN[p];
+}

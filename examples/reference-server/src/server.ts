@@ -1,4 +1,4 @@
-import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
@@ -6,8 +6,20 @@ import { join } from 'node:path';
 import { createLocalKeyProvider, exportPrivateKey, type KeyProvider } from '@mdmkit/crypto';
 import { createEscrowKeyring } from '@mdmkit/escrow';
 import { type Handler, type HttpRequest, type HttpResponse, serve } from '@mdmkit/http';
-import { createMdmServer, type MdmServer } from '@mdmkit/server';
+import {
+  type AdminAuthorizer,
+  createAdminApi,
+  createMdmServer,
+  createMigrationHandler,
+  createNanoMdmApi,
+  createWebhookWorker,
+  type MdmServer,
+  type WebhookWorker,
+} from '@mdmkit/server';
+import { isOutboxStore } from '@mdmkit/storage';
 import { AccessControl } from './access';
+import { allows } from './roles';
+import { operationsHandlers } from './operations-api';
 import { adminApiHandlers } from './admin-api';
 import { json } from './api-io';
 import { createApp, type MountedRoute } from './app';
@@ -19,7 +31,7 @@ import type { Logger } from './logger';
 import { createServerMetrics, observeMdmEvents, type ServerMetrics } from './observe';
 import { openStorage } from './open-storage';
 import { pushRetryJob } from './push-retry';
-import { SERVER_ROUTES, type ServerRouteName } from './routes';
+import { ADMIN_API_ROUTES, permissionOf, ROUTE_TABLE, type RouteSpec } from './routes';
 import type { ServerStorage } from './stores';
 import { TopicSource } from './topic';
 
@@ -161,6 +173,7 @@ async function startOn(
   }
   cleanups.push(async () => topics.stop());
 
+  const holder = options.holder ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   // The handler is bound once the listening port (and so the public URL) is known.
   let inner: Handler = () => json(503, { error: { code: 'STARTING', message: 'starting' } });
   const running = await serve((request) => inner(request), {
@@ -212,8 +225,68 @@ async function startOn(
         }
       : {}),
     onEvent: observeMdmEvents(metrics, log),
+    outbox: config.webhook !== undefined,
+    lifecycle: { renewal: { holder } },
   });
   cleanups.push(() => mdm.close());
+
+  let webhooks: WebhookWorker | undefined;
+  if (config.webhook) {
+    if (!isOutboxStore(storage)) {
+      throw new ReferenceServerError('STARTUP_FAILED', 'this storage keeps no event outbox for webhooks', {
+        setting: 'webhook-url',
+      });
+    }
+    webhooks = createWebhookWorker({
+      store: storage,
+      url: config.webhook.url,
+      ...(config.webhook.secret !== undefined ? { secret: config.webhook.secret } : {}),
+      onDelivery: (d) => {
+        metrics.webhooks.inc({ outcome: d.ok ? 'delivered' : 'failed' });
+        if (!d.ok)
+          log.warn('webhook delivery failed', {
+            eventId: d.eventId,
+            attempt: d.attempt,
+            status: d.status,
+            error: d.error,
+          });
+      },
+    });
+    webhooks.start();
+  }
+
+  // The admin API asks this server who may do what: the caller's token, its role, the route's permission.
+  const authorize: AdminAuthorizer = async (request, route) => {
+    let principal: Awaited<ReturnType<AccessControl['authenticateRequest']>>;
+    try {
+      principal = await access.authenticateRequest(request);
+    } catch {
+      return { allow: false, status: 401, reason: 'an API token is required' };
+    }
+    if (!allows(principal.role, permissionOf(route.permission))) {
+      return { allow: false, status: 403, reason: `role ${principal.role} may not use ${route.id}` };
+    }
+    return { allow: true, principal: { id: principal.user } };
+  };
+  const adminApi = createAdminApi({ mdm, storage, keyProvider, authorize, servers: [publicUrl] });
+  // NanoMDM's API knows one password: a random one of this process, handed on only after the caller's
+  // own token and role were checked.
+  const internalKey = randomBytes(32).toString('base64url');
+  const actors = new WeakMap<HttpRequest, string>();
+  const migration: Handler = mdm.lifecycle
+    ? createMigrationHandler({
+        importer: mdm.lifecycle.migration,
+        authorize: (request) => actors.get(request) ?? false,
+      })
+    : () => json(404, { error: { code: 'NOT_FOUND', message: 'migration needs lifecycle storage' } });
+  const nanomdm = createNanoMdmApi({
+    mdm,
+    storage,
+    keyProvider,
+    apiKey: internalKey,
+    migration,
+    version: 'mdmkit-server',
+  });
 
   const admin = adminApiHandlers({
     access,
@@ -225,7 +298,23 @@ async function startOn(
     }),
   });
   const device = (handler: Handler) => (request: HttpRequest) => handler(request);
-  const handlers: Record<ServerRouteName, MountedRoute['handler']> = {
+  // A new push certificate changes the topic of new profiles at once on this replica.
+  const thenRefreshTopic =
+    (handler: MountedRoute['handler']): MountedRoute['handler'] =>
+    async (request, context) => {
+      const response = await handler(request, context);
+      if (response.status < 300)
+        await topics.refresh().catch((e: unknown) => log.warn('topic refresh failed', { error: e }));
+      return response;
+    };
+  const operations = operationsHandlers({
+    nanomdm: nanomdm.handler,
+    internalKey,
+    migration,
+    actors,
+    lifecycle: mdm.lifecycle,
+  });
+  const handlers: Record<string, MountedRoute['handler']> = {
     'mdm.checkin': device(mdm.handler),
     'mdm.connect': device(mdm.handler),
     'scep.get': device(mdm.handler),
@@ -238,8 +327,16 @@ async function startOn(
       body: metrics.registry.render(),
     }),
     ...admin,
+    ...operations,
+    'nanomdm.pushcert': thenRefreshTopic(operations['nanomdm.pushcert']),
   };
-  const routes: MountedRoute[] = SERVER_ROUTES.map((spec) => ({ ...spec, handler: handlers[spec.name] }));
+  for (const route of ADMIN_API_ROUTES) handlers[route.name] = (request) => adminApi.handler(request);
+  handlers['api.putPushCertificate'] = thenRefreshTopic(handlers['api.putPushCertificate']!);
+  const routes: MountedRoute[] = ROUTE_TABLE.map((spec: RouteSpec) => {
+    const handler = handlers[spec.name];
+    if (!handler) throw new Error(`no handler for route ${spec.name}`);
+    return { ...spec, handler };
+  });
   inner = createApp({
     routes,
     access,
@@ -249,14 +346,32 @@ async function startOn(
     durations: metrics.durations,
   });
 
-  const holder = options.holder ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const lifecycle = mdm.lifecycle;
   const jobs: JobRunner = startLeasedJobs(
     storage,
     holder,
-    [pushRetryJob(storage, (ids) => mdm.push(ids), config.pushRetryIntervalMs)],
+    [
+      pushRetryJob(storage, (ids) => mdm.push(ids), config.pushRetryIntervalMs),
+      ...(lifecycle
+        ? [
+            {
+              name: 'mdmkit-server:identity-renewal',
+              intervalMs: 3_600_000,
+              run: async () => {
+                const run = await lifecycle.renewal.runOnce();
+                log.info('identity renewal', { run });
+              },
+            },
+          ]
+        : []),
+    ],
     log,
     metrics.jobRuns,
   );
+  if (webhooks) {
+    const worker = webhooks;
+    cleanups.push(() => worker.stop());
+  }
   const inFlight = trackRequests(running.server as Server);
 
   let closing: Promise<void> | undefined;

@@ -1,11 +1,11 @@
 import { connect as tlsConnect } from 'node:tls';
 import { VirtualDevice } from '@mdmkit/testkit/virtual-device';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type RouteSpec, SERVER_ROUTES } from '../src/index';
+import { ROUTE_TABLE } from '../src/index';
 import { api, freshDirs, type ServerProcess, samplePath, startServer } from './helpers';
 
 /** Routes whose callers need a token, as the route table says. */
-const GUARDED = (SERVER_ROUTES as readonly RouteSpec[]).filter(
+const GUARDED = ROUTE_TABLE.filter(
   (r) => r.permission === 'read' || r.permission === 'write' || r.permission === 'admin',
 );
 
@@ -62,6 +62,55 @@ export function serverScenario(name: string, storageArgs: () => string[]): void 
       expect(metrics.text).toMatch(
         /mdmkit_http_request_duration_seconds_bucket\{route="mdm.connect",le="\+Inf"\} [1-9]/,
       );
+    });
+
+    it("queues commands through the JSON API and NanoMDM's route; devices answer; results read back", async () => {
+      const [mac, phone] = devices as [VirtualDevice, VirtualDevice];
+      const queued = await api(server, 'POST', '/api/v1/commands', admin, {
+        enrollmentIds: [mac.udid],
+        command: { requestType: 'DeviceInformation', payload: { Queries: ['OSVersion', 'SerialNumber'] } },
+        push: false,
+      });
+      expect(queued.status, queued.text).toBe(201);
+      const jsonUuid = queued.json.commandUuid as string;
+      const plist = `<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0"><dict>
+<key>CommandUUID</key><string>nanomdm-style-0001</string>
+<key>Command</key><dict><key>RequestType</key><string>ProfileList</string></dict>
+</dict></plist>`;
+      const nano = await server.fetch(`${server.url}/v1/enqueue/${phone.udid}?nopush=1`, {
+        method: 'PUT',
+        headers: { authorization: `Basic ${Buffer.from(`nanomdm:${admin}`).toString('base64')}` },
+        body: plist,
+      });
+      expect(nano.status).toBe(200);
+      expect(await nano.json()).toMatchObject({
+        command_uuid: 'nanomdm-style-0001',
+        request_type: 'ProfileList',
+        no_push: true,
+      });
+      expect((await mac.poll()).map((h) => [h.commandUuid, h.status])).toEqual([[jsonUuid, 'Acknowledged']]);
+      expect((await phone.poll()).map((h) => [h.commandUuid, h.status])).toEqual([
+        ['nanomdm-style-0001', 'Acknowledged'],
+      ]);
+      for (const [uuid, udid] of [
+        [jsonUuid, mac.udid],
+        ['nanomdm-style-0001', phone.udid],
+      ] as const) {
+        const results = await api(server, 'GET', `/api/v1/commands/${uuid}/results`, admin);
+        expect(results.status).toBe(200);
+        expect(results.json.results).toEqual([
+          expect.objectContaining({ enrollmentId: udid, status: 'Acknowledged' }),
+        ]);
+      }
+      const listed = await api(server, 'GET', '/api/v1/enrollments', admin);
+      expect(listed.json.items.map((e: { id: string }) => e.id).sort()).toEqual(
+        [mac.udid, phone.udid].sort(),
+      );
+      const metrics = await api(server, 'GET', '/metrics', admin);
+      expect(metrics.text).toContain('mdmkit_command_results_total{status="Acknowledged"} 2');
+      expect(metrics.text).toContain('mdmkit_commands_delivered_total 2');
     });
 
     it('creates users with roles; every guarded route of the table refuses a missing or wrong token', async () => {
