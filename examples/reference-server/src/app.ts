@@ -88,7 +88,7 @@ export function createApp(options: AppOptions): Handler {
         }
       }
       const response = await route.handler(request, { params, principal, requestId, log: rlog });
-      if (principal && CHANGES.has(route.permission) && response.status < 500) {
+      if (principal && CHANGES.has(route.permission) && response.status < 500 && !route.recordsItself) {
         await record(principal, route, params, request, response.status);
       }
       return response;

@@ -1,4 +1,5 @@
 import type { Handler, HttpRequest, HttpResponse } from '@mdmkit/http';
+import type { SecretVault } from '@mdmkit/escrow';
 import type { MdmLifecycle } from '@mdmkit/server';
 import { json, readJsonObject } from './api-io';
 import type { RouteContext } from './app';
@@ -17,6 +18,8 @@ export interface OperationsContext {
   /** Who is calling, for handlers that record an actor of their own. */
   actors: WeakMap<HttpRequest, string>;
   lifecycle: MdmLifecycle | undefined;
+  /** Opens device secrets; every read is an audit event first. */
+  vault: SecretVault;
 }
 
 /** Stated reason of a change: the JSON body's `reason`, else the `X-Mdmkit-Reason` header. */
@@ -89,6 +92,35 @@ export function operationsHandlers(ctx: OperationsContext): Record<OperationRout
         reason: reasonOf(request),
       });
       return json(202, { enrollmentId: params.id, commandUuid });
+    },
+    'secrets.read': async (request, { params, principal }) => {
+      const reason = request.headers.get('x-mdmkit-reason')?.trim();
+      if (!reason || reason.length > 500) {
+        throw new ReferenceServerError('BAD_REQUEST', 'state why in X-Mdmkit-Reason (1 to 500 characters)');
+      }
+      try {
+        const reading = await ctx.vault.read({
+          owner: params.id!,
+          kind: params.kind!,
+          actor: principal!.user,
+          reason,
+        });
+        return json(200, {
+          enrollmentId: params.id,
+          kind: params.kind,
+          value: reading.text,
+          version: reading.version,
+          updatedAt: reading.updatedAt.toISOString(),
+          auditEventId: reading.event.id,
+        });
+      } catch (e) {
+        if ((e as { code?: string }).code === 'NOT_FOUND') {
+          throw new ReferenceServerError('NOT_FOUND', `no ${params.kind} stored for ${params.id}`, {
+            cause: e,
+          });
+        }
+        throw e;
+      }
     },
     'enrollments.ddmStatus': async (_request, { params }) => {
       const status = await lifecycle().ddmStatus(params.id!);

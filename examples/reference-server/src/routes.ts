@@ -10,6 +10,8 @@ export interface RouteSpec {
   readonly path: string;
   readonly permission: Permission;
   readonly summary: string;
+  /** The handler writes its own activity event (secret reads: the vault records who read what, and why). */
+  readonly recordsItself?: true;
 }
 
 /** The endpoints of the server's own making: devices, health, metrics, users, tokens, activity. */
@@ -173,6 +175,15 @@ export const OPERATION_ROUTES = [
     path: '/api/v1/enrollments/:id/remove',
     permission: 'write',
     summary: 'remove the MDM profile from the device',
+  },
+  {
+    name: 'secrets.read',
+    method: 'GET',
+    path: '/api/v1/enrollments/:id/secrets/:kind',
+    permission: 'admin',
+    summary:
+      'open an escrowed device secret (FileVault key, bypass code, bootstrap token, …); needs X-Mdmkit-Reason; recorded',
+    recordsItself: true,
   },
   {
     name: 'enrollments.ddmStatus',

@@ -4,7 +4,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createLocalKeyProvider, exportPrivateKey, type KeyProvider } from '@mdmkit/crypto';
-import { createEscrowKeyring } from '@mdmkit/escrow';
+import { createEscrowKeyring, createSecretVault } from '@mdmkit/escrow';
 import { type Handler, type HttpRequest, type HttpResponse, serve } from '@mdmkit/http';
 import {
   type AdminAuthorizer,
@@ -307,12 +307,14 @@ async function startOn(
         await topics.refresh().catch((e: unknown) => log.warn('topic refresh failed', { error: e }));
       return response;
     };
+  const vault = createSecretVault({ secrets: storage, audit: storage, keyProvider });
   const operations = operationsHandlers({
     nanomdm: nanomdm.handler,
     internalKey,
     migration,
     actors,
     lifecycle: mdm.lifecycle,
+    vault,
   });
   const handlers: Record<string, MountedRoute['handler']> = {
     'mdm.checkin': device(mdm.handler),

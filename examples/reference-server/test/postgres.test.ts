@@ -1,4 +1,5 @@
 import { postgresReachable, postgresTestUrl, uniqueName } from '@mdmkit/test-support';
+import { createPostgresStorage } from '@mdmkit/storage-postgres';
 import { describe } from 'vitest';
 import { serverScenario } from './scenario';
 
@@ -8,5 +9,9 @@ const schema = uniqueName('mdmkit_server');
 describe.skipIf(!ok)('PostgreSQL', () => {
   const url = new URL(postgresTestUrl());
   url.searchParams.set('schema', schema);
-  serverScenario('PostgreSQL', () => ['--storage', url.href]);
+  serverScenario(
+    'PostgreSQL',
+    () => ['--storage', url.href],
+    () => createPostgresStorage({ url: postgresTestUrl(), schema }),
+  );
 });

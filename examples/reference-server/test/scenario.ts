@@ -1,4 +1,7 @@
 import { connect as tlsConnect } from 'node:tls';
+import { createLocalKeyProvider } from '@mdmkit/crypto';
+import { createSecretVault } from '@mdmkit/escrow';
+import type { AuditEventStore, SecretStore } from '@mdmkit/storage';
 import { VirtualDevice } from '@mdmkit/testkit/virtual-device';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROUTE_TABLE } from '../src/index';
@@ -14,7 +17,12 @@ const GUARDED = ROUTE_TABLE.filter(
  * of virtual devices, roles enforced on every guarded route of the table, and a restart that keeps
  * the CA, the tokens and the enrollments.
  */
-export function serverScenario(name: string, storageArgs: () => string[]): void {
+export function serverScenario(
+  name: string,
+  storageArgs: () => string[],
+  /** Opens the server's storage from the test process, as another replica would. */
+  openSameStorage: (dataDir: string) => Promise<SecretStore & AuditEventStore & { close(): Promise<void> }>,
+): void {
   describe(`mdmkit-server on ${name}`, () => {
     const dirs = freshDirs();
     const args = () => ['--data-dir', dirs.dataDir, '--kek-file', dirs.kekFile, ...storageArgs()];
@@ -169,6 +177,41 @@ export function serverScenario(name: string, storageArgs: () => string[]): void 
       expect(
         feed.some((e) => e.actor === 'max' && e.action === 'tokens.revoke' && e.kind === 'api-refused'),
       ).toBe(true);
+    });
+
+    it('opens an escrowed device secret for an admin who states why, and records the read', async () => {
+      const mac = devices[0]!;
+      const store = await openSameStorage(dirs.dataDir);
+      try {
+        const vault = createSecretVault({
+          secrets: store,
+          audit: store,
+          keyProvider: await createLocalKeyProvider({ path: dirs.kekFile }),
+        });
+        await vault.put(mac.udid, 'filevault-prk', 'FV-PRK-7Q2M-XK4D-9PLW-RT6H');
+      } finally {
+        await store.close();
+      }
+      const path = `/api/v1/enrollments/${mac.udid}/secrets/filevault-prk`;
+      expect((await api(server, 'GET', path, observer)).status).toBe(403);
+      expect((await api(server, 'GET', path, maintainer)).status).toBe(403);
+      expect((await api(server, 'GET', path, admin)).status).toBe(400);
+      const res = await server.fetch(`${server.url}${path}`, {
+        headers: { authorization: `Bearer ${admin}`, 'x-mdmkit-reason': 'user locked out, ticket 4711' },
+      });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ value: 'FV-PRK-7Q2M-XK4D-9PLW-RT6H', kind: 'filevault-prk' });
+      const feed = (await api(server, 'GET', `/api/v1/activity?owner=${mac.udid}`, observer)).json.events;
+      expect(feed).toEqual([
+        expect.objectContaining({ actor: 'olga', action: 'secrets.read', kind: 'api-refused' }),
+        expect.objectContaining({ actor: 'max', action: 'secrets.read', kind: 'api-refused' }),
+        expect.objectContaining({
+          actor: 'admin',
+          action: 'secret.read',
+          kind: 'filevault-prk',
+          reason: 'user locked out, ticket 4711',
+        }),
+      ]);
     });
 
     it('revokes a token at once', async () => {
