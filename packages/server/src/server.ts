@@ -1,6 +1,13 @@
 import type { ApnsClientOptions } from '@mdmkit/apns';
 import type { Certificate, KeyProvider } from '@mdmkit/crypto';
-import { createRouter, type Handler, type HttpRequest, type HttpResponse, textResponse } from '@mdmkit/http';
+import {
+  createRouter,
+  type Handler,
+  type HttpRequest,
+  type HttpResponse,
+  type Router,
+  textResponse,
+} from '@mdmkit/http';
 import { type Command, encodeCommand } from '@mdmkit/protocol';
 import {
   createScepPolicy,
@@ -119,6 +126,11 @@ export interface EnqueueOptions {
 export interface MdmServer {
   /** Every endpoint behind one router: check-in, server URL, SCEP and (when configured) enrollment. */
   readonly handler: Handler;
+  /**
+   * The router behind {@link MdmServer.handler}, to mount further routes on the same listener, e.g.
+   * `createAdminApi(…).mount(mdm.router)` and `createNanoMdmApi(…).mount(mdm.router)`.
+   */
+  readonly router: Router;
   /** The check-in endpoint alone (PUT). */
   readonly checkin: Handler;
   /** The command/report endpoint alone (PUT). On one URL, it also takes check-ins. */
@@ -357,6 +369,7 @@ export function createMdmServer(options: MdmServerOptions): MdmServer {
 
   return {
     handler: router.handle,
+    router,
     checkin,
     command,
     scep,

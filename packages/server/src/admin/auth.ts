@@ -73,7 +73,14 @@ export function presentedCredential(request: HttpRequest): string | undefined {
   return request.headers.get('x-api-key') || undefined;
 }
 
-/** The user and password of a basic credential (`base64(user:password)`), or undefined. */
+/**
+ * The user and password of a basic credential (`base64(user:password)`), or undefined.
+ *
+ * @example
+ * ```ts
+ * basicCredentials(Buffer.from('nanomdm:key').toString('base64')); // { user: 'nanomdm', password: 'key' }
+ * ```
+ */
 export function basicCredentials(encoded: string): { user: string; password: string } | undefined {
   const text = Buffer.from(encoded, 'base64').toString('utf8');
   const colon = text.indexOf(':');

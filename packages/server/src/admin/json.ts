@@ -3,7 +3,14 @@ import type { HttpResponse } from '@mdmkit/http';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
-/** A JSON response. @internal */
+/**
+ * A JSON response. @internal
+ *
+ * @example
+ * ```ts
+ * jsonResponse(200, { ok: true }).headers; // content-type application/json
+ * ```
+ */
 export function jsonResponse(
   status: number,
   value: unknown,
@@ -16,7 +23,14 @@ export function jsonResponse(
   };
 }
 
-/** A JSON error: `{ "error": { "code", "message" } }`. @internal */
+/**
+ * A JSON error: `{ "error": { "code", "message" } }`. @internal
+ *
+ * @example
+ * ```ts
+ * jsonError(404, 'NOT_FOUND', 'no such enrollment');
+ * ```
+ */
 export function jsonError(
   status: number,
   code: string,
@@ -26,7 +40,14 @@ export function jsonError(
   return jsonResponse(status, { error: { code, message } }, headers);
 }
 
-/** Base64 of bytes. @internal */
+/**
+ * Base64 of bytes. @internal
+ *
+ * @example
+ * ```ts
+ * base64(new Uint8Array([1, 2])); // 'AQI='
+ * ```
+ */
 export function base64(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 }

@@ -57,7 +57,14 @@ export interface WebhookMessage {
   query?: URLSearchParams;
 }
 
-/** A new event id: random, so it never repeats across processes. */
+/**
+ * A new event id: random, so it never repeats across processes.
+ *
+ * @example
+ * ```ts
+ * const id = newEventId(); // a UUID
+ * ```
+ */
 export function newEventId(): string {
   return randomUUID();
 }
