@@ -4,7 +4,12 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { type Certificate, type KeyProvider, openSecret, verifyCertificateChain } from '@mdmkit/crypto';
-import type { CertificateAssociationStore, IdentityCertificateStore, SecretStore } from '@mdmkit/storage';
+import type {
+  CertificateAssociationStore,
+  EnrollmentLookup,
+  IdentityCertificateStore,
+  SecretStore,
+} from '@mdmkit/storage';
 import type { ChainLink } from './chain';
 import { ServerError } from './errors';
 import type { MdmEventListener } from './events';
@@ -18,7 +23,9 @@ export const RENEWAL_SECRET_KIND = 'identity-renewal';
 export interface IdentityTrustOptions {
   /** The SCEP CA and any explicitly configured extra CAs. */
   trusted: () => readonly Certificate[];
-  store: Pick<IdentityCertificateStore, 'getIdentityCertificate'>;
+  store: Pick<IdentityCertificateStore, 'getIdentityCertificate'> &
+    Pick<CertificateAssociationStore, 'isCertificateAssociated'> &
+    Pick<EnrollmentLookup, 'getEnrollment'>;
   now?: () => Date;
   /** Told of every request accepted through a migrated pin (the explicit, logged trust mode). */
   onEvent?: MdmEventListener;
@@ -29,6 +36,9 @@ export interface IdentityTrustOptions {
  * grace period is over, and a certificate that does not chain to a trusted CA is accepted when it is
  * pinned (by hash) to an enrollment imported from another MDM — for that enrollment only, since the
  * association link that follows checks that the pinned certificate belongs to the message's enrollment.
+ * The pin lasts only while the certificate still opens its enabled enrollment: once the device enrolled
+ * again (its certificate unbound) or checked out, the imported certificate is trusted for nothing, so
+ * a kept copy of it cannot enroll any UDID, its own included.
  *
  * @example
  * ```ts
@@ -55,7 +65,7 @@ export function verifyIdentityTrust(options: IdentityTrustOptions): ChainLink {
       req.identityTrust = 'chain';
     } catch (e) {
       const inDate = cert.notBefore.getTime() <= at.getTime() && at.getTime() <= cert.notAfter.getTime();
-      if (record?.trust !== 'migrated' || !inDate) {
+      if (record?.trust !== 'migrated' || !inDate || !(await pinStillHeld(options.store, record))) {
         throw new ServerError('UNTRUSTED_CERTIFICATE', 'the identity certificate is not trusted', {
           cause: e,
         });
@@ -69,6 +79,14 @@ export function verifyIdentityTrust(options: IdentityTrustOptions): ChainLink {
     }
     return next(req);
   };
+}
+
+async function pinStillHeld(
+  store: IdentityTrustOptions['store'],
+  record: { enrollmentId: string; hash: string },
+): Promise<boolean> {
+  if (!(await store.isCertificateAssociated(record.enrollmentId, record.hash))) return false;
+  return (await store.getEnrollment(record.enrollmentId))?.enabled === true;
 }
 
 /** Options of {@link acceptRenewedIdentity}. */

@@ -28,7 +28,13 @@ export type LifecycleStorage = MdmStorage & LifecycleStores & SecretStore & Audi
 /** Options of the lifecycle features of `createMdmServer`. */
 export interface LifecycleOptions {
   /** Identity renewal: window (default 30 days), grace period of the replaced certificate (default 7 days). */
-  renewal?: { withinDays?: number; graceMs?: number; holder?: string; leaseTtlMs?: number };
+  renewal?: {
+    withinDays?: number;
+    graceMs?: number;
+    holder?: string;
+    leaseTtlMs?: number;
+    retryAfterMs?: number;
+  };
 }
 
 /** Default grace period of a renewed identity's predecessor. */
@@ -72,7 +78,16 @@ export interface LifecycleContext {
   mdmProfileIdentifier: () => string;
 }
 
-/** Whether a storage has the lifecycle stores (every mdmkit adapter does). */
+/**
+ * Whether a storage has the lifecycle stores (every mdmkit adapter does).
+ *
+ * @example
+ * ```ts
+ * import { hasLifecycleStores } from '@mdmkit/server';
+ * import { MemoryStorage } from '@mdmkit/storage';
+ * hasLifecycleStores(new MemoryStorage()); // true
+ * ```
+ */
 export function hasLifecycleStores(storage: MdmStorage): storage is LifecycleStorage {
   const s = storage as unknown as Record<string, unknown>;
   return [
@@ -84,7 +99,15 @@ export function hasLifecycleStores(storage: MdmStorage): storage is LifecycleSto
   ].every((m) => typeof s[m] === 'function');
 }
 
-/** @internal Builds the lifecycle operations. */
+/**
+ * Builds the lifecycle operations of a server. @internal
+ *
+ * @example
+ * ```ts
+ * const lifecycle = createLifecycle({ storage, options: {}, keyProvider, emit, now, core, enqueue, push, renewalProfile, mdmProfileIdentifier });
+ * await lifecycle.block('UDID-1', { actor: 'alice', reason: 'stolen' });
+ * ```
+ */
 export function createLifecycle(ctx: LifecycleContext): MdmLifecycle {
   const { storage, emit, now } = ctx;
   const audit = (action: string, id: EnrollmentId, a: AdminAction) =>
@@ -109,6 +132,7 @@ export function createLifecycle(ctx: LifecycleContext): MdmLifecycle {
       ...(renewal.withinDays !== undefined ? { withinDays: renewal.withinDays } : {}),
       ...(renewal.holder !== undefined ? { holder: renewal.holder } : {}),
       ...(renewal.leaseTtlMs !== undefined ? { leaseTtlMs: renewal.leaseTtlMs } : {}),
+      ...(renewal.retryAfterMs !== undefined ? { retryAfterMs: renewal.retryAfterMs } : {}),
     }),
     migration: createMigrationImporter({ storage, core: ctx.core, now, onEvent: emit }),
     ddmStatus: (id) => latestDdmStatus(storage, id),
@@ -148,7 +172,14 @@ export function createLifecycle(ctx: LifecycleContext): MdmLifecycle {
   };
 }
 
-/** @internal The DDM answer the core uses. */
+/**
+ * The DDM answer the core uses. @internal
+ *
+ * @example
+ * ```ts
+ * const core = createCore({ storage, keyProvider, emit, declarative: declarativeAnswer(storage, emit) });
+ * ```
+ */
 export function declarativeAnswer(storage: LifecycleStorage, emit: MdmEventListener) {
   return (checkin: Parameters<typeof answerDeclarativeCheckin>[1]) =>
     answerDeclarativeCheckin(storage, checkin, emit);

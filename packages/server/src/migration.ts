@@ -60,7 +60,8 @@ export interface MigrationImporterOptions {
 export interface MigrationImporter {
   /**
    * Applies one raw Authenticate or TokenUpdate. An Authenticate must name the identity to pin: the
-   * enrollment is then trusted in the `migrated` mode for exactly that certificate.
+   * enrollment is then trusted in the `migrated` mode for exactly that certificate, once its
+   * TokenUpdate is imported too (the pin holds only while the enrollment is enabled).
    */
   importCheckin(
     body: Uint8Array,

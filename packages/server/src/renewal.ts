@@ -24,7 +24,7 @@ const DAY_MS = 86_400_000;
 export interface IdentityRenewalOptions {
   storage: JobLeases &
     Pick<IdentityCertificateStore, 'listExpiringIdentityCertificates' | 'putIdentityCertificate'> &
-    Pick<SecretStore, 'putSecret'> &
+    Pick<SecretStore, 'putSecret' | 'getSecret'> &
     Pick<CertificateAssociationStore, 'isCertificateAssociated'> &
     Pick<EnrollmentLookup, 'getEnrollment'>;
   /** Seals the pending renewal tokens. */
@@ -42,6 +42,8 @@ export interface IdentityRenewalOptions {
   holder?: string;
   /** Lease time to live. Default 5 minutes. */
   leaseTtlMs?: number;
+  /** A renewal still pending after this long (the device never installed it) is sent afresh. Default 7 days. */
+  retryAfterMs?: number;
   now?: () => Date;
   onEvent?: MdmEventListener;
 }
@@ -67,7 +69,7 @@ export interface IdentityRenewal {
  * current identity certificate expires within `withinDays` (default 30) gets an InstallProfile of
  * the MDM profile asking for a new identity whose subject CN is a one-time token. The token is kept
  * sealed until the device first uses the new certificate (see `acceptRenewedIdentity`); an
- * enrollment with a renewal pending is skipped.
+ * enrollment with a renewal pending is skipped until `retryAfterMs` (default 7 days) has passed.
  *
  * @example
  * ```ts
@@ -81,6 +83,7 @@ export function createIdentityRenewal(options: IdentityRenewalOptions): Identity
   const holder = options.holder ?? `renewal-${randomBytes(8).toString('hex')}`;
   const ttl = options.leaseTtlMs ?? 5 * 60_000;
   const days = options.withinDays ?? DEFAULT_RENEWAL_WINDOW_DAYS;
+  const retryAfterMs = options.retryAfterMs ?? 7 * DAY_MS;
   if (!(days > 0)) throw new ServerError('INVALID_OPTIONS', 'withinDays must be positive');
   const { storage } = options;
 
@@ -91,9 +94,18 @@ export function createIdentityRenewal(options: IdentityRenewalOptions): Identity
       owner: enrollmentId,
       kind: RENEWAL_SECRET_KIND,
     });
+    // Compare-and-set: a renewal already pending (or another replica's) wins and this one is
+    // skipped, unless it has waited longer than `retryAfterMs`; then its token is replaced, so only
+    // the newest profile's identity can complete it.
+    const pending = await storage.getSecret(enrollmentId, RENEWAL_SECRET_KIND);
+    if (pending && now().getTime() - pending.updatedAt.getTime() < retryAfterMs) return false;
     try {
-      // Create-only: a renewal already pending (or another replica's) wins, and this one is skipped.
-      await storage.putSecret({ owner: enrollmentId, kind: RENEWAL_SECRET_KIND, sealed, expectedVersion: 0 });
+      await storage.putSecret({
+        owner: enrollmentId,
+        kind: RENEWAL_SECRET_KIND,
+        sealed,
+        expectedVersion: pending?.version ?? 0,
+      });
     } catch (e) {
       if (isMdmkitError(e) && e.code === 'CONFLICT') return false;
       throw e;

@@ -96,7 +96,14 @@ export function checkIdentityCertificate(limits: StorageLimits, r: IdentityCerti
   }
 }
 
-/** Checks the arguments of `retireIdentityCertificates`. */
+/**
+ * Checks the arguments of `retireIdentityCertificates`.
+ *
+ * @example
+ * ```ts
+ * checkRetire(DEFAULT_STORAGE_LIMITS, 'UDID-1', hash, new Date());
+ * ```
+ */
 export function checkRetire(
   limits: StorageLimits,
   enrollmentId: unknown,
@@ -108,7 +115,14 @@ export function checkRetire(
   checkDate('retireAt', at);
 }
 
-/** Throws INVALID_INPUT unless `hash` is lowercase hex SHA-256. */
+/**
+ * Throws INVALID_INPUT unless `hash` is lowercase hex SHA-256.
+ *
+ * @example
+ * ```ts
+ * checkCertHash('ab'.repeat(32));
+ * ```
+ */
 export function checkCertHash(hash: unknown): asserts hash is string {
   if (typeof hash !== 'string' || !HASH.test(hash)) {
     throw new StorageError('INVALID_INPUT', 'certificate hash must be 64 lowercase hex digits');
@@ -142,7 +156,14 @@ export function checkBlock(
   };
 }
 
-/** Reads an integer cursor (`after`) of the DDM status history; undefined when absent. */
+/**
+ * Reads an integer cursor (`after`) of the DDM status history; undefined when absent.
+ *
+ * @example
+ * ```ts
+ * statusCursor('42'); // 42
+ * ```
+ */
 export function statusCursor(after: unknown): number | undefined {
   if (after === undefined) return undefined;
   if (typeof after !== 'string' || !/^\d{1,15}$/.test(after)) {
@@ -166,7 +187,14 @@ export interface DeclarationSetRow {
 /** The columns of a declaration-set row. */
 export const declarationSetColumns = 'name, declarations, updated_at';
 
-/** A declaration-set row as a record. */
+/**
+ * A declaration-set row as a record.
+ *
+ * @example
+ * ```ts
+ * const set = toDeclarationSet(row);
+ * ```
+ */
 export function toDeclarationSet(row: DeclarationSetRow): DeclarationSetRecord {
   return {
     name: String(row.name),
@@ -186,7 +214,14 @@ export interface DdmStatusRow {
 /** The columns of a DDM status row. */
 export const ddmStatusColumns = 'id, enrollment_id, report, received_at';
 
-/** A page of status reports from `limit + 1` rows, newest first. */
+/**
+ * A page of status reports from `limit + 1` rows, newest first.
+ *
+ * @example
+ * ```ts
+ * const page = ddmStatusPage(rows, 100);
+ * ```
+ */
 export function ddmStatusPage(rows: readonly DdmStatusRow[], limit: number): Page<DdmStatusRecord> {
   const items = rows.slice(0, limit).map((r) => ({
     id: String(r.id),
@@ -210,7 +245,14 @@ export interface IdentityCertificateRow {
 /** The columns of an identity-certificate row. */
 export const identityCertificateColumns = 'hash, enrollment_id, not_after, trust, retire_at';
 
-/** An identity-certificate row as a record. */
+/**
+ * An identity-certificate row as a record.
+ *
+ * @example
+ * ```ts
+ * const rec = toIdentityCertificate(row);
+ * ```
+ */
 export function toIdentityCertificate(row: IdentityCertificateRow): IdentityCertificateRecord {
   const r: IdentityCertificateRecord = {
     hash: String(row.hash),
@@ -222,7 +264,14 @@ export function toIdentityCertificate(row: IdentityCertificateRow): IdentityCert
   return r;
 }
 
-/** A page of records keyed by `key` from `limit + 1` rows. */
+/**
+ * A page of records keyed by `key` from `limit + 1` rows.
+ *
+ * @example
+ * ```ts
+ * keyedPage(['a', 'b', 'c'], 2, (id) => id); // { items: ['a', 'b'], next: 'b' }
+ * ```
+ */
 export function keyedPage<T>(items: readonly T[], limit: number, key: (t: T) => string): Page<T> {
   const page = items.slice(0, limit);
   const last = page.at(-1);
@@ -240,7 +289,14 @@ export interface BlockRow {
 /** The columns of a block row. */
 export const blockColumns = 'enrollment_id, actor, reason, blocked_at';
 
-/** A block row as a record. */
+/**
+ * A block row as a record.
+ *
+ * @example
+ * ```ts
+ * const block = toBlock(row);
+ * ```
+ */
 export function toBlock(row: BlockRow): EnrollmentBlockRecord {
   return {
     enrollmentId: String(row.enrollment_id),
