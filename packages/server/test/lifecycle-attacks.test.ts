@@ -49,7 +49,11 @@ describe('a migrated identity after its enrollment moved on', () => {
     const pinned = d.certificate.fingerprintSha256;
     const stolen = { certificate: d.certificate, privateKey: d.identityKey };
     // The device enrolls afresh against this server: its migrated identity no longer opens anything.
-    await VirtualDevice.enroll(await newMdm.profile(), { fetch: newMdm.fetch, udid: d.udid, platform: 'iOS' });
+    await VirtualDevice.enroll(await newMdm.profile(), {
+      fetch: newMdm.fetch,
+      udid: d.udid,
+      platform: 'iOS',
+    });
     expect(await newMdm.storage.enrollmentForCertificate(pinned)).toBeUndefined();
     // Whoever kept the old identity cannot enroll a new UDID with it.
     const victim = 'ATTACKER-CHOSEN-UDID-0001';
@@ -67,7 +71,11 @@ describe('a migrated identity after its enrollment moved on', () => {
     // Coming back after a CheckOut is an enrollment: it takes an identity from this server's CA.
     const again = await d.send(CHECKIN, authenticate(d.udid), { signWith: stolen });
     expect(again.status).toBe(403);
-    const idle = await d.send(SERVER, { UDID: d.udid, Status: 'Idle' }, { signWith: stolen, contentType: undefined });
+    const idle = await d.send(
+      SERVER,
+      { UDID: d.udid, Status: 'Idle' },
+      { signWith: stolen, contentType: undefined },
+    );
     expect(idle.status).toBe(403);
     expect((await newMdm.storage.getEnrollment(d.udid))?.enabled).toBe(false);
   }, 60_000);
