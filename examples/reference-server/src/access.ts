@@ -39,7 +39,15 @@ const hashOf = (token: string) => createHash('sha256').update(token, 'utf8').dig
 const encode = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
 const decode = <T>(b: Uint8Array) => JSON.parse(new TextDecoder().decode(b)) as T;
 
-/** Reads the token a request carries: `Authorization: Bearer T`, or Basic with the token as password. */
+/**
+ * Reads the token a request carries: `Authorization: Bearer T`, or Basic with the token as password
+ * (NanoMDM's clients send `nanomdm:T`).
+ *
+ * @example
+ * ```ts
+ * const token = tokenFrom(request); // undefined without an Authorization header
+ * ```
+ */
 export function tokenFrom(request: HttpRequest): string | undefined {
   const header = request.headers.get('authorization');
   if (!header) return undefined;
