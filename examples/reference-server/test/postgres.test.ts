@@ -1,6 +1,7 @@
 import { postgresReachable, postgresTestUrl, uniqueName } from '@mdmkit/test-support';
 import { createPostgresStorage } from '@mdmkit/storage-postgres';
-import { describe } from 'vitest';
+import pg from 'pg';
+import { afterAll, describe } from 'vitest';
 import { serverScenario } from './scenario';
 
 const ok = postgresReachable('mdmkit-server on PostgreSQL');
@@ -14,4 +15,14 @@ describe.skipIf(!ok)('PostgreSQL', () => {
     () => ['--storage', url.href],
     () => createPostgresStorage({ url: postgresTestUrl(), schema }),
   );
+
+  afterAll(async () => {
+    const client = new pg.Client({ connectionString: postgresTestUrl() });
+    await client.connect();
+    try {
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    } finally {
+      await client.end();
+    }
+  });
 });
