@@ -495,30 +495,6 @@ export function readTime(el: DerElement): Date {
   return new Date(Date.UTC(year, month - 1, day, hour, minute, second, ms));
 }
 
-/**
- * Reads a character string from a complete DER TLV (e.g. a CMS attribute value).
- *
- * @example
- * ```ts
- * const messageType = readDerString(attribute.values[0]); // "19"
- * ```
- */
-export function readDerString(der: Uint8Array): string {
-  return readString(parseDer(der));
-}
-
-/**
- * Reads the contents of a complete DER OCTET STRING TLV (e.g. a SCEP senderNonce value).
- *
- * @example
- * ```ts
- * const nonce = readDerOctets(attribute.values[0]);
- * ```
- */
-export function readDerOctets(der: Uint8Array): Uint8Array {
-  return Uint8Array.from(readOctets(parseDer(der, { allowIndefinite: true })));
-}
-
 // ---------------------------------------------------------------- writer
 
 /**
@@ -669,18 +645,6 @@ export function derOctetString(bytes: Uint8Array): Uint8Array {
 }
 
 /**
- * BIT STRING with no unused bits (keys, signatures).
- *
- * @example
- * ```ts
- * derBitString(signature);
- * ```
- */
-export function derBitString(bytes: Uint8Array, unusedBits = 0): Uint8Array {
-  return derTlv(Tag.BIT_STRING, Uint8Array.of(unusedBits), bytes);
-}
-
-/**
  * NULL.
  *
  * @example
@@ -744,19 +708,6 @@ export function derPrintableString(s: string): Uint8Array {
   return derTlv(Tag.PRINTABLE_STRING, utf8enc.encode(s));
 }
 
-/**
- * IA5String (ASCII).
- *
- * @example
- * ```ts
- * derIa5String('admin@example.com');
- * ```
- */
-export function derIa5String(s: string): Uint8Array {
-  if (!/^[\x00-\x7f]*$/.test(s)) throw new CryptoError('INVALID_DER', 'non-ASCII character in IA5String');
-  return derTlv(Tag.IA5_STRING, utf8enc.encode(s));
-}
-
 function pad(n: number, w = 2): string {
   return String(n).padStart(w, '0');
 }
@@ -787,18 +738,4 @@ export function derTime(d: Date): Uint8Array {
  */
 export function derExplicit(n: number, ...inner: Uint8Array[]): Uint8Array {
   return derTlv(0xa0 | n, ...inner);
-}
-
-/**
- * Re-tags an encoded element as context-specific `[n]` (IMPLICIT tagging), keeping its constructed bit.
- *
- * @example
- * ```ts
- * derImplicit(0, derSet(attributes)); // [0] IMPLICIT SET OF
- * ```
- */
-export function derImplicit(n: number, encoded: Uint8Array): Uint8Array {
-  const out = Uint8Array.from(encoded);
-  out[0] = 0x80 | (encoded[0]! & 0x20) | n;
-  return out;
 }

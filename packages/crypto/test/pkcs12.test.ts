@@ -95,6 +95,58 @@ describe.skipIf(!ok)('PKCS#12 round trips and bad input', () => {
     expect(back.certificate?.fingerprintSha256).toBe(certificate.fingerprintSha256);
   });
 
+  it('checks a MAC that is present: a changed MAC digest is BAD_PASSWORD, a PFX without one still opens', () => {
+    const certificate = parseCertificate(rsa.certificate.pem);
+    const p12 = exportPkcs12({ privateKey: rsa.privateKey, certificate, password: 'pw', iterations: 10 });
+    const [version, authSafe, macData] = parseDer(p12).children() as [DerElement, DerElement, DerElement];
+    // The MAC digest is the last OCTET STRING of DigestInfo, the first element of MacData.
+    const digest = (macData.children()[0] as DerElement).children()[1] as DerElement;
+    const changed = Uint8Array.from(p12);
+    changed[digest.contentEnd - 1]! ^= 1;
+    expect(codeOf(() => importPkcs12(changed, 'pw'))).toBe('BAD_PASSWORD');
+    expect(importPkcs12(p12, 'pw').macVerified).toBe(true);
+    // Dropping MacData altogether leaves a file nothing protects: anyone can swap its unencrypted
+    // bags. It is refused unless the caller opts in, and then the result says the MAC was not checked.
+    const body = Buffer.concat([version.raw, authSafe.raw]);
+    const noMac = Buffer.concat([Buffer.from([0x30, 0x82, body.length >> 8, body.length & 0xff]), body]);
+    expect(codeOf(() => importPkcs12(noMac, 'pw'))).toBe('INVALID_PKCS12');
+    const opened = importPkcs12(noMac, 'pw', { allowMissingMac: true });
+    expect(opened.certificate?.fingerprintSha256).toBe(certificate.fingerprintSha256);
+    expect(opened.macVerified).toBe(false);
+  });
+
+  it('never skips a MacData that is present but has an unreadable or empty algorithm', () => {
+    const certificate = parseCertificate(rsa.certificate.pem);
+    const p12 = exportPkcs12({ privateKey: rsa.privateKey, certificate, password: 'pw', iterations: 10 });
+    const [version, authSafe] = parseDer(p12).children() as [DerElement, DerElement];
+    // A MacData whose digest algorithm OID has no content octets, then one that is not a MacData at all.
+    const seq = (...parts: Uint8Array[]) => {
+      const b = Buffer.concat(parts);
+      return Buffer.concat([Buffer.from([0x30, 0x82, b.length >> 8, b.length & 0xff]), b]);
+    };
+    const oddMac = seq(
+      seq(seq(Buffer.from([0x06, 0x00]), Buffer.from([0x05, 0x00])), Buffer.from([0x04, 0x01, 0x00])),
+      Buffer.from([0x04, 0x01, 0x00]),
+    );
+    for (const mac of [oddMac, Buffer.from([0x02, 0x01, 0x01])]) {
+      const forged = seq(version.raw, authSafe.raw, mac);
+      expect(codeOf(() => importPkcs12(forged, 'pw', { allowMissingMac: true }))).not.toBe('no error');
+    }
+  });
+
+  it('refuses a file whose certificate does not belong to its private key', () => {
+    const certificate = parseCertificate(rsa.certificate.pem);
+    const other = parseCertificate(ec.certificate.pem);
+    const p12 = exportPkcs12({
+      privateKey: rsa.privateKey,
+      certificate: other,
+      password: 'pw',
+      iterations: 10,
+    });
+    expect(certificate.fingerprintSha256).not.toBe(other.fingerprintSha256);
+    expect(codeOf(() => importPkcs12(p12, 'pw'))).toBe('KEY_MISMATCH');
+  });
+
   it('supports the empty password', () => {
     const certificate = parseCertificate(rsa.certificate.pem);
     const p12 = exportPkcs12({ privateKey: rsa.privateKey, certificate, password: '', iterations: 10 });
