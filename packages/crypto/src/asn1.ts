@@ -101,6 +101,34 @@ export function fields<T>(type: new () => T, list: [keyof T & string, FieldOptio
 }
 
 /**
+ * Encoded bytes in the place of an element of the library's ASN.1 tree: when the tree is written,
+ * each element appends its encoding to the writer its parent passes (or returns it when written on
+ * its own), and this one appends the bytes as they are. The library's own way to place encoded bytes
+ * (`AsnAnyConverter`) parses them into a whole tree first, which for a certificate costs a full parse
+ * and tens of kilobytes of garbage per reply.
+ */
+class RawElement {
+  constructor(private readonly der: Uint8Array) {}
+  toBER(sizeOnly?: boolean, writer?: { write(buf: ArrayBuffer): void }): ArrayBuffer {
+    const out = sizeOnly ? new ArrayBuffer(this.der.length) : toArrayBuffer(this.der);
+    if (!writer) return out;
+    writer.write(out);
+    return new ArrayBuffer(0);
+  }
+}
+
+/**
+ * Converter for an `ANY` field whose value is an encoded element (a Uint8Array): written as its bytes.
+ * Fields that use it are only written, never parsed. @internal
+ */
+export const encodedAnyConverter = {
+  toASN: (value: Uint8Array) => new RawElement(value) as unknown as ReturnType<typeof AsnAnyConverter.toASN>,
+  fromASN: (): never => {
+    throw new CryptoError('INVALID_DER', 'a pre-encoded element is only written, never parsed');
+  },
+};
+
+/**
  * An element that is already encoded, placed into a schema object where the schema expects a
  * structure (the serializer asks it for its ASN.1 form, and the bytes come out as they went in). Used
  * for a certificate's issuer Name and whole certificates: re-encoding them from parsed values could
@@ -110,7 +138,7 @@ export function fields<T>(type: new () => T, list: [keyof T & string, FieldOptio
 export class PreEncoded {
   constructor(readonly der: Uint8Array) {}
   toASN(): ReturnType<typeof AsnAnyConverter.toASN> {
-    return AsnAnyConverter.toASN(toArrayBuffer(this.der));
+    return new RawElement(this.der) as unknown as ReturnType<typeof AsnAnyConverter.toASN>;
   }
   fromASN(): this {
     throw new CryptoError('INVALID_DER', 'a pre-encoded element is only written, never parsed');

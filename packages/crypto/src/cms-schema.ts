@@ -9,7 +9,7 @@ import {
   RecipientInfos,
 } from '@peculiar/asn1-cms';
 import { AsnArray, AsnPropTypes, AsnType, AsnTypeTypes, OctetString } from '@peculiar/asn1-schema';
-import { fields } from './asn1';
+import { encodedAnyConverter, fields, serializeAsn1 } from './asn1';
 
 /** GCMParameters: the nonce and the tag length in octets (default 12). @internal */
 export class GcmParameters {
@@ -47,3 +47,24 @@ fields(AuthEnvelopedData, [
  */
 export class AttributeSet extends AsnArray<Attribute> {}
 AsnType({ type: AsnTypeTypes.Set, itemType: Attribute })(AttributeSet);
+
+/**
+ * ContentInfo around a body that is already encoded: written as its bytes, where the library's own
+ * ContentInfo (content as ANY) would parse the whole body back into a tree first. @internal
+ */
+class EncodedContentInfo {
+  contentType = '';
+  content = new Uint8Array(0);
+}
+fields(EncodedContentInfo, [
+  ['contentType', { type: AsnPropTypes.ObjectIdentifier }],
+  ['content', { type: AsnPropTypes.Any, context: 0, converter: encodedAnyConverter }],
+]);
+
+/** DER ContentInfo `{ contentType, [0] EXPLICIT body }` for an encoded body. @internal */
+export function contentInfoDer(contentType: string, body: Uint8Array): Uint8Array {
+  const info = new EncodedContentInfo();
+  info.contentType = contentType;
+  info.content = body;
+  return serializeAsn1(info, 'INVALID_CMS');
+}

@@ -3,7 +3,6 @@
 // the certificate's own bytes, so a name that is not in canonical form still matches at the peer.
 import { constants, createCipheriv, publicEncrypt, randomBytes } from 'node:crypto';
 import {
-  ContentInfo,
   EncryptedContent,
   EncryptedContentInfo,
   EnvelopedData,
@@ -17,7 +16,7 @@ import { RsaEsOaepParams } from '@peculiar/asn1-rsa';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, type Name, SubjectKeyIdentifier } from '@peculiar/asn1-x509';
 import { preEncoded, serializeAsn1, toArrayBuffer } from './asn1';
-import { AuthEnvelopedData, GcmParameters } from './cms-schema';
+import { AuthEnvelopedData, contentInfoDer, GcmParameters } from './cms-schema';
 import { parseDer } from './der';
 import {
   CIPHER_BY_NAME,
@@ -91,7 +90,7 @@ function derSetOrder(infos: RecipientInfo[]): RecipientInfos {
 }
 
 function contentInfo(contentType: string, body: object): Uint8Array {
-  return serializeAsn1(new ContentInfo({ contentType, content: AsnConvert.serialize(body) }));
+  return contentInfoDer(contentType, serializeAsn1(body, 'INVALID_CMS'));
 }
 
 /**

@@ -3,7 +3,6 @@ import {
   Attribute,
   type CertificateChoices,
   CertificateSet,
-  ContentInfo,
   DigestAlgorithmIdentifiers,
   EncapsulatedContent,
   EncapsulatedContentInfo,
@@ -19,7 +18,7 @@ import { preEncoded, serializeAsn1, toArrayBuffer } from './asn1';
 import { cachedCertificate } from './cert-cache';
 import type { Certificate } from './certificate';
 import { type DerElement, parseDer, readOctets, readOid, readSmallInt, readTime, Tag } from './der';
-import { AttributeSet } from './cms-schema';
+import { AttributeSet, contentInfoDer } from './cms-schema';
 import { CryptoError } from './errors';
 import { HASH_BY_OID, HASH_OID, type HashName, OID } from './oids';
 import { looksLikePem, toDer } from './pem';
@@ -93,11 +92,7 @@ function schemaAttributes(attrs: readonly CmsAttribute[]): Attribute[] {
 /** SignedData in a ContentInfo; certificates go in as their own encodings. */
 function signedDataContentInfo(signedData: SignedData, certs: readonly Certificate[]): Uint8Array {
   signedData.certificates = new CertificateSet(certs.map((c) => preEncoded<CertificateChoices>(c.der)));
-  const content = serializeAsn1(signedData, 'INVALID_CMS');
-  return serializeAsn1(
-    new ContentInfo({ contentType: OID.signedData, content: toArrayBuffer(content) }),
-    'INVALID_CMS',
-  );
+  return contentInfoDer(OID.signedData, serializeAsn1(signedData, 'INVALID_CMS'));
 }
 
 /**
