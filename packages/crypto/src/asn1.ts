@@ -1,4 +1,4 @@
-import { AsnAnyConverter, AsnConvert, AsnParser, AsnProp } from '@peculiar/asn1-schema';
+import { type AsnAnyConverter, AsnConvert, AsnParser, AsnProp } from '@peculiar/asn1-schema';
 import { type DerElement, parseDer } from './der';
 import { CryptoError, type CryptoErrorCode } from './errors';
 

@@ -54,7 +54,7 @@ AsnType({ type: AsnTypeTypes.Set, itemType: Attribute })(AttributeSet);
  */
 class EncodedContentInfo {
   contentType = '';
-  content = new Uint8Array(0);
+  content: Uint8Array = new Uint8Array(0);
 }
 fields(EncodedContentInfo, [
   ['contentType', { type: AsnPropTypes.ObjectIdentifier }],

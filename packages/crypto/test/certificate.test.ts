@@ -12,7 +12,7 @@ import {
   verifyCertificateChain,
   verifyCertificateSignature,
 } from '../src/index';
-import { derOctetString, derUtf8String } from '../src/der';
+import { derOctetString, derUtf8String } from './support/der-writer';
 import { sign } from 'node:crypto';
 import { codeOf } from './support/error-code';
 

@@ -12,16 +12,6 @@ import {
 } from '../src/index';
 import {
   type DerElement,
-  derBoolean,
-  derInteger,
-  derOctetString,
-  derOid,
-  derPrintableString,
-  derSequence,
-  derSet,
-  derTime,
-  derTlv,
-  derUtf8String,
   parseDer,
   readBoolean,
   readInteger,
@@ -32,6 +22,18 @@ import {
   readTime,
   Tag,
 } from '../src/der';
+import {
+  derBoolean,
+  derInteger,
+  derOctetString,
+  derOid,
+  derPrintableString,
+  derSequence,
+  derSet,
+  derTime,
+  derTlv,
+  derUtf8String,
+} from './support/der-writer';
 import { makePki } from './sign-fixtures';
 
 const readStringTlv = (der: Uint8Array) => readString(parseDer(der));

@@ -1,15 +1,7 @@
 import { createPrivateKey, generateKeyPairSync, randomBytes, sign, X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  parseDer,
-  derInteger,
-  derNull,
-  derOid,
-  derSequence,
-  derTime,
-  derTlv,
-  type DerElement,
-} from '../src/der';
+import { parseDer, type DerElement } from '../src/der';
+import { derInteger, derNull, derOid, derSequence, derTime, derTlv } from './support/der-writer';
 import { parseCertificate } from '../src/certificate';
 import { decryptCms } from '../src/enveloped-decrypt';
 import { createCertsOnlyCms, parseCertsOnlyCms, signCms } from '../src/signed-data';

@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { derInteger, derOctetString, derPrintableString, derSequence, derUtf8String } from '../src/der';
+import {
+  derInteger,
+  derOctetString,
+  derPrintableString,
+  derSequence,
+  derUtf8String,
+} from './support/der-writer';
 import {
   CryptoError,
   createCsr,

@@ -15,7 +15,7 @@ import {
   readOctetStringAttributeValue,
   readStringAttributeValue,
 } from '../src/index';
-import { derOctetString, derPrintableString } from '../src/der';
+import { derOctetString, derPrintableString } from './support/der-writer';
 import { fastVerifyDetached } from '../src/fast-signed-data';
 import { makePki, type TestPki } from './sign-fixtures';
 
