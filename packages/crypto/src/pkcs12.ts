@@ -165,8 +165,15 @@ function parametersOf<T>(alg: AlgorithmIdentifier, type: new () => T, what: stri
   return parsePart(alg.parameters, type, what);
 }
 
-/** Decrypts with a PKCS#12 PBE or PBES2 algorithm identifier. */
-function pbeDecrypt(alg: AlgorithmIdentifier, data: Uint8Array, password: string): Buffer {
+/** A password-based decryption read from its algorithm identifier, not yet run. */
+interface PbeScheme {
+  /** Key-derivation iterations the decryption will spend. */
+  iterations: number;
+  decrypt(data: Uint8Array, password: string): Buffer;
+}
+
+/** Reads a PKCS#12 PBE or PBES2 algorithm identifier; nothing is derived until `decrypt`. */
+function pbeScheme(alg: AlgorithmIdentifier): PbeScheme {
   const oid = alg.algorithm;
   if (oid === P12.pbes2) {
     const params = parametersOf(alg, Pbes2Params, 'PBES2 parameters');
@@ -185,37 +192,67 @@ function pbeDecrypt(alg: AlgorithmIdentifier, data: Uint8Array, password: string
     if (iv.length !== cipher.ivLength) throw invalid('PBES2 IV has the wrong length');
     if (kp.keyLength !== undefined && kp.keyLength !== cipher.keyLength)
       throw invalid('PBES2 key length mismatch');
-    const key = pbkdf2Sync(Buffer.from(password, 'utf8'), salt, iterations, cipher.keyLength, prf);
-    try {
-      const d = createDecipheriv(cipher.node, key, iv);
-      return Buffer.concat([d.update(data), d.final()]);
-    } catch {
-      throw badPassword();
-    }
+    return {
+      iterations,
+      decrypt(data, password) {
+        const key = pbkdf2Sync(Buffer.from(password, 'utf8'), salt, iterations, cipher.keyLength, prf);
+        try {
+          const d = createDecipheriv(cipher.node, key, iv);
+          return Buffer.concat([d.update(data), d.final()]);
+        } catch {
+          throw badPassword();
+        }
+      },
+    };
   }
   if (!LEGACY_PBES.has(oid))
     throw new CryptoError('UNSUPPORTED_ALGORITHM', `PKCS#12 encryption ${oid} is not supported`);
   const params = parametersOf(alg, Pkcs12PbeParams, 'PKCS#12 PBE parameters');
   const salt = new Uint8Array(params.salt.buffer);
   const iterations = checkIterations(params.iterations);
-  const pw = bmpPassword(password);
-  const derive = (id: 1 | 2, n: number) => pkcs12Kdf('sha1', 64, pw, salt, iterations, id, n);
-  if (data.length === 0 || data.length % 8 !== 0) throw badPassword();
-  if (oid === P12.pbeSha1Des3 || oid === P12.pbeSha1Des2) {
-    const two = oid === P12.pbeSha1Des2;
-    const key = derive(1, two ? 16 : 24);
-    const iv = derive(2, 8);
-    try {
-      const d = createDecipheriv(two ? 'des-ede-cbc' : 'des-ede3-cbc', key, iv);
-      return Buffer.concat([d.update(data), d.final()]);
-    } catch {
-      throw badPassword();
-    }
+  return {
+    iterations,
+    decrypt(data, password) {
+      const pw = bmpPassword(password);
+      const derive = (id: 1 | 2, n: number) => pkcs12Kdf('sha1', 64, pw, salt, iterations, id, n);
+      if (data.length === 0 || data.length % 8 !== 0) throw badPassword();
+      if (oid === P12.pbeSha1Des3 || oid === P12.pbeSha1Des2) {
+        const two = oid === P12.pbeSha1Des2;
+        const key = derive(1, two ? 16 : 24);
+        const iv = derive(2, 8);
+        try {
+          const d = createDecipheriv(two ? 'des-ede-cbc' : 'des-ede3-cbc', key, iv);
+          return Buffer.concat([d.update(data), d.final()]);
+        } catch {
+          throw badPassword();
+        }
+      }
+      const bits = oid === P12.pbeSha1Rc2_40 ? 40 : 128;
+      const key = derive(1, bits / 8);
+      const iv = derive(2, 8);
+      return stripPkcs7Padding(Buffer.from(rc2CbcDecryptRaw(key, bits, iv, data)), 8);
+    },
+  };
+}
+
+/**
+ * Key-derivation iterations one import may spend in all: the MAC, one encrypted safe and one key,
+ * each at the largest count. Each part is limited on its own, but a file can hold many encrypted
+ * parts, and every derivation runs on the caller's thread.
+ */
+const MAX_TOTAL_ITERATIONS = 3 * MAX_ITERATIONS;
+
+/** What is left of {@link MAX_TOTAL_ITERATIONS} while one file is read. */
+class IterationBudget {
+  private left = MAX_TOTAL_ITERATIONS;
+  spend(iterations: number): void {
+    if (iterations > this.left)
+      throw new CryptoError(
+        'LIMIT_EXCEEDED',
+        `PKCS#12 file asks for more than ${MAX_TOTAL_ITERATIONS} key-derivation iterations in all`,
+      );
+    this.left -= iterations;
   }
-  const bits = oid === P12.pbeSha1Rc2_40 ? 40 : 128;
-  const key = derive(1, bits / 8);
-  const iv = derive(2, 8);
-  return stripPkcs7Padding(Buffer.from(rc2CbcDecryptRaw(key, bits, iv, data)), 8);
 }
 
 const LEGACY_PBES: ReadonlySet<string> = new Set([
@@ -249,6 +286,9 @@ export interface ImportPkcs12Options {
    */
   allowMissingMac?: boolean;
 }
+
+/** One ContentInfo of the authenticated safe: plain safe contents, or an encryption to run. */
+type AuthSafePart = { bags: Uint8Array; scheme?: undefined } | { scheme: PbeScheme; ciphertext: Uint8Array };
 
 interface Bag {
   oid: string;
@@ -319,6 +359,8 @@ export function importPkcs12(
   options: ImportPkcs12Options = {},
 ): Pkcs12Contents {
   const bags: Bag[] = [];
+  const budget = new IterationBudget();
+  let macData: MacData | undefined;
   let macVerified = false;
   try {
     const pfx = parsePart(der, PFX, 'PKCS#12 file');
@@ -330,18 +372,20 @@ export function importPkcs12(
     // Whether MacData is there is read from the encoding itself (a third PFX element), never from the
     // schema object: an absent optional field and a present one the library filled oddly look alike.
     const macPresent = parseDer(der, { allowIndefinite: true }).children().length > 2;
-    const macData = macPresent ? pfx.macData : undefined;
-    if (macPresent) {
-      if (!macData?.mac.digestAlgorithm.algorithm) throw invalid('PKCS#12 MacData is malformed');
-      verifyMac(macData, authSafe, password);
-      macVerified = true;
-    } else if (!options.allowMissingMac) {
+    macData = macPresent ? pfx.macData : undefined;
+    if (macPresent && !macData?.mac.digestAlgorithm.algorithm) throw invalid('PKCS#12 MacData is malformed');
+    if (!macPresent && !options.allowMissingMac)
       throw invalid('PKCS#12 file has no integrity MAC (allowMissingMac opens it unchecked)');
-    }
-    for (const content of parsePart(authSafe, AuthenticatedSafe, 'PKCS#12 authenticated safe')) {
-      if (content.contentType === P12.data) {
-        readBags(octetStringContents(content.content), bags);
-      } else if (content.contentType === P12.encryptedData) {
+    // Every part is read, and the work it asks for counted, before any key is derived.
+    const parts = parsePart(authSafe, AuthenticatedSafe, 'PKCS#12 authenticated safe').map(
+      (content): AuthSafePart => {
+        if (content.contentType === P12.data) return { bags: octetStringContents(content.content) };
+        if (content.contentType !== P12.encryptedData) {
+          throw new CryptoError(
+            'UNSUPPORTED_ALGORITHM',
+            `PKCS#12 content type ${content.contentType} is not supported`,
+          );
+        }
         const eci = parsePart(
           content.content,
           Pkcs7EncryptedData,
@@ -351,19 +395,27 @@ export function importPkcs12(
         const ciphertext = enc?.value
           ? new Uint8Array(enc.value.buffer)
           : Buffer.concat((enc?.constructedValue ?? []).map((c) => new Uint8Array(c.buffer)));
-        const plain = pbeDecrypt(eci.contentEncryptionAlgorithm, ciphertext, password);
-        try {
-          readBags(plain, bags);
-        } catch (e) {
-          // Without a MAC a wrong password shows up here, as garbage that does not parse.
-          if (!macData) throw badPassword();
-          throw e;
-        }
-      } else {
-        throw new CryptoError(
-          'UNSUPPORTED_ALGORITHM',
-          `PKCS#12 content type ${content.contentType} is not supported`,
-        );
+        return { scheme: pbeScheme(eci.contentEncryptionAlgorithm), ciphertext };
+      },
+    );
+    if (macData) budget.spend(checkIterations(macData.iterations));
+    for (const part of parts) if (part.scheme) budget.spend(part.scheme.iterations);
+    if (macData) {
+      verifyMac(macData, authSafe, password);
+      macVerified = true;
+    }
+    for (const part of parts) {
+      if (!part.scheme) {
+        readBags(part.bags, bags);
+        continue;
+      }
+      const plain = part.scheme.decrypt(part.ciphertext, password);
+      try {
+        readBags(plain, bags);
+      } catch (e) {
+        // Without a MAC a wrong password shows up here, as garbage that does not parse.
+        if (!macData) throw badPassword();
+        throw e;
       }
     }
   } catch (e) {
@@ -382,7 +434,9 @@ export function importPkcs12(
       } else if (bag.oid === P12.shroudedKeyBag && !privateKey) {
         const shrouded = parsePart(bag.value, PKCS8ShroudedKeyBag, 'PKCS#12 shrouded key bag');
         const enc = new Uint8Array(shrouded.encryptedData.buffer);
-        privateKey = parsePrivateKey(pbeDecrypt(shrouded.encryptionAlgorithm, enc, password));
+        const scheme = pbeScheme(shrouded.encryptionAlgorithm);
+        budget.spend(scheme.iterations);
+        privateKey = parsePrivateKey(scheme.decrypt(enc, password));
         keyId = bag.localKeyId;
       } else if (bag.oid === P12.certBag) {
         const certBag = parsePart(bag.value, CertBag, 'PKCS#12 certificate bag');

@@ -1,9 +1,18 @@
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createCipheriv, createHmac, createPublicKey, type KeyObject, pbkdf2Sync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCertificate } from '../src/certificate';
 import { type DerElement, parseDer } from '../src/der';
 import { CryptoError } from '../src/errors';
 import { exportPkcs12, importPkcs12, pkcs12Kdf } from '../src/pkcs12';
+import {
+  derExplicit,
+  derInteger,
+  derNull,
+  derOctetString,
+  derOid,
+  derSequence,
+  derTlv,
+} from './support/der-writer';
 import { makeIdentity, opensslAvailable, TempDir, type TestIdentity } from './support/openssl';
 
 const spki = (k: KeyObject) => createPublicKey(k).export({ format: 'der', type: 'spki' });
@@ -194,4 +203,56 @@ describe.skipIf(!ok)('PKCS#12 round trips and bad input', () => {
     }
     expect(codes.size).toBeGreaterThan(1);
   });
+});
+
+describe('PKCS#12 work limit', () => {
+  it('refuses a file whose encrypted parts together ask for more key-derivation work than one import may spend', () => {
+    // A file anyone can write (they choose the password): a valid MAC over an authenticated safe of
+    // many password-encrypted parts, each within the per-part iteration limit. Every part costs a
+    // PBKDF2 run on the event loop, so the parts together must be bounded, and before any runs.
+    const password = 'pw';
+    const salt = Buffer.alloc(8, 7);
+    const iv = Buffer.alloc(16, 9);
+    const iterations = 1_000_000;
+    const key = pbkdf2Sync(password, salt, iterations, 16, 'sha1');
+    const cipher = createCipheriv('aes-128-cbc', key, iv);
+    const ciphertext = Buffer.concat([cipher.update(Buffer.from([0x30, 0x00])), cipher.final()]);
+    const pbes2 = derSequence([
+      derOid('1.2.840.113549.1.5.13'),
+      derSequence([
+        derSequence([
+          derOid('1.2.840.113549.1.5.12'),
+          derSequence([derOctetString(salt), derInteger(iterations)]),
+        ]),
+        derSequence([derOid('2.16.840.1.101.3.4.1.2'), derOctetString(iv)]),
+      ]),
+    ]);
+    const encryptedPart = derSequence([
+      derOid('1.2.840.113549.1.7.6'),
+      derExplicit(
+        0,
+        derSequence([
+          derInteger(0),
+          derSequence([derOid('1.2.840.113549.1.7.1'), pbes2, derTlv(0x80, ciphertext)]),
+        ]),
+      ),
+    ]);
+    const authSafe = derSequence(Array.from({ length: 8 }, () => encryptedPart));
+    const macSalt = Buffer.alloc(8, 3);
+    const macKey = pkcs12Kdf('sha1', 64, Buffer.from('00700077' + '0000', 'hex'), macSalt, 1, 3, 20);
+    const mac = createHmac('sha1', macKey).update(authSafe).digest();
+    const pfx = derSequence([
+      derInteger(3),
+      derSequence([derOid('1.2.840.113549.1.7.1'), derExplicit(0, derOctetString(authSafe))]),
+      derSequence([
+        derSequence([derSequence([derOid('1.3.14.3.2.26'), derNull()]), derOctetString(mac)]),
+        derOctetString(macSalt),
+        derInteger(1),
+      ]),
+    ]);
+    const started = performance.now();
+    expect(codeOf(() => importPkcs12(pfx, password))).toBe('LIMIT_EXCEEDED');
+    // Refused from the parameters alone: no derivation ran (one would take hundreds of milliseconds).
+    expect(performance.now() - started).toBeLessThan(150);
+  }, 120_000);
 });
