@@ -25,14 +25,17 @@ export interface ParseAsn1Options {
   canonical?: boolean;
 }
 
-/** Whether every length in the tree uses the shortest form DER allows. */
-function shortestLengths(el: DerElement): boolean {
+/**
+ * Reads every element of the tree, so that the scanner's depth and element limits cover all of it
+ * (it reads a definite-length element's children only when asked), and tells whether every length
+ * uses the shortest form DER allows.
+ */
+function scanTree(el: DerElement): boolean {
   const len = el.contentEnd - el.contentStart;
   const lengthOctets = len < 0x80 ? 0 : len < 0x100 ? 1 : len < 0x10000 ? 2 : len < 0x1000000 ? 3 : 4;
-  if (el.contentStart - el.start !== 2 + lengthOctets) return false;
-  if (!el.constructed) return true;
-  for (const child of el.children()) if (!shortestLengths(child)) return false;
-  return true;
+  let shortest = el.contentStart - el.start === 2 + lengthOctets;
+  if (el.constructed) for (const child of el.children()) shortest = scanTree(child) && shortest;
+  return shortest;
 }
 
 function view(bytes: ArrayBuffer | Uint8Array): Uint8Array {
@@ -53,16 +56,15 @@ export function parseAsn1<T>(
   const max = options.maxBytes ?? DEFAULT_ASN1_MAX_BYTES;
   if (bytes.length > max) throw new CryptoError('LIMIT_EXCEEDED', `${what} is larger than ${max} bytes`);
   if (bytes.length === 0) throw new CryptoError(code, `${what} is empty`);
-  let scanned: DerElement;
+  let shortest: boolean;
   try {
     // Refuses trailing bytes, too deep nesting and too many elements; indefinite lengths unless lenient.
-    scanned = parseDer(bytes, { allowIndefinite: !options.canonical, maxLength: max });
+    shortest = scanTree(parseDer(bytes, { allowIndefinite: !options.canonical, maxLength: max }));
   } catch (e) {
     if (e instanceof CryptoError && e.code === 'LIMIT_EXCEEDED') throw e;
     throw new CryptoError(code, `malformed ${what}`, { cause: e });
   }
-  if (options.canonical && !shortestLengths(scanned))
-    throw new CryptoError(code, `${what} is not in canonical DER`);
+  if (options.canonical && !shortest) throw new CryptoError(code, `${what} is not in canonical DER`);
   try {
     // RangeError included: should nesting get past the scanner, the library's recursion is caught here.
     return AsnParser.parse(bytes, type);

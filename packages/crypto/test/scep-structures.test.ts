@@ -17,6 +17,7 @@ import {
   encodeIssuerAndSubject,
   encodeName,
   generateKeyPair,
+  importPkcs12,
   octetStringAttribute,
   parseCsr,
   printableStringAttribute,
@@ -159,5 +160,44 @@ describe('parseCsr with canonical: true (a request inside a SCEP envelope)', () 
     expect(parseCsr(pem).subject.get('CN')).toBe('device');
     expect(codeOf(() => parseCsr(pem, { canonical: true }))).toBe('INVALID_CSR');
     expect(codeOf(() => parseCsr(der, { maxBytes: 100 }))).toBe('LIMIT_EXCEEDED');
+  });
+});
+
+describe('the lenient read (parseCsr, importPkcs12) keeps the element and depth limits', () => {
+  // A SEQUENCE of `count` NULLs, definite lengths only, so nothing but a full scan sees the count.
+  const manyNulls = (count: number) => {
+    const body = new Uint8Array(count * 2).fill(0).map((_, i) => (i % 2 === 0 ? 0x05 : 0));
+    const header = [0x30, 0x83, body.length >> 16, (body.length >> 8) & 0xff, body.length & 0xff];
+    return Uint8Array.from([...header, ...body]);
+  };
+  // `depth` nested SEQUENCEs around a NULL, each with a definite length.
+  const nested = (depth: number) => {
+    let inner = Uint8Array.of(0x05, 0x00);
+    for (let i = 0; i < depth; i++) inner = derSequence([inner]);
+    return inner;
+  };
+
+  it('refuses more DER elements than the limit with LIMIT_EXCEEDED, as the canonical read does', () => {
+    const input = manyNulls(250_000);
+    const started = performance.now();
+    expect(codeOf(() => parseCsr(input))).toBe('LIMIT_EXCEEDED');
+    expect(codeOf(() => importPkcs12(input, 'pw'))).toBe('LIMIT_EXCEEDED');
+    expect(codeOf(() => parseCsr(input, { canonical: true }))).toBe('LIMIT_EXCEEDED');
+    expect(performance.now() - started).toBeLessThan(2_000);
+  });
+
+  it('refuses nesting deeper than the limit with LIMIT_EXCEEDED, as the canonical read does', () => {
+    const input = nested(60);
+    expect(codeOf(() => parseCsr(input))).toBe('LIMIT_EXCEEDED');
+    expect(codeOf(() => importPkcs12(input, 'pw'))).toBe('LIMIT_EXCEEDED');
+    expect(codeOf(() => parseCsr(input, { canonical: true }))).toBe('LIMIT_EXCEEDED');
+  });
+
+  it('reports a malformed inner element with the code of the caller, not of the scanner', () => {
+    // The outer length holds, the inner one runs past it.
+    const input = Uint8Array.of(0x30, 0x04, 0x30, 0x05, 0x05, 0x00);
+    expect(codeOf(() => parseCsr(input))).toBe('INVALID_CSR');
+    expect(codeOf(() => parseCsr(input, { canonical: true }))).toBe('INVALID_CSR');
+    expect(codeOf(() => importPkcs12(input, 'pw'))).toBe('INVALID_PKCS12');
   });
 });
