@@ -172,7 +172,7 @@ describe('the lenient read (parseCsr, importPkcs12) keeps the element and depth 
   };
   // `depth` nested SEQUENCEs around a NULL, each with a definite length.
   const nested = (depth: number) => {
-    let inner = Uint8Array.of(0x05, 0x00);
+    let inner: Uint8Array = Uint8Array.of(0x05, 0x00);
     for (let i = 0; i < depth; i++) inner = derSequence([inner]);
     return inner;
   };
