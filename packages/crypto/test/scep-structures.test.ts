@@ -179,11 +179,9 @@ describe('the lenient read (parseCsr, importPkcs12) keeps the element and depth 
 
   it('refuses more DER elements than the limit with LIMIT_EXCEEDED, as the canonical read does', () => {
     const input = manyNulls(250_000);
-    const started = performance.now();
     expect(codeOf(() => parseCsr(input))).toBe('LIMIT_EXCEEDED');
     expect(codeOf(() => importPkcs12(input, 'pw'))).toBe('LIMIT_EXCEEDED');
     expect(codeOf(() => parseCsr(input, { canonical: true }))).toBe('LIMIT_EXCEEDED');
-    expect(performance.now() - started).toBeLessThan(2_000);
   });
 
   it('refuses nesting deeper than the limit with LIMIT_EXCEEDED, as the canonical read does', () => {
