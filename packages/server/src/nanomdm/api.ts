@@ -231,9 +231,14 @@ export function createNanoMdmApi(options: NanoMdmApiOptions): NanoMdmApi {
   });
 
   function mount(router: Router): void {
+    // NanoMDM's routes answer any method; scripts use PUT (curl -T) or POST (curl -d) to send a
+    // body, and GET or POST to push.
     router.put('/v1/enqueue/:ids', enqueue);
+    router.post('/v1/enqueue/:ids', enqueue);
     router.get('/v1/push/:ids', push);
+    router.post('/v1/push/:ids', push);
     router.put('/v1/pushcert', pushcert);
+    router.post('/v1/pushcert', pushcert);
     router.get('/version', () => jsonResponse(200, { version: options.version ?? 'mdmkit' }));
     const migration = options.migration;
     if (migration)
