@@ -150,6 +150,12 @@ for (const backend of STORAGES) {
       expect(authPlist.UDID).toBe(mac.udid);
       const token = events.find((e) => e.topic === 'mdm.TokenUpdate');
       expect(token?.checkin_event?.udid).toBe(mac.udid);
+      // NanoMDM tells a first TokenUpdate (enrollment) from later ones by this count; consumers
+      // send their initial commands on 1.
+      expect(token?.checkin_event?.token_update_tally).toBe(1);
+      // NanoMDM always sends command_uuid on mdm.Connect, empty for an Idle report.
+      const idle = events.find((e) => e.acknowledge_event?.status === 'Idle');
+      expect(idle?.acknowledge_event?.command_uuid).toBe('');
       const ack = events.find((e) => e.acknowledge_event?.command_uuid === commandUuid);
       expect(ack?.topic).toBe('mdm.Connect');
       expect(ack?.acknowledge_event?.status).toBe('Acknowledged');
