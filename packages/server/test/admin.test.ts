@@ -93,6 +93,33 @@ describe('admin API authorization', () => {
     });
   }
 
+  // A browser re-sends cached basic credentials by itself, so a page on another site could make
+  // an admin's browser call the API (a form or no-cors fetch with a text/plain body needs no preflight).
+  for (const route of ADMIN_ROUTES) {
+    it(`${route.method} ${route.path} refuses a cross-site browser request even with a valid credential`, async () => {
+      const body = route.body ? { enrollmentIds: ['UDID-X'] } : undefined;
+      const basic = `Basic ${Buffer.from(`nanomdm:${API_KEY}`).toString('base64')}`;
+      for (const headers of [
+        { authorization: basic, origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
+        { authorization: basic, 'sec-fetch-site': 'same-site' },
+        { authorization: basic, origin: 'https://evil.example' },
+        { authorization: basic, origin: 'null' },
+      ]) {
+        const r = await call(api, request(route.method, concrete(route.path), { headers, body }));
+        expect(r.status, JSON.stringify(headers)).toBe(403);
+        expect(r.json.error.code).toBe('CROSS_SITE');
+      }
+      // A same-origin page and a script (no browser headers) pass the gate.
+      for (const headers of [
+        { authorization: basic, origin: 'https://mdm.test', 'sec-fetch-site': 'same-origin' },
+        { authorization: basic },
+      ]) {
+        const r = await call(api, request(route.method, concrete(route.path), { headers, body }));
+        expect(r.status, JSON.stringify(headers)).not.toBe(403);
+      }
+    });
+  }
+
   it('refuses short API keys at start-up', () => {
     expect(() => apiKeyAuthorizer('short')).toThrow(/at least 16/);
   });

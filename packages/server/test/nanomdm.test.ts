@@ -178,6 +178,26 @@ describe('NanoMDM-compatible API', () => {
     expect(((await res.json()) as { topic: string }).topic).toBe(cert.topic);
   });
 
+  it('refuses a cross-site browser request carrying cached basic credentials (CSRF)', async () => {
+    const cmd = profileListCommand();
+    const res = await fetch(`${base}/v1/enqueue/${mac.udid}?nopush=1`, {
+      method: 'POST',
+      headers: {
+        ...basic('nanomdm', API_KEY),
+        'content-type': 'text/plain',
+        origin: 'https://evil.example',
+        'sec-fetch-site': 'cross-site',
+      },
+      body: encodeCommand(cmd),
+    });
+    expect(res.status).toBe(403);
+    expect((await storage.listQueue(mac.udid)).map((e) => e.uuid)).not.toContain(cmd.CommandUUID);
+    const push = await fetch(`${base}/v1/push/${mac.udid}`, {
+      headers: { ...basic('nanomdm', API_KEY), origin: 'https://evil.example' },
+    });
+    expect(push.status).toBe(403);
+  });
+
   it('answers a body that is not a command with a command_error', async () => {
     const res = await fetch(`${base}/v1/enqueue/${mac.udid}`, {
       method: 'PUT',
