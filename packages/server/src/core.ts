@@ -9,6 +9,7 @@ import {
   declineUserChannel,
   userAuthenticateChallenge,
 } from '@mdmkit/protocol';
+import { buildXmlBytes, type PlistDict } from '@mdmkit/plist';
 import type { MdmStorage, OutboxEventInput, OutboxStore, QueuedCommand } from '@mdmkit/storage';
 import type { MdmRequest, MdmService } from './chain';
 import { ServerError } from './errors';
@@ -98,6 +99,22 @@ export function createCore(options: CoreOptions): MdmService {
     );
   }
 
+  /**
+   * The webhook's copy of a message that carries a secret sealed at rest (a SetBootstrapToken's
+   * token): the message without it, so the outbox never holds the secret in the clear. Undefined
+   * for every other message, whose bytes go out exactly as sent.
+   */
+  function withoutSecrets(
+    m: { kind: 'checkin'; messageType: string } | { kind: 'report' },
+    dict: Record<string, unknown>,
+  ): Uint8Array | undefined {
+    if (m.kind !== 'checkin' || m.messageType !== 'SetBootstrapToken' || !('BootstrapToken' in dict)) {
+      return undefined;
+    }
+    const { BootstrapToken: _sealed, ...rest } = dict;
+    return buildXmlBytes(rest as PlistDict);
+  }
+
   /** The event of one device message: its id, and its outbox row when the outbox is on. */
   function eventFor(
     req: MdmRequest,
@@ -115,7 +132,7 @@ export function createCore(options: CoreOptions): MdmService {
     const entry = outboxEntry(eventId, new Date(), {
       ...m,
       sender,
-      raw: req.http.body,
+      raw: withoutSecrets(m, dict) ?? req.http.body,
       query: req.http.query,
     });
     return { eventId, outbox: [entry] };
