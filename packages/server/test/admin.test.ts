@@ -238,6 +238,35 @@ describe('admin API operations', () => {
     expect(Buffer.from(results.json.results[0].rawPayload, 'base64').toString()).toContain(uuid);
   });
 
+  it('answers a reused CommandUUID with 409, as its OpenAPI operation documents', async () => {
+    const body = {
+      enrollmentIds: [mac.udid],
+      push: false,
+      command: { requestType: 'ProfileList', commandUuid: 'reused-command-uuid-1' },
+    };
+    const first = await call(api, request('POST', '/api/v1/commands', { headers: auth, body }));
+    expect(first.status).toBe(201);
+    const again = await call(api, request('POST', '/api/v1/commands', { headers: auth, body }));
+    expect(again.status).toBe(409);
+    expect(again.json.error.code).toBe('CONFLICT');
+    const op = (api.openapi.paths as Record<string, Record<string, { responses: Record<string, unknown> }>>)[
+      '/api/v1/commands'
+    ]?.post;
+    expect(Object.keys(op?.responses ?? {})).toContain(String(again.status));
+    // Every operation documents the internal-error answer, and every one with a body its size limit.
+    for (const r of ADMIN_ROUTES) {
+      const path = `/api/v1${r.path.replace(/:(\w+)/g, '{$1}')}`;
+      const responses = Object.keys(
+        (api.openapi.paths as Record<string, Record<string, { responses: Record<string, unknown> }>>)[path]?.[
+          r.method.toLowerCase()
+        ]?.responses ?? {},
+      );
+      expect(responses, r.id).toContain('500');
+      if (r.body) expect(responses, r.id).toContain('413');
+    }
+    await call(api, request('DELETE', `/api/v1/enrollments/${mac.udid}/queue`, { headers: auth }));
+  });
+
   it('enqueues a raw command plist without push, shows it queued, and clears the queue', async () => {
     const cmd = profileListCommand();
     const plist = Buffer.from(encodeCommand(cmd)).toString('utf8');
