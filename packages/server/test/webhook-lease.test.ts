@@ -78,4 +78,39 @@ describe('webhook worker leases', () => {
     // Two workers must never hand the same event to the receiver at the same time.
     expect([...receiver.overlapped]).toEqual([]);
   });
+
+  it('confirms on the status line, without reading a receiver answer that never ends', async () => {
+    let open = true;
+    const server: Server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      const chunk = Buffer.alloc(64 * 1024, 1);
+      const pump = () => {
+        while (open && res.write(chunk)) {}
+        if (open) res.once('drain', pump);
+      };
+      _req.resume();
+      _req.on('end', pump);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    cleanup.push(
+      () =>
+        new Promise<void>((resolve) => {
+          open = false;
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    );
+    const store = new MemoryStorage();
+    await store.enqueueOutbox([{ id: 'e1', topic: 'mdm.Connect', payload: new TextEncoder().encode('{}') }]);
+    const worker = createWebhookWorker({
+      store,
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+      timeoutMs: 3000,
+      leaseMs: 10_000,
+    });
+    const started = performance.now();
+    expect(await worker.runOnce()).toEqual({ delivered: 1, failed: 0 });
+    // Not held until the timeout while the answer streams in.
+    expect(performance.now() - started).toBeLessThan(1500);
+  });
 });

@@ -135,7 +135,9 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
         signal: AbortSignal.timeout(timeoutMs),
       });
       status = res.status;
-      await res.arrayBuffer().catch(() => undefined);
+      // The status is the answer: the body is dropped unread, so a receiver streaming an endless
+      // answer neither holds the worker until the timeout nor fills its memory.
+      await res.body?.cancel().catch(() => undefined);
       if (status >= 200 && status < 300) {
         tell({ eventId: e.id, topic: e.topic, attempt: e.attempts, ok: true, status });
         return true;
