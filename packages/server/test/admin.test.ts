@@ -99,21 +99,23 @@ describe('admin API authorization', () => {
     it(`${route.method} ${route.path} refuses a cross-site browser request even with a valid credential`, async () => {
       const body = route.body ? { enrollmentIds: ['UDID-X'] } : undefined;
       const basic = `Basic ${Buffer.from(`nanomdm:${API_KEY}`).toString('base64')}`;
-      for (const headers of [
+      const crossSite: Record<string, string>[] = [
         { authorization: basic, origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
         { authorization: basic, 'sec-fetch-site': 'same-site' },
         { authorization: basic, origin: 'https://evil.example' },
         { authorization: basic, origin: 'null' },
-      ]) {
+      ];
+      for (const headers of crossSite) {
         const r = await call(api, request(route.method, concrete(route.path), { headers, body }));
         expect(r.status, JSON.stringify(headers)).toBe(403);
         expect(r.json.error.code).toBe('CROSS_SITE');
       }
       // A same-origin page and a script (no browser headers) pass the gate.
-      for (const headers of [
+      const allowed: Record<string, string>[] = [
         { authorization: basic, origin: 'https://mdm.test', 'sec-fetch-site': 'same-origin' },
         { authorization: basic },
-      ]) {
+      ];
+      for (const headers of allowed) {
         const r = await call(api, request(route.method, concrete(route.path), { headers, body }));
         expect(r.status, JSON.stringify(headers)).not.toBe(403);
       }
