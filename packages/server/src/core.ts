@@ -9,6 +9,7 @@ import {
   declineUserChannel,
   userAuthenticateChallenge,
 } from '@mdmkit/protocol';
+import { buildXmlBytes, type PlistDict } from '@mdmkit/plist';
 import type { MdmStorage, OutboxEventInput, OutboxStore, QueuedCommand } from '@mdmkit/storage';
 import type { MdmRequest, MdmService } from './chain';
 import { ServerError } from './errors';
@@ -35,8 +36,11 @@ export type CoreStorage = Pick<
 
 /** Options of {@link createCore}. */
 export interface CoreOptions {
-  /** With `outbox`, it must also implement `enqueueOutbox` (for messages that change nothing). */
-  storage: CoreStorage & Partial<Pick<OutboxStore, 'enqueueOutbox'>>;
+  /**
+   * With `outbox`, it must also implement `enqueueOutbox` (for messages that change nothing) and
+   * `getEnrollment` (a TokenUpdate's webhook tells its count, as NanoMDM's does).
+   */
+  storage: CoreStorage & Partial<Pick<OutboxStore, 'enqueueOutbox'> & Pick<MdmStorage, 'getEnrollment'>>;
   /**
    * Write each check-in and report's webhook event to the storage's outbox, in the same transaction
    * as the change it records. Default false.
@@ -92,14 +96,38 @@ export function createCore(options: CoreOptions): MdmService {
   const { storage, keyProvider, emit } = options;
   const userChannels = options.userChannels ?? true;
   const useOutbox = options.outbox === true;
-  if (useOutbox && typeof storage.enqueueOutbox !== 'function') {
-    throw new ServerError('INVALID_OPTIONS', 'outbox: the storage does not implement OutboxStore');
+  if (
+    useOutbox &&
+    (typeof storage.enqueueOutbox !== 'function' || typeof storage.getEnrollment !== 'function')
+  ) {
+    throw new ServerError(
+      'INVALID_OPTIONS',
+      'outbox: the storage does not implement OutboxStore and getEnrollment',
+    );
+  }
+
+  /**
+   * The webhook's copy of a message that carries a secret sealed at rest (a SetBootstrapToken's
+   * token): the message without it, so the outbox never holds the secret in the clear. Undefined
+   * for every other message, whose bytes go out exactly as sent.
+   */
+  function withoutSecrets(
+    m: { kind: 'checkin'; messageType: string } | { kind: 'report' },
+    dict: Record<string, unknown>,
+  ): Uint8Array | undefined {
+    if (m.kind !== 'checkin' || m.messageType !== 'SetBootstrapToken' || !('BootstrapToken' in dict)) {
+      return undefined;
+    }
+    const { BootstrapToken: _sealed, ...rest } = dict;
+    return buildXmlBytes(rest as PlistDict);
   }
 
   /** The event of one device message: its id, and its outbox row when the outbox is on. */
   function eventFor(
     req: MdmRequest,
-    m: { kind: 'checkin'; messageType: string } | { kind: 'report'; status: string; commandUuid?: string },
+    m:
+      | { kind: 'checkin'; messageType: string; tokenUpdateTally?: number }
+      | { kind: 'report'; status: string; commandUuid?: string },
     dict: Record<string, unknown>,
   ): { eventId: string; outbox: OutboxEventInput[] } {
     const eventId = newEventId();
@@ -111,7 +139,7 @@ export function createCore(options: CoreOptions): MdmService {
     const entry = outboxEntry(eventId, new Date(), {
       ...m,
       sender,
-      raw: req.http.body,
+      raw: withoutSecrets(m, dict) ?? req.http.body,
       query: req.http.query,
     });
     return { eventId, outbox: [entry] };
@@ -124,7 +152,21 @@ export function createCore(options: CoreOptions): MdmService {
   async function checkin(req: MdmRequest, c: DecodedCheckin): Promise<HttpResponse> {
     const id = c.enrollment.id;
     const raw = req.http.body;
-    const { eventId, outbox } = eventFor(req, { kind: 'checkin', messageType: c.messageType }, c.raw);
+    // The count this TokenUpdate will make, read before the write that makes it: the webhook
+    // body is stored with that write. Concurrent TokenUpdates of one enrollment may share a count.
+    const tokenUpdateTally =
+      useOutbox && c.messageType === 'TokenUpdate'
+        ? ((await storage.getEnrollment?.(id))?.tokenUpdateTally ?? 0) + 1
+        : undefined;
+    const { eventId, outbox } = eventFor(
+      req,
+      {
+        kind: 'checkin',
+        messageType: c.messageType,
+        ...(tokenUpdateTally !== undefined ? { tokenUpdateTally } : {}),
+      },
+      c.raw,
+    );
     switch (c.messageType) {
       case 'Authenticate': {
         if (c.enrollment.userChannel) throw new ServerError('BAD_MESSAGE', 'Authenticate on a user channel');

@@ -93,6 +93,35 @@ describe('admin API authorization', () => {
     });
   }
 
+  // A browser re-sends cached basic credentials by itself, so a page on another site could make
+  // an admin's browser call the API (a form or no-cors fetch with a text/plain body needs no preflight).
+  for (const route of ADMIN_ROUTES) {
+    it(`${route.method} ${route.path} refuses a cross-site browser request even with a valid credential`, async () => {
+      const body = route.body ? { enrollmentIds: ['UDID-X'] } : undefined;
+      const basic = `Basic ${Buffer.from(`nanomdm:${API_KEY}`).toString('base64')}`;
+      const crossSite: Record<string, string>[] = [
+        { authorization: basic, origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
+        { authorization: basic, 'sec-fetch-site': 'same-site' },
+        { authorization: basic, origin: 'https://evil.example' },
+        { authorization: basic, origin: 'null' },
+      ];
+      for (const headers of crossSite) {
+        const r = await call(api, request(route.method, concrete(route.path), { headers, body }));
+        expect(r.status, JSON.stringify(headers)).toBe(403);
+        expect(r.json.error.code).toBe('CROSS_SITE');
+      }
+      // A same-origin page and a script (no browser headers) pass the gate.
+      const allowed: Record<string, string>[] = [
+        { authorization: basic, origin: 'https://mdm.test', 'sec-fetch-site': 'same-origin' },
+        { authorization: basic },
+      ];
+      for (const headers of allowed) {
+        const r = await call(api, request(route.method, concrete(route.path), { headers, body }));
+        expect(r.status, JSON.stringify(headers)).not.toBe(403);
+      }
+    });
+  }
+
   it('refuses short API keys at start-up', () => {
     expect(() => apiKeyAuthorizer('short')).toThrow(/at least 16/);
   });
@@ -209,6 +238,35 @@ describe('admin API operations', () => {
     expect(results.json.results).toHaveLength(1);
     expect(results.json.results[0]).toMatchObject({ enrollmentId: mac.udid, status: 'Acknowledged' });
     expect(Buffer.from(results.json.results[0].rawPayload, 'base64').toString()).toContain(uuid);
+  });
+
+  it('answers a reused CommandUUID with 409, as its OpenAPI operation documents', async () => {
+    const body = {
+      enrollmentIds: [mac.udid],
+      push: false,
+      command: { requestType: 'ProfileList', commandUuid: 'reused-command-uuid-1' },
+    };
+    const first = await call(api, request('POST', '/api/v1/commands', { headers: auth, body }));
+    expect(first.status).toBe(201);
+    const again = await call(api, request('POST', '/api/v1/commands', { headers: auth, body }));
+    expect(again.status).toBe(409);
+    expect(again.json.error.code).toBe('CONFLICT');
+    const op = (api.openapi.paths as Record<string, Record<string, { responses: Record<string, unknown> }>>)[
+      '/api/v1/commands'
+    ]?.post;
+    expect(Object.keys(op?.responses ?? {})).toContain(String(again.status));
+    // Every operation documents the internal-error answer, and every one with a body its size limit.
+    for (const r of ADMIN_ROUTES) {
+      const path = `/api/v1${r.path.replace(/:(\w+)/g, '{$1}')}`;
+      const responses = Object.keys(
+        (api.openapi.paths as Record<string, Record<string, { responses: Record<string, unknown> }>>)[path]?.[
+          r.method.toLowerCase()
+        ]?.responses ?? {},
+      );
+      expect(responses, r.id).toContain('500');
+      if (r.body) expect(responses, r.id).toContain('413');
+    }
+    await call(api, request('DELETE', `/api/v1/enrollments/${mac.udid}/queue`, { headers: auth }));
   });
 
   it('enqueues a raw command plist without push, shows it queued, and clears the queue', async () => {

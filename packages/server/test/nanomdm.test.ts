@@ -138,6 +138,66 @@ describe('NanoMDM-compatible API', () => {
     expect(migrated).toEqual(['checkin']);
   });
 
+  it('takes POST as NanoMDM does (its routes answer any method): curl -d to enqueue, POST to push', async () => {
+    const cmd = profileListCommand();
+    const enqueued = await fetch(`${base}/v1/enqueue/${mac.udid}?nopush=1`, {
+      method: 'POST',
+      headers: basic('nanomdm', API_KEY),
+      body: encodeCommand(cmd),
+    });
+    expect(enqueued.status).toBe(200);
+    expect(((await enqueued.json()) as NanoMdmApiResult).command_uuid).toBe(cmd.CommandUUID);
+    const pushed = await fetch(`${base}/v1/push/${mac.udid}`, {
+      method: 'POST',
+      headers: basic('nanomdm', API_KEY),
+    });
+    expect(pushed.status).toBe(200);
+    expect(((await pushed.json()) as NanoMdmApiResult).status?.[mac.udid]?.push_result).toBeTruthy();
+    for (const [method, path] of [
+      ['POST', '/v1/enqueue/A'],
+      ['POST', '/v1/push/A'],
+    ] as const) {
+      const res = await fetch(`${base}${path}`, { method, body: 'x' });
+      expect(res.status, `${method} ${path}`).toBe(401);
+    }
+    while (!mac.handled.some((c) => c.commandUuid === cmd.CommandUUID)) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await mac.idle();
+  });
+
+  it('stores a certificate and key concatenated without a newline between them (cat cert key)', async () => {
+    const pki = await createMockApnsCertificates();
+    const cert = await pki.issuePushCertificate({ rsa: true });
+    const res = await fetch(`${base}/v1/pushcert`, {
+      method: 'POST',
+      headers: basic('nanomdm', API_KEY),
+      body: `${cert.certPem.trim()}${cert.keyPem.trim()}`,
+    });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { topic: string }).topic).toBe(cert.topic);
+  });
+
+  it('refuses a cross-site browser request carrying cached basic credentials (CSRF)', async () => {
+    const cmd = profileListCommand();
+    const res = await fetch(`${base}/v1/enqueue/${mac.udid}?nopush=1`, {
+      method: 'POST',
+      headers: {
+        ...basic('nanomdm', API_KEY),
+        'content-type': 'text/plain',
+        origin: 'https://evil.example',
+        'sec-fetch-site': 'cross-site',
+      },
+      body: encodeCommand(cmd),
+    });
+    expect(res.status).toBe(403);
+    expect((await storage.listQueue(mac.udid)).map((e) => e.uuid)).not.toContain(cmd.CommandUUID);
+    const push = await fetch(`${base}/v1/push/${mac.udid}`, {
+      headers: { ...basic('nanomdm', API_KEY), origin: 'https://evil.example' },
+    });
+    expect(push.status).toBe(403);
+  });
+
   it('answers a body that is not a command with a command_error', async () => {
     const res = await fetch(`${base}/v1/enqueue/${mac.udid}`, {
       method: 'PUT',

@@ -136,6 +136,40 @@ for (const backend of STORAGES) {
       );
     });
 
+    it('keeps a bootstrap token out of the outbox: it is sealed at rest, the event is not', async () => {
+      const token = new TextEncoder().encode('bootstrap-token-never-in-the-outbox');
+      await mac.setBootstrapToken(token);
+      const claimed = await storage.claimOutbox('bootstrap-check', {
+        limit: 1000,
+        leaseMs: 1000,
+        now: new Date(Date.now() + 86_400_000),
+      });
+      const event = claimed
+        .map((e) => JSON.parse(Buffer.from(e.payload).toString('utf8')) as WebhookEvent)
+        .find((e) => e.topic === 'mdm.SetBootstrapToken');
+      expect(event?.checkin_event?.udid).toBe(mac.udid);
+      for (const e of claimed) {
+        const text = Buffer.from(e.payload).toString('utf8');
+        expect(text.includes(Buffer.from(token).toString('base64'))).toBe(false);
+        const raw = JSON.parse(text) as WebhookEvent;
+        const plist = Buffer.from(
+          raw.checkin_event?.raw_payload ?? raw.acknowledge_event?.raw_payload ?? '',
+          'base64',
+        );
+        expect(plist.includes(Buffer.from(token))).toBe(false);
+        expect(plist.includes(Buffer.from(Buffer.from(token).toString('base64')))).toBe(false);
+      }
+      const sent = parsePlist(Buffer.from(event?.checkin_event?.raw_payload ?? '', 'base64')) as Record<
+        string,
+        unknown
+      >;
+      expect(sent.MessageType).toBe('SetBootstrapToken');
+      expect(sent.UDID).toBe(mac.udid);
+      expect(sent.BootstrapToken).toBeUndefined();
+      // Hand the claimed events back for the next test.
+      for (const e of claimed) await storage.rescheduleOutbox('bootstrap-check', e.id, new Date(0), 'test');
+    });
+
     it('sends the NanoMDM/MicroMDM JSON shape with the raw payload base64', () => {
       const events = receiver.accepted.map((r) => r.json as unknown as WebhookEvent);
       const auth = events.find((e) => e.topic === 'mdm.Authenticate');
@@ -150,6 +184,12 @@ for (const backend of STORAGES) {
       expect(authPlist.UDID).toBe(mac.udid);
       const token = events.find((e) => e.topic === 'mdm.TokenUpdate');
       expect(token?.checkin_event?.udid).toBe(mac.udid);
+      // NanoMDM tells a first TokenUpdate (enrollment) from later ones by this count; consumers
+      // send their initial commands on 1.
+      expect(token?.checkin_event?.token_update_tally).toBe(1);
+      // NanoMDM always sends command_uuid on mdm.Connect, empty for an Idle report.
+      const idle = events.find((e) => e.acknowledge_event?.status === 'Idle');
+      expect(idle?.acknowledge_event?.command_uuid).toBe('');
       const ack = events.find((e) => e.acknowledge_event?.command_uuid === commandUuid);
       expect(ack?.topic).toBe('mdm.Connect');
       expect(ack?.acknowledge_event?.status).toBe('Acknowledged');

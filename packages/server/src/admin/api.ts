@@ -15,7 +15,7 @@ import type {
 import { z } from 'zod';
 import { isMdmkitError, ServerError } from '../errors';
 import type { MdmServer } from '../server';
-import { type AdminAuthorizer, type AdminPrincipal, apiKeyAuthorizer } from './auth';
+import { type AdminAuthorizer, type AdminPrincipal, apiKeyAuthorizer, crossSiteBrowserRequest } from './auth';
 import { base64, jsonError, jsonResponse } from './json';
 import { adminOpenApi } from './openapi';
 import { ADMIN_API_PREFIX, ADMIN_ROUTES, type AdminOperation, type AdminRoute } from './routes';
@@ -296,6 +296,9 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
 
   function handlerFor(r: AdminRoute) {
     return async (req: HttpRequest, rawParams: Record<string, string>): Promise<HttpResponse> => {
+      if (crossSiteBrowserRequest(req)) {
+        return jsonError(403, 'CROSS_SITE', 'requests made by a page of another site are refused');
+      }
       let decision: Awaited<ReturnType<AdminAuthorizer>>;
       try {
         decision = await (authorize as AdminAuthorizer)(req, {

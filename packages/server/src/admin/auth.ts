@@ -92,6 +92,25 @@ function basicPassword(encoded: string): string | undefined {
   return basicCredentials(encoded)?.password || undefined;
 }
 
+/**
+ * True for a request a browser made on behalf of another site's page. Browsers attach cached basic
+ * credentials by themselves, and a form or no-cors fetch with a text/plain body needs no CORS
+ * preflight, so without this check any page an admin visits could call the API as them. Scripts
+ * (curl, SDKs) send neither `Sec-Fetch-Site` nor `Origin`; a page on the API's own origin sends
+ * `Sec-Fetch-Site: same-origin`. @internal
+ *
+ * @example
+ * ```ts
+ * if (crossSiteBrowserRequest(request)) return forbidden;
+ * ```
+ */
+export function crossSiteBrowserRequest(request: HttpRequest): boolean {
+  const site = request.headers.get('sec-fetch-site');
+  if (site) return site !== 'same-origin' && site !== 'none';
+  // A browser without Fetch Metadata still sends Origin on every cross-origin request.
+  return Boolean(request.headers.get('origin'));
+}
+
 /** Shortest API key accepted: shorter ones are guessable. */
 export const MIN_API_KEY_LENGTH = 16;
 

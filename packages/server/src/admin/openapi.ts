@@ -78,8 +78,14 @@ function operationOf(route: AdminRoute, components: Json): Json {
       },
       '400': { description: 'The request does not match its schema', ...errors },
       '401': { description: 'Missing or wrong credential', ...errors },
-      '403': { description: 'The caller lacks this route’s permission', ...errors },
+      '403': {
+        description: 'The caller lacks this route’s permission, or a page of another site made the request',
+        ...errors,
+      },
       ...(route.params ? { '404': { description: 'Not found', ...errors } } : {}),
+      ...(route.conflict ? { '409': { description: 'The CommandUUID is already used', ...errors } } : {}),
+      ...(route.body ? { '413': { description: 'The body is larger than the server takes' } } : {}),
+      '500': { description: 'Internal error', ...errors },
     },
   };
   if (route.body) {

@@ -35,6 +35,8 @@ export interface AdminRoute {
   response: z.ZodType;
   /** The success status. */
   status: number;
+  /** The operation can answer 409 (a CommandUUID already used). */
+  conflict?: boolean;
 }
 
 /** Operation ids of the admin API. */
@@ -73,6 +75,7 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = Object.freeze([
     body: EnqueueBodySchema,
     response: EnqueueResponseSchema,
     status: 201,
+    conflict: true,
   },
   {
     id: 'push',

@@ -5,7 +5,7 @@ import type { KeyProvider } from '@mdmkit/crypto';
 import { createRouter, type Handler, type HttpRequest, type HttpResponse, type Router } from '@mdmkit/http';
 import { type Command, decodeCommand } from '@mdmkit/protocol';
 import type { PushCertStore } from '@mdmkit/storage';
-import { basicCredentials, MIN_API_KEY_LENGTH, secretsEqual } from '../admin/auth';
+import { basicCredentials, crossSiteBrowserRequest, MIN_API_KEY_LENGTH, secretsEqual } from '../admin/auth';
 import { jsonResponse } from '../admin/json';
 import { ServerError } from '../errors';
 import type { PushReport } from '../push';
@@ -138,6 +138,9 @@ export function createNanoMdmApi(options: NanoMdmApiOptions): NanoMdmApi {
   const guarded =
     (fn: (req: HttpRequest, params: Readonly<Record<string, string>>) => Promise<HttpResponse>) =>
     async (req: HttpRequest, params: Readonly<Record<string, string>>): Promise<HttpResponse> => {
+      if (crossSiteBrowserRequest(req)) {
+        return jsonResponse(403, { error: 'requests made by a page of another site are refused' });
+      }
       if (!authorized(req, apiKey)) return UNAUTHORIZED;
       try {
         return await fn(req, params);
@@ -231,9 +234,14 @@ export function createNanoMdmApi(options: NanoMdmApiOptions): NanoMdmApi {
   });
 
   function mount(router: Router): void {
+    // NanoMDM's routes answer any method; scripts use PUT (curl -T) or POST (curl -d) to send a
+    // body, and GET or POST to push.
     router.put('/v1/enqueue/:ids', enqueue);
+    router.post('/v1/enqueue/:ids', enqueue);
     router.get('/v1/push/:ids', push);
+    router.post('/v1/push/:ids', push);
     router.put('/v1/pushcert', pushcert);
+    router.post('/v1/pushcert', pushcert);
     router.get('/version', () => jsonResponse(200, { version: options.version ?? 'mdmkit' }));
     const migration = options.migration;
     if (migration)

@@ -14,6 +14,8 @@ export interface WebhookSender {
 export interface CheckinWebhookEvent {
   udid?: string;
   enrollment_id?: string;
+  /** On `mdm.TokenUpdate`: how many TokenUpdates since enrollment (1 = the enrollment's first). */
+  token_update_tally?: number;
   url_params?: Record<string, string>;
   /** The check-in plist exactly as the device sent it, base64. */
   raw_payload: string;
@@ -24,7 +26,8 @@ export interface AcknowledgeWebhookEvent {
   udid?: string;
   enrollment_id?: string;
   status: string;
-  command_uuid?: string;
+  /** The report's CommandUUID; empty for an Idle report, as NanoMDM sends it. */
+  command_uuid: string;
   url_params?: Record<string, string>;
   /** The report plist exactly as the device sent it, base64. */
   raw_payload: string;
@@ -50,6 +53,8 @@ export interface WebhookMessage {
   /** The report's Status and CommandUUID (for a report). */
   status?: string;
   commandUuid?: string;
+  /** For a TokenUpdate: the enrollment's TokenUpdate count including this one. */
+  tokenUpdateTally?: number;
   sender: WebhookSender;
   /** The body the device sent. */
   raw: Uint8Array;
@@ -100,7 +105,12 @@ export function webhookEvent(eventId: string, createdAt: Date, m: WebhookMessage
     return {
       topic: `mdm.${m.messageType ?? 'Unknown'}`,
       ...base,
-      checkin_event: { ...who, ...(url_params ? { url_params } : {}), raw_payload },
+      checkin_event: {
+        ...who,
+        ...(m.tokenUpdateTally !== undefined ? { token_update_tally: m.tokenUpdateTally } : {}),
+        ...(url_params ? { url_params } : {}),
+        raw_payload,
+      },
     };
   }
   return {
@@ -109,7 +119,7 @@ export function webhookEvent(eventId: string, createdAt: Date, m: WebhookMessage
     acknowledge_event: {
       ...who,
       status: m.status ?? '',
-      ...(m.commandUuid !== undefined ? { command_uuid: m.commandUuid } : {}),
+      command_uuid: m.commandUuid ?? '',
       ...(url_params ? { url_params } : {}),
       raw_payload,
     },

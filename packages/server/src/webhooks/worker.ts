@@ -15,7 +15,7 @@ export interface WebhookWorkerOptions {
   batchSize?: number;
   /** How long a claim holds before another worker may take the events. Default 60 s. */
   leaseMs?: number;
-  /** Time allowed for one delivery. Default 10 s. */
+  /** Time allowed for one delivery; must be shorter than `leaseMs`. Default 10 s. */
   timeoutMs?: number;
   /** First retry delay; doubles per attempt. Default 1 s. */
   retryBaseMs?: number;
@@ -99,6 +99,14 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
   const base = options.retryBaseMs ?? 1000;
   const max = options.retryMaxMs ?? 300_000;
   const pollMs = options.pollMs ?? 1000;
+  if (
+    !Number.isSafeInteger(timeoutMs) ||
+    timeoutMs < 1 ||
+    !Number.isSafeInteger(leaseMs) ||
+    timeoutMs >= leaseMs
+  ) {
+    throw new ServerError('INVALID_OPTIONS', 'timeoutMs must be a positive integer below leaseMs');
+  }
   const doFetch = options.fetch ?? fetch;
   const now = options.now ?? (() => new Date());
   const tell = (d: WebhookDelivery) => {
@@ -127,7 +135,9 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
         signal: AbortSignal.timeout(timeoutMs),
       });
       status = res.status;
-      await res.arrayBuffer().catch(() => undefined);
+      // The status is the answer: the body is dropped unread, so a receiver streaming an endless
+      // answer neither holds the worker until the timeout nor fills its memory.
+      await res.body?.cancel().catch(() => undefined);
       if (status >= 200 && status < 300) {
         tell({ eventId: e.id, topic: e.topic, attempt: e.attempts, ok: true, status });
         return true;
@@ -151,12 +161,22 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
   }
 
   async function runOnce(): Promise<{ delivered: number; failed: number }> {
+    const claimedAt = performance.now();
     const events = await store.claimOutbox(holder, { limit: batchSize, leaseMs, now: now() });
     const done: string[] = [];
     let failed = 0;
     // In order, one at a time: a device's events reach the receiver in the order they happened.
-    for (const e of events) {
+    for (const [i, e] of events.entries()) {
       if (stopping) break;
+      // A delivery that could outlast the lease might overlap with another worker's claim of the
+      // same event: hand the rest of the batch back untried instead.
+      if (performance.now() - claimedAt + timeoutMs >= leaseMs) {
+        const retryAt = now();
+        for (const rest of events.slice(i)) {
+          await store.rescheduleOutbox(holder, rest.id, retryAt, 'not attempted: the lease ran short');
+        }
+        break;
+      }
       if (await deliver(e)) {
         done.push(e.id);
         // Confirmed at once: a crash later in the batch redelivers only what was not confirmed.
