@@ -6,6 +6,7 @@ import { TestkitError } from '../errors';
 import { type EnrollmentProfileFacts, readEnrollmentProfile } from './enrollment-profile';
 import { DEVICE_MODELS, type DevicePlatform } from './models';
 import { answerCommand, type DeviceState, type InstalledProfile } from './responses';
+import { DEFAULT_REQUEST_TIMEOUT_MS, fetchBounded, MAX_ANSWER_BYTES, withDeadline } from './transport';
 
 /** Options of {@link VirtualDevice.enroll}. */
 export interface VirtualDeviceOptions {
@@ -27,6 +28,11 @@ export interface VirtualDeviceOptions {
    * not what limits them; every other request is signed afresh. Default false.
    */
   reuseIdleSignature?: boolean;
+  /**
+   * Deadline of each request, the answer's body included (ms); a server that misses it fails that
+   * request with `TestkitError` `REQUEST_FAILED`. Default 30,000.
+   */
+  requestTimeoutMs?: number;
 }
 
 /** One command the device received and how it answered. */
@@ -132,10 +138,8 @@ export class VirtualDevice {
    */
   static async enroll(profile: Uint8Array, options: VirtualDeviceOptions = {}): Promise<VirtualDevice> {
     const facts = await readEnrollmentProfile(profile);
-    const client = new ScepClient({
-      url: facts.scep.url,
-      ...(options.fetch ? { fetch: options.fetch } : {}),
-    });
+    const scepFetch = withDeadline(options.fetch ?? fetch, options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
+    const client = new ScepClient({ url: facts.scep.url, fetch: scepFetch });
     let result: Awaited<ReturnType<ScepClient['enroll']>>;
     let cas: Certificate[];
     try {
@@ -151,7 +155,7 @@ export class VirtualDevice {
       const pinned = new ScepClient({
         url: facts.scep.url,
         caFingerprint: ca.ca.fingerprintSha256,
-        ...(options.fetch ? { fetch: options.fetch } : {}),
+        fetch: scepFetch,
       });
       result = await pinned.enroll({
         subject: facts.scep.subject,
@@ -431,9 +435,12 @@ export class VirtualDevice {
     const headers: Record<string, string> = { 'mdm-signature': signature, ...options.headers };
     const contentType = 'contentType' in options ? options.contentType : CHECKIN_CONTENT_TYPE;
     if (contentType) headers['content-type'] = contentType;
-    const doFetch = this.options.fetch ?? fetch;
-    const res = await doFetch(url, { method: 'PUT', headers, body });
-    return { status: res.status, body: new Uint8Array(await res.arrayBuffer()) };
+    return fetchBounded(
+      this.options.fetch ?? fetch,
+      url,
+      { method: 'PUT', headers, body },
+      { timeoutMs: this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, maxBytes: MAX_ANSWER_BYTES },
+    );
   }
 
   /** Signs a body like this device does, and returns the Mdm-Signature value. */
