@@ -7,7 +7,8 @@ export type TestkitErrorCode =
   | 'CLOSED'
   | 'INVALID_PROFILE'
   | 'ENROLL_FAILED'
-  | 'REQUEST_FAILED';
+  | 'REQUEST_FAILED'
+  | 'USAGE';
 
 /** An error raised by a testkit mock or helper. */
 export class TestkitError extends Error {

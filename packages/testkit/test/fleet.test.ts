@@ -143,14 +143,51 @@ describe('mdmkit-testkit devices', () => {
     ]) {
       const t = io();
       expect(await runTestkitCli(args, t.io), args.join(' ')).toBe(2);
-      expect(t.err.join('')).toMatch(/^mdmkit-testkit: .+\nusage:/);
+      // The mistake, then the usage of the command it was made in.
+      expect(t.err.join('')).toMatch(/^mdmkit-testkit: .+\nusage: mdmkit-testkit devices /);
     }
   });
+
+  it('raises usage mistakes as typed errors with a stable code', async () => {
+    const { UsageError, intOption } = await import('../src/cli-args');
+    let caught: unknown;
+    try {
+      intOption('fast', 'rate', 10);
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(UsageError);
+    expect(caught).toBeInstanceOf(TestkitError);
+    expect(caught).toMatchObject({ code: 'USAGE', message: '--rate must be an integer from 0 to 10' });
+  });
+
+  it('counts a profile that the enrollment URL does not answer in time, and still prints the summary', async () => {
+    const { createServer } = await import('node:http');
+    const server = createServer(() => {});
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const t = io();
+      const code = await runTestkitCli(
+        ['devices', '--enroll-url', `http://127.0.0.1:${port}/enroll`, '--scenario', 'enroll', '--devices', '2', '--timeout', '1'],
+        t.io,
+      );
+      expect(code).toBe(1);
+      const summary = JSON.parse(t.out.join(''));
+      expect(summary).toMatchObject({ scenario: 'enroll', devices: 0, errorCount: 2 });
+      expect(Object.keys(summary.errors)).toEqual([
+        'REQUEST_FAILED no answer within 1000 ms: The operation was aborted due to timeout',
+      ]);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  }, 15_000);
 
   it('names a profile file it cannot read', async () => {
     const t = io();
     await expect(
       runTestkitCli(['devices', '--profile', '/nonexistent/p.mobileconfig'], t.io),
-    ).rejects.toThrow('/nonexistent/p.mobileconfig: ENOENT');
+    ).rejects.toMatchObject({ code: 'INVALID_PROFILE', message: '/nonexistent/p.mobileconfig: ENOENT' });
   });
 });
