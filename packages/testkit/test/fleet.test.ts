@@ -32,6 +32,17 @@ describe('LatencyRecorder', () => {
     });
     expect(new LatencyRecorder().summary().count).toBe(0);
   });
+
+  it('matches a hand computation on unsorted values with ties (nearest rank: the ceil(q·n)-th smallest)', () => {
+    // Sorted: 0.5 1 2 2 3 8 13 21 40 100 (n = 10). p50: 5th = 3; p90: 9th = 40; p99: 10th = 100.
+    const l = new LatencyRecorder();
+    for (const v of [21, 2, 100, 0.5, 13, 2, 40, 1, 8, 3]) l.record(v);
+    expect(l.summary()).toEqual({ count: 10, meanMs: 19.05, p50Ms: 3, p90Ms: 40, p99Ms: 100, maxMs: 100 });
+    // n = 3: p50 is the 2nd smallest, p90 and p99 the 3rd; a numeric sort (a string sort puts 10 first).
+    const m = new LatencyRecorder();
+    for (const v of [9, 10, 1.25]) m.record(v);
+    expect(m.summary()).toMatchObject({ p50Ms: 9, p90Ms: 10, p99Ms: 10, meanMs: 6.75 });
+  });
 });
 
 describe('pace', () => {
