@@ -61,11 +61,11 @@ export async function startBenchServer(
         ...(process.env.BENCH_FROM_DIST === '1' ? [] : ['--conditions=mdmkit-source']),
         join(here, 'serve.ts'),
       ];
-  const child = spawn(
-    'taskset',
-    ['-c', SERVER_CORE, process.execPath, ...nodeFlags, ...entry],
-    { cwd: join(here, '..'), env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+  const child = spawn('taskset', ['-c', SERVER_CORE, process.execPath, ...nodeFlags, ...entry], {
+    cwd: join(here, '..'),
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const ready = await new Promise<{ port: number }>((resolve, reject) => {
     let buffered = '';
     child.stdout?.on('data', (c: Buffer) => {

@@ -112,7 +112,7 @@ ${IMPORT ? `Plus ${IMPORT.toLocaleString('en')} enrollments imported into storag
 
 Commands answered Acknowledged: ${trips.commands.Acknowledged} of ${t.ok} round trips. Server RSS once seeded:
 ${mb(atStart.rss)} (heap used ${mb(atStart.heapUsed)}); after the run: ${mb(memory.rss)} (heap used ${mb(memory.heapUsed)}).
-The server ran ${BUNDLED ? "as plain JavaScript (bench/serve.ts bundled by esbuild, no tsx in its process), the packages from their built `dist`" : FROM_DIST ? "the packages' built `dist` (only the bench script through tsx)" : 'from TypeScript sources through tsx, whose loader adds to RSS'}.
+The server ran ${BUNDLED ? 'as plain JavaScript (bench/serve.ts bundled by esbuild, no tsx in its process), the packages from their built `dist`' : FROM_DIST ? "the packages' built `dist` (only the bench script through tsx)" : 'from TypeScript sources through tsx, whose loader adds to RSS'}.
 
 \`\`\`sh
 cd packages/server && ${BUNDLED ? 'BENCH_BUNDLED=1 ' : FROM_DIST ? 'BENCH_FROM_DIST=1 ' : ''}BENCH_SEED=${SEED} ${IMPORT ? `BENCH_IMPORT=${IMPORT} ` : ''}BENCH_STORAGE=${STORAGE} BENCH_SECONDS=${SECONDS} taskset -c 1 npx tsx --conditions=mdmkit-source bench/round-trips.ts

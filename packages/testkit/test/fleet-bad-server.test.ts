@@ -29,7 +29,13 @@ const identity = createSelfSignedCa({ subject: 'CN=fleet test device' });
 async function fleetOf(url: string, devices: number, requestTimeoutMs?: number): Promise<Fleet> {
   const { certificate, privateKey } = await identity;
   const fleet = new Fleet(requestTimeoutMs === undefined ? {} : { requestTimeoutMs });
-  const facts = { serverUrl: url, checkInUrl: url, topic: 'com.example', signMessage: true, scep: { url: '', subject: {} } };
+  const facts = {
+    serverUrl: url,
+    checkInUrl: url,
+    topic: 'com.example',
+    signMessage: true,
+    scep: { url: '', subject: {} },
+  };
   for (let i = 0; i < devices; i++) fleet.adopt(facts, { certificate, privateKey }, `UDID-${i}`);
   return fleet;
 }

@@ -180,7 +180,17 @@ describe('mdmkit-testkit devices', () => {
       const port = (server.address() as { port: number }).port;
       const t = io();
       const code = await runTestkitCli(
-        ['devices', '--enroll-url', `http://127.0.0.1:${port}/enroll`, '--scenario', 'enroll', '--devices', '2', '--timeout', '1'],
+        [
+          'devices',
+          '--enroll-url',
+          `http://127.0.0.1:${port}/enroll`,
+          '--scenario',
+          'enroll',
+          '--devices',
+          '2',
+          '--timeout',
+          '1',
+        ],
         t.io,
       );
       expect(code).toBe(1);

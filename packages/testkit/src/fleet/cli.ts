@@ -116,7 +116,12 @@ export async function runDevices(args: string[], io: Io): Promise<number> {
   }
   const profile = async (): Promise<Uint8Array> => {
     if (shared) return shared;
-    const res = await fetchBounded(transport, String(enrollUrl), {}, { timeoutMs, maxBytes: MAX_ANSWER_BYTES });
+    const res = await fetchBounded(
+      transport,
+      String(enrollUrl),
+      {},
+      { timeoutMs, maxBytes: MAX_ANSWER_BYTES },
+    );
     if (res.status !== 200)
       throw new TestkitError('REQUEST_FAILED', `GET ${String(enrollUrl)} answered ${res.status}`);
     return res.body;

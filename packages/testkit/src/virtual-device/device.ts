@@ -138,7 +138,10 @@ export class VirtualDevice {
    */
   static async enroll(profile: Uint8Array, options: VirtualDeviceOptions = {}): Promise<VirtualDevice> {
     const facts = await readEnrollmentProfile(profile);
-    const scepFetch = withDeadline(options.fetch ?? fetch, options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
+    const scepFetch = withDeadline(
+      options.fetch ?? fetch,
+      options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    );
     const client = new ScepClient({ url: facts.scep.url, fetch: scepFetch });
     let result: Awaited<ReturnType<ScepClient['enroll']>>;
     let cas: Certificate[];
