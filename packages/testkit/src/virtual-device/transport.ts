@@ -55,12 +55,5 @@ async function readAtMost(res: Response, maxBytes: number): Promise<Uint8Array> 
     }
     chunks.push(value);
   }
-  if (chunks.length === 1) return chunks[0] as Uint8Array;
-  const body = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    body.set(c, at);
-    at += c.byteLength;
-  }
-  return body;
+  return new Uint8Array(Buffer.concat(chunks, size));
 }
