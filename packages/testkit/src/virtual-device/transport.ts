@@ -8,7 +8,14 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 /** Largest answer a device reads: commands with embedded profiles or app manifests stay far below. */
 export const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
 
-/** `base` with a deadline on every request that has no signal of its own. */
+/**
+ * `base` with a deadline on every request that has no signal of its own.
+ *
+ * @example
+ * ```ts
+ * const scepFetch = withDeadline(fetch, 30_000);
+ * ```
+ */
 export function withDeadline(base: typeof fetch, timeoutMs: number): typeof fetch {
   return (input, init) => base(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(timeoutMs) });
 }
@@ -16,6 +23,14 @@ export function withDeadline(base: typeof fetch, timeoutMs: number): typeof fetc
 /**
  * Sends one request with `doFetch` and reads its whole answer, within `timeoutMs` and `maxBytes`;
  * a missed deadline or an oversized answer throws `TestkitError` `REQUEST_FAILED`.
+ *
+ * @example
+ * ```ts
+ * const { status, body } = await fetchBounded(fetch, url, { method: 'PUT', body: signed }, {
+ *   timeoutMs: 30_000,
+ *   maxBytes: MAX_ANSWER_BYTES,
+ * });
+ * ```
  */
 export async function fetchBounded(
   doFetch: typeof fetch,
