@@ -205,6 +205,32 @@ describe('mdmkit-testkit devices', () => {
     }
   }, 15_000);
 
+  it('prints the summary, exit 1, when no device could enroll for an idle run', async () => {
+    const { createServer } = await import('node:http');
+    const server = createServer((_req, res) => {
+      res.statusCode = 503;
+      res.end('<html>down for maintenance</html>');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const t = io();
+      const code = await runTestkitCli(
+        ['devices', '--enroll-url', `http://127.0.0.1:${port}/enroll`, '--devices', '3', '--duration', '1'],
+        t.io,
+      );
+      expect(code).toBe(1);
+      const summary = JSON.parse(t.out.join(''));
+      expect(summary).toMatchObject({ scenario: 'idle', devices: 0, errorCount: 3 });
+      expect(summary.operations.enroll).toMatchObject({ ok: 0, errors: 3 });
+      expect(summary.errors).toEqual({
+        [`REQUEST_FAILED GET http://127.0.0.1:${port}/enroll answered 503`]: 3,
+      });
+    } finally {
+      server.close();
+    }
+  }, 15_000);
+
   it('names a profile file it cannot read', async () => {
     const t = io();
     await expect(
