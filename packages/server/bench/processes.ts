@@ -2,6 +2,7 @@
 // read the server's figures, write a section of docs/benchmarks.md.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,26 +21,51 @@ export interface RunningBenchServer {
   stop(): Promise<void>;
 }
 
+/** Whether the server runs as plain JavaScript (BENCH_BUNDLED=1), with no tsx loader in its process. */
+export const BUNDLED = process.env.BENCH_BUNDLED === '1';
+
+/**
+ * bench/serve.ts bundled to plain JavaScript with the esbuild that tsx ships, the packages left
+ * external so they load from their built `dist` (pnpm build first): the server process then holds
+ * what an installed server holds, which matters for RSS (tsx's loader thread adds tens of MB).
+ */
+async function bundleServe(): Promise<string> {
+  const fromTsx = createRequire(createRequire(import.meta.url).resolve('tsx'));
+  const esbuild = fromTsx('esbuild') as { build(options: object): Promise<unknown> };
+  const outfile = join(here, '../node_modules/.cache/bench-serve.mjs');
+  await esbuild.build({
+    entryPoints: [join(here, 'serve.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    alias: { '@mdmkit/test-support': join(root, 'tools/test-support/src/index.ts') },
+    outfile,
+    logLevel: 'warning',
+  });
+  return outfile;
+}
+
 /** Starts bench/serve.ts under `taskset -c SERVER_CORE` with `env`, resolving once it listens. */
 export async function startBenchServer(
   env: Record<string, string>,
   nodeFlags: string[] = [],
 ): Promise<RunningBenchServer> {
-  const child = spawn(
-    'taskset',
-    [
-      '-c',
-      SERVER_CORE,
-      process.execPath,
-      ...nodeFlags,
-      '--import',
-      'tsx',
-      // BENCH_FROM_DIST=1: the packages' built dist (pnpm build first), as an installed server runs.
-      ...(process.env.BENCH_FROM_DIST === '1' ? [] : ['--conditions=mdmkit-source']),
-      join(here, 'serve.ts'),
-    ],
-    { cwd: join(here, '..'), env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+  const entry = BUNDLED
+    ? [await bundleServe()]
+    : [
+        '--import',
+        'tsx',
+        // BENCH_FROM_DIST=1: the packages' built dist (pnpm build first), as an installed server runs.
+        ...(process.env.BENCH_FROM_DIST === '1' ? [] : ['--conditions=mdmkit-source']),
+        join(here, 'serve.ts'),
+      ];
+  const child = spawn('taskset', ['-c', SERVER_CORE, process.execPath, ...nodeFlags, ...entry], {
+    cwd: join(here, '..'),
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const ready = await new Promise<{ port: number }>((resolve, reject) => {
     let buffered = '';
     child.stdout?.on('data', (c: Buffer) => {

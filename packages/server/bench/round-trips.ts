@@ -7,14 +7,16 @@
 //   cd packages/server && taskset -c 1 npx tsx --conditions=mdmkit-source bench/round-trips.ts
 // Env: BENCH_SEED, BENCH_STORAGE, BENCH_SECONDS (default 20), BENCH_RATE (round trips started per
 // second, default 2000: above what one core serves, so the figure is the server's ceiling),
-// BENCH_CONCURRENCY (default 64), BENCH_IMPORT (extra enrollments imported into storage).
+// BENCH_CONCURRENCY (default 64), BENCH_IMPORT (extra enrollments imported into storage),
+// BENCH_FROM_DIST=1 (the server loads the built packages) or BENCH_BUNDLED=1 (the server bundled to
+// plain JavaScript, no tsx in its process: the figure to compare RSS with).
 import { createPrivateKey } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCertificate, pemDecode } from '@mdmkit/crypto';
 import { Fleet, runScenario } from '@mdmkit/testkit/fleet';
-import { machineLine, serverStats, startBenchServer, writeSection } from './processes';
+import { BUNDLED, machineLine, serverStats, startBenchServer, writeSection } from './processes';
 
 const SEED = Number(process.env.BENCH_SEED ?? 10_000);
 const STORAGE = process.env.BENCH_STORAGE ?? 'sqlite';
@@ -110,10 +112,10 @@ ${IMPORT ? `Plus ${IMPORT.toLocaleString('en')} enrollments imported into storag
 
 Commands answered Acknowledged: ${trips.commands.Acknowledged} of ${t.ok} round trips. Server RSS once seeded:
 ${mb(atStart.rss)} (heap used ${mb(atStart.heapUsed)}); after the run: ${mb(memory.rss)} (heap used ${mb(memory.heapUsed)}).
-The server ran ${FROM_DIST ? "the packages' built `dist` (only the bench script through tsx)" : 'from TypeScript sources through tsx, whose loader adds to RSS'}.
+The server ran ${BUNDLED ? 'as plain JavaScript (bench/serve.ts bundled by esbuild, no tsx in its process), the packages from their built `dist`' : FROM_DIST ? "the packages' built `dist` (only the bench script through tsx)" : 'from TypeScript sources through tsx, whose loader adds to RSS'}.
 
 \`\`\`sh
-cd packages/server && ${FROM_DIST ? 'BENCH_FROM_DIST=1 ' : ''}BENCH_SEED=${SEED} ${IMPORT ? `BENCH_IMPORT=${IMPORT} ` : ''}BENCH_STORAGE=${STORAGE} BENCH_SECONDS=${SECONDS} taskset -c 1 npx tsx --conditions=mdmkit-source bench/round-trips.ts
+cd packages/server && ${BUNDLED ? 'BENCH_BUNDLED=1 ' : FROM_DIST ? 'BENCH_FROM_DIST=1 ' : ''}BENCH_SEED=${SEED} ${IMPORT ? `BENCH_IMPORT=${IMPORT} ` : ''}BENCH_STORAGE=${STORAGE} BENCH_SECONDS=${SECONDS} taskset -c 1 npx tsx --conditions=mdmkit-source bench/round-trips.ts
 \`\`\``;
   console.log(table);
   if (Object.keys(trips.errors).length || Object.keys(idle.errors).length)

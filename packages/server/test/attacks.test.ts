@@ -8,7 +8,7 @@ import {
   signCms,
   type Certificate,
 } from '@mdmkit/crypto';
-import { buildXml } from '@mdmkit/plist';
+import { buildXml, parse } from '@mdmkit/plist';
 import { MemoryStorage, type MdmStorage } from '@mdmkit/storage';
 import { VirtualDevice } from '@mdmkit/testkit/virtual-device';
 import { execFileSync } from 'node:child_process';
@@ -238,6 +238,27 @@ for (const backend of STORAGES) {
         () => a.send(SERVER, plist(ackForA()), { signature, contentType: undefined }),
         'BAD_IDENTITY',
       );
+    });
+
+    it('verifies a reused Idle signature afresh on every request, over the bytes that came with it', async () => {
+      // What the fleet sends: one Idle body and its signature, again and again (b has nothing queued).
+      const idle = plist({ UDID: b.udid, Status: 'Idle' });
+      const signature = await b.sign(idle);
+      for (let i = 0; i < 3; i++) {
+        expect((await b.send(SERVER, idle, { signature, contentType: undefined })).status).toBe(200);
+      }
+      // The same Idle with one whitespace byte changed: same length, same meaning, so only a cache of
+      // verdicts keyed by the signature (or by anything but the exact body) would let it through.
+      const text = new TextDecoder().decode(idle);
+      const at = text.indexOf('\n');
+      const tweaked = new TextEncoder().encode(`${text.slice(0, at)} ${text.slice(at + 1)}`);
+      expect(tweaked.length).toBe(idle.length);
+      expect(parse(tweaked)).toEqual(parse(idle));
+      await expectRefused(
+        () => b.send(SERVER, tweaked, { signature, contentType: undefined }),
+        'BAD_IDENTITY',
+      );
+      expect((await b.send(SERVER, idle, { signature, contentType: undefined })).status).toBe(200);
     });
 
     it("ignores another device's certificate in a proxy header from an untrusted address", async () => {

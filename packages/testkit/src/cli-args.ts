@@ -1,8 +1,13 @@
 // Argument parsing shared by every `mdmkit-testkit` subcommand.
 import { parseArgs } from 'node:util';
+import { TestkitError } from './errors';
 
-/** A command-line mistake: reported with the usage, exit 2. */
-export class UsageError extends Error {}
+/** A command-line mistake (`code` `USAGE`): reported with the command's usage, exit 2. */
+export class UsageError extends TestkitError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('USAGE', message, options);
+  }
+}
 
 export function parse(
   args: string[],
@@ -15,7 +20,7 @@ export function parse(
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    throw new UsageError((e as Error).message, { cause: e });
   }
 }
 

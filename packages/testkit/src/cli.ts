@@ -126,7 +126,15 @@ export async function runTestkitCli(args: string[], io: Io = processIo): Promise
     throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   } catch (e) {
     if (e instanceof UsageError) {
-      io.err(`${PROGRAM}: ${e.message}\n${USAGE}`);
+      const usage =
+        command === 'devices'
+          ? DEVICES_USAGE
+          : command === 'mock-dep'
+            ? MOCK_DEP_USAGE
+            : command === 'mock-apns'
+              ? MOCK_APNS_USAGE
+              : USAGE;
+      io.err(`${PROGRAM}: ${e.message}\n${usage}`);
       return 2;
     }
     throw e;

@@ -9,7 +9,8 @@ export type TestkitErrorCode =
   | 'ENROLL_FAILED'
   | 'REQUEST_FAILED'
   /** The device unenrolled (its MDM profile is gone) and sends nothing more. */
-  | 'UNENROLLED';
+  | 'UNENROLLED'
+  | 'USAGE';
 
 /** An error raised by a testkit mock or helper. */
 export class TestkitError extends Error {

@@ -32,6 +32,17 @@ describe('LatencyRecorder', () => {
     });
     expect(new LatencyRecorder().summary().count).toBe(0);
   });
+
+  it('matches a hand computation on unsorted values with ties (nearest rank: the ceil(q·n)-th smallest)', () => {
+    // Sorted: 0.5 1 2 2 3 8 13 21 40 100 (n = 10). p50: 5th = 3; p90: 9th = 40; p99: 10th = 100.
+    const l = new LatencyRecorder();
+    for (const v of [21, 2, 100, 0.5, 13, 2, 40, 1, 8, 3]) l.record(v);
+    expect(l.summary()).toEqual({ count: 10, meanMs: 19.05, p50Ms: 3, p90Ms: 40, p99Ms: 100, maxMs: 100 });
+    // n = 3: p50 is the 2nd smallest, p90 and p99 the 3rd; a numeric sort (a string sort puts 10 first).
+    const m = new LatencyRecorder();
+    for (const v of [9, 10, 1.25]) m.record(v);
+    expect(m.summary()).toMatchObject({ p50Ms: 9, p90Ms: 10, p99Ms: 10, meanMs: 6.75 });
+  });
 });
 
 describe('pace', () => {
@@ -143,14 +154,87 @@ describe('mdmkit-testkit devices', () => {
     ]) {
       const t = io();
       expect(await runTestkitCli(args, t.io), args.join(' ')).toBe(2);
-      expect(t.err.join('')).toMatch(/^mdmkit-testkit: .+\nusage:/);
+      // The mistake, then the usage of the command it was made in.
+      expect(t.err.join('')).toMatch(/^mdmkit-testkit: .+\nusage: mdmkit-testkit devices /);
     }
   });
+
+  it('raises usage mistakes as typed errors with a stable code', async () => {
+    const { UsageError, intOption } = await import('../src/cli-args');
+    let caught: unknown;
+    try {
+      intOption('fast', 'rate', 10);
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(UsageError);
+    expect(caught).toBeInstanceOf(TestkitError);
+    expect(caught).toMatchObject({ code: 'USAGE', message: '--rate must be an integer from 0 to 10' });
+  });
+
+  it('counts a profile that the enrollment URL does not answer in time, and still prints the summary', async () => {
+    const { createServer } = await import('node:http');
+    const server = createServer(() => {});
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const t = io();
+      const code = await runTestkitCli(
+        [
+          'devices',
+          '--enroll-url',
+          `http://127.0.0.1:${port}/enroll`,
+          '--scenario',
+          'enroll',
+          '--devices',
+          '2',
+          '--timeout',
+          '1',
+        ],
+        t.io,
+      );
+      expect(code).toBe(1);
+      const summary = JSON.parse(t.out.join(''));
+      expect(summary).toMatchObject({ scenario: 'enroll', devices: 0, errorCount: 2 });
+      expect(Object.keys(summary.errors)).toEqual([
+        'REQUEST_FAILED no answer within 1000 ms: The operation was aborted due to timeout',
+      ]);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  }, 15_000);
+
+  it('prints the summary, exit 1, when no device could enroll for an idle run', async () => {
+    const { createServer } = await import('node:http');
+    const server = createServer((_req, res) => {
+      res.statusCode = 503;
+      res.end('<html>down for maintenance</html>');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const t = io();
+      const code = await runTestkitCli(
+        ['devices', '--enroll-url', `http://127.0.0.1:${port}/enroll`, '--devices', '3', '--duration', '1'],
+        t.io,
+      );
+      expect(code).toBe(1);
+      const summary = JSON.parse(t.out.join(''));
+      expect(summary).toMatchObject({ scenario: 'idle', devices: 0, errorCount: 3 });
+      expect(summary.operations.enroll).toMatchObject({ ok: 0, errors: 3 });
+      expect(summary.errors).toEqual({
+        [`REQUEST_FAILED GET http://127.0.0.1:${port}/enroll answered 503`]: 3,
+      });
+    } finally {
+      server.close();
+    }
+  }, 15_000);
 
   it('names a profile file it cannot read', async () => {
     const t = io();
     await expect(
       runTestkitCli(['devices', '--profile', '/nonexistent/p.mobileconfig'], t.io),
-    ).rejects.toThrow('/nonexistent/p.mobileconfig: ENOENT');
+    ).rejects.toMatchObject({ code: 'INVALID_PROFILE', message: '/nonexistent/p.mobileconfig: ENOENT' });
   });
 });

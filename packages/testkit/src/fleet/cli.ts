@@ -3,6 +3,8 @@ import { readFile } from 'node:fs/promises';
 import type { Io } from '../cli';
 import { intOption, parse, UsageError } from '../cli-args';
 import { DEVICE_MODELS, type DevicePlatform } from '../virtual-device/models';
+import { fetchBounded, MAX_ANSWER_BYTES } from '../virtual-device/transport';
+import { TestkitError } from '../errors';
 import { Fleet } from './fleet';
 import { runScenario, SCENARIOS, type ScenarioName } from './scenario';
 
@@ -22,6 +24,8 @@ Enrolls a fleet of virtual Apple devices with an MDM server and drives it, then 
   --duration S         seconds of check-ins after enrollment (default 10)
   --concurrency C      requests in flight at most (default 64)
   --platforms LIST     comma-separated macOS,iOS,iPadOS, used in turn (default all three)
+  --timeout S          seconds a server has to answer one request, body included (default 30);
+                       a request past it counts as an error
   -h, --help           show this help
 
 Round trips need the server to queue commands; pointed at a server through this command, a round
@@ -40,6 +44,7 @@ const OPTIONS = [
   'duration',
   'concurrency',
   'platforms',
+  'timeout',
 ] as const;
 
 function urlOption(v: string | boolean | undefined, name: string): URL | undefined {
@@ -97,6 +102,7 @@ export async function runDevices(args: string[], io: Io): Promise<number> {
   const commandRate = positive(values['command-rate'], 'command-rate', 1_000_000);
   const duration = positive(values.duration, 'duration', 86_400) ?? 10;
   const concurrency = positive(values.concurrency, 'concurrency', 100_000);
+  const timeoutMs = (positive(values.timeout, 'timeout', 3600) ?? 30) * 1000;
 
   const transport = serverUrl ? redirectTo(serverUrl) : fetch;
   let shared: Uint8Array | undefined;
@@ -104,18 +110,26 @@ export async function runDevices(args: string[], io: Io): Promise<number> {
     try {
       shared = new Uint8Array(await readFile(profileFile));
     } catch (e) {
-      throw new Error(`${profileFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      const reason = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+      throw new TestkitError('INVALID_PROFILE', `${profileFile}: ${reason}`, { cause: e });
     }
   }
   const profile = async (): Promise<Uint8Array> => {
     if (shared) return shared;
-    const res = await transport(String(enrollUrl));
-    if (res.status !== 200) throw new Error(`GET ${String(enrollUrl)} answered ${res.status}`);
-    return new Uint8Array(await res.arrayBuffer());
+    const res = await fetchBounded(
+      transport,
+      String(enrollUrl),
+      {},
+      { timeoutMs, maxBytes: MAX_ANSWER_BYTES },
+    );
+    if (res.status !== 200)
+      throw new TestkitError('REQUEST_FAILED', `GET ${String(enrollUrl)} answered ${res.status}`);
+    return res.body;
   };
   const fleet = new Fleet({
     profile,
     fetch: transport,
+    requestTimeoutMs: timeoutMs,
     ...(platforms && { platforms: platforms as DevicePlatform[] }),
   });
   const stopper = new AbortController();

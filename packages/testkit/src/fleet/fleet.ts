@@ -20,6 +20,11 @@ export interface FleetOptions {
   platforms?: readonly DevicePlatform[];
   /** Reuse each device's Idle signature while the body is unchanged. Default true. */
   reuseIdleSignature?: boolean;
+  /**
+   * Deadline of each device request, the answer's body included (ms): a server that hangs costs
+   * failed operations, counted under their message, never a run that does not end. Default 30,000.
+   */
+  requestTimeoutMs?: number;
   /** Called with each device once it is enrolled (e.g. to register it with a mock APNs). */
   onEnrolled?: (device: VirtualDevice) => void;
 }
@@ -105,6 +110,7 @@ export class Fleet {
       reuseIdleSignature: this.options.reuseIdleSignature ?? true,
       ...(udid !== undefined && { udid }),
       ...(this.options.fetch && { fetch: this.options.fetch }),
+      ...(this.options.requestTimeoutMs !== undefined && { requestTimeoutMs: this.options.requestTimeoutMs }),
     };
   }
 

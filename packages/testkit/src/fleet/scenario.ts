@@ -70,8 +70,12 @@ export async function runScenario(fleet: Fleet, options: ScenarioOptions): Promi
         ...(signal && { signal }),
       });
     }
-    if (options.scenario !== 'enroll' && fleet.devices.length === 0)
+    if (options.scenario !== 'enroll' && fleet.devices.length === 0) {
+      // Failed enrollments are the run's result (counted in the summary); with none tried, the
+      // caller asked for a phase that cannot run.
+      if (fleet.stats.errorsOf('enroll') > 0) return summarise(fleet, options.scenario, startedAt, t0);
       throw new TestkitError('ENROLL_FAILED', 'no device enrolled');
+    }
     const enqueue = options.enqueue && { enqueue: options.enqueue };
     if (options.scenario === 'idle') await fleet.checkIns({ rate, ...common });
     if (options.scenario === 'round-trips') await fleet.roundTrips({ rate, ...common, ...enqueue });
@@ -84,8 +88,12 @@ export async function runScenario(fleet: Fleet, options: ScenarioOptions): Promi
   } finally {
     stop();
   }
+  return summarise(fleet, options.scenario, startedAt, t0);
+}
+
+function summarise(fleet: Fleet, scenario: ScenarioName, startedAt: Date, t0: number): ScenarioSummary {
   return {
-    scenario: options.scenario,
+    scenario,
     devices: fleet.devices.length,
     wallMs: Math.round(performance.now() - t0),
     startedAt: startedAt.toISOString(),

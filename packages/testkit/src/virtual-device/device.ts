@@ -7,6 +7,7 @@ import { declarationItemsOf, type HeldDeclaration, statusReport } from './declar
 import { type EnrollmentProfileFacts, readEnrollmentProfile } from './enrollment-profile';
 import { DEVICE_MODELS, type DevicePlatform } from './models';
 import { answerCommand, type DeviceState, type InstalledProfile } from './responses';
+import { DEFAULT_REQUEST_TIMEOUT_MS, fetchBounded, MAX_ANSWER_BYTES, withDeadline } from './transport';
 
 /** Options of {@link VirtualDevice.enroll}. */
 export interface VirtualDeviceOptions {
@@ -32,6 +33,11 @@ export interface VirtualDeviceOptions {
   fileVaultEnabled?: boolean;
   /** A downloaded OS update the device reports in DDM status. Default none. */
   pendingUpdate?: { osVersion: string; buildVersion: string };
+  /**
+   * Deadline of each request, the answer's body included (ms); a server that misses it fails that
+   * request with `TestkitError` `REQUEST_FAILED`. Default 30,000.
+   */
+  requestTimeoutMs?: number;
 }
 
 /** What one DDM sync did. */
@@ -160,10 +166,11 @@ export class VirtualDevice {
    */
   static async enroll(profile: Uint8Array, options: VirtualDeviceOptions = {}): Promise<VirtualDevice> {
     const facts = await readEnrollmentProfile(profile);
-    const client = new ScepClient({
-      url: facts.scep.url,
-      ...(options.fetch ? { fetch: options.fetch } : {}),
-    });
+    const scepFetch = withDeadline(
+      options.fetch ?? fetch,
+      options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    );
+    const client = new ScepClient({ url: facts.scep.url, fetch: scepFetch });
     let result: Awaited<ReturnType<ScepClient['enroll']>>;
     let cas: Certificate[];
     try {
@@ -179,7 +186,7 @@ export class VirtualDevice {
       const pinned = new ScepClient({
         url: facts.scep.url,
         caFingerprint: ca.ca.fingerprintSha256,
-        ...(options.fetch ? { fetch: options.fetch } : {}),
+        fetch: scepFetch,
       });
       result = await pinned.enroll({
         subject: facts.scep.subject,
@@ -593,9 +600,12 @@ export class VirtualDevice {
     const headers: Record<string, string> = { 'mdm-signature': signature, ...options.headers };
     const contentType = 'contentType' in options ? options.contentType : CHECKIN_CONTENT_TYPE;
     if (contentType) headers['content-type'] = contentType;
-    const doFetch = this.options.fetch ?? fetch;
-    const res = await doFetch(url, { method: 'PUT', headers, body });
-    const answer = { status: res.status, body: new Uint8Array(await res.arrayBuffer()) };
+    const answer = await fetchBounded(
+      this.options.fetch ?? fetch,
+      url,
+      { method: 'PUT', headers, body },
+      { timeoutMs: this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, maxBytes: MAX_ANSWER_BYTES },
+    );
     if (answer.status === 401 && options.signWith === undefined && options.signature === undefined) {
       // A 401 tells the device to unenroll: it removes its MDM profile and talks to the server no more.
       this.unauthorizedAnswers++;
