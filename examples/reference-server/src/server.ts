@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { createLocalKeyProvider, exportPrivateKey, type KeyProvider } from '@mdmkit/crypto';
+import { CryptoError, createLocalKeyProvider, exportPrivateKey, type KeyProvider } from '@mdmkit/crypto';
 import { createEscrowKeyring, createSecretVault } from '@mdmkit/escrow';
 import { type Handler, type HttpRequest, type HttpResponse, serve } from '@mdmkit/http';
 import {
@@ -124,6 +124,17 @@ export async function startReferenceServer(
     return await startOn(storage, keyProvider, config, options, cleanups);
   } catch (e) {
     for (const c of cleanups.reverse()) await c().catch(() => {});
+    // The stored keys were sealed under another key-encryption key: name the setting to look at.
+    if (e instanceof CryptoError && e.code === 'SEALED_SECRET_INVALID') {
+      const where =
+        config.storage.kind === 'sqlite' ? config.storage.path : `the ${config.storage.kind} storage`;
+      throw new ReferenceServerError(
+        'STARTUP_FAILED',
+        `invalid setting kek-file: ${config.kekFile} does not open the secrets sealed in ${where} ` +
+          '(start with the key-encryption key it was created with)',
+        { cause: e, setting: 'kek-file' },
+      );
+    }
     throw e;
   }
 }
