@@ -33,6 +33,7 @@ import { openStorage } from './open-storage';
 import { pushRetryJob } from './push-retry';
 import { ADMIN_API_ROUTES, permissionOf, ROUTE_TABLE, type RouteSpec } from './routes';
 import type { ServerStorage } from './stores';
+import { withoutSecretPayloads } from './secret-results';
 import { TopicSource } from './topic';
 
 /** A started server. */
@@ -345,6 +346,7 @@ async function startOn(
   };
   for (const route of ADMIN_API_ROUTES) handlers[route.name] = (request) => adminApi.handler(request);
   handlers['api.putPushCertificate'] = thenRefreshTopic(handlers['api.putPushCertificate']!);
+  handlers['api.getResults'] = withoutSecretPayloads(handlers['api.getResults']!);
   const routes: MountedRoute[] = ROUTE_TABLE.map((spec: RouteSpec) => {
     const handler = handlers[spec.name];
     if (!handler) throw new Error(`no handler for route ${spec.name}`);

@@ -1,5 +1,6 @@
+import { VirtualDevice } from '@mdmkit/testkit/virtual-device';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshDirs, type ServerProcess, startServer } from './helpers';
+import { api, freshDirs, type ServerProcess, startServer } from './helpers';
 
 describe("the device-secret route opens device secrets only, never the server's own keys", () => {
   let server: ServerProcess;
@@ -37,4 +38,67 @@ describe("the device-secret route opens device secrets only, never the server's 
       expect(JSON.parse(text).error.code).toMatch(/^(NOT_FOUND|BAD_REQUEST)$/);
     });
   }
+});
+
+describe('command results that carry a device secret', () => {
+  let server: ServerProcess;
+  let admin: string;
+
+  beforeAll(async () => {
+    const { dataDir, kekFile } = freshDirs();
+    server = await startServer(['--data-dir', dataDir, '--kek-file', kekFile]);
+    admin = server.printedToken!;
+  }, 90_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it("shows an ActivationLockBypassCode answer's code to admins only, not to observers or maintainers", async () => {
+    const profile = new Uint8Array(await (await server.fetch(`${server.url}/mdm/enroll`)).arrayBuffer());
+    const mac = await VirtualDevice.enroll(profile, { platform: 'macOS', fetch: server.fetch });
+    const queued = await api(server, 'POST', '/api/v1/commands', admin, {
+      enrollmentIds: [mac.udid],
+      command: { requestType: 'ActivationLockBypassCode', payload: {} },
+      push: false,
+    });
+    expect(queued.status, queued.text).toBe(201);
+    const uuid = queued.json.commandUuid as string;
+    // The device answers with its bypass code, as a supervised Mac does.
+    const wire = mac as unknown as {
+      device: unknown;
+      report(channel: unknown, fields: Record<string, unknown>): Promise<Uint8Array>;
+    };
+    const handedOut = new TextDecoder().decode(await wire.report(wire.device, { Status: 'Idle' }));
+    expect(handedOut).toContain(uuid);
+    const code = 'ABCDE-FGHIJ-KLMNO-PQRST-UVWXY';
+    await wire.report(wire.device, {
+      Status: 'Acknowledged',
+      CommandUUID: uuid,
+      ActivationLockBypassCode: code,
+    });
+
+    const tokens: Record<string, string> = {};
+    for (const role of ['observer', 'maintainer'] as const) {
+      const made = await api(server, 'POST', '/api/v1/users', admin, { name: `u-${role}`, role });
+      tokens[role] = made.json.token;
+    }
+    const path = `/api/v1/commands/${uuid}/results`;
+    const shown = (text: string) =>
+      text.includes(code) ||
+      (JSON.parse(text).results as { rawPayload?: string }[]).some((r) =>
+        Buffer.from(r.rawPayload ?? '', 'base64')
+          .toString('utf8')
+          .includes(code),
+      );
+    for (const role of ['observer', 'maintainer'] as const) {
+      const r = await api(server, 'GET', path, tokens[role]);
+      expect(r.status).toBe(200);
+      expect(r.json.results).toEqual([
+        expect.objectContaining({ enrollmentId: mac.udid, status: 'Acknowledged' }),
+      ]);
+      expect(shown(r.text), role).toBe(false);
+    }
+    const byAdmin = await api(server, 'GET', path, admin);
+    expect(shown(byAdmin.text)).toBe(true);
+  }, 60_000);
 });
