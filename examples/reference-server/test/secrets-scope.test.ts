@@ -1,25 +1,18 @@
 import { VirtualDevice } from '@mdmkit/testkit/virtual-device';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, freshDirs, type ServerProcess, startServer } from './helpers';
+import { describe, expect, it } from 'vitest';
+import { api, serverForSuite } from './helpers';
 
 describe("the device-secret route opens device secrets only, never the server's own keys", () => {
-  let server: ServerProcess;
-  let admin: string;
-
-  beforeAll(async () => {
-    const { dataDir, kekFile } = freshDirs();
-    server = await startServer(['--data-dir', dataDir, '--kek-file', kekFile]);
-    admin = server.printedToken!;
-  }, 90_000);
-  afterAll(async () => {
-    await server?.stop();
-  });
+  const suite = serverForSuite();
 
   const read = (owner: string, kind: string) =>
-    server.fetch(
-      `${server.url}/api/v1/enrollments/${encodeURIComponent(owner)}/secrets/${encodeURIComponent(kind)}`,
+    suite.server.fetch(
+      `${suite.server.url}/api/v1/enrollments/${encodeURIComponent(owner)}/secrets/${encodeURIComponent(kind)}`,
       {
-        headers: { authorization: `Bearer ${admin}`, 'x-mdmkit-reason': 'attack: exfiltrate server keys' },
+        headers: {
+          authorization: `Bearer ${suite.admin}`,
+          'x-mdmkit-reason': 'attack: exfiltrate server keys',
+        },
       },
     );
 
@@ -41,22 +34,14 @@ describe("the device-secret route opens device secrets only, never the server's 
 });
 
 describe('command results that carry a device secret', () => {
-  let server: ServerProcess;
-  let admin: string;
-
-  beforeAll(async () => {
-    const { dataDir, kekFile } = freshDirs();
-    server = await startServer(['--data-dir', dataDir, '--kek-file', kekFile]);
-    admin = server.printedToken!;
-  }, 90_000);
-  afterAll(async () => {
-    await server?.stop();
-  });
+  const suite = serverForSuite();
 
   it("shows an ActivationLockBypassCode answer's code to admins only, not to observers or maintainers", async () => {
-    const profile = new Uint8Array(await (await server.fetch(`${server.url}/mdm/enroll`)).arrayBuffer());
-    const mac = await VirtualDevice.enroll(profile, { platform: 'macOS', fetch: server.fetch });
-    const queued = await api(server, 'POST', '/api/v1/commands', admin, {
+    const profile = new Uint8Array(
+      await (await suite.server.fetch(`${suite.server.url}/mdm/enroll`)).arrayBuffer(),
+    );
+    const mac = await VirtualDevice.enroll(profile, { platform: 'macOS', fetch: suite.server.fetch });
+    const queued = await api(suite.server, 'POST', '/api/v1/commands', suite.admin, {
       enrollmentIds: [mac.udid],
       command: { requestType: 'ActivationLockBypassCode', payload: {} },
       push: false,
@@ -79,7 +64,7 @@ describe('command results that carry a device secret', () => {
 
     const tokens: Record<string, string> = {};
     for (const role of ['observer', 'maintainer'] as const) {
-      const made = await api(server, 'POST', '/api/v1/users', admin, { name: `u-${role}`, role });
+      const made = await api(suite.server, 'POST', '/api/v1/users', suite.admin, { name: `u-${role}`, role });
       tokens[role] = made.json.token;
     }
     const path = `/api/v1/commands/${uuid}/results`;
@@ -91,14 +76,14 @@ describe('command results that carry a device secret', () => {
           .includes(code),
       );
     for (const role of ['observer', 'maintainer'] as const) {
-      const r = await api(server, 'GET', path, tokens[role]);
+      const r = await api(suite.server, 'GET', path, tokens[role]);
       expect(r.status).toBe(200);
       expect(r.json.results).toEqual([
         expect.objectContaining({ enrollmentId: mac.udid, status: 'Acknowledged' }),
       ]);
       expect(shown(r.text), role).toBe(false);
     }
-    const byAdmin = await api(server, 'GET', path, admin);
+    const byAdmin = await api(suite.server, 'GET', path, suite.admin);
     expect(shown(byAdmin.text)).toBe(true);
   }, 60_000);
 });
