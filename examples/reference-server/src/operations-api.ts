@@ -5,6 +5,7 @@ import { json, readJsonObject } from './api-io';
 import type { RouteContext } from './app';
 import { ReferenceServerError } from './errors';
 import type { OperationRouteName } from './routes';
+import { SERVER_OWNER } from './stores';
 
 type RouteHandler = (request: HttpRequest, context: RouteContext) => HttpResponse | Promise<HttpResponse>;
 
@@ -94,13 +95,19 @@ export function operationsHandlers(ctx: OperationsContext): Record<OperationRout
       return json(202, { enrollmentId: params.id, commandUuid });
     },
     'secrets.read': async (request, { params, principal }) => {
+      // The secret store also holds the server's own keys and users (the SCEP CA, the profile signer,
+      // tokens) and the packages' (`mdmkit:`); this route opens what devices escrowed, nothing else.
+      const owner = params.id!;
+      if (owner === SERVER_OWNER || owner.startsWith(`${SERVER_OWNER}:`) || owner.startsWith('mdmkit:')) {
+        throw new ReferenceServerError('NOT_FOUND', `no ${params.kind} stored for ${owner}`);
+      }
       const reason = request.headers.get('x-mdmkit-reason')?.trim();
       if (!reason || reason.length > 500) {
         throw new ReferenceServerError('BAD_REQUEST', 'state why in X-Mdmkit-Reason (1 to 500 characters)');
       }
       try {
         const reading = await ctx.vault.read({
-          owner: params.id!,
+          owner,
           kind: params.kind!,
           actor: principal!.user,
           reason,
@@ -114,6 +121,9 @@ export function operationsHandlers(ctx: OperationsContext): Record<OperationRout
           auditEventId: reading.event.id,
         });
       } catch (e) {
+        if ((e as { code?: string }).code === 'INVALID_INPUT') {
+          throw new ReferenceServerError('BAD_REQUEST', (e as Error).message, { cause: e });
+        }
         if ((e as { code?: string }).code === 'NOT_FOUND') {
           throw new ReferenceServerError('NOT_FOUND', `no ${params.kind} stored for ${params.id}`, {
             cause: e,

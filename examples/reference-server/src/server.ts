@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { createLocalKeyProvider, exportPrivateKey, type KeyProvider } from '@mdmkit/crypto';
+import { CryptoError, createLocalKeyProvider, exportPrivateKey, type KeyProvider } from '@mdmkit/crypto';
 import { createEscrowKeyring, createSecretVault } from '@mdmkit/escrow';
 import { type Handler, type HttpRequest, type HttpResponse, serve } from '@mdmkit/http';
 import {
@@ -33,6 +33,7 @@ import { openStorage } from './open-storage';
 import { pushRetryJob } from './push-retry';
 import { ADMIN_API_ROUTES, permissionOf, ROUTE_TABLE, type RouteSpec } from './routes';
 import type { ServerStorage } from './stores';
+import { withoutSecretPayloads } from './secret-results';
 import { TopicSource } from './topic';
 
 /** A started server. */
@@ -124,6 +125,17 @@ export async function startReferenceServer(
     return await startOn(storage, keyProvider, config, options, cleanups);
   } catch (e) {
     for (const c of cleanups.reverse()) await c().catch(() => {});
+    // The stored keys were sealed under another key-encryption key: name the setting to look at.
+    if (e instanceof CryptoError && e.code === 'SEALED_SECRET_INVALID') {
+      const where =
+        config.storage.kind === 'sqlite' ? config.storage.path : `the ${config.storage.kind} storage`;
+      throw new ReferenceServerError(
+        'STARTUP_FAILED',
+        `invalid setting kek-file: ${config.kekFile} does not open the secrets sealed in ${where} ` +
+          '(start with the key-encryption key it was created with)',
+        { cause: e, setting: 'kek-file' },
+      );
+    }
     throw e;
   }
 }
@@ -334,6 +346,7 @@ async function startOn(
   };
   for (const route of ADMIN_API_ROUTES) handlers[route.name] = (request) => adminApi.handler(request);
   handlers['api.putPushCertificate'] = thenRefreshTopic(handlers['api.putPushCertificate']!);
+  handlers['api.getResults'] = withoutSecretPayloads(handlers['api.getResults']!);
   const routes: MountedRoute[] = ROUTE_TABLE.map((spec: RouteSpec) => {
     const handler = handlers[spec.name];
     if (!handler) throw new Error(`no handler for route ${spec.name}`);

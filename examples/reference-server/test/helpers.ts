@@ -5,6 +5,7 @@ import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../../..');
@@ -169,4 +170,24 @@ export async function api(
 /** A concrete path for a route pattern (`:name` segments filled in). */
 export function samplePath(pattern: string): string {
   return pattern.replace(/:([A-Za-z_]+)/g, (_m, name: string) => `sample-${name}`);
+}
+
+/** A fresh server for one describe block: started before its tests, stopped after them. */
+export function serverForSuite(): { readonly server: ServerProcess; readonly admin: string } {
+  let server: ServerProcess | undefined;
+  beforeAll(async () => {
+    const { dataDir, kekFile } = freshDirs();
+    server = await startServer(['--data-dir', dataDir, '--kek-file', kekFile]);
+  }, 90_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+  return {
+    get server() {
+      return server!;
+    },
+    get admin() {
+      return server!.printedToken!;
+    },
+  };
 }
