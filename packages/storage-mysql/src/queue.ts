@@ -175,7 +175,8 @@ async function recordWithEvents(
 ): Promise<RecordResultResponse> {
   return transaction(ctx.db, 'recordResult', async (tx) => {
     const [cmd] = await tx.execute<mysql.RowDataPacket[]>(
-      'SELECT seq, request_type FROM commands WHERE command_uuid = ?',
+      // A locking read, so the snapshot of the later plain reads is taken after the queue row's wait.
+      'SELECT seq, request_type FROM commands WHERE command_uuid = ? LOCK IN SHARE MODE',
       [uuid],
     );
     let changed = 0;

@@ -152,6 +152,20 @@ const v1: string[] = [
 ];
 
 /**
+ * Version 2: the procedure reads committed rows. Under REPEATABLE READ its first plain read fixed a
+ * snapshot before it waited for the queue row, so after another process finished the same command it
+ * answered `duplicate` together with a next command whose result that process had already stored.
+ */
+const recordResultV1 = v1.find((sql) => sql.startsWith('CREATE PROCEDURE mdmkit_record_result')) ?? '';
+const v2: string[] = [
+  'DROP PROCEDURE IF EXISTS mdmkit_record_result',
+  recordResultV1.replace(
+    'START TRANSACTION;',
+    'SET TRANSACTION ISOLATION LEVEL READ COMMITTED;\n     START TRANSACTION;',
+  ),
+];
+
+/**
  * The adapter's schema versions, applied in order by `migrate()`. Statements are idempotent
  * (IF NOT EXISTS) because MySQL commits DDL implicitly: a step interrupted halfway can run again.
  * Never edit a released entry.
@@ -162,4 +176,7 @@ const v1: string[] = [
  * console.log(`newest schema version: ${mysqlMigrations.at(-1)?.version}`);
  * ```
  */
-export const mysqlMigrations: Migration<string[]>[] = [{ version: 1, name: 'mdm core', up: v1 }];
+export const mysqlMigrations: Migration<string[]>[] = [
+  { version: 1, name: 'mdm core', up: v1 },
+  { version: 2, name: 'record result reads committed rows', up: v2 },
+];
