@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   createSelfSignedCa,
+  derOctetString,
+  derUtf8String,
   encodeName,
   generateKeyPair,
   issueCertificate,
@@ -12,7 +14,6 @@ import {
   verifyCertificateChain,
   verifyCertificateSignature,
 } from '../src/index';
-import { derOctetString, derUtf8String } from './support/der-writer';
 import { sign } from 'node:crypto';
 import { codeOf } from './support/error-code';
 

@@ -4,7 +4,8 @@ import {
   type ContentCipher,
   createCsr,
   decryptCms,
-  encodeIssuerAndSubject,
+  derSequence,
+  encodeName,
   encryptCms,
   generateKeyPair,
   issueCertificate,
@@ -278,10 +279,8 @@ export class ScepClient {
       }
       await new Promise((r) => setTimeout(r, interval));
       polls++;
-      const issuerAndSubject = encodeIssuerAndSubject({
-        issuer: cas.ca.subject.der,
-        subject: options.subject,
-      });
+      // IssuerAndSubject ::= SEQUENCE { issuer Name, subject Name }
+      const issuerAndSubject = derSequence([cas.ca.subject.der, encodeName(options.subject)]);
       reply = await send(MessageType.CertPoll, issuerAndSubject);
     }
     if (reply.status === PkiStatus.FAILURE) {

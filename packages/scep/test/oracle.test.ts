@@ -2,7 +2,8 @@ import {
   type Certificate,
   CryptoError,
   decryptCms,
-  encodeIssuerAndSubject,
+  derSequence,
+  encodeName,
   encryptCms,
   issueCertificate,
 } from '@mdmkit/crypto';
@@ -276,10 +277,7 @@ describe('no decryption oracle: every failure to open a request gets one answer'
 
   it('decides differently only about well-formed, decrypted, signature-checked requests', async () => {
     // A well-formed CertPoll for an unknown transaction: badCertId.
-    const issuerAndSubject = encodeIssuerAndSubject({
-      issuer: ca.certificate.subject.der,
-      subject: 'CN=nobody',
-    });
+    const issuerAndSubject = derSequence([ca.certificate.subject.der, encodeName('CN=nobody')]);
     const poll = await send(
       await encryptCms({ content: issuerAndSubject, recipients: [ca.certificate], cipher: 'aes-128-cbc' }),
       MessageType.CertPoll,
