@@ -1,27 +1,21 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { decodeExtensions, type Extension, type SubjectAltNames } from './certificate';
+import { Attributes, CertificationRequest, CertificationRequestInfo } from '@peculiar/asn1-csr';
 import {
-  derBitString,
-  derBoolean,
-  derInteger,
-  derOctetString,
-  derOid,
-  derPrintableString,
-  derSequence,
-  derSet,
-  derUtf8String,
-  isPrintableString,
-  parseDer,
-  readBitString,
-  readOid,
-  readSmallInt,
-  readString,
-  Tag,
-} from './der';
+  Attribute,
+  Extension as ExtensionSchema,
+  Extensions,
+  Name,
+  SubjectPublicKeyInfo,
+} from '@peculiar/asn1-x509';
+import { OctetString } from '@peculiar/asn1-schema';
+import { parseAsn1, serializeAsn1, toArrayBuffer } from './asn1';
+import { directoryStringValue, readStringAttributeValue } from './attribute-values';
+import { decodeExtensions, type Extension, type SubjectAltNames } from './certificate';
+import { parseDer } from './der';
 import { CryptoError } from './errors';
 import { encodeGeneralNames, type ExtensionInput } from './issue';
 import { publicKeyFromSpki } from './keys';
-import { type DistinguishedName, decodeName, encodeName, type NameInput } from './name';
+import { type DistinguishedName, encodeName, type NameInput, nameFromDer } from './name';
 import { type HashName, OID } from './oids';
 import { pemEncode, toDer } from './pem';
 import { checkHash, isSigner, type Signer, signatureAlgorithmFor, signData, verifyData } from './signer';
@@ -40,6 +34,17 @@ export interface CreateCsrOptions {
   extensions?: ExtensionInput[];
   /** Default sha256. */
   hash?: HashName;
+}
+
+/** Options of {@link parseCsr}. */
+export interface ParseCsrOptions {
+  /**
+   * Refuse anything but canonical DER (long-form or indefinite lengths, trailing bytes, PEM text):
+   * for a request that arrived inside a SCEP pkcsPKIEnvelope, where the RFC asks for DER.
+   */
+  canonical?: boolean;
+  /** Largest request accepted, in bytes (default 1 MiB); larger input is `LIMIT_EXCEEDED`. */
+  maxBytes?: number;
 }
 
 /** A parsed PKCS#10 certification request. */
@@ -61,8 +66,9 @@ export interface Csr {
   verifySignature(): boolean;
 }
 
-function extensionDer(oid: string, critical: boolean, value: Uint8Array): Uint8Array {
-  return derSequence([derOid(oid), ...(critical ? [derBoolean(true)] : []), derOctetString(value)]);
+/** A schema Extension for an OID, criticality and DER value. @internal */
+export function extensionSchema(oid: string, critical: boolean, value: Uint8Array): ExtensionSchema {
+  return new ExtensionSchema({ extnID: oid, critical, extnValue: new OctetString(toArrayBuffer(value)) });
 }
 
 /**
@@ -85,23 +91,38 @@ export async function createCsr(opts: CreateCsrOptions): Promise<Uint8Array> {
     opts.publicKey ??
     (isSigner(opts.privateKey) ? opts.privateKey.publicKey : createPublicKey(opts.privateKey));
   const spki = new Uint8Array(pub.export({ type: 'spki', format: 'der' }));
-  const attrs: Uint8Array[] = [];
+  const attributes = new Attributes();
   if (opts.challengePassword !== undefined) {
-    const p = opts.challengePassword;
-    const v = isPrintableString(p) ? derPrintableString(p) : derUtf8String(p);
-    attrs.push(derSequence([derOid(OID.challengePassword), derSet([v])]));
+    const value = directoryStringValue(opts.challengePassword);
+    attributes.push(new Attribute({ type: OID.challengePassword, values: [toArrayBuffer(value)] }));
   }
-  const exts: Uint8Array[] = [];
+  const exts = new Extensions();
   const san = opts.subjectAltNames;
   if (san && (san.dns?.length || san.ip?.length || san.email?.length || san.uri?.length)) {
-    exts.push(extensionDer(OID.subjectAltName, false, encodeGeneralNames(san)));
+    exts.push(extensionSchema(OID.subjectAltName, false, encodeGeneralNames(san)));
   }
-  for (const x of opts.extensions ?? []) exts.push(extensionDer(x.oid, x.critical ?? false, x.value));
-  if (exts.length) attrs.push(derSequence([derOid(OID.extensionRequest), derSet([derSequence(exts)])]));
-  const info = derSequence([derInteger(0), encodeName(opts.subject), spki, derSet(attrs, 0xa0)]);
+  for (const x of opts.extensions ?? []) exts.push(extensionSchema(x.oid, x.critical ?? false, x.value));
+  if (exts.length) {
+    const value = toArrayBuffer(serializeAsn1(exts, 'INVALID_CSR'));
+    attributes.push(new Attribute({ type: OID.extensionRequest, values: [value] }));
+  }
+  const info = new CertificationRequestInfo({
+    version: 0,
+    subject: parseAsn1(encodeName(opts.subject), Name, 'INVALID_CSR', 'subject'),
+    subjectPKInfo: parseAsn1(spki, SubjectPublicKeyInfo, 'INVALID_KEY', 'public key'),
+    attributes,
+  });
+  const infoDer = serializeAsn1(info, 'INVALID_CSR');
   const alg = signatureAlgorithmFor(opts.privateKey, hash);
-  const sig = await signData(opts.privateKey, info, hash);
-  return derSequence([info, alg.der, derBitString(sig)]);
+  const sig = await signData(opts.privateKey, infoDer, hash);
+  return serializeAsn1(
+    new CertificationRequest({
+      certificationRequestInfo: info,
+      signatureAlgorithm: alg.schema,
+      signature: toArrayBuffer(sig),
+    }),
+    'INVALID_CSR',
+  );
 }
 
 /**
@@ -115,54 +136,50 @@ export async function createCsr(opts: CreateCsrOptions): Promise<Uint8Array> {
  * csr.challengePassword; // 'enrol-secret'
  * ```
  */
-export function parseCsr(pemOrDer: string | Uint8Array): Csr {
+export function parseCsr(pemOrDer: string | Uint8Array, options: ParseCsrOptions = {}): Csr {
+  if (options.canonical && (typeof pemOrDer === 'string' || pemOrDer[0] !== 0x30)) {
+    throw new CryptoError('INVALID_CSR', 'expected a DER certification request');
+  }
   const der = Uint8Array.from(toDer(pemOrDer, ['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST']));
+  const request = parseAsn1(der, CertificationRequest, 'INVALID_CSR', 'certification request', {
+    canonical: options.canonical ?? false,
+    ...(options.maxBytes !== undefined && { maxBytes: options.maxBytes }),
+  });
   try {
-    return decodeCsr(der);
+    return csrFromSchema(der, request);
   } catch (e) {
     if (e instanceof CryptoError && (e.code === 'INVALID_CSR' || e.code === 'LIMIT_EXCEEDED')) throw e;
-    throw new CryptoError(
-      'INVALID_CSR',
-      `malformed certification request${e instanceof CryptoError ? `: ${e.message}` : ''}`,
-      {
-        cause: e,
-      },
-    );
+    const detail = e instanceof CryptoError ? `: ${e.message}` : '';
+    throw new CryptoError('INVALID_CSR', `malformed certification request${detail}`, { cause: e });
   }
 }
 
-function decodeCsr(der: Uint8Array): Csr {
-  const top = parseDer(der).iterate();
-  const infoEl = top.next(Tag.SEQUENCE, 'certificationRequestInfo');
-  const signatureAlgorithm = readOid(top.next(Tag.SEQUENCE, 'signatureAlgorithm').iterate().next(Tag.OID));
-  const signature = Uint8Array.from(readBitString(top.next(Tag.BIT_STRING, 'signature')).bytes);
-  top.end();
-  const it = infoEl.iterate();
-  if (readSmallInt(it.next(Tag.INTEGER, 'version')) !== 0)
-    throw new CryptoError('INVALID_CSR', 'unsupported CSR version');
-  const subject = decodeName(it.next(Tag.SEQUENCE, 'subject'));
-  const spki = it.next(Tag.SEQUENCE, 'subjectPKInfo').raw;
-  const attrsEl = it.optional(0xa0);
-  it.end();
+function csrFromSchema(der: Uint8Array, request: CertificationRequest): Csr {
+  const info = request.certificationRequestInfo;
+  if (info.version !== 0) throw new CryptoError('INVALID_CSR', 'unsupported CSR version');
+  // The signature covers the info exactly as received, which a re-encoding need not reproduce.
+  const infoRaw = request.certificationRequestInfoRaw;
+  if (!infoRaw) throw new CryptoError('INVALID_CSR', 'certificationRequestInfo not kept by the parser');
+  const infoDer = new Uint8Array(infoRaw.slice(0));
+  const subject = nameFromDer(serializeAsn1(info.subject, 'INVALID_CSR'));
   let publicKey: KeyObject;
   try {
-    publicKey = publicKeyFromSpki(spki);
+    publicKey = publicKeyFromSpki(serializeAsn1(info.subjectPKInfo, 'INVALID_CSR'));
   } catch (e) {
     throw new CryptoError('INVALID_CSR', 'unsupported or malformed public key', { cause: e });
   }
   const attributes: { oid: string; values: Uint8Array[] }[] = [];
   let challengePassword: string | undefined;
   let parsed: ReturnType<typeof decodeExtensions> | undefined;
-  for (const a of attrsEl?.children() ?? []) {
-    const ai = a.iterate();
-    const oid = readOid(ai.next(Tag.OID, 'attribute type'));
-    const values = ai.next(Tag.SET, 'attribute values').children();
-    ai.end();
-    attributes.push({ oid, values: values.map((v) => Uint8Array.from(v.raw)) });
-    if (oid === OID.challengePassword && values[0]) challengePassword = readString(values[0]);
-    if (oid === OID.extensionRequest && values[0]) parsed = decodeExtensions(values[0]);
+  for (const a of info.attributes) {
+    const values = a.values.map((v) => new Uint8Array(v.slice(0)));
+    attributes.push({ oid: a.type, values });
+    const first = values[0];
+    if (a.type === OID.challengePassword && first) challengePassword = readStringAttributeValue(first);
+    if (a.type === OID.extensionRequest && first) parsed = decodeExtensions(parseDer(first));
   }
-  const infoDer = Uint8Array.from(infoEl.raw);
+  const signatureAlgorithm = request.signatureAlgorithm.algorithm;
+  const signature = new Uint8Array(request.signature.slice(0));
   const csr: Csr = {
     der,
     get pem() {

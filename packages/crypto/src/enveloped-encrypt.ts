@@ -1,7 +1,23 @@
 // CMS EnvelopedData (CBC ciphers) and AuthEnvelopedData (AES-GCM, RFC 5083/5084) encryption for RSA
-// recipients. The structure is small and fixed, so it is written with the DER writer directly.
+// recipients, built with the @peculiar/asn1-cms schema classes. A recipient's issuer Name goes in as
+// the certificate's own bytes, so a name that is not in canonical form still matches at the peer.
 import { constants, createCipheriv, publicEncrypt, randomBytes } from 'node:crypto';
-import { derInteger, derNull, derOctetString, derOid, derSequence, derSet, derTlv } from './der';
+import {
+  EncryptedContent,
+  EncryptedContentInfo,
+  EnvelopedData,
+  IssuerAndSerialNumber,
+  KeyTransRecipientInfo,
+  RecipientIdentifier,
+  RecipientInfo,
+  RecipientInfos,
+} from '@peculiar/asn1-cms';
+import { RsaEsOaepParams } from '@peculiar/asn1-rsa';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import { AlgorithmIdentifier, type Name, SubjectKeyIdentifier } from '@peculiar/asn1-x509';
+import { preEncoded, serializeAsn1, toArrayBuffer } from './asn1';
+import { AuthEnvelopedData, contentInfoDer, GcmParameters } from './cms-schema';
+import { parseDer } from './der';
 import {
   CIPHER_BY_NAME,
   type ContentCipher,
@@ -46,21 +62,35 @@ function pkcs7Pad(data: Uint8Array, blockSize: number): Uint8Array {
   return out;
 }
 
-function algorithmIdentifier(oid: string, params?: Uint8Array): Uint8Array {
-  return params === undefined ? derSequence([derOid(oid)]) : derSequence([derOid(oid), params]);
-}
-
-function keyTransportAlgorithm(kt: KeyTransport, hash: string): Uint8Array {
-  if (kt === 'rsa-pkcs1') return algorithmIdentifier(OID.rsaEncryption, derNull());
+function keyTransportAlgorithm(kt: KeyTransport, hash: string): AlgorithmIdentifier {
+  if (kt === 'rsa-pkcs1') return new AlgorithmIdentifier({ algorithm: OID.rsaEncryption, parameters: null });
   const hashOid = HASH_TO_OID[hash];
   if (hashOid === undefined)
     throw new CryptoError('UNSUPPORTED_ALGORITHM', `OAEP hash ${hash} is not supported`);
-  if (hash === 'sha1') return algorithmIdentifier(OID.rsaesOaep, derSequence([])); // all defaults
-  const hashAlg = algorithmIdentifier(hashOid, derNull());
-  return algorithmIdentifier(
-    OID.rsaesOaep,
-    derSequence([derTlv(0xa0, hashAlg), derTlv(0xa1, algorithmIdentifier(OID.mgf1, hashAlg))]),
-  );
+  // SHA-1 is every field's default, so its parameters are an empty SEQUENCE.
+  const hashAlgorithm = new AlgorithmIdentifier({ algorithm: hashOid, parameters: null });
+  const params =
+    hash === 'sha1'
+      ? new RsaEsOaepParams()
+      : new RsaEsOaepParams({
+          hashAlgorithm,
+          maskGenAlgorithm: new AlgorithmIdentifier({
+            algorithm: OID.mgf1,
+            parameters: AsnConvert.serialize(hashAlgorithm),
+          }),
+        });
+  return new AlgorithmIdentifier({ algorithm: OID.rsaesOaep, parameters: AsnConvert.serialize(params) });
+}
+
+/** A SET OF in DER order (X.690 §11.6): members sorted by their encodings. */
+function derSetOrder(infos: RecipientInfo[]): RecipientInfos {
+  const encoded = infos.map((info) => ({ info, der: Buffer.from(serializeAsn1(info)) }));
+  encoded.sort((a, b) => Buffer.compare(a.der, b.der));
+  return new RecipientInfos(encoded.map((e) => e.info));
+}
+
+function contentInfo(contentType: string, body: object): Uint8Array {
+  return contentInfoDer(contentType, serializeAsn1(body, 'INVALID_CMS'));
 }
 
 /**
@@ -113,38 +143,50 @@ export function encryptCmsSync(opts: EncryptCmsOptions): Uint8Array {
       throw new CryptoError('UNSUPPORTED_ALGORITHM', 'only RSA recipients are supported');
     }
     const ids = certificateIds(cert);
-    let rid: Uint8Array;
-    if (bySki) {
-      // Without the extension, the RFC 5280 method-1 identifier that decryptCms also accepts.
-      rid = derTlv(0x80, ids.ski ?? ids.skiFromKey);
-    } else {
-      rid = derSequence([ids.issuer, ids.serialTlv]);
-    }
+    // Without the extension, the RFC 5280 method-1 identifier that decryptCms also accepts.
+    const rid = bySki
+      ? new RecipientIdentifier({ subjectKeyIdentifier: new SubjectKeyIdentifier(ids.ski ?? ids.skiFromKey) })
+      : new RecipientIdentifier({
+          issuerAndSerialNumber: new IssuerAndSerialNumber({
+            issuer: preEncoded<Name>(ids.issuer),
+            serialNumber: toArrayBuffer(parseDer(ids.serialTlv).content),
+          }),
+        });
     const encryptedKey =
       kt === 'rsa-pkcs1'
         ? publicEncrypt({ key: publicKey, padding: constants.RSA_PKCS1_PADDING }, cek)
         : publicEncrypt({ key: publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash }, cek);
-    return derSequence([
-      derInteger(bySki ? 2 : 0),
+    const ktri = new KeyTransRecipientInfo({
+      version: bySki ? 2 : 0,
       rid,
-      keyTransportAlgorithm(kt, oaepHash),
-      derOctetString(encryptedKey),
-    ]);
+      keyEncryptionAlgorithm: keyTransportAlgorithm(kt, oaepHash),
+      encryptedKey: new OctetString(encryptedKey),
+    });
+    return new RecipientInfo({ ktri });
   });
 
+  const encryptedContentInfo = (algorithm: AlgorithmIdentifier, ct: Uint8Array) =>
+    new EncryptedContentInfo({
+      contentType: OID.data,
+      contentEncryptionAlgorithm: algorithm,
+      encryptedContent: new EncryptedContent({ value: new OctetString(ct) }),
+    });
   if (spec.mode === 'gcm') {
     const c = createCipheriv(spec.nodeName as 'aes-256-gcm', cek, iv, { authTagLength: 16 });
     const ct = Buffer.concat([c.update(opts.content), c.final()]);
     const tag = c.getAuthTag();
-    const params = derSequence([derOctetString(iv), derInteger(16)]);
-    const body = derSequence([
-      derInteger(0),
-      derSet(recipientInfos),
-      derSequence([derOid(OID.data), algorithmIdentifier(spec.oid, params), derTlv(0x80, ct)]),
-      derOctetString(tag),
-    ]);
+    const params = Object.assign(new GcmParameters(), { nonce: new OctetString(iv), icvLength: 16 });
+    const body = Object.assign(new AuthEnvelopedData(), {
+      version: 0,
+      recipientInfos: derSetOrder(recipientInfos),
+      authEncryptedContentInfo: encryptedContentInfo(
+        new AlgorithmIdentifier({ algorithm: spec.oid, parameters: AsnConvert.serialize(params) }),
+        ct,
+      ),
+      mac: new OctetString(tag),
+    });
     cek.fill(0);
-    return derSequence([derOid(OID.authEnvelopedData), derTlv(0xa0, body)]);
+    return contentInfo(OID.authEnvelopedData, body);
   }
   let ct: Uint8Array;
   if (spec.nodeName === undefined) {
@@ -153,11 +195,14 @@ export function encryptCmsSync(opts: EncryptCmsOptions): Uint8Array {
     const c = createCipheriv(spec.nodeName, cek, iv);
     ct = Buffer.concat([c.update(opts.content), c.final()]);
   }
-  const body = derSequence([
-    derInteger(bySki ? 2 : 0),
-    derSet(recipientInfos),
-    derSequence([derOid(OID.data), algorithmIdentifier(spec.oid, derOctetString(iv)), derTlv(0x80, ct)]),
-  ]);
+  const body = new EnvelopedData({
+    version: bySki ? 2 : 0,
+    recipientInfos: derSetOrder(recipientInfos),
+    encryptedContentInfo: encryptedContentInfo(
+      new AlgorithmIdentifier({ algorithm: spec.oid, parameters: AsnConvert.serialize(new OctetString(iv)) }),
+      ct,
+    ),
+  });
   cek.fill(0);
-  return derSequence([derOid(OID.envelopedData), derTlv(0xa0, body)]);
+  return contentInfo(OID.envelopedData, body);
 }

@@ -1,7 +1,8 @@
 import { hash } from 'node:crypto';
 import { cachedCertificateFromDer } from './cert-cache';
 import type { Certificate } from './certificate';
-import { decodeOidContent, derOid } from './der';
+import { AsnObjectIdentifierConverter } from '@peculiar/asn1-schema';
+import { decodeOidContent } from './der';
 import { HASH_BY_OID, type HashName, OID } from './oids';
 import { verifyData } from './signer';
 
@@ -49,6 +50,8 @@ function rangeEquals(buf: Uint8Array, start: number, end: number, other: Uint8Ar
   return true;
 }
 
+/** An OID's DER encoding, to compare against the bytes of a message. */
+const derOid = (oid: string) => new Uint8Array(AsnObjectIdentifierConverter.toASN(oid).toBER());
 const SIGNED_DATA = derOid(OID.signedData);
 const DATA = derOid(OID.data);
 const CONTENT_TYPE = derOid(OID.contentType);

@@ -1,40 +1,4 @@
 export { CryptoError, type CryptoErrorCode, isMdmkitError } from './errors';
-export {
-  concatBytes,
-  DEFAULT_DER_LIMITS,
-  DerElement,
-  DerIterator,
-  type DerLimits,
-  derBitString,
-  derBoolean,
-  derExplicit,
-  derIa5String,
-  derImplicit,
-  derInteger,
-  derNull,
-  derOctetString,
-  derOid,
-  derPrintableString,
-  derSequence,
-  derSet,
-  derTime,
-  derTlv,
-  derUtf8String,
-  parseDer,
-  parseDerPrefix,
-  readBitString,
-  readBoolean,
-  readDerOctets,
-  readDerString,
-  readInteger,
-  readIntegerHex,
-  readOctets,
-  readOid,
-  readSmallInt,
-  readString,
-  readTime,
-  Tag,
-} from './der';
 export { type PemBlock, pemDecode, pemDecodeAll, pemEncode } from './pem';
 export {
   type DistinguishedName,
@@ -75,7 +39,7 @@ export {
   type SelfSignedCaOptions,
 } from './issue';
 export { type ChainOptions, verifyCertificateChain, verifyCertificateSignature } from './chain';
-export { type CreateCsrOptions, type Csr, createCsr, parseCsr } from './csr';
+export { type CreateCsrOptions, type Csr, createCsr, type ParseCsrOptions, parseCsr } from './csr';
 export {
   type CmsAttribute,
   createCertsOnlyCms,
@@ -108,7 +72,13 @@ export {
   type RecipientKey,
 } from './enveloped-decrypt';
 export { type EncryptCmsOptions, encryptCms, encryptCmsSync } from './enveloped-encrypt';
-export { type ExportPkcs12Options, exportPkcs12, importPkcs12, type Pkcs12Contents } from './pkcs12';
+export {
+  type ExportPkcs12Options,
+  exportPkcs12,
+  type ImportPkcs12Options,
+  importPkcs12,
+  type Pkcs12Contents,
+} from './pkcs12';
 export { type MimeEntity, parseMimeEntity, unwrapSmime } from './smime';
 export {
   type OAuth1Credentials,
@@ -118,3 +88,17 @@ export {
   percentEncode,
   verifyOAuth1Signature,
 } from './oauth1';
+export {
+  octetStringAttribute,
+  printableStringAttribute,
+  readOctetStringAttributeValue,
+  readStringAttributeValue,
+} from './attribute-values';
+export {
+  decodeIssuerAndSerial,
+  decodeIssuerAndSubject,
+  encodeIssuerAndSerial,
+  encodeIssuerAndSubject,
+  type IssuerAndSerial,
+  type IssuerAndSubject,
+} from './scep-structures';

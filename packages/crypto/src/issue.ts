@@ -7,20 +7,25 @@ import {
   parseCertificate,
   type SubjectAltNames,
 } from './certificate';
+import { BitString } from '@peculiar/asn1-schema';
 import {
-  derBitString,
-  derBoolean,
-  derExplicit,
-  derIa5String,
-  derInteger,
-  derOctetString,
-  derOid,
-  derSequence,
-  derTime,
-  derTlv,
-  parseDer,
-  readBitString,
-} from './der';
+  AuthorityKeyIdentifier,
+  BasicConstraints,
+  Certificate as CertificateSchema,
+  ExtendedKeyUsage,
+  Extensions,
+  GeneralName,
+  GeneralNames,
+  KeyIdentifier,
+  Name,
+  SubjectKeyIdentifier,
+  SubjectPublicKeyInfo,
+  TBSCertificate,
+  Validity,
+  Version,
+} from '@peculiar/asn1-x509';
+import { parseAsn1, serializeAsn1, toArrayBuffer } from './asn1';
+import { extensionSchema } from './csr';
 import { CryptoError } from './errors';
 import { generateKeyPair, type KeyPair, keysMatch } from './keys';
 import { encodeName, type NameInput } from './name';
@@ -103,18 +108,29 @@ function ipBytes(ip: string): Uint8Array {
   throw new CryptoError('INVALID_CERTIFICATE', `not an IP address: ${ip.slice(0, 60)}`);
 }
 
+/** Dotted quad or eight uncompressed hex groups: forms every IP text reader takes alike. */
+function ipText(b: Uint8Array): string {
+  if (b.length === 4) return Array.from(b).join('.');
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((b[i]! << 8) | b[i + 1]!).toString(16));
+  return groups.join(':');
+}
+
 /** DER GeneralNames for subject alternative names. @internal */
 export function encodeGeneralNames(san: SubjectAltNames): Uint8Array {
-  const items: Uint8Array[] = [];
-  const ascii = (tag: number, s: string) => {
-    const enc = derIa5String(s);
-    return derTlv(tag, enc.subarray(enc.length - s.length));
+  const ascii = (s: string) => {
+    if (!/^[\x00-\x7f]*$/.test(s))
+      throw new CryptoError('INVALID_CERTIFICATE', 'IA5String value must be ASCII');
+    return s;
   };
-  for (const d of san.dns ?? []) items.push(ascii(0x82, d));
-  for (const e of san.email ?? []) items.push(ascii(0x81, e));
-  for (const u of san.uri ?? []) items.push(ascii(0x86, u));
-  for (const ip of san.ip ?? []) items.push(derTlv(0x87, ipBytes(ip)));
-  return derSequence(items);
+  const names = [
+    ...(san.dns ?? []).map((d) => new GeneralName({ dNSName: ascii(d) })),
+    ...(san.email ?? []).map((e) => new GeneralName({ rfc822Name: ascii(e) })),
+    ...(san.uri ?? []).map((u) => new GeneralName({ uniformResourceIdentifier: ascii(u) })),
+    // The schema's IP converter takes text; our own bytes decide what text is an address.
+    ...(san.ip ?? []).map((ip) => new GeneralName({ iPAddress: ipText(ipBytes(ip)) })),
+  ];
+  return serializeAsn1(new GeneralNames(names), 'INVALID_CERTIFICATE');
 }
 
 /** DER KeyUsage BIT STRING. @internal */
@@ -133,7 +149,7 @@ export function encodeKeyUsage(names: readonly KeyUsageName[]): Uint8Array {
   let unused = 0;
   const lastByte = bits[len - 1]!;
   while (unused < 7 && (lastByte & (1 << unused)) === 0) unused++;
-  return derBitString(bits.subarray(0, len), unused);
+  return serializeAsn1(new BitString(toArrayBuffer(bits.subarray(0, len)), unused));
 }
 
 /** EKU names or OIDs → OIDs. @internal */
@@ -148,12 +164,12 @@ export function ekuOids(list: readonly string[]): string[] {
 
 /** SHA-1 of the subjectPublicKey bits (RFC 5280 method 1). @internal */
 export function keyIdentifier(spki: Uint8Array): Uint8Array {
-  const bitString = parseDer(spki).children()[1]!;
-  return new Uint8Array(createHash('sha1').update(readBitString(bitString).bytes).digest());
+  const info = parseAsn1(spki, SubjectPublicKeyInfo, 'INVALID_KEY', 'public key');
+  return new Uint8Array(createHash('sha1').update(new Uint8Array(info.subjectPublicKey)).digest());
 }
 
-function extension(oid: string, critical: boolean, value: Uint8Array): Uint8Array {
-  return derSequence([derOid(oid), ...(critical ? [derBoolean(true)] : []), derOctetString(value)]);
+function wholeSeconds(d: Date): Date {
+  return new Date(Math.floor(d.getTime() / 1000) * 1000);
 }
 
 function publicKeyOf(k: KeyObject | Signer): KeyObject {
@@ -197,7 +213,12 @@ export async function issueCertificate(opts: IssueCertificateOptions): Promise<C
   if (!/^[0-9a-f]{1,40}$/.test(serialHex)) {
     throw new CryptoError('INVALID_CERTIFICATE', 'serialNumber must be 1–40 hex digits (at most 20 bytes)');
   }
-  const serialBytes = Buffer.from(serialHex.length % 2 ? `0${serialHex}` : serialHex, 'hex');
+  const even = (serialHex.length % 2 ? `0${serialHex}` : serialHex).replace(/^(00)+(?=..)/, '');
+  // A positive INTEGER: the schema keeps the bytes as given, so add the 00 a set top bit needs.
+  const serialBytes = Buffer.from(
+    `${Number.parseInt(even.slice(0, 2), 16) & 0x80 ? '00' : ''}${even}`,
+    'hex',
+  );
   const notBefore = opts.notBefore ?? new Date(Math.floor(Date.now() / 1000) * 1000 - 60_000);
   const notAfter = opts.notAfter ?? new Date(notBefore.getTime() + (opts.validityDays ?? 365) * 86_400_000);
   if (!(notAfter.getTime() > notBefore.getTime()))
@@ -217,58 +238,74 @@ export async function issueCertificate(opts: IssueCertificateOptions): Promise<C
     aki = ski;
   }
 
-  const exts = new Map<string, Uint8Array>();
+  const exts = new Map<string, ReturnType<typeof extensionSchema>>();
+  const add = (oid: string, critical: boolean, value: Uint8Array) =>
+    exts.set(oid, extensionSchema(oid, critical, value));
   const isCA = opts.isCA ?? false;
-  exts.set(
+  add(
     OID.basicConstraints,
-    extension(
-      OID.basicConstraints,
-      true,
-      derSequence(
-        isCA
-          ? [derBoolean(true), ...(opts.pathLength !== undefined ? [derInteger(opts.pathLength)] : [])]
-          : [],
-      ),
+    true,
+    serializeAsn1(
+      new BasicConstraints({
+        cA: isCA,
+        ...(isCA && opts.pathLength !== undefined && { pathLenConstraint: opts.pathLength }),
+      }),
+      'INVALID_CERTIFICATE',
     ),
   );
   const ku =
     opts.keyUsage ?? (isCA ? (['digitalSignature', 'keyCertSign', 'cRLSign'] as KeyUsageName[]) : undefined);
-  if (ku) exts.set(OID.keyUsage, extension(OID.keyUsage, true, encodeKeyUsage(ku)));
+  if (ku) add(OID.keyUsage, true, encodeKeyUsage(ku));
   if (opts.extendedKeyUsage?.length) {
-    exts.set(
-      OID.extKeyUsage,
-      extension(OID.extKeyUsage, false, derSequence(ekuOids(opts.extendedKeyUsage).map((o) => derOid(o)))),
-    );
+    add(OID.extKeyUsage, false, serializeAsn1(new ExtendedKeyUsage(ekuOids(opts.extendedKeyUsage))));
   }
-  exts.set(OID.subjectKeyIdentifier, extension(OID.subjectKeyIdentifier, false, derOctetString(ski)));
-  exts.set(
+  add(
+    OID.subjectKeyIdentifier,
+    false,
+    serializeAsn1(new SubjectKeyIdentifier(toArrayBuffer(ski)), 'INVALID_CERTIFICATE'),
+  );
+  add(
     OID.authorityKeyIdentifier,
-    extension(OID.authorityKeyIdentifier, false, derSequence([derTlv(0x80, aki)])),
+    false,
+    serializeAsn1(
+      new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(toArrayBuffer(aki)) }),
+      'INVALID_CERTIFICATE',
+    ),
   );
   const san = opts.subjectAltNames;
   if (san && (san.dns?.length || san.ip?.length || san.email?.length || san.uri?.length)) {
     // RFC 5280: SAN is critical when the subject is empty.
     const emptySubject = subjectDer.length === 2;
-    exts.set(OID.subjectAltName, extension(OID.subjectAltName, emptySubject, encodeGeneralNames(san)));
+    add(OID.subjectAltName, emptySubject, encodeGeneralNames(san));
   }
   for (const x of opts.extraExtensions ?? []) {
     if (!(x.value instanceof Uint8Array))
       throw new CryptoError('INVALID_CERTIFICATE', `extension ${x.oid} needs a value`);
-    exts.set(x.oid, extension(x.oid, x.critical ?? false, x.value));
+    add(x.oid, x.critical ?? false, x.value);
   }
 
-  const tbs = derSequence([
-    derExplicit(0, derInteger(2)),
-    derInteger(serialBytes),
-    alg.der,
-    issuerNameDer,
-    derSequence([derTime(notBefore), derTime(notAfter)]),
-    subjectDer,
-    spki,
-    derExplicit(3, derSequence([...exts.values()])),
-  ]);
-  const signature = await signData(opts.issuerKey, tbs, hash);
-  const der = derSequence([tbs, alg.der, derBitString(signature)]);
+  const name = (der: Uint8Array) => parseAsn1(der, Name, 'INVALID_CERTIFICATE', 'name');
+  const tbs = new TBSCertificate({
+    version: Version.v3,
+    serialNumber: toArrayBuffer(serialBytes),
+    signature: alg.schema,
+    issuer: name(issuerNameDer),
+    // RFC 5280 §4.1.2.5: whole seconds; UTCTime through 2049, GeneralizedTime after.
+    validity: new Validity({ notBefore: wholeSeconds(notBefore), notAfter: wholeSeconds(notAfter) }),
+    subject: name(subjectDer),
+    subjectPublicKeyInfo: parseAsn1(spki, SubjectPublicKeyInfo, 'INVALID_KEY', 'public key'),
+    extensions: new Extensions([...exts.values()]),
+  });
+  const tbsDer = serializeAsn1(tbs, 'INVALID_CERTIFICATE');
+  const signature = await signData(opts.issuerKey, tbsDer, hash);
+  const der = serializeAsn1(
+    new CertificateSchema({
+      tbsCertificate: tbs,
+      signatureAlgorithm: alg.schema,
+      signatureValue: toArrayBuffer(signature),
+    }),
+    'INVALID_CERTIFICATE',
+  );
   return parseCertificate(der);
 }
 

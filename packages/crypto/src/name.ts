@@ -1,17 +1,6 @@
-import {
-  type DerElement,
-  derIa5String,
-  derOid,
-  derPrintableString,
-  derSequence,
-  derSet,
-  derUtf8String,
-  isPrintableString,
-  parseDer,
-  readOid,
-  readString,
-  Tag,
-} from './der';
+import { AttributeTypeAndValue, AttributeValue, Name, RelativeDistinguishedName } from '@peculiar/asn1-x509';
+import { serializeAsn1 } from './asn1';
+import { type DerElement, isPrintableString, parseDer, readOid, readString, Tag } from './der';
 import { CryptoError } from './errors';
 
 /** One attribute of a distinguished name. */
@@ -221,10 +210,50 @@ function parseNameString(s: string): [string, string][][] {
 const PRINTABLE_OIDS = new Set(['2.5.4.6', '2.5.4.5', '2.5.4.46']);
 const IA5_OIDS = new Set(['1.2.840.113549.1.9.1', '0.9.2342.19200300.100.1.25']);
 
-function encodeValue(oid: string, value: string): Uint8Array {
-  if (PRINTABLE_OIDS.has(oid) && isPrintableString(value)) return derPrintableString(value);
-  if (IA5_OIDS.has(oid)) return derIa5String(value);
-  return derUtf8String(value);
+function encodeValue(oid: string, value: string): AttributeValue {
+  if (PRINTABLE_OIDS.has(oid) && isPrintableString(value))
+    return new AttributeValue({ printableString: value });
+  if (IA5_OIDS.has(oid)) {
+    if (!/^[\x00-\x7f]*$/.test(value)) throw new CryptoError('INVALID_DER', 'IA5String value must be ASCII');
+    return new AttributeValue({ ia5String: value });
+  }
+  return new AttributeValue({ utf8String: value });
+}
+
+/**
+ * A DER SET OF is sorted by the members' encodings (X.690 §11.6); the schema serializer keeps the
+ * given order, so a multi-valued RDN is sorted here.
+ */
+function derSorted(members: AttributeTypeAndValue[]): AttributeTypeAndValue[] {
+  if (members.length < 2) return members;
+  return members
+    .map((m) => ({ m, der: Buffer.from(serializeAsn1(m, 'INVALID_CERTIFICATE')) }))
+    .sort((a, b) => Buffer.compare(a.der, b.der))
+    .map(({ m }) => m);
+}
+
+/** The schema {@link Name} for a {@link NameInput} string, list or record. @internal */
+export function nameSchema(input: Exclude<NameInput, DistinguishedName>): Name {
+  let rdns: [string, string][][];
+  if (typeof input === 'string') rdns = parseNameString(input);
+  else if (Array.isArray(input))
+    rdns = (input as { oid: string; value: string }[]).map((a) => [[a.oid, a.value]]);
+  else rdns = Object.entries(input as Record<string, string>).map(([k, v]) => [[k, v]]);
+  return new Name(
+    rdns.map(
+      (rdn) =>
+        new RelativeDistinguishedName(
+          derSorted(
+            rdn.map(([t, v]) => {
+              if (typeof v !== 'string')
+                throw new CryptoError('INVALID_CERTIFICATE', 'name value must be a string');
+              const oid = attributeOid(t);
+              return new AttributeTypeAndValue({ type: oid, value: encodeValue(oid, v) });
+            }),
+          ),
+        ),
+    ),
+  );
 }
 
 /**
@@ -239,23 +268,7 @@ function encodeValue(oid: string, value: string): Uint8Array {
  */
 export function encodeName(input: NameInput): Uint8Array {
   if (isDistinguishedName(input)) return Uint8Array.from(input.der);
-  let rdns: [string, string][][];
-  if (typeof input === 'string') rdns = parseNameString(input);
-  else if (Array.isArray(input))
-    rdns = (input as { oid: string; value: string }[]).map((a) => [[a.oid, a.value]]);
-  else rdns = Object.entries(input as Record<string, string>).map(([k, v]) => [[k, v]]);
-  return derSequence(
-    rdns.map((rdn) =>
-      derSet(
-        rdn.map(([t, v]) => {
-          if (typeof v !== 'string')
-            throw new CryptoError('INVALID_CERTIFICATE', 'name value must be a string');
-          const oid = attributeOid(t);
-          return derSequence([derOid(oid), encodeValue(oid, v)]);
-        }),
-      ),
-    ),
-  );
+  return serializeAsn1(nameSchema(input), 'INVALID_CERTIFICATE');
 }
 
 /**

@@ -14,23 +14,26 @@ import {
   randomBytes,
   timingSafeEqual,
 } from 'node:crypto';
-import { type Certificate, parseCertificate } from './certificate';
+import { ContentInfo, EncryptedContent, EncryptedContentInfo } from '@peculiar/asn1-cms';
 import {
-  type DerElement,
-  derInteger,
-  derNull,
-  derOctetString,
-  derOid,
-  derSequence,
-  derSet,
-  derTlv,
-  parseDer,
-  readOctets,
-  readOid,
-  readSmallInt,
-  Tag,
-} from './der';
+  AuthenticatedSafe,
+  CertBag,
+  MacData,
+  PFX,
+  PKCS8ShroudedKeyBag,
+  PKCS12Attribute,
+  SafeBag,
+  SafeContents,
+} from '@peculiar/asn1-pfx';
+import { EncryptedData } from '@peculiar/asn1-pkcs8';
+import { DigestInfo } from '@peculiar/asn1-rsa';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import { AlgorithmIdentifier, DirectoryString } from '@peculiar/asn1-x509';
+import { parseAsn1, serializeAsn1 } from './asn1';
+import { type Certificate, parseCertificate } from './certificate';
+import { parseDer, readOctets } from './der';
 import { CryptoError } from './errors';
+import { Pbes2Params, Pbkdf2Params, Pkcs7EncryptedData, Pkcs12PbeParams } from './pkcs12-schema';
 import { rc2CbcDecryptRaw } from './rc2';
 
 const P12 = {
@@ -135,7 +138,7 @@ function invalid(message: string, cause?: unknown): CryptoError {
 }
 
 function checkIterations(n: number): number {
-  if (n < 1 || n > MAX_ITERATIONS)
+  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_ITERATIONS)
     throw new CryptoError('LIMIT_EXCEEDED', `iteration count ${n} out of range`);
   return n;
 }
@@ -147,67 +150,117 @@ function stripPkcs7Padding(plain: Buffer, blockSize: number): Buffer {
   return plain.subarray(0, plain.length - pad);
 }
 
-/** Decrypts with a PKCS#12 PBE or PBES2 algorithm identifier. */
-function pbeDecrypt(alg: DerElement, data: Uint8Array, password: string): Buffer {
-  const it = alg.iterate();
-  const oid = readOid(it.next(Tag.OID, 'algorithm'));
-  const params = it.next(Tag.SEQUENCE, 'parameters').iterate();
+/** Parses a PKCS#12 part through the bounded gate; BER is accepted, as PKCS#12 producers stream. */
+function parsePart<T>(bytes: ArrayBuffer | Uint8Array, type: new () => T, what: string): T {
+  return parseAsn1(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes), type, 'INVALID_PKCS12', what);
+}
+
+/** The contents of an OCTET STRING given as its whole encoding, primitive or chunked (BER). */
+function octetStringContents(encoding: ArrayBuffer): Uint8Array {
+  return readOctets(parseDer(new Uint8Array(encoding), { allowIndefinite: true }));
+}
+
+function parametersOf<T>(alg: AlgorithmIdentifier, type: new () => T, what: string): T {
+  if (!alg.parameters) throw invalid(`${what} are missing`);
+  return parsePart(alg.parameters, type, what);
+}
+
+/** A password-based decryption read from its algorithm identifier, not yet run. */
+interface PbeScheme {
+  /** Key-derivation iterations the decryption will spend. */
+  iterations: number;
+  decrypt(data: Uint8Array, password: string): Buffer;
+}
+
+/** Reads a PKCS#12 PBE or PBES2 algorithm identifier; nothing is derived until `decrypt`. */
+function pbeScheme(alg: AlgorithmIdentifier): PbeScheme {
+  const oid = alg.algorithm;
   if (oid === P12.pbes2) {
-    const kdf = params.next(Tag.SEQUENCE, 'keyDerivationFunc').iterate();
-    if (readOid(kdf.next(Tag.OID)) !== P12.pbkdf2)
+    const params = parametersOf(alg, Pbes2Params, 'PBES2 parameters');
+    if (params.keyDerivationFunc.algorithm !== P12.pbkdf2)
       throw new CryptoError('UNSUPPORTED_ALGORITHM', 'PBES2 KDF is not PBKDF2');
-    const kp = kdf.next(Tag.SEQUENCE, 'PBKDF2-params').iterate();
-    const salt = readOctets(kp.next(Tag.OCTET_STRING, 'salt'));
-    const iterations = checkIterations(readSmallInt(kp.next(Tag.INTEGER, 'iterationCount')));
-    const keyLenEl = kp.optional(Tag.INTEGER);
-    const prfEl = kp.optional(Tag.SEQUENCE);
-    const prf = prfEl ? PRFS[readOid(prfEl.iterate().next(Tag.OID))] : 'sha1';
+    const kp = parametersOf(params.keyDerivationFunc, Pbkdf2Params, 'PBKDF2 parameters');
+    const salt = new Uint8Array(kp.salt.buffer);
+    const iterations = checkIterations(kp.iterationCount);
+    const prf = kp.prf ? PRFS[kp.prf.algorithm] : 'sha1';
     if (prf === undefined) throw new CryptoError('UNSUPPORTED_ALGORITHM', 'PBKDF2 PRF is not supported');
-    const enc = params.next(Tag.SEQUENCE, 'encryptionScheme').iterate();
-    const encOid = readOid(enc.next(Tag.OID));
+    const encOid = params.encryptionScheme.algorithm;
     const cipher = PBES2_CIPHERS[encOid];
     if (cipher === undefined)
       throw new CryptoError('UNSUPPORTED_ALGORITHM', `PBES2 cipher ${encOid} is not supported`);
-    const iv = readOctets(enc.next(Tag.OCTET_STRING, 'IV'));
+    const iv = new Uint8Array(parametersOf(params.encryptionScheme, OctetString, 'PBES2 IV').buffer);
     if (iv.length !== cipher.ivLength) throw invalid('PBES2 IV has the wrong length');
-    if (keyLenEl && readSmallInt(keyLenEl) !== cipher.keyLength) throw invalid('PBES2 key length mismatch');
-    const key = pbkdf2Sync(Buffer.from(password, 'utf8'), salt, iterations, cipher.keyLength, prf);
-    try {
-      const d = createDecipheriv(cipher.node, key, iv);
-      return Buffer.concat([d.update(data), d.final()]);
-    } catch {
-      throw badPassword();
-    }
+    if (kp.keyLength !== undefined && kp.keyLength !== cipher.keyLength)
+      throw invalid('PBES2 key length mismatch');
+    return {
+      iterations,
+      decrypt(data, password) {
+        const key = pbkdf2Sync(Buffer.from(password, 'utf8'), salt, iterations, cipher.keyLength, prf);
+        try {
+          const d = createDecipheriv(cipher.node, key, iv);
+          return Buffer.concat([d.update(data), d.final()]);
+        } catch {
+          throw badPassword();
+        }
+      },
+    };
   }
-  const salt = readOctets(params.next(Tag.OCTET_STRING, 'salt'));
-  const iterations = checkIterations(readSmallInt(params.next(Tag.INTEGER, 'iterations')));
-  const pw = bmpPassword(password);
-  const derive = (id: 1 | 2, n: number) => pkcs12Kdf('sha1', 64, pw, salt, iterations, id, n);
-  if (data.length === 0 || data.length % 8 !== 0) throw badPassword();
-  switch (oid) {
-    case P12.pbeSha1Des3:
-    case P12.pbeSha1Des2: {
-      const two = oid === P12.pbeSha1Des2;
-      const key = derive(1, two ? 16 : 24);
-      const iv = derive(2, 8);
-      try {
-        const d = createDecipheriv(two ? 'des-ede-cbc' : 'des-ede3-cbc', key, iv);
-        return Buffer.concat([d.update(data), d.final()]);
-      } catch {
-        throw badPassword();
+  if (!LEGACY_PBES.has(oid))
+    throw new CryptoError('UNSUPPORTED_ALGORITHM', `PKCS#12 encryption ${oid} is not supported`);
+  const params = parametersOf(alg, Pkcs12PbeParams, 'PKCS#12 PBE parameters');
+  const salt = new Uint8Array(params.salt.buffer);
+  const iterations = checkIterations(params.iterations);
+  return {
+    iterations,
+    decrypt(data, password) {
+      const pw = bmpPassword(password);
+      const derive = (id: 1 | 2, n: number) => pkcs12Kdf('sha1', 64, pw, salt, iterations, id, n);
+      if (data.length === 0 || data.length % 8 !== 0) throw badPassword();
+      if (oid === P12.pbeSha1Des3 || oid === P12.pbeSha1Des2) {
+        const two = oid === P12.pbeSha1Des2;
+        const key = derive(1, two ? 16 : 24);
+        const iv = derive(2, 8);
+        try {
+          const d = createDecipheriv(two ? 'des-ede-cbc' : 'des-ede3-cbc', key, iv);
+          return Buffer.concat([d.update(data), d.final()]);
+        } catch {
+          throw badPassword();
+        }
       }
-    }
-    case P12.pbeSha1Rc2_40:
-    case P12.pbeSha1Rc2_128: {
       const bits = oid === P12.pbeSha1Rc2_40 ? 40 : 128;
       const key = derive(1, bits / 8);
       const iv = derive(2, 8);
       return stripPkcs7Padding(Buffer.from(rc2CbcDecryptRaw(key, bits, iv, data)), 8);
-    }
-    default:
-      throw new CryptoError('UNSUPPORTED_ALGORITHM', `PKCS#12 encryption ${oid} is not supported`);
+    },
+  };
+}
+
+/**
+ * Key-derivation iterations one import may spend in all: the MAC, one encrypted safe and one key,
+ * each at the largest count. Each part is limited on its own, but a file can hold many encrypted
+ * parts, and every derivation runs on the caller's thread.
+ */
+const MAX_TOTAL_ITERATIONS = 3 * MAX_ITERATIONS;
+
+/** What is left of {@link MAX_TOTAL_ITERATIONS} while one file is read. */
+class IterationBudget {
+  private left = MAX_TOTAL_ITERATIONS;
+  spend(iterations: number): void {
+    if (iterations > this.left)
+      throw new CryptoError(
+        'LIMIT_EXCEEDED',
+        `PKCS#12 file asks for more than ${MAX_TOTAL_ITERATIONS} key-derivation iterations in all`,
+      );
+    this.left -= iterations;
   }
 }
+
+const LEGACY_PBES: ReadonlySet<string> = new Set([
+  P12.pbeSha1Des3,
+  P12.pbeSha1Des2,
+  P12.pbeSha1Rc2_40,
+  P12.pbeSha1Rc2_128,
+]);
 
 /** Result of {@link importPkcs12}. */
 export interface Pkcs12Contents {
@@ -217,42 +270,51 @@ export interface Pkcs12Contents {
   certificate?: Certificate;
   /** Every other certificate in the file, in file order. */
   chain: Certificate[];
+  /**
+   * Whether the file's integrity MAC was present and checked. `false` only when
+   * {@link ImportPkcs12Options.allowMissingMac} let a file without one open: nothing then shows that
+   * its unencrypted parts (often the certificates) are the ones its owner wrote.
+   */
+  macVerified: boolean;
 }
+
+/** Options of {@link importPkcs12}. */
+export interface ImportPkcs12Options {
+  /**
+   * Open a file that has no MacData (`openssl pkcs12 -nomac`). Off by default: without a MAC anyone
+   * who handles the file can swap its unencrypted bags unnoticed.
+   */
+  allowMissingMac?: boolean;
+}
+
+/** One ContentInfo of the authenticated safe: plain safe contents, or an encryption to run. */
+type AuthSafePart = { bags: Uint8Array; scheme?: undefined } | { scheme: PbeScheme; ciphertext: Uint8Array };
 
 interface Bag {
   oid: string;
-  value: DerElement;
+  /** The whole encoding of the bag's value. */
+  value: ArrayBuffer;
   localKeyId?: Buffer;
 }
 
 function readBags(safeContents: Uint8Array, out: Bag[], depth = 0): void {
   if (depth > 4) throw invalid('safe contents nested too deeply');
-  for (const bag of parseDer(safeContents, { allowIndefinite: true }).children()) {
-    const it = bag.iterate();
-    const oid = readOid(it.next(Tag.OID, 'bagId'));
-    const value = it.next(0xa0, 'bagValue').iterate().next(undefined, 'bag value');
-    const attrs = it.optional(Tag.SET);
+  for (const bag of parsePart(safeContents, SafeContents, 'PKCS#12 safe contents')) {
     let localKeyId: Buffer | undefined;
-    for (const attr of attrs?.children() ?? []) {
-      const a = attr.iterate();
-      if (readOid(a.next(Tag.OID)) === P12.localKeyId) {
-        const v = a.next(Tag.SET).children()[0];
-        if (v) localKeyId = Buffer.from(readOctets(v));
-      }
+    for (const attr of bag.bagAttributes ?? []) {
+      const v = attr.attrId === P12.localKeyId ? attr.attrValues[0] : undefined;
+      if (v) localKeyId = Buffer.from(octetStringContents(v));
     }
-    if (oid === P12.safeContentsBag) readBags(value.raw, out, depth + 1);
-    else out.push({ oid, value, ...(localKeyId ? { localKeyId } : {}) });
+    if (bag.bagId === P12.safeContentsBag) readBags(new Uint8Array(bag.bagValue), out, depth + 1);
+    else out.push({ oid: bag.bagId, value: bag.bagValue, ...(localKeyId ? { localKeyId } : {}) });
   }
 }
 
-function verifyMac(macData: DerElement, authSafe: Uint8Array, password: string): void {
-  const it = macData.iterate();
-  const digestInfo = it.next(Tag.SEQUENCE, 'mac').iterate();
-  const hashOid = readOid(digestInfo.next(Tag.SEQUENCE, 'digestAlgorithm').iterate().next(Tag.OID));
-  const expected = readOctets(digestInfo.next(Tag.OCTET_STRING, 'digest'));
-  const salt = readOctets(it.next(Tag.OCTET_STRING, 'macSalt'));
-  const iterEl = it.optional(Tag.INTEGER);
-  const iterations = iterEl ? checkIterations(readSmallInt(iterEl)) : 1;
+function verifyMac(macData: MacData, authSafe: Uint8Array, password: string): void {
+  const hashOid = macData.mac.digestAlgorithm.algorithm;
+  const expected = new Uint8Array(macData.mac.digest.buffer);
+  const salt = new Uint8Array(macData.macSalt.buffer);
+  const iterations = checkIterations(macData.iterations);
   const hash = HASHES[hashOid];
   if (hash === undefined)
     throw new CryptoError('UNSUPPORTED_ALGORITHM', `PKCS#12 MAC hash ${hashOid} is not supported`);
@@ -277,9 +339,12 @@ function parsePrivateKey(pkcs8: Uint8Array): KeyObject {
 
 /**
  * Reads a PKCS#12 (.p12/.pfx) file: the private key, its certificate and any other certificates.
- * Verifies the integrity MAC (when present) before decrypting anything.
+ * Verifies the integrity MAC before decrypting anything; a file without one is refused unless
+ * `options.allowMissingMac` is set. The certificate returned with a private key is the one holding
+ * that key's public key.
  *
- * @throws CryptoError `BAD_PASSWORD` (wrong password or corrupt data), `INVALID_PKCS12`,
+ * @throws CryptoError `BAD_PASSWORD` (wrong password or corrupt data), `INVALID_PKCS12` (also: no
+ *   MAC), `KEY_MISMATCH` (no certificate in the file belongs to the private key),
  *   `UNSUPPORTED_ALGORITHM` (e.g. public-key protected safes), `LIMIT_EXCEEDED`.
  *
  * @example
@@ -288,41 +353,69 @@ function parsePrivateKey(pkcs8: Uint8Array): KeyObject {
  * certificate?.subjectUid; // the APNs topic
  * ```
  */
-export function importPkcs12(der: Uint8Array, password: string): Pkcs12Contents {
+export function importPkcs12(
+  der: Uint8Array,
+  password: string,
+  options: ImportPkcs12Options = {},
+): Pkcs12Contents {
   const bags: Bag[] = [];
+  const budget = new IterationBudget();
+  let macData: MacData | undefined;
+  let macVerified = false;
   try {
-    const it = parseDer(der, { allowIndefinite: true }).iterate();
-    if (readSmallInt(it.next(Tag.INTEGER, 'version')) !== 3) throw invalid('PFX version is not 3');
-    const ci = it.next(Tag.SEQUENCE, 'authSafe').iterate();
-    if (readOid(ci.next(Tag.OID)) !== P12.data) {
+    const pfx = parsePart(der, PFX, 'PKCS#12 file');
+    if (pfx.version !== 3) throw invalid('PFX version is not 3');
+    if (pfx.authSafe.contentType !== P12.data) {
       throw new CryptoError('UNSUPPORTED_ALGORITHM', 'public-key integrity mode is not supported');
     }
-    const authSafe = readOctets(ci.next(0xa0, 'content').iterate().next(undefined, 'authSafe data'));
-    const macData = it.optional(Tag.SEQUENCE);
-    if (macData) verifyMac(macData, authSafe, password);
-    for (const content of parseDer(authSafe, { allowIndefinite: true }).children()) {
-      const c = content.iterate();
-      const type = readOid(c.next(Tag.OID, 'contentType'));
-      const body = c.next(0xa0, 'content').iterate().next(undefined, 'content');
-      if (type === P12.data) {
-        readBags(readOctets(body), bags);
-      } else if (type === P12.encryptedData) {
-        const ed = body.iterate();
-        readSmallInt(ed.next(Tag.INTEGER, 'version'));
-        const eci = ed.next(Tag.SEQUENCE, 'encryptedContentInfo').iterate();
-        eci.next(Tag.OID, 'contentType');
-        const alg = eci.next(Tag.SEQUENCE, 'contentEncryptionAlgorithm');
-        const enc = readOctets(eci.next(undefined, 'encryptedContent'), 0x80);
-        const plain = pbeDecrypt(alg, enc, password);
-        try {
-          readBags(plain, bags);
-        } catch (e) {
-          // Without a MAC a wrong password shows up here, as garbage that does not parse.
-          if (!macData) throw badPassword();
-          throw e;
+    const authSafe = octetStringContents(pfx.authSafe.content);
+    // Whether MacData is there is read from the encoding itself (a third PFX element), never from the
+    // schema object: an absent optional field and a present one the library filled oddly look alike.
+    const macPresent = parseDer(der, { allowIndefinite: true }).children().length > 2;
+    macData = macPresent ? pfx.macData : undefined;
+    if (macPresent && !macData?.mac.digestAlgorithm.algorithm) throw invalid('PKCS#12 MacData is malformed');
+    if (!macPresent && !options.allowMissingMac)
+      throw invalid('PKCS#12 file has no integrity MAC (allowMissingMac opens it unchecked)');
+    // Every part is read, and the work it asks for counted, before any key is derived.
+    const parts = parsePart(authSafe, AuthenticatedSafe, 'PKCS#12 authenticated safe').map(
+      (content): AuthSafePart => {
+        if (content.contentType === P12.data) return { bags: octetStringContents(content.content) };
+        if (content.contentType !== P12.encryptedData) {
+          throw new CryptoError(
+            'UNSUPPORTED_ALGORITHM',
+            `PKCS#12 content type ${content.contentType} is not supported`,
+          );
         }
-      } else {
-        throw new CryptoError('UNSUPPORTED_ALGORITHM', `PKCS#12 content type ${type} is not supported`);
+        const eci = parsePart(
+          content.content,
+          Pkcs7EncryptedData,
+          'PKCS#12 encrypted data',
+        ).encryptedContentInfo;
+        const enc = eci.encryptedContent;
+        const ciphertext = enc?.value
+          ? new Uint8Array(enc.value.buffer)
+          : Buffer.concat((enc?.constructedValue ?? []).map((c) => new Uint8Array(c.buffer)));
+        return { scheme: pbeScheme(eci.contentEncryptionAlgorithm), ciphertext };
+      },
+    );
+    if (macData) budget.spend(checkIterations(macData.iterations));
+    for (const part of parts) if (part.scheme) budget.spend(part.scheme.iterations);
+    if (macData) {
+      verifyMac(macData, authSafe, password);
+      macVerified = true;
+    }
+    for (const part of parts) {
+      if (!part.scheme) {
+        readBags(part.bags, bags);
+        continue;
+      }
+      const plain = part.scheme.decrypt(part.ciphertext, password);
+      try {
+        readBags(plain, bags);
+      } catch (e) {
+        // Without a MAC a wrong password shows up here, as garbage that does not parse.
+        if (!macData) throw badPassword();
+        throw e;
       }
     }
   } catch (e) {
@@ -336,20 +429,20 @@ export function importPkcs12(der: Uint8Array, password: string): Pkcs12Contents 
   for (const bag of bags) {
     try {
       if (bag.oid === P12.keyBag && !privateKey) {
-        privateKey = parsePrivateKey(bag.value.raw);
+        privateKey = parsePrivateKey(new Uint8Array(bag.value));
         keyId = bag.localKeyId;
       } else if (bag.oid === P12.shroudedKeyBag && !privateKey) {
-        const it = bag.value.iterate();
-        const alg = it.next(Tag.SEQUENCE, 'encryptionAlgorithm');
-        const enc = readOctets(it.next(Tag.OCTET_STRING, 'encryptedData'));
-        privateKey = parsePrivateKey(pbeDecrypt(alg, enc, password));
+        const shrouded = parsePart(bag.value, PKCS8ShroudedKeyBag, 'PKCS#12 shrouded key bag');
+        const enc = new Uint8Array(shrouded.encryptedData.buffer);
+        const scheme = pbeScheme(shrouded.encryptionAlgorithm);
+        budget.spend(scheme.iterations);
+        privateKey = parsePrivateKey(scheme.decrypt(enc, password));
         keyId = bag.localKeyId;
       } else if (bag.oid === P12.certBag) {
-        const it = bag.value.iterate();
-        if (readOid(it.next(Tag.OID, 'certId')) !== P12.x509Certificate) continue;
-        const certDer = readOctets(it.next(0xa0, 'certValue').iterate().next(undefined, 'certificate'));
+        const certBag = parsePart(bag.value, CertBag, 'PKCS#12 certificate bag');
+        if (certBag.certId !== P12.x509Certificate) continue;
         certs.push({
-          cert: parseCertificate(certDer),
+          cert: parseCertificate(octetStringContents(certBag.certValue)),
           ...(bag.localKeyId ? { localKeyId: bag.localKeyId } : {}),
         });
       }
@@ -369,8 +462,18 @@ export function importPkcs12(der: Uint8Array, password: string): Pkcs12Contents 
       );
     }
   }
+  if (privateKey && certs.length > 0) {
+    // A localKeyId is only a label: the certificate handed back with the key must hold its public key.
+    const spki = createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
+    const leafKey = leaf >= 0 ? (certs[leaf] as { cert: Certificate }).cert.publicKey : undefined;
+    if (!leafKey || !Buffer.from(leafKey.export({ format: 'der', type: 'spki' })).equals(spki))
+      throw new CryptoError('KEY_MISMATCH', 'no certificate in the PKCS#12 file belongs to its private key');
+  }
   if (leaf < 0 && certs.length > 0) leaf = 0;
-  const result: Pkcs12Contents = { chain: certs.filter((_, i) => i !== leaf).map((c) => c.cert) };
+  const result: Pkcs12Contents = {
+    chain: certs.filter((_, i) => i !== leaf).map((c) => c.cert),
+    macVerified,
+  };
   if (privateKey) result.privateKey = privateKey;
   if (leaf >= 0) result.certificate = (certs[leaf] as { cert: Certificate }).cert;
   return result;
@@ -401,53 +504,59 @@ function pbeEncrypt(
   password: string,
   encryption: '3des' | 'aes-256',
   iterations: number,
-): { alg: Uint8Array; ciphertext: Buffer } {
+): { alg: AlgorithmIdentifier; ciphertext: Buffer } {
   const salt = randomBytes(encryption === '3des' ? 8 : 16);
   if (encryption === '3des') {
     const pw = bmpPassword(password);
     const key = pkcs12Kdf('sha1', 64, pw, salt, iterations, 1, 24);
     const iv = pkcs12Kdf('sha1', 64, pw, salt, iterations, 2, 8);
     const c = createCipheriv('des-ede3-cbc', key, iv);
+    const params = Object.assign(new Pkcs12PbeParams(), { salt: new OctetString(salt), iterations });
     return {
-      alg: derSequence([
-        derOid(P12.pbeSha1Des3),
-        derSequence([derOctetString(salt), derInteger(iterations)]),
-      ]),
+      alg: new AlgorithmIdentifier({ algorithm: P12.pbeSha1Des3, parameters: AsnConvert.serialize(params) }),
       ciphertext: Buffer.concat([c.update(data), c.final()]),
     };
   }
   const iv = randomBytes(16);
   const key = pbkdf2Sync(Buffer.from(password, 'utf8'), salt, iterations, 32, 'sha256');
   const c = createCipheriv('aes-256-cbc', key, iv);
-  const alg = derSequence([
-    derOid(P12.pbes2),
-    derSequence([
-      derSequence([
-        derOid(P12.pbkdf2),
-        derSequence([
-          derOctetString(salt),
-          derInteger(iterations),
-          derSequence([derOid('1.2.840.113549.2.9'), derNull()]),
-        ]),
-      ]),
-      derSequence([derOid('2.16.840.1.101.3.4.1.42'), derOctetString(iv)]),
-    ]),
-  ]);
-  return { alg, ciphertext: Buffer.concat([c.update(data), c.final()]) };
+  const kdfParams = Object.assign(new Pbkdf2Params(), {
+    salt: new OctetString(salt),
+    iterationCount: iterations,
+    prf: new AlgorithmIdentifier({ algorithm: '1.2.840.113549.2.9', parameters: null }),
+  });
+  const params = Object.assign(new Pbes2Params(), {
+    keyDerivationFunc: new AlgorithmIdentifier({
+      algorithm: P12.pbkdf2,
+      parameters: AsnConvert.serialize(kdfParams),
+    }),
+    encryptionScheme: new AlgorithmIdentifier({
+      algorithm: '2.16.840.1.101.3.4.1.42',
+      parameters: AsnConvert.serialize(new OctetString(iv)),
+    }),
+  });
+  return {
+    alg: new AlgorithmIdentifier({ algorithm: P12.pbes2, parameters: AsnConvert.serialize(params) }),
+    ciphertext: Buffer.concat([c.update(data), c.final()]),
+  };
 }
 
-function bagAttributes(localKeyId: Uint8Array | undefined, friendlyName: string | undefined): Uint8Array[] {
-  const attrs: Uint8Array[] = [];
-  if (friendlyName !== undefined) {
-    const bmp = bmpPassword(friendlyName).subarray(0, friendlyName.length * 2);
-    attrs.push(derSequence([derOid(P12.friendlyName), derSet([derTlv(Tag.BMP_STRING, bmp)])]));
-  }
-  if (localKeyId) attrs.push(derSequence([derOid(P12.localKeyId), derSet([derOctetString(localKeyId)])]));
-  return attrs.length ? [derSet(attrs)] : [];
+function attribute(attrId: string, value: object): PKCS12Attribute {
+  // PKCS12Attribute's constructor drops its argument, so the fields are set afterwards.
+  return Object.assign(new PKCS12Attribute(), { attrId, attrValues: [AsnConvert.serialize(value)] });
 }
 
-function contentInfoData(bytes: Uint8Array): Uint8Array {
-  return derSequence([derOid(P12.data), derTlv(0xa0, derOctetString(bytes))]);
+function bagAttributes(localKeyId: Uint8Array, friendlyName: string | undefined): PKCS12Attribute[] {
+  const attrs: PKCS12Attribute[] = [];
+  if (friendlyName !== undefined)
+    attrs.push(attribute(P12.friendlyName, new DirectoryString({ bmpString: friendlyName })));
+  attrs.push(attribute(P12.localKeyId, new OctetString(localKeyId)));
+  return attrs;
+}
+
+/** A `data` ContentInfo carrying `bytes`. */
+function dataContentInfo(bytes: Uint8Array): ContentInfo {
+  return new ContentInfo({ contentType: P12.data, content: AsnConvert.serialize(new OctetString(bytes)) });
 }
 
 /**
@@ -479,36 +588,49 @@ export function exportPkcs12(opts: ExportPkcs12Options): Uint8Array {
   }
   const localKeyId = createHash('sha1').update(opts.certificate.der).digest();
 
-  const certBag = (cert: Certificate, leaf: boolean) =>
-    derSequence([
-      derOid(P12.certBag),
-      derTlv(0xa0, derSequence([derOid(P12.x509Certificate), derTlv(0xa0, derOctetString(cert.der))])),
-      ...(leaf ? bagAttributes(localKeyId, opts.friendlyName) : []),
-    ]);
-  const certSafe = derSequence([
-    certBag(opts.certificate, true),
-    ...(opts.chain ?? []).map((c) => certBag(c, false)),
-  ]);
+  const certBag = (cert: Certificate, leaf: boolean): SafeBag => {
+    const value = new CertBag({
+      certId: P12.x509Certificate,
+      certValue: AsnConvert.serialize(new OctetString(cert.der)),
+    });
+    return new SafeBag({
+      bagId: P12.certBag,
+      bagValue: AsnConvert.serialize(value),
+      ...(leaf ? { bagAttributes: bagAttributes(localKeyId, opts.friendlyName) } : {}),
+    });
+  };
+  const certSafe = serializeAsn1(
+    new SafeContents([certBag(opts.certificate, true), ...(opts.chain ?? []).map((c) => certBag(c, false))]),
+  );
   const certEnc = pbeEncrypt(certSafe, opts.password, encryption, iterations);
-  const encryptedCerts = derSequence([
-    derOid(P12.encryptedData),
-    derTlv(
-      0xa0,
-      derSequence([
-        derInteger(0),
-        derSequence([derOid(P12.data), certEnc.alg, derTlv(0x80, certEnc.ciphertext)]),
-      ]),
+  const encryptedCerts = new ContentInfo({
+    contentType: P12.encryptedData,
+    content: AsnConvert.serialize(
+      Object.assign(new Pkcs7EncryptedData(), {
+        encryptedContentInfo: new EncryptedContentInfo({
+          contentType: P12.data,
+          contentEncryptionAlgorithm: certEnc.alg,
+          encryptedContent: new EncryptedContent({ value: new OctetString(certEnc.ciphertext) }),
+        }),
+      }),
     ),
-  ]);
+  });
 
   const keyEnc = pbeEncrypt(pkcs8, opts.password, encryption, iterations);
   pkcs8.fill(0);
-  const keyBag = derSequence([
-    derOid(P12.shroudedKeyBag),
-    derTlv(0xa0, derSequence([keyEnc.alg, derOctetString(keyEnc.ciphertext)])),
-    ...bagAttributes(localKeyId, opts.friendlyName),
-  ]);
-  const authSafe = derSequence([encryptedCerts, contentInfoData(derSequence([keyBag]))]);
+  const keyBag = new SafeBag({
+    bagId: P12.shroudedKeyBag,
+    bagValue: AsnConvert.serialize(
+      new PKCS8ShroudedKeyBag({
+        encryptionAlgorithm: keyEnc.alg,
+        encryptedData: new EncryptedData(keyEnc.ciphertext),
+      }),
+    ),
+    bagAttributes: bagAttributes(localKeyId, opts.friendlyName),
+  });
+  const authSafe = serializeAsn1(
+    new AuthenticatedSafe([encryptedCerts, dataContentInfo(serializeAsn1(new SafeContents([keyBag])))]),
+  );
 
   const macHash = encryption === '3des' ? 'sha1' : 'sha256';
   const macSalt = randomBytes(8);
@@ -523,10 +645,13 @@ export function exportPkcs12(opts: ExportPkcs12Options): Uint8Array {
   );
   const mac = createHmac(macHash, macKey).update(authSafe).digest();
   const macOid = macHash === 'sha1' ? '1.3.14.3.2.26' : '2.16.840.1.101.3.4.2.1';
-  const macData = derSequence([
-    derSequence([derSequence([derOid(macOid), derNull()]), derOctetString(mac)]),
-    derOctetString(macSalt),
-    derInteger(iterations),
-  ]);
-  return derSequence([derInteger(3), contentInfoData(authSafe), macData]);
+  const macData = new MacData({
+    mac: new DigestInfo({
+      digestAlgorithm: new AlgorithmIdentifier({ algorithm: macOid, parameters: null }),
+      digest: new OctetString(mac),
+    }),
+    macSalt: new OctetString(macSalt),
+    iterations,
+  });
+  return serializeAsn1(new PFX({ version: 3, authSafe: dataContentInfo(authSafe), macData }));
 }

@@ -1,30 +1,34 @@
 import { createHash, type KeyObject } from 'node:crypto';
+import {
+  Attribute,
+  type CertificateChoices,
+  CertificateSet,
+  DigestAlgorithmIdentifiers,
+  EncapsulatedContent,
+  EncapsulatedContentInfo,
+  IssuerAndSerialNumber,
+  SignedData,
+  SignerIdentifier,
+  SignerInfo,
+  SignerInfos,
+} from '@peculiar/asn1-cms';
+import { AsnObjectIdentifierConverter, OctetString } from '@peculiar/asn1-schema';
+import { AlgorithmIdentifier, type Name, Time } from '@peculiar/asn1-x509';
+import { preEncoded, serializeAsn1, toArrayBuffer } from './asn1';
 import { cachedCertificate } from './cert-cache';
 import type { Certificate } from './certificate';
-import {
-  type DerElement,
-  derExplicit,
-  derInteger,
-  derNull,
-  derOctetString,
-  derOid,
-  derSequence,
-  derSet,
-  derTime,
-  derTlv,
-  parseDer,
-  readOctets,
-  readOid,
-  readSmallInt,
-  readTime,
-  Tag,
-} from './der';
+import { type DerElement, parseDer, readOctets, readOid, readSmallInt, readTime, Tag } from './der';
+import { AttributeSet, contentInfoDer } from './cms-schema';
 import { CryptoError } from './errors';
 import { HASH_BY_OID, HASH_OID, type HashName, OID } from './oids';
 import { looksLikePem, toDer } from './pem';
 import { checkHash, isSigner, keyFamily, type Signer, signData, verifyData } from './signer';
 
-/** A CMS attribute; each value is a complete DER TLV (build them with `derPrintableString` etc.). */
+/**
+ * A CMS attribute; each value is a complete DER TLV (build single-valued ones with
+ * `printableStringAttribute` / `octetStringAttribute`, read them with `readStringAttributeValue` /
+ * `readOctetStringAttributeValue`).
+ */
 export interface CmsAttribute {
   oid: string;
   values: Uint8Array[];
@@ -68,13 +72,27 @@ export interface VerifiedCms {
   signingTime?: Date;
 }
 
-function algId(oid: string, withNull = false): Uint8Array {
-  return derSequence(withNull ? [derOid(oid), derNull()] : [derOid(oid)]);
+function algId(oid: string, withNull = false): AlgorithmIdentifier {
+  return new AlgorithmIdentifier(withNull ? { algorithm: oid, parameters: null } : { algorithm: oid });
 }
 
-function attributeDer(a: CmsAttribute): Uint8Array {
-  if (!a.values.length) throw new CryptoError('INVALID_CMS', `attribute ${a.oid} has no values`);
-  return derSequence([derOid(a.oid), derSet(a.values)]);
+const byEncoding = (a: { der: Buffer }, b: { der: Buffer }) => Buffer.compare(a.der, b.der);
+
+/** Attributes as schema values, each SET OF (values, and the attributes) in DER order. */
+function schemaAttributes(attrs: readonly CmsAttribute[]): Attribute[] {
+  const encoded = attrs.map((a) => {
+    if (!a.values.length) throw new CryptoError('INVALID_CMS', `attribute ${a.oid} has no values`);
+    const values = a.values.map((v) => Buffer.from(v)).sort(Buffer.compare);
+    const attribute = new Attribute({ attrType: a.oid, attrValues: values.map((v) => toArrayBuffer(v)) });
+    return { attribute, der: Buffer.from(serializeAsn1(attribute, 'INVALID_CMS')) };
+  });
+  return encoded.sort(byEncoding).map((e) => e.attribute);
+}
+
+/** SignedData in a ContentInfo; certificates go in as their own encodings. */
+function signedDataContentInfo(signedData: SignedData, certs: readonly Certificate[]): Uint8Array {
+  signedData.certificates = new CertificateSet(certs.map((c) => preEncoded<CertificateChoices>(c.der)));
+  return contentInfoDer(OID.signedData, serializeAsn1(signedData, 'INVALID_CMS'));
 }
 
 /**
@@ -92,7 +110,7 @@ function attributeDer(a: CmsAttribute): Uint8Array {
  *   content: envelopedRequest,
  *   certificate: selfSigned,
  *   privateKey,
- *   signedAttributes: [{ oid: '2.16.840.1.113733.1.9.2', values: [derPrintableString('19')] }],
+ *   signedAttributes: [printableStringAttribute('2.16.840.1.113733.1.9.2', '19')],
  * });
  * ```
  */
@@ -106,14 +124,25 @@ export async function signCms(opts: SignCmsOptions): Promise<Uint8Array> {
   const contentType = opts.contentType ?? OID.data;
   const digest = createHash(hash).update(opts.content).digest();
   const builtIn: CmsAttribute[] = [
-    { oid: OID.contentType, values: [derOid(contentType)] },
-    { oid: OID.signingTime, values: [derTime(opts.signingTime ?? new Date())] },
-    { oid: OID.messageDigest, values: [derOctetString(digest)] },
+    {
+      oid: OID.contentType,
+      values: [new Uint8Array(AsnObjectIdentifierConverter.toASN(contentType).toBER())],
+    },
+    {
+      oid: OID.signingTime,
+      values: [serializeAsn1(new Time(opts.signingTime ?? new Date()), 'INVALID_CMS')],
+    },
+    { oid: OID.messageDigest, values: [serializeAsn1(new OctetString(digest), 'INVALID_CMS')] },
   ];
   const custom = opts.signedAttributes ?? [];
   const attrs = [...builtIn.filter((b) => !custom.some((c) => c.oid === b.oid)), ...custom];
-  const signedAttrs = derSet(attrs.map(attributeDer));
-  const signature = await signData(opts.privateKey, signedAttrs, hash);
+  const signedAttrs = schemaAttributes(attrs);
+  // The signature covers the attributes as a SET; the SignerInfo carries the same members under [0].
+  const signature = await signData(
+    opts.privateKey,
+    serializeAsn1(new AttributeSet(signedAttrs), 'INVALID_CMS'),
+    hash,
+  );
   const sigAlg =
     family === 'rsa'
       ? algId(OID.rsaEncryption, true)
@@ -126,36 +155,35 @@ export async function signCms(opts: SignCmsOptions): Promise<Uint8Array> {
           }[hash],
         );
   const cert = opts.certificate;
-  const signerInfo = derSequence([
-    derInteger(1),
-    derSequence([cert.issuer.der, cert.serialDer]),
-    algId(HASH_OID[hash]),
-    // signedAttrs are [0] IMPLICIT: same bytes as the SET with the tag replaced.
-    derTlv(0xa0, signedAttrs.subarray(headerLength(signedAttrs))),
-    sigAlg,
-    derOctetString(signature),
-  ]);
+  const signerInfo = new SignerInfo({
+    version: 1,
+    sid: new SignerIdentifier({
+      issuerAndSerialNumber: new IssuerAndSerialNumber({
+        issuer: preEncoded<Name>(cert.issuer.der),
+        serialNumber: toArrayBuffer(parseDer(cert.serialDer).content),
+      }),
+    }),
+    digestAlgorithm: algId(HASH_OID[hash]),
+    signedAttrs,
+    signatureAlgorithm: sigAlg,
+    signature: new OctetString(signature),
+  });
   const certs = [
     cert,
     ...(opts.certificates ?? []).filter((c) => c.fingerprintSha256 !== cert.fingerprintSha256),
   ];
-  const encap = derSequence([
-    derOid(contentType),
-    ...(opts.detached ? [] : [derExplicit(0, derOctetString(opts.content))]),
-  ]);
-  const signedData = derSequence([
-    derInteger(contentType === OID.data ? 1 : 3),
-    derSet([algId(HASH_OID[hash])]),
-    encap,
-    derTlv(0xa0, ...certs.map((c) => c.der)),
-    derSet([signerInfo]),
-  ]);
-  return derSequence([derOid(OID.signedData), derExplicit(0, signedData)]);
-}
-
-function headerLength(tlv: Uint8Array): number {
-  const b = tlv[1]!;
-  return b < 0x80 ? 2 : 2 + (b & 0x7f);
+  const signedData = new SignedData({
+    version: contentType === OID.data ? 1 : 3,
+    digestAlgorithms: new DigestAlgorithmIdentifiers([algId(HASH_OID[hash])]),
+    encapContentInfo: new EncapsulatedContentInfo({
+      eContentType: contentType,
+      ...(opts.detached
+        ? {}
+        : { eContent: new EncapsulatedContent({ single: new OctetString(opts.content) }) }),
+    }),
+    signerInfos: new SignerInfos([signerInfo]),
+  });
+  return signedDataContentInfo(signedData, certs);
 }
 
 /**
@@ -168,14 +196,11 @@ function headerLength(tlv: Uint8Array): number {
  * ```
  */
 export function createCertsOnlyCms(certs: readonly Certificate[]): Uint8Array {
-  const signedData = derSequence([
-    derInteger(1),
-    derSet([]),
-    derSequence([derOid(OID.data)]),
-    derTlv(0xa0, ...certs.map((c) => c.der)),
-    derSet([]),
-  ]);
-  return derSequence([derOid(OID.signedData), derExplicit(0, signedData)]);
+  const signedData = new SignedData({
+    version: 1,
+    encapContentInfo: new EncapsulatedContentInfo({ eContentType: OID.data }),
+  });
+  return signedDataContentInfo(signedData, certs);
 }
 
 interface ParsedSignedData {

@@ -1,5 +1,6 @@
 import { KeyObject, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
-import { derNull, derOid, derSequence } from './der';
+import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
+import { serializeAsn1 } from './asn1';
 import { CryptoError } from './errors';
 import { ECDSA_SIGNATURE_OID, type HashName, OID, RSA_SIGNATURE_OID, SIGNATURE_ALGORITHMS } from './oids';
 
@@ -52,14 +53,14 @@ export function keyFamily(key: KeyObject): 'rsa' | 'ec' {
 export function signatureAlgorithmFor(
   key: KeyObject | Signer,
   hash: HashName,
-): { oid: string; der: Uint8Array } {
+): { oid: string; der: Uint8Array; schema: AlgorithmIdentifier } {
   const family = keyFamily(isSigner(key) ? key.publicKey : key);
-  if (family === 'rsa') {
-    const oid = RSA_SIGNATURE_OID[hash];
-    return { oid, der: derSequence([derOid(oid), derNull()]) };
-  }
-  const oid = ECDSA_SIGNATURE_OID[hash];
-  return { oid, der: derSequence([derOid(oid)]) };
+  // RSA algorithms carry an explicit NULL parameter (RFC 4055 §5); ECDSA ones carry none (RFC 5758 §3.2).
+  const schema =
+    family === 'rsa'
+      ? new AlgorithmIdentifier({ algorithm: RSA_SIGNATURE_OID[hash], parameters: null })
+      : new AlgorithmIdentifier({ algorithm: ECDSA_SIGNATURE_OID[hash] });
+  return { oid: schema.algorithm, der: serializeAsn1(schema), schema };
 }
 
 /** Signs with a local key or a Signer. @internal */

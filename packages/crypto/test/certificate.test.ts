@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   createSelfSignedCa,
-  derOctetString,
-  derUtf8String,
   encodeName,
   generateKeyPair,
   issueCertificate,
@@ -14,6 +12,7 @@ import {
   verifyCertificateChain,
   verifyCertificateSignature,
 } from '../src/index';
+import { derOctetString, derUtf8String } from './support/der-writer';
 import { sign } from 'node:crypto';
 import { codeOf } from './support/error-code';
 

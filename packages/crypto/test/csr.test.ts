@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  CryptoError,
-  createCsr,
-  derSequence,
-  derOid,
-  generateKeyPair,
-  keysMatch,
-  parseCsr,
-  pemEncode,
-} from '../src/index';
+import { CryptoError, createCsr, generateKeyPair, keysMatch, parseCsr, pemEncode } from '../src/index';
+import { derSequence, derOid } from './support/der-writer';
 
 describe('CSR', () => {
   it('builds and parses challengePassword, SAN and extra extensions', async () => {

@@ -1,9 +1,18 @@
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createCipheriv, createHmac, createPublicKey, type KeyObject, pbkdf2Sync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCertificate } from '../src/certificate';
 import { type DerElement, parseDer } from '../src/der';
 import { CryptoError } from '../src/errors';
 import { exportPkcs12, importPkcs12, pkcs12Kdf } from '../src/pkcs12';
+import {
+  derExplicit,
+  derInteger,
+  derNull,
+  derOctetString,
+  derOid,
+  derSequence,
+  derTlv,
+} from './support/der-writer';
 import { makeIdentity, opensslAvailable, TempDir, type TestIdentity } from './support/openssl';
 
 const spki = (k: KeyObject) => createPublicKey(k).export({ format: 'der', type: 'spki' });
@@ -95,6 +104,58 @@ describe.skipIf(!ok)('PKCS#12 round trips and bad input', () => {
     expect(back.certificate?.fingerprintSha256).toBe(certificate.fingerprintSha256);
   });
 
+  it('checks a MAC that is present: a changed MAC digest is BAD_PASSWORD, a PFX without one still opens', () => {
+    const certificate = parseCertificate(rsa.certificate.pem);
+    const p12 = exportPkcs12({ privateKey: rsa.privateKey, certificate, password: 'pw', iterations: 10 });
+    const [version, authSafe, macData] = parseDer(p12).children() as [DerElement, DerElement, DerElement];
+    // The MAC digest is the last OCTET STRING of DigestInfo, the first element of MacData.
+    const digest = (macData.children()[0] as DerElement).children()[1] as DerElement;
+    const changed = Uint8Array.from(p12);
+    changed[digest.contentEnd - 1]! ^= 1;
+    expect(codeOf(() => importPkcs12(changed, 'pw'))).toBe('BAD_PASSWORD');
+    expect(importPkcs12(p12, 'pw').macVerified).toBe(true);
+    // Dropping MacData altogether leaves a file nothing protects: anyone can swap its unencrypted
+    // bags. It is refused unless the caller opts in, and then the result says the MAC was not checked.
+    const body = Buffer.concat([version.raw, authSafe.raw]);
+    const noMac = Buffer.concat([Buffer.from([0x30, 0x82, body.length >> 8, body.length & 0xff]), body]);
+    expect(codeOf(() => importPkcs12(noMac, 'pw'))).toBe('INVALID_PKCS12');
+    const opened = importPkcs12(noMac, 'pw', { allowMissingMac: true });
+    expect(opened.certificate?.fingerprintSha256).toBe(certificate.fingerprintSha256);
+    expect(opened.macVerified).toBe(false);
+  });
+
+  it('never skips a MacData that is present but has an unreadable or empty algorithm', () => {
+    const certificate = parseCertificate(rsa.certificate.pem);
+    const p12 = exportPkcs12({ privateKey: rsa.privateKey, certificate, password: 'pw', iterations: 10 });
+    const [version, authSafe] = parseDer(p12).children() as [DerElement, DerElement];
+    // A MacData whose digest algorithm OID has no content octets, then one that is not a MacData at all.
+    const seq = (...parts: Uint8Array[]) => {
+      const b = Buffer.concat(parts);
+      return Buffer.concat([Buffer.from([0x30, 0x82, b.length >> 8, b.length & 0xff]), b]);
+    };
+    const oddMac = seq(
+      seq(seq(Buffer.from([0x06, 0x00]), Buffer.from([0x05, 0x00])), Buffer.from([0x04, 0x01, 0x00])),
+      Buffer.from([0x04, 0x01, 0x00]),
+    );
+    for (const mac of [oddMac, Buffer.from([0x02, 0x01, 0x01])]) {
+      const forged = seq(version.raw, authSafe.raw, mac);
+      expect(codeOf(() => importPkcs12(forged, 'pw', { allowMissingMac: true }))).not.toBe('no error');
+    }
+  });
+
+  it('refuses a file whose certificate does not belong to its private key', () => {
+    const certificate = parseCertificate(rsa.certificate.pem);
+    const other = parseCertificate(ec.certificate.pem);
+    const p12 = exportPkcs12({
+      privateKey: rsa.privateKey,
+      certificate: other,
+      password: 'pw',
+      iterations: 10,
+    });
+    expect(certificate.fingerprintSha256).not.toBe(other.fingerprintSha256);
+    expect(codeOf(() => importPkcs12(p12, 'pw'))).toBe('KEY_MISMATCH');
+  });
+
   it('supports the empty password', () => {
     const certificate = parseCertificate(rsa.certificate.pem);
     const p12 = exportPkcs12({ privateKey: rsa.privateKey, certificate, password: '', iterations: 10 });
@@ -142,4 +203,56 @@ describe.skipIf(!ok)('PKCS#12 round trips and bad input', () => {
     }
     expect(codes.size).toBeGreaterThan(1);
   });
+});
+
+describe('PKCS#12 work limit', () => {
+  it('refuses a file whose encrypted parts together ask for more key-derivation work than one import may spend', () => {
+    // A file anyone can write (they choose the password): a valid MAC over an authenticated safe of
+    // many password-encrypted parts, each within the per-part iteration limit. Every part costs a
+    // PBKDF2 run on the event loop, so the parts together must be bounded, and before any runs.
+    const password = 'pw';
+    const salt = Buffer.alloc(8, 7);
+    const iv = Buffer.alloc(16, 9);
+    const iterations = 1_000_000;
+    const key = pbkdf2Sync(password, salt, iterations, 16, 'sha1');
+    const cipher = createCipheriv('aes-128-cbc', key, iv);
+    const ciphertext = Buffer.concat([cipher.update(Buffer.from([0x30, 0x00])), cipher.final()]);
+    const pbes2 = derSequence([
+      derOid('1.2.840.113549.1.5.13'),
+      derSequence([
+        derSequence([
+          derOid('1.2.840.113549.1.5.12'),
+          derSequence([derOctetString(salt), derInteger(iterations)]),
+        ]),
+        derSequence([derOid('2.16.840.1.101.3.4.1.2'), derOctetString(iv)]),
+      ]),
+    ]);
+    const encryptedPart = derSequence([
+      derOid('1.2.840.113549.1.7.6'),
+      derExplicit(
+        0,
+        derSequence([
+          derInteger(0),
+          derSequence([derOid('1.2.840.113549.1.7.1'), pbes2, derTlv(0x80, ciphertext)]),
+        ]),
+      ),
+    ]);
+    const authSafe = derSequence(Array.from({ length: 8 }, () => encryptedPart));
+    const macSalt = Buffer.alloc(8, 3);
+    const macKey = pkcs12Kdf('sha1', 64, Buffer.from('00700077' + '0000', 'hex'), macSalt, 1, 3, 20);
+    const mac = createHmac('sha1', macKey).update(authSafe).digest();
+    const pfx = derSequence([
+      derInteger(3),
+      derSequence([derOid('1.2.840.113549.1.7.1'), derExplicit(0, derOctetString(authSafe))]),
+      derSequence([
+        derSequence([derSequence([derOid('1.3.14.3.2.26'), derNull()]), derOctetString(mac)]),
+        derOctetString(macSalt),
+        derInteger(1),
+      ]),
+    ]);
+    expect(codeOf(() => importPkcs12(pfx, password))).toBe('LIMIT_EXCEEDED');
+    // Refused from the parameters alone, before the MAC key is derived: a wrong password would
+    // otherwise be BAD_PASSWORD.
+    expect(codeOf(() => importPkcs12(pfx, 'wrong'))).toBe('LIMIT_EXCEEDED');
+  }, 120_000);
 });

@@ -7,16 +7,15 @@ import {
   configureCertificateCache,
   CryptoError,
   createCertsOnlyCms,
-  derPrintableString,
-  derOctetString,
   parseCertsOnlyCms,
-  readDerOctets,
-  readDerString,
   type Signer,
   signCms,
   verifyCms,
   verifyMdmSignature,
+  readOctetStringAttributeValue,
+  readStringAttributeValue,
 } from '../src/index';
+import { derOctetString, derPrintableString } from './support/der-writer';
 import { fastVerifyDetached } from '../src/fast-signed-data';
 import { makePki, type TestPki } from './sign-fixtures';
 
@@ -81,8 +80,8 @@ describe('CMS SignedData', () => {
     expect(r.contentType).toBe('1.2.840.113549.1.7.3');
     expect(r.signingTime?.toISOString()).toBe('2026-02-03T04:05:06.000Z');
     const get = (oid: string) => r.signedAttributes.find((a) => a.oid === oid)!.values[0]!;
-    expect(readDerString(get('2.16.840.1.113733.1.9.2'))).toBe('19');
-    expect(readDerOctets(get('2.16.840.1.113733.1.9.5'))).toEqual(nonce);
+    expect(readStringAttributeValue(get('2.16.840.1.113733.1.9.2'))).toBe('19');
+    expect(readOctetStringAttributeValue(get('2.16.840.1.113733.1.9.5'))).toEqual(nonce);
   });
 
   it('signs through an async Signer', async () => {

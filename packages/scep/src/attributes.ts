@@ -1,10 +1,10 @@
 import {
   type CmsAttribute,
   CryptoError,
-  derOctetString,
-  derPrintableString,
-  readDerOctets,
-  readDerString,
+  octetStringAttribute,
+  printableStringAttribute,
+  readOctetStringAttributeValue,
+  readStringAttributeValue,
   type VerifiedCms,
   verifyCms,
 } from '@mdmkit/crypto';
@@ -21,7 +21,7 @@ export function stringAttribute(attrs: readonly CmsAttribute[], oid: string): st
   const v = attributeValue(attrs, oid);
   if (!v) return undefined;
   try {
-    return readDerString(v);
+    return readStringAttributeValue(v);
   } catch {
     return undefined;
   }
@@ -32,7 +32,7 @@ export function octetsAttribute(attrs: readonly CmsAttribute[], oid: string): Ui
   const v = attributeValue(attrs, oid);
   if (!v) return undefined;
   try {
-    return readDerOctets(v);
+    return readOctetStringAttributeValue(v);
   } catch {
     return undefined;
   }
@@ -72,14 +72,10 @@ export function readScepAttributes(attrs: readonly CmsAttribute[]): ScepAttribut
 }
 
 /** A PrintableString attribute. */
-export function printableAttribute(oid: string, value: string): CmsAttribute {
-  return { oid, values: [derPrintableString(value)] };
-}
+export const printableAttribute: (oid: string, value: string) => CmsAttribute = printableStringAttribute;
 
 /** An OCTET STRING attribute. */
-export function octetAttribute(oid: string, value: Uint8Array): CmsAttribute {
-  return { oid, values: [derOctetString(value)] };
-}
+export const octetAttribute: (oid: string, value: Uint8Array) => CmsAttribute = octetStringAttribute;
 
 export function toHex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');

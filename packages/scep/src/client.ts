@@ -4,8 +4,7 @@ import {
   type ContentCipher,
   createCsr,
   decryptCms,
-  derSequence,
-  encodeName,
+  encodeIssuerAndSubject,
   encryptCms,
   generateKeyPair,
   issueCertificate,
@@ -279,8 +278,10 @@ export class ScepClient {
       }
       await new Promise((r) => setTimeout(r, interval));
       polls++;
-      // IssuerAndSubject ::= SEQUENCE { issuer Name, subject Name }
-      const issuerAndSubject = derSequence([cas.ca.subject.der, encodeName(options.subject)]);
+      const issuerAndSubject = encodeIssuerAndSubject({
+        issuer: cas.ca.subject.der,
+        subject: options.subject,
+      });
       reply = await send(MessageType.CertPoll, issuerAndSubject);
     }
     if (reply.status === PkiStatus.FAILURE) {

@@ -383,7 +383,11 @@ export function createScepServer(options: ScepServerOptions): ScepServer {
   async function enrollment(ctx: ReplyContext, content: Uint8Array, type: 'PKCSReq' | 'RenewalReq') {
     const opened = await openEnvelope(content);
     const standIn = await decoy;
-    const csr = readStrictCsr(opened?.content ?? standIn.der);
+    const csr = opened ? readStrictCsr(opened.content) : undefined;
+    // Every path parses one full-size request: a plaintext that is no CSR (garbled by a padding-valid
+    // tamper, refused in microseconds) is followed by the stand-in, as an envelope that did not open is,
+    // since a full parse costs hundreds of microseconds and the difference would time-tell the two.
+    if (!csr) readStrictCsr(standIn.der);
     // Exactly one RSA signature check on every path: a stand-in request's when there is no CSR to check.
     const checked = csr ?? standIn.csr;
     let signatureOk = false;
@@ -417,7 +421,9 @@ export function createScepServer(options: ScepServerOptions): ScepServer {
     // The transactionID names the request (RFC 8894 section 3.3.3); the envelope must still open and
     // hold an IssuerAndSubject before the server says anything about the transaction.
     const opened = await openEnvelope(content);
-    const poll = readIssuerAndSubject(opened?.content ?? (await decoy).der);
+    const poll = opened ? readIssuerAndSubject(opened.content) : undefined;
+    // As for enrolment: every path that finds no IssuerAndSubject reads the full-size stand-in.
+    if (!poll) readIssuerAndSubject((await decoy).der);
     if (!opened || !poll) return unopenable(ctx);
     sweepPending();
     const entry = pending.get(ctx.attrs.transactionId);
@@ -434,7 +440,9 @@ export function createScepServer(options: ScepServerOptions): ScepServer {
 
   async function getCert(ctx: ReplyContext, content: Uint8Array) {
     const opened = await openEnvelope(content);
-    const wanted = readIssuerAndSerial(opened?.content ?? (await decoy).der);
+    const wanted = opened ? readIssuerAndSerial(opened.content) : undefined;
+    // As for enrolment: every path that finds no IssuerAndSerialNumber reads the full-size stand-in.
+    if (!wanted) readIssuerAndSerial((await decoy).der);
     if (!opened || !wanted) return unopenable(ctx);
     const rec = await options.store.getIssuedCertificate(wanted.serial);
     if (!rec) return failure(ctx, 'badCertId', 'unknown serial number');

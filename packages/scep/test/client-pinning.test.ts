@@ -4,8 +4,8 @@ import {
   createCertsOnlyCms,
   createSelfSignedCa,
   decryptCms,
-  derOctetString,
-  derPrintableString,
+  octetStringAttribute,
+  printableStringAttribute,
   encryptCms,
   issueCertificate,
   type KeyUsageName,
@@ -142,11 +142,11 @@ describe('a pinned client trusts only what chains to the pinned CA', () => {
         hash: 'sha256',
         certificates: [evilSigner.certificate],
         signedAttributes: [
-          { oid: ScepOid.messageType, values: [derPrintableString('3')] },
-          { oid: ScepOid.pkiStatus, values: [derPrintableString('0')] },
+          printableStringAttribute(ScepOid.messageType, '3'),
+          printableStringAttribute(ScepOid.pkiStatus, '0'),
           { oid: ScepOid.transactionID, values: [a.transactionIdDer] },
-          { oid: ScepOid.recipientNonce, values: [derOctetString(a.senderNonce)] },
-          { oid: ScepOid.senderNonce, values: [derOctetString(new Uint8Array(16).fill(7))] },
+          octetStringAttribute(ScepOid.recipientNonce, a.senderNonce),
+          octetStringAttribute(ScepOid.senderNonce, new Uint8Array(16).fill(7)),
         ],
       });
       return new Response(der, { headers: { 'content-type': ContentType.pkiMessage } });

@@ -1,4 +1,4 @@
-import { derInteger, derSequence, encodeName } from '@mdmkit/crypto';
+import { encodeIssuerAndSerial, encodeIssuerAndSubject } from '@mdmkit/crypto';
 import { MemoryStorage } from '@mdmkit/storage';
 import { describe, expect, it } from 'vitest';
 import { createScepPolicy, createScepServer, FailInfo, PkiStatus, staticChallenge } from '../src/index';
@@ -18,7 +18,7 @@ describe('a flood of unauthorised requests cannot lock enrollment out', () => {
       store,
       policy: createScepPolicy({ challenge: staticChallenge(CHALLENGE) }),
     });
-    const issuerAndSubject = derSequence([encodeName('CN=x'), encodeName('CN=y')]);
+    const issuerAndSubject = encodeIssuerAndSubject({ issuer: 'CN=x', subject: 'CN=y' });
     const floods = [
       // A valid request with a wrong challenge: decrypts, parses, CSR signature checks, then refused.
       () => makeRequest({ recipient: ca.certificate, challenge: 'wrong', keyIndex: 1 }),
@@ -65,7 +65,7 @@ describe('a flood of unauthorised requests cannot lock enrollment out', () => {
     });
     const first = await post(scep, await makeRequest({ recipient: ca.certificate, challenge: CHALLENGE }));
     const serial = first.certificates![0]!.serialNumber;
-    const get = derSequence([ca.certificate.subject.der, derInteger(BigInt(`0x${serial}`))]);
+    const get = encodeIssuerAndSerial({ issuer: ca.certificate.subject.der, serial });
     for (let i = 0; i < 30; i++) {
       const r = await post(
         scep,

@@ -2,8 +2,7 @@ import {
   type Certificate,
   CryptoError,
   decryptCms,
-  derSequence,
-  encodeName,
+  encodeIssuerAndSubject,
   encryptCms,
   issueCertificate,
 } from '@mdmkit/crypto';
@@ -277,7 +276,10 @@ describe('no decryption oracle: every failure to open a request gets one answer'
 
   it('decides differently only about well-formed, decrypted, signature-checked requests', async () => {
     // A well-formed CertPoll for an unknown transaction: badCertId.
-    const issuerAndSubject = derSequence([ca.certificate.subject.der, encodeName('CN=nobody')]);
+    const issuerAndSubject = encodeIssuerAndSubject({
+      issuer: ca.certificate.subject.der,
+      subject: 'CN=nobody',
+    });
     const poll = await send(
       await encryptCms({ content: issuerAndSubject, recipients: [ca.certificate], cipher: 'aes-128-cbc' }),
       MessageType.CertPoll,

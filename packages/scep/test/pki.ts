@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import {
@@ -6,13 +7,12 @@ import {
   type ContentCipher,
   createCsr,
   decryptCms,
-  derOctetString,
-  derPrintableString,
   encryptCms,
   generateKeyPair,
   issueCertificate,
+  octetStringAttribute,
   parseCertsOnlyCms,
-  parseDer,
+  printableStringAttribute,
   signCms,
 } from '@mdmkit/crypto';
 import { ScepOid } from '../src/index';
@@ -72,9 +72,9 @@ export async function makeRequest(opts: {
   const senderNonce = opts.senderNonce ?? new Uint8Array(randomBytes(16));
   const transactionId = opts.transactionId ?? randomBytes(8).toString('hex');
   const attrs: CmsAttribute[] = [
-    { oid: ScepOid.messageType, values: [derPrintableString(opts.messageType ?? '19')] },
-    { oid: ScepOid.transactionID, values: [derPrintableString(transactionId)] },
-    { oid: ScepOid.senderNonce, values: [derOctetString(senderNonce)] },
+    printableStringAttribute(ScepOid.messageType, opts.messageType ?? '19'),
+    printableStringAttribute(ScepOid.transactionID, transactionId),
+    octetStringAttribute(ScepOid.senderNonce, senderNonce),
   ].filter((a) => !(opts.omit ?? []).includes(a.oid));
   const der = await signCms({
     content: envelope,
@@ -132,24 +132,38 @@ export async function decodeReply(
   return out;
 }
 
+interface Asn1Line {
+  start: number;
+  headerLength: number;
+  length: number;
+  text: string;
+}
+
+/** The element list `openssl asn1parse` prints (offsets and lengths), so this test reads no ASN.1 itself. */
+function asn1parse(der: Uint8Array): Asn1Line[] {
+  const r = spawnSync('openssl', ['asn1parse', '-inform', 'DER'], { input: der, encoding: 'latin1' });
+  if (r.status !== 0) throw new Error(`openssl asn1parse failed: ${r.stderr}`);
+  return r.stdout
+    .split('\n')
+    .map((line) => /^\s*(\d+):d=\d+\s+hl=(\d+)\s+l=\s*(\d+)\s+(.*)$/.exec(line))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ start: Number(m[1]), headerLength: Number(m[2]), length: Number(m[3]), text: m[4]! }));
+}
+
 /** Byte ranges inside an EnvelopedData ContentInfo: the first recipient's encrypted key, the IV, the ciphertext. */
 export function envelopeRegions(
   envelope: Uint8Array,
 ): Record<'encryptedKey' | 'iv' | 'ciphertext', { start: number; end: number }> {
-  const top = parseDer(envelope).iterate();
-  top.next(0x06, 'contentType');
-  const body = top.next(0xa0, 'content').iterate().next(0x30, 'EnvelopedData').children();
-  const recipient = body[1]!.children()[0]!.children();
-  const key = recipient[recipient.length - 1]!;
-  const eci = body[body.length - 1]!.iterate();
-  eci.next(0x06, 'contentType');
-  const alg = eci.next(0x30, 'contentEncryptionAlgorithm').iterate();
-  alg.next(0x06, 'algorithm');
-  const iv = alg.next(0x04, 'iv');
-  const ct = eci.next(0x80, 'encryptedContent');
-  const range = (el: { contentStart: number; contentEnd: number }) => ({
-    start: el.contentStart,
-    end: el.contentEnd,
-  });
+  const lines = asn1parse(envelope);
+  const range = (l: Asn1Line | undefined) => {
+    if (!l) throw new Error('unexpected EnvelopedData layout');
+    return { start: l.start + l.headerLength, end: l.start + l.headerLength + l.length };
+  };
+  // encryptedContentInfo starts with contentType id-data; the first recipient's encryptedKey is the
+  // OCTET STRING just before the recipientInfos end, i.e. the last one before that id-data.
+  const data = lines.findIndex((l) => /OBJECT\s+:pkcs7-data/.test(l.text));
+  const key = lines.slice(0, data).findLast((l) => /prim: OCTET STRING/.test(l.text));
+  const iv = lines.slice(data).find((l) => /prim: OCTET STRING/.test(l.text));
+  const ct = lines.slice(data).find((l) => /cont \[ 0 \]/.test(l.text));
   return { encryptedKey: range(key), iv: range(iv), ciphertext: range(ct) };
 }

@@ -192,9 +192,8 @@ describe('PKIOperation', () => {
     const ca = await testCa();
     const first = await post(scep, await makeRequest({ recipient: ca.certificate, challenge: CHALLENGE }));
     const cert = first.certificates![0]!;
-    const { derInteger, derSequence } = await import('@mdmkit/crypto');
-    const ias = (serial: string) =>
-      derSequence([ca.certificate.subject.der, derInteger(BigInt(`0x${serial}`))]);
+    const { encodeIssuerAndSerial } = await import('@mdmkit/crypto');
+    const ias = (serial: string) => encodeIssuerAndSerial({ issuer: ca.certificate.subject.der, serial });
     const get = await makeRequest({
       recipient: ca.certificate,
       messageType: '21',
@@ -228,13 +227,14 @@ describe('PKIOperation', () => {
     const r = await post(pendingServer, req);
     expect(r.status).toBe(PkiStatus.PENDING);
     const poll = async () => {
-      const { encodeName, derSequence } = await import('@mdmkit/crypto');
+      const { encodeIssuerAndSubject } = await import('@mdmkit/crypto');
       const p = await makeRequest({
         recipient: ca.certificate,
         keyIndex: 4,
         messageType: '20',
         signer: req.signer,
-        mutateCsr: () => derSequence([ca.certificate.subject.der, encodeName('CN=test-device')]),
+        mutateCsr: () =>
+          encodeIssuerAndSubject({ issuer: ca.certificate.subject.der, subject: 'CN=test-device' }),
       });
       // CertPoll carries the original transactionID.
       return p;
@@ -242,13 +242,12 @@ describe('PKIOperation', () => {
     // A CertPoll with another transactionID is unknown.
     const unknown = await post(pendingServer, await poll());
     expect(unknown.failInfo).toBe(FailInfo.badCertId);
-    const { signCms, derPrintableString, derOctetString, encryptCms, encodeName, derSequence } = await import(
-      '@mdmkit/crypto'
-    );
+    const { signCms, printableStringAttribute, octetStringAttribute, encryptCms, encodeIssuerAndSubject } =
+      await import('@mdmkit/crypto');
     const { ScepOid } = await import('../src/index');
     const certPoll = async () => {
       const env = await encryptCms({
-        content: derSequence([ca.certificate.subject.der, encodeName('CN=test-device')]),
+        content: encodeIssuerAndSubject({ issuer: ca.certificate.subject.der, subject: 'CN=test-device' }),
         recipients: [ca.certificate],
       });
       const der = await signCms({
@@ -257,12 +256,12 @@ describe('PKIOperation', () => {
         privateKey: req.signer.privateKey,
         certificates: [req.signer.certificate],
         signedAttributes: [
-          { oid: ScepOid.messageType, values: [derPrintableString('20')] },
-          { oid: ScepOid.transactionID, values: [derPrintableString(req.transactionId)] },
-          {
-            oid: ScepOid.senderNonce,
-            values: [derOctetString(new Uint8Array(16).map(() => Math.floor(Math.random() * 256)))],
-          },
+          printableStringAttribute(ScepOid.messageType, '20'),
+          printableStringAttribute(ScepOid.transactionID, req.transactionId),
+          octetStringAttribute(
+            ScepOid.senderNonce,
+            new Uint8Array(16).map(() => Math.floor(Math.random() * 256)),
+          ),
         ],
       });
       return post(pendingServer, { der, signer: req.signer });
