@@ -331,7 +331,8 @@ describe('mdmkit-scep serve', () => {
       expect(readdirSync(join(dir, 'ca', 'certs'))).toContain(`${r.certificate.serialNumber}.pem`);
       expect(statSync(join(dir, 'ca', 'ca.key.sealed')).mode & 0o777).toBe(0o600);
       expect(existsSync(join(dir, 'ca', 'ca.key'))).toBe(false);
-      const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+      // 'close', not 'exit': the last stdout chunk may arrive after the process has exited.
+      const exited = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
       expect(out).toContain('stopped');
