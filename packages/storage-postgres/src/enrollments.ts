@@ -40,9 +40,7 @@ export async function authenticate(ctx: Ctx, input: mdm.AuthenticateInput): Prom
 
 export async function tokenUpdate(ctx: Ctx, input: mdm.TokenUpdateInput): Promise<number> {
   const t = core.checkTokenUpdateInput(ctx, input);
-  const { events } = t;
-  const values = core.tokenUpdateValues(t);
-  const { rows } = await writeWithOutbox(ctx, 'tokenUpdate', events, (tx) =>
+  const { rows } = await writeWithOutbox(ctx, 'tokenUpdate', t.events, (tx) =>
     tx.query<{ token_update_tally: number }>(
       `INSERT INTO enrollments (id, channel, device_id, user_id, user_short_name, user_long_name, topic,
                               push_token, push_magic, unlock_token, enabled, token_update_tally,
@@ -59,7 +57,7 @@ export async function tokenUpdate(ctx: Ctx, input: mdm.TokenUpdateInput): Promis
        last_checkin_raw = COALESCE(EXCLUDED.last_checkin_raw, enrollments.last_checkin_raw),
        updated_at = EXCLUDED.updated_at
      RETURNING token_update_tally`,
-      values,
+      core.tokenUpdateValues(t),
     ),
   );
   return rows[0]!.token_update_tally;
