@@ -1,60 +1,37 @@
 import { checkKey, type DepStore } from '@mdmkit/storage';
-import {
-  awaitingLimit,
-  checkDepAssignment,
-  checkDepPage,
-  checkDepToken,
-  checkFence,
-  depDeviceColumns,
-  depDeviceFilter,
-  depDevicePage,
-  type DepDeviceRow,
-  depDeviceValues,
-  depStatusChanges,
-  depTokenColumns,
-  depTokenNotFound,
-  type DepTokenRow,
-  depTokenValues,
-  pageSerials,
-  planDepPage,
-  toDepAssignment,
-  toDepCursor,
-  toDepDevice,
-  toDepToken,
-  type WithContext,
-} from '@mdmkit/storage/sql';
+import * as core from '@mdmkit/storage/sql';
 import type mysql from 'mysql2/promise';
 import type { Ctx } from './context';
 import { buf, execute, type Header, transaction, type Tx } from './pool';
 
 type Rows = mysql.RowDataPacket[];
-const tokenCols = depTokenColumns.join(', ');
-const deviceCols = depDeviceColumns.join(', ');
+const tokenCols = core.depTokenColumns.join(', ');
+const deviceCols = core.depDeviceColumns.join(', ');
 const same = (d: Date) => d;
 const param = (v: unknown) => (v instanceof Uint8Array ? buf(v) : v) as string;
 
 async function requireToken(ctx: Ctx, name: string): Promise<void> {
   const rows = await execute<Rows>(ctx.db, 'dep token', 'SELECT 1 FROM dep_tokens WHERE name = ?', [name]);
-  if (!rows[0]) throw depTokenNotFound(name);
+  if (!rows[0]) throw core.depTokenNotFound(name);
 }
 
 /** Fence check and update under the token's row lock. */
 async function fenced(tx: Tx, name: string, fence: number): Promise<void> {
   const [rows] = await tx.execute<Rows>('SELECT fence FROM dep_tokens WHERE name = ? FOR UPDATE', [name]);
-  if (!rows[0]) throw depTokenNotFound(name);
-  checkFence(Number(rows[0].fence), fence);
+  if (!rows[0]) throw core.depTokenNotFound(name);
+  core.checkFence(Number(rows[0].fence), fence);
   await tx.execute('UPDATE dep_tokens SET fence = ? WHERE name = ?', [fence, name]);
 }
 
-export const depStore: WithContext<Ctx, DepStore> = {
+export const depStore: core.WithContext<Ctx, DepStore> = {
   async putDepToken(ctx, record) {
-    checkDepToken(ctx.limits, record);
-    const params = depTokenValues(record, same).map(param);
+    core.checkDepToken(ctx.limits, record);
+    const params = core.depTokenValues(record, same).map(param);
     await execute(
       ctx.db,
       'putDepToken',
       `INSERT INTO dep_tokens (${tokenCols}) VALUES (${params.map(() => '?').join(', ')})
-       ON DUPLICATE KEY UPDATE ${depTokenColumns
+       ON DUPLICATE KEY UPDATE ${core.depTokenColumns
          .slice(1)
          .map((c) => `${c} = VALUES(${c})`)
          .join(', ')}`,
@@ -69,7 +46,7 @@ export const depStore: WithContext<Ctx, DepStore> = {
       `SELECT ${tokenCols} FROM dep_tokens WHERE name = ?`,
       [name],
     );
-    return rows[0] ? toDepToken(rows[0] as DepTokenRow) : undefined;
+    return rows[0] ? core.toDepToken(rows[0] as core.DepTokenRow) : undefined;
   },
   async listDepTokens(ctx) {
     const rows = await execute<Rows>(
@@ -77,18 +54,18 @@ export const depStore: WithContext<Ctx, DepStore> = {
       'listDepTokens',
       `SELECT ${tokenCols} FROM dep_tokens ORDER BY name`,
     );
-    return rows.map((r) => toDepToken(r as DepTokenRow));
+    return rows.map((r) => core.toDepToken(r as core.DepTokenRow));
   },
   async updateDepTokenStatus(ctx, name, status) {
     checkKey('token name', name, ctx.limits.maxKeyLength);
-    const changes = depStatusChanges(status);
+    const changes = core.depStatusChanges(status);
     const r = await execute<Header>(
       ctx.db,
       'updateDepTokenStatus',
       `UPDATE dep_tokens SET ${['updated_at = ?', ...changes.map(([c]) => `${c} = ?`)].join(', ')} WHERE name = ?`,
       [new Date(), ...changes.map(([, v]) => v), name],
     );
-    if (r.affectedRows === 0) throw depTokenNotFound(name);
+    if (r.affectedRows === 0) throw core.depTokenNotFound(name);
   },
   async deleteDepToken(ctx, name) {
     checkKey('token name', name, ctx.limits.maxKeyLength);
@@ -99,17 +76,16 @@ export const depStore: WithContext<Ctx, DepStore> = {
       return r.affectedRows > 0;
     });
   },
-  async getDepCursor(ctx, tokenName) {
-    checkKey('token name', tokenName, ctx.limits.maxKeyLength);
-    const rows = await execute<Rows>(
-      ctx.db,
-      'getDepCursor',
-      'SELECT name, cursor_value AS `cursor`, phase, cursor_fence, cursor_updated_at FROM dep_tokens WHERE name = ?',
-      [tokenName],
-    );
-    if (!rows[0]) throw depTokenNotFound(tokenName);
-    return toDepCursor(rows[0]);
-  },
+  getDepCursor: (ctx, tokenName) =>
+    core.depCursorOf(ctx.limits, tokenName, async (name) => {
+      const rows = await execute<Rows>(
+        ctx.db,
+        'getDepCursor',
+        'SELECT name, cursor_value AS `cursor`, phase, cursor_fence, cursor_updated_at FROM dep_tokens WHERE name = ?',
+        [name],
+      );
+      return rows[0];
+    }),
   async resetDepCursor(ctx, tokenName, fence) {
     checkKey('token name', tokenName, ctx.limits.maxKeyLength);
     await transaction(ctx.db, 'resetDepCursor', async (tx) => {
@@ -121,11 +97,11 @@ export const depStore: WithContext<Ctx, DepStore> = {
     });
   },
   async applyDepPage(ctx, page) {
-    page = checkDepPage(ctx.limits, page);
+    page = core.checkDepPage(ctx.limits, page);
     return transaction(ctx.db, 'applyDepPage', async (tx) => {
       await fenced(tx, page.tokenName, page.fence);
       const now = new Date();
-      const serials = pageSerials(page);
+      const serials = core.pageSerials(page);
       const [rows] =
         serials.length === 0
           ? [[] as Rows]
@@ -133,20 +109,20 @@ export const depStore: WithContext<Ctx, DepStore> = {
               `SELECT ${deviceCols} FROM dep_devices WHERE token_name = ? AND serial_number IN (?)`,
               [page.tokenName, serials],
             );
-      const plan = planDepPage(
+      const plan = core.planDepPage(
         page,
-        new Map(rows.map((r) => [String(r.serial_number), toDepDevice(r as DepDeviceRow)])),
+        new Map(rows.map((r) => [String(r.serial_number), core.toDepDevice(r as core.DepDeviceRow)])),
         now,
       );
       if (plan.rows.length > 0) {
         // One multi-row statement per page, formatted client-side.
         await tx.query(
           `INSERT INTO dep_devices (${deviceCols}) VALUES ?
-           ON DUPLICATE KEY UPDATE ${depDeviceColumns
+           ON DUPLICATE KEY UPDATE ${core.depDeviceColumns
              .slice(2)
              .map((c) => `${c} = VALUES(${c})`)
              .join(', ')}`,
-          [plan.rows.map((d) => depDeviceValues(d, same, (b) => (b ? 1 : 0)))],
+          [plan.rows.map((d) => core.depDeviceValues(d, same, (b) => (b ? 1 : 0)))],
         );
       }
       await tx.execute(
@@ -166,11 +142,11 @@ export const depStore: WithContext<Ctx, DepStore> = {
       `SELECT ${deviceCols} FROM dep_devices WHERE token_name = ? AND serial_number = ?`,
       [tokenName, serialNumber],
     );
-    return rows[0] ? toDepDevice(rows[0] as DepDeviceRow) : undefined;
+    return rows[0] ? core.toDepDevice(rows[0] as core.DepDeviceRow) : undefined;
   },
   async listDepDevices(ctx, tokenName, filter) {
     checkKey('token name', tokenName, ctx.limits.maxKeyLength);
-    const f = depDeviceFilter(filter);
+    const f = core.depDeviceFilter(filter);
     await requireToken(ctx, tokenName);
     const rows = await execute<Rows>(
       ctx.db,
@@ -181,7 +157,7 @@ export const depStore: WithContext<Ctx, DepStore> = {
        ORDER BY serial_number LIMIT ${f.limit + 1}`,
       [tokenName, f.includeDeleted, f.pending, f.pending, f.after, f.after],
     );
-    return depDevicePage(rows as DepDeviceRow[], f.limit);
+    return core.depDevicePage(rows as core.DepDeviceRow[], f.limit);
   },
   async markDepDeviceEnrolled(ctx, serialNumber, at = new Date()) {
     checkKey('serial number', serialNumber, ctx.limits.maxKeyLength);
@@ -194,8 +170,8 @@ export const depStore: WithContext<Ctx, DepStore> = {
     return r.affectedRows;
   },
   async recordDepAssignment(ctx, record, fence) {
-    checkDepAssignment(ctx.limits, record);
-    checkFence(0, fence);
+    core.checkDepAssignment(ctx.limits, record);
+    core.checkFence(0, fence);
     await transaction(ctx.db, 'recordDepAssignment', async (tx) => {
       await fenced(tx, record.tokenName, fence);
       await tx.execute(
@@ -215,11 +191,11 @@ export const depStore: WithContext<Ctx, DepStore> = {
       'SELECT token_name, serial_number, profile_uuid, status, assigned_at FROM dep_assignments WHERE token_name = ? AND serial_number = ?',
       [tokenName, serialNumber],
     );
-    return rows[0] ? toDepAssignment(rows[0]) : undefined;
+    return rows[0] ? core.toDepAssignment(rows[0]) : undefined;
   },
   async listDepDevicesAwaitingProfile(ctx, tokenName, limit) {
     checkKey('token name', tokenName, ctx.limits.maxKeyLength);
-    const n = awaitingLimit(limit);
+    const n = core.awaitingLimit(limit);
     await requireToken(ctx, tokenName);
     const rows = await execute<Rows>(
       ctx.db,
@@ -231,6 +207,6 @@ export const depStore: WithContext<Ctx, DepStore> = {
        ORDER BY d.serial_number LIMIT ${n}`,
       [tokenName],
     );
-    return rows.map((r) => toDepDevice(r as DepDeviceRow));
+    return rows.map((r) => core.toDepDevice(r as core.DepDeviceRow));
   },
 };

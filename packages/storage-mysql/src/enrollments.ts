@@ -1,47 +1,16 @@
-import {
-  type AuthenticateInput,
-  checkBytes,
-  checkKey,
-  checkOutboxEvents,
-  type OutboxWrite,
-  type EnrollmentExport,
-  type EnrollmentRecord,
-  type Page,
-  type PageOptions,
-  StorageError,
-  type TokenUpdateInput,
-  type UserAuthenticateInput,
-} from '@mdmkit/storage';
+import * as mdm from '@mdmkit/storage';
 import type mysql from 'mysql2/promise';
-import { bytes, type Ctx, optionalText, pageLimit } from './context';
-import {
-  type EnrollmentRow as SqlEnrollmentRow,
-  enrollmentColumns,
-  toEnrollment,
-  certificateTaken,
-  checkTokenUpdate,
-  coalescedLastSeen,
-  exportCursor,
-  exportPage,
-  prepareImport,
-} from '@mdmkit/storage/sql';
+import { bytes, type Ctx, optionalText } from './context';
+import * as core from '@mdmkit/storage/sql';
 import { isDuplicateKey, toStorageError } from './errors';
 import { insertOutbox } from './outbox-store';
 import { buf, execute, type Header, query, transaction } from './pool';
 
-export type EnrollmentRow = mysql.RowDataPacket & SqlEnrollmentRow;
+export type EnrollmentRow = mysql.RowDataPacket & core.EnrollmentRow;
 
-function raw(ctx: Ctx, b: Uint8Array | undefined): Buffer | null {
-  checkBytes('raw check-in message', b, ctx.limits.maxBlobBytes);
-  return buf(b);
-}
-
-export async function authenticate(ctx: Ctx, input: AuthenticateInput): Promise<void> {
-  checkKey('enrollment id', input?.id, ctx.limits.maxKeyLength);
-  const serial = optionalText(ctx, 'serialNumber', input.serialNumber);
-  const topic = optionalText(ctx, 'topic', input.topic);
-  const message = raw(ctx, input.raw);
-  const events = checkOutboxEvents(ctx.limits, input.outbox);
+export async function authenticate(ctx: Ctx, input: mdm.AuthenticateInput): Promise<void> {
+  const { serialNumber: serial, topic, raw, events } = core.checkAuthenticate(ctx, input);
+  const message = buf(raw);
   const now = new Date();
   // Device row first, then its user rows: the same lock order as every other multi-row write.
   await transaction(ctx.db, 'authenticate', async (tx) => {
@@ -74,25 +43,11 @@ export async function authenticate(ctx: Ctx, input: AuthenticateInput): Promise<
   ctx.lastSeenWritten.delete(input.id);
 }
 
-export async function tokenUpdate(ctx: Ctx, input: TokenUpdateInput): Promise<number> {
-  const deviceId = checkTokenUpdate(ctx.limits, input);
-  const now = new Date();
-  const values = [
-    input.id,
-    input.channel,
-    deviceId,
-    optionalText(ctx, 'userId', input.userId),
-    optionalText(ctx, 'userShortName', input.userShortName),
-    optionalText(ctx, 'userLongName', input.userLongName),
-    input.topic,
-    input.pushToken,
-    input.pushMagic,
-    buf(input.unlockToken),
-    raw(ctx, input.raw),
-    now,
-    now,
-  ];
-  const events = checkOutboxEvents(ctx.limits, input.outbox);
+export async function tokenUpdate(ctx: Ctx, input: mdm.TokenUpdateInput): Promise<number> {
+  const t = core.checkTokenUpdateInput(ctx, input);
+  const { events } = t;
+  // BLOBs as Buffers for the driver; the time twice, as created_at and updated_at.
+  const values = [...core.tokenUpdateValues(t).map((v) => (v instanceof Uint8Array ? buf(v) : v)), t.at];
   // The upsert keeps the row locked until commit, so the tally read back is this update's own.
   return transaction(ctx.db, 'tokenUpdate', async (tx) => {
     await tx.execute(
@@ -121,11 +76,9 @@ export async function tokenUpdate(ctx: Ctx, input: TokenUpdateInput): Promise<nu
   });
 }
 
-export async function userAuthenticate(ctx: Ctx, input: UserAuthenticateInput): Promise<void> {
-  checkKey('enrollment id', input?.id, ctx.limits.maxKeyLength);
-  checkKey('deviceId', input.deviceId, ctx.limits.maxKeyLength);
-  const events = checkOutboxEvents(ctx.limits, input.outbox);
-  const now = new Date();
+export async function userAuthenticate(ctx: Ctx, input: mdm.UserAuthenticateInput): Promise<void> {
+  const u = core.checkUserAuthenticate(ctx, input);
+  const { events } = u;
   const sql = `INSERT INTO enrollments (id, channel, device_id, user_id, user_short_name, user_long_name, enabled,
                               token_update_tally, last_checkin_raw, created_at, updated_at)
      VALUES (?, 'user', ?, ?, ?, ?, 0, 0, ?, ?, ?)
@@ -136,16 +89,7 @@ export async function userAuthenticate(ctx: Ctx, input: UserAuthenticateInput): 
        user_long_name = COALESCE(VALUES(user_long_name), user_long_name),
        last_checkin_raw = COALESCE(VALUES(last_checkin_raw), last_checkin_raw),
        updated_at = VALUES(updated_at)`;
-  const values = [
-    input.id,
-    input.deviceId,
-    optionalText(ctx, 'userId', input.userId),
-    optionalText(ctx, 'userShortName', input.userShortName),
-    optionalText(ctx, 'userLongName', input.userLongName),
-    raw(ctx, input.raw),
-    now,
-    now,
-  ];
+  const values = [u.id, u.deviceId, u.userId, u.userShortName, u.userLongName, buf(u.raw), u.at, u.at];
   if (events.length === 0) {
     await execute(ctx.db, 'userAuthenticate', sql, values);
     return;
@@ -156,9 +100,9 @@ export async function userAuthenticate(ctx: Ctx, input: UserAuthenticateInput): 
   });
 }
 
-export async function checkOut(ctx: Ctx, id: string, options?: OutboxWrite): Promise<void> {
-  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
-  const events = checkOutboxEvents(ctx.limits, options?.outbox);
+export async function checkOut(ctx: Ctx, id: string, options?: mdm.OutboxWrite): Promise<void> {
+  mdm.checkKey('enrollment id', id, ctx.limits.maxKeyLength);
+  const events = mdm.checkOutboxEvents(ctx.limits, options?.outbox);
   // Lock the channel itself before its user channels, matching authenticate().
   await transaction(ctx.db, 'checkOut', async (tx) => {
     const now = new Date();
@@ -179,33 +123,30 @@ export async function checkOut(ctx: Ctx, id: string, options?: OutboxWrite): Pro
   });
 }
 
-export async function getEnrollment(ctx: Ctx, id: string): Promise<EnrollmentRecord | undefined> {
-  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
+export async function getEnrollment(ctx: Ctx, id: string): Promise<mdm.EnrollmentRecord | undefined> {
+  mdm.checkKey('enrollment id', id, ctx.limits.maxKeyLength);
   const rows = await execute<EnrollmentRow[]>(
     ctx.db,
     'getEnrollment',
-    `SELECT ${enrollmentColumns} FROM enrollments WHERE id = ?`,
+    `SELECT ${core.enrollmentColumns} FROM enrollments WHERE id = ?`,
     [id],
   );
-  return rows[0] ? toEnrollment(rows[0]) : undefined;
+  return rows[0] ? core.toEnrollment(rows[0]) : undefined;
 }
 
 export async function putBootstrapToken(ctx: Ctx, id: string, token: Uint8Array): Promise<void> {
-  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
-  if (!(token instanceof Uint8Array))
-    throw new StorageError('INVALID_INPUT', 'bootstrap token must be bytes');
-  checkBytes('bootstrap token', token, ctx.limits.maxBlobBytes);
+  core.checkBootstrapToken(ctx, id, token);
   const r = await execute<Header>(
     ctx.db,
     'putBootstrapToken',
     'UPDATE enrollments SET bootstrap_token = ?, updated_at = ? WHERE id = ?',
     [buf(token), new Date(), id],
   );
-  if (r.affectedRows === 0) throw new StorageError('NOT_FOUND', `no enrollment ${JSON.stringify(id)}`);
+  if (r.affectedRows === 0) throw core.enrollmentNotFound(id);
 }
 
 export async function getBootstrapToken(ctx: Ctx, id: string): Promise<Uint8Array | undefined> {
-  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
+  mdm.checkKey('enrollment id', id, ctx.limits.maxKeyLength);
   const rows = await execute<mysql.RowDataPacket[]>(
     ctx.db,
     'getBootstrapToken',
@@ -224,7 +165,7 @@ const importBatch = 1_000;
  * primary-key UPDATE holds one row lock and nothing else, so it cannot take part in a deadlock.
  */
 export async function touchLastSeen(ctx: Ctx, id: string, at: Date = new Date()): Promise<boolean> {
-  return coalescedLastSeen(ctx, id, at, async (cutoff) => {
+  return core.coalescedLastSeen(ctx, id, at, async (cutoff) => {
     const r = await execute<Header>(
       ctx.db,
       'touchLastSeen',
@@ -237,8 +178,7 @@ export async function touchLastSeen(ctx: Ctx, id: string, at: Date = new Date())
 }
 
 export async function associateCertificate(ctx: Ctx, id: string, certHash: string): Promise<void> {
-  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
-  checkKey('certificate hash', certHash, ctx.limits.maxKeyLength);
+  core.checkCertificateAssociation(ctx, id, certHash);
   try {
     await ctx.db.pool.execute(
       'INSERT INTO certificate_associations (cert_hash, enrollment_id, created_at) VALUES (?, ?, ?)',
@@ -250,13 +190,12 @@ export async function associateCertificate(ctx: Ctx, id: string, certHash: strin
   }
   const owner = await enrollmentForCertificate(ctx, certHash);
   if (owner !== id) {
-    throw certificateTaken();
+    throw core.certificateTaken();
   }
 }
 
 export async function replaceCertificate(ctx: Ctx, id: string, certHash: string): Promise<void> {
-  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
-  checkKey('certificate hash', certHash, ctx.limits.maxKeyLength);
+  core.checkCertificateAssociation(ctx, id, certHash);
   await transaction(ctx.db, 'replaceCertificate', async (tx) => {
     await tx.execute(
       'INSERT INTO certificate_associations (cert_hash, enrollment_id, created_at) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE cert_hash = cert_hash',
@@ -267,7 +206,7 @@ export async function replaceCertificate(ctx: Ctx, id: string, certHash: string)
       [certHash],
     );
     if (rows[0]?.enrollment_id !== id) {
-      throw certificateTaken();
+      throw core.certificateTaken();
     }
     await tx.execute('DELETE FROM certificate_associations WHERE enrollment_id = ? AND cert_hash <> ?', [
       id,
@@ -276,55 +215,55 @@ export async function replaceCertificate(ctx: Ctx, id: string, certHash: string)
   });
 }
 
-export async function enrollmentForCertificate(ctx: Ctx, certHash: string): Promise<string | undefined> {
-  checkKey('certificate hash', certHash, ctx.limits.maxKeyLength);
-  const rows = await execute<mysql.RowDataPacket[]>(
-    ctx.db,
-    'enrollmentForCertificate',
-    'SELECT enrollment_id FROM certificate_associations WHERE cert_hash = ?',
-    [certHash],
-  );
-  return rows[0]?.enrollment_id as string | undefined;
-}
-
-export async function isCertificateAssociated(ctx: Ctx, id: string, certHash: string): Promise<boolean> {
-  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
-  return (await enrollmentForCertificate(ctx, certHash)) === id;
-}
-
-export async function exportEnrollments(
-  ctx: Ctx,
-  options: PageOptions = {},
-): Promise<Page<EnrollmentExport>> {
-  const limit = pageLimit(options.limit);
-  const after = exportCursor(options);
-  const rows = await execute<(EnrollmentRow & { bootstrap_token: Uint8Array | null })[]>(
-    ctx.db,
-    'exportEnrollments',
-    `SELECT ${enrollmentColumns}, bootstrap_token FROM enrollments
-     WHERE (? IS NULL OR id > ?) ORDER BY id LIMIT ${limit + 1}`,
-    [after, after],
-  );
-  const page_ = rows.slice(0, limit);
-  const hashes = new Map<string, string[]>();
-  if (page_.length > 0) {
-    const found = await query<mysql.RowDataPacket[]>(
+export const { enrollmentForCertificate, isCertificateAssociated } = core.certificateLookups<Ctx>(
+  async (ctx, certHash) => {
+    const rows = await execute<mysql.RowDataPacket[]>(
       ctx.db,
-      'exportEnrollments',
-      'SELECT enrollment_id, cert_hash FROM certificate_associations WHERE enrollment_id IN (?) ORDER BY cert_hash',
-      [page_.map((r) => r.id)],
+      'enrollmentForCertificate',
+      'SELECT enrollment_id FROM certificate_associations WHERE cert_hash = ?',
+      [certHash],
     );
-    for (const f of found) {
-      const list = hashes.get(f.enrollment_id as string) ?? [];
-      list.push(f.cert_hash as string);
-      hashes.set(f.enrollment_id as string, list);
-    }
-  }
-  return exportPage(rows, limit, toEnrollment, (r) => hashes.get(r.id) ?? []);
+    return rows[0]?.enrollment_id as string | undefined;
+  },
+);
+
+export function exportEnrollments(
+  ctx: Ctx,
+  options: mdm.PageOptions = {},
+): Promise<mdm.Page<mdm.EnrollmentExport>> {
+  return core.exportWith(
+    options,
+    (after, rows) =>
+      execute<(EnrollmentRow & core.ExportRow)[]>(
+        ctx.db,
+        'exportEnrollments',
+        `SELECT ${core.enrollmentColumns}, bootstrap_token FROM enrollments
+         WHERE (? IS NULL OR id > ?) ORDER BY id LIMIT ${rows}`,
+        [after, after],
+      ),
+    // A second query for the page's hashes, grouped here by enrollment.
+    async (page) => {
+      const hashes = new Map<string, string[]>();
+      if (page.length > 0) {
+        const found = await query<mysql.RowDataPacket[]>(
+          ctx.db,
+          'exportEnrollments',
+          'SELECT enrollment_id, cert_hash FROM certificate_associations WHERE enrollment_id IN (?) ORDER BY cert_hash',
+          [page.map((r) => r.id)],
+        );
+        for (const f of found) {
+          const list = hashes.get(f.enrollment_id as string) ?? [];
+          list.push(f.cert_hash as string);
+          hashes.set(f.enrollment_id as string, list);
+        }
+      }
+      return (r) => hashes.get(r.id) ?? [];
+    },
+  );
 }
 
-export async function importEnrollments(ctx: Ctx, items: EnrollmentExport[]): Promise<number> {
-  const { items: sorted, owners, hashes } = prepareImport(ctx.limits, items);
+export async function importEnrollments(ctx: Ctx, items: mdm.EnrollmentExport[]): Promise<number> {
+  const { items: sorted, owners, hashes } = core.prepareImport(ctx.limits, items);
   const rows = sorted.map(({ enrollment: e, bootstrapToken }) => [
     e.id,
     e.channel,
@@ -375,7 +314,7 @@ export async function importEnrollments(ctx: Ctx, items: EnrollmentExport[]): Pr
         [chunk],
       );
       if (found.some((r) => owners.get(r.cert_hash as string) !== r.enrollment_id)) {
-        throw certificateTaken();
+        throw core.certificateTaken();
       }
     }
   });

@@ -1,4 +1,4 @@
-import type { FeatureMigrations } from '@mdmkit/storage/sql';
+import { type FeatureMigrations, featureMigrationsOf } from '@mdmkit/storage/sql';
 
 // Same conventions as the core schema: keys VARCHAR in utf8mb4_bin (bytewise order), DATETIME(3) in
 // UTC, LONGBLOB for sealed bytes. DDL commits implicitly, so every statement is idempotent. A
@@ -129,15 +129,10 @@ const lifecycle: string[] = [
  * console.log(mysqlFeatureMigrations.map((f) => f.feature)); // ['dep', 'secrets', 'audit', 'outbox', 'lifecycle']
  * ```
  */
-export const mysqlFeatureMigrations: FeatureMigrations<string[]>[] = [
-  { feature: 'dep', migrations: [{ version: 1, name: 'tokens, devices, assignments', up: dep }] },
-  { feature: 'secrets', migrations: [{ version: 1, name: 'sealed secrets', up: secrets }] },
-  { feature: 'audit', migrations: [{ version: 1, name: 'audit events', up: audit }] },
-  { feature: 'outbox', migrations: [{ version: 1, name: 'event outbox', up: outbox }] },
-  {
-    feature: 'lifecycle',
-    migrations: [
-      { version: 1, name: 'declaration sets, DDM status, identity certificates, blocks', up: lifecycle },
-    ],
-  },
-];
+export const mysqlFeatureMigrations: FeatureMigrations<string[]>[] = featureMigrationsOf({
+  dep,
+  secrets,
+  audit,
+  outbox,
+  lifecycle,
+});

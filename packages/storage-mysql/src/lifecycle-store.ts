@@ -1,30 +1,5 @@
 import { checkDate, checkKey, type LifecycleStores } from '@mdmkit/storage';
-import {
-  type BlockRow,
-  blockColumns,
-  checkAssignment,
-  checkBlock,
-  checkCertHash,
-  checkDdmStatus,
-  checkDeclarationSet,
-  checkIdentityCertificate,
-  checkRetire,
-  type DdmStatusRow,
-  ddmStatusColumns,
-  ddmStatusPage,
-  type DeclarationSetRow,
-  declarationSetColumns,
-  type IdentityCertificateRow,
-  identityCertificateColumns,
-  keyedPage,
-  pageLimit,
-  statusCursor,
-  toBlock,
-  toDeclarationSet,
-  toIdentityCertificate,
-  trimDdmStatusSql,
-  type WithContext,
-} from '@mdmkit/storage/sql';
+import * as core from '@mdmkit/storage/sql';
 import type mysql from 'mysql2/promise';
 import type { Ctx } from './context';
 import { execute, type Header, transaction } from './pool';
@@ -33,9 +8,9 @@ type Rows = mysql.RowDataPacket[];
 const key = (ctx: Ctx, what: string, v: unknown): void => checkKey(what, v, ctx.limits.maxKeyLength);
 const marks = (n: number, one: string): string => Array.from({ length: n }, () => one).join(', ');
 
-export const lifecycleStore: WithContext<Ctx, LifecycleStores> = {
+export const lifecycleStore: core.WithContext<Ctx, LifecycleStores> = {
   async putDeclarationSet(ctx, name, declarations, at) {
-    checkDeclarationSet(ctx.limits, name, declarations, at);
+    core.checkDeclarationSet(ctx.limits, name, declarations, at);
     const t = new Date(at ?? Date.now());
     await execute<Header>(
       ctx.db,
@@ -51,10 +26,10 @@ export const lifecycleStore: WithContext<Ctx, LifecycleStores> = {
     const rows = await execute<Rows>(
       ctx.db,
       'getDeclarationSet',
-      `SELECT ${declarationSetColumns} FROM declaration_sets WHERE name = ?`,
+      `SELECT ${core.declarationSetColumns} FROM declaration_sets WHERE name = ?`,
       [name],
     );
-    return rows[0] ? toDeclarationSet(rows[0] as DeclarationSetRow) : undefined;
+    return rows[0] ? core.toDeclarationSet(rows[0] as core.DeclarationSetRow) : undefined;
   },
   async deleteDeclarationSet(ctx, name) {
     key(ctx, 'declaration set name', name);
@@ -65,7 +40,7 @@ export const lifecycleStore: WithContext<Ctx, LifecycleStores> = {
     });
   },
   async assignDeclarationSet(ctx, name, enrollmentIds) {
-    const ids = checkAssignment(ctx.limits, name, enrollmentIds);
+    const ids = core.checkAssignment(ctx.limits, name, enrollmentIds);
     if (ids.length === 0) return;
     await execute<Header>(
       ctx.db,
@@ -76,7 +51,7 @@ export const lifecycleStore: WithContext<Ctx, LifecycleStores> = {
     );
   },
   async unassignDeclarationSet(ctx, name, enrollmentIds) {
-    const ids = checkAssignment(ctx.limits, name, enrollmentIds);
+    const ids = core.checkAssignment(ctx.limits, name, enrollmentIds);
     if (ids.length === 0) return 0;
     const r = await execute<Header>(
       ctx.db,
@@ -98,7 +73,7 @@ export const lifecycleStore: WithContext<Ctx, LifecycleStores> = {
   },
   async enrollmentsWithDeclarationSet(ctx, name, options = {}) {
     key(ctx, 'declaration set name', name);
-    const limit = pageLimit(options.limit);
+    const limit = core.pageLimit(options.limit);
     const rows = await execute<Rows>(
       ctx.db,
       'enrollmentsWithDeclarationSet',
@@ -106,14 +81,14 @@ export const lifecycleStore: WithContext<Ctx, LifecycleStores> = {
        WHERE set_name = ? AND (? IS NULL OR enrollment_id > ?) ORDER BY enrollment_id LIMIT ${limit + 1}`,
       [name, options.after ?? null, options.after ?? null],
     );
-    return keyedPage(
+    return core.keyedPage(
       rows.map((r) => String(r.enrollment_id)),
       limit,
       (id) => id,
     );
   },
   async appendDdmStatus(ctx, enrollmentId, report, at) {
-    checkDdmStatus(ctx.limits, enrollmentId, report, at);
+    core.checkDdmStatus(ctx.limits, enrollmentId, report, at);
     const t = new Date(at ?? Date.now());
     const r = await execute<Header>(
       ctx.db,
@@ -121,24 +96,24 @@ export const lifecycleStore: WithContext<Ctx, LifecycleStores> = {
       'INSERT INTO ddm_status (enrollment_id, report, received_at) VALUES (?, ?, ?)',
       [enrollmentId, report, t],
     );
-    await execute<Header>(ctx.db, 'trimDdmStatus', trimDdmStatusSql, [enrollmentId, enrollmentId]);
+    await execute<Header>(ctx.db, 'trimDdmStatus', core.trimDdmStatusSql, [enrollmentId, enrollmentId]);
     return { id: String(r.insertId), enrollmentId, report, receivedAt: t };
   },
   async listDdmStatus(ctx, enrollmentId, options = {}) {
     key(ctx, 'enrollment id', enrollmentId);
-    const before = statusCursor(options.after) ?? null;
-    const limit = pageLimit(options.limit);
+    const before = core.statusCursor(options.after) ?? null;
+    const limit = core.pageLimit(options.limit);
     const rows = await execute<Rows>(
       ctx.db,
       'listDdmStatus',
-      `SELECT ${ddmStatusColumns} FROM ddm_status WHERE enrollment_id = ? AND (? IS NULL OR id < ?)
+      `SELECT ${core.ddmStatusColumns} FROM ddm_status WHERE enrollment_id = ? AND (? IS NULL OR id < ?)
        ORDER BY id DESC LIMIT ${limit + 1}`,
       [enrollmentId, before, before],
     );
-    return ddmStatusPage(rows as DdmStatusRow[], limit);
+    return core.ddmStatusPage(rows as core.DdmStatusRow[], limit);
   },
   async putIdentityCertificate(ctx, r) {
-    checkIdentityCertificate(ctx.limits, r);
+    core.checkIdentityCertificate(ctx.limits, r);
     await execute<Header>(
       ctx.db,
       'putIdentityCertificate',
@@ -149,29 +124,33 @@ export const lifecycleStore: WithContext<Ctx, LifecycleStores> = {
     );
   },
   async getIdentityCertificate(ctx, hash) {
-    checkCertHash(hash);
+    core.checkCertHash(hash);
     const rows = await execute<Rows>(
       ctx.db,
       'getIdentityCertificate',
-      `SELECT ${identityCertificateColumns} FROM identity_certificates WHERE hash = ?`,
+      `SELECT ${core.identityCertificateColumns} FROM identity_certificates WHERE hash = ?`,
       [hash],
     );
-    return rows[0] ? toIdentityCertificate(rows[0] as IdentityCertificateRow) : undefined;
+    return rows[0] ? core.toIdentityCertificate(rows[0] as core.IdentityCertificateRow) : undefined;
   },
   async listExpiringIdentityCertificates(ctx, before, options = {}) {
     checkDate('before', before);
-    const limit = pageLimit(options.limit);
+    const limit = core.pageLimit(options.limit);
     const rows = await execute<Rows>(
       ctx.db,
       'listExpiringIdentityCertificates',
-      `SELECT ${identityCertificateColumns} FROM identity_certificates
+      `SELECT ${core.identityCertificateColumns} FROM identity_certificates
        WHERE retire_at IS NULL AND not_after < ? AND (? IS NULL OR hash > ?) ORDER BY hash LIMIT ${limit + 1}`,
       [before, options.after ?? null, options.after ?? null],
     );
-    return keyedPage((rows as IdentityCertificateRow[]).map(toIdentityCertificate), limit, (r) => r.hash);
+    return core.keyedPage(
+      (rows as core.IdentityCertificateRow[]).map(core.toIdentityCertificate),
+      limit,
+      (r) => r.hash,
+    );
   },
   async retireIdentityCertificates(ctx, enrollmentId, keepHash, retireAt) {
-    checkRetire(ctx.limits, enrollmentId, keepHash, retireAt);
+    core.checkRetire(ctx.limits, enrollmentId, keepHash, retireAt);
     const r = await execute<Header>(
       ctx.db,
       'retireIdentityCertificates',
@@ -182,7 +161,7 @@ export const lifecycleStore: WithContext<Ctx, LifecycleStores> = {
     return r.affectedRows;
   },
   async blockEnrollment(ctx, input) {
-    const b = checkBlock(ctx.limits, input);
+    const b = core.checkBlock(ctx.limits, input);
     await execute<Header>(
       ctx.db,
       'blockEnrollment',
@@ -207,9 +186,9 @@ export const lifecycleStore: WithContext<Ctx, LifecycleStores> = {
     const rows = await execute<Rows>(
       ctx.db,
       'getEnrollmentBlock',
-      `SELECT ${blockColumns} FROM enrollment_blocks WHERE enrollment_id = ?`,
+      `SELECT ${core.blockColumns} FROM enrollment_blocks WHERE enrollment_id = ?`,
       [enrollmentId],
     );
-    return rows[0] ? toBlock(rows[0] as BlockRow) : undefined;
+    return rows[0] ? core.toBlock(rows[0] as core.BlockRow) : undefined;
   },
 };

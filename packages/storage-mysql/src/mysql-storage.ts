@@ -1,5 +1,5 @@
-import { type CommonStorageOptions, resolveLastSeenInterval, resolveLimits } from '@mdmkit/storage';
-import { SqlStorage } from '@mdmkit/storage/sql';
+import type { CommonStorageOptions } from '@mdmkit/storage';
+import { migrated, SqlStorage, sqlContext } from '@mdmkit/storage/sql';
 import { depStore } from './dep-store';
 import { outboxStore } from './outbox-store';
 import { secretStore } from './secret-store';
@@ -37,17 +37,7 @@ export interface MysqlStorageOptions extends MysqlConnectionOptions, CommonStora
  * ```
  */
 export async function createMysqlStorage(options: MysqlStorageOptions): Promise<MysqlStorage> {
-  const db = await openDatabase(options);
-  const storage = new MysqlStorage(db, options);
-  if (options.migrate !== false) {
-    try {
-      await storage.migrate();
-    } catch (e) {
-      await storage.close();
-      throw e;
-    }
-  }
-  return storage;
+  return migrated(new MysqlStorage(await openDatabase(options), options), options);
 }
 
 /**
@@ -67,12 +57,7 @@ export class MysqlStorage extends SqlStorage<Ctx> {
   /** Prefer {@link createMysqlStorage}, which connects and migrates. */
   constructor(db: MyDatabase, options: CommonStorageOptions = {}) {
     super({
-      ctx: {
-        db,
-        limits: resolveLimits(options.limits),
-        lastSeenIntervalMs: resolveLastSeenInterval(options),
-        lastSeenWritten: new Map(),
-      },
+      ctx: sqlContext(db, options),
       operations,
       stores: { ...depStore, ...secretStore, ...outboxStore, ...lifecycleStore },
       migrate: (ctx) => migrateMysql(ctx.db),

@@ -1,12 +1,5 @@
-import {
-  type CheckedOutboxEvent,
-  checkClaim,
-  checkConfirm,
-  checkOutboxEvents,
-  checkReschedule,
-  type OutboxStore,
-} from '@mdmkit/storage';
-import { outboxColumns, type OutboxRow, toOutboxEvent, type WithContext } from '@mdmkit/storage/sql';
+import type { CheckedOutboxEvent } from '@mdmkit/storage';
+import * as core from '@mdmkit/storage/sql';
 import type mysql from 'mysql2/promise';
 import type { Ctx } from './context';
 import { buf, type Header, transaction, type Tx } from './pool';
@@ -25,16 +18,11 @@ export async function insertOutbox(tx: Tx, events: readonly CheckedOutboxEvent[]
   );
 }
 
-export const outboxStore: WithContext<Ctx, OutboxStore> = {
-  async enqueueOutbox(ctx, events) {
-    const checked = checkOutboxEvents(ctx.limits, events);
-    if (checked.length === 0) return;
-    await transaction(ctx.db, 'enqueueOutbox', (tx) => insertOutbox(tx, checked));
-  },
+export const outboxStore = core.outboxStoreOf<Ctx>({
+  insert: (ctx, events) => transaction(ctx.db, 'enqueueOutbox', (tx) => insertOutbox(tx, events)),
   // SKIP LOCKED (MySQL 8, MariaDB 10.6): concurrent claimers pass over rows another one is taking.
-  async claimOutbox(ctx, holder, options) {
-    const { limit, now, until } = checkClaim(ctx.limits, holder, options);
-    return transaction(ctx.db, 'claimOutbox', async (tx) => {
+  claim: (ctx, holder, { limit, now, until }) =>
+    transaction(ctx.db, 'claimOutbox', async (tx) => {
       const [due] = await tx.query<mysql.RowDataPacket[]>(
         `SELECT seq FROM outbox WHERE due_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
          ORDER BY seq LIMIT ? FOR UPDATE SKIP LOCKED`,
@@ -47,32 +35,23 @@ export const outboxStore: WithContext<Ctx, OutboxStore> = {
         [holder, until, seqs],
       );
       const [rows] = await tx.query<mysql.RowDataPacket[]>(
-        `SELECT ${outboxColumns} FROM outbox WHERE seq IN (?) ORDER BY seq`,
+        `SELECT ${core.outboxColumns} FROM outbox WHERE seq IN (?) ORDER BY seq`,
         [seqs],
       );
-      return (rows as OutboxRow[]).map(toOutboxEvent);
-    });
-  },
-  async confirmOutbox(ctx, holder, ids) {
-    checkConfirm(ctx.limits, holder, ids);
-    if (ids.length === 0) return 0;
-    return transaction(ctx.db, 'confirmOutbox', async (tx) => {
-      const [r] = await tx.query<Header>('DELETE FROM outbox WHERE id IN (?) AND holder = ?', [
-        [...new Set(ids)],
-        holder,
-      ]);
+      return rows as core.OutboxRow[];
+    }),
+  confirm: (ctx, holder, ids) =>
+    transaction(ctx.db, 'confirmOutbox', async (tx) => {
+      const [r] = await tx.query<Header>('DELETE FROM outbox WHERE id IN (?) AND holder = ?', [ids, holder]);
       return r.affectedRows;
-    });
-  },
-  async rescheduleOutbox(ctx, holder, id, dueAt, error) {
-    const text = checkReschedule(ctx.limits, holder, id, dueAt, error);
-    return transaction(ctx.db, 'rescheduleOutbox', async (tx) => {
+    }),
+  reschedule: (ctx, holder, id, dueAt, text) =>
+    transaction(ctx.db, 'rescheduleOutbox', async (tx) => {
       const [r] = await tx.execute<Header>(
         `UPDATE outbox SET holder = NULL, lease_until = NULL, due_at = ?, last_error = ?
          WHERE id = ? AND holder = ?`,
         [dueAt, text, id, holder],
       );
       return r.affectedRows > 0;
-    });
-  },
-};
+    }),
+});

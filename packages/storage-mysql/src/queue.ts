@@ -1,39 +1,12 @@
-import {
-  checkBytes,
-  checkKey,
-  type CheckedOutboxEvent,
-  type FinalStatus,
-  checkOutboxEvents,
-  type CommandInput,
-  type CommandReport,
-  type CommandResult,
-  type NextCommandOptions,
-  type Page,
-  type PageOptions,
-  type QueuedCommand,
-  type QueueEntry,
-  type RecordResultResponse,
-  StorageError,
-} from '@mdmkit/storage';
+import * as mdm from '@mdmkit/storage';
 import type mysql from 'mysql2/promise';
-import { type Ctx, date, pageLimit } from './context';
-import {
-  type CommandRow as SqlCommandRow,
-  type ResultRow as SqlResultRow,
-  resultColumns,
-  toResult,
-  finalStatuses,
-  historyCursor,
-  pageOf,
-  inLane,
-  prepareEnqueue,
-  toQueuedCommand,
-} from '@mdmkit/storage/sql';
+import { type Ctx, date } from './context';
+import * as core from '@mdmkit/storage/sql';
 import { isDuplicateKey } from './errors';
 import { insertOutbox } from './outbox-store';
 import { buf, execute, type Header, transaction } from './pool';
 
-type CommandRow = mysql.RowDataPacket & SqlCommandRow;
+type CommandRow = mysql.RowDataPacket & core.CommandRow;
 
 /** Rows per multi-row INSERT of the fan-out: about 0.5 MB per statement, far below max_allowed_packet. */
 const fanOutBatch = 5_000;
@@ -45,10 +18,10 @@ const fanOutBatch = 5_000;
  */
 export async function enqueueCommand(
   ctx: Ctx,
-  command: CommandInput,
+  command: mdm.CommandInput,
   enrollmentIds: string[],
 ): Promise<void> {
-  const { priority, notBefore, expiresAt, ids } = prepareEnqueue(ctx.limits, command, enrollmentIds);
+  const { priority, notBefore, expiresAt, ids } = core.prepareEnqueue(ctx.limits, command, enrollmentIds);
   await transaction(ctx.db, 'enqueueCommand', async (tx) => {
     let seq: number;
     try {
@@ -60,7 +33,10 @@ export async function enqueueCommand(
       seq = r.insertId;
     } catch (e) {
       if (isDuplicateKey(e)) {
-        throw new StorageError('CONFLICT', `command UUID ${JSON.stringify(command.uuid)} is already used`);
+        throw new mdm.StorageError(
+          'CONFLICT',
+          `command UUID ${JSON.stringify(command.uuid)} is already used`,
+        );
       }
       throw e;
     }
@@ -89,13 +65,13 @@ function laneKey(ctx: Ctx, id: string): string {
 export async function nextCommand(
   ctx: Ctx,
   id: string,
-  options: NextCommandOptions = {},
-): Promise<QueuedCommand | undefined> {
-  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
+  options: mdm.NextCommandOptions = {},
+): Promise<mdm.QueuedCommand | undefined> {
+  mdm.checkKey('enrollment id', id, ctx.limits.maxKeyLength);
   const now = options.now === undefined ? new Date() : date('now', options.now);
-  return inLane(laneKey(ctx, id), () =>
+  return core.inLane(laneKey(ctx, id), () =>
     execute<CommandRow[]>(ctx.db, 'nextCommand', pickSql(Boolean(options.skipNotNow)), [id, now, now]).then(
-      (rows) => (rows[0] ? toQueuedCommand(rows[0]) : undefined),
+      (rows) => (rows[0] ? core.toQueuedCommand(rows[0]) : undefined),
     ),
   );
 }
@@ -107,56 +83,35 @@ export async function nextCommand(
  * the command just finished. Concurrent reports for one command serialise on the queue row: the
  * second finds it gone and reports `duplicate` without writing.
  */
-export async function recordResult(
+export function recordResult(
   ctx: Ctx,
-  report: CommandReport,
+  report: mdm.CommandReport,
   options: { now?: Date } = {},
-): Promise<RecordResultResponse> {
-  if (typeof report !== 'object' || report === null)
-    throw new StorageError('INVALID_INPUT', 'report must be an object');
-  checkKey('enrollment id', report.enrollmentId, ctx.limits.maxKeyLength);
-  const now = options.now === undefined ? new Date() : date('now', options.now);
-  const status = report.status;
-  const id = report.enrollmentId;
-  const events = checkOutboxEvents(ctx.limits, report.outbox);
-  if (status === 'Idle') {
-    checkBytes('report payload', report.payload, ctx.limits.maxResultBytes);
-    // An Idle changes nothing, so its events have nothing to commit with.
-    if (events.length > 0) await transaction(ctx.db, 'recordResult', (tx) => insertOutbox(tx, events));
-    const next = await inLane(laneKey(ctx, id), () =>
+): Promise<mdm.RecordResultResponse> {
+  return core.recordReport(ctx.limits, report, options, {
+    lane: (id) => laneKey(ctx, id),
+    storeEvents: (events) => transaction(ctx.db, 'recordResult', (tx) => insertOutbox(tx, events)),
+    pick: (id, now) =>
       execute<CommandRow[]>(ctx.db, 'recordResult', pickSql(false), [id, now, now]).then((rows) =>
-        rows[0] ? toQueuedCommand(rows[0]) : undefined,
+        rows[0] ? core.toQueuedCommand(rows[0]) : undefined,
       ),
-    );
-    return next ? { outcome: 'idle', next } : { outcome: 'idle' };
-  }
-  if (status !== 'NotNow' && !finalStatuses.has(status)) {
-    throw new StorageError('INVALID_INPUT', `unknown report status ${String(status)}`);
-  }
-  checkKey('command uuid', report.commandUuid, ctx.limits.maxKeyLength);
-  if (report.payload !== undefined && !(report.payload instanceof Uint8Array)) {
-    throw new StorageError('INVALID_INPUT', 'report payload must be a Uint8Array');
-  }
-  checkBytes('report payload', report.payload, ctx.limits.maxResultBytes);
-  const uuid = report.commandUuid;
-  const payload = buf(report.payload ?? new Uint8Array(0));
-  if (events.length > 0) {
-    return inLane(laneKey(ctx, id), () => recordWithEvents(ctx, id, uuid, status, payload, now, events));
-  }
-  return inLane(laneKey(ctx, id), async () => {
-    const sets = await execute<mysql.RowDataPacket[][]>(
-      ctx.db,
-      'recordResult',
-      'CALL mdmkit_record_result(?, ?, ?, ?, ?)',
-      [id, uuid, status, payload, now],
-    );
-    const row = sets[0]?.[0] as (CommandRow & { changed: number; existed: number }) | undefined;
-    if (!row) throw new StorageError('UNAVAILABLE', 'recordResult: the server returned no result row');
-    const outcome: RecordResultResponse['outcome'] =
-      Number(row.changed) > 0 ? 'stored' : Number(row.existed) > 0 ? 'duplicate' : 'unknown';
-    const next = row.command_uuid === null ? undefined : toQueuedCommand(row);
-    return next ? { outcome, next } : { outcome };
+    record: (r) => (r.events.length > 0 ? recordWithEvents(ctx, r) : recordInProcedure(ctx, r)),
   });
+}
+
+async function recordInProcedure(ctx: Ctx, r: core.CheckedCommandReport): Promise<mdm.RecordResultResponse> {
+  const sets = await execute<mysql.RowDataPacket[][]>(
+    ctx.db,
+    'recordResult',
+    'CALL mdmkit_record_result(?, ?, ?, ?, ?)',
+    [r.id, r.uuid, r.status, buf(r.payload), r.now],
+  );
+  const row = sets[0]?.[0] as (CommandRow & { changed: number; existed: number }) | undefined;
+  if (!row) throw new mdm.StorageError('UNAVAILABLE', 'recordResult: the server returned no result row');
+  return core.withNext(
+    core.reportOutcome(Number(row.changed), Number(row.existed)),
+    row.command_uuid === null ? undefined : core.toQueuedCommand(row),
+  );
 }
 
 /**
@@ -164,15 +119,9 @@ export async function recordResult(
  * the report's outbox events commit with its result (a procedure's own START TRANSACTION would
  * commit an enclosing one). Same lock order: queue row, result row, then the outbox rows.
  */
-async function recordWithEvents(
-  ctx: Ctx,
-  id: string,
-  uuid: string,
-  status: 'NotNow' | FinalStatus,
-  payload: Buffer,
-  now: Date,
-  events: readonly CheckedOutboxEvent[],
-): Promise<RecordResultResponse> {
+async function recordWithEvents(ctx: Ctx, r: core.CheckedCommandReport): Promise<mdm.RecordResultResponse> {
+  const { id, uuid, status, now, events } = r;
+  const payload = buf(r.payload);
   return transaction(ctx.db, 'recordResult', async (tx) => {
     const [cmd] = await tx.execute<mysql.RowDataPacket[]>(
       // A locking read, so the snapshot of the later plain reads is taken after the queue row's wait.
@@ -218,18 +167,16 @@ async function recordWithEvents(
       now,
       now,
     ]);
-    const outcome: RecordResultResponse['outcome'] =
-      changed > 0 ? 'stored' : existed > 0 ? 'duplicate' : 'unknown';
-    const next = picked[0] ? toQueuedCommand(picked[0]) : undefined;
-    return next ? { outcome, next } : { outcome };
+    return core.withNext(
+      core.reportOutcome(changed, existed),
+      picked[0] ? core.toQueuedCommand(picked[0]) : undefined,
+    );
   });
 }
 
-export async function listQueue(ctx: Ctx, id: string): Promise<QueueEntry[]> {
-  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
-  const rows = await execute<
-    (CommandRow & { last_status: string | null; not_now_count: number; last_status_at: Date | null })[]
-  >(
+export async function listQueue(ctx: Ctx, id: string): Promise<mdm.QueueEntry[]> {
+  mdm.checkKey('enrollment id', id, ctx.limits.maxKeyLength);
+  const rows = await execute<(CommandRow & core.QueueEntryRow)[]>(
     ctx.db,
     'listQueue',
     `SELECT ${pickColumns}, q.last_status, q.not_now_count, q.last_status_at
@@ -237,49 +184,42 @@ export async function listQueue(ctx: Ctx, id: string): Promise<QueueEntry[]> {
      WHERE q.enrollment_id = ? ORDER BY q.priority DESC, q.command_seq`,
     [id],
   );
-  return rows.map((r) => {
-    const e: QueueEntry = { ...toQueuedCommand(r), enrollmentId: id, notNowCount: Number(r.not_now_count) };
-    if (r.last_status === 'NotNow') e.lastStatus = 'NotNow';
-    if (r.last_status_at !== null) e.lastStatusAt = r.last_status_at;
-    return e;
-  });
+  return rows.map((r) => core.toQueueEntry(id, r));
 }
 
 export async function clearQueue(ctx: Ctx, id: string): Promise<number> {
-  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
+  mdm.checkKey('enrollment id', id, ctx.limits.maxKeyLength);
   const r = await execute<Header>(ctx.db, 'clearQueue', 'DELETE FROM queue WHERE enrollment_id = ?', [id]);
   return r.affectedRows;
 }
 
-type ResultRow = mysql.RowDataPacket & SqlResultRow;
+type ResultRow = mysql.RowDataPacket & core.ResultRow;
 
-export async function getResults(ctx: Ctx, commandUuid: string): Promise<CommandResult[]> {
-  checkKey('command uuid', commandUuid, ctx.limits.maxKeyLength);
-  const rows = await execute<ResultRow[]>(
-    ctx.db,
-    'getResults',
-    `SELECT ${resultColumns} FROM results WHERE command_uuid = ? ORDER BY id`,
-    [commandUuid],
+export function getResults(ctx: Ctx, commandUuid: string): Promise<mdm.CommandResult[]> {
+  return core.resultsOf(ctx.limits, commandUuid, (uuid) =>
+    execute<ResultRow[]>(
+      ctx.db,
+      'getResults',
+      `SELECT ${core.resultColumns} FROM results WHERE command_uuid = ? ORDER BY id`,
+      [uuid],
+    ),
   );
-  return rows.map(toResult);
 }
 
-export async function listHistory(
+export function listHistory(
   ctx: Ctx,
   id: string,
-  options: PageOptions = {},
-): Promise<Page<CommandResult>> {
-  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
-  const limit = pageLimit(options.limit);
-  const after = historyCursor(options);
-  const rows = await execute<ResultRow[]>(
-    ctx.db,
-    'listHistory',
-    `SELECT ${resultColumns} FROM results
-     WHERE enrollment_id = ? ${after === null ? '' : 'AND id < ?'} ORDER BY id DESC LIMIT ${limit + 1}`,
-    after === null ? [id] : [id, after],
+  options: mdm.PageOptions = {},
+): Promise<mdm.Page<mdm.CommandResult>> {
+  return core.historyPage(ctx.limits, id, options, (after, rows) =>
+    execute<ResultRow[]>(
+      ctx.db,
+      'listHistory',
+      `SELECT ${core.resultColumns} FROM results
+       WHERE enrollment_id = ? ${after === null ? '' : 'AND id < ?'} ORDER BY id DESC LIMIT ${rows}`,
+      after === null ? [id] : [id, after],
+    ),
   );
-  return pageOf(rows, limit, toResult);
 }
 
 /** Deletes in batches of this many commands per transaction, so locks stay short. */

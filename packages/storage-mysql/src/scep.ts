@@ -1,7 +1,13 @@
-import { checkKey, type IssuedCertificateRecord, SenderNonceBudget, StorageError } from '@mdmkit/storage';
+import { checkKey, type IssuedCertificateRecord, SenderNonceBudget } from '@mdmkit/storage';
 import type mysql from 'mysql2/promise';
 import { type Ctx, date } from './context';
-import { type IssuedRow as SqlIssuedRow, issuedValues, serialTaken, toIssued } from '@mdmkit/storage/sql';
+import {
+  issuedColumns,
+  issuedLookups,
+  type IssuedRow as SqlIssuedRow,
+  issuedValues,
+  serialTaken,
+} from '@mdmkit/storage/sql';
 import { isDuplicateKey, toStorageError } from './errors';
 import { buf, execute, type Header } from './pool';
 
@@ -107,32 +113,21 @@ export async function putIssuedCertificate(ctx: Ctx, rec: IssuedCertificateRecor
   }
 }
 
-const issuedColumns = 'serial, subject, not_before, not_after, requester, certificate_der, issued_at';
-
-export async function getIssuedCertificate(
-  ctx: Ctx,
-  serialHex: string,
-): Promise<IssuedCertificateRecord | undefined> {
-  checkKey('serial', serialHex, ctx.limits.maxKeyLength);
-  const rows = await execute<IssuedRow[]>(
-    ctx.db,
-    'getIssuedCertificate',
-    `SELECT ${issuedColumns} FROM scep_issued_certificates WHERE serial = ?`,
-    [serialHex],
-  );
-  return rows[0] ? toIssued(rows[0]) : undefined;
-}
-
-export async function findIssuedCertificatesBySubject(
-  ctx: Ctx,
-  subject: string,
-): Promise<IssuedCertificateRecord[]> {
-  if (typeof subject !== 'string') throw new StorageError('INVALID_INPUT', 'subject must be a string');
-  const rows = await execute<IssuedRow[]>(
-    ctx.db,
-    'findIssuedCertificatesBySubject',
-    `SELECT ${issuedColumns} FROM scep_issued_certificates WHERE subject = ? ORDER BY issued_at, serial`,
-    [subject],
-  );
-  return rows.map(toIssued);
-}
+export const { getIssuedCertificate, findIssuedCertificatesBySubject } = issuedLookups<Ctx>(
+  async (ctx, serialHex) => {
+    const rows = await execute<IssuedRow[]>(
+      ctx.db,
+      'getIssuedCertificate',
+      `SELECT ${issuedColumns} FROM scep_issued_certificates WHERE serial = ?`,
+      [serialHex],
+    );
+    return rows[0];
+  },
+  (ctx, subject) =>
+    execute<IssuedRow[]>(
+      ctx.db,
+      'findIssuedCertificatesBySubject',
+      `SELECT ${issuedColumns} FROM scep_issued_certificates WHERE subject = ? ORDER BY issued_at, serial`,
+      [subject],
+    ),
+);

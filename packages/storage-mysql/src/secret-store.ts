@@ -1,50 +1,33 @@
 import type { AuditEventStore, SecretStore } from '@mdmkit/storage';
-import {
-  auditColumns,
-  auditId,
-  auditListQuery,
-  auditPage,
-  type AuditRow,
-  checkAuditEvent,
-  checkExpectedVersion,
-  checkPutSecret,
-  checkSecretKey,
-  secretColumns,
-  secretConflict,
-  secretListQuery,
-  secretPage,
-  type SecretRow,
-  toSecret,
-  type WithContext,
-} from '@mdmkit/storage/sql';
+import * as core from '@mdmkit/storage/sql';
 import type mysql from 'mysql2/promise';
 import type { Ctx } from './context';
 import { buf, execute, type Header, transaction, type Tx } from './pool';
 
 type Rows = mysql.RowDataPacket[];
 
-async function current(tx: Tx, owner: string, kind: string): Promise<SecretRow | undefined> {
-  const [rows] = await tx.execute<Rows>(`SELECT ${secretColumns} FROM secrets WHERE owner = ? AND kind = ?`, [
-    owner,
-    kind,
-  ]);
-  return rows[0] as SecretRow | undefined;
+async function current(tx: Tx, owner: string, kind: string): Promise<core.SecretRow | undefined> {
+  const [rows] = await tx.execute<Rows>(
+    `SELECT ${core.secretColumns} FROM secrets WHERE owner = ? AND kind = ?`,
+    [owner, kind],
+  );
+  return rows[0] as core.SecretRow | undefined;
 }
 
-export const secretStore: WithContext<Ctx, SecretStore & AuditEventStore> = {
+export const secretStore: core.WithContext<Ctx, SecretStore & AuditEventStore> = {
   async getSecret(ctx, owner, kind) {
-    checkSecretKey(ctx.limits, owner, kind);
+    core.checkSecretKey(ctx.limits, owner, kind);
     const rows = await execute<Rows>(
       ctx.db,
       'getSecret',
-      `SELECT ${secretColumns} FROM secrets WHERE owner = ? AND kind = ?`,
+      `SELECT ${core.secretColumns} FROM secrets WHERE owner = ? AND kind = ?`,
       [owner, kind],
     );
-    return rows[0] ? toSecret(rows[0] as SecretRow) : undefined;
+    return rows[0] ? core.toSecret(rows[0] as core.SecretRow) : undefined;
   },
   /** Each case is one statement whose WHERE or key is the compare-and-set; the row is read back in the same transaction. */
   async putSecret(ctx, input) {
-    checkPutSecret(ctx.limits, input);
+    core.checkPutSecret(ctx.limits, input);
     const { owner, kind, expectedVersion } = input;
     const sealed = buf(input.sealed);
     const now = new Date();
@@ -76,13 +59,13 @@ export const secretStore: WithContext<Ctx, SecretStore & AuditEventStore> = {
       }
       const row = await current(tx, owner, kind);
       if (r.affectedRows === 0 || !row)
-        throw secretConflict(owner, kind, Number(row?.version ?? 0), expectedVersion!);
-      return toSecret(row);
+        throw core.secretConflict(owner, kind, Number(row?.version ?? 0), expectedVersion!);
+      return core.toSecret(row);
     });
   },
   async deleteSecret(ctx, owner, kind, expectedVersion) {
-    checkSecretKey(ctx.limits, owner, kind);
-    checkExpectedVersion(expectedVersion);
+    core.checkSecretKey(ctx.limits, owner, kind);
+    core.checkExpectedVersion(expectedVersion);
     return transaction(ctx.db, 'deleteSecret', async (tx) => {
       const [rows] = await tx.execute<Rows>(
         'SELECT version FROM secrets WHERE owner = ? AND kind = ? FOR UPDATE',
@@ -90,27 +73,27 @@ export const secretStore: WithContext<Ctx, SecretStore & AuditEventStore> = {
       );
       const version = Number(rows[0]?.version ?? 0);
       if (expectedVersion !== undefined && version !== expectedVersion) {
-        throw secretConflict(owner, kind, version, expectedVersion);
+        throw core.secretConflict(owner, kind, version, expectedVersion);
       }
       const [r] = await tx.execute<Header>('DELETE FROM secrets WHERE owner = ? AND kind = ?', [owner, kind]);
       return r.affectedRows > 0;
     });
   },
   async listSecrets(ctx, options) {
-    const q = secretListQuery(ctx.limits, options);
+    const q = core.secretListQuery(ctx.limits, options);
     const rows = await execute<Rows>(
       ctx.db,
       'listSecrets',
-      `SELECT ${secretColumns} FROM secrets
+      `SELECT ${core.secretColumns} FROM secrets
        WHERE (? IS NULL OR owner = ?) AND (? IS NULL OR kind = ?)
          AND (? IS NULL OR owner > ? OR (owner = ? AND kind > ?))
        ORDER BY owner, kind LIMIT ${q.limit + 1}`,
       [q.owner, q.owner, q.kind, q.kind, q.afterOwner, q.afterOwner, q.afterOwner, q.afterKind],
     );
-    return secretPage(rows as SecretRow[], q.limit);
+    return core.secretPage(rows as core.SecretRow[], q.limit);
   },
   async appendAuditEvent(ctx, event) {
-    const e = checkAuditEvent(ctx.limits, event);
+    const e = core.checkAuditEvent(ctx.limits, event);
     // AUTO_INCREMENT ids are handed out before commit, so two appends could commit out of id order
     // and a reader following the log with `after` would step past the slower one for good. Locking
     // the newest row first (it waits for an uncommitted newer insert) makes ids commit in order.
@@ -122,18 +105,18 @@ export const secretStore: WithContext<Ctx, SecretStore & AuditEventStore> = {
       );
       return header;
     });
-    return { id: auditId(r.insertId), ...e, at: new Date(e.at) };
+    return { id: core.auditId(r.insertId), ...e, at: new Date(e.at) };
   },
   async listAuditEvents(ctx, options) {
-    const q = auditListQuery(options);
+    const q = core.auditListQuery(options);
     const rows = await execute<Rows>(
       ctx.db,
       'listAuditEvents',
-      `SELECT ${auditColumns} FROM audit_events
+      `SELECT ${core.auditColumns} FROM audit_events
        WHERE id > ? AND (? IS NULL OR owner = ?) AND (? IS NULL OR actor = ?)
        ORDER BY id LIMIT ${q.limit + 1}`,
       [q.afterId, q.owner, q.owner, q.actor, q.actor],
     );
-    return auditPage(rows as AuditRow[], q.limit);
+    return core.auditPage(rows as core.AuditRow[], q.limit);
   },
 };

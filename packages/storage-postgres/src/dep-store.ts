@@ -1,6 +1,5 @@
 import type {
   DepAssignmentRecord,
-  DepCursorRecord,
   DepDeviceFilter,
   DepDeviceRecord,
   DepPageInput,
@@ -9,39 +8,16 @@ import type {
   DepTokenRecord,
 } from '@mdmkit/storage';
 import { checkKey } from '@mdmkit/storage';
-import {
-  awaitingLimit,
-  checkDepAssignment,
-  checkDepPage,
-  checkDepToken,
-  checkFence,
-  depDeviceColumns,
-  depDeviceFilter,
-  depDevicePage,
-  type DepDeviceRow,
-  depDeviceValues,
-  depStatusChanges,
-  depTokenColumns,
-  depTokenNotFound,
-  type DepTokenRow,
-  depTokenValues,
-  pageSerials,
-  planDepPage,
-  toDepAssignment,
-  toDepCursor,
-  toDepDevice,
-  toDepToken,
-  type WithContext,
-} from '@mdmkit/storage/sql';
+import * as core from '@mdmkit/storage/sql';
 import type { Ctx } from './context';
 import { query, transaction, type Tx } from './pool';
 
-const tokenCols = depTokenColumns.join(', ');
-const deviceCols = depDeviceColumns.join(', ');
+const tokenCols = core.depTokenColumns.join(', ');
+const deviceCols = core.depDeviceColumns.join(', ');
 const same = (d: Date) => d;
 
 /** The SQL type of each device column, for the `unnest` of a page's column arrays. */
-const deviceColumnTypes: Record<(typeof depDeviceColumns)[number], string> = {
+const deviceColumnTypes: Record<(typeof core.depDeviceColumns)[number], string> = {
   token_name: 'text',
   serial_number: 'text',
   op_type: 'text',
@@ -66,20 +42,20 @@ const deviceColumnTypes: Record<(typeof depDeviceColumns)[number], string> = {
   updated_at: 'timestamptz',
 };
 // $1 is the token name (the same for every row); $2… are the other columns' arrays.
-const perRow = depDeviceColumns.slice(1);
+const perRow = core.depDeviceColumns.slice(1);
 const upsertPage = `INSERT INTO dep_devices (${deviceCols})
   SELECT $1::text, u.* FROM unnest(${perRow.map((c, i) => `$${i + 2}::${deviceColumnTypes[c]}[]`).join(', ')})
     AS u(${perRow.join(', ')})
-  ON CONFLICT (token_name, serial_number) DO UPDATE SET ${depDeviceColumns
+  ON CONFLICT (token_name, serial_number) DO UPDATE SET ${core.depDeviceColumns
     .slice(2)
     .map((c) => `${c} = EXCLUDED.${c}`)
     .join(', ')}`;
 
 /** A page's rows turned column-wise: one array per device column, in column order. */
 function pageColumns(rows: readonly DepDeviceRecord[]): unknown[][] {
-  const columns: unknown[][] = depDeviceColumns.map(() => new Array(rows.length));
+  const columns: unknown[][] = core.depDeviceColumns.map(() => new Array(rows.length));
   rows.forEach((d, r) => {
-    depDeviceValues(d, same, Boolean).forEach((v, c) => {
+    core.depDeviceValues(d, same, Boolean).forEach((v, c) => {
       columns[c]![r] = v;
     });
   });
@@ -92,25 +68,25 @@ async function requireToken(ctx: Ctx | Tx, name: string, lock = false): Promise<
     'limits' in ctx
       ? await query<{ fence: string }>(ctx.db, 'dep token', sql, [name])
       : await ctx.query<{ fence: string }>(sql, [name]);
-  if (!rows[0]) throw depTokenNotFound(name);
+  if (!rows[0]) throw core.depTokenNotFound(name);
   return Number(rows[0].fence);
 }
 
 /** Fence check and update under the token's row lock. */
 async function fenced(tx: Tx, name: string, fence: number): Promise<void> {
-  checkFence(await requireToken(tx, name, true), fence);
+  core.checkFence(await requireToken(tx, name, true), fence);
   await tx.query('UPDATE dep_tokens SET fence = $2 WHERE name = $1', [name, fence]);
 }
 
-export const depStore: WithContext<Ctx, DepStore> = {
+export const depStore: core.WithContext<Ctx, DepStore> = {
   async putDepToken(ctx, record: DepTokenRecord) {
-    checkDepToken(ctx.limits, record);
-    const params = depTokenValues(record, same);
+    core.checkDepToken(ctx.limits, record);
+    const params = core.depTokenValues(record, same);
     await query(
       ctx.db,
       'putDepToken',
       `INSERT INTO dep_tokens (${tokenCols}) VALUES (${params.map((_, i) => `$${i + 1}`).join(', ')})
-       ON CONFLICT (name) DO UPDATE SET ${depTokenColumns
+       ON CONFLICT (name) DO UPDATE SET ${core.depTokenColumns
          .slice(1)
          .map((c) => `${c} = EXCLUDED.${c}`)
          .join(', ')}`,
@@ -119,25 +95,25 @@ export const depStore: WithContext<Ctx, DepStore> = {
   },
   async getDepToken(ctx, name) {
     checkKey('token name', name, ctx.limits.maxKeyLength);
-    const { rows } = await query<DepTokenRow>(
+    const { rows } = await query<core.DepTokenRow>(
       ctx.db,
       'getDepToken',
       `SELECT ${tokenCols} FROM dep_tokens WHERE name = $1`,
       [name],
     );
-    return rows[0] ? toDepToken(rows[0]) : undefined;
+    return rows[0] ? core.toDepToken(rows[0]) : undefined;
   },
   async listDepTokens(ctx) {
-    const { rows } = await query<DepTokenRow>(
+    const { rows } = await query<core.DepTokenRow>(
       ctx.db,
       'listDepTokens',
       `SELECT ${tokenCols} FROM dep_tokens ORDER BY name`,
     );
-    return rows.map(toDepToken);
+    return rows.map(core.toDepToken);
   },
   async updateDepTokenStatus(ctx, name, status) {
     checkKey('token name', name, ctx.limits.maxKeyLength);
-    const changes = depStatusChanges(status);
+    const changes = core.depStatusChanges(status);
     const sets = changes.map(([c], i) => `${c} = $${i + 3}`);
     const r = await query(
       ctx.db,
@@ -145,7 +121,7 @@ export const depStore: WithContext<Ctx, DepStore> = {
       `UPDATE dep_tokens SET ${['updated_at = $2', ...sets].join(', ')} WHERE name = $1`,
       [name, new Date(), ...changes.map(([, v]) => v)],
     );
-    if (r.rowCount === 0) throw depTokenNotFound(name);
+    if (r.rowCount === 0) throw core.depTokenNotFound(name);
   },
   async deleteDepToken(ctx, name) {
     checkKey('token name', name, ctx.limits.maxKeyLength);
@@ -156,17 +132,16 @@ export const depStore: WithContext<Ctx, DepStore> = {
       return (r.rowCount ?? 0) > 0;
     });
   },
-  async getDepCursor(ctx, tokenName): Promise<DepCursorRecord | undefined> {
-    checkKey('token name', tokenName, ctx.limits.maxKeyLength);
-    const { rows } = await query(
-      ctx.db,
-      'getDepCursor',
-      'SELECT name, cursor, phase, cursor_fence::text AS cursor_fence, cursor_updated_at FROM dep_tokens WHERE name = $1',
-      [tokenName],
-    );
-    if (!rows[0]) throw depTokenNotFound(tokenName);
-    return toDepCursor(rows[0]);
-  },
+  getDepCursor: (ctx, tokenName) =>
+    core.depCursorOf(ctx.limits, tokenName, async (name) => {
+      const { rows } = await query(
+        ctx.db,
+        'getDepCursor',
+        'SELECT name, cursor, phase, cursor_fence::text AS cursor_fence, cursor_updated_at FROM dep_tokens WHERE name = $1',
+        [name],
+      );
+      return rows[0];
+    }),
   async resetDepCursor(ctx, tokenName, fence) {
     checkKey('token name', tokenName, ctx.limits.maxKeyLength);
     await transaction(ctx.db, 'resetDepCursor', async (tx) => {
@@ -178,17 +153,17 @@ export const depStore: WithContext<Ctx, DepStore> = {
     });
   },
   async applyDepPage(ctx, page: DepPageInput): Promise<DepPageResult> {
-    page = checkDepPage(ctx.limits, page);
+    page = core.checkDepPage(ctx.limits, page);
     return transaction(ctx.db, 'applyDepPage', async (tx) => {
       await fenced(tx, page.tokenName, page.fence);
       const now = new Date();
-      const { rows } = await tx.query<DepDeviceRow>(
+      const { rows } = await tx.query<core.DepDeviceRow>(
         `SELECT ${deviceCols} FROM dep_devices WHERE token_name = $1 AND serial_number = ANY($2::text[])`,
-        [page.tokenName, pageSerials(page)],
+        [page.tokenName, core.pageSerials(page)],
       );
-      const plan = planDepPage(
+      const plan = core.planDepPage(
         page,
-        new Map(rows.map((r) => [String(r.serial_number), toDepDevice(r)])),
+        new Map(rows.map((r) => [String(r.serial_number), core.toDepDevice(r)])),
         now,
       );
       if (plan.rows.length > 0) {
@@ -207,19 +182,19 @@ export const depStore: WithContext<Ctx, DepStore> = {
     checkKey('serial number', serialNumber, ctx.limits.maxKeyLength);
     checkKey('token name', tokenName, ctx.limits.maxKeyLength);
     await requireToken(ctx, tokenName);
-    const { rows } = await query<DepDeviceRow>(
+    const { rows } = await query<core.DepDeviceRow>(
       ctx.db,
       'getDepDevice',
       `SELECT ${deviceCols} FROM dep_devices WHERE token_name = $1 AND serial_number = $2`,
       [tokenName, serialNumber],
     );
-    return rows[0] ? toDepDevice(rows[0]) : undefined;
+    return rows[0] ? core.toDepDevice(rows[0]) : undefined;
   },
   async listDepDevices(ctx, tokenName, filter?: DepDeviceFilter) {
     checkKey('token name', tokenName, ctx.limits.maxKeyLength);
-    const f = depDeviceFilter(filter);
+    const f = core.depDeviceFilter(filter);
     await requireToken(ctx, tokenName);
-    const { rows } = await query<DepDeviceRow>(
+    const { rows } = await query<core.DepDeviceRow>(
       ctx.db,
       'listDepDevices',
       `SELECT ${deviceCols} FROM dep_devices
@@ -228,7 +203,7 @@ export const depStore: WithContext<Ctx, DepStore> = {
        ORDER BY serial_number LIMIT $5`,
       [tokenName, f.includeDeleted, f.pending, f.after, f.limit + 1],
     );
-    return depDevicePage(rows, f.limit);
+    return core.depDevicePage(rows, f.limit);
   },
   async markDepDeviceEnrolled(ctx, serialNumber, at = new Date()) {
     checkKey('serial number', serialNumber, ctx.limits.maxKeyLength);
@@ -241,8 +216,8 @@ export const depStore: WithContext<Ctx, DepStore> = {
     return r.rowCount ?? 0;
   },
   async recordDepAssignment(ctx, record: DepAssignmentRecord, fence: number) {
-    checkDepAssignment(ctx.limits, record);
-    checkFence(0, fence);
+    core.checkDepAssignment(ctx.limits, record);
+    core.checkFence(0, fence);
     await transaction(ctx.db, 'recordDepAssignment', async (tx) => {
       await fenced(tx, record.tokenName, fence);
       await tx.query(
@@ -264,13 +239,13 @@ export const depStore: WithContext<Ctx, DepStore> = {
       'SELECT token_name, serial_number, profile_uuid, status, assigned_at FROM dep_assignments WHERE token_name = $1 AND serial_number = $2',
       [tokenName, serialNumber],
     );
-    return rows[0] ? toDepAssignment(rows[0]) : undefined;
+    return rows[0] ? core.toDepAssignment(rows[0]) : undefined;
   },
   async listDepDevicesAwaitingProfile(ctx, tokenName, limit) {
     checkKey('token name', tokenName, ctx.limits.maxKeyLength);
-    const n = awaitingLimit(limit);
+    const n = core.awaitingLimit(limit);
     await requireToken(ctx, tokenName);
-    const { rows } = await query<DepDeviceRow>(
+    const { rows } = await query<core.DepDeviceRow>(
       ctx.db,
       'listDepDevicesAwaitingProfile',
       `SELECT ${deviceCols.replace(/(^|, )/g, '$1d.')} FROM dep_devices d
@@ -280,6 +255,6 @@ export const depStore: WithContext<Ctx, DepStore> = {
        ORDER BY d.serial_number LIMIT $2`,
       [tokenName, n],
     );
-    return rows.map(toDepDevice);
+    return rows.map(core.toDepDevice);
   },
 };

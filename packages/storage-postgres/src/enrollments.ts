@@ -1,44 +1,11 @@
-import {
-  type AuthenticateInput,
-  type ChannelType,
-  checkBytes,
-  checkKey,
-  checkOutboxEvents,
-  type OutboxWrite,
-  type EnrollmentExport,
-  type EnrollmentRecord,
-  type Page,
-  type PageOptions,
-  StorageError,
-  type TokenUpdateInput,
-  type UserAuthenticateInput,
-} from '@mdmkit/storage';
-import { bytes, type Ctx, optionalText, pageLimit } from './context';
-import {
-  type EnrollmentRow,
-  enrollmentColumns,
-  toEnrollment,
-  certificateTaken,
-  checkTokenUpdate,
-  coalescedLastSeen,
-  exportCursor,
-  exportPage,
-  prepareImport,
-} from '@mdmkit/storage/sql';
+import * as mdm from '@mdmkit/storage';
+import { bytes, type Ctx, optionalText } from './context';
+import * as core from '@mdmkit/storage/sql';
 import { insertOutbox, writeWithOutbox } from './outbox-store';
 import { query, transaction } from './pool';
 
-function raw(ctx: Ctx, b: Uint8Array | undefined): Uint8Array | null {
-  checkBytes('raw check-in message', b, ctx.limits.maxBlobBytes);
-  return b ?? null;
-}
-
-export async function authenticate(ctx: Ctx, input: AuthenticateInput): Promise<void> {
-  checkKey('enrollment id', input?.id, ctx.limits.maxKeyLength);
-  const serial = optionalText(ctx, 'serialNumber', input.serialNumber);
-  const topic = optionalText(ctx, 'topic', input.topic);
-  const message = raw(ctx, input.raw);
-  const events = checkOutboxEvents(ctx.limits, input.outbox);
+export async function authenticate(ctx: Ctx, input: mdm.AuthenticateInput): Promise<void> {
+  const { serialNumber: serial, topic, raw: message, events } = core.checkAuthenticate(ctx, input);
   const now = new Date();
   // Device row first, then its user rows: the same lock order as every other multi-row write.
   await transaction(ctx.db, 'authenticate', async (tx) => {
@@ -71,24 +38,9 @@ export async function authenticate(ctx: Ctx, input: AuthenticateInput): Promise<
   ctx.lastSeenWritten.delete(input.id);
 }
 
-export async function tokenUpdate(ctx: Ctx, input: TokenUpdateInput): Promise<number> {
-  const deviceId = checkTokenUpdate(ctx.limits, input);
-  const values = [
-    input.id,
-    input.channel,
-    deviceId,
-    optionalText(ctx, 'userId', input.userId),
-    optionalText(ctx, 'userShortName', input.userShortName),
-    optionalText(ctx, 'userLongName', input.userLongName),
-    input.topic,
-    input.pushToken,
-    input.pushMagic,
-    input.unlockToken ?? null,
-    raw(ctx, input.raw),
-    new Date(),
-  ];
-  const events = checkOutboxEvents(ctx.limits, input.outbox);
-  const { rows } = await writeWithOutbox(ctx, 'tokenUpdate', events, (tx) =>
+export async function tokenUpdate(ctx: Ctx, input: mdm.TokenUpdateInput): Promise<number> {
+  const t = core.checkTokenUpdateInput(ctx, input);
+  const { rows } = await writeWithOutbox(ctx, 'tokenUpdate', t.events, (tx) =>
     tx.query<{ token_update_tally: number }>(
       `INSERT INTO enrollments (id, channel, device_id, user_id, user_short_name, user_long_name, topic,
                               push_token, push_magic, unlock_token, enabled, token_update_tally,
@@ -105,17 +57,15 @@ export async function tokenUpdate(ctx: Ctx, input: TokenUpdateInput): Promise<nu
        last_checkin_raw = COALESCE(EXCLUDED.last_checkin_raw, enrollments.last_checkin_raw),
        updated_at = EXCLUDED.updated_at
      RETURNING token_update_tally`,
-      values,
+      core.tokenUpdateValues(t),
     ),
   );
   return rows[0]!.token_update_tally;
 }
 
-export async function userAuthenticate(ctx: Ctx, input: UserAuthenticateInput): Promise<void> {
-  checkKey('enrollment id', input?.id, ctx.limits.maxKeyLength);
-  checkKey('deviceId', input.deviceId, ctx.limits.maxKeyLength);
-  const events = checkOutboxEvents(ctx.limits, input.outbox);
-  await writeWithOutbox(ctx, 'userAuthenticate', events, (q) =>
+export async function userAuthenticate(ctx: Ctx, input: mdm.UserAuthenticateInput): Promise<void> {
+  const u = core.checkUserAuthenticate(ctx, input);
+  await writeWithOutbox(ctx, 'userAuthenticate', u.events, (q) =>
     q.query(
       `INSERT INTO enrollments (id, channel, device_id, user_id, user_short_name, user_long_name, enabled,
                               token_update_tally, last_checkin_raw, created_at, updated_at)
@@ -127,26 +77,18 @@ export async function userAuthenticate(ctx: Ctx, input: UserAuthenticateInput): 
        user_long_name = COALESCE(EXCLUDED.user_long_name, enrollments.user_long_name),
        last_checkin_raw = COALESCE(EXCLUDED.last_checkin_raw, enrollments.last_checkin_raw),
        updated_at = EXCLUDED.updated_at`,
-      [
-        input.id,
-        input.deviceId,
-        optionalText(ctx, 'userId', input.userId),
-        optionalText(ctx, 'userShortName', input.userShortName),
-        optionalText(ctx, 'userLongName', input.userLongName),
-        raw(ctx, input.raw),
-        new Date(),
-      ],
+      [u.id, u.deviceId, u.userId, u.userShortName, u.userLongName, u.raw, u.at],
     ),
   );
 }
 
-export async function checkOut(ctx: Ctx, id: string, options?: OutboxWrite): Promise<void> {
-  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
-  const events = checkOutboxEvents(ctx.limits, options?.outbox);
+export async function checkOut(ctx: Ctx, id: string, options?: mdm.OutboxWrite): Promise<void> {
+  mdm.checkKey('enrollment id', id, ctx.limits.maxKeyLength);
+  const events = mdm.checkOutboxEvents(ctx.limits, options?.outbox);
   // Lock the channel itself before its user channels, matching authenticate().
   await transaction(ctx.db, 'checkOut', async (tx) => {
     const now = new Date();
-    const { rows } = await tx.query<{ channel: ChannelType }>(
+    const { rows } = await tx.query<{ channel: mdm.ChannelType }>(
       'UPDATE enrollments SET enabled = false, updated_at = $2 WHERE id = $1 RETURNING channel',
       [id, now],
     );
@@ -161,33 +103,30 @@ export async function checkOut(ctx: Ctx, id: string, options?: OutboxWrite): Pro
   });
 }
 
-export async function getEnrollment(ctx: Ctx, id: string): Promise<EnrollmentRecord | undefined> {
-  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
-  const { rows } = await query<EnrollmentRow>(
+export async function getEnrollment(ctx: Ctx, id: string): Promise<mdm.EnrollmentRecord | undefined> {
+  mdm.checkKey('enrollment id', id, ctx.limits.maxKeyLength);
+  const { rows } = await query<core.EnrollmentRow>(
     ctx.db,
     'getEnrollment',
-    `SELECT ${enrollmentColumns} FROM enrollments WHERE id = $1`,
+    `SELECT ${core.enrollmentColumns} FROM enrollments WHERE id = $1`,
     [id],
   );
-  return rows[0] ? toEnrollment(rows[0]) : undefined;
+  return rows[0] ? core.toEnrollment(rows[0]) : undefined;
 }
 
 export async function putBootstrapToken(ctx: Ctx, id: string, token: Uint8Array): Promise<void> {
-  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
-  if (!(token instanceof Uint8Array))
-    throw new StorageError('INVALID_INPUT', 'bootstrap token must be bytes');
-  checkBytes('bootstrap token', token, ctx.limits.maxBlobBytes);
+  core.checkBootstrapToken(ctx, id, token);
   const r = await query(
     ctx.db,
     'putBootstrapToken',
     'UPDATE enrollments SET bootstrap_token = $2, updated_at = $3 WHERE id = $1',
     [id, token, new Date()],
   );
-  if (r.rowCount === 0) throw new StorageError('NOT_FOUND', `no enrollment ${JSON.stringify(id)}`);
+  if (r.rowCount === 0) throw core.enrollmentNotFound(id);
 }
 
 export async function getBootstrapToken(ctx: Ctx, id: string): Promise<Uint8Array | undefined> {
-  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
+  mdm.checkKey('enrollment id', id, ctx.limits.maxKeyLength);
   const { rows } = await query<{ bootstrap_token: Uint8Array | null }>(
     ctx.db,
     'getBootstrapToken',
@@ -204,7 +143,7 @@ export async function getBootstrapToken(ctx: Ctx, id: string): Promise<Uint8Arra
  * give way instead of queueing behind it, so hammering one enrollment never builds a lock queue.
  */
 export async function touchLastSeen(ctx: Ctx, id: string, at: Date = new Date()): Promise<boolean> {
-  return coalescedLastSeen(ctx, id, at, async (cutoff) => {
+  return core.coalescedLastSeen(ctx, id, at, async (cutoff) => {
     const r = await query(
       ctx.db,
       'touchLastSeen',
@@ -219,8 +158,7 @@ export async function touchLastSeen(ctx: Ctx, id: string, at: Date = new Date())
 }
 
 export async function associateCertificate(ctx: Ctx, id: string, certHash: string): Promise<void> {
-  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
-  checkKey('certificate hash', certHash, ctx.limits.maxKeyLength);
+  core.checkCertificateAssociation(ctx, id, certHash);
   const r = await query(
     ctx.db,
     'associateCertificate',
@@ -231,13 +169,12 @@ export async function associateCertificate(ctx: Ctx, id: string, certHash: strin
   if (r.rowCount === 1) return;
   const owner = await enrollmentForCertificate(ctx, certHash);
   if (owner !== id) {
-    throw certificateTaken();
+    throw core.certificateTaken();
   }
 }
 
 export async function replaceCertificate(ctx: Ctx, id: string, certHash: string): Promise<void> {
-  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
-  checkKey('certificate hash', certHash, ctx.limits.maxKeyLength);
+  core.checkCertificateAssociation(ctx, id, certHash);
   await transaction(ctx.db, 'replaceCertificate', async (tx) => {
     await tx.query(
       `INSERT INTO certificate_associations (cert_hash, enrollment_id, created_at) VALUES ($1, $2, $3)
@@ -249,7 +186,7 @@ export async function replaceCertificate(ctx: Ctx, id: string, certHash: string)
       [certHash],
     );
     if (rows[0]?.enrollment_id !== id) {
-      throw certificateTaken();
+      throw core.certificateTaken();
     }
     await tx.query('DELETE FROM certificate_associations WHERE enrollment_id = $1 AND cert_hash <> $2', [
       id,
@@ -258,42 +195,43 @@ export async function replaceCertificate(ctx: Ctx, id: string, certHash: string)
   });
 }
 
-export async function enrollmentForCertificate(ctx: Ctx, certHash: string): Promise<string | undefined> {
-  checkKey('certificate hash', certHash, ctx.limits.maxKeyLength);
-  const { rows } = await query<{ enrollment_id: string }>(
-    ctx.db,
-    'enrollmentForCertificate',
-    'SELECT enrollment_id FROM certificate_associations WHERE cert_hash = $1',
-    [certHash],
-  );
-  return rows[0]?.enrollment_id;
-}
+export const { enrollmentForCertificate, isCertificateAssociated } = core.certificateLookups<Ctx>(
+  async (ctx, certHash) => {
+    const { rows } = await query<{ enrollment_id: string }>(
+      ctx.db,
+      'enrollmentForCertificate',
+      'SELECT enrollment_id FROM certificate_associations WHERE cert_hash = $1',
+      [certHash],
+    );
+    return rows[0]?.enrollment_id;
+  },
+);
 
-export async function isCertificateAssociated(ctx: Ctx, id: string, certHash: string): Promise<boolean> {
-  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
-  return (await enrollmentForCertificate(ctx, certHash)) === id;
-}
-
-export async function exportEnrollments(
+export function exportEnrollments(
   ctx: Ctx,
-  options: PageOptions = {},
-): Promise<Page<EnrollmentExport>> {
-  const limit = pageLimit(options.limit);
-  const after = exportCursor(options);
-  const { rows } = await query<EnrollmentRow & { bootstrap_token: Uint8Array | null; hashes: string[] }>(
-    ctx.db,
-    'exportEnrollments',
-    `SELECT ${enrollmentColumns}, bootstrap_token,
-            ARRAY(SELECT cert_hash FROM certificate_associations a WHERE a.enrollment_id = e.id ORDER BY cert_hash) AS hashes
-     FROM enrollments e WHERE ($1::text IS NULL OR id > $1) ORDER BY id LIMIT $2`,
-    [after, limit + 1],
+  options: mdm.PageOptions = {},
+): Promise<mdm.Page<mdm.EnrollmentExport>> {
+  return core.exportWith(
+    options,
+    async (after, rows) => {
+      const found = await query<core.ExportRow & { hashes: string[] }>(
+        ctx.db,
+        'exportEnrollments',
+        `SELECT ${core.enrollmentColumns}, bootstrap_token,
+                ARRAY(SELECT cert_hash FROM certificate_associations a WHERE a.enrollment_id = e.id ORDER BY cert_hash) AS hashes
+         FROM enrollments e WHERE ($1::text IS NULL OR id > $1) ORDER BY id LIMIT $2`,
+        [after, rows],
+      );
+      return found.rows;
+    },
+    // The hashes came with the rows.
+    async () => (r) => r.hashes,
   );
-  return exportPage(rows, limit, toEnrollment, (r) => r.hashes);
 }
 
-export async function importEnrollments(ctx: Ctx, items: EnrollmentExport[]): Promise<number> {
-  const { items: sorted, owners, hashes } = prepareImport(ctx.limits, items);
-  const column = <T>(f: (item: EnrollmentExport) => T) => sorted.map(f);
+export async function importEnrollments(ctx: Ctx, items: mdm.EnrollmentExport[]): Promise<number> {
+  const { items: sorted, owners, hashes } = core.prepareImport(ctx.limits, items);
+  const column = <T>(f: (item: mdm.EnrollmentExport) => T) => sorted.map(f);
   // Set-based: each column travels as one array parameter and the server unnests them, so a batch of
   // thousands of enrollments is one statement.
   await transaction(ctx.db, 'importEnrollments', async (tx) => {
@@ -345,7 +283,7 @@ export async function importEnrollments(ctx: Ctx, items: EnrollmentExport[]): Pr
       [hashes],
     );
     if (rows.some((r) => owners.get(r.cert_hash) !== r.enrollment_id)) {
-      throw certificateTaken();
+      throw core.certificateTaken();
     }
   });
   for (const item of items) ctx.lastSeenWritten.delete(item.enrollment.id);

@@ -1,4 +1,4 @@
-import type { FeatureMigrations } from '@mdmkit/storage/sql';
+import { type FeatureMigrations, featureMigrationsOf } from '@mdmkit/storage/sql';
 
 // Same conventions as the core schema: keys in the "C" collation (bytewise order, as the other
 // adapters), timestamptz, bytea. A token's fence and cursor sit on its row, so one row lock orders
@@ -125,15 +125,10 @@ const lifecycle: string[] = [
  * console.log(postgresFeatureMigrations.map((f) => f.feature)); // ['dep', 'secrets', 'audit', 'outbox', 'lifecycle']
  * ```
  */
-export const postgresFeatureMigrations: FeatureMigrations<string[]>[] = [
-  { feature: 'dep', migrations: [{ version: 1, name: 'tokens, devices, assignments', up: dep }] },
-  { feature: 'secrets', migrations: [{ version: 1, name: 'sealed secrets', up: secrets }] },
-  { feature: 'audit', migrations: [{ version: 1, name: 'audit events', up: audit }] },
-  { feature: 'outbox', migrations: [{ version: 1, name: 'event outbox', up: outbox }] },
-  {
-    feature: 'lifecycle',
-    migrations: [
-      { version: 1, name: 'declaration sets, DDM status, identity certificates, blocks', up: lifecycle },
-    ],
-  },
-];
+export const postgresFeatureMigrations: FeatureMigrations<string[]>[] = featureMigrationsOf({
+  dep,
+  secrets,
+  audit,
+  outbox,
+  lifecycle,
+});

@@ -1,40 +1,15 @@
 import { checkDate, checkKey, type LifecycleStores } from '@mdmkit/storage';
-import {
-  type BlockRow,
-  blockColumns,
-  checkAssignment,
-  checkBlock,
-  checkCertHash,
-  checkDdmStatus,
-  checkDeclarationSet,
-  checkIdentityCertificate,
-  checkRetire,
-  type DdmStatusRow,
-  ddmStatusColumns,
-  ddmStatusPage,
-  type DeclarationSetRow,
-  declarationSetColumns,
-  type IdentityCertificateRow,
-  identityCertificateColumns,
-  keyedPage,
-  pageLimit,
-  statusCursor,
-  toBlock,
-  toDeclarationSet,
-  toIdentityCertificate,
-  trimDdmStatusSql,
-  type WithContext,
-} from '@mdmkit/storage/sql';
+import * as core from '@mdmkit/storage/sql';
 import type { Ctx } from './context';
 import { query, transaction } from './pool';
 
 type Row<T> = T & Record<string, unknown>;
 const key = (ctx: Ctx, what: string, v: unknown): void => checkKey(what, v, ctx.limits.maxKeyLength);
-const statusColumns = ddmStatusColumns.replace('id', 'id::text AS id');
+const statusColumns = core.ddmStatusColumns.replace('id', 'id::text AS id');
 
-export const lifecycleStore: WithContext<Ctx, LifecycleStores> = {
+export const lifecycleStore: core.WithContext<Ctx, LifecycleStores> = {
   async putDeclarationSet(ctx, name, declarations, at) {
-    checkDeclarationSet(ctx.limits, name, declarations, at);
+    core.checkDeclarationSet(ctx.limits, name, declarations, at);
     const t = new Date(at ?? Date.now());
     await query(
       ctx.db,
@@ -47,13 +22,13 @@ export const lifecycleStore: WithContext<Ctx, LifecycleStores> = {
   },
   async getDeclarationSet(ctx, name) {
     key(ctx, 'declaration set name', name);
-    const { rows } = await query<Row<DeclarationSetRow>>(
+    const { rows } = await query<Row<core.DeclarationSetRow>>(
       ctx.db,
       'getDeclarationSet',
-      `SELECT ${declarationSetColumns} FROM declaration_sets WHERE name = $1`,
+      `SELECT ${core.declarationSetColumns} FROM declaration_sets WHERE name = $1`,
       [name],
     );
-    return rows[0] ? toDeclarationSet(rows[0]) : undefined;
+    return rows[0] ? core.toDeclarationSet(rows[0]) : undefined;
   },
   async deleteDeclarationSet(ctx, name) {
     key(ctx, 'declaration set name', name);
@@ -64,7 +39,7 @@ export const lifecycleStore: WithContext<Ctx, LifecycleStores> = {
     });
   },
   async assignDeclarationSet(ctx, name, enrollmentIds) {
-    const ids = checkAssignment(ctx.limits, name, enrollmentIds);
+    const ids = core.checkAssignment(ctx.limits, name, enrollmentIds);
     if (ids.length === 0) return;
     await query(
       ctx.db,
@@ -75,7 +50,7 @@ export const lifecycleStore: WithContext<Ctx, LifecycleStores> = {
     );
   },
   async unassignDeclarationSet(ctx, name, enrollmentIds) {
-    const ids = checkAssignment(ctx.limits, name, enrollmentIds);
+    const ids = core.checkAssignment(ctx.limits, name, enrollmentIds);
     if (ids.length === 0) return 0;
     const r = await query(
       ctx.db,
@@ -97,7 +72,7 @@ export const lifecycleStore: WithContext<Ctx, LifecycleStores> = {
   },
   async enrollmentsWithDeclarationSet(ctx, name, options = {}) {
     key(ctx, 'declaration set name', name);
-    const limit = pageLimit(options.limit);
+    const limit = core.pageLimit(options.limit);
     const { rows } = await query<{ enrollment_id: string }>(
       ctx.db,
       'enrollmentsWithDeclarationSet',
@@ -105,14 +80,14 @@ export const lifecycleStore: WithContext<Ctx, LifecycleStores> = {
        WHERE set_name = $1 AND ($2::text IS NULL OR enrollment_id > $2::text) ORDER BY enrollment_id LIMIT $3`,
       [name, options.after ?? null, limit + 1],
     );
-    return keyedPage(
+    return core.keyedPage(
       rows.map((r) => r.enrollment_id),
       limit,
       (id) => id,
     );
   },
   async appendDdmStatus(ctx, enrollmentId, report, at) {
-    checkDdmStatus(ctx.limits, enrollmentId, report, at);
+    core.checkDdmStatus(ctx.limits, enrollmentId, report, at);
     const t = new Date(at ?? Date.now());
     const { rows } = await query<{ id: string }>(
       ctx.db,
@@ -124,26 +99,26 @@ export const lifecycleStore: WithContext<Ctx, LifecycleStores> = {
     await query(
       ctx.db,
       'trimDdmStatus',
-      trimDdmStatusSql.replace(/\?/g, () => `$${++n}`),
+      core.trimDdmStatusSql.replace(/\?/g, () => `$${++n}`),
       [enrollmentId, enrollmentId],
     );
     return { id: rows[0]!.id, enrollmentId, report, receivedAt: t };
   },
   async listDdmStatus(ctx, enrollmentId, options = {}) {
     key(ctx, 'enrollment id', enrollmentId);
-    const before = statusCursor(options.after) ?? null;
-    const limit = pageLimit(options.limit);
-    const { rows } = await query<Row<DdmStatusRow>>(
+    const before = core.statusCursor(options.after) ?? null;
+    const limit = core.pageLimit(options.limit);
+    const { rows } = await query<Row<core.DdmStatusRow>>(
       ctx.db,
       'listDdmStatus',
       `SELECT ${statusColumns} FROM ddm_status WHERE enrollment_id = $1 AND ($2::bigint IS NULL OR id < $2::bigint)
        ORDER BY ddm_status.id DESC LIMIT $3`,
       [enrollmentId, before, limit + 1],
     );
-    return ddmStatusPage(rows, limit);
+    return core.ddmStatusPage(rows, limit);
   },
   async putIdentityCertificate(ctx, r) {
-    checkIdentityCertificate(ctx.limits, r);
+    core.checkIdentityCertificate(ctx.limits, r);
     await query(
       ctx.db,
       'putIdentityCertificate',
@@ -154,29 +129,29 @@ export const lifecycleStore: WithContext<Ctx, LifecycleStores> = {
     );
   },
   async getIdentityCertificate(ctx, hash) {
-    checkCertHash(hash);
-    const { rows } = await query<Row<IdentityCertificateRow>>(
+    core.checkCertHash(hash);
+    const { rows } = await query<Row<core.IdentityCertificateRow>>(
       ctx.db,
       'getIdentityCertificate',
-      `SELECT ${identityCertificateColumns} FROM identity_certificates WHERE hash = $1`,
+      `SELECT ${core.identityCertificateColumns} FROM identity_certificates WHERE hash = $1`,
       [hash],
     );
-    return rows[0] ? toIdentityCertificate(rows[0]) : undefined;
+    return rows[0] ? core.toIdentityCertificate(rows[0]) : undefined;
   },
   async listExpiringIdentityCertificates(ctx, before, options = {}) {
     checkDate('before', before);
-    const limit = pageLimit(options.limit);
-    const { rows } = await query<Row<IdentityCertificateRow>>(
+    const limit = core.pageLimit(options.limit);
+    const { rows } = await query<Row<core.IdentityCertificateRow>>(
       ctx.db,
       'listExpiringIdentityCertificates',
-      `SELECT ${identityCertificateColumns} FROM identity_certificates
+      `SELECT ${core.identityCertificateColumns} FROM identity_certificates
        WHERE retire_at IS NULL AND not_after < $1 AND ($2::text IS NULL OR hash > $2::text) ORDER BY hash LIMIT $3`,
       [before, options.after ?? null, limit + 1],
     );
-    return keyedPage(rows.map(toIdentityCertificate), limit, (r) => r.hash);
+    return core.keyedPage(rows.map(core.toIdentityCertificate), limit, (r) => r.hash);
   },
   async retireIdentityCertificates(ctx, enrollmentId, keepHash, retireAt) {
-    checkRetire(ctx.limits, enrollmentId, keepHash, retireAt);
+    core.checkRetire(ctx.limits, enrollmentId, keepHash, retireAt);
     const r = await query(
       ctx.db,
       'retireIdentityCertificates',
@@ -187,7 +162,7 @@ export const lifecycleStore: WithContext<Ctx, LifecycleStores> = {
     return r.rowCount ?? 0;
   },
   async blockEnrollment(ctx, input) {
-    const b = checkBlock(ctx.limits, input);
+    const b = core.checkBlock(ctx.limits, input);
     await query(
       ctx.db,
       'blockEnrollment',
@@ -210,12 +185,12 @@ export const lifecycleStore: WithContext<Ctx, LifecycleStores> = {
   },
   async getEnrollmentBlock(ctx, enrollmentId) {
     key(ctx, 'enrollment id', enrollmentId);
-    const { rows } = await query<Row<BlockRow>>(
+    const { rows } = await query<Row<core.BlockRow>>(
       ctx.db,
       'getEnrollmentBlock',
-      `SELECT ${blockColumns} FROM enrollment_blocks WHERE enrollment_id = $1`,
+      `SELECT ${core.blockColumns} FROM enrollment_blocks WHERE enrollment_id = $1`,
       [enrollmentId],
     );
-    return rows[0] ? toBlock(rows[0]) : undefined;
+    return rows[0] ? core.toBlock(rows[0]) : undefined;
   },
 };

@@ -1,13 +1,6 @@
 import type pg from 'pg';
-import {
-  type CheckedOutboxEvent,
-  checkClaim,
-  checkConfirm,
-  checkOutboxEvents,
-  checkReschedule,
-  type OutboxStore,
-} from '@mdmkit/storage';
-import { outboxColumns, type OutboxRow, toOutboxEvent, type WithContext } from '@mdmkit/storage/sql';
+import type { CheckedOutboxEvent } from '@mdmkit/storage';
+import * as core from '@mdmkit/storage/sql';
 import type { Ctx } from './context';
 import { query, transaction, type Tx } from './pool';
 
@@ -57,16 +50,11 @@ export async function writeWithOutbox<T>(
   });
 }
 
-export const outboxStore: WithContext<Ctx, OutboxStore> = {
-  async enqueueOutbox(ctx, events) {
-    const checked = checkOutboxEvents(ctx.limits, events);
-    if (checked.length === 0) return;
-    await transaction(ctx.db, 'enqueueOutbox', (tx) => insertOutbox(tx, checked));
-  },
+export const outboxStore = core.outboxStoreOf<Ctx>({
+  insert: (ctx, events) => transaction(ctx.db, 'enqueueOutbox', (tx) => insertOutbox(tx, events)),
   // SKIP LOCKED: concurrent claimers pass over rows another one is taking right now.
-  async claimOutbox(ctx, holder, options) {
-    const { limit, now, until } = checkClaim(ctx.limits, holder, options);
-    const { rows } = await query<OutboxRow & Record<string, unknown>>(
+  async claim(ctx, holder, { limit, now, until }) {
+    const { rows } = await query<core.OutboxRow & { seq: string }>(
       ctx.db,
       'claimOutbox',
       `UPDATE outbox o SET holder = $1, lease_until = $2, attempts = o.attempts + 1
@@ -74,29 +62,24 @@ export const outboxStore: WithContext<Ctx, OutboxStore> = {
              WHERE due_at <= $3 AND (lease_until IS NULL OR lease_until <= $3)
              ORDER BY seq LIMIT $4 FOR UPDATE SKIP LOCKED) AS due
        WHERE o.seq = due.seq
-       RETURNING o.seq, ${outboxColumns
+       RETURNING o.seq, ${core.outboxColumns
          .split(', ')
          .map((c) => `o.${c}`)
          .join(', ')}`,
       [holder, until, now, limit],
     );
-    return (rows as unknown as (OutboxRow & { seq: string })[])
-      .sort((a, b) => Number(a.seq) - Number(b.seq))
-      .map(toOutboxEvent);
+    return rows.sort((a, b) => Number(a.seq) - Number(b.seq));
   },
-  async confirmOutbox(ctx, holder, ids) {
-    checkConfirm(ctx.limits, holder, ids);
-    if (ids.length === 0) return 0;
+  async confirm(ctx, holder, ids) {
     const { rowCount } = await query(
       ctx.db,
       'confirmOutbox',
       'DELETE FROM outbox WHERE id = ANY($1::text[]) AND holder = $2',
-      [[...new Set(ids)], holder],
+      [ids, holder],
     );
     return rowCount ?? 0;
   },
-  async rescheduleOutbox(ctx, holder, id, dueAt, error) {
-    const text = checkReschedule(ctx.limits, holder, id, dueAt, error);
+  async reschedule(ctx, holder, id, dueAt, text) {
     const { rowCount } = await query(
       ctx.db,
       'rescheduleOutbox',
@@ -106,4 +89,4 @@ export const outboxStore: WithContext<Ctx, OutboxStore> = {
     );
     return (rowCount ?? 0) > 0;
   },
-};
+});

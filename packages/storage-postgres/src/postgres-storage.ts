@@ -1,5 +1,5 @@
-import { type CommonStorageOptions, resolveLastSeenInterval, resolveLimits } from '@mdmkit/storage';
-import { SqlStorage } from '@mdmkit/storage/sql';
+import type { CommonStorageOptions } from '@mdmkit/storage';
+import { migrated, SqlStorage, sqlContext } from '@mdmkit/storage/sql';
 import { depStore } from './dep-store';
 import { outboxStore } from './outbox-store';
 import { secretStore } from './secret-store';
@@ -37,17 +37,7 @@ export interface PostgresStorageOptions extends PostgresConnectionOptions, Commo
  * ```
  */
 export async function createPostgresStorage(options: PostgresStorageOptions): Promise<PostgresStorage> {
-  const db = await openDatabase(options);
-  const storage = new PostgresStorage(db, options);
-  if (options.migrate !== false) {
-    try {
-      await storage.migrate();
-    } catch (e) {
-      await storage.close();
-      throw e;
-    }
-  }
-  return storage;
+  return migrated(new PostgresStorage(await openDatabase(options), options), options);
 }
 
 /**
@@ -69,12 +59,7 @@ export class PostgresStorage extends SqlStorage<Ctx> {
   /** Prefer {@link createPostgresStorage}, which connects and migrates. */
   constructor(db: PgDatabase, options: CommonStorageOptions = {}) {
     super({
-      ctx: {
-        db,
-        limits: resolveLimits(options.limits),
-        lastSeenIntervalMs: resolveLastSeenInterval(options),
-        lastSeenWritten: new Map(),
-      },
+      ctx: sqlContext(db, options),
       operations,
       stores: { ...depStore, ...secretStore, ...outboxStore, ...lifecycleStore },
       migrate: (ctx) => migratePostgres(ctx.db),

@@ -1,32 +1,6 @@
-import {
-  checkBytes,
-  checkKey,
-  checkOutboxEvents,
-  type CommandInput,
-  type CommandReport,
-  type CommandResult,
-  type FinalStatus,
-  type NextCommandOptions,
-  type Page,
-  type PageOptions,
-  type QueuedCommand,
-  type QueueEntry,
-  type RecordResultResponse,
-  StorageError,
-} from '@mdmkit/storage';
-import { type Ctx, date, pageLimit } from './context';
-import {
-  type CommandRow,
-  type ResultRow,
-  resultColumns,
-  toResult,
-  finalStatuses,
-  historyCursor,
-  pageOf,
-  inLane,
-  prepareEnqueue,
-  toQueuedCommand,
-} from '@mdmkit/storage/sql';
+import * as mdm from '@mdmkit/storage';
+import { type Ctx, date } from './context';
+import * as core from '@mdmkit/storage/sql';
 import { query, transaction, type Tx } from './pool';
 import { insertOutbox } from './outbox-store';
 
@@ -53,10 +27,10 @@ const fanOutBatch = 50_000;
  */
 export async function enqueueCommand(
   ctx: Ctx,
-  command: CommandInput,
+  command: mdm.CommandInput,
   enrollmentIds: string[],
 ): Promise<void> {
-  const { priority, notBefore, expiresAt, ids } = prepareEnqueue(ctx.limits, command, enrollmentIds);
+  const { priority, notBefore, expiresAt, ids } = core.prepareEnqueue(ctx.limits, command, enrollmentIds);
   await transaction(ctx.db, 'enqueueCommand', async (tx) => {
     const inserted = await tx.query<{ seq: string }>(
       `INSERT INTO commands (command_uuid, request_type, payload, priority, not_before, expires_at, created_at)
@@ -65,7 +39,7 @@ export async function enqueueCommand(
     );
     const seq = inserted.rows[0]?.seq;
     if (seq === undefined) {
-      throw new StorageError('CONFLICT', `command UUID ${JSON.stringify(command.uuid)} is already used`);
+      throw new mdm.StorageError('CONFLICT', `command UUID ${JSON.stringify(command.uuid)} is already used`);
     }
     for (let i = 0; i < ids.length; i += fanOutBatch) {
       await tx.query(
@@ -95,11 +69,11 @@ const pickLock = 'FOR SHARE OF q SKIP LOCKED';
 export async function nextCommand(
   ctx: Ctx,
   id: string,
-  options: NextCommandOptions = {},
-): Promise<QueuedCommand | undefined> {
-  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
+  options: mdm.NextCommandOptions = {},
+): Promise<mdm.QueuedCommand | undefined> {
+  mdm.checkKey('enrollment id', id, ctx.limits.maxKeyLength);
   const now = options.now === undefined ? new Date() : date('now', options.now);
-  return inLane(laneKey(ctx, id), () => pick(ctx, id, now, Boolean(options.skipNotNow)));
+  return core.inLane(laneKey(ctx, id), () => pick(ctx, id, now, Boolean(options.skipNotNow)));
 }
 
 async function pick(
@@ -107,25 +81,28 @@ async function pick(
   id: string,
   now: Date,
   skipNotNow: boolean,
-): Promise<QueuedCommand | undefined> {
-  const { rows } = await query<CommandRow>(
+): Promise<mdm.QueuedCommand | undefined> {
+  const { rows } = await query<core.CommandRow>(
     ctx.db,
     'nextCommand',
     `SELECT ${pickColumns} FROM queue q JOIN commands c ON c.seq = q.command_seq WHERE ${pickWhere} ${pickOrder}`,
     [id, now, skipNotNow],
     'mdmkit_next_command',
   );
-  return rows[0] ? toQueuedCommand(rows[0]) : undefined;
+  return rows[0] ? core.toQueuedCommand(rows[0]) : undefined;
 }
 
 function laneKey(ctx: Ctx, id: string): string {
   return `${ctx.db.safeUrl}\u0000${ctx.db.schema}\u0000${id}`;
 }
 
-type PickRow = { [K in keyof CommandRow]: CommandRow[K] | null } & { changed: number; existed: boolean };
+type PickRow = { [K in keyof core.CommandRow]: core.CommandRow[K] | null } & {
+  changed: number;
+  existed: boolean;
+};
 
-function picked(r: PickRow | undefined): QueuedCommand | undefined {
-  return r && r.command_uuid !== null ? toQueuedCommand(r as CommandRow) : undefined;
+function picked(r: PickRow | undefined): mdm.QueuedCommand | undefined {
+  return r && r.command_uuid !== null ? core.toQueuedCommand(r as core.CommandRow) : undefined;
 }
 
 /**
@@ -136,60 +113,32 @@ function picked(r: PickRow | undefined): QueuedCommand | undefined {
  * reports `duplicate` without writing. A connection lost mid-statement rolls the whole statement
  * back, so a result is stored completely (queue row gone, result row present) or not at all.
  */
-export async function recordResult(
+export function recordResult(
   ctx: Ctx,
-  report: CommandReport,
+  report: mdm.CommandReport,
   options: { now?: Date } = {},
-): Promise<RecordResultResponse> {
-  if (typeof report !== 'object' || report === null)
-    throw new StorageError('INVALID_INPUT', 'report must be an object');
-  checkKey('enrollment id', report.enrollmentId, ctx.limits.maxKeyLength);
-  const now = options.now === undefined ? new Date() : date('now', options.now);
-  const status = report.status;
-  if (status === 'Idle') {
-    checkBytes('report payload', report.payload, ctx.limits.maxResultBytes);
-    // An Idle changes nothing, so its events have nothing to commit with.
-    const idleEvents = checkOutboxEvents(ctx.limits, report.outbox);
-    if (idleEvents.length > 0)
-      await transaction(ctx.db, 'recordResult', (tx) => insertOutbox(tx, idleEvents));
-    const next = await inLane(laneKey(ctx, report.enrollmentId), () =>
-      pick(ctx, report.enrollmentId, now, false),
-    );
-    return next ? { outcome: 'idle', next } : { outcome: 'idle' };
-  }
-  if (status !== 'NotNow' && !finalStatuses.has(status)) {
-    throw new StorageError('INVALID_INPUT', `unknown report status ${String(status)}`);
-  }
-  checkKey('command uuid', report.commandUuid, ctx.limits.maxKeyLength);
-  if (report.payload !== undefined && !(report.payload instanceof Uint8Array)) {
-    throw new StorageError('INVALID_INPUT', 'report payload must be a Uint8Array');
-  }
-  checkBytes('report payload', report.payload, ctx.limits.maxResultBytes);
-  const id = report.enrollmentId;
-  const uuid = report.commandUuid;
-  const events = checkOutboxEvents(ctx.limits, report.outbox);
-  if (events.length === 0) {
-    const run: Run = (what, text, values, prepared) => query(ctx.db, what, text, values, prepared);
-    return inLane(laneKey(ctx, id), () => record(run, id, uuid, status, report.payload, now));
-  }
-  // The report's events commit with its result, or neither does.
-  return inLane(laneKey(ctx, id), () =>
-    transaction(ctx.db, 'recordResult', async (tx) => {
-      const out = await record(onTx(tx), id, uuid, status, report.payload, now);
-      await insertOutbox(tx, events);
-      return out;
-    }),
-  );
+): Promise<mdm.RecordResultResponse> {
+  return core.recordReport(ctx.limits, report, options, {
+    lane: (id) => laneKey(ctx, id),
+    storeEvents: (events) => transaction(ctx.db, 'recordResult', (tx) => insertOutbox(tx, events)),
+    pick: (id, now) => pick(ctx, id, now, false),
+    record: (r) => {
+      if (r.events.length === 0) {
+        const run: Run = (what, text, values, prepared) => query(ctx.db, what, text, values, prepared);
+        return record(run, r);
+      }
+      // The report's events commit with its result, or neither does.
+      return transaction(ctx.db, 'recordResult', async (tx) => {
+        const out = await record(onTx(tx), r);
+        await insertOutbox(tx, r.events);
+        return out;
+      });
+    },
+  });
 }
 
-async function record(
-  run: Run,
-  id: string,
-  uuid: string,
-  status: 'NotNow' | FinalStatus,
-  payload: Uint8Array | undefined,
-  now: Date,
-): Promise<RecordResultResponse> {
+async function record(run: Run, r: core.CheckedCommandReport): Promise<mdm.RecordResultResponse> {
+  const { id, uuid, status, payload, now } = r;
   let row: PickRow | undefined;
   if (status === 'NotNow') {
     ({
@@ -224,11 +173,11 @@ async function record(
        FROM (SELECT 1) AS one LEFT JOIN LATERAL (
          SELECT ${pickColumns} FROM queue q JOIN commands c ON c.seq = q.command_seq
          WHERE ${pickWhere} AND q.command_seq NOT IN (SELECT command_seq FROM d) ${pickOrder} ${pickLock}) n ON true`,
-      [id, now, false, uuid, status, payload ?? new Uint8Array(0)],
+      [id, now, false, uuid, status, payload],
       'mdmkit_record_final',
     ));
   }
-  let outcome: RecordResultResponse['outcome'];
+  let outcome: mdm.RecordResultResponse['outcome'];
   if ((row?.changed ?? 0) > 0) outcome = 'stored';
   else if (row?.existed) outcome = 'duplicate';
   else {
@@ -250,15 +199,12 @@ async function record(
     ));
     outcome = row?.existed ? 'duplicate' : 'unknown';
   }
-  const next = picked(row);
-  return next ? { outcome, next } : { outcome };
+  return core.withNext(outcome, picked(row));
 }
 
-export async function listQueue(ctx: Ctx, id: string): Promise<QueueEntry[]> {
-  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
-  const { rows } = await query<
-    CommandRow & { last_status: string | null; not_now_count: number; last_status_at: Date | null }
-  >(
+export async function listQueue(ctx: Ctx, id: string): Promise<mdm.QueueEntry[]> {
+  mdm.checkKey('enrollment id', id, ctx.limits.maxKeyLength);
+  const { rows } = await query<core.QueueEntryRow>(
     ctx.db,
     'listQueue',
     `SELECT ${pickColumns}, q.last_status, q.not_now_count, q.last_status_at
@@ -266,47 +212,42 @@ export async function listQueue(ctx: Ctx, id: string): Promise<QueueEntry[]> {
      WHERE q.enrollment_id = $1 ORDER BY q.priority DESC, q.command_seq`,
     [id],
   );
-  return rows.map((r) => {
-    const e: QueueEntry = { ...toQueuedCommand(r), enrollmentId: id, notNowCount: r.not_now_count };
-    if (r.last_status === 'NotNow') e.lastStatus = 'NotNow';
-    if (r.last_status_at !== null) e.lastStatusAt = r.last_status_at;
-    return e;
-  });
+  return rows.map((r) => core.toQueueEntry(id, r));
 }
 
 export async function clearQueue(ctx: Ctx, id: string): Promise<number> {
-  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
+  mdm.checkKey('enrollment id', id, ctx.limits.maxKeyLength);
   const r = await query(ctx.db, 'clearQueue', 'DELETE FROM queue WHERE enrollment_id = $1', [id]);
   return r.rowCount ?? 0;
 }
 
-export async function getResults(ctx: Ctx, commandUuid: string): Promise<CommandResult[]> {
-  checkKey('command uuid', commandUuid, ctx.limits.maxKeyLength);
-  const { rows } = await query<ResultRow>(
-    ctx.db,
-    'getResults',
-    `SELECT ${resultColumns} FROM results WHERE command_uuid = $1 ORDER BY id`,
-    [commandUuid],
-  );
-  return rows.map(toResult);
+export function getResults(ctx: Ctx, commandUuid: string): Promise<mdm.CommandResult[]> {
+  return core.resultsOf(ctx.limits, commandUuid, async (uuid) => {
+    const { rows } = await query<core.ResultRow>(
+      ctx.db,
+      'getResults',
+      `SELECT ${core.resultColumns} FROM results WHERE command_uuid = $1 ORDER BY id`,
+      [uuid],
+    );
+    return rows;
+  });
 }
 
-export async function listHistory(
+export function listHistory(
   ctx: Ctx,
   id: string,
-  options: PageOptions = {},
-): Promise<Page<CommandResult>> {
-  checkKey('enrollment id', id, ctx.limits.maxKeyLength);
-  const limit = pageLimit(options.limit);
-  const after = historyCursor(options);
-  const { rows } = await query<ResultRow>(
-    ctx.db,
-    'listHistory',
-    `SELECT ${resultColumns} FROM results
-     WHERE enrollment_id = $1 AND ($2::bigint IS NULL OR id < $2::bigint) ORDER BY id DESC LIMIT $3`,
-    [id, after, limit + 1],
-  );
-  return pageOf(rows, limit, toResult);
+  options: mdm.PageOptions = {},
+): Promise<mdm.Page<mdm.CommandResult>> {
+  return core.historyPage(ctx.limits, id, options, async (after, rows) => {
+    const { rows: found } = await query<core.ResultRow>(
+      ctx.db,
+      'listHistory',
+      `SELECT ${core.resultColumns} FROM results
+       WHERE enrollment_id = $1 AND ($2::bigint IS NULL OR id < $2::bigint) ORDER BY id DESC LIMIT $3`,
+      [id, after, rows],
+    );
+    return found;
+  });
 }
 
 export async function deleteFinishedCommands(ctx: Ctx, before: Date): Promise<number> {

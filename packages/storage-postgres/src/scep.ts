@@ -1,6 +1,6 @@
-import { checkKey, type IssuedCertificateRecord, SenderNonceBudget, StorageError } from '@mdmkit/storage';
+import { checkKey, type IssuedCertificateRecord, SenderNonceBudget } from '@mdmkit/storage';
 import { type Ctx, date } from './context';
-import { type IssuedRow, issuedValues, serialTaken, toIssued } from '@mdmkit/storage/sql';
+import { type IssuedRow, issuedColumns, issuedLookups, issuedValues, serialTaken } from '@mdmkit/storage/sql';
 import { query } from './pool';
 
 export async function putChallenge(ctx: Ctx, challengeHash: string, expiresAt: Date): Promise<void> {
@@ -83,32 +83,23 @@ export async function putIssuedCertificate(ctx: Ctx, rec: IssuedCertificateRecor
   if (r.rowCount === 0) throw serialTaken(rec.serial);
 }
 
-const issuedColumns = 'serial, subject, not_before, not_after, requester, certificate_der, issued_at';
-
-export async function getIssuedCertificate(
-  ctx: Ctx,
-  serialHex: string,
-): Promise<IssuedCertificateRecord | undefined> {
-  checkKey('serial', serialHex, ctx.limits.maxKeyLength);
-  const { rows } = await query<IssuedRow>(
-    ctx.db,
-    'getIssuedCertificate',
-    `SELECT ${issuedColumns} FROM scep_issued_certificates WHERE serial = $1`,
-    [serialHex],
-  );
-  return rows[0] ? toIssued(rows[0]) : undefined;
-}
-
-export async function findIssuedCertificatesBySubject(
-  ctx: Ctx,
-  subject: string,
-): Promise<IssuedCertificateRecord[]> {
-  if (typeof subject !== 'string') throw new StorageError('INVALID_INPUT', 'subject must be a string');
-  const { rows } = await query<IssuedRow>(
-    ctx.db,
-    'findIssuedCertificatesBySubject',
-    `SELECT ${issuedColumns} FROM scep_issued_certificates WHERE subject = $1 ORDER BY issued_at, serial`,
-    [subject],
-  );
-  return rows.map(toIssued);
-}
+export const { getIssuedCertificate, findIssuedCertificatesBySubject } = issuedLookups<Ctx>(
+  async (ctx, serialHex) => {
+    const { rows } = await query<IssuedRow>(
+      ctx.db,
+      'getIssuedCertificate',
+      `SELECT ${issuedColumns} FROM scep_issued_certificates WHERE serial = $1`,
+      [serialHex],
+    );
+    return rows[0];
+  },
+  async (ctx, subject) => {
+    const { rows } = await query<IssuedRow>(
+      ctx.db,
+      'findIssuedCertificatesBySubject',
+      `SELECT ${issuedColumns} FROM scep_issued_certificates WHERE subject = $1 ORDER BY issued_at, serial`,
+      [subject],
+    );
+    return rows;
+  },
+);

@@ -1,26 +1,9 @@
 import type { AuditEventStore, SecretStore } from '@mdmkit/storage';
-import {
-  auditColumns,
-  auditListQuery,
-  auditPage,
-  type AuditRow,
-  checkAuditEvent,
-  checkExpectedVersion,
-  checkPutSecret,
-  checkSecretKey,
-  secretColumns,
-  secretConflict,
-  secretListQuery,
-  secretPage,
-  type SecretRow,
-  toAuditEvent,
-  toSecret,
-  type WithContext,
-} from '@mdmkit/storage/sql';
+import * as core from '@mdmkit/storage/sql';
 import type { Ctx } from './context';
 import { query, transaction, type Tx } from './pool';
 
-const columns = secretColumns.replace('version', 'version::int AS version');
+const columns = core.secretColumns.replace('version', 'version::int AS version');
 
 async function versionOf(tx: Tx, owner: string, kind: string): Promise<number> {
   const { rows } = await tx.query<{ version: number }>(
@@ -30,20 +13,20 @@ async function versionOf(tx: Tx, owner: string, kind: string): Promise<number> {
   return rows[0]?.version ?? 0;
 }
 
-export const secretStore: WithContext<Ctx, SecretStore & AuditEventStore> = {
+export const secretStore: core.WithContext<Ctx, SecretStore & AuditEventStore> = {
   async getSecret(ctx, owner, kind) {
-    checkSecretKey(ctx.limits, owner, kind);
-    const { rows } = await query<SecretRow & Record<string, unknown>>(
+    core.checkSecretKey(ctx.limits, owner, kind);
+    const { rows } = await query<core.SecretRow & Record<string, unknown>>(
       ctx.db,
       'getSecret',
       `SELECT ${columns} FROM secrets WHERE owner = $1 AND kind = $2`,
       [owner, kind],
     );
-    return rows[0] ? toSecret(rows[0]) : undefined;
+    return rows[0] ? core.toSecret(rows[0]) : undefined;
   },
   /** Each case is one statement whose WHERE or conflict clause is the compare-and-set. */
   async putSecret(ctx, input) {
-    checkPutSecret(ctx.limits, input);
+    core.checkPutSecret(ctx.limits, input);
     const { owner, kind, sealed, expectedVersion } = input;
     const now = new Date();
     return transaction(ctx.db, 'putSecret', async (tx) => {
@@ -60,18 +43,19 @@ export const secretStore: WithContext<Ctx, SecretStore & AuditEventStore> = {
                WHERE owner = $1 AND kind = $2 AND version = $5 RETURNING ${columns}`;
       }
       const params = [owner, kind, sealed, now, ...(expectedVersion ? [expectedVersion] : [])];
-      const { rows } = await tx.query<SecretRow & Record<string, unknown>>(sql, params);
-      if (!rows[0]) throw secretConflict(owner, kind, await versionOf(tx, owner, kind), expectedVersion!);
-      return toSecret(rows[0]);
+      const { rows } = await tx.query<core.SecretRow & Record<string, unknown>>(sql, params);
+      if (!rows[0])
+        throw core.secretConflict(owner, kind, await versionOf(tx, owner, kind), expectedVersion!);
+      return core.toSecret(rows[0]);
     });
   },
   async deleteSecret(ctx, owner, kind, expectedVersion) {
-    checkSecretKey(ctx.limits, owner, kind);
-    checkExpectedVersion(expectedVersion);
+    core.checkSecretKey(ctx.limits, owner, kind);
+    core.checkExpectedVersion(expectedVersion);
     return transaction(ctx.db, 'deleteSecret', async (tx) => {
       const version = await versionOf(tx, owner, kind);
       if (expectedVersion !== undefined && version !== expectedVersion) {
-        throw secretConflict(owner, kind, version, expectedVersion);
+        throw core.secretConflict(owner, kind, version, expectedVersion);
       }
       const r = await tx.query(
         `DELETE FROM secrets WHERE owner = $1 AND kind = $2${expectedVersion === undefined ? '' : ' AND version = $3'}`,
@@ -79,14 +63,14 @@ export const secretStore: WithContext<Ctx, SecretStore & AuditEventStore> = {
       );
       if (expectedVersion !== undefined && version > 0 && r.rowCount === 0) {
         // replaced between the read and the delete
-        throw secretConflict(owner, kind, await versionOf(tx, owner, kind), expectedVersion);
+        throw core.secretConflict(owner, kind, await versionOf(tx, owner, kind), expectedVersion);
       }
       return (r.rowCount ?? 0) > 0;
     });
   },
   async listSecrets(ctx, options) {
-    const q = secretListQuery(ctx.limits, options);
-    const { rows } = await query<SecretRow & Record<string, unknown>>(
+    const q = core.secretListQuery(ctx.limits, options);
+    const { rows } = await query<core.SecretRow & Record<string, unknown>>(
       ctx.db,
       'listSecrets',
       `SELECT ${columns} FROM secrets
@@ -95,33 +79,33 @@ export const secretStore: WithContext<Ctx, SecretStore & AuditEventStore> = {
        ORDER BY owner, kind LIMIT $5`,
       [q.owner, q.kind, q.afterOwner, q.afterKind, q.limit + 1],
     );
-    return secretPage(rows, q.limit);
+    return core.secretPage(rows, q.limit);
   },
   async appendAuditEvent(ctx, event) {
-    const e = checkAuditEvent(ctx.limits, event);
+    const e = core.checkAuditEvent(ctx.limits, event);
     // Ids are handed out before commit, so two appends could commit out of id order and a reader
     // following the log with `after` would step past the slower one for good. The table lock
     // (EXCLUSIVE: plain reads go on, every other writer waits) makes ids commit in order.
     return transaction(ctx.db, 'appendAuditEvent', async (tx) => {
       await tx.query('LOCK TABLE audit_events IN EXCLUSIVE MODE');
-      const { rows } = await tx.query<AuditRow & Record<string, unknown>>(
+      const { rows } = await tx.query<core.AuditRow & Record<string, unknown>>(
         `INSERT INTO audit_events (actor, action, owner, kind, reason, at) VALUES ($1, $2, $3, $4, $5, $6)
-         RETURNING ${auditColumns.replace('id', 'id::text AS id')}`,
+         RETURNING ${core.auditColumns.replace('id', 'id::text AS id')}`,
         [e.actor, e.action, e.owner, e.kind, e.reason, e.at],
       );
-      return toAuditEvent(rows[0]!);
+      return core.toAuditEvent(rows[0]!);
     });
   },
   async listAuditEvents(ctx, options) {
-    const q = auditListQuery(options);
-    const { rows } = await query<AuditRow & Record<string, unknown>>(
+    const q = core.auditListQuery(options);
+    const { rows } = await query<core.AuditRow & Record<string, unknown>>(
       ctx.db,
       'listAuditEvents',
-      `SELECT ${auditColumns.replace('id', 'id::text AS id')} FROM audit_events
+      `SELECT ${core.auditColumns.replace('id', 'id::text AS id')} FROM audit_events
        WHERE id > $1 AND ($2::text IS NULL OR owner = $2::text) AND ($3::text IS NULL OR actor = $3::text)
        ORDER BY audit_events.id LIMIT $4`,
       [q.afterId, q.owner, q.actor, q.limit + 1],
     );
-    return auditPage(rows, q.limit);
+    return core.auditPage(rows, q.limit);
   },
 };

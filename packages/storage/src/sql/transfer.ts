@@ -1,7 +1,8 @@
 import type { EnrollmentExport, EnrollmentRecord, Page, PageOptions } from '../enrollment';
 import { StorageError } from '../errors';
 import { checkBytes, checkKey, type StorageLimits } from '../limits';
-import { bytes, date } from './values';
+import { type EnrollmentRow, toEnrollment } from './rows';
+import { bytes, date, pageLimit } from './values';
 
 /** An import checked and ordered for insertion. */
 export interface PreparedImport {
@@ -104,4 +105,29 @@ export function exportPage<R extends { bootstrap_token: Uint8Array | null }>(
   const page: Page<EnrollmentExport> = { items };
   if (rows.length > limit) page.next = items[items.length - 1]!.enrollment.id;
   return page;
+}
+
+/** An export row: an enrollment row with its bootstrap token. */
+export type ExportRow = EnrollmentRow & { bootstrap_token: Uint8Array | null };
+
+/**
+ * One export page on a dialect's queries: `read` returns up to `rows` rows after the cursor (null
+ * for the first page) in id order; `hashesOf` gives, for the rows of the page, each one's
+ * certificate hashes in ascending order (a dialect that reads them in the same query looks them up
+ * on the row).
+ *
+ * @example
+ * ```ts
+ * return exportWith(options, readRows, async () => (r) => r.hashes);
+ * ```
+ */
+export async function exportWith<R extends ExportRow>(
+  options: PageOptions,
+  read: (after: string | null, rows: number) => Promise<R[]>,
+  hashesOf: (page: readonly R[]) => Promise<(row: R) => string[]>,
+): Promise<Page<EnrollmentExport>> {
+  const limit = pageLimit(options.limit);
+  const rows = await read(exportCursor(options), limit + 1);
+  const hashes = await hashesOf(rows.slice(0, limit));
+  return exportPage(rows, limit, toEnrollment, hashes);
 }
