@@ -1,20 +1,6 @@
 // The command queue: enqueue, delivery, results, history and clean-up.
-import {
-  checkDate,
-  checkKey,
-  checkOutboxEvents,
-  checkReport,
-  type CommandInput,
-  type CommandReport,
-  type CommandResult,
-  type NextCommandOptions,
-  type Page,
-  type PageOptions,
-  type QueuedCommand,
-  type QueueEntry,
-  type RecordResultResponse,
-  StorageError,
-} from '@mdmkit/storage';
+import { checkDate, checkKey, checkOutboxEvents, checkReport, StorageError } from '@mdmkit/storage';
+import type * as api from '@mdmkit/storage';
 import * as core from '@mdmkit/storage/sql';
 import type { Ctx } from './context';
 import type { Row } from './io';
@@ -29,13 +15,13 @@ const commandColumns =
 const resultColumns =
   'r.seq AS id, r.enrollment_id, c.uuid AS command_uuid, c.request_type, r.status, r.payload, r.received_at';
 
-const toCommand = (r: Row): QueuedCommand =>
+const toCommand = (r: Row): api.QueuedCommand =>
   core.toQueuedCommand(dated(r, 'not_before', 'expires_at', 'created_at'));
-const toResult = (r: Row): CommandResult => core.toResult(dated(r, 'received_at'));
+const toResult = (r: Row): api.CommandResult => core.toResult(dated(r, 'received_at'));
 
 export async function enqueueCommand(
   ctx: Ctx,
-  command: CommandInput,
+  command: api.CommandInput,
   enrollmentIds: string[],
 ): Promise<void> {
   const { priority, notBefore, expiresAt, ids } = core.prepareEnqueue(ctx.limits, command, enrollmentIds);
@@ -65,7 +51,7 @@ export async function enqueueCommand(
 }
 
 /** The next deliverable command of `id`. Synchronous, so recordResult picks inside its own write. */
-function pick(ctx: Ctx, id: string, skipNotNow: boolean, now: number): QueuedCommand | undefined {
+function pick(ctx: Ctx, id: string, skipNotNow: boolean, now: number): api.QueuedCommand | undefined {
   const row = ctx
     .stmt(
       `SELECT ${commandColumns}
@@ -81,8 +67,8 @@ function pick(ctx: Ctx, id: string, skipNotNow: boolean, now: number): QueuedCom
 export async function nextCommand(
   ctx: Ctx,
   id: string,
-  options: NextCommandOptions = {},
-): Promise<QueuedCommand | undefined> {
+  options: api.NextCommandOptions = {},
+): Promise<api.QueuedCommand | undefined> {
   checkKey('enrollment id', id, ctx.limits.maxKeyLength);
   checkDate('now', options.now, true);
   ctx.check();
@@ -91,15 +77,15 @@ export async function nextCommand(
 
 export async function recordResult(
   ctx: Ctx,
-  report: CommandReport,
+  report: api.CommandReport,
   options: { now?: Date } = {},
-): Promise<RecordResultResponse> {
+): Promise<api.RecordResultResponse> {
   const uuid = checkReport(report, ctx.limits);
   checkDate('now', options.now, true);
   const now = (options.now ?? new Date()).getTime();
   const id = report.enrollmentId;
   const skip = report.status === 'NotNow';
-  const respond = (outcome: RecordResultResponse['outcome']): RecordResultResponse => {
+  const respond = (outcome: api.RecordResultResponse['outcome']): api.RecordResultResponse => {
     const next = pick(ctx, id, skip, now);
     return next ? { outcome, next } : { outcome };
   };
@@ -140,7 +126,7 @@ export async function recordResult(
   });
 }
 
-export async function listQueue(ctx: Ctx, id: string): Promise<QueueEntry[]> {
+export async function listQueue(ctx: Ctx, id: string): Promise<api.QueueEntry[]> {
   ctx.check();
   const rows = ctx
     .stmt(
@@ -150,7 +136,7 @@ export async function listQueue(ctx: Ctx, id: string): Promise<QueueEntry[]> {
     )
     .all(id) as Row[];
   return rows.map((r) => {
-    const e: QueueEntry = { ...toCommand(r), enrollmentId: id, notNowCount: r.not_now_count as number };
+    const e: api.QueueEntry = { ...toCommand(r), enrollmentId: id, notNowCount: r.not_now_count as number };
     if (r.last_status === 'NotNow') e.lastStatus = 'NotNow';
     if (r.last_status_at != null) e.lastStatusAt = new Date(r.last_status_at as number);
     return e;
@@ -162,7 +148,7 @@ export async function clearQueue(ctx: Ctx, id: string): Promise<number> {
   return ctx.write(() => ctx.stmt('DELETE FROM queue WHERE enrollment_id = ?').run(id).changes);
 }
 
-export async function getResults(ctx: Ctx, commandUuid: string): Promise<CommandResult[]> {
+export async function getResults(ctx: Ctx, commandUuid: string): Promise<api.CommandResult[]> {
   ctx.check();
   const rows = ctx
     .stmt(
@@ -175,8 +161,8 @@ export async function getResults(ctx: Ctx, commandUuid: string): Promise<Command
 export async function listHistory(
   ctx: Ctx,
   id: string,
-  options: PageOptions = {},
-): Promise<Page<CommandResult>> {
+  options: api.PageOptions = {},
+): Promise<api.Page<api.CommandResult>> {
   ctx.check();
   const limit = core.pageLimit(options.limit);
   const after = core.historyCursor(options);
