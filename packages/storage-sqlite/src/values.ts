@@ -10,10 +10,10 @@ export const ms = (d: Date | undefined): number | null => (d ? d.getTime() : nul
 
 /**
  * A row with the named INTEGER-millisecond columns turned into Dates (NULL stays null), the shape
- * the core's row mappers (`toEnrollment`, `toQueuedCommand`, `toResult`, …) read.
+ * the core's row mappers (`toEnrollment`, `toQueuedCommand`, `toResult`, …) read. better-sqlite3
+ * hands out a fresh object per row, so the row is converted in place rather than copied.
  */
 export function dated<T>(r: Record<string, unknown>, ...columns: string[]): T {
-  const out: Record<string, unknown> = { ...r };
-  for (const c of columns) if (out[c] != null) out[c] = new Date(out[c] as number);
-  return out as T;
+  for (const c of columns) if (r[c] != null) r[c] = new Date(r[c] as number);
+  return r as T;
 }
