@@ -1,65 +1,42 @@
 import { checkKey, type DepStore } from '@mdmkit/storage';
-import {
-  awaitingLimit,
-  checkDepAssignment,
-  checkDepPage,
-  checkDepToken,
-  checkFence,
-  depDeviceColumns,
-  depDeviceFilter,
-  depDevicePage,
-  type DepDeviceRow,
-  depDeviceValues,
-  depStatusChanges,
-  depTokenColumns,
-  depTokenNotFound,
-  type DepTokenRow,
-  depTokenValues,
-  pageSerials,
-  planDepPage,
-  toDepAssignment,
-  toDepCursor,
-  toDepDevice,
-  toDepToken,
-  type WithContext,
-} from '@mdmkit/storage/sql';
+import * as core from '@mdmkit/storage/sql';
 import { bit, ms, type Row, type SqliteIo } from './io';
 
-const tokenCols = depTokenColumns.join(', ');
-const deviceCols = depDeviceColumns.join(', ');
+const tokenCols = core.depTokenColumns.join(', ');
+const deviceCols = core.depDeviceColumns.join(', ');
 const sqlValue = (v: unknown): unknown =>
   v instanceof Uint8Array
     ? Buffer.from(v.buffer, v.byteOffset, v.byteLength)
     : typeof v === 'boolean'
       ? bit(v)
       : v;
-const upsertDevice = `INSERT INTO dep_devices (${deviceCols}) VALUES (${depDeviceColumns.map(() => '?').join(', ')})
-  ON CONFLICT (token_name, serial_number) DO UPDATE SET ${depDeviceColumns
+const upsertDevice = `INSERT INTO dep_devices (${deviceCols}) VALUES (${core.depDeviceColumns.map(() => '?').join(', ')})
+  ON CONFLICT (token_name, serial_number) DO UPDATE SET ${core.depDeviceColumns
     .slice(2)
     .map((c) => `${c} = excluded.${c}`)
     .join(', ')}`;
 
 function requireToken(io: SqliteIo, name: string): number {
   const row = io.stmt('SELECT fence FROM dep_tokens WHERE name = ?').get(name) as Row | undefined;
-  if (!row) throw depTokenNotFound(name);
+  if (!row) throw core.depTokenNotFound(name);
   return Number(row.fence);
 }
 
 /** Inside a write: fence check and update (the write lock orders every fenced write). */
 function fenced(io: SqliteIo, name: string, fence: number): void {
-  checkFence(requireToken(io, name), fence);
+  core.checkFence(requireToken(io, name), fence);
   io.stmt('UPDATE dep_tokens SET fence = ? WHERE name = ?').run(fence, name);
 }
 
-export const depStore: WithContext<SqliteIo, DepStore> = {
+export const depStore: core.WithContext<SqliteIo, DepStore> = {
   async putDepToken(io, record) {
-    checkDepToken(io.limits, record);
-    const params = depTokenValues(record, ms).map(sqlValue);
+    core.checkDepToken(io.limits, record);
+    const params = core.depTokenValues(record, ms).map(sqlValue);
     await io.write(() =>
       io
         .stmt(
           `INSERT INTO dep_tokens (${tokenCols}) VALUES (${params.map(() => '?').join(', ')})
-           ON CONFLICT (name) DO UPDATE SET ${depTokenColumns
+           ON CONFLICT (name) DO UPDATE SET ${core.depTokenColumns
              .slice(1)
              .map((c) => `${c} = excluded.${c}`)
              .join(', ')}`,
@@ -70,19 +47,19 @@ export const depStore: WithContext<SqliteIo, DepStore> = {
   async getDepToken(io, name) {
     checkKey('token name', name, io.limits.maxKeyLength);
     const row = await io.read(() => io.stmt(`SELECT ${tokenCols} FROM dep_tokens WHERE name = ?`).get(name));
-    return row ? toDepToken(row as DepTokenRow) : undefined;
+    return row ? core.toDepToken(row as core.DepTokenRow) : undefined;
   },
   async listDepTokens(io) {
     const rows = await io.read(() => io.stmt(`SELECT ${tokenCols} FROM dep_tokens ORDER BY name`).all());
-    return rows.map((r) => toDepToken(r as DepTokenRow));
+    return rows.map((r) => core.toDepToken(r as core.DepTokenRow));
   },
   async updateDepTokenStatus(io, name, status) {
     checkKey('token name', name, io.limits.maxKeyLength);
-    const changes = depStatusChanges(status);
+    const changes = core.depStatusChanges(status);
     const sql = `UPDATE dep_tokens SET ${['updated_at = ?', ...changes.map(([c]) => `${c} = ?`)].join(', ')} WHERE name = ?`;
     const params = [Date.now(), ...changes.map(([, v]) => (v instanceof Date ? ms(v) : sqlValue(v))), name];
     const n = await io.write(() => io.stmt(sql).run(...params).changes);
-    if (n === 0) throw depTokenNotFound(name);
+    if (n === 0) throw core.depTokenNotFound(name);
   },
   async deleteDepToken(io, name) {
     checkKey('token name', name, io.limits.maxKeyLength);
@@ -99,8 +76,8 @@ export const depStore: WithContext<SqliteIo, DepStore> = {
         .stmt('SELECT name, cursor, phase, cursor_fence, cursor_updated_at FROM dep_tokens WHERE name = ?')
         .get(tokenName),
     );
-    if (!row) throw depTokenNotFound(tokenName);
-    return toDepCursor(row as Row);
+    if (!row) throw core.depTokenNotFound(tokenName);
+    return core.toDepCursor(row as Row);
   },
   async resetDepCursor(io, tokenName, fence) {
     checkKey('token name', tokenName, io.limits.maxKeyLength);
@@ -112,7 +89,7 @@ export const depStore: WithContext<SqliteIo, DepStore> = {
     });
   },
   async applyDepPage(io, page) {
-    page = checkDepPage(io.limits, page);
+    page = core.checkDepPage(io.limits, page);
     return io.write(() => {
       fenced(io, page.tokenName, page.fence);
       const now = new Date();
@@ -120,14 +97,14 @@ export const depStore: WithContext<SqliteIo, DepStore> = {
         .stmt(
           `SELECT ${deviceCols} FROM dep_devices WHERE token_name = ? AND serial_number IN (SELECT value FROM json_each(?))`,
         )
-        .all(page.tokenName, JSON.stringify(pageSerials(page))) as DepDeviceRow[];
-      const plan = planDepPage(
+        .all(page.tokenName, JSON.stringify(core.pageSerials(page))) as core.DepDeviceRow[];
+      const plan = core.planDepPage(
         page,
-        new Map(rows.map((r) => [String(r.serial_number), toDepDevice(r)])),
+        new Map(rows.map((r) => [String(r.serial_number), core.toDepDevice(r)])),
         now,
       );
       const upsert = io.stmt(upsertDevice);
-      for (const d of plan.rows) upsert.run(...depDeviceValues(d, ms, bit));
+      for (const d of plan.rows) upsert.run(...core.depDeviceValues(d, ms, bit));
       io.stmt(
         'UPDATE dep_tokens SET cursor = ?, phase = ?, cursor_fence = ?, cursor_updated_at = ? WHERE name = ?',
       ).run(page.cursor, page.phase, page.fence, now.getTime(), page.tokenName);
@@ -143,11 +120,11 @@ export const depStore: WithContext<SqliteIo, DepStore> = {
         .stmt(`SELECT ${deviceCols} FROM dep_devices WHERE token_name = ? AND serial_number = ?`)
         .get(tokenName, serialNumber);
     });
-    return row ? toDepDevice(row as DepDeviceRow) : undefined;
+    return row ? core.toDepDevice(row as core.DepDeviceRow) : undefined;
   },
   async listDepDevices(io, tokenName, filter) {
     checkKey('token name', tokenName, io.limits.maxKeyLength);
-    const f = depDeviceFilter(filter);
+    const f = core.depDeviceFilter(filter);
     const rows = await io.read(() => {
       requireToken(io, tokenName);
       return io
@@ -167,7 +144,7 @@ export const depStore: WithContext<SqliteIo, DepStore> = {
           f.limit + 1,
         );
     });
-    return depDevicePage(rows as DepDeviceRow[], f.limit);
+    return core.depDevicePage(rows as core.DepDeviceRow[], f.limit);
   },
   async markDepDeviceEnrolled(io, serialNumber, at = new Date()) {
     checkKey('serial number', serialNumber, io.limits.maxKeyLength);
@@ -182,8 +159,8 @@ export const depStore: WithContext<SqliteIo, DepStore> = {
     );
   },
   async recordDepAssignment(io, record, fence) {
-    checkDepAssignment(io.limits, record);
-    checkFence(0, fence);
+    core.checkDepAssignment(io.limits, record);
+    core.checkFence(0, fence);
     await io.write(() => {
       fenced(io, record.tokenName, fence);
       io.stmt(
@@ -204,11 +181,11 @@ export const depStore: WithContext<SqliteIo, DepStore> = {
         )
         .get(tokenName, serialNumber);
     });
-    return row ? toDepAssignment(row as Row) : undefined;
+    return row ? core.toDepAssignment(row as Row) : undefined;
   },
   async listDepDevicesAwaitingProfile(io, tokenName, limit) {
     checkKey('token name', tokenName, io.limits.maxKeyLength);
-    const n = awaitingLimit(limit);
+    const n = core.awaitingLimit(limit);
     const rows = await io.read(() => {
       requireToken(io, tokenName);
       return io
@@ -221,6 +198,6 @@ export const depStore: WithContext<SqliteIo, DepStore> = {
         )
         .all(tokenName, n);
     });
-    return rows.map((r) => toDepDevice(r as DepDeviceRow));
+    return rows.map((r) => core.toDepDevice(r as core.DepDeviceRow));
   },
 };

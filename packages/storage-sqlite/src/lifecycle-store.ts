@@ -1,37 +1,12 @@
 import { checkDate, checkKey, type LifecycleStores } from '@mdmkit/storage';
-import {
-  type BlockRow,
-  blockColumns,
-  checkAssignment,
-  checkBlock,
-  checkCertHash,
-  checkDdmStatus,
-  checkDeclarationSet,
-  checkIdentityCertificate,
-  checkRetire,
-  type DdmStatusRow,
-  ddmStatusColumns,
-  ddmStatusPage,
-  type DeclarationSetRow,
-  declarationSetColumns,
-  type IdentityCertificateRow,
-  identityCertificateColumns,
-  keyedPage,
-  pageLimit,
-  statusCursor,
-  toBlock,
-  toDeclarationSet,
-  toIdentityCertificate,
-  trimDdmStatusSql,
-  type WithContext,
-} from '@mdmkit/storage/sql';
+import * as core from '@mdmkit/storage/sql';
 import type { SqliteIo } from './io';
 
 const key = (io: SqliteIo, what: string, v: unknown): void => checkKey(what, v, io.limits.maxKeyLength);
 
-export const lifecycleStore: WithContext<SqliteIo, LifecycleStores> = {
+export const lifecycleStore: core.WithContext<SqliteIo, LifecycleStores> = {
   async putDeclarationSet(io, name, declarations, at) {
-    checkDeclarationSet(io.limits, name, declarations, at);
+    core.checkDeclarationSet(io.limits, name, declarations, at);
     const t = (at ?? new Date()).getTime();
     await io.write(() =>
       io
@@ -47,11 +22,11 @@ export const lifecycleStore: WithContext<SqliteIo, LifecycleStores> = {
     key(io, 'declaration set name', name);
     const row = await io.read(
       () =>
-        io.stmt(`SELECT ${declarationSetColumns} FROM declaration_sets WHERE name = ?`).get(name) as
-          | DeclarationSetRow
+        io.stmt(`SELECT ${core.declarationSetColumns} FROM declaration_sets WHERE name = ?`).get(name) as
+          | core.DeclarationSetRow
           | undefined,
     );
-    return row ? toDeclarationSet(row) : undefined;
+    return row ? core.toDeclarationSet(row) : undefined;
   },
   async deleteDeclarationSet(io, name) {
     key(io, 'declaration set name', name);
@@ -61,7 +36,7 @@ export const lifecycleStore: WithContext<SqliteIo, LifecycleStores> = {
     });
   },
   async assignDeclarationSet(io, name, enrollmentIds) {
-    const ids = checkAssignment(io.limits, name, enrollmentIds);
+    const ids = core.checkAssignment(io.limits, name, enrollmentIds);
     await io.write(() => {
       const s = io.stmt(
         'INSERT INTO declaration_assignments (set_name, enrollment_id) VALUES (?, ?) ON CONFLICT DO NOTHING',
@@ -70,7 +45,7 @@ export const lifecycleStore: WithContext<SqliteIo, LifecycleStores> = {
     });
   },
   async unassignDeclarationSet(io, name, enrollmentIds) {
-    const ids = checkAssignment(io.limits, name, enrollmentIds);
+    const ids = core.checkAssignment(io.limits, name, enrollmentIds);
     return io.write(() => {
       const s = io.stmt('DELETE FROM declaration_assignments WHERE set_name = ? AND enrollment_id = ?');
       let n = 0;
@@ -89,7 +64,7 @@ export const lifecycleStore: WithContext<SqliteIo, LifecycleStores> = {
   },
   async enrollmentsWithDeclarationSet(io, name, options = {}) {
     key(io, 'declaration set name', name);
-    const limit = pageLimit(options.limit);
+    const limit = core.pageLimit(options.limit);
     const rows = await io.read(() =>
       io
         .stmt(
@@ -98,40 +73,40 @@ export const lifecycleStore: WithContext<SqliteIo, LifecycleStores> = {
         )
         .all(name, options.after ?? null, options.after ?? null, limit + 1),
     );
-    return keyedPage(
+    return core.keyedPage(
       (rows as { enrollment_id: string }[]).map((r) => r.enrollment_id),
       limit,
       (id) => id,
     );
   },
   async appendDdmStatus(io, enrollmentId, report, at) {
-    checkDdmStatus(io.limits, enrollmentId, report, at);
+    core.checkDdmStatus(io.limits, enrollmentId, report, at);
     const t = (at ?? new Date()).getTime();
     const id = await io.write(() => {
       const inserted = io
         .stmt('INSERT INTO ddm_status (enrollment_id, report, received_at) VALUES (?, ?, ?)')
         .run(enrollmentId, report, t).lastInsertRowid;
-      io.stmt(trimDdmStatusSql).run(enrollmentId, enrollmentId);
+      io.stmt(core.trimDdmStatusSql).run(enrollmentId, enrollmentId);
       return inserted;
     });
     return { id: String(id), enrollmentId, report, receivedAt: new Date(t) };
   },
   async listDdmStatus(io, enrollmentId, options = {}) {
     key(io, 'enrollment id', enrollmentId);
-    const before = statusCursor(options.after) ?? null;
-    const limit = pageLimit(options.limit);
+    const before = core.statusCursor(options.after) ?? null;
+    const limit = core.pageLimit(options.limit);
     const rows = await io.read(() =>
       io
         .stmt(
-          `SELECT ${ddmStatusColumns} FROM ddm_status WHERE enrollment_id = ? AND (? IS NULL OR id < ?)
+          `SELECT ${core.ddmStatusColumns} FROM ddm_status WHERE enrollment_id = ? AND (? IS NULL OR id < ?)
            ORDER BY id DESC LIMIT ?`,
         )
         .all(enrollmentId, before, before, limit + 1),
     );
-    return ddmStatusPage(rows as DdmStatusRow[], limit);
+    return core.ddmStatusPage(rows as core.DdmStatusRow[], limit);
   },
   async putIdentityCertificate(io, r) {
-    checkIdentityCertificate(io.limits, r);
+    core.checkIdentityCertificate(io.limits, r);
     await io.write(() =>
       io
         .stmt(
@@ -143,30 +118,34 @@ export const lifecycleStore: WithContext<SqliteIo, LifecycleStores> = {
     );
   },
   async getIdentityCertificate(io, hash) {
-    checkCertHash(hash);
+    core.checkCertHash(hash);
     const row = await io.read(
       () =>
-        io.stmt(`SELECT ${identityCertificateColumns} FROM identity_certificates WHERE hash = ?`).get(hash) as
-          | IdentityCertificateRow
-          | undefined,
+        io
+          .stmt(`SELECT ${core.identityCertificateColumns} FROM identity_certificates WHERE hash = ?`)
+          .get(hash) as core.IdentityCertificateRow | undefined,
     );
-    return row ? toIdentityCertificate(row) : undefined;
+    return row ? core.toIdentityCertificate(row) : undefined;
   },
   async listExpiringIdentityCertificates(io, before, options = {}) {
     checkDate('before', before);
-    const limit = pageLimit(options.limit);
+    const limit = core.pageLimit(options.limit);
     const rows = await io.read(() =>
       io
         .stmt(
-          `SELECT ${identityCertificateColumns} FROM identity_certificates
+          `SELECT ${core.identityCertificateColumns} FROM identity_certificates
            WHERE retire_at IS NULL AND not_after < ? AND (? IS NULL OR hash > ?) ORDER BY hash LIMIT ?`,
         )
         .all(before.getTime(), options.after ?? null, options.after ?? null, limit + 1),
     );
-    return keyedPage((rows as IdentityCertificateRow[]).map(toIdentityCertificate), limit, (r) => r.hash);
+    return core.keyedPage(
+      (rows as core.IdentityCertificateRow[]).map(core.toIdentityCertificate),
+      limit,
+      (r) => r.hash,
+    );
   },
   async retireIdentityCertificates(io, enrollmentId, keepHash, retireAt) {
-    checkRetire(io.limits, enrollmentId, keepHash, retireAt);
+    core.checkRetire(io.limits, enrollmentId, keepHash, retireAt);
     return io.write(
       () =>
         io
@@ -178,7 +157,7 @@ export const lifecycleStore: WithContext<SqliteIo, LifecycleStores> = {
     );
   },
   async blockEnrollment(io, input) {
-    const b = checkBlock(io.limits, input);
+    const b = core.checkBlock(io.limits, input);
     await io.write(() =>
       io
         .stmt(
@@ -200,10 +179,10 @@ export const lifecycleStore: WithContext<SqliteIo, LifecycleStores> = {
     key(io, 'enrollment id', enrollmentId);
     const row = await io.read(
       () =>
-        io.stmt(`SELECT ${blockColumns} FROM enrollment_blocks WHERE enrollment_id = ?`).get(enrollmentId) as
-          | BlockRow
-          | undefined,
+        io
+          .stmt(`SELECT ${core.blockColumns} FROM enrollment_blocks WHERE enrollment_id = ?`)
+          .get(enrollmentId) as core.BlockRow | undefined,
     );
-    return row ? toBlock(row) : undefined;
+    return row ? core.toBlock(row) : undefined;
   },
 };

@@ -6,7 +6,7 @@ import {
   checkReschedule,
   type OutboxStore,
 } from '@mdmkit/storage';
-import { outboxColumns, type OutboxRow, toOutboxEvent, type WithContext } from '@mdmkit/storage/sql';
+import * as core from '@mdmkit/storage/sql';
 import type { Row, SqliteIo } from './io';
 
 /**
@@ -25,7 +25,7 @@ export function insertOutbox(io: Pick<SqliteIo, 'stmt'>, events: readonly Checke
   }
 }
 
-export const outboxStore: WithContext<SqliteIo, OutboxStore> = {
+export const outboxStore: core.WithContext<SqliteIo, OutboxStore> = {
   async enqueueOutbox(io, events) {
     const checked = checkOutboxEvents(io.limits, events);
     if (checked.length === 0) return;
@@ -41,13 +41,13 @@ export const outboxStore: WithContext<SqliteIo, OutboxStore> = {
             `UPDATE outbox SET holder = ?, lease_until = ?, attempts = attempts + 1
              WHERE seq IN (SELECT seq FROM outbox WHERE due_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
                            ORDER BY seq LIMIT ?)
-             RETURNING seq, ${outboxColumns}`,
+             RETURNING seq, ${core.outboxColumns}`,
           )
           .all(holder, until.getTime(), now.getTime(), now.getTime(), limit) as Row[],
     );
-    return (rows as unknown as (OutboxRow & { seq: number })[])
+    return (rows as unknown as (core.OutboxRow & { seq: number })[])
       .sort((a, b) => a.seq - b.seq)
-      .map(toOutboxEvent);
+      .map(core.toOutboxEvent);
   },
   async confirmOutbox(io, holder, ids) {
     checkConfirm(io.limits, holder, ids);
