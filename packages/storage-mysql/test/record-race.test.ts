@@ -49,9 +49,23 @@ async function holdFinishedCommands(
  * Resolves once the report's DELETE of the queue row is running on the server: the holder keeps that
  * row locked, so the statement is then waiting for it. The interleaving is observed on the server
  * rather than guessed with a sleep. (MariaDB's INNODB_TRX lists only the asking transaction, so the
- * process list is what shows the waiting statement.)
+ * process list is what shows the waiting statement.) A report that settles before it is seen waiting
+ * ends the watch at once: its own error surfaces, or the fact that it never touched the held row.
  */
-async function reportWaiting(conn: mysql.Connection, database: string): Promise<void> {
+async function reportWaiting(
+  conn: mysql.Connection,
+  database: string,
+  report: Promise<unknown>,
+): Promise<void> {
+  let settled = false;
+  report.then(
+    () => {
+      settled = true;
+    },
+    () => {
+      settled = true;
+    },
+  );
   const deadline = Date.now() + 10_000;
   for (;;) {
     const [rows] = await conn.query<mysql.RowDataPacket[]>(
@@ -60,6 +74,10 @@ async function reportWaiting(conn: mysql.Connection, database: string): Promise<
       [database],
     );
     if (Number(rows[0]?.n) > 0) return;
+    if (settled) {
+      const r = await report;
+      throw new Error(`recordResult answered ${JSON.stringify(r)} without waiting for the held queue row`);
+    }
     if (Date.now() > deadline) throw new Error('recordResult never waited for the held queue row');
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -91,10 +109,16 @@ async function freshStorage(isolation: Isolation): Promise<{ s: MysqlStorage; da
     }
   }
   const s = new MysqlStorage(db);
-  await s.migrate();
-  await s.tokenUpdate({ id: 'DEV', channel: 'device', topic: 't', pushToken: 'aa', pushMagic: 'm' });
-  for (const uuid of ['C1', 'C2', 'C3']) {
-    await s.enqueueCommand({ uuid, requestType: 'ProfileList', payload: bytes('<plist/>') }, ['DEV']);
+  try {
+    await s.migrate();
+    await s.tokenUpdate({ id: 'DEV', channel: 'device', topic: 't', pushToken: 'aa', pushMagic: 'm' });
+    for (const uuid of ['C1', 'C2', 'C3']) {
+      await s.enqueueCommand({ uuid, requestType: 'ProfileList', payload: bytes('<plist/>') }, ['DEV']);
+    }
+  } catch (e) {
+    // The caller closes the storage only once it has it; a failed setup must not leave the pool open.
+    await s.close();
+    throw e;
   }
   return { s, database };
 }
@@ -119,9 +143,10 @@ async function reportDuringHeldLock(
       payload: bytes('late'),
       ...(withEvents ? { outbox: [{ id: 'ack-C1', topic: 'mdm.Ack', payload: bytes('{}') }] } : {}),
     });
-    // Keep an early failure of the call from surfacing as an unhandled rejection while we wait.
+    // Keep an early failure of the call from surfacing as an unhandled rejection while we wait;
+    // reportWaiting rethrows it.
     pending.catch(() => {});
-    await reportWaiting(holder.conn, database);
+    await reportWaiting(holder.conn, database, pending);
     await holder.commit();
     return await pending;
   } finally {

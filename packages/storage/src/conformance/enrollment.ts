@@ -339,6 +339,20 @@ export function enrollmentConformance(ctx: ConformanceContext): void {
       expect(stale).not.toContain(`${p}a`);
     });
 
+    // SQL adapters turn idPrefix into a LIKE pattern; each escapes the pattern characters its own way
+    // (a backslash, or an explicit ESCAPE character), so every one of them is tried here.
+    it('takes idPrefix literally: LIKE wildcards and escape characters match only themselves', async () => {
+      const { s } = ctx;
+      const p = ctx.prefix();
+      const marks = ['%', '_', '\\', '!', 'x'];
+      for (const m of marks) await s.authenticate({ id: `${p}a${m}b` });
+      for (const m of marks) {
+        const page = await s.listEnrollments({ idPrefix: `${p}a${m}` });
+        expect(page.items.map((e) => e.id)).toEqual([`${p}a${m}b`]);
+      }
+      expect((await s.listEnrollments({ idPrefix: `${p}a` })).items).toHaveLength(marks.length);
+    });
+
     it('returns push info for many ids at once, enabled only', async () => {
       const { s } = ctx;
       const p = ctx.prefix();

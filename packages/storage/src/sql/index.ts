@@ -35,10 +35,52 @@ export { type IssuedRow, issuedValues, serialTaken, toIssued } from './scep';
 export { checkTokenUpdate } from './check-in';
 export { bindStores, type SqlStoreOperations, type SqlStores } from './store-operations';
 export { type FeatureMigrations, type SqlFeature, withFeatureMigrations } from './features';
-// DEP tokens, devices and profile assignments: row shapes, checks and page plans.
-export * from './dep';
+// DEP tokens, devices and profile assignments: row shapes, checks and page plans. Listed by name, so
+// a helper added to the module stays internal until it is meant to be published.
+export {
+  asDate,
+  awaitingLimit,
+  checkDepAssignment,
+  checkDepPage,
+  checkDepToken,
+  checkFence,
+  depDeviceColumns,
+  depDeviceFilter,
+  depDevicePage,
+  type DepDeviceRow,
+  depDeviceValues,
+  type DepPagePlan,
+  depStatusChanges,
+  depTokenColumns,
+  depTokenNotFound,
+  type DepTokenRow,
+  depTokenValues,
+  pageSerials,
+  planDepPage,
+  toDepAssignment,
+  toDepCursor,
+  toDepDevice,
+  toDepToken,
+} from './dep';
 // Secrets and audit events: row shapes, checks and pages.
-export * from './secrets';
+export {
+  auditColumns,
+  auditId,
+  auditListQuery,
+  auditPage,
+  type AuditRow,
+  checkAuditEvent,
+  checkExpectedVersion,
+  checkPutSecret,
+  checkSecretKey,
+  secretColumns,
+  secretConflict,
+  secretListQuery,
+  secretPage,
+  type SecretRow,
+  toAuditEvent,
+  toSecret,
+} from './secrets';
 export { outboxColumns, type OutboxRow, toOutboxEvent } from './outbox';
 export { type OutboxStatements, outboxStoreOf } from './outbox-store';
 export { migrated, sqlContext } from './open';
@@ -72,5 +114,29 @@ export {
   toQueueEntry,
   withNext,
 } from './report';
-// Declaration sets, DDM status, identity certificates and blocks: checks, row shapes and pages.
-export * from '../lifecycle-checks';
+// Declaration sets, DDM status, identity certificates and blocks: checks, row shapes and pages. The
+// limits (MAX_*) are published from the root entry only.
+export {
+  type BlockRow,
+  blockColumns,
+  checkAssignment,
+  checkBlock,
+  checkCertHash,
+  checkDdmStatus,
+  checkDeclarationSet,
+  checkIdentityCertificate,
+  checkRetire,
+  type DdmStatusRow,
+  ddmStatusColumns,
+  ddmStatusPage,
+  type DeclarationSetRow,
+  declarationSetColumns,
+  type IdentityCertificateRow,
+  identityCertificateColumns,
+  keyedPage,
+  statusCursor,
+  toBlock,
+  toDeclarationSet,
+  toIdentityCertificate,
+  trimDdmStatusSql,
+} from '../lifecycle-checks';

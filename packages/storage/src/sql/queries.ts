@@ -39,11 +39,14 @@ export async function listEnrollmentsWith(
   if (typeof filter !== 'object' || filter === null)
     throw new StorageError('INVALID_INPUT', 'filter must be an object');
   const where: string[] = [];
+  // An empty id list matches nothing, but the rest of the filter is still checked first: a malformed
+  // filter is refused the same whatever the ids.
+  let none = false;
   if (filter.ids !== undefined) {
     if (!Array.isArray(filter.ids)) throw new StorageError('INVALID_INPUT', 'ids must be an array');
     for (const id of filter.ids) checkKey('enrollment id', id, limits.maxKeyLength);
-    if (filter.ids.length === 0) return { items: [] };
-    where.push(sql.idIn(filter.ids));
+    if (filter.ids.length === 0) none = true;
+    else where.push(sql.idIn(filter.ids));
   }
   if (filter.idPrefix !== undefined) {
     if (typeof filter.idPrefix !== 'string')
@@ -66,6 +69,7 @@ export async function listEnrollmentsWith(
     where.push(`id > ${sql.param(filter.after)}`);
   }
   const limit = pageLimit(filter.limit);
+  if (none) return { items: [] };
   const rows = await read(where.length > 0 ? `WHERE ${where.join(' AND ')}` : '', limit + 1);
   return pageOf(rows, limit, toEnrollment);
 }
