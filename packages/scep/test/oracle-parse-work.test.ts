@@ -87,7 +87,7 @@ describe('an envelope that does not open is parsed like one that does', () => {
     }
   };
 
-  /** The captured envelope tampered three ways: padding invalid, padding valid (0x01), an early block garbled. */
+  /** The captured envelope tampered three ways: padding invalid, padding valid (0x01), a block garbled. */
   async function tamper(env: Uint8Array) {
     const { ciphertext } = envelopeRegions(env);
     const lastOfPrevious = ciphertext.end - 17;
@@ -113,7 +113,7 @@ describe('an envelope that does not open is parsed like one that does', () => {
     ['GetCert', MessageType.GetCert, 'read serial', false],
   ] as const) {
     it(`does the same costly work for valid and invalid padding: ${name}`, async () => {
-      // What a client of this type really sends, so the padding-valid copy opens into its own kind of plaintext.
+      // What a client of this type sends, so the padding-valid copy opens into its own kind of plaintext.
       let plaintext: Uint8Array;
       if (type === MessageType.CertPoll) {
         plaintext = encodeIssuerAndSubject({ issuer: ca.certificate.subject.der, subject: 'CN=victim' });

@@ -306,14 +306,19 @@ describe('no decryption oracle: every failure to open a request gets one answer'
     };
     // A separate path is a consistent shift: skipping the stand-in's parse for one class measures 20-24%
     // and 150 KiB apart in every round, the same work within 1-3% on a quiet machine. Other test files
-    // running beside this one can push a single round of the same work past the limit, so up to three
-    // rounds are taken and the closest one counts; a consistent shift fails all three. The heap figure
-    // does not depend on load, so every round must hold it. (The stand-in's RSA signature check, ~20 µs,
-    // is below what this measure resolves, and so are the ~75-170 µs stand-in reads of CertPoll and
-    // GetCert, which this test does not time: oracle-parse-work.test.ts counts that work exactly.)
+    // running beside this one push single rounds of the same work past the limit (9 of 21 rounds on a
+    // loaded 2-core machine measured 5-15% apart, either class ahead), so up to five rounds are taken and
+    // the closest one counts (three still failed one run in about twenty); a consistent shift fails all.
+    // The heap figure does not depend on load, so every round must hold it. (The stand-in's RSA
+    // signature check, ~20 µs, is below what this measure resolves, and so are the ~75-170 µs stand-in
+    // reads of CertPoll and GetCert, which this test does not time: oracle-parse-work.test.ts counts
+    // that work exactly.)
     const LIMIT = 0.05;
+    // The two classes' heap medians have stayed within 3 KiB of ~850 KiB (0.4%) on Node 20, 22 and 24,
+    // loaded or not; at 5% an extra 28 KiB on one path went unseen, at 2% it fails.
+    const HEAP_LIMIT = 0.02;
     const rounds: Awaited<ReturnType<typeof round>>[] = [];
-    for (let r = 0; r < 3; r++) {
+    for (let r = 0; r < 5; r++) {
       const m = await round(r === 0 ? 10 : 0, 80);
       rounds.push(m);
       console.log(
@@ -323,7 +328,7 @@ describe('no decryption oracle: every failure to open a request gets one answer'
       );
       if (gap(m.validMs, m.invalidMs) < LIMIT) break;
     }
-    for (const m of rounds) expect(gap(m.validBytes, m.invalidBytes)).toBeLessThan(LIMIT);
+    for (const m of rounds) expect(gap(m.validBytes, m.invalidBytes)).toBeLessThan(HEAP_LIMIT);
     expect(Math.min(...rounds.map((m) => gap(m.validMs, m.invalidMs)))).toBeLessThan(LIMIT);
   });
 
