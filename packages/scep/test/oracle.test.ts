@@ -35,7 +35,7 @@ import { envelopeRegions, makeRequest, poolKey } from './pki';
 
 const SIGNING_TIME = '1.2.840.113549.1.9.5';
 
-// A full collection on demand, without starting the test runner with --expose-gc.
+// A young-generation collection on demand, without starting the test runner with --expose-gc.
 setFlagsFromString('--expose-gc');
 const gcNow = runInNewContext('gc') as (o?: { type: 'major' | 'minor' }) => void;
 const collectGarbage = () => gcNow({ type: 'minor' });
@@ -250,7 +250,7 @@ describe('no decryption oracle: every failure to open a request gets one answer'
           transactionId: TRANSACTION,
         })
       ).der;
-    // Each request is measured right after a full collection, so a collection that one request's garbage
+    // Each request is measured right after a minor collection, so a collection that one request's garbage
     // triggers never lands inside the next measured request (that is noise, and with a fixed order of the
     // two classes a periodic collection would always land on the same class). What garbage collection
     // could reveal is measured directly instead: the heap a request leaves allocated.
@@ -306,14 +306,21 @@ describe('no decryption oracle: every failure to open a request gets one answer'
     };
     // A separate path is a consistent shift: skipping the stand-in's parse for one class measures 20-24%
     // and 150 KiB apart in every round, the same work within 1-3% on a quiet machine. Other test files
-    // running beside this one can push a single round of the same work past the limit, so up to three
-    // rounds are taken and the closest one counts; a consistent shift fails all three. The heap figure
-    // does not depend on load, so every round must hold it. (The stand-in's RSA signature check, ~50 µs,
-    // is below what this measure resolves.)
+    // running beside this one push single rounds of the same work past the limit (9 of 21 rounds on a
+    // loaded 2-core machine measured 5-15% apart, either class ahead), so up to five rounds are taken and
+    // the closest one counts (three still failed one run in about twenty), each of 160 pairs (80 gave
+    // rounds 5-15% apart; 160 gave 2-4% under the same load); a consistent shift fails all.
+    // The heap figure does not depend on load, so every round must hold it. (The stand-in's RSA
+    // signature check, ~20 µs, is below what this measure resolves, and so are the ~75-170 µs stand-in
+    // reads of CertPoll and GetCert, which this test does not time: oracle-parse-work.test.ts counts
+    // that work exactly.)
     const LIMIT = 0.05;
+    // The two classes' heap medians have stayed within 3 KiB of ~850 KiB (0.4%) on Node 20, 22 and 24,
+    // loaded or not; at 5% an extra 28 KiB on one path went unseen, at 2% it fails.
+    const HEAP_LIMIT = 0.02;
     const rounds: Awaited<ReturnType<typeof round>>[] = [];
-    for (let r = 0; r < 3; r++) {
-      const m = await round(r === 0 ? 10 : 0, 80);
+    for (let r = 0; r < 5; r++) {
+      const m = await round(r === 0 ? 10 : 0, 160);
       rounds.push(m);
       console.log(
         `round ${r + 1} per request: valid padding ${m.validMs.toFixed(3)} ms CPU (10th percentile), ` +
@@ -322,7 +329,7 @@ describe('no decryption oracle: every failure to open a request gets one answer'
       );
       if (gap(m.validMs, m.invalidMs) < LIMIT) break;
     }
-    for (const m of rounds) expect(gap(m.validBytes, m.invalidBytes)).toBeLessThan(LIMIT);
+    for (const m of rounds) expect(gap(m.validBytes, m.invalidBytes)).toBeLessThan(HEAP_LIMIT);
     expect(Math.min(...rounds.map((m) => gap(m.validMs, m.invalidMs)))).toBeLessThan(LIMIT);
   });
 
