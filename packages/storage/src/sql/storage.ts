@@ -82,10 +82,10 @@ export class SqlStorage<C> implements MdmStorage {
    * and release its connections. Every call waits for that same close: a second close() (say from
    * another shutdown hook) must not report the storage closed while the first is still committing.
    */
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.#closed = true;
     this.#closing ??= this.#dialect.close(this.#dialect.ctx);
-    return this.#closing;
+    await this.#closing;
   }
 
   async authenticate(input: AuthenticateInput): Promise<void> {
