@@ -58,6 +58,8 @@ export class SqlStorage<C> implements MdmStorage {
   readonly #dialect: SqlDialect<C>;
   readonly #ops: SqlOperations<C>;
   #closed = false;
+  /** The dialect's close, shared by every close() call. */
+  #closing: Promise<void> | undefined;
 
   constructor(dialect: SqlDialect<C>) {
     this.#dialect = dialect;
@@ -75,10 +77,15 @@ export class SqlStorage<C> implements MdmStorage {
     return this.#dialect.migrate(this.context);
   }
 
+  /**
+   * Refuses new calls at once, then waits for the dialect to finish the writes it already accepted
+   * and release its connections. Every call waits for that same close: a second close() (say from
+   * another shutdown hook) must not report the storage closed while the first is still committing.
+   */
   async close(): Promise<void> {
-    if (this.#closed) return;
     this.#closed = true;
-    await this.#dialect.close(this.#dialect.ctx);
+    this.#closing ??= this.#dialect.close(this.#dialect.ctx);
+    await this.#closing;
   }
 
   async authenticate(input: AuthenticateInput): Promise<void> {
