@@ -196,6 +196,23 @@ export class AccessControl {
 
   async listTokens(user?: string): Promise<TokenRecord[]> {
     const out: TokenRecord[] = [];
+    for await (const row of this.#tokenRows()) {
+      const data = decode<{ user: string; createdAt: string }>(
+        await openSecret(row.sealed, { provider: this.#provider, owner: TOKENS, kind: row.kind }),
+      );
+      if (user === undefined || data.user === user) {
+        out.push({
+          id: row.kind.slice('sha256:'.length, 'sha256:'.length + 16),
+          user: data.user,
+          createdAt: data.createdAt,
+        });
+      }
+    }
+    return out;
+  }
+
+  /** Every stored token row, page by page. */
+  async *#tokenRows() {
     let after: string | undefined;
     do {
       const page = await this.#secrets.listSecrets({
@@ -203,40 +220,19 @@ export class AccessControl {
         limit: 500,
         ...(after ? { after } : {}),
       });
-      for (const row of page.items) {
-        const data = decode<{ user: string; createdAt: string }>(
-          await openSecret(row.sealed, { provider: this.#provider, owner: TOKENS, kind: row.kind }),
-        );
-        if (user === undefined || data.user === user) {
-          out.push({
-            id: row.kind.slice('sha256:'.length, 'sha256:'.length + 16),
-            user: data.user,
-            createdAt: data.createdAt,
-          });
-        }
-      }
+      yield* page.items;
       after = page.next;
     } while (after);
-    return out;
   }
 
   /** Revokes the token whose id (16 hex digits) is given; true when one went. */
   async revokeToken(id: string): Promise<boolean> {
     if (!/^[0-9a-f]{16}$/.test(id)) return false;
     let removed = false;
-    let after: string | undefined;
-    do {
-      const page = await this.#secrets.listSecrets({
-        owner: TOKENS,
-        limit: 500,
-        ...(after ? { after } : {}),
-      });
-      for (const row of page.items) {
-        if (row.kind.startsWith(`sha256:${id}`))
-          removed = (await this.#secrets.deleteSecret(TOKENS, row.kind)) || removed;
-      }
-      after = page.next;
-    } while (after);
+    for await (const row of this.#tokenRows()) {
+      if (row.kind.startsWith(`sha256:${id}`))
+        removed = (await this.#secrets.deleteSecret(TOKENS, row.kind)) || removed;
+    }
     this.#cache.clear();
     return removed;
   }

@@ -45,6 +45,22 @@ function labelText(labels: Labels, extra?: [string, string]): string {
 /** Caps the distinct label sets of one metric, so device-controlled values cannot grow memory. */
 const MAX_SERIES = 1000;
 
+/** The series for `labels`, made with `create` if new; past MAX_SERIES new label sets share one overflow series. */
+function seriesFor<S>(series: Map<string, S>, labels: Labels, create: (labels: Labels) => S): S {
+  let key = keyOf(labels);
+  let s = series.get(key);
+  if (s) return s;
+  if (series.size >= MAX_SERIES) {
+    labels = { overflow: 'true' };
+    key = keyOf(labels);
+    s = series.get(key);
+    if (s) return s;
+  }
+  s = create(labels);
+  series.set(key, s);
+  return s;
+}
+
 /**
  * Counters and histograms rendered in the Prometheus text exposition format (version 0.0.4).
  * Label values should come from small fixed sets (route names, statuses); past 1000 series per
@@ -71,20 +87,7 @@ export class MetricsRegistry {
     });
     return {
       inc(labels = {}, by = 1) {
-        let key = keyOf(labels);
-        let s = series.get(key);
-        if (!s) {
-          if (series.size >= MAX_SERIES) {
-            labels = { overflow: 'true' };
-            key = keyOf(labels);
-            s = series.get(key);
-          }
-          if (!s) {
-            s = { labels, value: 0 };
-            series.set(key, s);
-          }
-        }
-        s.value += by;
+        seriesFor(series, labels, (l) => ({ labels: l, value: 0 })).value += by;
       },
     };
   }
@@ -107,19 +110,12 @@ export class MetricsRegistry {
     });
     return {
       observe(value, labels = {}) {
-        let key = keyOf(labels);
-        let s = series.get(key);
-        if (!s) {
-          if (series.size >= MAX_SERIES) {
-            labels = { overflow: 'true' };
-            key = keyOf(labels);
-            s = series.get(key);
-          }
-          if (!s) {
-            s = { labels, counts: buckets.map(() => 0), sum: 0, count: 0 };
-            series.set(key, s);
-          }
-        }
+        const s = seriesFor(series, labels, (l) => ({
+          labels: l,
+          counts: buckets.map(() => 0),
+          sum: 0,
+          count: 0,
+        }));
         const i = buckets.findIndex((b) => value <= b);
         if (i >= 0) s.counts[i]!++;
         s.sum += value;
