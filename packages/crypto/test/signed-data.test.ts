@@ -104,8 +104,10 @@ describe('CMS SignedData', () => {
     sigFlipped[sigFlipped.length - 5]! ^= 1;
     expect(await codeOf(verifyCms(sigFlipped, { detachedContent: body }))).toBe('SIGNATURE_INVALID');
     // Change one byte of the signingTime inside the signed attributes.
-    const hexDer = Buffer.from(der).toString('hex');
-    const at = hexDer.lastIndexOf('170d') / 2 + 4; // signingTime comes after the certificates
+    // Found by its OID in bytes (a hex-text search can match across a byte boundary, or inside the signature).
+    const derBuf = Buffer.from(der);
+    const signingTimeOid = derBuf.indexOf(Buffer.from('06092a864886f70d010905', 'hex'));
+    const at = derBuf.indexOf(Buffer.from('170d', 'hex'), signingTimeOid) + 4;
     const attrFlipped = Uint8Array.from(der);
     attrFlipped[at] = attrFlipped[at] === 0x30 ? 0x31 : 0x30;
     expect(await codeOf(verifyCms(attrFlipped, { detachedContent: body }))).toBe('SIGNATURE_INVALID');
